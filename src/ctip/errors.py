@@ -1,0 +1,140 @@
+"""One exception tree for ctip. Every error says what happened, why, and what to do.
+
+    CtipError                      base; exit code 1, HTTP 500
+    ├── ConfigurationError         settings, home directory, database URL (exit 2, HTTP 500)
+    ├── KeyError_                  missing/unreadable/wrong key file (exit 3, HTTP 500)
+    │   └── SealError              ciphertext cannot be opened: wrong key or tampered (exit 3)
+    ├── InputFileError             a file that cannot be read at all (exit 4, HTTP 400)
+    ├── ValidationError            one value breaks a rule (file, row, column, value, allowed)
+    ├── NotFoundError              no such record, or not visible to you (exit 5, HTTP 404)
+    ├── PermissionDeniedError      role or agency may not do this (exit 6, HTTP 403)
+    ├── AuthenticationError        not logged in / bad credentials (exit 6, HTTP 401)
+    ├── ConflictError              someone else changed the record first (exit 7, HTTP 409)
+    ├── WorkflowError              a transition the NRM state machine forbids (exit 7, HTTP 409)
+    ├── AuditChainError            the audit log's hash chain is broken (exit 1)
+    ├── EstimationError            the data cannot support the estimate asked for (exit 8, HTTP 422)
+    ├── DisclosureError            a release would breach disclosure rules or budget (exit 9, HTTP 422)
+    └── MissingDependencyError     an optional extra is not installed; says how to install it (exit 10)
+
+Adapters (the CLI's single handler, the web app's exception handler) render ``str(error)`` and use
+``exit_code`` / ``http_status``; nothing else catches ``CtipError`` to hide it.
+"""
+
+from __future__ import annotations
+
+
+class CtipError(Exception):
+    """Base of every error ctip raises on purpose."""
+
+    exit_code: int = 1
+    http_status: int = 500
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message if hint is None else f"{message}\n  What to do: {hint}")
+
+
+class ConfigurationError(CtipError):
+    exit_code = 2
+
+
+class KeyError_(CtipError):  # noqa: N801 - trailing underscore avoids shadowing builtins.KeyError
+    """A key file is missing, unreadable, has loose permissions or is malformed."""
+
+    exit_code = 3
+
+
+class SealError(KeyError_):
+    """A sealed value could not be opened: wrong key, unknown key id, or tampered ciphertext."""
+
+
+class InputFileError(CtipError):
+    """A file cannot be read at all (empty, binary, wrong format, truncated, undecodable)."""
+
+    exit_code = 4
+    http_status = 400
+
+
+class ValidationError(CtipError):
+    """One value breaks a rule. Carries where it was found so a person can fix the source."""
+
+    exit_code = 4
+    http_status = 422
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        value: object = None,
+        allowed: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.file, self.row, self.column, self.value, self.allowed = file, row, column, value, allowed
+        where = ", ".join(
+            part
+            for part in (
+                f"file {file}" if file else "",
+                f"row {row}" if row is not None else "",
+                f"column {column!r}" if column else "",
+            )
+            if part
+        )
+        text = f"{where}: {message}" if where else message
+        if value is not None:
+            text += f" (got {str(value)[:80]!r})"
+        if allowed:
+            text += f"; allowed: {allowed}"
+        super().__init__(text, hint=hint)
+
+
+class NotFoundError(CtipError):
+    exit_code = 5
+    http_status = 404
+
+
+class PermissionDeniedError(CtipError):
+    exit_code = 6
+    http_status = 403
+
+
+class AuthenticationError(CtipError):
+    exit_code = 6
+    http_status = 401
+
+
+class ConflictError(CtipError):
+    exit_code = 7
+    http_status = 409
+
+
+class WorkflowError(CtipError):
+    exit_code = 7
+    http_status = 409
+
+
+class AuditChainError(CtipError):
+    exit_code = 1
+
+
+class EstimationError(CtipError):
+    exit_code = 8
+    http_status = 422
+
+
+class DisclosureError(CtipError):
+    exit_code = 9
+    http_status = 422
+
+
+class MissingDependencyError(CtipError):
+    exit_code = 10
+
+    def __init__(self, package: str, extra: str) -> None:
+        super().__init__(
+            f"This needs the optional package {package!r}, which is not installed.",
+            hint=f"pip install 'ctip[{extra}]'",
+        )

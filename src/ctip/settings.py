@@ -1,0 +1,53 @@
+"""The one settings object. Created once by an adapter (CLI callback, ``create_app``) and passed in.
+
+Nothing reads the environment at import time. Environment variables use the ``CTIP_`` prefix:
+``CTIP_HOME`` (all state: database file, keys), ``CTIP_DATABASE_URL`` (overrides the SQLite file,
+e.g. ``postgresql+psycopg://user@host/db``), ``CTIP_KEY_FILE`` / ``CTIP_PSEUDONYM_KEY_FILE``
+(override key locations), ``CTIP_SEAL_KEY`` / ``CTIP_PSEUDONYM_KEY`` (keys given directly, base64,
+for servers whose secret store injects them).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path(platformdirs.user_data_dir("ctip", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CTIP_", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home, description="Directory holding all state.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file ctip.db under home."
+    )
+    key_file: Path | None = Field(default=None, description="Sealing key file; default home/keys/seal.key")
+    pseudonym_key_file: Path | None = Field(
+        default=None, description="Pseudonym (HMAC) key file; default home/keys/pseudonym.key"
+    )
+    seal_key: str | None = Field(default=None, description="Sealing key ring given directly (base64 JSON).")
+    pseudonym_key: str | None = Field(default=None, description="Pseudonym key given directly (base64).")
+    batch_size: int = Field(default=5000, ge=1, description="Rows per import batch.")
+    suppression_threshold: int = Field(default=5, ge=1, description="Smallest publishable cell.")
+    k_anonymity: int = Field(default=11, ge=2, description="k for released microdata.")
+    session_timeout_minutes: int = Field(default=30, ge=1)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'ctip.db'}"
+
+    @property
+    def resolved_key_file(self) -> Path:
+        return self.key_file or self.home / "keys" / "seal.key"
+
+    @property
+    def resolved_pseudonym_key_file(self) -> Path:
+        return self.pseudonym_key_file or self.home / "keys" / "pseudonym.key"
