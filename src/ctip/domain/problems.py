@@ -1,0 +1,41 @@
+"""Problems found in input, and rows rejected because of them. Nothing is silently dropped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one value: where, what was found, and what is allowed."""
+
+    column: str | None
+    message: str
+    value: str | None = None
+    allowed: str | None = None
+
+    def describe(self, file: str | None = None, row: int | None = None) -> str:
+        where = ", ".join(
+            p for p in (f"file {file}" if file else "", f"row {row}" if row is not None else "",
+                        f"column {self.column!r}" if self.column else "") if p
+        )
+        text = f"{where}: {self.message}" if where else self.message
+        if self.value is not None:
+            shown = self.value if len(self.value) <= 80 else self.value[:77] + "..."
+            text += f" (got {shown!r})"
+        if self.allowed:
+            text += f"; allowed: {self.allowed}"
+        return text
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """A source row kept with its raw content and every reason it was rejected."""
+
+    source_file: str
+    source_row: int  # 1-based data row number as a person counts it in the file (header = row 1 for CSV)
+    raw: dict[str, str] | str  # the row as read (columns -> text), or raw text if it could not be split
+    problems: tuple[Problem, ...]
+
+    def reasons(self) -> list[str]:
+        return [p.describe(self.source_file, self.source_row) for p in self.problems]
