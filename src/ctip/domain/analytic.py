@@ -41,3 +41,18 @@ ANALYTIC_COLUMNS: dict[str, str] = {
     "consent_withdrawn": "BOOLEAN",
     "import_batch": "VARCHAR",
 }
+
+# One row per perpetrator x criminal-justice stage (GLOTIP Q2-Q4). DuckDB view ``perpetrators``.
+PERPETRATOR_COLUMNS: dict[str, str] = {
+    "perpetrator_id": "VARCHAR",
+    "agency": "VARCHAR",
+    "sex": "VARCHAR",
+    "age": "INTEGER",
+    "age_group": "VARCHAR",
+    "citizenships": "VARCHAR[]",
+    "citizenship": "VARCHAR",
+    "roles": "VARCHAR[]",
+    "stage": "VARCHAR",                # suspected, prosecuted, convicted, acquitted
+    "stage_year": "INTEGER",
+    "exploitation_forms": "VARCHAR[]",
+}
