@@ -1,0 +1,66 @@
+"""``ctip demo``: the main job, end to end, on the embedded default (a SQLite file).
+
+Stages, each a call into a service: set up a home (keys + migrated database), import the shipped
+agencies' files, summarise what was stored and rejected. Later stages (linkage, estimation,
+report) are added here as they land. The demo never prints a victim's identity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ctip.demo_data.generate import shipped_files
+from ctip.settings import Settings
+
+
+@dataclass
+class DemoResult:
+    directory: Path
+    imports: list[Any] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    rejects: list[Any] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def demo_settings(directory: Path) -> Settings:
+    """Everything lives in the demo directory: keys, database, report."""
+    directory = directory.resolve()
+    return Settings(home=directory, database_url=None, key_file=None, pseudonym_key_file=None,
+                    seal_key=None, pseudonym_key=None)
+
+
+def run_demo(directory: Path, *, say: Callable[[str], None] = print,
+             on_progress: Callable[[str, int, int], None] | None = None) -> DemoResult:
+    from ctip.services.home import init_home
+    from ctip.services.importing import import_file
+    from ctip.storage.repository import CaseStore
+
+    settings = demo_settings(directory)
+    result = DemoResult(directory=settings.home)
+    init_home(settings)
+    say(f"Home {settings.home}: keys and a SQLite database ready.")
+    store = CaseStore.open(settings, actor="demo")
+    for path in shipped_files():
+        def progress(done: int, total: int | None = None, _name: str = path.name) -> None:
+            if on_progress:
+                on_progress(_name, done, total or 0)
+
+        report = import_file(store, path, profile="canonical", on_progress=progress)
+        result.imports.append(report)
+    result.rejects = list(store.rejects())
+    result.summary = summarise(store)
+    return result
+
+
+def summarise(store: Any) -> dict[str, Any]:
+    """Counts by sex, age group and form of exploitation over the de-identified analytic view."""
+    import duckdb
+
+    from ctip.stats.summary import demo_summary
+
+    con = duckdb.connect()
+    store.to_duckdb(con)
+    return demo_summary(con)
