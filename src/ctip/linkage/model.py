@@ -1,0 +1,214 @@
+"""The Splink 5 model for victim records: comparisons, blocking, training, prediction, clustering.
+
+One model, any Splink backend: callers pass a database API (``DuckDBAPI()`` by default, or
+``SparkAPI(spark_session=...)`` on a cluster) and the SQL is generated for that engine. Nothing
+here opens a file or a store: frames in (``prepare_frame`` output), frames out.
+
+Comparisons made for trafficking data (why each level exists):
+- given and family name: exact (term-frequency adjusted: a match on a rare name says more),
+  the two swapped (name-order conventions differ between agencies), Jaro-Winkler for spelling
+  and transliteration variants, and "this name is one of the other record's names or aliases";
+- date of birth: exact full date, one-character typo, day/month transposed, partial dates that
+  agree as far as both go ("1990-04" vs "1990-04-12"), then birth years within 1 and within 3,
+  where a birth year may come from an approximate age ("about 17") at identification;
+- citizenship (term-frequency adjusted) and sex.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import Linker, SettingsCreator, block_on
+
+#: Pairs at or above this match probability are the same person (clusters are built from them).
+DEFAULT_MATCH_THRESHOLD = 0.95
+#: Pairs between this and the match threshold go to a person for review.
+DEFAULT_REVIEW_THRESHOLD = 0.50
+
+_DUCK = "duckdb"  # custom SQL below is written in DuckDB's dialect; Splink transpiles it.
+
+
+def _name_comparison(col: str, other: str) -> cl.CustomComparison:
+    l_, r_ = f"{col}_l", f"{col}_r"
+    return cl.CustomComparison(
+        output_column_name=col,
+        comparison_levels=[
+            cll.NullLevel(col),
+            cll.ExactMatchLevel(col).configure(tf_adjustment_column=col),
+            cll.CustomLevel(f"{l_} = {other}_r AND {r_} = {other}_l", "swapped with the other name",
+                            base_dialect_str=_DUCK),
+            cll.JaroWinklerLevel(col, 0.92),
+            cll.CustomLevel(
+                f"list_contains(name_tokens_r, {l_}) OR list_contains(name_tokens_l, {r_})",
+                "among the other record's names or aliases", base_dialect_str=_DUCK,
+            ),
+            cll.JaroWinklerLevel(col, 0.80),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _dob_comparison() -> cl.CustomComparison:
+    full = "length(dob_l) = 10 AND length(dob_r) = 10"
+    return cl.CustomComparison(
+        output_column_name="dob",
+        comparison_levels=[
+            cll.CustomLevel("birth_year_l IS NULL OR birth_year_r IS NULL", "null").configure(
+                is_null_level=True
+            ),
+            cll.CustomLevel(f"dob_l = dob_r AND {full}", "exact date", base_dialect_str=_DUCK),
+            cll.CustomLevel(
+                f"{full} AND (levenshtein(dob_l, dob_r) <= 1 OR (dob_year_l = dob_year_r"
+                " AND dob_month_l = dob_day_r AND dob_day_l = dob_month_r))",
+                "one typo or day/month swapped", base_dialect_str=_DUCK,
+            ),
+            cll.CustomLevel(
+                "dob_l IS NOT NULL AND dob_r IS NOT NULL AND (starts_with(dob_l, dob_r)"
+                " OR starts_with(dob_r, dob_l))",
+                "partial dates agree", base_dialect_str=_DUCK,
+            ),
+            cll.AbsoluteDifferenceLevel("birth_year", 1),
+            cll.AbsoluteDifferenceLevel("birth_year", 3),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def core_comparisons(columns: Sequence[str]) -> list[Any]:
+    """The victim-record comparisons for the columns present in a prepared frame."""
+    comps: list[Any] = [
+        _name_comparison("given_name", "family_name"),
+        _name_comparison("family_name", "given_name"),
+        _dob_comparison(),
+    ]
+    if "citizenship" in columns:
+        comps.append(cl.ExactMatch("citizenship").configure(term_frequency_adjustments=True))
+    if "sex" in columns:
+        comps.append(cl.ExactMatch("sex"))
+    return comps
+
+
+def core_blocking_rules() -> list[Any]:
+    """Candidate pairs: any one of these agreeing (each catches errors the others miss)."""
+    return [
+        block_on("dob"),
+        block_on("name_key"),  # same name tokens in any order
+        block_on("family_name", "birth_year"),
+        block_on("given_name", "birth_year"),
+        block_on("given_prefix", "family_prefix", "dob_month"),
+    ]
+
+
+@dataclass
+class ModelOptions:
+    """What a caller may add or change: extra comparisons and blocking for extra columns."""
+
+    link_type: str = "link_and_dedupe"
+    extra_comparisons: list[Any] = field(default_factory=list)
+    extra_blocking_rules: list[Any] = field(default_factory=list)
+    match_threshold: float = DEFAULT_MATCH_THRESHOLD
+    review_threshold: float = DEFAULT_REVIEW_THRESHOLD
+    u_max_pairs: float = 2e6
+    em_max_pairs: float | None = 2e6
+    seed: int = 42
+    recall_of_deterministic_rules: float = 0.7
+
+
+def informative_columns(frame: pd.DataFrame) -> list[str]:
+    """Columns with at least one value: an all-null column cannot be trained or compared."""
+    return [c for c in frame.columns if frame[c].notna().any()]
+
+
+def settings_for(columns: Sequence[str], options: ModelOptions) -> SettingsCreator:
+    return SettingsCreator(
+        link_type=options.link_type,
+        unique_id_column_name="unique_id",
+        comparisons=core_comparisons(columns) + list(options.extra_comparisons),
+        blocking_rules_to_generate_predictions=core_blocking_rules() + list(options.extra_blocking_rules),
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+    )
+
+
+def _register(db_api: Any, frame: pd.DataFrame, link_type: str) -> Any:
+    """One table for dedupe; one table per list otherwise (Splink compares across tables)."""
+    if link_type == "dedupe_only":
+        return db_api.register(frame)
+    tables = []
+    for _name, part in frame.groupby("source_dataset", sort=True):
+        tables.append(db_api.register(part.reset_index(drop=True)))
+    return tables if len(tables) > 1 else tables[0]
+
+
+def build_linker(frame: pd.DataFrame, db_api: Any, options: ModelOptions,
+                 model: dict[str, Any] | None = None) -> Linker:
+    """A Linker over a prepared frame; with ``model`` (saved JSON) the trained weights are reused."""
+    settings: Any = model if model is not None else settings_for(informative_columns(frame), options)
+    return Linker(_register(db_api, frame, options.link_type), settings, log_level=logging.ERROR)
+
+
+def train(linker: Linker, options: ModelOptions) -> None:
+    """Unsupervised training: lambda from near-certain rules, u by sampling, m by EM.
+
+    EM runs twice on blocks that do not contain the fields they estimate (dates on name blocks,
+    names on date blocks), each capped at ``em_max_pairs`` so a million records train quickly.
+    """
+    training = linker.training
+    training.estimate_probability_two_random_records_match(
+        [block_on("given_name", "family_name", "dob"), block_on("name_key", "dob")],
+        recall=options.recall_of_deterministic_rules,
+    )
+    training.estimate_u_using_random_sampling(max_pairs=options.u_max_pairs, seed=options.seed)
+    training.estimate_parameters_using_expectation_maximisation(
+        block_on("dob"), max_pairs=options.em_max_pairs
+    )
+    training.estimate_parameters_using_expectation_maximisation(
+        block_on("name_key"), max_pairs=options.em_max_pairs
+    )
+
+
+@dataclass
+class SplinkRun:
+    """Scored pairs above the review threshold, clusters at the match threshold, the model."""
+
+    pairs: pd.DataFrame  # unique_id_l, unique_id_r, match_probability, match_weight
+    clusters: pd.DataFrame  # unique_id, source_dataset, cluster_id
+    model: dict[str, Any]
+
+
+def predict_and_cluster(linker: Linker, options: ModelOptions) -> SplinkRun:
+    predictions = linker.inference.predict(
+        threshold_match_probability=options.review_threshold, warning_mode="never"
+    )
+    clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=options.match_threshold
+    )
+    pairs = predictions.as_pandas_dataframe()[
+        ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
+    ]
+    clusters = clustered.as_pandas_dataframe()[["unique_id", "source_dataset", "cluster_id"]]
+    return SplinkRun(pairs=pairs, clusters=clusters, model=linker.misc.save_model_to_json())
+
+
+def run_splink(frame: pd.DataFrame, db_api: Any, options: ModelOptions | None = None,
+               model: dict[str, Any] | None = None) -> SplinkRun:
+    """Train (unless a saved ``model`` is given), predict and cluster on any Splink backend."""
+    options = options or ModelOptions()
+    linker = build_linker(frame, db_api, options, model)
+    if model is None:
+        train(linker, options)
+    return predict_and_cluster(linker, options)
+
+
+def review_pairs(pairs: pd.DataFrame, options: ModelOptions) -> pd.DataFrame:
+    """Borderline pairs: probable but below the stated match threshold."""
+    keep = (pairs["match_probability"] >= options.review_threshold) & (
+        pairs["match_probability"] < options.match_threshold
+    )
+    return pairs.loc[keep].sort_values("match_probability", ascending=False).reset_index(drop=True)

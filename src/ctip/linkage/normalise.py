@@ -1,0 +1,166 @@
+"""Standardise identities before linkage: names in any script, partial dates of birth, ages.
+
+Every agency must apply exactly this cleaning before comparing or encoding, because Bloom
+filters amplify any inconsistency (LINKAGE-AND-PRIVACY.md section 7). The functions here are
+pure and deterministic; ``prepare_frame`` applies them column-wise to a pandas frame, normalising
+each distinct value once (names repeat a lot, which keeps a million rows fast).
+
+Transliteration uses ``anyascii`` (a maintained, table-driven any-script-to-ASCII library) so
+Cyrillic, Greek, Arabic, Ethiopic, Thai, Vietnamese and Latin-with-diacritics all land in one
+comparable alphabet ("Иван" -> "ivan", "Nguyễn" -> "nguyen", "Łukasz" -> "lukasz").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+import pandas as pd
+from anyascii import anyascii
+
+# Honorifics and titles carry no identity; they vary by who keyed the record.
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "mme", "mlle", "sr", "sra", "srta", "herr", "frau"})
+_NON_LETTERS = re.compile(r"[^a-z ]+")
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_name(text: str | None) -> str | None:
+    """Lower-case ASCII letters and single spaces; ``None`` when nothing is left.
+
+    Why each step: ``anyascii`` maps every script to Latin; NFKD then strips any diacritic it
+    left; apostrophes vanish ("O'Neil" = "ONeil") while hyphens and dots split tokens
+    ("Anna-Maria" = "Anna Maria"); titles are dropped.
+    """
+    if text is None or (isinstance(text, float) and text != text):
+        return None
+    ascii_text = anyascii(unicodedata.normalize("NFKC", str(text)))
+    ascii_text = unicodedata.normalize("NFKD", ascii_text).lower().replace("'", "").replace("`", "")
+    cleaned = _SPACES.sub(" ", _NON_LETTERS.sub(" ", ascii_text)).strip()
+    tokens = [t for t in cleaned.split(" ") if t and t not in _TITLES]
+    return " ".join(tokens) or None
+
+
+def name_tokens(*names: str | None) -> list[str]:
+    """Sorted distinct tokens of several (already normalised) names and aliases.
+
+    Sorting makes the token set independent of name order ("Petrov Ivan" = "Ivan Petrov"),
+    which is how name-order conventions and aliases are compared.
+    """
+    tokens: set[str] = set()
+    for name in names:
+        if name:
+            tokens.update(name.split(" "))
+    return sorted(tokens)
+
+
+_ISO_PARTIAL = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?\s*$")
+_COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
+
+
+def normalise_dob(text: str | None) -> str | None:
+    """A partial ISO date "YYYY", "YYYY-MM" or "YYYY-MM-DD"; ``None`` when unusable.
+
+    Accepts ISO partial dates (what ``Identity.date_of_birth`` holds) and compact ``YYYYMMDD``
+    (FEBRL and many registers). Impossible parts are dropped rather than guessed: 1990-02-31
+    keeps "1990-02", since a wrong day would look like a disagreement.
+    """
+    if text is None or (isinstance(text, float) and text != text):
+        return None
+    value = str(text)
+    match = _ISO_PARTIAL.match(value) or _COMPACT.match(value)
+    if not match:
+        return None
+    year, month, day = (int(p) if p else None for p in match.groups())
+    assert year is not None
+    if not 1880 <= year <= 2100:
+        return None
+    if month is None or not 1 <= month <= 12:
+        return f"{year:04d}"
+    if day is not None:
+        try:
+            date(year, month, day)
+        except ValueError:
+            day = None
+    return f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day is not None else "")
+
+
+def approximate_birth_year(dob: str | None, age: float | None, reference_year: float | None) -> int | None:
+    """Birth year from the date of birth, else from an approximate age ("about 17") at a year."""
+    if dob:
+        return int(dob[:4])
+    if age is None or reference_year is None or age != age or reference_year != reference_year:
+        return None
+    return int(reference_year) - int(age)
+
+
+#: Columns a caller provides (any may be missing or null except ``unique_id``).
+INPUT_COLUMNS = (
+    "unique_id", "list", "given_name", "family_name", "aliases", "date_of_birth",
+    "age", "reference_year", "sex", "citizenship",
+)
+
+
+def _map_unique(series: pd.Series, func) -> pd.Series:  # type: ignore[no-untyped-def]
+    uniques = series.dropna().unique()
+    table = {value: func(value) for value in uniques}
+    return series.map(table).astype(object).where(series.notna(), None)
+
+
+def _aliases(value: object) -> list[str]:
+    if value is None or (isinstance(value, float) and value != value):
+        return []
+    items = value.split("|") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+    return [n for n in (normalise_name(i) for i in items) if n]
+
+
+def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The linkage frame: normalised names, token sets, partial DOB parts, birth year, codes.
+
+    Output columns: ``unique_id``, ``source_dataset`` (the list), ``given_name``, ``family_name``,
+    ``full_name`` (given + family), ``name_key`` (sorted tokens, order-free), ``name_tokens``
+    (array, aliases included), ``given_prefix``/``family_prefix`` (blocking helpers), ``dob``
+    (partial ISO), ``dob_year``/``dob_month``/``dob_day``, ``birth_year`` (from DOB or age),
+    ``sex``, ``citizenship``, plus any other input column unchanged (extra comparisons).
+    """
+    if "unique_id" not in frame.columns:
+        raise ValueError("the linkage frame needs a unique_id column")
+    n = len(frame)
+
+    def col(name: str) -> pd.Series:
+        return frame[name] if name in frame.columns else pd.Series([None] * n, index=frame.index)
+
+    out = pd.DataFrame(index=frame.index)
+    out["unique_id"] = frame["unique_id"].astype(str)
+    out["source_dataset"] = col("list").astype(object).where(col("list").notna(), "all").astype(str)
+    given = _map_unique(col("given_name"), normalise_name)
+    family = _map_unique(col("family_name"), normalise_name)
+    out["given_name"] = given
+    out["family_name"] = family
+    full = (given.fillna("") + " " + family.fillna("")).str.strip()
+    out["full_name"] = full.where(full != "", None)
+    aliases = col("aliases").map(_aliases)
+    tokens = [
+        name_tokens(g, f, *a) for g, f, a in zip(given.tolist(), family.tolist(), aliases.tolist(), strict=True)
+    ]
+    out["name_tokens"] = [t if t else None for t in tokens]
+    core = [name_tokens(g, f) for g, f in zip(given.tolist(), family.tolist(), strict=True)]
+    out["name_key"] = [" ".join(t) if t else None for t in core]
+    out["given_prefix"] = given.str[:2]
+    out["family_prefix"] = family.str[:2]
+    dob = _map_unique(col("date_of_birth").astype(object), normalise_dob)
+    out["dob"] = dob
+    out["dob_year"] = pd.to_numeric(dob.str[:4], errors="coerce").astype("Int64")
+    out["dob_month"] = pd.to_numeric(dob.str[5:7], errors="coerce").astype("Int64")
+    out["dob_day"] = pd.to_numeric(dob.str[8:10], errors="coerce").astype("Int64")
+    age = pd.to_numeric(col("age"), errors="coerce")
+    ref = pd.to_numeric(col("reference_year"), errors="coerce")
+    out["birth_year"] = out["dob_year"].astype("Float64").fillna(ref - age).round().astype("Int64")
+    out["sex"] = col("sex").astype(object).where(~col("sex").isin(["unknown", "", None]), None)
+    out["citizenship"] = col("citizenship").astype(object).where(
+        ~col("citizenship").isin(["unknown", "", None]), None
+    )
+    for extra in frame.columns:
+        if extra not in INPUT_COLUMNS and extra not in out.columns:
+            out[extra] = frame[extra]
+    return out.reset_index(drop=True)
