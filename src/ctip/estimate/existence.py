@@ -1,0 +1,113 @@
+"""Does the (extended) maximum likelihood estimate of a model exist, and is it identifiable?
+
+The Fienberg-Rinaldo (2012) linear program, as in SparseMSE's ``checkident``: with A the design
+(cells x parameters, after removing the cells of empty-overlap terms) and t = A'n the sufficient
+statistics, maximise s subject to A'x = t, x >= s, x >= 0. The MLE exists iff the optimum s > 0,
+i.e. some strictly positive table has the same margins as the data. Column-rank deficiency of A
+means the model is not identifiable. Codes as SparseMSE: 0 fine, 1 MLE does not exist,
+2 not identifiable, 3 both.
+
+``fit_checked`` is what the selection loops call: Newton's step-size convergence already proves
+existence (a finite maximiser was found), so the linear program only runs when the fit did not
+settle. That keeps the check at every stepwise step without paying for an LP in every one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linprog
+
+from ctip.estimate.loglinear import Design, Fit, Pair, design, fit, overlaps
+
+LP_TOL = 1e-7
+
+
+@dataclass(frozen=True)
+class Check:
+    code: int  # 0 ok, 1 MLE does not exist, 2 not identifiable, 3 both
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 0
+
+    @property
+    def exists(self) -> bool:
+        return self.code in (0, 2)
+
+    @property
+    def identifiable(self) -> bool:
+        return self.code in (0, 1)
+
+    @property
+    def reason(self) -> str:
+        return {
+            0: "",
+            1: "the maximum likelihood estimate does not exist (the data put some fitted cell at 0)",
+            2: "the model is not identifiable from these lists (too few observed combinations)",
+            3: "the maximum likelihood estimate does not exist and the model is not identifiable",
+        }[self.code]
+
+
+def rank_deficient(d: Design) -> bool:
+    X = d.X
+    if X.shape[1] > X.shape[0]:
+        return True
+    return bool(np.linalg.matrix_rank(X) < X.shape[1])
+
+
+def lp_exists(d: Design, counts: np.ndarray) -> bool:
+    """The Fienberg-Rinaldo linear program (scipy HiGHS in place of lpSolve)."""
+    A = d.X.T  # params x cells
+    y = counts[d.keep].astype(np.float64)
+    npar, ncell = A.shape
+    c = np.zeros(ncell + 1)
+    c[-1] = -1.0  # maximise s
+    a_eq = np.hstack([A, np.zeros((npar, 1))])
+    a_ub = np.hstack([-np.eye(ncell), np.ones((ncell, 1))])  # s - x_w <= 0
+    res = linprog(c, A_ub=a_ub, b_ub=np.zeros(ncell), A_eq=a_eq, b_eq=A @ y,
+                  bounds=[(0, None)] * (ncell + 1), method="highs")
+    if res.status != 0:
+        return False
+    return bool(-res.fun > LP_TOL)
+
+
+def check(counts: np.ndarray, t: int, pairs: tuple[Pair, ...]) -> Check:
+    """SparseMSE ``checkident`` for main effects plus ``pairs``."""
+    d = design(t, tuple(pairs), overlaps(counts, t))
+    return Check((0 if lp_exists(d, counts) else 1) + (2 if rank_deficient(d) else 0))
+
+
+_RANK_CACHE: dict[tuple, bool] = {}
+
+
+def fit_checked(counts: np.ndarray, t: int, pairs: tuple[Pair, ...], *,
+                start: np.ndarray | None = None, nstar: np.ndarray | None = None
+                ) -> tuple[Fit | None, Check]:
+    """Fit a model if, and only if, its MLE exists and is identifiable.
+
+    Rank is checked first (cached: it depends only on the model and which overlaps are empty);
+    then Newton; only a fit that did not converge is sent to the linear program.
+    """
+    if nstar is None:
+        nstar = overlaps(counts, t)
+    pairs = tuple(sorted(pairs))
+    key = (t, pairs, tuple(bool(nstar[k] == 0) for k in range(len(nstar))))
+    deficient = _RANK_CACHE.get(key)
+    if deficient is None:
+        deficient = rank_deficient(design(t, pairs, nstar))
+        if len(_RANK_CACHE) > 100_000:
+            _RANK_CACHE.clear()
+        _RANK_CACHE[key] = deficient
+    if deficient:
+        d = design(t, pairs, nstar)
+        return None, Check((0 if lp_exists(d, counts) else 1) + 2)
+    result = fit(counts, pairs, t=t, start=start, nstar=nstar)
+    if result.converged and np.all(np.isfinite(result.beta)):
+        return result, Check(0)
+    if lp_exists(result.design, counts):
+        # exists but Newton was slow (very flat likelihood): refit from a cold start, longer
+        result = fit(counts, pairs, t=t, nstar=nstar)
+        return result, Check(0)
+    return None, Check(1)

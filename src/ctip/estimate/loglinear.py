@@ -1,0 +1,205 @@
+"""Poisson log-linear models on the observable cells, the all-zero cell left out.
+
+log mu_w = a_0 + sum_{j in w} a_j + sum_{(i,j) in model, i,j in w} a_ij, fitted to the 2^t - 1
+observable cells (zeros included); exp(a_0) is the fitted dark figure, so N = n_obs + exp(a_0).
+
+Empty overlaps (extended MLE, as SparseMSE): a pair (i, j) in the model with nobody on both lists
+has an MLE of minus infinity. Its term is dropped and every cell holding both i and j is removed
+(fitted mean 0); it still counts as a parameter in AIC/BIC.
+
+Why a hand-written Newton fit and not ``statsmodels.GLM``: the design is tiny (at most a few
+hundred cells by a few dozen columns) and the bootstrap repeats model selection 1,000 times, i.e.
+~10^4 fits. statsmodels costs ~2 ms of set-up per fit; this loop costs ~0.1 ms, which is what
+makes a 1,000-replicate bootstrap with selection run in about a second. The tests cross-check it
+against statsmodels to 1e-8.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+from scipy.special import gammaln
+
+from ctip.estimate.histories import CaptureHistory, all_pairs, pattern_grid
+
+Pair = tuple[int, int]
+MAX_ITER = 100
+STEP_TOL = 1e-9
+
+
+@lru_cache(maxsize=32)
+def _grid(t: int) -> tuple[np.ndarray, np.ndarray, dict[Pair, int]]:
+    """Main-effect columns (with intercept) and all pair-product columns for t lists."""
+    p = pattern_grid(t).astype(np.float64)
+    pairs = all_pairs(t)
+    prod = np.column_stack([p[:, i] * p[:, j] for i, j in pairs]) if pairs else np.zeros((len(p), 0))
+    main = np.column_stack([np.ones(len(p)), p])
+    return main, prod, {pair: k for k, pair in enumerate(pairs)}
+
+
+def overlaps(counts: np.ndarray, t: int) -> np.ndarray:
+    """N*_ij for every pair, in ``all_pairs`` order."""
+    _, prod, _ = _grid(t)
+    return counts @ prod
+
+
+@dataclass
+class Design:
+    """The GLM design of one model on one table's support of empty pairs."""
+
+    t: int
+    pairs: tuple[Pair, ...]  # every pair in the model, sorted
+    empty: tuple[Pair, ...]  # pairs of the model with an empty overlap (cells removed)
+    keep: np.ndarray  # bool per cell
+    X: np.ndarray  # kept cells x (1 + t + nonempty pairs)
+
+    @property
+    def n_params(self) -> int:
+        """Parameters counted for AIC/BIC: fitted ones plus one per empty-overlap term."""
+        return self.X.shape[1] + len(self.empty)
+
+    @property
+    def fitted_pairs(self) -> tuple[Pair, ...]:
+        return tuple(p for p in self.pairs if p not in self.empty)
+
+
+def design(t: int, pairs: tuple[Pair, ...], nstar: np.ndarray) -> Design:
+    """Build the design for ``pairs`` given the overlaps ``nstar`` (from ``overlaps``)."""
+    main, prod, index = _grid(t)
+    pairs = tuple(sorted(pairs))
+    keep = np.ones(len(main), dtype=bool)
+    empty, cols = [], []
+    for pair in pairs:
+        k = index[pair]
+        if nstar[k] == 0:
+            empty.append(pair)
+            keep &= prod[:, k] == 0
+        else:
+            cols.append(k)
+    X = np.hstack([main[keep], prod[keep][:, cols]])
+    return Design(t, pairs, tuple(empty), keep, X)
+
+
+@dataclass
+class Fit:
+    """A fitted log-linear model. ``converged`` False means Newton did not settle (see existence)."""
+
+    design: Design
+    observed: int
+    beta: np.ndarray
+    cov: np.ndarray
+    mu: np.ndarray  # fitted means on all cells (0 on removed cells)
+    loglik: float
+    deviance: float
+    converged: bool
+    iterations: int
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def dark(self) -> float:
+        return float(np.exp(self.beta[0]))
+
+    @property
+    def estimate(self) -> float:
+        return self.observed + self.dark
+
+    @property
+    def se_log_dark(self) -> float:
+        return float(np.sqrt(max(self.cov[0, 0], 0.0)))
+
+    @property
+    def aic(self) -> float:
+        return -2.0 * self.loglik + 2.0 * self.design.n_params
+
+    @property
+    def bic(self) -> float:
+        return -2.0 * self.loglik + np.log(max(self.observed, 2)) * self.design.n_params
+
+    def coefficient(self, pair: Pair) -> float:
+        """The fitted interaction (log odds-ratio scale); -inf for an empty-overlap term."""
+        if pair in self.design.empty:
+            return float("-inf")
+        k = 1 + self.design.t + self.design.fitted_pairs.index(pair)
+        return float(self.beta[k])
+
+
+def newton(X: np.ndarray, y: np.ndarray, beta: np.ndarray | None = None,
+           max_iter: int = MAX_ITER) -> tuple[np.ndarray, np.ndarray, bool, int]:
+    """Maximise the Poisson log-likelihood by Newton's method with step halving.
+
+    Returns (beta, mu, converged, iterations). Convergence is judged on the step size: when the MLE
+    does not exist the likelihood keeps rising along a direction and Newton takes steps of about 1
+    forever, so "converged" here is a proof that a finite maximiser (the MLE) was found.
+    """
+    if beta is None:
+        mu = y + 0.1  # R glm's mustart for poisson
+        z = np.log(mu) + (y - mu) / mu
+        H = X.T @ (mu[:, None] * X)
+        try:
+            beta = np.linalg.solve(H, X.T @ (mu * z))
+        except np.linalg.LinAlgError:
+            beta = np.linalg.lstsq(H, X.T @ (mu * z), rcond=None)[0]
+    eta = np.minimum(X @ beta, 700.0)
+    mu = np.exp(eta)
+    ll = float(y @ eta - mu.sum())
+    for it in range(1, max_iter + 1):
+        H = X.T @ (mu[:, None] * X)
+        try:
+            step = np.linalg.solve(H, X.T @ (y - mu))
+        except np.linalg.LinAlgError:
+            return beta, mu, False, it
+        if not np.all(np.isfinite(step)):
+            return beta, mu, False, it
+        scale = 1.0
+        for _ in range(40):
+            trial = beta + scale * step
+            eta_t = np.minimum(X @ trial, 700.0)
+            mu_t = np.exp(eta_t)
+            ll_t = float(y @ eta_t - mu_t.sum())
+            if ll_t >= ll - 1e-12 * abs(ll):
+                break
+            scale *= 0.5
+        beta, mu, ll = trial, mu_t, ll_t
+        if np.max(np.abs(scale * step)) < STEP_TOL * (1.0 + np.max(np.abs(beta))):
+            return beta, mu, True, it
+    return beta, mu, False, max_iter
+
+
+def fit(history: CaptureHistory | np.ndarray, pairs: tuple[Pair, ...] = (), *, t: int | None = None,
+        start: np.ndarray | None = None, nstar: np.ndarray | None = None) -> Fit:
+    """Fit the model with main effects plus ``pairs`` (indices into the lists).
+
+    ``history`` may be a CaptureHistory or a bare count vector with ``t`` (used by the bootstrap).
+    ``start`` is a warm start for the fitted coefficients.
+    """
+    counts = history.counts if isinstance(history, CaptureHistory) else np.asarray(history)
+    t = history.t if isinstance(history, CaptureHistory) else int(t)  # type: ignore[arg-type]
+    if nstar is None:
+        nstar = overlaps(counts, t)
+    d = design(t, tuple(pairs), nstar)
+    y = counts[d.keep].astype(np.float64)
+    if start is not None and len(start) != d.X.shape[1]:
+        start = None
+    beta, mu_kept, converged, iterations = newton(d.X, y, start)
+    H = d.X.T @ (mu_kept[:, None] * d.X)
+    try:
+        cov = np.linalg.inv(H)
+    except np.linalg.LinAlgError:
+        cov = np.full_like(H, np.inf)
+        converged = False
+    mu = np.zeros(len(counts))
+    mu[d.keep] = mu_kept
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logmu = np.log(mu_kept)
+        ll = float(np.sum(y * logmu - mu_kept - gammaln(y + 1.0)))
+        dev_terms = np.where(y > 0, y * np.log(y / mu_kept), 0.0) - (y - mu_kept)
+    return Fit(d, int(counts.sum()), beta, cov, mu, ll, float(2.0 * dev_terms.sum()), converged,
+               iterations)
+
+
+def expected_overlaps(fit_: Fit) -> np.ndarray:
+    """lambda*_ij: the fitted number of people on both i and j, for every pair (all_pairs order)."""
+    _, prod, _ = _grid(fit_.design.t)
+    return fit_.mu @ prod
