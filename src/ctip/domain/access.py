@@ -1,0 +1,180 @@
+"""Who may do what to which case (CASE-MANAGEMENT.md section 7): roles, actions, agency scoping.
+
+Why checks come in a fixed order: a refusal must leak nothing. First the *role* is checked
+against the action, which does not depend on any case, so an analyst asking for case 42 gets the
+same 403 whether or not case 42 exists. Then the *relationship* of the user's agency to the case
+is worked out; no relationship is answered exactly like a case that does not exist (404). Only a
+user who legitimately sees the case can learn that a further action is forbidden (403).
+
+Roles (least privilege; admins administer but see no case data, separation of duties):
+- ``admin``: users and the service directory;
+- ``supervisor``: everything on their agency's cases, closure and durable solutions, reviews of
+  emergency access;
+- ``caseworker``: intake, screening, consent, referrals, services, identity with a reason;
+- ``competent_authority``: identification decisions (reasonable / conclusive grounds) on cases of
+  their agency or referred to it;
+- ``analyst``: de-identified data only;
+- ``auditor``: the audit log only.
+A case is visible to its owning agency, to agencies it was referred to while the referral is live
+(they see the operational fields plus the identity fields the referral shares), and to a user
+holding a time-boxed emergency-access grant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ctip.domain.records import IDENTITY_FIELDS
+from ctip.errors import NotFoundError, PermissionDeniedError
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    SUPERVISOR = "supervisor"
+    CASEWORKER = "caseworker"
+    COMPETENT_AUTHORITY = "competent_authority"
+    ANALYST = "analyst"
+    AUDITOR = "auditor"
+
+
+class Action(StrEnum):
+    CASE_CREATE = "case.create"
+    CASE_LIST = "case.list"
+    CASE_READ = "case.read"
+    CASE_EDIT = "case.edit"
+    CASE_SCREEN = "case.screen"
+    CASE_TRANSITION = "case.transition"
+    CASE_REFER = "case.refer"
+    CONSENT_RECORD = "consent.record"
+    REFERRAL_RESPOND = "referral.respond"
+    SERVICE_RECORD = "service.record"
+    IDENTITY_REVEAL = "identity.reveal"
+    EMERGENCY_ACCESS = "emergency.access"
+    EMERGENCY_REVIEW = "emergency.review"
+    VIEW_LOG = "case.view_log"
+    TASKS_READ = "tasks.read"
+    DASHBOARD_READ = "dashboard.read"
+    DIRECTORY_READ = "directory.read"
+    DIRECTORY_MANAGE = "directory.manage"
+    USERS_MANAGE = "users.manage"
+    DEIDENTIFIED_READ = "deidentified.read"
+    AUDIT_READ = "audit.read"
+
+
+class Relation(StrEnum):
+    OWNER = "owner"
+    RECIPIENT = "recipient"  # a live referral to the user's agency
+    EMERGENCY = "emergency"  # a live break-glass grant to the user
+
+
+_CASEWORK = {
+    Action.CASE_CREATE, Action.CASE_LIST, Action.CASE_READ, Action.CASE_EDIT, Action.CASE_SCREEN,
+    Action.CASE_TRANSITION, Action.CASE_REFER, Action.CONSENT_RECORD, Action.REFERRAL_RESPOND,
+    Action.SERVICE_RECORD, Action.IDENTITY_REVEAL, Action.EMERGENCY_ACCESS, Action.VIEW_LOG,
+    Action.TASKS_READ, Action.DASHBOARD_READ, Action.DIRECTORY_READ,
+}
+ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
+    Role.ADMIN: frozenset({Action.USERS_MANAGE, Action.DIRECTORY_MANAGE, Action.DIRECTORY_READ}),
+    Role.SUPERVISOR: frozenset(_CASEWORK | {Action.EMERGENCY_REVIEW, Action.DIRECTORY_MANAGE}),
+    Role.CASEWORKER: frozenset(_CASEWORK),
+    Role.COMPETENT_AUTHORITY: frozenset({
+        Action.CASE_LIST, Action.CASE_READ, Action.CASE_TRANSITION, Action.REFERRAL_RESPOND,
+        Action.IDENTITY_REVEAL, Action.TASKS_READ, Action.DASHBOARD_READ, Action.DIRECTORY_READ,
+    }),
+    Role.ANALYST: frozenset({Action.DEIDENTIFIED_READ, Action.DASHBOARD_READ}),
+    Role.AUDITOR: frozenset({Action.AUDIT_READ}),
+}
+
+# What each relationship to a case allows (on top of the role's grant).
+RELATION_ACTIONS: dict[Relation, frozenset[Action]] = {
+    Relation.OWNER: frozenset(_CASEWORK - {Action.CASE_CREATE, Action.EMERGENCY_ACCESS}
+                              | {Action.EMERGENCY_REVIEW}),
+    Relation.RECIPIENT: frozenset({
+        Action.CASE_LIST, Action.CASE_READ, Action.REFERRAL_RESPOND, Action.SERVICE_RECORD,
+        Action.IDENTITY_REVEAL, Action.CASE_TRANSITION,
+    }),
+    Relation.EMERGENCY: frozenset({Action.CASE_READ, Action.IDENTITY_REVEAL}),
+}
+# A recipient's transitions are limited to the competent authority's decisions.
+RECIPIENT_TRANSITION_ROLES = frozenset({Role.COMPETENT_AUTHORITY})
+
+# Operational (tier 0-1) case fields every party to the case may see; identity is tier 2 and is
+# shown only through an audited reveal, to a recipient only for the fields its referral shares.
+OPERATIONAL_FIELDS: tuple[str, ...] = (
+    "case_id", "agency", "status", "sex", "age", "age_disputed", "is_child", "languages",
+    "interpreter_needed", "exploitation_forms", "nationality", "assistance_state", "child_state",
+    "non_punishment_flag", "non_punishment_state", "created_at", "updated_at", "version",
+)
+OWNER_ONLY_FIELDS: tuple[str, ...] = ("justice_state", "notes")
+SHAREABLE_IDENTITY_FIELDS: tuple[str, ...] = IDENTITY_FIELDS
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The person acting: who, with which role, for which agency."""
+
+    user_id: str
+    username: str
+    role: Role
+    agency: str
+
+
+def require_role(principal: Principal, action: Action) -> None:
+    """Step 1: the role may take this action at all (independent of any case: leaks nothing)."""
+    if action not in ROLE_ACTIONS.get(principal.role, frozenset()):
+        raise PermissionDeniedError(
+            f"the role {principal.role.value!r} may not do {action.value!r}",
+            hint="ask a supervisor or administrator if your work needs it",
+        )
+
+
+def relation_to(principal: Principal, *, owner_agency: str, live_referral_agencies: frozenset[str],
+                emergency_grant: bool) -> Relation | None:
+    """Step 2: how the user's agency stands to the case, or None (then the case is 'not found')."""
+    if principal.agency == owner_agency:
+        return Relation.OWNER
+    if principal.agency in live_referral_agencies:
+        return Relation.RECIPIENT
+    if emergency_grant:
+        return Relation.EMERGENCY
+    return None
+
+
+def not_found(case_id: str) -> NotFoundError:
+    """The one answer for a missing case and for a case the user may not know exists."""
+    return NotFoundError(f"no case {case_id!r} is visible to you",
+                         hint="check the case number, or ask the owning agency to refer the case")
+
+
+def authorize(principal: Principal, action: Action, relation: Relation | None, case_id: str) -> Relation:
+    """Steps 1-3 together; returns the relation that allowed the action."""
+    require_role(principal, action)
+    if relation is None:
+        raise not_found(case_id)
+    if action not in RELATION_ACTIONS[relation]:
+        raise PermissionDeniedError(
+            f"your agency's access to case {case_id!r} ({relation.value}) does not allow {action.value!r}",
+            hint="the owning agency can do this, or refer the case for this purpose",
+        )
+    if (relation is Relation.RECIPIENT and action is Action.CASE_TRANSITION
+            and principal.role not in RECIPIENT_TRANSITION_ROLES):
+        raise PermissionDeniedError(
+            "only the competent authority of a receiving agency takes workflow decisions",
+            hint="the owning agency moves the case through the other steps",
+        )
+    return relation
+
+
+def visible_fields(relation: Relation) -> tuple[str, ...]:
+    """Case fields (excluding identity) shown to a party in this relation."""
+    if relation is Relation.OWNER:
+        return OPERATIONAL_FIELDS + OWNER_ONLY_FIELDS
+    return OPERATIONAL_FIELDS
+
+
+def revealable_identity_fields(relation: Relation, shared: frozenset[str]) -> tuple[str, ...]:
+    """Identity fields a reveal may open: all for owner/emergency, only shared ones for a recipient."""
+    if relation is Relation.RECIPIENT:
+        return tuple(f for f in SHAREABLE_IDENTITY_FIELDS if f in shared)
+    return SHAREABLE_IDENTITY_FIELDS
