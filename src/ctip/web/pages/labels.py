@@ -1,0 +1,154 @@
+"""Words shown for the codes of the workflow, roles and code lists, marked for translation.
+
+Codes stay in the data (``presumed_victim``); people read labels ("Presumed victim", "Victime
+présumée"). ``N_`` only marks a string for extraction; the page translates it when rendering.
+Code-list labels come from the shipped code lists and are added to the catalogue by
+``python -m ctip.web.i18n extract``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+    return message
+
+
+STATUS: dict[str, str] = {
+    "signal": N_("Signal received"),
+    "screening": N_("Screening"),
+    "presumed_victim": N_("Presumed victim"),
+    "not_indicated": N_("No indication of trafficking"),
+    "consent_pending": N_("Waiting for consent"),
+    "anonymous_notification": N_("Anonymous notification"),
+    "referred": N_("Referred into the NRM"),
+    "recovery_reflection": N_("Recovery and reflection period"),
+    "rg_positive": N_("Reasonable grounds: positive"),
+    "rg_negative": N_("Reasonable grounds: negative"),
+    "rg_pending": N_("Reasonable grounds: reconsideration"),
+    "cg_pending": N_("Conclusive grounds pending"),
+    "identified_victim": N_("Identified victim"),
+    "not_identified": N_("Not identified"),
+    "social_inclusion": N_("Durable solution: social inclusion"),
+    "return_preparation": N_("Durable solution: return preparation"),
+    "resettlement": N_("Durable solution: resettlement"),
+    "returned_reintegration": N_("Returned: reintegration"),
+    "closed": N_("Closed"),
+    "reopened": N_("Reopened"),
+    "withdrawn": N_("Withdrawn"),
+    # other regions
+    "none": N_("Not started"),
+    "active": N_("Active"),
+    "ended": N_("Ended"),
+    "informed_of_rights": N_("Informed of rights"),
+    "reported": N_("Reported to the police"),
+    "investigation": N_("Investigation"),
+    "prosecution": N_("Prosecution"),
+    "trial": N_("Trial"),
+    "verdict": N_("Verdict"),
+    "compensation_claimed": N_("Compensation claimed"),
+    "compensation_awarded": N_("Compensation awarded"),
+    "declined": N_("Declined"),
+    "offence_flagged": N_("Offence flagged (committed under compulsion)"),
+    "evidence_letter_issued": N_("Evidence letter issued"),
+    "prosecutor_decision": N_("Prosecutor's decision"),
+    "not_applicable": N_("Not applicable"),
+    "minor_presumed": N_("Minor presumed"),
+    "child_protection_notified": N_("Child protection notified"),
+    "age_assessed": N_("Age assessed"),
+    "guardian_appointed": N_("Guardian appointed"),
+    "bia_done": N_("Best-interests assessment done"),
+    "bid_done": N_("Best-interests determination done"),
+    "turned_18": N_("Turned 18"),
+}
+
+REGION: dict[str, str] = {
+    "main": N_("NRM status"),
+    "assistance": N_("Assistance"),
+    "justice": N_("Justice (voluntary)"),
+    "non_punishment": N_("Non-punishment review"),
+    "child": N_("Child safeguards"),
+}
+
+ROLE: dict[str, str] = {
+    "admin": N_("Administrator"),
+    "supervisor": N_("Supervisor"),
+    "caseworker": N_("Caseworker"),
+    "competent_authority": N_("Competent authority"),
+    "analyst": N_("Analyst"),
+    "auditor": N_("Auditor"),
+}
+
+REFERRAL_STATUS: dict[str, str] = {
+    "pending": N_("Waiting for an answer"),
+    "accepted": N_("Accepted"),
+    "declined": N_("Declined"),
+    "completed": N_("Completed"),
+    "revoked": N_("Revoked"),
+}
+
+PURPOSE: dict[str, str] = {
+    "nrm_referral": N_("Referral into the NRM"),
+    "share_with_service_provider": N_("Sharing with a service provider"),
+    "law_enforcement_contact": N_("Contact with law enforcement"),
+    "durable_solution": N_("Durable solution"),
+    "statistical_use": N_("Statistical use (de-identified)"),
+    "case_management": N_("Case management"),
+}
+
+SERVICE_TYPE: dict[str, str] = {
+    "safe_accommodation": N_("Safe accommodation"),
+    "medical": N_("Medical care"),
+    "psychological": N_("Psychological support"),
+    "legal": N_("Legal aid"),
+    "material": N_("Material assistance"),
+    "interpretation": N_("Interpretation"),
+    "education": N_("Education"),
+    "employment": N_("Employment support"),
+    "child_protection": N_("Child protection"),
+    "identification": N_("Identification (competent authority)"),
+    "other": N_("Other"),
+}
+
+IDENTITY_FIELD: dict[str, str] = {
+    "given_name": N_("Given name"),
+    "family_name": N_("Family name"),
+    "aliases": N_("Other names"),
+    "date_of_birth": N_("Date of birth"),
+    "document_number": N_("Document number"),
+    "phone": N_("Phone"),
+    "email": N_("Email"),
+    "address": N_("Address"),
+    "narrative": N_("Account in the person's words"),
+}
+
+CLASSIFICATION: dict[str, str] = {
+    "ilo_case_rule_met": N_("ILO case rule met"),
+    "deceived_and_exploited": N_("Deceived and exploited (not the full case rule)"),
+    "exploited": N_("Exploitative conditions only"),
+    "some_indicators": N_("Some indicators"),
+    "no_indicators": N_("No indicators"),
+}
+
+CONFIRMATION: dict[str, str] = {
+    "safe_setting": N_("The interview takes place in a safe setting"),
+    "interpreter_offered": N_("An interpreter was offered"),
+    "risk_assessment": N_("A return risk assessment was done"),
+    "handover_acknowledged": N_("The receiving partner acknowledged the hand-over"),
+}
+
+OBSERVATION: dict[str, str] = {
+    "yes": N_("Yes"),
+    "no": N_("No"),
+    "unknown": N_("Not known"),
+    "declined": N_("Declined to answer"),
+}
+
+
+def label(table: dict[str, str], code: str | None, gettext: Callable[[str], str]) -> str:
+    """Translated label for a code; an unlabelled code is shown as itself, never dropped."""
+    if code is None:
+        return ""
+    text = table.get(str(code))
+    return gettext(text) if text else str(code).replace("_", " ")
