@@ -89,6 +89,11 @@ class VictimRecord:
     identity: Identity = field(default_factory=Identity)
     consent: Consent | None = None
     provenance: Provenance | None = None
+    # Only when the source gives a band instead of an age in years (CTDC ageBroad such as
+    # "9--17", or a majority status "0-17"/"18+"); age_at_identification stays None then.
+    age_band: str | None = None
+    # Only when the source gives a year but no date (CTDC yearOfRegistration).
+    identification_year: int | None = None
 
 
 @dataclass(frozen=True)
