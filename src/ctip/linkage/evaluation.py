@@ -85,3 +85,21 @@ def cluster_pairs(clusters: pd.DataFrame) -> set[tuple[str, str]]:
             for b in ids[i + 1:]:
                 pairs.add((a, b))
     return pairs
+
+
+def febrl_schema(filter_bits: int = 512) -> Any:
+    """The victim encoding schema plus FEBRL's address and SSN fields (all keyed, one filter)."""
+    from ctip.linkage.pprl import VICTIM_SCHEMA, EncodingSchema, FieldSpec
+
+    return EncodingSchema(
+        fields=VICTIM_SCHEMA.fields + (
+            FieldSpec("soc_sec_id", "bigrams", 8),
+            FieldSpec("street_number", "exact", 8),
+            FieldSpec("address_1", "bigrams", 4),
+            FieldSpec("suburb", "bigrams", 6),
+            FieldSpec("postcode", "positional", 6),
+            FieldSpec("state", "exact", 4),
+        ),
+        filter_bits=filter_bits,
+        blocking=VICTIM_SCHEMA.blocking,
+    )
