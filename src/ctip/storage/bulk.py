@@ -1,0 +1,77 @@
+"""Fast bulk inserts: plain DBAPI ``executemany`` with values prepared once per batch.
+
+Why not ``conn.execute(table.insert(), rows)``: SQLAlchemy's per-row parameter processing costs
+more than the insert itself at import volumes (5,000 rows x 45 columns per call). Here the only
+conversion is what SQLite needs (dates and times as SQLAlchemy's own text format, so Core reads
+them back unchanged); psycopg takes Python values as they are.
+
+Also: time-ordered ids (UUID version 7 layout, RFC 9562) so new rows append to the end of the
+primary-key B-tree instead of landing at random pages.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+_lock = threading.Lock()
+_last = [0, 0]  # last millisecond, counter within it
+
+
+def new_id() -> str:
+    """A UUIDv7-layout id: 48-bit Unix ms, 12-bit counter, 62 random bits (monotonic here)."""
+    with _lock:
+        ms = time.time_ns() // 1_000_000
+        if ms <= _last[0]:
+            ms, counter = _last[0], _last[1] + 1
+            if counter > 0xFFF:
+                ms, counter = ms + 1, 0
+        else:
+            counter = 0
+        _last[0], _last[1] = ms, counter
+    rand = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
+    value = (ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | rand
+    return str(uuid.UUID(int=value))
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert dict rows (all with the same keys) in one executemany."""
+    if not rows:
+        return
+    names = list(rows[0])
+    columns = ", ".join(f'"{name}"' for name in names)
+    if conn.dialect.name == "sqlite":
+        sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join("?" * len(names))})'
+        temporal = [i for i, n in enumerate(names)
+                    if isinstance(table.c[n].type, sa.Date | sa.DateTime)]
+        params: list[Any] = []
+        converted: dict[Any, Any] = {}  # dates repeat a lot within a batch
+        for row in rows:
+            values = [row[n] for n in names]
+            for i in temporal:
+                value = values[i]
+                if value is not None:
+                    text = converted.get(value)
+                    if text is None:
+                        text = converted[value] = _sqlite_value(value)
+                    values[i] = text
+            params.append(tuple(values))
+    else:
+        sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join(["%s"] * len(names))})'
+        params = [tuple(row[n] for n in names) for row in rows]
+    conn.exec_driver_sql(sql, params)

@@ -1,0 +1,166 @@
+"""Domain records <-> table rows. Derived analytic columns are computed here, once, at write time.
+
+Kept apart from the repository so the mapping (and what is sealed) is easy to read in one place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from functools import lru_cache
+from typing import Any
+
+from ctip.domain import derive
+from ctip.domain.records import (
+    IDENTITY_FIELDS,
+    Consent,
+    Identity,
+    JusticeStage,
+    Perpetrator,
+    Provenance,
+    VictimRecord,
+)
+
+UNKNOWN = "unknown"
+
+# derive's functions look codes up in the code lists; the inputs repeat endlessly in an import
+is_detected = lru_cache(maxsize=256)(derive.is_detected)
+primary_form = lru_cache(maxsize=4096)(derive.primary_form)
+age_group = derive.age_group
+victim_group = derive.victim_group
+
+MULTI_VALUED = ("citizenships", "countries_of_exploitation", "exploitation_forms",
+                "labour_sector_isic", "sexual_exploitation_type", "means_of_control",
+                "recruiter_relationship")
+
+
+def codes_json(values: tuple[str, ...] | None) -> str | None:
+    """None stays NULL (unknown); () becomes "[]" (known empty)."""
+    return None if values is None else json.dumps(list(values), ensure_ascii=False)
+
+
+def codes_tuple(text: str | None) -> tuple[str, ...] | None:
+    return None if text is None else tuple(json.loads(text))
+
+
+def identity_json(identity: Identity) -> str:
+    data = {name: getattr(identity, name) for name in IDENTITY_FIELDS}
+    data["aliases"] = list(identity.aliases)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def identity_from_json(text: str) -> Identity:
+    data = json.loads(text)
+    data["aliases"] = tuple(data.get("aliases") or ())
+    return Identity(**{k: data.get(k) for k in IDENTITY_FIELDS if k in data})
+
+
+_CONTENT_FIELDS = tuple(f.name for f in dataclasses.fields(VictimRecord) if f.name != "provenance")
+
+
+def content_bytes(record: VictimRecord) -> bytes:
+    """Everything that makes a record what it is, provenance of this import excluded, so the same
+    record from the same or another file is recognised as unchanged. ``repr`` of the field values
+    (str, int, date, tuples, frozen dataclasses) is deterministic and much faster than JSON."""
+    return repr(tuple(getattr(record, name) for name in _CONTENT_FIELDS)).encode()
+
+
+def perpetrator_content_bytes(p: Perpetrator) -> bytes:
+    return repr(p).encode()
+
+
+def victim_row(record: VictimRecord) -> dict[str, Any]:
+    """The plain (non-identity) columns of a victim row, derived columns included."""
+    consent = record.consent
+    prov = record.provenance
+    age = record.age_at_identification
+    citizenships = record.citizenships
+    row: dict[str, Any] = {
+        "agency": record.agency,
+        "source_record_id": record.source_record_id,
+        "agency_type": record.agency_type,
+        "identification_date": record.identification_date,
+        "identification_year": record.identification_date.year
+        if record.identification_date else None,
+        "identification_status": record.identification_status,
+        "detected": is_detected(record.identification_status)
+        if record.identification_status else False,
+        "sex": record.sex,
+        "gender_identity": record.gender_identity,
+        "age": age,
+        "birth_year": record.birth_year,
+        "age_group": age_group(age),
+        "victim_group": victim_group(record.sex, age),
+        "disability_status": record.disability_status,
+        "citizenship": citizenships[0] if citizenships else UNKNOWN,
+        "country_of_detection": record.country_of_detection,
+        "country_of_recruitment": record.country_of_recruitment,
+        "primary_form": primary_form(record.exploitation_forms),
+        "consent_case_management": consent.case_management if consent else None,
+        "consent_statistical_use": consent.statistical_use if consent else None,
+        "consent_sharing": consent.sharing if consent else None,
+        "consent_legal_basis": consent.legal_basis if consent else None,
+        "consent_date": consent.consent_date if consent else None,
+        "consent_withdrawal_date": consent.withdrawal_date if consent else None,
+        "consent_withdrawn": consent.withdrawn if consent else None,
+        "source_system": prov.source_system if prov else None,
+        "source_file": prov.source_file if prov else None,
+        "source_row": prov.source_row if prov else None,
+        "code_list_version": prov.code_list_version if prov else None,
+    }
+    for name in MULTI_VALUED:
+        row[name] = codes_json(getattr(record, name))
+    return row
+
+
+def victim_record(row: Any, identity: Identity) -> VictimRecord:
+    """Rebuild the domain record from a victims row (plus its opened identity)."""
+    consent = None
+    if any(getattr(row, c) is not None for c in (
+            "consent_case_management", "consent_statistical_use", "consent_sharing",
+            "consent_legal_basis", "consent_date", "consent_withdrawal_date")):
+        consent = Consent(row.consent_case_management, row.consent_statistical_use,
+                          row.consent_sharing, row.consent_legal_basis, row.consent_date,
+                          row.consent_withdrawal_date)
+    provenance = Provenance(
+        source_system=row.source_system or UNKNOWN, source_file=row.source_file,
+        source_row=row.source_row, source_record_hash=row.source_record_hash,
+        import_batch=row.import_batch, code_list_version=row.code_list_version,
+    )
+    return VictimRecord(
+        source_record_id=row.source_record_id, agency=row.agency,
+        identification_status=row.identification_status,
+        identification_date=row.identification_date, agency_type=row.agency_type, sex=row.sex,
+        gender_identity=row.gender_identity, age_at_identification=row.age,
+        birth_year=row.birth_year, disability_status=row.disability_status,
+        country_of_detection=row.country_of_detection,
+        country_of_recruitment=row.country_of_recruitment,
+        identity=identity, consent=consent, provenance=provenance,
+        **{name: codes_tuple(getattr(row, name)) for name in MULTI_VALUED},
+    )
+
+
+def perpetrator_row(p: Perpetrator) -> dict[str, Any]:
+    return {
+        "perpetrator_id": p.perpetrator_id,
+        "agency": p.agency,
+        "sex": p.sex,
+        "age": p.age,
+        "age_group": age_group(p.age),
+        "citizenships": codes_json(p.citizenships),
+        "citizenship": p.citizenships[0] if p.citizenships else UNKNOWN,
+        "roles": codes_json(p.roles),
+        "victim_links": json.dumps([list(link) for link in p.victim_links], ensure_ascii=False),
+    }
+
+
+def stage_rows(perpetrator_key: str, stages: tuple[JusticeStage, ...]) -> list[dict[str, Any]]:
+    return [{
+        "perpetrator_key": perpetrator_key,
+        "position": i,
+        "stage": s.stage,
+        "stage_date": s.stage_date,
+        "stage_year": s.stage_date.year if s.stage_date else None,
+        "offence_iccs": s.offence_iccs,
+        "exploitation_forms": codes_json(s.exploitation_forms),
+    } for i, s in enumerate(stages)]

@@ -1,0 +1,112 @@
+"""Engines for the case store, and programmatic Alembic migrations (no alembic.ini at runtime).
+
+SQLite is the embedded default: the file is created with 0600 permissions before SQLite opens it
+(SQLite gives its -wal/-shm/-journal files the same mode), in WAL mode. PostgreSQL URLs are
+routed to psycopg 3. Backend differences stay in this module and in ``_is_postgres`` checks.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from ctip.errors import ConfigurationError
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL, or None for other databases and in-memory SQLite."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def create_sqlite_file(path: Path) -> None:
+    """Create an empty database file readable by its owner only (0600)."""
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
+def make_engine(url: str) -> sa.Engine:
+    """An engine for ``url``; for SQLite the file is created (0600) if its directory exists."""
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError as error:
+        raise ConfigurationError(
+            f"The database URL {url!r} is not valid: {error}",
+            hint="set CTIP_DATABASE_URL to e.g. postgresql+psycopg://user@host/db, or unset it",
+        ) from error
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        path = sqlite_path(url)
+        if path is not None:
+            if not path.parent.is_dir():
+                raise ConfigurationError(
+                    f"The folder for the database {path} does not exist.",
+                    hint="run `ctip init` to create the ctip home, or set CTIP_HOME",
+                )
+            if not path.exists():
+                create_sqlite_file(path)
+        engine = sa.create_engine(url)
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if backend == "postgresql":
+        if parsed.get_driver_name() in ("", "psycopg2"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return sa.create_engine(parsed, pool_pre_ping=True)
+    raise ConfigurationError(
+        f"Database {backend!r} is not supported.", hint="use SQLite (default) or PostgreSQL"
+    )
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def is_postgres(engine_or_conn: sa.Engine | sa.Connection) -> bool:
+    return engine_or_conn.dialect.name == "postgresql"
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def migrate(engine: sa.Engine) -> None:
+    """Upgrade the database to every head (each area may add its own branch off 0001)."""
+    config = _config()
+    with engine.begin() as connection:
+        if _at_heads(connection, config):
+            return
+        config.attributes["connection"] = connection
+        command.upgrade(config, "heads")
+
+
+def _at_heads(connection: sa.Connection, config: Config) -> bool:
+    """Cheap check so opening an up-to-date store does not run Alembic's upgrade machinery."""
+    current = set(MigrationContext.configure(connection).get_current_heads())
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    return current == heads
+
+
+def current_revisions(engine: sa.Engine) -> set[str]:
+    with engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads())

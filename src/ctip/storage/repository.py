@@ -1,0 +1,410 @@
+"""``CaseStore``: the one repository over the case store (SQLite or PostgreSQL, SQLAlchemy Core).
+
+Identity is sealed before a row is built and opened only through ``identities`` /
+``records_for_linkage`` / ``rejects``, each of which writes an audit entry first. Every write
+(batches, victims, perpetrators, rejects) writes an audit entry in the same transaction, so a
+change and its audit record are committed together or not at all.
+
+Writes are set-based: one lookup of existing keys per call and ``executemany`` inserts/updates,
+because imports stream millions of rows through here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from ctip.domain.problems import RejectedRow
+from ctip.domain.records import Identity, Perpetrator, VictimRecord
+from ctip.errors import NotFoundError, PermissionDeniedError
+from ctip.settings import Settings
+from ctip.storage import codec
+from ctip.storage.audit import AuditLog
+from ctip.storage.bulk import insert_many, new_id
+from ctip.storage.engine import make_engine, migrate
+from ctip.storage.export import analytic_rows, perpetrator_rows, to_duckdb
+from ctip.storage.sealing import Pseudonymiser, Sealer, load_keys
+from ctip.storage.tables import (
+    import_batches,
+    import_rejects,
+    justice_stages,
+    perpetrators,
+    victims,
+)
+
+CHUNK = 500  # keys per IN (...) lookup: well under SQLite's and PostgreSQL's parameter limits
+
+
+@dataclass(frozen=True)
+class AddResult:
+    new: int = 0
+    unchanged: int = 0
+    updated: int = 0
+
+
+@dataclass(frozen=True)
+class StoredReject:
+    batch_id: str
+    source_file: str
+    source_row: int
+    raw: dict[str, str] | str
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    batch_id: str
+    source_file: str
+    file_sha256: str | None
+    profile: str
+    agency: str | None
+    actor: str
+    started_at: datetime
+    finished_at: datetime | None
+    read: int | None
+    accepted: int | None
+    rejected: int | None
+
+
+def victim_context(victim_id: str) -> str:
+    return f"victims/{victim_id}/identity"
+
+
+def reject_context(reject_id: str) -> str:
+    return f"import_rejects/{reject_id}/content"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class CaseStore:
+    """Sealed, audited storage of victim records, perpetrators, import batches and rejects."""
+
+    def __init__(self, engine: sa.Engine, sealer: Sealer, pseudonymiser: Pseudonymiser, *,
+                 actor: str = "system") -> None:
+        self.engine = engine
+        self.sealer = sealer
+        self.pseudonymiser = pseudonymiser
+        self.audit = AuditLog()
+        self.actor = actor
+
+    @classmethod
+    def open(cls, settings: Settings, *, actor: str = "system") -> CaseStore:
+        """Keys first (a missing key says "run `ctip init`"), then the engine, then migrations."""
+        ring, pseudonym_key = load_keys(settings)
+        engine = make_engine(settings.resolved_database_url)
+        migrate(engine)
+        return cls(engine, Sealer(ring), Pseudonymiser(pseudonym_key), actor=actor)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> CaseStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # ---- import batches -------------------------------------------------------------------
+    def start_batch(self, *, source_file: str, file_sha256: str | None, profile: str,
+                    agency: str | None) -> str:
+        batch_id = new_id()
+        with self.engine.begin() as conn:
+            conn.execute(import_batches.insert().values(
+                batch_id=batch_id, source_file=source_file, file_sha256=file_sha256,
+                profile=profile, agency=agency, actor=self.actor, started_at=_now()))
+            self.audit.append(conn, actor=self.actor, action="batch.start", subject=batch_id,
+                              details={"source_file": source_file, "file_sha256": file_sha256,
+                                       "profile": profile, "agency": agency})
+        return batch_id
+
+    def finish_batch(self, batch_id: str, *, read: int, accepted: int, rejected: int) -> None:
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                import_batches.update().where(import_batches.c.batch_id == batch_id).values(
+                    finished_at=_now(), read_count=read, accepted_count=accepted,
+                    rejected_count=rejected))
+            if done.rowcount != 1:
+                raise NotFoundError(f"No import batch {batch_id!r}.",
+                                    hint="list batches with `ctip import` output or the web UI")
+            self.audit.append(conn, actor=self.actor, action="batch.finish", subject=batch_id,
+                              details={"read": read, "accepted": accepted, "rejected": rejected})
+
+    def batches(self) -> list[BatchSummary]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(import_batches).order_by(import_batches.c.started_at))
+            return [BatchSummary(r.batch_id, r.source_file, r.file_sha256, r.profile, r.agency,
+                                 r.actor, r.started_at, r.finished_at, r.read_count,
+                                 r.accepted_count, r.rejected_count) for r in rows]
+
+    # ---- victims --------------------------------------------------------------------------
+    def _existing(self, conn: sa.Connection, table: sa.Table, id_col: str, key_col: str,
+                  keys: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
+        """(agency, key) -> (row id, content hash) for the keys already stored."""
+        by_agency: dict[str, list[str]] = {}
+        for agency, key in keys:
+            by_agency.setdefault(agency, []).append(key)
+        found: dict[tuple[str, str], tuple[str, str]] = {}
+        for agency, ids in by_agency.items():
+            for chunk in _chunks(ids):
+                rows = conn.execute(
+                    sa.select(table.c[id_col], table.c[key_col], table.c.content_hash)
+                    .where(table.c.agency == agency, table.c[key_col].in_(chunk)))
+                for row in rows:
+                    found[(agency, row[1])] = (row[0], row[2])
+        return found
+
+    def add_victims(self, batch_id: str, records: Sequence[VictimRecord]) -> AddResult:
+        """Store records; the same (agency, source_record_id) with the same content is unchanged,
+        with different content it is updated in place (same victim_id) and audited."""
+        if not records:
+            return AddResult()
+        keyed = self.pseudonymiser.keyed_hash
+        hashes = [keyed("victim-content", codec.content_bytes(r)) for r in records]
+        now = _now()
+        with self.engine.begin() as conn:
+            known = self._existing(conn, victims, "victim_id", "source_record_id",
+                                   {(r.agency, r.source_record_id) for r in records})
+            inserts: dict[tuple[str, str], dict[str, Any]] = {}
+            updates: dict[tuple[str, str], dict[str, Any]] = {}
+            new = unchanged = updated = 0
+            for record, content_hash in zip(records, hashes, strict=True):
+                key = (record.agency, record.source_record_id)
+                prior = known.get(key)
+                if prior is not None and prior[1] == content_hash:
+                    unchanged += 1
+                    continue
+                if prior is None:
+                    victim_id, target = new_id(), inserts
+                    new += 1
+                else:
+                    victim_id = prior[0]
+                    target = inserts if key in inserts else updates
+                    updated += 1
+                known[key] = (victim_id, content_hash)
+                target[key] = self._victim_values(record, victim_id, content_hash, batch_id, now)
+            if inserts:
+                insert_many(conn, victims, list(inserts.values()))
+            if updates:
+                rows = [{**v, "_vid": v["victim_id"]} for v in updates.values()]
+                for row in rows:
+                    del row["created_at"]
+                conn.execute(
+                    sa.update(victims).where(victims.c.victim_id == sa.bindparam("_vid")), rows)
+            if inserts or updates:
+                self.audit.append(conn, actor=self.actor, action="victims.add", subject=batch_id,
+                                  details={"new": new, "updated": updated, "unchanged": unchanged,
+                                           "updated_ids": sorted(v["victim_id"]
+                                                                 for v in updates.values())})
+        return AddResult(new=new, unchanged=unchanged, updated=updated)
+
+    def _victim_values(self, record: VictimRecord, victim_id: str, content_hash: str,
+                       batch_id: str, now: datetime) -> dict[str, Any]:
+        values = codec.victim_row(record)
+        ident = record.identity
+        prov_hash = record.provenance.source_record_hash if record.provenance else None
+        values.update(
+            victim_id=victim_id,
+            content_hash=content_hash,
+            import_batch=batch_id,
+            pseudonym=self.pseudonymiser.pseudonym(ident.given_name, ident.family_name,
+                                                   ident.date_of_birth),
+            source_record_hash=self.pseudonymiser.keyed_hash("row", prov_hash.encode())
+            if prov_hash else None,
+            identity_sealed=self.sealer.seal(codec.identity_json(ident),
+                                             context=victim_context(victim_id)),
+            seal_key_id=self.sealer.active_key_id,
+            created_at=now,
+            updated_at=now,
+        )
+        return values
+
+    def victim_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(victims)).scalar_one())
+
+    def victim_ids(self, *, agency: str | None = None) -> list[str]:
+        query = sa.select(victims.c.victim_id).order_by(victims.c.victim_id)
+        if agency is not None:
+            query = query.where(victims.c.agency == agency)
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
+    # ---- identity (audited reads) ---------------------------------------------------------
+    @staticmethod
+    def _require_reason(reason: str) -> None:
+        if not reason or not reason.strip():
+            raise PermissionDeniedError("Opening a victim's identity needs a stated reason.",
+                                        hint="give the reason (it is written to the audit log)")
+
+    def identities(self, victim_ids: Sequence[str], *, actor: str,
+                   reason: str) -> dict[str, Identity]:
+        """Open identities (audited first, in the same transaction). Unknown ids are left out."""
+        self._require_reason(reason)
+        ids = list(dict.fromkeys(victim_ids))
+        out: dict[str, Identity] = {}
+        with self.engine.begin() as conn:
+            self.audit.append(conn, actor=actor, action="identity.read", subject="victims",
+                              details={"victim_ids": ids, "reason": reason})
+            for chunk in _chunks(ids):
+                rows = conn.execute(sa.select(victims.c.victim_id, victims.c.identity_sealed)
+                                    .where(victims.c.victim_id.in_(chunk)))
+                for vid, blob in rows:
+                    out[vid] = codec.identity_from_json(
+                        self.sealer.open(blob, context=victim_context(vid)))
+        return out
+
+    def records_for_linkage(self, *, actor: str, reason: str
+                            ) -> Iterator[tuple[str, VictimRecord]]:
+        """Every record with its identity, for a linkage run only (audited once per call)."""
+        self._require_reason(reason)
+        with self.engine.begin() as conn:
+            self.audit.append(conn, actor=actor, action="identity.read_for_linkage",
+                              subject="victims",
+                              details={"reason": reason, "records": self.victim_count()})
+        with self.engine.connect() as conn:
+            rows = conn.execution_options(yield_per=5000).execute(
+                sa.select(victims).order_by(victims.c.victim_id))
+            for row in rows:
+                identity = codec.identity_from_json(
+                    self.sealer.open(row.identity_sealed, context=victim_context(row.victim_id)))
+                yield row.victim_id, codec.victim_record(row, identity)
+
+    # ---- perpetrators ---------------------------------------------------------------------
+    def add_perpetrators(self, batch_id: str, items: Sequence[Perpetrator]) -> AddResult:
+        if not items:
+            return AddResult()
+        keyed = self.pseudonymiser.keyed_hash
+        now = _now()
+        new = unchanged = updated = 0
+        with self.engine.begin() as conn:
+            known = self._existing(conn, perpetrators, "perpetrator_key", "perpetrator_id",
+                                   {(p.agency, p.perpetrator_id) for p in items})
+            rows: dict[tuple[str, str], dict[str, Any]] = {}
+            stages: dict[tuple[str, str], list[dict[str, Any]]] = {}
+            replaced: list[str] = []
+            for p in items:
+                key = (p.agency, p.perpetrator_id)
+                content_hash = keyed("perpetrator-content", codec.perpetrator_content_bytes(p))
+                prior = known.get(key)
+                if prior is not None and prior[1] == content_hash:
+                    unchanged += 1
+                    continue
+                if prior is None:
+                    pkey = new_id()
+                    new += 1
+                else:
+                    pkey = prior[0]
+                    updated += 1
+                    if key not in rows:
+                        replaced.append(pkey)
+                known[key] = (pkey, content_hash)
+                rows[key] = {**codec.perpetrator_row(p), "perpetrator_key": pkey,
+                             "content_hash": content_hash, "import_batch": batch_id,
+                             "created_at": now, "updated_at": now}
+                stages[key] = codec.stage_rows(pkey, p.stages)
+            for chunk in _chunks(replaced):
+                conn.execute(justice_stages.delete()
+                             .where(justice_stages.c.perpetrator_key.in_(chunk)))
+                conn.execute(perpetrators.delete()
+                             .where(perpetrators.c.perpetrator_key.in_(chunk)))
+            if rows:
+                insert_many(conn, perpetrators, list(rows.values()))
+                stage_list = [s for group in stages.values() for s in group]
+                if stage_list:
+                    insert_many(conn, justice_stages, stage_list)
+                self.audit.append(conn, actor=self.actor, action="perpetrators.add",
+                                  subject=batch_id,
+                                  details={"new": new, "updated": updated,
+                                           "unchanged": unchanged, "updated_keys": replaced})
+        return AddResult(new=new, unchanged=unchanged, updated=updated)
+
+    # ---- rejects --------------------------------------------------------------------------
+    def add_rejects(self, batch_id: str, rows: Sequence[RejectedRow]) -> int:
+        """Keep rejected rows (raw content and reasons sealed: both can quote identity).
+        The same file + row + content is stored once. Returns how many were stored."""
+        if not rows:
+            return 0
+        keyed = self.pseudonymiser.keyed_hash
+        now = _now()
+        prepared = []
+        for row in rows:
+            raw_text = json.dumps(row.raw, sort_keys=True, ensure_ascii=False)
+            prepared.append((row, raw_text, keyed("reject-content", raw_text.encode())))
+        with self.engine.begin() as conn:
+            seen: set[tuple[str, int, str]] = set()
+            for chunk in _chunks([p[2] for p in prepared]):
+                seen.update(tuple(r) for r in conn.execute(  # type: ignore[misc]
+                    sa.select(import_rejects.c.source_file, import_rejects.c.source_row,
+                              import_rejects.c.content_hash)
+                    .where(import_rejects.c.content_hash.in_(chunk))))
+            values = []
+            for row, raw_text, content_hash in prepared:
+                key = (row.source_file, row.source_row, content_hash)
+                if key in seen:
+                    continue
+                seen.add(key)
+                reject_id = new_id()
+                payload = json.dumps({"raw": json.loads(raw_text), "reasons": row.reasons(),
+                                      "problems": [asdict(p) for p in row.problems]},
+                                     ensure_ascii=False)
+                values.append({
+                    "reject_id": reject_id, "batch_id": batch_id, "source_file": row.source_file,
+                    "source_row": row.source_row, "content_hash": content_hash,
+                    "problem_columns": json.dumps(sorted({p.column or "" for p in row.problems})),
+                    "sealed": self.sealer.seal(payload, context=reject_context(reject_id)),
+                    "seal_key_id": self.sealer.active_key_id, "created_at": now,
+                })
+            if values:
+                insert_many(conn, import_rejects, values)
+                self.audit.append(conn, actor=self.actor, action="rejects.add", subject=batch_id,
+                                  details={"stored": len(values),
+                                           "already_stored": len(rows) - len(values)})
+        return len(values)
+
+    def rejects(self, batch_id: str | None = None) -> Iterator[StoredReject]:
+        """Rejected rows with raw content and reasons (opening them is audited: raw rows can
+        hold names)."""
+        with self.engine.begin() as conn:
+            self.audit.append(conn, actor=self.actor, action="rejects.read",
+                              subject=batch_id or "*", details={})
+        query = sa.select(import_rejects).order_by(
+            import_rejects.c.source_file, import_rejects.c.source_row, import_rejects.c.reject_id)
+        if batch_id is not None:
+            query = query.where(import_rejects.c.batch_id == batch_id)
+        with self.engine.connect() as conn:
+            for row in conn.execution_options(yield_per=5000).execute(query):
+                data = json.loads(self.sealer.open(row.sealed,
+                                                   context=reject_context(row.reject_id)))
+                yield StoredReject(row.batch_id, row.source_file, row.source_row, data["raw"],
+                                   data["reasons"])
+
+    def reject_count(self, batch_id: str | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(import_rejects)
+        if batch_id is not None:
+            query = query.where(import_rejects.c.batch_id == batch_id)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    # ---- analytics (de-identified) --------------------------------------------------------
+    def analytic_rows(self) -> Iterator[dict[str, Any]]:
+        return analytic_rows(self.engine)
+
+    def perpetrator_rows(self) -> Iterator[dict[str, Any]]:
+        return perpetrator_rows(self.engine)
+
+    def to_duckdb(self, con: Any, victims: str = "victims",
+                  perpetrators: str = "perpetrators") -> None:
+        """Load both analytic tables into a DuckDB connection. No identity column is read."""
+        to_duckdb(self.engine, con, victims=victims, perpetrators=perpetrators)
