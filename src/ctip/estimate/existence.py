@@ -51,10 +51,13 @@ class Check:
 
 
 def rank_deficient(d: Design) -> bool:
-    X = d.X
-    if X.shape[1] > X.shape[0]:
-        return True
-    return bool(np.linalg.matrix_rank(X) < X.shape[1])
+    """Column-rank deficiency of the design (cached on the design, which is itself cached)."""
+    cached = getattr(d, "_deficient", None)
+    if cached is None:
+        X = d.X
+        cached = X.shape[1] > X.shape[0] or bool(np.linalg.matrix_rank(X) < X.shape[1])
+        d._deficient = cached  # type: ignore[attr-defined]
+    return bool(cached)
 
 
 def lp_exists(d: Design, counts: np.ndarray) -> bool:
@@ -80,6 +83,9 @@ def check(counts: np.ndarray, t: int, pairs: tuple[Pair, ...]) -> Check:
 
 
 _RANK_CACHE: dict[tuple, bool] = {}
+# Last coefficients fitted for each (model, empty overlaps): bootstrap resamples are close to the
+# data, so the previous fit of the same model is a better Newton start than the smaller model's.
+_STARTS: dict[tuple, np.ndarray] = {}
 
 
 def fit_checked(counts: np.ndarray, t: int, pairs: tuple[Pair, ...], *,
@@ -103,8 +109,11 @@ def fit_checked(counts: np.ndarray, t: int, pairs: tuple[Pair, ...], *,
     if deficient:
         d = design(t, pairs, nstar)
         return None, Check((0 if lp_exists(d, counts) else 1) + 2)
-    result = fit(counts, pairs, t=t, start=start, nstar=nstar)
-    if result.converged and np.all(np.isfinite(result.beta)):
+    result = fit(counts, pairs, t=t, start=_STARTS.get(key, start), nstar=nstar)
+    if result.converged and np.isfinite(result.beta).all():
+        if len(_STARTS) > 100_000:
+            _STARTS.clear()
+        _STARTS[key] = result.beta
         return result, Check(0)
     if lp_exists(result.design, counts):
         # exists but Newton was slow (very flat likelihood): refit from a cold start, longer

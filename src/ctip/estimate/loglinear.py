@@ -20,13 +20,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
+from scipy.linalg import lapack
 from scipy.special import gammaln
 
 from ctip.estimate.histories import CaptureHistory, all_pairs, pattern_grid
 
 Pair = tuple[int, int]
 MAX_ITER = 100
-STEP_TOL = 1e-9
+_posv = lapack.dposv
+STEP_TOL = 1e-7  # Newton is quadratic: after a step this small the error is ~1e-14
 
 
 @lru_cache(maxsize=32)
@@ -65,10 +67,17 @@ class Design:
         return tuple(p for p in self.pairs if p not in self.empty)
 
 
+_DESIGNS: dict[tuple, Design] = {}
+
+
 def design(t: int, pairs: tuple[Pair, ...], nstar: np.ndarray) -> Design:
-    """Build the design for ``pairs`` given the overlaps ``nstar`` (from ``overlaps``)."""
+    """Build the design for ``pairs`` given the overlaps ``nstar`` (from ``overlaps``); cached."""
     main, prod, index = _grid(t)
     pairs = tuple(sorted(pairs))
+    key = (t, pairs, tuple(pair for pair in pairs if nstar[index[pair]] == 0))
+    cached = _DESIGNS.get(key)
+    if cached is not None:
+        return cached
     keep = np.ones(len(main), dtype=bool)
     empty, cols = [], []
     for pair in pairs:
@@ -78,8 +87,11 @@ def design(t: int, pairs: tuple[Pair, ...], nstar: np.ndarray) -> Design:
             keep &= prod[:, k] == 0
         else:
             cols.append(k)
-    X = np.hstack([main[keep], prod[keep][:, cols]])
-    return Design(t, pairs, tuple(empty), keep, X)
+    X = np.ascontiguousarray(np.hstack([main[keep], prod[keep][:, cols]]))
+    if len(_DESIGNS) > 50_000:
+        _DESIGNS.clear()
+    _DESIGNS[key] = d = Design(t, pairs, tuple(empty), keep, X)
+    return d
 
 
 @dataclass
@@ -89,13 +101,23 @@ class Fit:
     design: Design
     observed: int
     beta: np.ndarray
-    cov: np.ndarray
+    information: np.ndarray  # Fisher information X'WX at the fit
     mu: np.ndarray  # fitted means on all cells (0 on removed cells)
     loglik: float
     deviance: float
     converged: bool
     iterations: int
     extra: dict = field(default_factory=dict)
+
+    @property
+    def cov(self) -> np.ndarray:
+        """Unscaled covariance of the coefficients (inverse Fisher information)."""
+        if "cov" not in self.extra:
+            try:
+                self.extra["cov"] = np.linalg.inv(self.information)
+            except np.linalg.LinAlgError:
+                self.extra["cov"] = np.full_like(self.information, np.inf)
+        return self.extra["cov"]  # type: ignore[no-any-return]
 
     @property
     def dark(self) -> float:
@@ -144,13 +166,13 @@ def newton(X: np.ndarray, y: np.ndarray, beta: np.ndarray | None = None,
     eta = np.minimum(X @ beta, 700.0)
     mu = np.exp(eta)
     ll = float(y @ eta - mu.sum())
+    Xt = X.T
     for it in range(1, max_iter + 1):
-        H = X.T @ (mu[:, None] * X)
-        try:
-            step = np.linalg.solve(H, X.T @ (y - mu))
-        except np.linalg.LinAlgError:
-            return beta, mu, False, it
-        if not np.all(np.isfinite(step)):
+        H = Xt @ (mu[:, None] * X)
+        # Cholesky solve straight from LAPACK: numpy.linalg.solve's checks cost more than the
+        # solve itself on a 20 x 20 system; info != 0 means H is not positive definite
+        _, step, info = _posv(H, Xt @ (y - mu), lower=False, overwrite_a=True, overwrite_b=True)
+        if info != 0 or not np.isfinite(step).all():
             return beta, mu, False, it
         scale = 1.0
         for _ in range(40):
@@ -162,7 +184,7 @@ def newton(X: np.ndarray, y: np.ndarray, beta: np.ndarray | None = None,
                 break
             scale *= 0.5
         beta, mu, ll = trial, mu_t, ll_t
-        if np.max(np.abs(scale * step)) < STEP_TOL * (1.0 + np.max(np.abs(beta))):
+        if scale * np.abs(step).max() < STEP_TOL * (1.0 + np.abs(beta).max()):
             return beta, mu, True, it
     return beta, mu, False, max_iter
 
@@ -184,18 +206,13 @@ def fit(history: CaptureHistory | np.ndarray, pairs: tuple[Pair, ...] = (), *, t
         start = None
     beta, mu_kept, converged, iterations = newton(d.X, y, start)
     H = d.X.T @ (mu_kept[:, None] * d.X)
-    try:
-        cov = np.linalg.inv(H)
-    except np.linalg.LinAlgError:
-        cov = np.full_like(H, np.inf)
-        converged = False
     mu = np.zeros(len(counts))
     mu[d.keep] = mu_kept
     with np.errstate(divide="ignore", invalid="ignore"):
         logmu = np.log(mu_kept)
         ll = float(np.sum(y * logmu - mu_kept - gammaln(y + 1.0)))
         dev_terms = np.where(y > 0, y * np.log(y / mu_kept), 0.0) - (y - mu_kept)
-    return Fit(d, int(counts.sum()), beta, cov, mu, ll, float(2.0 * dev_terms.sum()), converged,
+    return Fit(d, int(counts.sum()), beta, H, mu, ll, float(2.0 * dev_terms.sum()), converged,
                iterations)
 
 
