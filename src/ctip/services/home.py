@@ -10,7 +10,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ctip.errors import ConfigurationError
 from ctip.settings import Settings
+from ctip.storage.audit import AuditLog, VerifyResult
 from ctip.storage.engine import make_engine, migrate, sqlite_path
 from ctip.storage.keys import (
     KeyRing,
@@ -94,3 +96,20 @@ def init_home(settings: Settings) -> HomeReport:
         engine.dispose()
     (report.created if fresh else report.existing).append(f"database {report.database}")
     return report
+
+
+def verify_audit(settings: Settings, *, expect_head: str | None = None) -> VerifyResult:
+    """Check the audit chain of the configured store. Needs no key: the chain is plain hashes."""
+    import sqlalchemy as sa
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        if not sa.inspect(engine).has_table("audit_log"):
+            raise ConfigurationError(
+                f"The database {settings.resolved_database_url} has no audit log yet.",
+                hint="run `ctip init` first (or check CTIP_HOME / CTIP_DATABASE_URL)",
+            )
+        with engine.connect() as conn:
+            return AuditLog().verify(conn, expect_head=expect_head)
+    finally:
+        engine.dispose()
