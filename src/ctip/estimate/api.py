@@ -1,0 +1,282 @@
+"""One entry point: ``estimate(history, method=...)`` -> ``EstimateResult``; and per stratum.
+
+Every outcome is a result, never an exception for data that cannot support an estimate: the
+result says ``estimable=False`` and why (lists that never overlap, an MLE that does not exist, a
+stratum with nobody in it), so a table over strata always comes back whole (as HRDAG's verdata).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ctip.errors import EstimationError
+from ctip.estimate import intervals
+from ctip.estimate.existence import Check
+from ctip.estimate.histories import CaptureHistory, from_frame
+from ctip.estimate.loglinear import Fit, Pair, expected_overlaps
+from ctip.estimate.selection import EXHAUSTIVE_MAX_LISTS, Selection, by_criterion, stepwise
+
+METHODS = ("stepwise", "aic", "bic", "main", "lcmcr", "bayesthresh")
+INTERVALS = ("auto", "wald", "profile", "bootstrap")
+ABSURD_RATIO = 100.0  # a dark figure above 100 x the observed is flagged as not to be trusted
+
+
+@dataclass
+class EstimateResult:
+    """What the CLI prints as JSON; field names are the interface (issue 4)."""
+
+    lists: list[str]
+    observed: int
+    estimate: float | None
+    hidden: float | None
+    ci_low: float | None
+    ci_high: float | None
+    interval: str
+    method: str
+    model: list[str]
+    estimable: bool
+    reason: str = ""
+    warnings: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    stratum: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for key in ("estimate", "hidden", "ci_low", "ci_high"):
+            if out[key] is not None:
+                out[key] = None if not np.isfinite(out[key]) else round(float(out[key]), 1)
+        if out["stratum"] is None:
+            del out["stratum"]
+        return out
+
+
+def _not_estimable(history: CaptureHistory, method: str, reason: str, **extra: Any) -> EstimateResult:
+    return EstimateResult(list(history.lists), history.observed, None, None, None, None, "none",
+                          method, [], False, reason, **extra)
+
+
+def _why_not(history: CaptureHistory, check: Check) -> str:
+    if len(history.empty_pairs()) == history.t * (history.t - 1) // 2:
+        return ("no one is on more than one list: without overlaps between lists the number of "
+                "people on none cannot be estimated")
+    return f"main-effects model: {check.reason}"
+
+
+def _prepare(history: CaptureHistory) -> tuple[CaptureHistory | None, list[str], str]:
+    warnings = []
+    empty_lists = [name for name, total in history.list_totals().items() if total == 0]
+    if empty_lists:
+        warnings.append(f"lists with nobody on them were left out: {', '.join(empty_lists)}")
+        if history.t - len(empty_lists) < 2:
+            return None, warnings, "fewer than 2 lists have anyone on them"
+        history = history.drop_lists(empty_lists)
+    if history.observed == 0:
+        return None, warnings, "nobody was observed"
+    return history, warnings, ""
+
+
+def _select(history: CaptureHistory, method: str, threshold: float) -> Selection:
+    if method == "main":
+        return stepwise(history.counts, history.t, 0.0)
+    if method == "stepwise":
+        return stepwise(history.counts, history.t, threshold)
+    return by_criterion(history.counts, history.t, method)
+
+
+def _bootstrap_selector(history: CaptureHistory, method: str, threshold: float,
+                        sel: Selection) -> tuple[intervals.Selector, str]:
+    t = history.t
+    if method == "stepwise":
+        return intervals.select_stepwise(t, threshold), "stepwise selection repeated in every replicate"
+    if method == "main":
+        return intervals.select_fixed(t, ()), "main-effects model"
+    key = (lambda f: f.bic) if method == "bic" else (lambda f: f.aic)
+    if sel.candidates:
+        ntop = {2: 2, 3: 8, 4: 20}.get(t, 100)
+        ranked = sorted((c for c in sel.candidates if c[1] is not None), key=lambda c: key(c[1]))
+        models = [tuple(sorted(c[0])) for c in ranked[:ntop]]
+        note = f"{method.upper()} selection repeated over the {len(models)} best models"
+    else:  # greedy search: the nested models along its path
+        models = [tuple(sorted(sel.terms[:k])) for k in range(len(sel.terms) + 1)]
+        note = f"{method.upper()} selection repeated over the {len(models)} models of the search path"
+    return intervals.select_criterion(t, method, models), note
+
+
+def _loglinear(history: CaptureHistory, method: str, threshold: float, interval: str,
+               replicates: int, seed: int, level: float, workers: int,
+               on_progress: Callable[[int], None] | None, warnings: list[str]) -> EstimateResult:
+    sel = _select(history, method, threshold)
+    fit: Fit | None = sel.fit
+    if fit is None:
+        return _not_estimable(history, method, _why_not(history, sel.check), warnings=warnings)
+    terms = [history.pair_name(p) for p in sel.terms]
+    details: dict[str, Any] = {
+        "aic": fit.aic, "bic": fit.bic, "deviance": fit.deviance,
+        "log_dark": float(fit.beta[0]), "se_log_dark": fit.se_log_dark,
+        "threshold": threshold if method == "stepwise" else None,
+    }
+    if sel.note:
+        details["note"] = sel.note
+    details["empty_overlaps"] = _empty_overlap_report(history, fit)
+    if interval == "auto":
+        interval = "bootstrap" if replicates > 0 else "wald"
+    pct = f"{round(level * 100)}%"
+    if interval == "wald":
+        low, high = intervals.wald(fit, level)
+        how = f"Wald {pct} on the log dark figure, conditional on the selected model"
+    elif interval == "profile":
+        n_hat, low, high = intervals.profile(fit, history.counts, level)
+        details["profile_maximiser"] = n_hat
+        how = f"profile likelihood {pct}, conditional on the selected model"
+    elif interval == "bootstrap":
+        replicates = replicates or 1000
+        selector, what = _bootstrap_selector(history, method, threshold, sel)
+        boot = intervals.bootstrap(history.counts, selector, fit.estimate, replicates=replicates,
+                                   seed=seed, level=level, workers=workers, on_progress=on_progress)
+        low, high = boot.low, boot.high
+        details.update(bootstrap_replicates=replicates, bootstrap_seed=seed,
+                       bootstrap_failed=boot.failed, acceleration=boot.acceleration,
+                       bias_z0=boot.bias_z0)
+        if boot.failed:
+            warnings.append(f"{boot.failed} of {replicates} bootstrap replicates could not be "
+                            "estimated and were left out")
+        how = f"bootstrap BCa {pct} ({replicates} replicates, seed {seed}; {what})"
+    else:
+        raise EstimationError(f"unknown interval {interval!r}", hint=f"use one of {', '.join(INTERVALS)}")
+    return _finish(history, method, fit.estimate, low, high, how, terms, warnings, details)
+
+
+def _empty_overlap_report(history: CaptureHistory, fit: Fit) -> list[dict[str, Any]]:
+    """Per empty pair in the model: P(overlap empty | model without that term), as SparseMSE."""
+    out = []
+    for pair in fit.design.empty:
+        i, j = pair
+        lam = float(np.exp(fit.beta[0] + fit.beta[1 + i] + fit.beta[1 + j]))
+        out.append({"pair": history.pair_name(pair), "p_empty": float(np.exp(-lam))})
+    return out
+
+
+def _finish(history: CaptureHistory, method: str, point: float, low: float, high: float, how: str,
+            terms: list[str], warnings: list[str], details: dict[str, Any]) -> EstimateResult:
+    n = history.observed
+    hidden = point - n
+    if not np.isfinite(point):
+        return _not_estimable(history, method, "the estimate is not finite", warnings=warnings)
+    if hidden > ABSURD_RATIO * n:
+        warnings.append(f"the estimated dark figure is more than {ABSURD_RATIO:.0f} times the "
+                        "number observed: the lists overlap too little to trust this figure")
+    if not np.isfinite(high):
+        warnings.append("the interval has no finite upper end")
+    return EstimateResult(list(history.lists), n, point, hidden, low, high, how, method, terms, True,
+                          "", warnings, details)
+
+
+def estimate(history: CaptureHistory, method: str = "stepwise", *, threshold: float = 0.02,
+             interval: str = "auto", bootstrap: int = 0, seed: int = 1234, level: float = 0.95,
+             workers: int = 1, lcmcr_options: dict[str, Any] | None = None,
+             on_progress: Callable[[int], None] | None = None) -> EstimateResult:
+    """Estimate the total number of victims N (observed + hidden) from a capture-history table.
+
+    ``interval`` "auto" means bootstrap when ``bootstrap`` > 0, else Wald (log-linear methods);
+    LCMCR and Bayesian thresholding always give posterior intervals.
+    """
+    if method not in METHODS:
+        raise EstimationError(f"unknown method {method!r}", hint=f"use one of {', '.join(METHODS)}")
+    if interval not in INTERVALS:
+        raise EstimationError(f"unknown interval {interval!r}", hint=f"use one of {', '.join(INTERVALS)}")
+    prepared, warnings, reason = _prepare(history)
+    if prepared is None:
+        return _not_estimable(history, method, reason, warnings=warnings)
+    history = prepared
+    if method == "lcmcr":
+        return _lcmcr(history, level, seed, lcmcr_options or {}, on_progress, warnings)
+    if method == "bayesthresh":
+        from ctip.estimate.bayesthresh import bayes_threshold
+
+        r = bayes_threshold(history, level=level)
+        terms = [history.pair_name(p) for p in r.terms]
+        how = (f"posterior {round(level * 100)}% (normal approximation at the posterior mode, "
+               "interactions with |mean|/sd < 2 dropped)")
+        return _finish(history, method, r.median, r.low, r.high, how, terms, warnings,
+                       {"log_dark": r.log_dark_mean, "sd_log_dark": r.log_dark_sd})
+    return _loglinear(history, method, threshold, interval, bootstrap, seed, level, workers,
+                      on_progress, warnings)
+
+
+def _lcmcr(history: CaptureHistory, level: float, seed: int, options: dict[str, Any],
+           on_progress: Callable[[int], None] | None, warnings: list[str]) -> EstimateResult:
+    from ctip.estimate.lcmcr import sample
+
+    options = {"seed": seed, **options}
+    r = sample(history, level=level, on_progress=on_progress, **options)
+    details = {"rhat": r.rhat, "ess": r.ess, "share_above_20n": r.share_above_20n, **r.settings}
+    if not r.rhat < 1.1:
+        warnings.append(f"the chains have not converged (R-hat {r.rhat:.2f} >= 1.1): run longer "
+                        "(--iterations) before using this figure")
+    if r.ess < 100:
+        warnings.append(f"effective sample size only {r.ess:.0f}: the interval ends are imprecise")
+    if r.share_above_20n > 0.01:
+        warnings.append(f"{r.share_above_20n:.1%} of the posterior is above 21 times the observed "
+                        "(LCMCR itself would silently cut it off there)")
+    how = (f"posterior median and {round(level * 100)}% credible interval, {r.settings['chains']} "
+           f"chains x {r.settings['iterations']} iterations")
+    return _finish(history, "lcmcr", r.median, r.low, r.high, how, [], warnings, details)
+
+
+def estimate_strata(frame: pd.DataFrame, *, lists: Sequence[str], strata: Sequence[str],
+                    count: str = "count", total: bool = True, **options: Any) -> list[EstimateResult]:
+    """One estimate per stratum (e.g. sex, age group), plus the total, each with ``estimable``.
+
+    A stratum whose data cannot support an estimate gets a row with the reason; nothing raises.
+    """
+    results = []
+    groups = frame.groupby(list(strata), dropna=False, sort=True)
+    for key, part in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        label = {col: (None if pd.isna(v) else v) for col, v in zip(strata, key, strict=True)}
+        try:
+            hist = from_frame(part[[*lists, count]], lists=lists, count=count)
+            res = estimate(hist, **options)
+        except EstimationError as error:
+            res = EstimateResult(list(lists), int(part[count].sum()), None, None, None, None,
+                                 "none", options.get("method", "stepwise"), [], False, error.message)
+        res.stratum = label
+        results.append(res)
+    if total:
+        res = estimate(from_frame(frame[[*lists, count]], lists=lists, count=count), **options)
+        res.stratum = {col: "total" for col in strata}
+        results.append(res)
+    return results
+
+
+def results_frame(results: Sequence[EstimateResult]) -> pd.DataFrame:
+    rows = []
+    for r in results:
+        d = r.to_dict()
+        row = {**(d.pop("stratum", None) or {}), **{k: d[k] for k in (
+            "observed", "estimate", "hidden", "ci_low", "ci_high", "method", "estimable", "reason")}}
+        row["model"] = " ".join(d["model"])
+        row["warnings"] = "; ".join(d["warnings"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def pair_index(history: CaptureHistory, terms: Sequence[str]) -> tuple[Pair, ...]:
+    """"A:B" names -> pairs of list indices (for a fixed model given by name)."""
+    idx = {name: k for k, name in enumerate(history.lists)}
+    out = []
+    for term in terms:
+        a, _, b = term.partition(":")
+        if a not in idx or b not in idx:
+            raise EstimationError(f"unknown interaction {term!r}", hint=f"lists are {', '.join(history.lists)}")
+        out.append(tuple(sorted((idx[a], idx[b]))))
+    return tuple(out)  # type: ignore[return-value]
+
+
+__all__ = ["EstimateResult", "estimate", "estimate_strata", "results_frame", "pair_index",
+           "METHODS", "INTERVALS", "EXHAUSTIVE_MAX_LISTS", "expected_overlaps"]
