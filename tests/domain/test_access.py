@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from ctip.domain.access import (
-    ROLE_ACTIONS, Action, Principal, Relation, Role, authorize, relation_to, revealable_identity_fields,
+    ROLE_ACTIONS,
+    Action,
+    Principal,
+    Relation,
+    Role,
+    authorize,
+    relation_to,
+    revealable_identity_fields,
     visible_fields,
 )
 from ctip.errors import NotFoundError, PermissionDeniedError
@@ -15,7 +22,11 @@ def who(role, agency="A"):
     return Principal("u1", "u", Role(role), agency)
 
 
-CASE_ACTIONS = [a for a in Action if a.value.startswith(("case.", "referral.", "service.", "identity.", "consent."))]
+CASE_ACTIONS = [
+    a
+    for a in Action
+    if a.value.startswith(("case.", "referral.", "service.", "identity.", "consent."))
+]
 
 
 @pytest.mark.parametrize("role", ["admin", "analyst", "auditor"])
@@ -31,8 +42,12 @@ def test_non_case_roles_get_the_same_403_for_any_case(role, action):
 
 
 def test_other_agency_without_referral_sees_not_found_identical_to_missing():
-    rel = relation_to(who("caseworker", "B"), owner_agency="A", live_referral_agencies=frozenset(),
-                      emergency_grant=False)
+    rel = relation_to(
+        who("caseworker", "B"),
+        owner_agency="A",
+        live_referral_agencies=frozenset(),
+        emergency_grant=False,
+    )
     assert rel is None
     with pytest.raises(NotFoundError) as hidden:
         authorize(who("caseworker", "B"), Action.CASE_READ, rel, "case-1")
@@ -42,8 +57,12 @@ def test_other_agency_without_referral_sees_not_found_identical_to_missing():
 
 
 def test_recipient_sees_operational_fields_and_only_shared_identity():
-    rel = relation_to(who("caseworker", "B"), owner_agency="A", live_referral_agencies=frozenset({"B"}),
-                      emergency_grant=False)
+    rel = relation_to(
+        who("caseworker", "B"),
+        owner_agency="A",
+        live_referral_agencies=frozenset({"B"}),
+        emergency_grant=False,
+    )
     assert rel is Relation.RECIPIENT
     assert "justice_state" not in visible_fields(rel) and "notes" not in visible_fields(rel)
     assert revealable_identity_fields(rel, frozenset({"given_name"})) == ("given_name",)
@@ -51,7 +70,9 @@ def test_recipient_sees_operational_fields_and_only_shared_identity():
     for action in (Action.CASE_EDIT, Action.CASE_REFER, Action.CONSENT_RECORD, Action.VIEW_LOG):
         with pytest.raises(PermissionDeniedError):
             authorize(who("caseworker", "B"), action, rel, "case-1")
-    assert authorize(who("caseworker", "B"), Action.REFERRAL_RESPOND, rel, "c") is Relation.RECIPIENT
+    assert (
+        authorize(who("caseworker", "B"), Action.REFERRAL_RESPOND, rel, "c") is Relation.RECIPIENT
+    )
 
 
 def test_recipient_caseworker_cannot_take_decisions_but_competent_authority_can():

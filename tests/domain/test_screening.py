@@ -11,7 +11,11 @@ from ctip.errors import ValidationError
 
 
 def ids(profile, dim, strength):
-    return [i.id for i in screening.indicators(profile) if i.dimension == dim and i.strength[profile] == strength]
+    return [
+        i.id
+        for i in screening.indicators(profile)
+        if i.dimension == dim and i.strength[profile] == strength
+    ]
 
 
 def test_indicator_list_has_the_published_sizes():
@@ -28,8 +32,14 @@ def test_dimension_rule(s, m, w):
 
 
 def test_adult_case_rule_met():
-    obs = {k: "yes" for k in ids("AL", "DR", "S") + ids("AL", "DR", "M")[:1] + ids("AL", "EX", "S")
-           + ids("AL", "EX", "M")[:1] + ids("AL", "CD", "S")[:2]}
+    obs = {
+        k: "yes"
+        for k in ids("AL", "DR", "S")
+        + ids("AL", "DR", "M")[:1]
+        + ids("AL", "EX", "S")
+        + ids("AL", "EX", "M")[:1]
+        + ids("AL", "CD", "S")[:2]
+    }
     result = screening.screen(obs, "AL")
     assert result.classification == "ilo_case_rule_met"
     assert set(result.positive_dimensions()) == {"DR", "EX", "CD"}

@@ -69,31 +69,58 @@ class Relation(StrEnum):
 
 
 _CASEWORK = {
-    Action.CASE_CREATE, Action.CASE_LIST, Action.CASE_READ, Action.CASE_EDIT, Action.CASE_SCREEN,
-    Action.CASE_TRANSITION, Action.CASE_REFER, Action.CONSENT_RECORD, Action.REFERRAL_RESPOND,
-    Action.SERVICE_RECORD, Action.IDENTITY_REVEAL, Action.EMERGENCY_ACCESS, Action.VIEW_LOG,
-    Action.TASKS_READ, Action.DASHBOARD_READ, Action.DIRECTORY_READ,
+    Action.CASE_CREATE,
+    Action.CASE_LIST,
+    Action.CASE_READ,
+    Action.CASE_EDIT,
+    Action.CASE_SCREEN,
+    Action.CASE_TRANSITION,
+    Action.CASE_REFER,
+    Action.CONSENT_RECORD,
+    Action.REFERRAL_RESPOND,
+    Action.SERVICE_RECORD,
+    Action.IDENTITY_REVEAL,
+    Action.EMERGENCY_ACCESS,
+    Action.VIEW_LOG,
+    Action.TASKS_READ,
+    Action.DASHBOARD_READ,
+    Action.DIRECTORY_READ,
 }
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset({Action.USERS_MANAGE, Action.DIRECTORY_MANAGE, Action.DIRECTORY_READ}),
     Role.SUPERVISOR: frozenset(_CASEWORK | {Action.EMERGENCY_REVIEW, Action.DIRECTORY_MANAGE}),
     Role.CASEWORKER: frozenset(_CASEWORK),
-    Role.COMPETENT_AUTHORITY: frozenset({
-        Action.CASE_LIST, Action.CASE_READ, Action.CASE_TRANSITION, Action.REFERRAL_RESPOND,
-        Action.IDENTITY_REVEAL, Action.TASKS_READ, Action.DASHBOARD_READ, Action.DIRECTORY_READ,
-    }),
+    Role.COMPETENT_AUTHORITY: frozenset(
+        {
+            Action.CASE_LIST,
+            Action.CASE_READ,
+            Action.CASE_TRANSITION,
+            Action.REFERRAL_RESPOND,
+            Action.IDENTITY_REVEAL,
+            Action.TASKS_READ,
+            Action.DASHBOARD_READ,
+            Action.DIRECTORY_READ,
+        }
+    ),
     Role.ANALYST: frozenset({Action.DEIDENTIFIED_READ, Action.DASHBOARD_READ}),
     Role.AUDITOR: frozenset({Action.AUDIT_READ}),
 }
 
 # What each relationship to a case allows (on top of the role's grant).
 RELATION_ACTIONS: dict[Relation, frozenset[Action]] = {
-    Relation.OWNER: frozenset(_CASEWORK - {Action.CASE_CREATE, Action.EMERGENCY_ACCESS}
-                              | {Action.EMERGENCY_REVIEW}),
-    Relation.RECIPIENT: frozenset({
-        Action.CASE_LIST, Action.CASE_READ, Action.REFERRAL_RESPOND, Action.SERVICE_RECORD,
-        Action.IDENTITY_REVEAL, Action.CASE_TRANSITION,
-    }),
+    Relation.OWNER: frozenset(
+        _CASEWORK - {Action.CASE_CREATE, Action.EMERGENCY_ACCESS} | {Action.EMERGENCY_REVIEW}
+    ),
+    Relation.RECIPIENT: frozenset(
+        {
+            Action.CASE_LIST,
+            Action.CASE_READ,
+            Action.REFERRAL_RESPOND,
+            Action.SERVICE_RECORD,
+            Action.IDENTITY_REVEAL,
+            Action.CASE_TRANSITION,
+        }
+    ),
     Relation.EMERGENCY: frozenset({Action.CASE_READ, Action.IDENTITY_REVEAL}),
 }
 # A recipient's transitions are limited to the competent authority's decisions.
@@ -102,9 +129,24 @@ RECIPIENT_TRANSITION_ROLES = frozenset({Role.COMPETENT_AUTHORITY})
 # Operational (tier 0-1) case fields every party to the case may see; identity is tier 2 and is
 # shown only through an audited reveal, to a recipient only for the fields its referral shares.
 OPERATIONAL_FIELDS: tuple[str, ...] = (
-    "case_id", "agency", "status", "sex", "age", "age_disputed", "is_child", "languages",
-    "interpreter_needed", "exploitation_forms", "nationality", "assistance_state", "child_state",
-    "non_punishment_flag", "non_punishment_state", "created_at", "updated_at", "version",
+    "case_id",
+    "agency",
+    "status",
+    "sex",
+    "age",
+    "age_disputed",
+    "is_child",
+    "languages",
+    "interpreter_needed",
+    "exploitation_forms",
+    "nationality",
+    "assistance_state",
+    "child_state",
+    "non_punishment_flag",
+    "non_punishment_state",
+    "created_at",
+    "updated_at",
+    "version",
 )
 OWNER_ONLY_FIELDS: tuple[str, ...] = ("justice_state", "notes")
 SHAREABLE_IDENTITY_FIELDS: tuple[str, ...] = IDENTITY_FIELDS
@@ -129,8 +171,13 @@ def require_role(principal: Principal, action: Action) -> None:
         )
 
 
-def relation_to(principal: Principal, *, owner_agency: str, live_referral_agencies: frozenset[str],
-                emergency_grant: bool) -> Relation | None:
+def relation_to(
+    principal: Principal,
+    *,
+    owner_agency: str,
+    live_referral_agencies: frozenset[str],
+    emergency_grant: bool,
+) -> Relation | None:
     """Step 2: how the user's agency stands to the case, or None (then the case is 'not found')."""
     if principal.agency == owner_agency:
         return Relation.OWNER
@@ -143,11 +190,15 @@ def relation_to(principal: Principal, *, owner_agency: str, live_referral_agenci
 
 def not_found(case_id: str) -> NotFoundError:
     """The one answer for a missing case and for a case the user may not know exists."""
-    return NotFoundError(f"no case {case_id!r} is visible to you",
-                         hint="check the case number, or ask the owning agency to refer the case")
+    return NotFoundError(
+        f"no case {case_id!r} is visible to you",
+        hint="check the case number, or ask the owning agency to refer the case",
+    )
 
 
-def authorize(principal: Principal, action: Action, relation: Relation | None, case_id: str) -> Relation:
+def authorize(
+    principal: Principal, action: Action, relation: Relation | None, case_id: str
+) -> Relation:
     """Steps 1-3 together; returns the relation that allowed the action."""
     require_role(principal, action)
     if relation is None:
@@ -157,8 +208,11 @@ def authorize(principal: Principal, action: Action, relation: Relation | None, c
             f"your agency's access to case {case_id!r} ({relation.value}) does not allow {action.value!r}",
             hint="the owning agency can do this, or refer the case for this purpose",
         )
-    if (relation is Relation.RECIPIENT and action is Action.CASE_TRANSITION
-            and principal.role not in RECIPIENT_TRANSITION_ROLES):
+    if (
+        relation is Relation.RECIPIENT
+        and action is Action.CASE_TRANSITION
+        and principal.role not in RECIPIENT_TRANSITION_ROLES
+    ):
         raise PermissionDeniedError(
             "only the competent authority of a receiving agency takes workflow decisions",
             hint="the owning agency moves the case through the other steps",

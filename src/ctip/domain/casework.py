@@ -14,14 +14,27 @@ from datetime import date, datetime
 from ctip.domain.records import Identity
 
 CONSENT_PURPOSES: tuple[str, ...] = (
-    "nrm_referral", "share_with_service_provider", "law_enforcement_contact", "durable_solution",
-    "statistical_use", "case_management",
+    "nrm_referral",
+    "share_with_service_provider",
+    "law_enforcement_contact",
+    "durable_solution",
+    "statistical_use",
+    "case_management",
 )
 REFERRAL_STATUSES: tuple[str, ...] = ("pending", "accepted", "declined", "completed", "revoked")
 LIVE_REFERRAL_STATUSES = frozenset({"pending", "accepted"})
 SERVICE_TYPES: tuple[str, ...] = (
-    "safe_accommodation", "medical", "psychological", "legal", "material", "interpretation",
-    "education", "employment", "child_protection", "identification", "other",
+    "safe_accommodation",
+    "medical",
+    "psychological",
+    "legal",
+    "material",
+    "interpretation",
+    "education",
+    "employment",
+    "child_protection",
+    "identification",
+    "other",
 )
 
 
@@ -161,9 +174,12 @@ class ReviewTask:
     done_by: str | None = None
 
 
-def live_consent_purposes(consents: list[ConsentRecord], recipient: str | None = None) -> frozenset[str]:
+def live_consent_purposes(
+    consents: list[ConsentRecord], recipient: str | None = None
+) -> frozenset[str]:
     """Purposes with a live consent (covering ``recipient`` when one is given)."""
     return frozenset(
-        c.purpose for c in consents
+        c.purpose
+        for c in consents
         if c.live and (recipient is None or c.recipient in (None, recipient))
     )

@@ -27,39 +27,90 @@ CW, SUP, CA, SYS = "caseworker", "supervisor", "competent_authority", "system"
 
 # Main lifecycle (section 5.1).
 MAIN_STATES: tuple[str, ...] = (
-    "signal", "screening", "presumed_victim", "not_indicated", "consent_pending",
-    "anonymous_notification", "referred", "recovery_reflection", "rg_positive", "rg_negative",
-    "rg_pending", "cg_pending", "identified_victim", "not_identified", "social_inclusion",
-    "return_preparation", "resettlement", "returned_reintegration", "closed", "reopened",
+    "signal",
+    "screening",
+    "presumed_victim",
+    "not_indicated",
+    "consent_pending",
+    "anonymous_notification",
+    "referred",
+    "recovery_reflection",
+    "rg_positive",
+    "rg_negative",
+    "rg_pending",
+    "cg_pending",
+    "identified_victim",
+    "not_identified",
+    "social_inclusion",
+    "return_preparation",
+    "resettlement",
+    "returned_reintegration",
+    "closed",
+    "reopened",
     "withdrawn",
 )
 DURABLE_SOLUTIONS = ("social_inclusion", "return_preparation", "resettlement")
 # States in which the person is entitled to assistance. ``not_identified`` keeps exit support and
 # ``anonymous_notification`` keeps services outside the NRM: neither cuts help.
-ENTITLED_STATES: frozenset[str] = frozenset({
-    "presumed_victim", "consent_pending", "anonymous_notification", "referred",
-    "recovery_reflection", "rg_positive", "rg_negative", "rg_pending", "cg_pending",
-    "identified_victim", "not_identified", *DURABLE_SOLUTIONS, "returned_reintegration",
-    "reopened",
-})
+ENTITLED_STATES: frozenset[str] = frozenset(
+    {
+        "presumed_victim",
+        "consent_pending",
+        "anonymous_notification",
+        "referred",
+        "recovery_reflection",
+        "rg_positive",
+        "rg_negative",
+        "rg_pending",
+        "cg_pending",
+        "identified_victim",
+        "not_identified",
+        *DURABLE_SOLUTIONS,
+        "returned_reintegration",
+        "reopened",
+    }
+)
 FINAL_STATES = frozenset({"closed", "withdrawn"})
 
 # Parallel regions (section 5.3). None of them may gate assistance.
 JUSTICE_STATES: tuple[str, ...] = (
-    "none", "informed_of_rights", "reported", "investigation", "prosecution", "trial", "verdict",
-    "compensation_claimed", "compensation_awarded", "declined",
+    "none",
+    "informed_of_rights",
+    "reported",
+    "investigation",
+    "prosecution",
+    "trial",
+    "verdict",
+    "compensation_claimed",
+    "compensation_awarded",
+    "declined",
 )
 NON_PUNISHMENT_STATES: tuple[str, ...] = (
-    "none", "offence_flagged", "evidence_letter_issued", "prosecutor_decision",
+    "none",
+    "offence_flagged",
+    "evidence_letter_issued",
+    "prosecutor_decision",
 )
 CHILD_STATES: tuple[str, ...] = (
-    "not_applicable", "minor_presumed", "child_protection_notified", "age_assessed",
-    "guardian_appointed", "bia_done", "bid_done", "turned_18",
+    "not_applicable",
+    "minor_presumed",
+    "child_protection_notified",
+    "age_assessed",
+    "guardian_appointed",
+    "bia_done",
+    "bid_done",
+    "turned_18",
 )
 ASSISTANCE_STATES: tuple[str, ...] = ("none", "active", "ended")
-CHILD_PROTECTION_ENGAGED = frozenset({
-    "child_protection_notified", "age_assessed", "guardian_appointed", "bia_done", "bid_done",
-})
+CHILD_PROTECTION_ENGAGED = frozenset(
+    {
+        "child_protection_notified",
+        "age_assessed",
+        "guardian_appointed",
+        "bia_done",
+        "bid_done",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -117,13 +168,16 @@ def _need(*items: str) -> Guard:
     def guard(facts: AssistanceFacts, req: Request) -> str | None:
         missing = [i for i in items if i not in req.confirmations]
         return f"confirm first: {', '.join(missing)}" if missing else None
+
     return guard
 
 
 def _adult(facts: AssistanceFacts, req: Request) -> str | None:
     if facts.is_child:
-        return ("the person is, or may be, a child: refer them directly once child protection is "
-                "notified; no consent step is needed")
+        return (
+            "the person is, or may be, a child: refer them directly once child protection is "
+            "notified; no consent step is needed"
+        )
     return None
 
 
@@ -140,6 +194,7 @@ def _consent(purpose: str) -> Guard:
         if purpose not in facts.live_consent_purposes:
             return f"record the person's consent for the purpose {purpose!r} first"
         return None
+
     return guard
 
 
@@ -167,10 +222,18 @@ def _entitled(facts: AssistanceFacts, req: Request) -> str | None:
     return None
 
 
-def _t(region: str, source: Iterable[str], target: str, actors: Iterable[str], guard: Guard | None = None,
-       effects: Iterable[str] = (), needs_reason: bool = False) -> Transition:
-    return Transition(region, frozenset(source), target, frozenset(actors), guard, tuple(effects),
-                      needs_reason)
+def _t(
+    region: str,
+    source: Iterable[str],
+    target: str,
+    actors: Iterable[str],
+    guard: Guard | None = None,
+    effects: Iterable[str] = (),
+    needs_reason: bool = False,
+) -> Transition:
+    return Transition(
+        region, frozenset(source), target, frozenset(actors), guard, tuple(effects), needs_reason
+    )
 
 
 _ACTIVE = ENTITLED_STATES
@@ -178,36 +241,117 @@ _OPEN = frozenset(MAIN_STATES) - FINAL_STATES
 
 TRANSITIONS: tuple[Transition, ...] = (
     _t("main", {"signal"}, "screening", {CW, SUP}, _need("safe_setting", "interpreter_offered")),
-    _t("main", {"screening"}, "presumed_victim", {CW, SUP}, None,
-       ("open_non_punishment_review", "enter_child_region", "start_assistance"), needs_reason=True),
-    _t("main", {"screening"}, "not_indicated", {CW, SUP}, None, ("signposting_task",), needs_reason=True),
+    _t(
+        "main",
+        {"screening"},
+        "presumed_victim",
+        {CW, SUP},
+        None,
+        ("open_non_punishment_review", "enter_child_region", "start_assistance"),
+        needs_reason=True,
+    ),
+    _t(
+        "main",
+        {"screening"},
+        "not_indicated",
+        {CW, SUP},
+        None,
+        ("signposting_task",),
+        needs_reason=True,
+    ),
     _t("main", {"not_indicated", "reopened"}, "screening", {CW, SUP}),
     _t("main", {"presumed_victim"}, "consent_pending", {CW, SUP}, _adult),
-    _t("main", {"presumed_victim"}, "referred", {CW, SUP}, _child_protection,
-       ("record_child_views", "referral_timer"), needs_reason=True),
-    _t("main", {"consent_pending"}, "referred", {CW, SUP}, _consent("nrm_referral"), ("referral_timer",)),
-    _t("main", {"consent_pending"}, "anonymous_notification", {CW, SUP}, None, ("strip_identifiers",)),
+    _t(
+        "main",
+        {"presumed_victim"},
+        "referred",
+        {CW, SUP},
+        _child_protection,
+        ("record_child_views", "referral_timer"),
+        needs_reason=True,
+    ),
+    _t(
+        "main",
+        {"consent_pending"},
+        "referred",
+        {CW, SUP},
+        _consent("nrm_referral"),
+        ("referral_timer",),
+    ),
+    _t(
+        "main",
+        {"consent_pending"},
+        "anonymous_notification",
+        {CW, SUP},
+        None,
+        ("strip_identifiers",),
+    ),
     _t("main", {"anonymous_notification"}, "consent_pending", {CW, SUP}),
     _t("main", {"referred"}, "recovery_reflection", {CA, SYS}, None, ("reflection_timer",)),
     _t("main", {"recovery_reflection", "rg_pending"}, "rg_positive", {CA}, None, ("notify",), True),
-    _t("main", {"recovery_reflection", "rg_pending"}, "rg_negative", {CA}, None,
-       ("notify", "reconsideration_task"), True),
+    _t(
+        "main",
+        {"recovery_reflection", "rg_pending"},
+        "rg_negative",
+        {CA},
+        None,
+        ("notify", "reconsideration_task"),
+        True,
+    ),
     _t("main", {"rg_negative"}, "rg_pending", {CW, SUP}, None, (), needs_reason=True),
     _t("main", {"rg_positive"}, "cg_pending", {CA, SYS}, None, ("ca_task",)),
-    _t("main", {"cg_pending"}, "identified_victim", {CA}, None, ("notify", "compensation_information"), True),
+    _t(
+        "main",
+        {"cg_pending"},
+        "identified_victim",
+        {CA},
+        None,
+        ("notify", "compensation_information"),
+        True,
+    ),
     _t("main", {"cg_pending"}, "not_identified", {CA}, None, ("notify", "exit_support_task"), True),
-    *(_t("main", _ACTIVE - {d}, d, {SUP}, _return if d == "return_preparation" else _durable, (), True)
-      for d in DURABLE_SOLUTIONS),
-    _t("main", {"return_preparation"}, "returned_reintegration", {CW, SUP}, _need("handover_acknowledged")),
+    *(
+        _t(
+            "main",
+            _ACTIVE - {d},
+            d,
+            {SUP},
+            _return if d == "return_preparation" else _durable,
+            (),
+            True,
+        )
+        for d in DURABLE_SOLUTIONS
+    ),
+    _t(
+        "main",
+        {"return_preparation"},
+        "returned_reintegration",
+        {CW, SUP},
+        _need("handover_acknowledged"),
+    ),
     _t("main", _OPEN, "closed", {SUP}, _no_safety_task, ("retention_timer",), needs_reason=True),
     _t("main", {"closed"}, "reopened", {CW, SUP}, None, ("link_history",), needs_reason=True),
-    _t("main", _OPEN, "withdrawn", {CW, SUP}, None, ("revoke_consents", "stop_sharing"), needs_reason=True),
+    _t(
+        "main",
+        _OPEN,
+        "withdrawn",
+        {CW, SUP},
+        None,
+        ("revoke_consents", "stop_sharing"),
+        needs_reason=True,
+    ),
     # Assistance region: the plan starts from any entitled state and ends only by a person's act.
     _t("assistance", {"none", "ended"}, "active", {CW, SUP}, _entitled),
     _t("assistance", {"active"}, "ended", {CW, SUP}, None, (), needs_reason=True),
     # Justice region: voluntary; entering it never gates anything above.
     _t("justice", {"none"}, "informed_of_rights", {CW, SUP}),
-    _t("justice", {"informed_of_rights"}, "reported", {CW, SUP}, _consent("law_enforcement_contact")),
+    _t(
+        "justice",
+        {"informed_of_rights"},
+        "reported",
+        {CW, SUP},
+        _consent("law_enforcement_contact"),
+    ),
     _t("justice", {"reported"}, "investigation", {CW, SUP}),
     _t("justice", {"investigation"}, "prosecution", {CW, SUP}),
     _t("justice", {"prosecution"}, "trial", {CW, SUP}),
@@ -219,7 +363,15 @@ TRANSITIONS: tuple[Transition, ...] = (
     # Non-punishment review (opened automatically at presumed_victim).
     _t("non_punishment", {"none"}, "offence_flagged", {CW, SUP}, None, (), True),
     _t("non_punishment", {"offence_flagged"}, "evidence_letter_issued", {CW, SUP}, None, (), True),
-    _t("non_punishment", {"evidence_letter_issued"}, "prosecutor_decision", {CW, SUP}, None, (), True),
+    _t(
+        "non_punishment",
+        {"evidence_letter_issued"},
+        "prosecutor_decision",
+        {CW, SUP},
+        None,
+        (),
+        True,
+    ),
     # Child region.
     _t("child", {"minor_presumed"}, "child_protection_notified", {CW, SUP}),
     _t("child", {"child_protection_notified"}, "age_assessed", {CW, SUP}, None, (), True),
@@ -255,15 +407,18 @@ def allowed_targets(region: str, state: str, role: str) -> tuple[str, ...]:
     return tuple(t.target for t in transitions_from(region, state) if role in t.actors)
 
 
-def decide(region: str, current: str, target: str, *, role: str, facts: AssistanceFacts,
-           request: Request) -> Outcome:
+def decide(
+    region: str, current: str, target: str, *, role: str, facts: AssistanceFacts, request: Request
+) -> Outcome:
     """Check one step. Raises WorkflowError (no such step, guard fails) or PermissionDeniedError.
 
     The guard sees only ``facts`` (AssistanceFacts) and the request: a justice-region state
     cannot reach it by construction (I1).
     """
     if region not in REGIONS:
-        raise WorkflowError(f"unknown workflow region {region!r}", hint=f"use one of {', '.join(REGIONS)}")
+        raise WorkflowError(
+            f"unknown workflow region {region!r}", hint=f"use one of {', '.join(REGIONS)}"
+        )
     candidates = [t for t in transitions_from(region, current) if t.target == target]
     if not candidates:
         options = ", ".join(sorted({t.target for t in transitions_from(region, current)})) or "none"
@@ -278,8 +433,10 @@ def decide(region: str, current: str, target: str, *, role: str, facts: Assistan
             hint=f"this step is taken by: {', '.join(sorted(step.actors))}",
         )
     if step.needs_reason and not request.reason.strip():
-        raise WorkflowError(f"moving to {target!r} needs a reason or rationale",
-                            hint="write why, in a sentence a reviewer can check")
+        raise WorkflowError(
+            f"moving to {target!r} needs a reason or rationale",
+            hint="write why, in a sentence a reviewer can check",
+        )
     if step.guard is not None:
         why_not = step.guard(facts, request)
         if why_not:
@@ -291,6 +448,7 @@ def decide(region: str, current: str, target: str, *, role: str, facts: Assistan
 
 
 # ---- timers (I6): review tasks only, never a change of state ----
+
 
 @dataclass(frozen=True)
 class TimerRule:
@@ -318,8 +476,9 @@ class ReviewDue:
     due_at: datetime
 
 
-def due_reviews(status: str, entered_at: datetime, now: datetime,
-                rules: Iterable[TimerRule] = DEFAULT_TIMERS) -> tuple[ReviewDue, ...]:
+def due_reviews(
+    status: str, entered_at: datetime, now: datetime, rules: Iterable[TimerRule] = DEFAULT_TIMERS
+) -> tuple[ReviewDue, ...]:
     """Review tasks whose deadline has passed. Deliberately returns no new status (I6)."""
     out = []
     for rule in rules:

@@ -147,12 +147,16 @@ def screen(observations: Mapping[str, str], profile: str) -> ScreeningResult:
     for key, value in observations.items():
         if key not in by_id:
             raise ValidationError(
-                f"indicator is not in the {profile} list", column="indicator", value=key,
+                f"indicator is not in the {profile} list",
+                column="indicator",
+                value=key,
                 hint="Use the ids listed by the screening form for this profile.",
             )
         if value not in OBSERVATION_VALUES:
             raise ValidationError(
-                "observation value not recognised", column=key, value=value,
+                "observation value not recognised",
+                column=key,
+                value=value,
                 allowed=", ".join(OBSERVATION_VALUES),
             )
     yes = tuple(sorted(k for k, v in observations.items() if v == "yes"))
@@ -160,26 +164,40 @@ def screen(observations: Mapping[str, str], profile: str) -> ScreeningResult:
     for dim in DIMENSIONS:
         hits = [by_id[k] for k in yes if by_id[k].dimension == dim]
         tiers = {t: tuple(i.id for i in hits if i.strength[profile] == t) for t in ("S", "M", "W")}
-        findings.append(DimensionFinding(
-            dimension=dim, name=dimension_name(dim),
-            positive=dimension_positive(len(tiers["S"]), len(tiers["M"]), len(tiers["W"])),
-            strong=tiers["S"], medium=tiers["M"], weak=tiers["W"],
-        ))
+        findings.append(
+            DimensionFinding(
+                dimension=dim,
+                name=dimension_name(dim),
+                positive=dimension_positive(len(tiers["S"]), len(tiers["M"]), len(tiers["W"])),
+                strong=tiers["S"],
+                medium=tiers["M"],
+                weak=tiers["W"],
+            )
+        )
     pos = {f.dimension for f in findings if f.positive}
     is_child = profile.startswith("C")
     reasons: list[str] = [
         f"{f.dimension} ({f.name}) positive: {len(f.strong)} strong, {len(f.medium)} medium, "
         f"{len(f.weak)} weak indicator(s)"
-        for f in findings if f.positive
+        for f in findings
+        if f.positive
     ]
     if is_child and "EX" in pos:
         classification = "ilo_case_rule_met"
-        reasons.append("child: exploitative conditions suffice, no means is required (Palermo Art. 3(c))")
-    elif (not is_child and pos & set(MEANS_AT_RECRUITMENT) and "EX" in pos
-          and pos & set(MEANS_AT_DESTINATION)):
+        reasons.append(
+            "child: exploitative conditions suffice, no means is required (Palermo Art. 3(c))"
+        )
+    elif (
+        not is_child
+        and pos & set(MEANS_AT_RECRUITMENT)
+        and "EX" in pos
+        and pos & set(MEANS_AT_DESTINATION)
+    ):
         classification = "ilo_case_rule_met"
-        reasons.append("adult: recruitment means, exploitation and coercion or vulnerability at "
-                       "destination are all positive (ILO case rule)")
+        reasons.append(
+            "adult: recruitment means, exploitation and coercion or vulnerability at "
+            "destination are all positive (ILO case rule)"
+        )
     elif "DR" in pos and "EX" in pos and not pos & {"CR", "CD"}:
         classification = "deceived_and_exploited"
         reasons.append("deceived and exploited without coercion: not the full case rule")
@@ -203,7 +221,11 @@ def screen(observations: Mapping[str, str], profile: str) -> ScreeningResult:
             reasons.append(f"{len(yes)} indicator(s) observed but no dimension is positive")
     reasons.append("this is a suggestion: the person screening decides and records why")
     return ScreeningResult(
-        profile=profile, dimensions=tuple(findings), classification=classification,
-        suggested_status=suggested, reasons=tuple(reasons), indicators_yes=yes,
+        profile=profile,
+        dimensions=tuple(findings),
+        classification=classification,
+        suggested_status=suggested,
+        reasons=tuple(reasons),
+        indicators_yes=yes,
         rule_version=rule_version(),
     )

@@ -1,0 +1,266 @@
+"""Users, login and sessions: argon2 passwords, TOTP second factor, lockout, idle timeout.
+
+Why these choices: argon2id (argon2-cffi) is the current password-hashing recommendation; TOTP
+(pyotp) works offline on any phone, which matters for NGOs without an identity provider; the TOTP
+secret is sealed like victim identity; sessions are random tokens of which only a SHA-256 is stored,
+so a copy of the database opens no session. Every failed login is audited; after
+``MAX_FAILURES`` the account locks for ``LOCKOUT_MINUTES``. The message for a failed login is the
+same whatever went wrong, so it does not tell an attacker which usernames exist.
+
+Stable names: ``add_user``, ``login``, ``session``, ``logout``, ``users``, ``principal_for``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from ctip.domain.access import Action, Principal, Role, require_role
+from ctip.errors import AuthenticationError, ValidationError
+from ctip.settings import Settings
+from ctip.storage import casework as db
+from ctip.storage.audit import AuditLog
+from ctip.storage.sealing import Sealer
+
+MAX_FAILURES = 5
+LOCKOUT_MINUTES = 15
+MIN_PASSWORD = 12
+ISSUER = "ctip"
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
+_FAILED = (
+    "username, password or one-time code is wrong, or the account is locked after repeated failures"
+)
+
+
+@dataclass(frozen=True)
+class NewUser:
+    user_id: str
+    username: str
+    role: str
+    agency: str
+    otpauth_uri: str  # shown once, for the authenticator app; the secret is sealed at rest
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    csrf_token: str
+    principal: Principal
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    principal: Principal
+    csrf_token: str
+    token_hash: str
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Accounts:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        sealer: Sealer,
+        audit: AuditLog | None = None,
+        *,
+        session_minutes: int = 30,
+        clock=lambda: datetime.now(UTC),
+    ) -> None:  # type: ignore[no-untyped-def]
+        self.engine, self.sealer = engine, sealer
+        self.audit = audit or AuditLog()
+        self.session_minutes = session_minutes
+        self.clock = clock
+        self.hasher = PasswordHasher()
+        self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
+
+    @classmethod
+    def from_settings(cls, settings: Settings, engine: sa.Engine, sealer: Sealer) -> Accounts:
+        return cls(engine, sealer, session_minutes=settings.session_timeout_minutes)
+
+    def add_user(
+        self, actor: Principal | None, username: str, password: str, *, role: str, agency: str
+    ) -> NewUser:
+        """Create a user with a fresh TOTP secret. ``actor`` None = the local CLI (server operator)."""
+        if actor is not None:
+            require_role(actor, Action.USERS_MANAGE)
+        if not _USERNAME.match(username):
+            raise ValidationError(
+                "username must be 2-63 lower-case letters, digits, '.', '_' or '-'",
+                column="username",
+                value=username,
+            )
+        try:
+            role_value = Role(role)
+        except ValueError:
+            raise ValidationError(
+                "role not recognised",
+                column="role",
+                value=role,
+                allowed=", ".join(r.value for r in Role),
+            ) from None
+        if not agency.strip():
+            raise ValidationError("every user belongs to an agency", column="agency")
+        if len(password) < MIN_PASSWORD:
+            raise ValidationError(
+                f"password must have at least {MIN_PASSWORD} characters", column="password"
+            )
+        user_id = str(uuid.uuid4())
+        secret = pyotp.random_base32()
+        with self.engine.begin() as conn:
+            if db.get_user(conn, username=username) is not None:
+                raise ValidationError(
+                    "a user with this name exists", column="username", value=username
+                )
+            db.insert_user(
+                conn,
+                user_id=user_id,
+                username=username,
+                password_hash=self.hasher.hash(password),
+                role=role_value.value,
+                agency=agency.strip(),
+                totp_sealed=self.sealer.seal(secret, context=f"user/{user_id}/totp"),
+                failed_logins=0,
+                active=True,
+                created_at=self.clock(),
+            )
+            self.audit.append(
+                conn,
+                actor=actor.username if actor else "cli",
+                action="user.add",
+                subject=user_id,
+                details={"username": username, "role": role_value.value, "agency": agency},
+            )
+        uri = pyotp.TOTP(secret).provisioning_uri(name=f"{username}@{agency}", issuer_name=ISSUER)
+        return NewUser(user_id, username, role_value.value, agency, uri)
+
+    def login(self, username: str, password: str, totp_code: str) -> LoginResult:
+        """Password + TOTP; lockout after repeated failures; one generic message for every failure."""
+        at = self.clock()
+        with self.engine.begin() as conn:
+            user = db.get_user(conn, username=username)
+            if user is None:
+                try:  # spend the same time as for a real user
+                    self.hasher.verify(self._dummy_hash, password)
+                except (VerificationError, InvalidHashError):
+                    pass
+                self.audit.append(
+                    conn,
+                    actor="anonymous",
+                    action="login.failed",
+                    subject="unknown-user",
+                    details={},
+                )
+                raise AuthenticationError(
+                    _FAILED, hint="try again, or ask your administrator to unlock you"
+                )
+            locked = db.aware(user.locked_until)
+            ok = False
+            if user.active and not (locked and locked > at):
+                try:
+                    ok = self.hasher.verify(user.password_hash, password)
+                except (VerifyMismatchError, VerificationError, InvalidHashError):
+                    ok = False
+                if ok:
+                    secret = self.sealer.open(user.totp_sealed, context=f"user/{user.user_id}/totp")
+                    ok = pyotp.TOTP(secret).verify(str(totp_code).strip(), valid_window=1)
+        if not ok:
+            self._failed(user.user_id, at)
+            raise AuthenticationError(
+                _FAILED, hint="try again, or ask your administrator to unlock you"
+            )
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        expires = at + timedelta(minutes=self.session_minutes)
+        with self.engine.begin() as conn:
+            db.update_user(conn, user.user_id, failed_logins=0, locked_until=None, last_login_at=at)
+            db.insert_session(
+                conn,
+                token_hash=_hash_token(token),
+                user_id=user.user_id,
+                csrf_token=csrf,
+                created_at=at,
+                last_seen_at=at,
+                expires_at=expires,
+            )
+            self.audit.append(
+                conn, actor=user.username, action="login", subject=user.user_id, details={}
+            )
+        principal = Principal(user.user_id, user.username, Role(user.role), user.agency)
+        return LoginResult(token, csrf, principal, expires)
+
+    def _failed(self, user_id: str, at: datetime) -> None:
+        with self.engine.begin() as conn:
+            user = db.get_user(conn, user_id=user_id)
+            failures = user.failed_logins + 1
+            values: dict = {"failed_logins": failures}
+            if failures >= MAX_FAILURES:
+                values.update(locked_until=at + timedelta(minutes=LOCKOUT_MINUTES), failed_logins=0)
+            db.update_user(conn, user_id, **values)
+            self.audit.append(
+                conn,
+                actor=user.username,
+                action="login.failed",
+                subject=user_id,
+                details={"locked": failures >= MAX_FAILURES},
+            )
+
+    def session(self, token: str) -> SessionInfo:
+        """The user behind a session token; expired after ``session_minutes`` of inactivity."""
+        at = self.clock()
+        token_hash = _hash_token(token)
+        with self.engine.begin() as conn:
+            row = db.get_session(conn, token_hash)
+            if row is None or not row.active:
+                raise AuthenticationError("you are not logged in", hint="log in again")
+            last = db.aware(row.last_seen_at)
+            if last + timedelta(minutes=self.session_minutes) < at:
+                db.delete_session(conn, token_hash)
+                raise AuthenticationError("your session timed out", hint="log in again")
+            if (
+                at - last
+            ).total_seconds() > 30:  # touch at most every 30 s: fewer writes under load
+                db.touch_session(conn, token_hash, at)
+        return SessionInfo(
+            Principal(row.user_id, row.username, Role(row.role), row.agency),
+            row.csrf_token,
+            token_hash,
+        )
+
+    def logout(self, token: str) -> None:
+        with self.engine.begin() as conn:
+            db.delete_session(conn, _hash_token(token))
+
+    def users(self, actor: Principal) -> list[dict]:
+        require_role(actor, Action.USERS_MANAGE)
+        with self.engine.begin() as conn:
+            return [
+                {
+                    "user_id": r.user_id,
+                    "username": r.username,
+                    "role": r.role,
+                    "agency": r.agency,
+                    "active": bool(r.active),
+                    "locked_until": db.aware(r.locked_until),
+                }
+                for r in db.list_users(conn)
+            ]
+
+    def principal_for(self, username: str) -> Principal:
+        """The principal of a user by name (for the CLI and tests; no login)."""
+        with self.engine.begin() as conn:
+            row = db.get_user(conn, username=username)
+        if row is None:
+            raise AuthenticationError(f"no user {username!r}")
+        return Principal(row.user_id, row.username, Role(row.role), row.agency)

@@ -1,0 +1,255 @@
+"""Case-management use cases on SQLite and PostgreSQL: the intake-screen-refer-accept path,
+consent rules, concurrency, protection (reveal, emergency access, who viewed) and timers."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from ctip.domain.access import Principal, Role
+from ctip.domain.casework import Service
+from ctip.domain.records import Identity
+from ctip.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+    WorkflowError,
+)
+from ctip.services.casework import CaseIntake, Casework
+from ctip.storage import casework as db
+from ctip.storage.engine import make_engine, migrate
+from ctip.storage.keys import KeyRing
+from ctip.storage.sealing import Pseudonymiser, Sealer
+
+
+@pytest.fixture
+def cw(database_url: str) -> Casework:
+    engine = make_engine(database_url)
+    migrate(engine)
+    yield Casework(engine, Sealer(KeyRing.generate()), Pseudonymiser(secrets.token_bytes(32)))
+    engine.dispose()
+
+
+def person(role: str, agency: str = "A", name: str | None = None) -> Principal:
+    return Principal(f"u-{role}-{agency}", name or f"{role}.{agency}".lower(), Role(role), agency)
+
+
+A_CW, A_SUP, B_CW, B_CA, C_CW = (
+    person("caseworker"),
+    person("supervisor"),
+    person("caseworker", "B"),
+    person("competent_authority", "B"),
+    person("caseworker", "C"),
+)
+SECRET_NAME = Identity(
+    given_name="Amina", family_name="Okafor", date_of_birth="1999-02-03", phone="+2348000000"
+)
+
+
+def adult_case(cw: Casework, **kw) -> str:
+    intake = CaseIntake(
+        sex="female",
+        age=kw.pop("age", 24),
+        nationality="NGA",
+        languages=("en",),
+        exploitation_forms=("sexual_exploitation",),
+        identity=kw.pop("identity", SECRET_NAME),
+        **kw,
+    )
+    return cw.create_case(A_CW, intake).case_id
+
+
+def to_presumed(cw: Casework, case_id: str) -> None:
+    cw.transition(
+        A_CW, case_id, to_state="screening", confirmations=("safe_setting", "interpreter_offered")
+    )
+    cw.transition(A_CW, case_id, to_state="presumed_victim", reason="strong indicators observed")
+
+
+def test_identity_is_sealed_at_rest(cw):
+    case_id = adult_case(cw)
+    with cw.engine.connect() as conn:
+        dump = " ".join(str(v) for row in conn.execute(sa.select(db.cases)) for v in row)
+        dump += " ".join(
+            str(v) for row in conn.execute(sa.text("SELECT * FROM audit_log")) for v in row
+        )
+    assert "Amina" not in dump and "Okafor" not in dump and "2348000000" not in dump
+    assert cw.get_case(A_CW, case_id).data["status"] == "signal"
+
+
+def test_intake_screen_refer_accept(cw):
+    case_id = adult_case(cw)
+    ex = [
+        i
+        for i in __import__("ctip.domain.screening", fromlist=["x"]).indicators("AL")
+        if i.strength["AL"] == "S"
+    ]
+    result = cw.screen_case(A_CW, case_id, {i.id: "yes" for i in ex})
+    assert result.suggested_status == "presumed_victim"
+    to_presumed(cw, case_id)
+    view = cw.get_case(A_CW, case_id)
+    assert view.data["non_punishment_flag"] and view.data["assistance_state"] == "active"
+    with pytest.raises(WorkflowError, match="consent"):
+        cw.refer(A_CW, case_id, to_agency="B", shared_fields=("given_name",))
+    cw.record_consent(A_CW, case_id, purpose="share_with_service_provider", recipient="B")
+    ref = cw.refer(A_CW, case_id, to_agency="B", shared_fields=("given_name",))
+    # B sees the case now, with only the shared identity field
+    b_view = cw.get_case(B_CW, case_id)
+    assert (
+        b_view.relation == "recipient"
+        and "notes" not in b_view.data
+        and "justice_state" not in b_view.data
+    )
+    assert cw.reveal_identity(B_CW, case_id, reason="to arrange shelter") == {"given_name": "Amina"}
+    assert cw.reveal_identity(A_CW, case_id, reason="home visit")["family_name"] == "Okafor"
+    accepted = cw.accept_referral(B_CW, ref.referral_id)
+    assert accepted.status == "accepted"
+    cw.record_service(B_CW, case_id, service_type="safe_accommodation", note="room 4")
+    assert [s.agency for s in cw.services_given(A_CW, case_id)] == ["B"]
+    assert cw.complete_referral(B_CW, ref.referral_id).status == "completed"
+    with pytest.raises(NotFoundError):  # access ends with the referral
+        cw.get_case(B_CW, case_id)
+    viewers = {(v.username, v.action) for v in cw.who_viewed(A_CW, case_id)}
+    assert ("caseworker.b", "identity") in viewers and ("caseworker.a", "view") in viewers
+
+
+def test_child_referred_without_consent(cw):
+    case_id = adult_case(cw, age=None)
+    to_presumed(cw, case_id)
+    assert cw.get_case(A_CW, case_id).data["child_state"] == "minor_presumed"
+    with pytest.raises(WorkflowError, match="child-protection"):
+        cw.transition(A_CW, case_id, to_state="referred", reason="she wants to go to school")
+    cw.transition(A_CW, case_id, region="child", to_state="child_protection_notified")
+    cw.transition(A_CW, case_id, to_state="referred", reason="she wants to go to school")
+    ref = cw.refer(A_CW, case_id, to_agency="B", purpose="nrm_referral")  # no consent needed
+    assert ref.consent_id is None
+    cw.accept_referral(B_CA, ref.referral_id)
+    cw.transition(B_CA, case_id, to_state="recovery_reflection")
+    with pytest.raises(PermissionDeniedError):
+        cw.transition(B_CW, case_id, to_state="rg_positive", reason="x")
+    assert (
+        cw.transition(B_CA, case_id, to_state="rg_positive", reason="credible").data["status"]
+        == "rg_positive"
+    )
+
+
+def test_justice_region_never_gates_assistance(cw):
+    one, two = adult_case(cw), adult_case(cw)
+    cw.record_consent(A_CW, one, purpose="law_enforcement_contact")
+    cw.transition(A_CW, one, region="justice", to_state="informed_of_rights")
+    cw.transition(A_CW, one, region="justice", to_state="reported")
+    cw.transition(A_CW, two, region="justice", to_state="declined")
+    for case_id in (one, two):
+        to_presumed(cw, case_id)
+        assert cw.get_case(A_CW, case_id).data["assistance_state"] == "active"
+
+
+def test_concurrent_edits_conflict(cw):
+    case_id = adult_case(cw)
+    v = cw.get_case(A_CW, case_id).version
+    cw.edit_case(A_CW, case_id, {"age": 25}, expected_version=v)
+    with pytest.raises(ConflictError, match="changed by someone else"):
+        cw.edit_case(A_SUP, case_id, {"languages": ("fr",)}, expected_version=v)
+    assert cw.get_case(A_CW, case_id).data["age"] == 25
+
+
+def test_other_agency_cannot_tell_a_case_exists(cw):
+    case_id = adult_case(cw)
+    with pytest.raises(NotFoundError) as hidden:
+        cw.get_case(C_CW, case_id)
+    with pytest.raises(NotFoundError) as missing:
+        cw.get_case(C_CW, case_id[:-4] + "0000")
+    assert str(hidden.value).replace(case_id, "X") == str(missing.value).replace(
+        case_id[:-4] + "0000", "X"
+    )
+    assert cw.search_cases(C_CW) == []
+
+
+def test_emergency_access_is_timeboxed_and_reviewed(cw):
+    case_id = adult_case(cw)
+    with pytest.raises(ValidationError):
+        cw.emergency_access(C_CW, case_id, justification="because")
+    grant = cw.emergency_access(
+        C_CW, case_id, justification="person is in hospital unconscious, need contacts"
+    )
+    assert cw.reveal_identity(C_CW, case_id, reason="call family")["phone"] == "+2348000000"
+    reviews = cw.emergency_reviews(A_SUP)
+    assert [r["grant_id"] for r in reviews] == [grant["grant_id"]]
+    cw.review_emergency_access(A_SUP, grant["grant_id"], outcome="justified")
+    assert cw.emergency_reviews(A_SUP) == []
+    later = Casework(
+        cw.engine,
+        cw.sealer,
+        cw.pseudonymiser,
+        clock=lambda: datetime.now(UTC) + timedelta(minutes=61),
+    )
+    with pytest.raises(NotFoundError):
+        later.get_case(C_CW, case_id)
+
+
+def test_timers_create_tasks_and_never_change_status(cw):
+    case_id = adult_case(cw)
+    to_presumed(cw, case_id)
+    cw.transition(A_CW, case_id, to_state="consent_pending")
+    later = Casework(
+        cw.engine, cw.sealer, cw.pseudonymiser, clock=lambda: datetime.now(UTC) + timedelta(days=20)
+    )
+    assert later.run_timers() == 1 and later.run_timers() == 0
+    assert cw.get_case(A_CW, case_id).data["status"] == "consent_pending"
+    assert [t.kind for t in cw.tasks(A_CW)] == ["follow_up_consent"]
+
+
+def test_revoking_consent_revokes_the_referral(cw):
+    case_id = adult_case(cw)
+    consent = cw.record_consent(A_CW, case_id, purpose="share_with_service_provider")
+    ref = cw.refer(A_CW, case_id, to_agency="B")
+    cw.revoke_consent(A_CW, case_id, consent.consent_id)
+    with pytest.raises(NotFoundError):
+        cw.get_case(B_CW, case_id)
+    with pytest.raises(WorkflowError):
+        cw.accept_referral(B_CW, ref.referral_id)
+
+
+def test_search_by_exact_name_without_decrypting(cw):
+    case_id = adult_case(cw)
+    adult_case(cw, age=30, identity=Identity(given_name="Ana", family_name="Okafor"))
+    assert [v.case_id for v in cw.search_cases(A_CW, name="okafor AMINA")] == [case_id]
+    assert cw.search_cases(A_CW, name="Someone Else") == []
+
+
+def test_directory_eligibility_and_dashboard(cw):
+    admin = person("admin")
+    cw.add_service(
+        admin,
+        Service(
+            "",
+            "B",
+            "Shelter for women",
+            "safe_accommodation",
+            location="Lagos",
+            languages=("en",),
+            sexes=("female",),
+            min_age=18,
+            accepts_children=False,
+        ),
+    )
+    assert len(cw.find_services(A_CW, sex="female", age=24, eligible_only=True)) == 1
+    assert cw.find_services(A_CW, sex="female", age=15, eligible_only=True) == []
+    adult_case(cw)
+    board = cw.dashboard(A_CW)
+    assert board.status_counts == {"signal": 1} and board.caseload_by_month[-1][2] == 1
+
+
+def test_roles_outside_casework(cw):
+    case_id = adult_case(cw)
+    with pytest.raises(PermissionDeniedError):
+        cw.get_case(person("analyst"), case_id)
+    rows = cw.deidentified_cases(person("analyst"))
+    assert rows and "case_id" not in rows[0] and "age" not in rows[0]
+    entries = cw.audit_entries(person("auditor"), subject=case_id)
+    assert entries[0]["action"] == "case.create"
+    assert cw.verify_audit(person("auditor"))["ok"]
