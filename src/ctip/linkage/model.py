@@ -100,8 +100,9 @@ def core_blocking_rules() -> list[Any]:
         block_on("dob"),
         block_on("name_key"),  # same name tokens in any order
         block_on("family_name", "birth_year"),
-        block_on("given_name", "birth_year"),
-        block_on("given_prefix", "family_prefix", "dob_month"),
+        block_on("family_name", "given_prefix"),
+        block_on("given_name", "family_prefix", "birth_year"),
+        block_on("given_name", "birth_year", "dob_month"),
     ]
 
 
