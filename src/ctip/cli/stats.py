@@ -1,9 +1,140 @@
-"""CLI commands for the stats area (filled in by the work on that area)."""
+"""``ctip stats TABLE`` (one national table, disclosure-controlled) and ``ctip report --out DIR``."""
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.table import Table
+
+from ctip.cli.common import console, print_json, settings
+
+
+def _rule(mixed: bool, begging_as_labour: bool) -> Any:
+    from ctip.domain.derive import DEFAULT_ROLLUP, RollupRule
+
+    if mixed and not begging_as_labour:
+        return None  # the stored default roll-up
+    return RollupRule(mixed=mixed, begging_and_criminality_as_labour=begging_as_labour,
+                      precedence=DEFAULT_ROLLUP.precedence)
+
+
+def _records(frame: Any) -> list[dict[str, Any]]:
+    out = []
+    for row in frame.to_dict(orient="records"):
+        clean = {}
+        for key, value in row.items():
+            try:
+                missing = value is None or value != value or str(value) == "<NA>"
+            except (TypeError, ValueError):
+                missing = False
+            clean[key] = None if missing else value
+        out.append(clean)
+    return out
+
+
+def _show_table(published: Any) -> None:
+    frame = published.frame
+    columns = [*published.dims, "display",
+               *[c for c in ("share", "rate", "share_unknown", "population", "records_display")
+                 if c in frame.columns]]
+    table = Table(title=published.title, title_justify="left", caption=(
+        f"{published.description}\nCells shown as {published.symbol} are hidden (small counts "
+        "and the cells that would give them away)."), caption_justify="left")
+    for column in columns:
+        header = {"display": "count", "records_display": "records"}.get(column, column)
+        table.add_column(header, justify="right" if column not in published.dims else "left")
+    for row in _records(frame[columns]):
+        cells = []
+        for column in columns:
+            value = row[column]
+            if value is None:
+                cells.append("")
+            elif column in ("share", "share_unknown"):
+                cells.append(f"{value:.1%}")
+            elif column == "rate":
+                cells.append(f"{value:.2f}")
+            elif column == "population":
+                cells.append(f"{int(value):,}")
+            else:
+                cells.append(str(value))
+        table.add_row(*cells)
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the root app."""
+    """Add ``stats`` and ``report`` to the root app."""
+
+    @app.command()
+    def stats(
+        ctx: typer.Context,
+        table: str = typer.Argument(None, help="Table name; leave out to list the tables."),
+        by: str = typer.Option(None, "--by", help="Comma-separated breakdowns, e.g. "
+                               "year,victim_group (see the list of tables for what each allows)."),
+        output: str = typer.Option("table", "--format", help="table, csv or json."),
+        mixed: bool = typer.Option(True, "--mixed/--no-mixed", help="Count sexual exploitation "
+                                   "with forced labour as 'mixed' (UNODC) or by precedence."),
+        begging_as_labour: bool = typer.Option(False, "--begging-as-labour", help="Roll forced "
+                                               "begging and forced criminality up to forced "
+                                               "labour, as some national laws do."),
+    ) -> None:
+        """One national table from the store, with small cells hidden ("<5").
+
+        Examples: `ctip stats victims --by year,sex,age_group`, `ctip stats sdg-16-2-2
+        --format csv`, `ctip stats flows --format json`. Without TABLE: the list of tables.
+        """
+        from ctip.stats.registry import TABLES
+
+        if output not in {"table", "csv", "json"}:
+            raise typer.BadParameter("use table, csv or json", param_hint="--format")
+        if table is None:
+            if output == "json":
+                print_json([{"name": s.name, "title": s.title, "default_by": list(s.default_by),
+                             "allowed_by": list(s.allowed)} for s in TABLES.values()])
+                return
+            listing = Table(title="Tables (ctip stats TABLE [--by ...])", title_justify="left")
+            for column in ("table", "what", "default --by", "allowed --by"):
+                listing.add_column(column)
+            for s in TABLES.values():
+                listing.add_row(s.name, s.title, ",".join(s.default_by), ", ".join(s.allowed) or "-")
+            console.print(listing)
+            return
+        from ctip.services.statistics import stats_table
+
+        chosen = None if by is None else [b.strip() for b in by.split(",") if b.strip()]
+        published = stats_table(settings(ctx), table, chosen, rule=_rule(mixed, begging_as_labour))
+        if output == "json":
+            print_json({"table": published.name, "title": published.title,
+                        "dims": list(published.dims), "threshold": published.threshold,
+                        "suppression": published.suppression,
+                        "rows": _records(published.frame)})
+        elif output == "csv":
+            buffer = io.StringIO()
+            published.frame.to_csv(buffer, index=False)
+            typer.echo(buffer.getvalue(), nl=False)
+        else:
+            _show_table(published)
+
+    @app.command()
+    def report(
+        ctx: typer.Context,
+        out: Path = typer.Option(Path("ctip-report"), "--out", help="Folder for report.html and "
+                                 "the exports (created if absent)."),
+        title: str = typer.Option(None, "--title", help="Report title (default names the country)."),
+        json_output: bool = typer.Option(False, "--json", help="Print one JSON object instead."),
+    ) -> None:
+        """Write the national report (self-contained HTML with charts, works offline) and the
+        exports. Every figure and file passes disclosure control first."""
+        from ctip.services.reporting import build_report
+
+        result = build_report(settings(ctx), out, title=title)
+        if json_output:
+            print_json(result.as_dict())
+            return
+        console.print(f"Report written to [bold]{result.report}[/]")
+        for path in result.files:
+            console.print(f"  {path}")
+        for note in result.notes:
+            console.print(f"[yellow]{note}[/]")

@@ -1,0 +1,147 @@
+"""Use case: compute a national table from the store and make it safe to show.
+
+The analytic tables are loaded from the CaseStore into an in-memory DuckDB connection (no identity
+column ever leaves the store), the pure functions of ``ctip.stats`` compute the table, and every
+table goes through ``ctip.publish.suppression.suppress`` before anyone sees it: small cells and
+the complementary cells that would let them be recovered are shown as "<5" (with the threshold
+from the settings). Columns derived from a count (rates, shares) are blanked with it, since a
+public denominator would give the count back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from ctip.domain.derive import RollupRule
+from ctip.errors import DisclosureError
+from ctip.publish.suppression import TOTAL_LABELS, suppress, with_margins
+from ctip.settings import Settings
+from ctip.stats.registry import StatTable, compute, table_spec
+from ctip.storage.repository import CaseStore
+
+# Columns computed from a cell's count: hidden whenever the count is hidden.
+DERIVED = ("share", "rate", "share_unknown")
+MULTI_RESPONSE = ("form",)
+ALL_AGENCIES = "all agencies"
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    """A table after disclosure control: ``frame`` has the dims, ``count`` (<NA> when hidden),
+    ``suppressed``, ``display`` ("<5" or the number) and any derived columns."""
+
+    name: str
+    title: str
+    description: str
+    by: tuple[str, ...]
+    dims: tuple[str, ...]
+    frame: pd.DataFrame
+    threshold: int
+    suppression: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def symbol(self) -> str:
+        return f"<{self.threshold}"
+
+
+@contextmanager
+def analytic_connection(store: CaseStore) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB connection holding the store's ``victims`` and ``perpetrators``."""
+    con = duckdb.connect()
+    try:
+        store.to_duckdb(con)
+        yield con
+    finally:
+        con.close()
+
+
+def _suppress(frame: pd.DataFrame, dims: Sequence[str], threshold: int) -> tuple[pd.DataFrame,
+                                                                                dict[str, Any]]:
+    """suppress(), first assuming every margin is public (the safe default). When a small cell
+    cannot be protected that way (it is alone on a line of its margin), the margins are put
+    inside the table instead and suppressed with it where needed: they are then published only
+    through this table, with their '<5' marks.
+    """
+    symbol = f"<{threshold}"
+    try:
+        done = suppress(frame, value="count", dims=list(dims), threshold=threshold, symbol=symbol)
+        return done.frame, done.describe()
+    except DisclosureError:
+        has_totals = any(frame[d].astype(str).isin(TOTAL_LABELS).any() for d in dims)
+        full = frame if has_totals else with_margins(frame, dims=list(dims), total="total")
+        done = suppress(full, value="count", dims=list(dims), threshold=threshold, symbol=symbol,
+                        margins_known=False)
+        out = done.frame
+        # a total over a multi-response dimension counts mentions, not victims: not shown
+        for d in dims:
+            if d in MULTI_RESPONSE:
+                out = out[out[d] != "total"]
+        return out.reset_index(drop=True), {**done.describe(), "margins": "inside the table"}
+
+
+def publish(table: StatTable, *, threshold: int) -> PublishedTable:
+    """Disclosure control for one computed table (see module docstring)."""
+    spec, frame = table.spec, table.frame.copy()
+    dims = list(table.dims)
+    if spec.name == "data-quality":
+        return _publish_quality(table, threshold)
+    if frame.empty:
+        out = frame.assign(suppressed=False, display="")
+        return PublishedTable(spec.name, spec.title, spec.description, table.by, tuple(dims), out,
+                              threshold, {"cells": 0})
+    for d in dims:  # one type per dimension (years are text; 'total' rows are text)
+        frame[d] = frame[d].astype(object)
+    protected, info = _suppress(frame[[*dims, "count"]], dims, threshold)
+    extra = [c for c in frame.columns if c not in (*dims, "count")]
+    out = protected.merge(frame[[*dims, *extra]], on=dims, how="left")
+    if "rate" in out.columns and "population" in out.columns:
+        out["rate"] = out["rate"].astype("Float64")
+    for column in DERIVED:
+        if column in out.columns:
+            out[column] = out[column].astype("Float64").mask(out["suppressed"])
+    if spec.name == "flow-shares" and table.by:
+        # shares of the published cells would give back a hidden one (they sum to 1)
+        hidden = out.groupby(list(table.by))["suppressed"].transform("any")
+        out["share"] = out["share"].mask(hidden)
+    return PublishedTable(spec.name, spec.title, spec.description, table.by, tuple(dims), out,
+                          threshold, info)
+
+
+def _publish_quality(table: StatTable, threshold: int) -> PublishedTable:
+    """Unknown counts by agency x field (agencies add up to 'all agencies'); records per agency."""
+    frame = table.frame.copy()
+    frame["agency"] = frame["agency"].replace({ALL_AGENCIES: "total"})
+    protected, info = _suppress(frame[["agency", "field", "count"]], ["agency", "field"], threshold)
+    records = frame.drop_duplicates("agency")[["agency", "records"]].rename(
+        columns={"records": "count"})
+    rec, _ = _suppress(records, ["agency"], threshold)
+    rec = rec.rename(columns={"count": "records", "suppressed": "records_suppressed",
+                              "display": "records_display"})
+    out = protected.merge(frame[["agency", "field", "label", "share_unknown"]],
+                          on=["agency", "field"], how="left").merge(rec, on="agency", how="left")
+    out["share_unknown"] = out["share_unknown"].astype("Float64").mask(
+        out["suppressed"] | out["records_suppressed"])
+    out["agency"] = out["agency"].replace({"total": ALL_AGENCIES})
+    spec = table.spec
+    return PublishedTable(spec.name, spec.title, spec.description, table.by, ("agency", "field"),
+                          out, threshold, info)
+
+
+def published_table(con: duckdb.DuckDBPyConnection, name: str, by: Sequence[str] | None = None, *,
+                    threshold: int, rule: RollupRule | None = None) -> PublishedTable:
+    """Compute a named table on an analytic connection and pass it through disclosure control."""
+    return publish(compute(con, name, by, rule), threshold=threshold)
+
+
+def stats_table(settings: Settings, name: str, by: Sequence[str] | None = None, *,
+                rule: RollupRule | None = None) -> PublishedTable:
+    """``ctip stats TABLE``: open the store, compute one table, suppress it."""
+    table_spec(name)  # fail fast on a wrong name, before opening the store
+    with CaseStore.open(settings, actor="stats") as store, analytic_connection(store) as con:
+        return published_table(con, name, by, threshold=settings.suppression_threshold, rule=rule)
