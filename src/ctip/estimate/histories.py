@@ -108,7 +108,7 @@ class CaptureHistory:
 
 def from_frame(
     frame: pd.DataFrame, *, lists: Sequence[str] | None = None, count: str = "count",
-    source: str | None = None,
+    source: str | None = None, row_numbers: Sequence[int] | None = None,
 ) -> CaptureHistory:
     """Validate a capture-history frame and collapse it onto the full pattern grid.
 
@@ -133,20 +133,24 @@ def from_frame(
         raise EstimationError(f"at most {MAX_LISTS} lists are supported; got {len(names)}",
                               hint="merge small lists (e.g. by agency type) before estimating")
     t = len(names)
+
+    def row_of(k: int) -> int:
+        return int(row_numbers[k]) if row_numbers is not None else k + 2
+
     bits = np.zeros(len(frame), dtype=np.int64)
     for j, name in enumerate(names):
         values = pd.to_numeric(frame[name], errors="coerce")
         bad = ~values.isin([0, 1])
         if bad.any():
             k = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ValidationError("a list column must hold 0 or 1", file=source, row=k + 2,
+            raise ValidationError("a list column must hold 0 or 1", file=source, row=row_of(k),
                                   column=name, value=frame[name].iloc[k], allowed="0, 1")
         bits += values.to_numpy(dtype=np.int64) << j
     values = pd.to_numeric(frame[count], errors="coerce")
     bad = values.isna() | (values < 0) | (values != values.round())
     if bad.any():
         k = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValidationError("count must be a whole number >= 0", file=source, row=k + 2,
+        raise ValidationError("count must be a whole number >= 0", file=source, row=row_of(k),
                               column=count, value=frame[count].iloc[k])
     n = values.to_numpy(dtype=np.int64)
     zero = (bits == 0) & (n > 0)
@@ -154,7 +158,7 @@ def from_frame(
         k = int(np.flatnonzero(zero)[0])
         raise ValidationError(
             "a row with no list marked cannot be observed (that is the dark figure to estimate)",
-            file=source, row=k + 2, column=count, value=int(n[k]),
+            file=source, row=row_of(k), column=count, value=int(n[k]),
         )
     counts = np.zeros(2**t - 1, dtype=np.int64)
     np.add.at(counts, bits[bits > 0] - 1, n[bits > 0])
