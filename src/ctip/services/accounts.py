@@ -239,8 +239,12 @@ class Accounts:
         )
 
     def logout(self, token: str) -> None:
+        self.logout_hash(_hash_token(token))
+
+    def logout_hash(self, token_hash: str) -> None:
+        """End a session known by its stored hash (the API's logout)."""
         with self.engine.begin() as conn:
-            db.delete_session(conn, _hash_token(token))
+            db.delete_session(conn, token_hash)
 
     def users(self, actor: Principal) -> list[dict]:
         require_role(actor, Action.USERS_MANAGE)

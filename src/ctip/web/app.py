@@ -1,0 +1,96 @@
+"""The web application factory: ``create_app(settings) -> FastAPI``.
+
+Nothing is built at import time: the settings, the engine (with migrations) and the keys are
+made when ``create_app`` is called, so tests and servers choose their own. The app holds:
+
+- ``app.state.settings``, ``app.state.casework`` (services.casework.Casework),
+  ``app.state.accounts`` (services.accounts.Accounts);
+- the REST API under ``/api`` (web/api) with its schema at ``/openapi.json`` (no Swagger page:
+  it would load assets from a CDN);
+- the server-rendered pages, if present: the package ``ctip.web.pages`` exposes ``install(app)``
+  (routes, ``/static``) and may expose ``render_error(request, error) -> Response``;
+- one exception handler for ``CtipError``: JSON ``{error, message, hint}`` with the error's
+  ``http_status`` for the API, or ``app.state.render_error(request, error)`` for pages;
+- security headers on every answer, and ``Cache-Control: no-store`` on everything but static files.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from ctip.errors import CtipError
+from ctip.services.accounts import Accounts
+from ctip.services.casework import Casework
+from ctip.settings import Settings
+from ctip.web import api
+from ctip.web.security import SECURITY_HEADERS
+
+STATIC_PREFIX = "/static"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    casework: Casework | None = None,
+    accounts: Accounts | None = None,
+) -> FastAPI:
+    """Build the app for ``settings`` (from the environment when None, at call time)."""
+    settings = settings or Settings()
+    casework = casework or Casework.open(settings)
+    accounts = accounts or Accounts.from_settings(settings, casework.engine, casework.sealer)
+    app = FastAPI(
+        title="ctip",
+        summary="Case management for a National Referral Mechanism, and national trafficking statistics.",
+        version="0.1.0",
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.casework = casework
+    app.state.accounts = accounts
+
+    @app.exception_handler(CtipError)
+    async def _ctip_error(request: Request, error: CtipError) -> Response:
+        render = getattr(request.app.state, "render_error", None)
+        if render is not None and not request.url.path.startswith("/api"):
+            return render(request, error)  # type: ignore[no-any-return]
+        return JSONResponse(
+            {"error": type(error).__name__, "message": error.message, "hint": error.hint},
+            status_code=error.http_status,
+            headers={"WWW-Authenticate": "Bearer"} if error.http_status == 401 else None,
+        )
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        for key, value in SECURITY_HEADERS.items():
+            if key == "Cache-Control" and request.url.path.startswith(STATIC_PREFIX):
+                continue
+            response.headers.setdefault(key, value)
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(api.router)
+    _mount_pages(app)
+    return app
+
+
+def _mount_pages(app: FastAPI) -> None:
+    """Add the server-rendered pages when the pages package is installed (owned by the UI work)."""
+    if importlib.util.find_spec("ctip.web.pages") is None:
+        return
+    pages = importlib.import_module("ctip.web.pages")
+    install = getattr(pages, "install", None)
+    if install is not None:
+        install(app)
+    render_error = getattr(pages, "render_error", None)
+    if render_error is not None:
+        app.state.render_error = render_error
