@@ -97,6 +97,12 @@ PURPOSE: dict[str, str] = {
     "case_management": N_("Case management"),
 }
 
+REFERRAL_PURPOSE: dict[str, str] = {
+    "nrm_referral": N_("Referral into the NRM (competent authority)"),
+    "service": N_("A service for the person"),
+    "law_enforcement": N_("Contact with law enforcement"),
+}
+
 SERVICE_TYPE: dict[str, str] = {
     "safe_accommodation": N_("Safe accommodation"),
     "medical": N_("Medical care"),

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import pass_context
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 
 from ctip.web import i18n
@@ -35,7 +35,9 @@ def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
     return str(context["translations"].ngettext(singular, plural, n))
 
 
-templates = Jinja2Templates(directory=str(TEMPLATES_DIR), extensions=["jinja2.ext.i18n"])
+_env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(["html"]),
+                   extensions=["jinja2.ext.i18n"])
+templates = Jinja2Templates(env=_env)
 templates.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
 templates.env.policies["ext.i18n.trimmed"] = True
 

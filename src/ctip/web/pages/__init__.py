@@ -1,0 +1,32 @@
+"""Server-rendered pages of the web app: one FastAPI router the app factory includes.
+
+Pages are plain HTML forms that work without JavaScript; the vendored htmx only makes the case
+search update as you type. Everything is served from this package (templates, ``/static``): no
+CDN, nothing fetched from elsewhere, so the pages work on a closed network.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.staticfiles import StaticFiles
+
+from ctip.web.pages import agency, auth, case_page, cases
+from ctip.web.pages.render import STATIC_DIR
+
+router = APIRouter()
+router.include_router(auth.router)
+router.include_router(cases.router)  # /cases/new before /cases/{case_id}
+router.include_router(case_page.router)
+router.include_router(agency.router)
+
+
+def static_files() -> StaticFiles:
+    """The CSS and the vendored htmx, mounted by the app factory at ``/static``."""
+    return StaticFiles(directory=str(STATIC_DIR))
+
+
+def install(app) -> None:  # type: ignore[no-untyped-def]
+    """Add the pages and their static files to an app (what ``create_app`` calls)."""
+    app.include_router(router)
+    if not any(getattr(r, "path", None) == "/static" for r in app.routes):
+        app.mount("/static", static_files(), name="static")

@@ -1,0 +1,260 @@
+"""One case: summary, identity (hidden until a reason is given), screening, next steps, consent,
+referrals, services given and who viewed the record. Each action posts to its own URL and comes
+back to the case page (post/redirect/get); an action that cannot be done re-renders the page with
+the reason, and a version conflict shows the latest version instead of overwriting it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from ctip.domain import nrm, screening
+from ctip.domain.access import Action
+from ctip.domain.casework import CONSENT_PURPOSES, SERVICE_TYPES
+from ctip.domain.records import IDENTITY_FIELDS
+from ctip.errors import ConflictError, CtipError, PermissionDeniedError, ValidationError
+from ctip.services.casework import DEFAULT_REFERRAL_DAYS, PURPOSE_CONSENT
+from ctip.web.pages import labels
+from ctip.web.pages.common import PageUser, _, casework, check_csrf, error_page, redirect, require_user
+from ctip.web.pages.helpers import options
+from ctip.web.pages.render import render
+from ctip.web.pages.view import CaseData
+
+router = APIRouter()
+
+# steps whose guard asks the person acting to confirm something first (domain/nrm.py)
+CONFIRMATIONS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("main", "screening"): ("safe_setting", "interpreter_offered"),
+    ("main", "return_preparation"): ("risk_assessment",),
+    ("main", "returned_reintegration"): ("handover_acknowledged",),
+}
+DONE_MESSAGES = {
+    "created": labels.N_("Case created. Identity is sealed and hidden by default."),
+    "screened": labels.N_("Screening recorded. The suggestion is below; you decide the next step."),
+    "moved": labels.N_("Status changed. The step is recorded with your reason."),
+    "consent": labels.N_("Consent recorded."),
+    "revoked": labels.N_("Consent revoked. Referrals that relied on it were revoked too."),
+    "referred": labels.N_("Referral sent. The receiving agency sees only the fields you shared."),
+    "service": labels.N_("Service recorded."),
+    "emergency": labels.N_("Emergency access granted for 60 minutes. A supervisor will review it."),
+}
+REGION_STATE = {"main": "status", "assistance": "assistance_state", "justice": "justice_state",
+                "non_punishment": "non_punishment_state", "child": "child_state"}
+
+
+def _optional(call: Any, *args: Any, **kwargs: Any) -> Any:
+    """A part of the page the user's role or relation does not allow is left out, not an error."""
+    try:
+        return call(*args, **kwargs)
+    except PermissionDeniedError:
+        return None
+
+
+def _screening_form(case: CaseData, latest: screening.ScreeningResult | None, gettext: Any) -> dict[str, Any]:
+    profile = screening.profile_for(is_child=bool(case.is_child))
+    inds = screening.indicators(profile)
+    yes = set(latest.indicators_yes) if latest else set()
+    dims = []
+    for dim in screening.DIMENSIONS:
+        items = [{"id": i.id, "text": i.text, "strength": i.strength[profile]} for i in inds if i.dimension == dim]
+        if items:
+            dims.append({"code": dim, "name": screening.dimension_name(dim), "indicators": items})
+    return {
+        "profile": profile,
+        "profile_label": gettext("children, labour exploitation") if profile == "CL"
+        else gettext("adults, labour exploitation"),
+        "dimensions": dims,
+        "observed": {i: "yes" for i in yes},
+    }
+
+
+def case_context(request: Request, user: PageUser, case_id: str) -> dict[str, Any]:
+    """Everything the case page shows, each part limited by what this user may see."""
+    svc, p = casework(request), user.principal
+    from ctip.web import i18n
+
+    tr = i18n.translations(request.state.locale).gettext
+    view = svc.get_case(p, case_id)
+    case = CaseData(view)
+    owner = view.relation == "owner"
+    latest = svc.latest_screening(p, case_id) if owner else None
+    steps = _optional(svc.next_steps, p, case_id) or {}
+    actions = []
+    for region, targets in steps.items():
+        state = case.__getattr__(REGION_STATE[region]) or ""
+        for target in targets:
+            step = next((t for t in nrm.transitions_from(region, state) if t.target == target), None)
+            actions.append({"region": region, "target": target,
+                            "needs_reason": bool(step and step.needs_reason),
+                            "confirmations": CONFIRMATIONS.get((region, target), ())})
+    services = _optional(svc.find_services, p) or []
+    eligible = [s for s in services if s.eligible(sex=case.sex, age=case.age)]
+    others = [s for s in services if s not in eligible]
+    service_options = [(s.service_id, f"{s.name} · {s.agency}") for s in eligible] + [
+        (s.service_id, f"{s.name} · {s.agency} ({tr('not eligible')})") for s in others]
+    today = date.today()
+    done = request.query_params.get("done")
+    flashes = [("ok", tr(DONE_MESSAGES[done]))] if done in DONE_MESSAGES else []
+    return {
+        "title": f"{tr('Case')} {case.short_id}",
+        "case": case, "relation": view.relation, "flashes": flashes,
+        "regions": [r for r in nrm.REGIONS if r != "main" and case.__getattr__(REGION_STATE[r]) is not None],
+        "region_state": lambda r: case.__getattr__(REGION_STATE[r]),
+        "show_notes": owner,
+        "revealed": None, "reveal_errors": {},
+        "revealable": view.revealable_identity,
+        "can_reveal": user.may(Action.IDENTITY_REVEAL),
+        "screening": latest,
+        "screening_form": _screening_form(case, latest, tr) if owner else None,
+        "can_screen": owner and user.may(Action.CASE_SCREEN),
+        "observation_options": options(labels.OBSERVATION, tr),
+        "actions": actions,
+        "consents": _optional(svc.consents, p, case_id) if owner else None,
+        "can_consent": owner and user.may(Action.CONSENT_RECORD),
+        "purpose_options": options(labels.PURPOSE, tr, CONSENT_PURPOSES),
+        "referral_purpose_options": options(labels.REFERRAL_PURPOSE, tr, tuple(PURPOSE_CONSENT)),
+        "given_by_options": [("person", tr("The person")), ("guardian", tr("Guardian"))],
+        "agencies": sorted({s.agency for s in services} - {case.agency}),
+        "referrals": svc.case_referrals(p, case_id),
+        "can_refer": owner and user.may(Action.CASE_REFER),
+        "service_options": service_options,
+        "identity_options": options(labels.IDENTITY_FIELD, tr, IDENTITY_FIELDS),
+        "default_due": (today + timedelta(days=DEFAULT_REFERRAL_DAYS)).isoformat(),
+        "today": today,
+        "services_given": svc.services_given(p, case_id),
+        "can_record_service": user.may(Action.SERVICE_RECORD) and view.relation in ("owner", "recipient"),
+        "service_type_options": options(labels.SERVICE_TYPE, tr, SERVICE_TYPES),
+        "access_log": _optional(svc.who_viewed, p, case_id) if owner else None,
+        "conflict": "", "action_error": "",
+    }
+
+
+def _page(request: Request, user: PageUser, case_id: str, *, status_code: int = 200, **extra: Any) -> Response:
+    try:
+        ctx = case_context(request, user, case_id)
+    except CtipError as error:
+        return error_page(request, error)
+    ctx.update(extra)
+    return render(request, "case.html", ctx, status_code=status_code)
+
+
+@router.get("/cases/{case_id}", name="pages_case", include_in_schema=False)
+def case_page(request: Request, case_id: str) -> Response:
+    user = require_user(request, "cases")
+    return _page(request, user, case_id)
+
+
+async def _act(request: Request, case_id: str, run: Any, done: str) -> Response:
+    """Run one action from a posted form; show the case again with the outcome."""
+    user = require_user(request, "cases")
+    form = await request.form()
+    check_csrf(request, user, form)
+    try:
+        run(user, form)
+    except ConflictError as error:
+        return _page(request, user, case_id, status_code=409, conflict=error.message)
+    except (ValidationError, CtipError) as error:
+        if error.http_status == 404:
+            return error_page(request, error)
+        return _page(request, user, case_id, status_code=error.http_status, action_error=str(error))
+    return redirect(f"/cases/{case_id}?done={done}")
+
+
+def _version(form: Any) -> int | None:
+    try:
+        return int(str(form.get("version")))
+    except ValueError:
+        return None
+
+
+@router.post("/cases/{case_id}/screen", name="pages_case_screen", include_in_schema=False)
+async def screen(request: Request, case_id: str) -> Response:
+    def run(user: PageUser, form: Any) -> None:
+        observations = {k.removeprefix("ind-"): str(v) for k, v in form.items()
+                        if k.startswith("ind-") and v}
+        casework(request).screen_case(user.principal, case_id, observations)
+    return await _act(request, case_id, run, "screened")
+
+
+@router.post("/cases/{case_id}/transition", name="pages_case_transition", include_in_schema=False)
+async def transition(request: Request, case_id: str) -> Response:
+    def run(user: PageUser, form: Any) -> None:
+        casework(request).transition(
+            user.principal, case_id, to_state=str(form.get("target") or ""),
+            region=str(form.get("region") or "main"), reason=str(form.get("reason") or ""),
+            confirmations=[str(c) for c in form.getlist("confirm")], expected_version=_version(form))
+    return await _act(request, case_id, run, "moved")
+
+
+@router.post("/cases/{case_id}/reveal", name="pages_case_reveal", include_in_schema=False)
+async def reveal(request: Request, case_id: str) -> Response:
+    """The identity is shown in this response only: never stored in a URL or a cache."""
+    user = require_user(request, "cases")
+    form = await request.form()
+    check_csrf(request, user, form)
+    reason = str(form.get("reason") or "")
+    try:
+        identity = casework(request).reveal_identity(user.principal, case_id, reason=reason)
+    except ValidationError:
+        return _page(request, user, case_id, status_code=422, reveal_errors={
+            "reason": _(request, "Say why you need to see the identity (at least a few words).")})
+    except CtipError as error:
+        return error_page(request, error)
+    shown = [(k, ", ".join(v) if isinstance(v, list) else v) for k, v in identity.items()]
+    return _page(request, user, case_id, revealed=shown)
+
+
+@router.post("/cases/{case_id}/consents", name="pages_consent_add", include_in_schema=False)
+async def consent_add(request: Request, case_id: str) -> Response:
+    def run(user: PageUser, form: Any) -> None:
+        casework(request).record_consent(
+            user.principal, case_id, purpose=str(form.get("purpose") or ""),
+            recipient=str(form.get("recipient") or "").strip() or None,
+            given_by=str(form.get("given_by") or "person"))
+    return await _act(request, case_id, run, "consent")
+
+
+@router.post("/cases/{case_id}/consents/{consent_id}/revoke", name="pages_consent_revoke",
+             include_in_schema=False)
+async def consent_revoke(request: Request, case_id: str, consent_id: str) -> Response:
+    def run(user: PageUser, form: Any) -> None:
+        casework(request).revoke_consent(user.principal, case_id, consent_id)
+    return await _act(request, case_id, run, "revoked")
+
+
+@router.post("/cases/{case_id}/referrals", name="pages_case_refer", include_in_schema=False)
+async def refer(request: Request, case_id: str) -> Response:
+    def run(user: PageUser, form: Any) -> None:
+        svc = casework(request)
+        service_id = str(form.get("service_id") or "") or None
+        to_agency = str(form.get("to_agency") or "").strip()
+        if service_id and not to_agency:
+            match = [s for s in svc.find_services(user.principal) if s.service_id == service_id]
+            to_agency = match[0].agency if match else ""
+        due = str(form.get("due_date") or "")
+        try:
+            due_date = date.fromisoformat(due) if due else None
+        except ValueError:
+            raise ValidationError("enter the due date as YYYY-MM-DD", column="due_date", value=due) from None
+        svc.refer(user.principal, case_id, to_agency=to_agency, purpose=str(form.get("purpose") or "service"),
+                  shared_fields=[str(x) for x in form.getlist("share")], service_id=service_id,
+                  due_date=due_date)
+    return await _act(request, case_id, run, "referred")
+
+
+@router.post("/cases/{case_id}/services", name="pages_service_add", include_in_schema=False)
+async def service_add(request: Request, case_id: str) -> Response:
+    def run(user: PageUser, form: Any) -> None:
+        given = str(form.get("given_on") or "")
+        try:
+            given_on = date.fromisoformat(given) if given else None
+        except ValueError:
+            raise ValidationError("enter the date as YYYY-MM-DD", column="given_on", value=given) from None
+        casework(request).record_service(user.principal, case_id,
+                                         service_type=str(form.get("service_type") or ""),
+                                         given_on=given_on, note=str(form.get("note") or "") or None)
+    return await _act(request, case_id, run, "service")

@@ -1,0 +1,125 @@
+"""What every page route needs: the signed-in user, CSRF, the page context and error pages.
+
+Sessions, CSRF tokens and lockout belong to ``services.accounts`` and ``web.security``; this module
+only adapts them to server-rendered pages: an anonymous visitor is sent to the sign-in page
+(303), a form without the session's CSRF token is refused (403), and a ``CtipError`` becomes a
+page in the user's language with the error's status code, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from ctip.domain.access import Action, Principal, ROLE_ACTIONS
+from ctip.errors import AuthenticationError, CtipError
+from ctip.services.accounts import Accounts
+from ctip.services.casework import Casework
+from ctip.web import i18n
+from ctip.web.pages.helpers import helpers
+from ctip.web.pages.render import locale_of, render
+
+SESSION_COOKIE = "ctip_session"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+@dataclass(frozen=True)
+class PageUser:
+    principal: Principal
+    csrf_token: str
+
+    def may(self, action: Action) -> bool:
+        return action in ROLE_ACTIONS.get(self.principal.role, frozenset())
+
+
+def casework(request: Request) -> Casework:
+    return request.app.state.casework  # type: ignore[no-any-return]
+
+
+def accounts(request: Request) -> Accounts:
+    return request.app.state.accounts  # type: ignore[no-any-return]
+
+
+def _nav(user: PageUser, gettext: Any) -> list[tuple[str, str, str]]:
+    items = []
+    if user.may(Action.DASHBOARD_READ):
+        items.append(("dashboard", "/dashboard", gettext("Dashboard")))
+    if user.may(Action.CASE_LIST):
+        items.append(("cases", "/cases", gettext("Cases")))
+    if user.may(Action.REFERRAL_RESPOND):
+        items.append(("referrals", "/referrals", gettext("Referral inbox")))
+    if user.may(Action.DIRECTORY_READ):
+        items.append(("services", "/directory", gettext("Service directory")))
+    if user.may(Action.EMERGENCY_REVIEW):
+        items.append(("emergency", "/emergency/reviews", gettext("Emergency access reviews")))
+    return items
+
+
+def prepare(request: Request, user: PageUser | None, section: str = "") -> None:
+    """Put language, helpers, user and navigation on the request for ``render``."""
+    locale = locale_of(request)
+    request.state.locale = locale
+    gettext = i18n.translations(locale).gettext
+    ctx: dict[str, Any] = helpers(locale, gettext)
+    ctx["section"] = section
+    if user is not None:
+        ctx.update(principal=user.principal, csrf_token=user.csrf_token, nav=_nav(user, gettext))
+    request.state.page_context = ctx
+
+
+def _(request: Request, message: str) -> str:
+    return str(i18n.translations(getattr(request.state, "locale", None) or locale_of(request)).gettext(message))
+
+
+def current_user(request: Request) -> PageUser | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        info = accounts(request).session(token)
+    except AuthenticationError:
+        return None
+    return PageUser(info.principal, info.csrf_token)
+
+
+def require_user(request: Request, section: str = "") -> PageUser:
+    """The signed-in user, or a redirect to the sign-in page that comes back here afterwards."""
+    user = current_user(request)
+    if user is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise HTTPException(status_code=303, headers={"Location": f"/login?next={quote(target)}"})
+    prepare(request, user, section)
+    return user
+
+
+def check_csrf(request: Request, user: PageUser, form: Any) -> None:
+    """Synchroniser-token check for every state-changing form post (and htmx requests)."""
+    sent = str(form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or "")
+    if not sent or not hmac.compare_digest(sent, user.csrf_token):
+        raise HTTPException(status_code=403, detail="CSRF token missing or wrong: reload the page and try again")
+
+
+def error_page(request: Request, error: CtipError) -> HTMLResponse:
+    headings = {401: "Please sign in", 403: "Not allowed", 404: "Not found", 409: "Conflict",
+                422: "Please check what you entered"}
+    heading = _(request, headings.get(error.http_status, "Something went wrong"))
+    return render(request, "error.html", {"title": heading, "heading": heading, "message": error.message,
+                                          "hint": error.hint}, status_code=error.http_status)
+
+
+def redirect(url: str) -> RedirectResponse:
+    """Post/redirect/get: a reload never repeats the action."""
+    return RedirectResponse(url, status_code=303)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only same-site paths: never an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default

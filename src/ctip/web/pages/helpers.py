@@ -1,0 +1,69 @@
+"""Template helpers bound to the request's language: labels for codes, dates, eligibility text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+
+from ctip.domain.vocabulary import code_list
+from ctip.web.pages import labels
+
+
+def helpers(locale: str, gettext: Callable[[str], str]) -> dict[str, Any]:
+    """Functions the templates call; each translates into ``locale``."""
+
+    def code_label(list_name: str, code: str | None) -> str:
+        if not code:
+            return ""
+        try:
+            return gettext(str(code_list(list_name).entry(code)["label"]))
+        except LookupError:
+            return str(code).replace("_", " ")
+
+    def fmt_datetime(value: datetime | date | None) -> str:
+        if value is None:
+            return "–"
+        if isinstance(value, datetime):
+            return str(format_datetime(value, "short", locale=locale))
+        return str(format_date(value, "medium", locale=locale))
+
+    def eligibility_text(service: Any) -> str:
+        parts = []
+        if service.sexes:
+            parts.append(", ".join(code_label("sex", s) for s in service.sexes))
+        if service.min_age is not None or service.max_age is not None:
+            lo = service.min_age if service.min_age is not None else 0
+            hi = service.max_age if service.max_age is not None else "+"
+            parts.append(gettext("age") + f" {lo}–{hi}")
+        if not service.accepts_children:
+            parts.append(gettext("adults only"))
+        return "; ".join(parts) or gettext("anyone")
+
+    return {
+        "code_label": code_label,
+        "fmt_datetime": fmt_datetime,
+        "eligibility_text": eligibility_text,
+        "status_label": lambda c: labels.label(labels.STATUS, c, gettext),
+        "region_label": lambda c: labels.label(labels.REGION, c, gettext),
+        "role_label": lambda c: labels.label(labels.ROLE, str(c), gettext),
+        "referral_status_label": lambda c: labels.label(labels.REFERRAL_STATUS, c, gettext),
+        "purpose_label": lambda c: labels.label(labels.PURPOSE, c, gettext),
+        "referral_purpose_label": lambda c: labels.label(labels.REFERRAL_PURPOSE, c, gettext),
+        "service_type_label": lambda c: labels.label(labels.SERVICE_TYPE, c, gettext),
+        "identity_label": lambda c: labels.label(labels.IDENTITY_FIELD, c, gettext),
+        "classification_label": lambda c: labels.label(labels.CLASSIFICATION, c, gettext),
+        "confirmation_label": lambda c: labels.label(labels.CONFIRMATION, c, gettext),
+    }
+
+
+def options(table: dict[str, str], gettext: Callable[[str], str],
+            codes: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
+    """(code, translated label) pairs for a select or a list of check boxes."""
+    return [(c, labels.label(table, c, gettext)) for c in (codes or tuple(table))]
+
+
+def code_options(list_name: str, gettext: Callable[[str], str]) -> list[tuple[str, str]]:
+    return [(e["code"], gettext(str(e["label"]))) for e in code_list(list_name).entries]
