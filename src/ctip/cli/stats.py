@@ -35,33 +35,47 @@ def _records(frame: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _cell(column: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if column in ("share", "share_unknown"):
+        return f"{value:.1%}"
+    if column == "rate":
+        return f"{value:.2f}"
+    if column == "population":
+        return f"{int(value):,}"
+    return str(value)
+
+
 def _show_table(published: Any) -> None:
-    frame = published.frame
-    columns = [*published.dims, "display",
-               *[c for c in ("share", "rate", "share_unknown", "population", "records_display")
-                 if c in frame.columns]]
-    table = Table(title=published.title, title_justify="left", caption=(
-        f"{published.description}\nCells shown as {published.symbol} are hidden (small counts "
-        "and the cells that would give them away)."), caption_justify="left")
-    for column in columns:
-        header = {"display": "count", "records_display": "records"}.get(column, column)
-        table.add_column(header, justify="right" if column not in published.dims else "left")
-    for row in _records(frame[columns]):
-        cells = []
+    """Long tables as they are; a plain count table with a short last dimension as a cross-tab
+    (rows = the other dimensions, one column per level of the last), which reads far better."""
+    frame, dims = published.frame, list(published.dims)
+    extra = [c for c in ("share", "rate", "share_unknown", "population", "records_display")
+             if c in frame.columns]
+    table = Table(title=published.title, title_justify="left")
+    last = dims[-1] if dims else None
+    levels = list(dict.fromkeys(frame[last])) if last else []
+    if len(dims) >= 2 and not extra and len(levels) <= 12:
+        rows_dims = dims[:-1]
+        for d in rows_dims:
+            table.add_column(d)
+        for level in levels:
+            table.add_column(str(level), justify="right")
+        for key, group in frame.groupby(rows_dims, sort=False):
+            key = key if isinstance(key, tuple) else (key,)
+            shown = dict(zip(group[last], group["display"], strict=True))
+            table.add_row(*[str(k) for k in key], *[str(shown.get(lv, "")) for lv in levels])
+    else:
+        columns = [*dims, "display", *extra]
         for column in columns:
-            value = row[column]
-            if value is None:
-                cells.append("")
-            elif column in ("share", "share_unknown"):
-                cells.append(f"{value:.1%}")
-            elif column == "rate":
-                cells.append(f"{value:.2f}")
-            elif column == "population":
-                cells.append(f"{int(value):,}")
-            else:
-                cells.append(str(value))
-        table.add_row(*cells)
+            header = {"display": "count", "records_display": "records"}.get(column, column)
+            table.add_column(header, justify="left" if column in dims else "right")
+        for row in _records(frame[columns]):
+            table.add_row(*[_cell(c, row[c]) for c in columns])
     console.print(table)
+    console.print(f"{published.description}\n[dim]{published.symbol} = hidden: a count below "
+                  f"{published.threshold}, or a cell that would let one be worked out.[/]")
 
 
 def register(app: typer.Typer) -> None:
@@ -80,7 +94,7 @@ def register(app: typer.Typer) -> None:
                                                "begging and forced criminality up to forced "
                                                "labour, as some national laws do."),
     ) -> None:
-        """One national table from the store, with small cells hidden ("<5").
+        """One national table from the store, with small cells hidden ("x").
 
         Examples: `ctip stats victims --by year,sex,age_group`, `ctip stats sdg-16-2-2
         --format csv`, `ctip stats flows --format json`. Without TABLE: the list of tables.

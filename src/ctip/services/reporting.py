@@ -27,9 +27,18 @@ from ctip.stats.registry import StatTable, table_spec
 from ctip.stats.sdg import SERIES_LABELS, sdg_16_2_2
 from ctip.stats.tables import perpetrators_by, reporting_country_of, victims_by
 
-from ctip.services.statistics import PublishedTable, analytic_connection, publish, published_table
+from ctip.services.statistics import (
+    HIDDEN,
+    PublishedTable,
+    analytic_connection,
+    publish,
+    published_table,
+)
 
 TOP_ORIGINS = 10
+NAV = {"trend": "Trend", "age_sex": "Age and sex", "forms": "Forms", "flows": "Flows",
+       "flow_shares": "Distance", "disability": "Disability", "sdg": "SDG 16.2.2",
+       "perpetrators": "Justice", "quality": "Data quality"}
 OTHER_ORIGINS = "Other countries"
 
 
@@ -111,7 +120,7 @@ def _top_origins(frame: pd.DataFrame) -> pd.DataFrame:
 def compute_figures(con: duckdb.DuckDBPyConnection, *, threshold: int) -> tuple[
         dict[str, Any], list[Figure], dict[str, PublishedTable]]:
     """Every figure of the report, from published tables only. Returns (facts, figures, tables)."""
-    sym = f"<{threshold}"
+    sym = HIDDEN
     country = reporting_country_of(con)
     name = _country_name(country)
     pub: dict[str, PublishedTable] = {}
@@ -126,7 +135,8 @@ def compute_figures(con: duckdb.DuckDBPyConnection, *, threshold: int) -> tuple[
     total = _value(trend, year="total", victim_group="total")
     facts: dict[str, Any] = {"country": name, "iso3": country, "first_year": years[0] if years
                              else None, "last_year": years[-1] if years else None,
-                             "total": _fmt(total, sym), "threshold": threshold}
+                             "total": _fmt(total, sym), "threshold": threshold,
+                             "hidden": HIDDEN}
     figures: list[Figure] = []
 
     # 1. trend
@@ -199,7 +209,7 @@ def compute_figures(con: duckdb.DuckDBPyConnection, *, threshold: int) -> tuple[
     figures.append(Figure("flows", title, charts.to_svg(sankey), note=(
         f"Citizenship (left) to country of detection (right); the {TOP_ORIGINS} largest "
         f"origins, the rest grouped. Band width is the number of victims; flows of fewer than "
-        f"{threshold} are all drawn at one thin width and labelled {sym}.")))
+        f"{threshold} are all drawn at one thin width.")))
     share_title = "Flows by distance (UN M49 regions)"
     figures.append(Figure("flow_shares", share_title, charts.to_svg(charts.flow_share_chart(
         shares.frame, None)), note="Domestic: detected in their own country; same "
@@ -227,7 +237,12 @@ def compute_figures(con: duckdb.DuckDBPyConnection, *, threshold: int) -> tuple[
     # 7. perpetrators
     per = add("perpetrators", _stat("perpetrators", ["stage", "sex"],
                                     perpetrators_by(con, ["stage", "sex"], margins=True)))
-    if not per.frame.empty:
+    if per.frame.empty or _value(per, stage="total", sex="total") in (None, 0) and \
+            per.frame["count"].fillna(0).sum() == 0:
+        figures.append(Figure("perpetrators", "Suspected, prosecuted and convicted persons",
+                              note="No perpetrator records are in the store yet: import the "
+                              "criminal-justice data (GLOTIP Q2-Q4) to fill this table."))
+    else:
         wide = per.frame.pivot_table(index="stage", columns="sex", values="display",
                                      aggfunc="first").reset_index()
         stage_order = {s: i for i, s in enumerate(["suspected", "prosecuted", "convicted",
@@ -268,7 +283,7 @@ def _sdg_figure(sdg: PublishedTable, country: str | None, sym: str) -> Figure:
     rows = f[(f["sex"] != "_U") & (f["age"] != "_U") & (
         (f["series"] == "VC_HTF_DETV") | ((f["sex"] == "_T") & (f["age"] == "_T")))].copy()
     rows["what"] = rows["series"].map(SERIES_LABELS)
-    sex = {"_T": "All", "F": "Female", "M": "Male", "_O": "Other"}
+    sex = {"_T": "All", "F": "Female", "M": "Male", "_O": "Other sex"}
     age = {"_T": "all ages", "Y0T17": "under 18", "Y_GE18": "18 and over"}
     rows["who"] = rows["sex"].map(sex).fillna(rows["sex"]) + ", " + rows["age"].map(age).fillna(
         rows["age"])
@@ -278,8 +293,10 @@ def _sdg_figure(sdg: PublishedTable, country: str | None, sym: str) -> Figure:
     wide = rows.pivot_table(index=["what", "who"], columns="year", values="cell",
                             aggfunc="first").reset_index()
     series_order = {v: i for i, v in enumerate(SERIES_LABELS.values())}
+    who_order = {f"{s}, {a}": i for i, (s, a) in enumerate(
+        (s, a) for s in sex.values() for a in age.values())}
     wide = wide.sort_values(["what", "who"], key=lambda s: s.map(series_order)
-                            if s.name == "what" else s.map(lambda w: (not w.startswith("All"), w)))
+                            if s.name == "what" else s.map(who_order))
     cols = {"what": "Form", "who": "Sex, age", **{y: y for y in years}}
     total = f[(f["series"] == "VC_HTF_DETV") & (f["sex"] == "_T") & (f["age"] == "_T")]
     title = "SDG 16.2.2: detected victims per 100,000 population"
@@ -307,7 +324,7 @@ def render_report(facts: dict[str, Any], figures: list[Figure], pub: dict[str, P
         for p in pub.values()]
     return template.render(
         title=title or f"Trafficking in persons: detected victims in {facts['country']}",
-        facts=facts, figures=figures, suppression=suppression,
+        facts=facts, figures=figures, suppression=suppression, nav=NAV,
         generated=dt.datetime.now(dt.UTC).strftime("%d %B %Y, %H:%M UTC"))
 
 

@@ -3,8 +3,9 @@
 The analytic tables are loaded from the CaseStore into an in-memory DuckDB connection (no identity
 column ever leaves the store), the pure functions of ``ctip.stats`` compute the table, and every
 table goes through ``ctip.publish.suppression.suppress`` before anyone sees it: small cells and
-the complementary cells that would let them be recovered are shown as "<5" (with the threshold
-from the settings). Columns derived from a count (rates, shares) are blanked with it, since a
+the complementary cells that would let them be recovered are shown as HIDDEN ("x"). One mark for
+both, on purpose: a reader (or an attacker) cannot tell a small cell from a complementary one, and
+a complementary cell of 73 must not be labelled "<5". Columns derived from a count (rates, shares) are blanked with it, since a
 public denominator would give the count back.
 """
 
@@ -25,6 +26,8 @@ from ctip.settings import Settings
 from ctip.stats.registry import StatTable, compute, table_spec
 from ctip.storage.repository import CaseStore
 
+HIDDEN = "x"
+
 # Columns computed from a cell's count: hidden whenever the count is hidden.
 DERIVED = ("share", "rate", "share_unknown")
 MULTI_RESPONSE = ("form",)
@@ -34,7 +37,7 @@ ALL_AGENCIES = "all agencies"
 @dataclass(frozen=True)
 class PublishedTable:
     """A table after disclosure control: ``frame`` has the dims, ``count`` (<NA> when hidden),
-    ``suppressed``, ``display`` ("<5" or the number) and any derived columns."""
+    ``suppressed``, ``display`` (HIDDEN or the number) and any derived columns."""
 
     name: str
     title: str
@@ -47,7 +50,7 @@ class PublishedTable:
 
     @property
     def symbol(self) -> str:
-        return f"<{self.threshold}"
+        return HIDDEN
 
 
 @contextmanager
@@ -68,7 +71,7 @@ def _suppress(frame: pd.DataFrame, dims: Sequence[str], threshold: int) -> tuple
     inside the table instead and suppressed with it where needed: they are then published only
     through this table, with their '<5' marks.
     """
-    symbol = f"<{threshold}"
+    symbol = HIDDEN
     try:
         done = suppress(frame, value="count", dims=list(dims), threshold=threshold, symbol=symbol)
         return done.frame, done.describe()

@@ -76,7 +76,7 @@ def trend_chart(frame: pd.DataFrame, title: str | None) -> alt.TopLevelMixin:
 def pyramid_chart(frame: pd.DataFrame, title: str | None, age_order: list[str]) -> alt.TopLevelMixin:
     """Age-sex pyramid: women and girls to the left, men and boys to the right."""
     data = _published(frame)
-    data = data[data["sex"].isin(["female", "male"]) & (data["age_band"] != "total")]
+    data = data[data["sex"].isin(["female", "male"]) & ~data["age_band"].isin(["total", "unknown"])]
     data = data.assign(signed=lambda d: d["value"].where(d["sex"] == "male", -d["value"]),
                        label=lambda d: d["display"].where(d["count"].isna(), ""))
     data["sex_label"] = data["sex"].map({"female": "Female", "male": "Male"})
@@ -106,12 +106,17 @@ def bar_chart(frame: pd.DataFrame, category: str, title: str | None, labels: dic
     data = data[data[category] != "total"]
     data["label"] = data[category].map(labels or {}).fillna(data[category])
     if order is None:
-        order = list(data.sort_values("value", ascending=False, na_position="last")["label"])
+        ranked = data.assign(_unknown=data[category] == "unknown").sort_values(
+            ["_unknown", "value"], ascending=[True, False], na_position="last")
+        order = list(ranked["label"])
     else:
         order = [(labels or {}).get(o, o) for o in order if o in set(data[category])]
-    y = alt.Y("label:N", sort=order, title=None)
-    bars = alt.Chart(data[data["value"].notna()]).mark_bar(color=colour).encode(
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
+    data["known"] = (data[category] != "unknown").map({True: "known", False: "unknown"})
+    bars = alt.Chart(data[data["value"].notna()]).mark_bar().encode(
         y=y, x=alt.X("value:Q", title=x_title),
+        color=alt.Color("known:N", scale=alt.Scale(domain=["known", "unknown"],
+                                                   range=[colour, "#aaaaaa"]), legend=None),
         tooltip=[alt.Tooltip("label:N", title=category), alt.Tooltip("display:N", title="victims")])
     text = alt.Chart(data).mark_text(align="left", dx=4, fontSize=11, color="#333").encode(
         y=y, x=alt.X("xpos:Q"), text="display:N").transform_calculate(
@@ -124,7 +129,16 @@ def _smooth(t: float) -> float:
     return t * t * (3 - 2 * t)
 
 
-def sankey_layout(frame: pd.DataFrame, *, hidden_width: float, gap: float = 0.0) -> dict[str, Any]:
+LAST = ("Other countries", "unknown")
+LABEL_PX = 15
+
+
+def sankey_height(n_nodes: int) -> int:
+    return max(220, 26 * n_nodes)
+
+
+def sankey_layout(frame: pd.DataFrame, *, hidden_width: float, gap: float = 0.0,
+                  height: int | None = None) -> dict[str, Any]:
     """Positions for a two-column flow diagram (origins left, destinations right).
 
     Written by hand: Vega-Lite has no Sankey mark, and the layout is a few lines. A hidden flow
@@ -136,10 +150,20 @@ def sankey_layout(frame: pd.DataFrame, *, hidden_width: float, gap: float = 0.0)
     data["width"] = data["value"].fillna(hidden_width)
     data = data[data["width"] > 0]
     total = float(data["width"].sum()) or 1.0
-    gap = gap or total * 0.02
+    n = int(max(data["origin"].nunique(), data["destination"].nunique(), 1))
+    px = height or sankey_height(n)
+    smallest = float(min(data.groupby("origin")["width"].sum().min(),
+                         data.groupby("destination")["width"].sum().min())) if len(data) else 0.0
+    # gap so that neighbouring labels are at least LABEL_PX apart at this height
+    need = (LABEL_PX * total - smallest * px) / max(px - LABEL_PX * (n - 1), 1)
+    gap = gap or max(total * 0.02, need)
 
     def stack(column: str) -> dict[str, tuple[float, float]]:
-        sizes = data.groupby(column)["width"].sum().sort_values(ascending=False)
+        sizes = data.groupby(column)["width"].sum()
+        ranked = sorted(sizes.items(), key=lambda kv: (kv[0] in LAST,
+                                                       LAST.index(kv[0]) if kv[0] in LAST else 0,
+                                                       -kv[1]))
+        sizes = pd.Series(dict(ranked))
         spans, y = {}, 0.0
         for name, size in sizes.items():
             spans[str(name)] = (y, y + float(size))
@@ -172,7 +196,8 @@ def sankey_chart(frame: pd.DataFrame, title: str | None, *, hidden_width: float,
                  origin_title: str = "Citizenship", destination_title: str = "Detected in",
                  label_of: dict[str, str] | None = None) -> alt.TopLevelMixin:
     """Flow diagram of citizenship (left) to country of detection (right)."""
-    layout = sankey_layout(frame, hidden_width=hidden_width)
+    n = int(max(frame["origin"].nunique(), frame["destination"].nunique(), 1))
+    layout = sankey_layout(frame, hidden_width=hidden_width, height=sankey_height(n))
     bands, nodes = layout["bands"], layout["nodes"]
     if bands.empty:
         return _config(alt.Chart(pd.DataFrame({"t": ["No flows to show"]})).mark_text().encode(
@@ -213,7 +238,7 @@ def sankey_chart(frame: pd.DataFrame, title: str | None, *, hidden_width: float,
     head_r = alt.Chart(heads.iloc[[1]]).mark_text(align="left", fontWeight="bold", dy=-12,
                                                   fontSize=12).encode(
         x="x:Q", y=alt.value(0), text="t:N")
-    height = max(200, 22 * len(left_nodes))
+    height = sankey_height(int(max(len(left_nodes), (nodes["side"] == "destination").sum())))
     chart = alt.layer(band, rect_l, rect_r, text_l, text_r, head_l, head_r).properties(
         width=WIDTH, height=height, **_title(title))
     return _config(chart)
