@@ -55,7 +55,7 @@ def run(
     engine: str = typer.Option("duckdb", "--engine", help="duckdb (default) or spark."),
     threshold: float = typer.Option(0.95, "--threshold", min=0.5, max=1.0,
                                     help="Match probability at which two records are one person."),
-    review_threshold: float = typer.Option(0.5, "--review-threshold", min=0.0, max=1.0,
+    review_threshold: float = typer.Option(0.8, "--review-threshold", min=0.0, max=1.0,
                                            help="Pairs from here up to --threshold go to review."),
     reason: str = typer.Option("linkage run for statistics and estimation", "--reason",
                                help="Why identities are opened (written to the audit log)."),

@@ -29,7 +29,7 @@ from splink import Linker, SettingsCreator, block_on
 #: Pairs at or above this match probability are the same person (clusters are built from them).
 DEFAULT_MATCH_THRESHOLD = 0.95
 #: Pairs between this and the match threshold go to a person for review.
-DEFAULT_REVIEW_THRESHOLD = 0.50
+DEFAULT_REVIEW_THRESHOLD = 0.80
 
 _DUCK = "duckdb"  # custom SQL below is written in DuckDB's dialect; Splink transpiles it.
 

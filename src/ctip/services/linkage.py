@@ -99,9 +99,13 @@ def link_store(store: Any, *, lists: str = "agency", actor: str, reason: str,
     result = run_splink(prepared, _db_api(engine), options)
     lists_of = dict(zip(prepared["unique_id"], prepared["source_dataset"], strict=True))
     del prepared  # identities leave memory with the frame
-    borderline = review_pairs(result.pairs, options)
     cluster_of = dict(zip(result.clusters["unique_id"].astype(str),
                           result.clusters["cluster_id"].astype(str), strict=True))
+    borderline = review_pairs(result.pairs, options)
+    # a borderline pair already joined through other links needs no decision
+    apart = [cluster_of.get(str(a)) != cluster_of.get(str(b))
+             for a, b in zip(borderline["unique_id_l"], borderline["unique_id_r"], strict=True)]
+    borderline = borderline[apart]
     with store.engine.begin() as conn:
         run = tables.save_run(
             conn, actor=actor, lists_by=lists, engine=engine,

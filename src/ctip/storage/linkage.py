@@ -122,7 +122,7 @@ def latest_run(conn: sa.Connection) -> RunSummary:
 def cluster_map(conn: sa.Connection, run_id: str) -> dict[str, str]:
     rows = conn.execute(sa.select(linkage_clusters.c.victim_id, linkage_clusters.c.cluster_id)
                         .where(linkage_clusters.c.run_id == run_id))
-    return dict(rows.tuples())
+    return {victim_id: cluster_id for victim_id, cluster_id in rows}
 
 
 def reviews(conn: sa.Connection, run_id: str, *, open_only: bool = True) -> list[ReviewItem]:
