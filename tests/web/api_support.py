@@ -6,20 +6,29 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pyotp
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
+from ctip.services.accounts import Accounts
+from ctip.services.casework import Casework
 from ctip.services.home import init_home
 from ctip.settings import Settings
 from ctip.web.app import create_app
 
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 PASSWORD = "correct horse battery staple"
 ROLES = ("admin", "supervisor", "caseworker", "competent_authority", "analyst", "auditor")
 
 
 def make_app(home: Path, database_url: str | None = None):  # type: ignore[no-untyped-def]
+    """The real app factory; a cheaper argon2 setting keeps dozens of test logins fast."""
     settings = Settings(home=home, database_url=database_url)
     init_home(settings)
-    return create_app(settings)
+    cw = Casework.open(settings)
+    accounts = Accounts(
+        cw.engine, cw.sealer, session_minutes=settings.session_timeout_minutes, hasher=FAST_HASHER
+    )
+    return create_app(settings, casework=cw, accounts=accounts)
 
 
 def client(app) -> TestClient:  # type: ignore[no-untyped-def]
@@ -33,8 +42,10 @@ def add_user(app, username: str, role: str, agency: str) -> str:  # type: ignore
 
 
 def login(c: TestClient, username: str, secret: str) -> dict:
-    r = c.post("/api/session", json={"username": username, "password": PASSWORD,
-                                      "code": pyotp.TOTP(secret).now()})
+    r = c.post(
+        "/api/session",
+        json={"username": username, "password": PASSWORD, "code": pyotp.TOTP(secret).now()},
+    )
     assert r.status_code == 201, r.text
     return r.json()
 

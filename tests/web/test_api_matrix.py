@@ -12,28 +12,45 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from api_support import ROLES, add_user, bearer, client, login, make_app
 
 from ctip.domain.records import Identity
 from ctip.services.casework import CaseIntake
-
-from api_support import ROLES, add_user, bearer, client, login, make_app
 
 OK = "ok"
 # action -> {(role, relation): expected}; relation: A=owner, B=recipient, C=none.
 # Roles without any case right (admin, analyst, auditor) get 403 everywhere (filled in below).
 WORKER = {  # caseworker and supervisor
-    "list": (OK, OK, OK), "read": (OK, OK, 404), "views": (OK, 403, 404),
-    "consents": (OK, 403, 404), "reveal": (OK, OK, 404), "edit": (OK, 403, 404),
-    "screen": (OK, 403, 404), "transition": (OK, 403, 404), "consent_add": (OK, 403, 404),
-    "refer": (OK, 403, 404), "accept": (404, OK, 404), "service": (OK, OK, 404),
-    "case_referrals": (OK, OK, 404), "emergency": (409, OK, OK),
+    "list": (OK, OK, OK),
+    "read": (OK, OK, 404),
+    "views": (OK, 403, 404),
+    "consents": (OK, 403, 404),
+    "reveal": (OK, OK, 404),
+    "edit": (OK, 403, 404),
+    "screen": (OK, 403, 404),
+    "transition": (OK, 403, 404),
+    "consent_add": (OK, 403, 404),
+    "refer": (OK, 403, 404),
+    "accept": (404, OK, 404),
+    "service": (OK, OK, 404),
+    "case_referrals": (OK, OK, 404),
+    "emergency": (409, OK, OK),
 }
 AUTHORITY = {  # competent_authority
-    "list": (OK, OK, OK), "read": (OK, OK, 404), "views": (403, 403, 403),
-    "consents": (403, 403, 403), "reveal": (OK, OK, 404), "edit": (403, 403, 403),
-    "screen": (403, 403, 403), "transition": (403, 403, 404), "consent_add": (403, 403, 403),
-    "refer": (403, 403, 403), "accept": (404, OK, 404), "service": (403, 403, 403),
-    "case_referrals": (OK, OK, 404), "emergency": (403, 403, 403),
+    "list": (OK, OK, OK),
+    "read": (OK, OK, 404),
+    "views": (403, 403, 403),
+    "consents": (403, 403, 403),
+    "reveal": (OK, OK, 404),
+    "edit": (403, 403, 403),
+    "screen": (403, 403, 403),
+    "transition": (403, 403, 404),
+    "consent_add": (403, 403, 403),
+    "refer": (403, 403, 403),
+    "accept": (404, OK, 404),
+    "service": (403, 403, 403),
+    "case_referrals": (OK, OK, 404),
+    "emergency": (403, 403, 403),
 }
 ACTIONS = tuple(WORKER)
 AGENCIES = ("A", "B", "C")
@@ -52,18 +69,32 @@ def request(c, action: str, case_id: str, referral_id: str, version: int):  # ty
         "read": ("GET", f"/api/cases/{case_id}", None),
         "views": ("GET", f"/api/cases/{case_id}/views", None),
         "consents": ("GET", f"/api/cases/{case_id}/consents", None),
-        "reveal": ("POST", f"/api/cases/{case_id}/identity", {"reason": "arranging a shelter place"}),
+        "reveal": (
+            "POST",
+            f"/api/cases/{case_id}/identity",
+            {"reason": "arranging a shelter place"},
+        ),
         "edit": ("PATCH", f"/api/cases/{case_id}", {"version": version, "age": 31}),
         "screen": ("POST", f"/api/cases/{case_id}/screening", {"observations": {"CD-01": "yes"}}),
-        "transition": ("POST", f"/api/cases/{case_id}/transitions",
-                       {"to_state": "screening", "confirmations": ["safe_setting", "interpreter_offered"]}),
+        "transition": (
+            "POST",
+            f"/api/cases/{case_id}/transitions",
+            {"to_state": "screening", "confirmations": ["safe_setting", "interpreter_offered"]},
+        ),
         "consent_add": ("POST", f"/api/cases/{case_id}/consents", {"purpose": "statistical_use"}),
-        "refer": ("POST", f"/api/cases/{case_id}/referrals", {"to_agency": "D", "purpose": "service"}),
+        "refer": (
+            "POST",
+            f"/api/cases/{case_id}/referrals",
+            {"to_agency": "D", "purpose": "service"},
+        ),
         "accept": ("POST", f"/api/referrals/{referral_id}/accept", None),
         "service": ("POST", f"/api/cases/{case_id}/services-given", {"service_type": "medical"}),
         "case_referrals": ("GET", f"/api/cases/{case_id}/referrals", None),
-        "emergency": ("POST", f"/api/cases/{case_id}/emergency-access",
-                      {"justification": "the person is in hospital and cannot speak for herself"}),
+        "emergency": (
+            "POST",
+            f"/api/cases/{case_id}/emergency-access",
+            {"justification": "the person is in hospital and cannot speak for herself"},
+        ),
     }
     method, path, body = calls[action]
     return c.request(method, path, json=body, headers=c.headers)
@@ -84,8 +115,15 @@ def world(tmp_path_factory):  # type: ignore[no-untyped-def]
 
 def fresh_case(app, owner) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     cw = app.state.casework
-    view = cw.create_case(owner, CaseIntake(sex="female", age=30, notes="met at the bus station",
-                                            identity=Identity(given_name="Lena", family_name="Marin")))
+    view = cw.create_case(
+        owner,
+        CaseIntake(
+            sex="female",
+            age=30,
+            notes="met at the bus station",
+            identity=Identity(given_name="Lena", family_name="Marin"),
+        ),
+    )
     cw.record_consent(owner, view.case_id, purpose="share_with_service_provider")
     ref = cw.refer(owner, view.case_id, to_agency="B", shared_fields=("given_name",))
     return view.case_id, ref.referral_id
@@ -116,12 +154,18 @@ def test_matrix(world, role, agency):  # type: ignore[no-untyped-def]
                 assert (case_id in listed) is (agency in ("A", "B")), cell
         else:
             assert got.status_code == want, cell
-            assert "Lena" not in got.text and "Marin" not in got.text and "bus station" not in got.text
-            if want in (403, 404) and (agency == "C" or want == 404 or role in ("admin", "analyst", "auditor")):
+            assert (
+                "Lena" not in got.text and "Marin" not in got.text and "bus station" not in got.text
+            )
+            if want in (403, 404) and (
+                agency == "C" or want == 404 or role in ("admin", "analyst", "auditor")
+            ):
                 # someone who may not know X exists learns nothing: same answer as for no case at all
                 ghost = request(c, action, ghost_case, ghost_ref, version)
                 assert ghost.status_code == got.status_code, cell
-                assert _normalise(ghost.text, ghost_case, ghost_ref) == _normalise(got.text, case_id, referral_id), cell
+                assert _normalise(ghost.text, ghost_case, ghost_ref) == _normalise(
+                    got.text, case_id, referral_id
+                ), cell
 
 
 def test_recipient_sees_only_what_the_referral_shares(world):  # type: ignore[no-untyped-def]
@@ -130,11 +174,16 @@ def test_recipient_sees_only_what_the_referral_shares(world):  # type: ignore[no
     as_b = c.get(f"/api/cases/{case_id}", headers=bearer(tokens[("caseworker", "B")])).json()
     assert as_b["relation"] == "recipient" and as_b["revealable_identity"] == ["given_name"]
     assert "notes" not in as_b and "justice_state" not in as_b
-    ident = c.post(f"/api/cases/{case_id}/identity", json={"reason": "to welcome her by name"},
-                   headers=bearer(tokens[("caseworker", "B")])).json()
+    ident = c.post(
+        f"/api/cases/{case_id}/identity",
+        json={"reason": "to welcome her by name"},
+        headers=bearer(tokens[("caseworker", "B")]),
+    ).json()
     assert ident == {"given_name": "Lena"}
     as_a = c.get(f"/api/cases/{case_id}", headers=bearer(tokens[("caseworker", "A")])).json()
-    assert as_a["notes"] == "met at the bus station" and "given_name" not in as_a  # identity hidden by default
+    assert (
+        as_a["notes"] == "met at the bus station" and "given_name" not in as_a
+    )  # identity hidden by default
 
 
 def test_anonymous_is_401_everywhere(world):  # type: ignore[no-untyped-def]

@@ -41,11 +41,13 @@ QueryText = Annotated[str | None, Query(max_length=200, pattern=NO_NUL)]
 
 def case_public(view: CaseView) -> CasePublic:
     return CasePublic(
-        case_id=view.case_id,
-        relation=view.relation,
-        version=view.version,
-        revealable_identity=list(view.revealable_identity),
-        **view.data,
+        **{
+            **view.data,
+            "case_id": view.case_id,
+            "relation": view.relation,
+            "version": view.version,
+            "revealable_identity": list(view.revealable_identity),
+        }
     )
 
 
