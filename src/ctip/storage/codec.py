@@ -20,12 +20,35 @@ from ctip.domain.records import (
     Provenance,
     VictimRecord,
 )
+from ctip.domain.vocabulary import code_list
+from ctip.errors import ValidationError
 
 UNKNOWN = "unknown"
 
-# derive's functions look codes up in the code lists; the inputs repeat endlessly in an import
-is_detected = lru_cache(maxsize=256)(derive.is_detected)
-primary_form = lru_cache(maxsize=4096)(derive.primary_form)
+
+
+@lru_cache(maxsize=256)  # derive looks codes up in the code lists; inputs repeat endlessly
+def is_detected(status: str) -> bool:
+    try:
+        return derive.is_detected(status)
+    except LookupError as error:
+        raise ValidationError(
+            "identification status is not in the code list", column="identification_status",
+            value=status, allowed=code_list("identification_status").allowed_text(),
+        ) from error
+
+
+@lru_cache(maxsize=4096)
+def primary_form(forms: tuple[str, ...] | None) -> str:
+    try:
+        return derive.primary_form(forms)
+    except LookupError as error:
+        raise ValidationError(
+            "form of exploitation is not in the code list", column="exploitation_forms",
+            value=";".join(forms or ()), allowed=code_list("exploitation_form").allowed_text(),
+        ) from error
+
+
 age_group = derive.age_group
 victim_group = derive.victim_group
 
