@@ -25,6 +25,7 @@ import codecs
 import csv
 import json
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -285,7 +286,7 @@ def _read_xlsx(path: Path) -> TableSource:
         with zipfile.ZipFile(path) as archive:
             bad = archive.testzip()
             names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error, NotImplementedError) as error:
         raise _fail(path, f"the XLSX workbook is damaged or truncated ({error})",
                     "open it in a spreadsheet program and save it again, or export CSV") from None
     if bad is not None:

@@ -138,7 +138,8 @@ class CanonicalProfile(Profile):
         return VictimRecord(
             source_record_id=record_id, agency=agency_name,
             identity=Identity(**ident),  # type: ignore[arg-type]
-            consent=Consent(**consent) if consent else None,  # type: ignore[arg-type]
+            consent=Consent(**{k.removeprefix("consent_") if k != "consent_date" else k: v  # type: ignore[arg-type]
+                               for k, v in consent.items()}) if consent else None,
             provenance=Provenance(self.name, source_file, source_row, None, None, code_list_version()),
             **fields,  # type: ignore[arg-type]
         )
