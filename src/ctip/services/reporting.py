@@ -19,14 +19,6 @@ import duckdb
 import jinja2
 import pandas as pd
 
-from ctip.settings import Settings
-from ctip.stats import charts
-from ctip.stats.flows import flow_shares, flows
-from ctip.stats.query import AGE_BAND_ORDER, GROUP_ORDER
-from ctip.stats.registry import StatTable, table_spec
-from ctip.stats.sdg import SERIES_LABELS, sdg_16_2_2
-from ctip.stats.tables import perpetrators_by, reporting_country_of, victims_by
-
 from ctip.services.statistics import (
     HIDDEN,
     PublishedTable,
@@ -34,6 +26,13 @@ from ctip.services.statistics import (
     publish,
     published_table,
 )
+from ctip.settings import Settings
+from ctip.stats import charts
+from ctip.stats.flows import flow_shares, flows
+from ctip.stats.query import AGE_BAND_ORDER
+from ctip.stats.registry import StatTable, table_spec
+from ctip.stats.sdg import SERIES_LABELS, sdg_16_2_2
+from ctip.stats.tables import perpetrators_by, reporting_country_of, victims_by
 
 TOP_ORIGINS = 10
 NAV = {"trend": "Trend", "age_sex": "Age and sex", "forms": "Forms", "flows": "Flows",
@@ -316,8 +315,8 @@ def _sdg_figure(sdg: PublishedTable, country: str | None, sym: str) -> Figure:
 def render_report(facts: dict[str, Any], figures: list[Figure], pub: dict[str, PublishedTable],
                   *, title: str | None = None) -> str:
     env = jinja2.Environment(loader=jinja2.PackageLoader("ctip.services", "templates"),
-                             autoescape=jinja2.select_autoescape(["html", "j2"]))
-    template = env.get_template("report.html.j2")
+                             autoescape=jinja2.select_autoescape(["html"]))
+    template = env.get_template("report.html")
     suppression = [
         {"table": p.title, "cells": p.suppression.get("cells", len(p.frame)),
          "hidden": int(p.frame["suppressed"].sum()) if "suppressed" in p.frame else 0}
