@@ -1,0 +1,130 @@
+"""Sessions, CSRF, lockout, TOTP, timeout, concurrency conflicts and what the schema exposes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+import pytest
+
+from api_support import PASSWORD, add_user, bearer, client, login, make_app
+
+
+@pytest.fixture
+def app(tmp_path, database_url):  # type: ignore[no-untyped-def]
+    return make_app(tmp_path / "home", database_url)
+
+
+def test_cookie_session_needs_csrf_for_writes(app):  # type: ignore[no-untyped-def]
+    c = client(app)
+    secret = add_user(app, "cw-a", "caseworker", "A")
+    session = login(c, "cw-a", secret)  # sets the HttpOnly cookie on the client
+    cookie = c.cookies.get("ctip_session")
+    assert cookie == session["token"]
+    assert c.get("/api/cases").status_code == 200  # reads need no CSRF token
+    refused = c.post("/api/cases", json={"sex": "female"})
+    assert refused.status_code == 403 and "CSRF" in refused.json()["message"]
+    wrong = c.post("/api/cases", json={"sex": "female"}, headers={"X-CSRF-Token": "nope"})
+    assert wrong.status_code == 403
+    made = c.post(
+        "/api/cases",
+        json={"sex": "female", "age": 19, "identity": {"given_name": "Ama"}},
+        headers={"X-CSRF-Token": session["csrf_token"]},
+    )
+    assert made.status_code == 201 and made.json()["status"] == "signal"
+    assert "given_name" not in made.json() and "identity" not in made.json()
+    assert (
+        c.delete("/api/session", headers={"X-CSRF-Token": session["csrf_token"]}).status_code == 204
+    )
+    assert c.get("/api/cases").status_code == 401
+
+
+def test_session_cookie_flags(app):  # type: ignore[no-untyped-def]
+    c = client(app)
+    secret = add_user(app, "cw-a", "caseworker", "A")
+    r = c.post(
+        "/api/session",
+        json={"username": "cw-a", "password": PASSWORD, "code": pyotp.TOTP(secret).now()},
+    )
+    header = r.headers["set-cookie"].lower()
+    assert "httponly" in header and "secure" in header and "samesite=lax" in header
+    assert r.headers["x-frame-options"] == "DENY" and r.headers["cache-control"] == "no-store"
+
+
+def test_login_needs_the_one_time_code_and_locks_out(app):  # type: ignore[no-untyped-def]
+    c = client(app)
+    secret = add_user(app, "cw-a", "caseworker", "A")
+    no_code = c.post(
+        "/api/session", json={"username": "cw-a", "password": PASSWORD, "code": "000000"}
+    )
+    unknown = c.post(
+        "/api/session", json={"username": "nobody", "password": PASSWORD, "code": "000000"}
+    )
+    assert no_code.status_code == unknown.status_code == 401
+    assert no_code.json()["message"] == unknown.json()["message"]  # nothing about which part failed
+    for _ in range(4):
+        c.post(
+            "/api/session", json={"username": "cw-a", "password": "wrong password!", "code": "1"}
+        )
+    locked = c.post(
+        "/api/session",
+        json={"username": "cw-a", "password": PASSWORD, "code": pyotp.TOTP(secret).now()},
+    )
+    assert locked.status_code == 401  # 5 failures: locked even with the right password and code
+
+
+def test_idle_session_times_out(app):  # type: ignore[no-untyped-def]
+    c = client(app)
+    token = login(c, "cw-a", add_user(app, "cw-a", "caseworker", "A"))["token"]
+    assert c.get("/api/cases", headers=bearer(token)).status_code == 200
+    later = datetime.now(UTC) + timedelta(minutes=app.state.settings.session_timeout_minutes + 1)
+    app.state.accounts.clock = lambda: later
+    r = c.get("/api/cases", headers=bearer(token))
+    assert r.status_code == 401 and "timed out" in r.json()["message"]
+
+
+def test_second_editor_gets_a_conflict(app):  # type: ignore[no-untyped-def]
+    c = client(app)
+    one = login(c, "cw-a", add_user(app, "cw-a", "caseworker", "A"))["token"]
+    two = login(c, "cw-a2", add_user(app, "cw-a2", "caseworker", "A"))["token"]
+    case = c.post("/api/cases", json={"sex": "male", "age": 40}, headers=bearer(one)).json()
+    first = c.patch(
+        f"/api/cases/{case['case_id']}",
+        json={"version": case["version"], "age": 41},
+        headers=bearer(one),
+    )
+    assert first.status_code == 200 and first.json()["version"] == case["version"] + 1
+    second = c.patch(
+        f"/api/cases/{case['case_id']}",
+        json={"version": case["version"], "age": 39},
+        headers=bearer(two),
+    )
+    assert second.status_code == 409 and "changed by someone else" in second.json()["message"]
+    assert c.get(f"/api/cases/{case['case_id']}", headers=bearer(two)).json()["age"] == 41
+
+
+def test_openapi_exposes_no_internal_fields(app):  # type: ignore[no-untyped-def]
+    text = client(app).get("/openapi.json").text
+    for internal in (
+        "identity_sealed",
+        "password_hash",
+        "totp",
+        "name_key",
+        "token_hash",
+        "created_by",
+    ):
+        assert internal not in text
+
+
+def test_admin_adds_user_over_the_api_and_others_cannot(app):  # type: ignore[no-untyped-def]
+    c = client(app)
+    admin = login(c, "root", add_user(app, "root", "admin", "HQ"))["token"]
+    worker = login(c, "cw-a", add_user(app, "cw-a", "caseworker", "A"))["token"]
+    body = {"username": "new-user", "password": PASSWORD, "role": "caseworker", "agency": "B"}
+    assert c.post("/api/users", json=body, headers=bearer(worker)).status_code == 403
+    made = c.post("/api/users", json=body, headers=bearer(admin))
+    assert made.status_code == 201 and made.json()["otpauth_uri"].startswith("otpauth://totp/")
+    listed = c.get("/api/users", headers=bearer(admin)).json()
+    assert {u["username"] for u in listed} >= {"new-user", "root"} and "otpauth_uri" not in listed[
+        0
+    ]
