@@ -109,7 +109,9 @@ def fit_checked(counts: np.ndarray, t: int, pairs: tuple[Pair, ...], *,
     if deficient:
         d = design(t, pairs, nstar)
         return None, Check((0 if lp_exists(d, counts) else 1) + 2)
-    result = fit(counts, pairs, t=t, start=_STARTS.get(key, start), nstar=nstar)
+    # 40 Newton steps settle any fit whose MLE exists (quadratic convergence); a fit still moving
+    # after that is almost surely diverging, which the linear program then decides
+    result = fit(counts, pairs, t=t, start=_STARTS.get(key, start), nstar=nstar, max_iter=40)
     if result.converged and np.isfinite(result.beta).all():
         if len(_STARTS) > 100_000:
             _STARTS.clear()
@@ -117,6 +119,6 @@ def fit_checked(counts: np.ndarray, t: int, pairs: tuple[Pair, ...], *,
         return result, Check(0)
     if lp_exists(result.design, counts):
         # exists but Newton was slow (very flat likelihood): refit from a cold start, longer
-        result = fit(counts, pairs, t=t, nstar=nstar)
+        result = fit(counts, pairs, t=t, nstar=nstar, max_iter=1000)
         return result, Check(0)
     return None, Check(1)

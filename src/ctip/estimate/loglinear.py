@@ -190,7 +190,8 @@ def newton(X: np.ndarray, y: np.ndarray, beta: np.ndarray | None = None,
 
 
 def fit(history: CaptureHistory | np.ndarray, pairs: tuple[Pair, ...] = (), *, t: int | None = None,
-        start: np.ndarray | None = None, nstar: np.ndarray | None = None) -> Fit:
+        start: np.ndarray | None = None, nstar: np.ndarray | None = None,
+        max_iter: int = MAX_ITER) -> Fit:
     """Fit the model with main effects plus ``pairs`` (indices into the lists).
 
     ``history`` may be a CaptureHistory or a bare count vector with ``t`` (used by the bootstrap).
@@ -204,7 +205,7 @@ def fit(history: CaptureHistory | np.ndarray, pairs: tuple[Pair, ...] = (), *, t
     y = counts[d.keep].astype(np.float64)
     if start is not None and len(start) != d.X.shape[1]:
         start = None
-    beta, mu_kept, converged, iterations = newton(d.X, y, start)
+    beta, mu_kept, converged, iterations = newton(d.X, y, start, max_iter)
     H = d.X.T @ (mu_kept[:, None] * d.X)
     mu = np.zeros(len(counts))
     mu[d.keep] = mu_kept

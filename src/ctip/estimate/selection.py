@@ -108,10 +108,27 @@ def all_models(counts: np.ndarray, t: int) -> list[tuple[tuple[Pair, ...], Fit |
     out = []
     main, chk = fit_checked(counts, t, (), nstar=nstar)
     out.append(((), main, chk))
+    # SparseMSE's checkallmodels argument: if the MLE exists for a model it still exists with an
+    # overlapping pair removed; so a model that adds an overlapping pair to a failing one fails
+    # too, with no need to fit it or solve its linear program
+    failing = set() if main is not None else {()}
+    fitted = {(): main} if main is not None else {}
     for size in range(1, len(pairs) + 1):
         for model in combinations(pairs, size):
-            start = _warm_start(main, model, nstar) if main is not None else None
-            f, c = fit_checked(counts, t, model, start=start, nstar=nstar)
+            inherited = any(
+                nstar[pairs.index(p)] > 0 and tuple(q for q in model if q != p) in failing
+                for p in model
+            )
+            if inherited:
+                f, c = None, Check(1)
+            else:
+                parent = fitted.get(model[:-1])
+                start = _warm_start(parent, model, nstar) if parent is not None else None
+                f, c = fit_checked(counts, t, model, start=start, nstar=nstar)
+                if f is not None:
+                    fitted[model] = f
+            if f is None and c.code in (1, 3):
+                failing.add(model)
             out.append((model, f, c))
     return out
 
