@@ -12,8 +12,6 @@ from urllib.parse import parse_qs, urlparse
 
 import pyotp
 
-from ctip.services.accounts import Accounts
-from ctip.services.casework import Casework
 from ctip.services.home import init_home
 from ctip.settings import Settings
 
@@ -38,20 +36,8 @@ def make_settings(home: Path, database_url: str | None = None) -> Settings:
 
 
 def build_app(settings: Settings):  # type: ignore[no-untyped-def]
-    """The real app when the app factory exists; the pages alone over the same services otherwise."""
-    try:
-        from ctip.web.app import create_app
-    except ImportError:
-        from fastapi import FastAPI
+    from ctip.web.app import create_app
 
-        from ctip.web.pages import install
-
-        app = FastAPI()
-        cw = Casework.open(settings)
-        app.state.casework = cw
-        app.state.accounts = Accounts.from_settings(settings, cw.engine, cw.sealer)
-        install(app)
-        return app
     return create_app(settings)
 
 

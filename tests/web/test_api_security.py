@@ -128,3 +128,12 @@ def test_admin_adds_user_over_the_api_and_others_cannot(app):  # type: ignore[no
     assert {u["username"] for u in listed} >= {"new-user", "root"} and "otpauth_uri" not in listed[
         0
     ]
+
+
+def test_a_one_time_code_works_once(app):  # type: ignore[no-untyped-def]
+    c = client(app)
+    secret = add_user(app, "cw-a", "caseworker", "A")
+    code = pyotp.TOTP(secret).now()
+    body = {"username": "cw-a", "password": PASSWORD, "code": code}
+    assert c.post("/api/session", json=body).status_code == 201
+    assert c.post("/api/session", json=body).status_code == 401  # replayed

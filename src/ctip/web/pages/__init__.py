@@ -20,6 +20,14 @@ router.include_router(case_page.router)
 router.include_router(agency.router)
 
 
+def render_error(request, error):  # type: ignore[no-untyped-def]
+    """A ``CtipError`` raised outside a page's own handling, as a page in the user's language."""
+    from ctip.web.pages.common import current_user, error_page, prepare
+
+    prepare(request, current_user(request))
+    return error_page(request, error)
+
+
 def static_files() -> StaticFiles:
     """The CSS and the vendored htmx, mounted by the app factory at ``/static``."""
     return StaticFiles(directory=str(STATIC_DIR))

@@ -20,9 +20,11 @@ from ctip.web.pages.common import (
     SESSION_COOKIE, _, accounts, current_user, prepare, redirect, safe_next,
 )
 from ctip.web.pages.render import LANG_COOKIE, render
+from ctip.web.security import set_session_cookie
 
 router = APIRouter()
 LOGIN_CSRF_COOKIE = "ctip_login_csrf"
+SESSION_COOKIE_MAX_AGE = 12 * 3600  # the server ends idle sessions much sooner (settings)
 
 
 def _secure(request: Request) -> bool:
@@ -75,8 +77,7 @@ async def login(request: Request) -> Response:
             error=_(request, "The user name, password or one-time code is wrong, or the account is "
                              "locked for a while after repeated failures."))
     response = RedirectResponse(next_url, status_code=303)
-    response.set_cookie(SESSION_COOKIE, result.token, httponly=True, samesite="lax",
-                        secure=_secure(request), path="/")
+    set_session_cookie(request, response, result.token, max_age=SESSION_COOKIE_MAX_AGE)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 

@@ -8,7 +8,6 @@ page in the user's language with the error's status code, never a stack trace.
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -23,10 +22,8 @@ from ctip.services.casework import Casework
 from ctip.web import i18n
 from ctip.web.pages.helpers import helpers
 from ctip.web.pages.render import locale_of, render
+from ctip.web.security import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, csrf_ok
 
-SESSION_COOKIE = "ctip_session"
-CSRF_FIELD = "csrf_token"
-CSRF_HEADER = "x-csrf-token"
 
 
 @dataclass(frozen=True)
@@ -101,7 +98,7 @@ def require_user(request: Request, section: str = "") -> PageUser:
 def check_csrf(request: Request, user: PageUser, form: Any) -> None:
     """Synchroniser-token check for every state-changing form post (and htmx requests)."""
     sent = str(form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or "")
-    if not sent or not hmac.compare_digest(sent, user.csrf_token):
+    if not csrf_ok(sent, user.csrf_token):
         raise HTTPException(status_code=403, detail="CSRF token missing or wrong: reload the page and try again")
 
 

@@ -57,7 +57,14 @@ def _static_url(name: str) -> str:
     return f"/static/{name}"
 
 
+@pass_context
+def _url_for(context: Context, name: str, /, **path_params: object) -> str:
+    """A site-relative path (works behind a reverse proxy on another host name or scheme)."""
+    return str(context["request"].app.url_path_for(name, **path_params))
+
+
 templates.env.globals["static_url"] = _static_url
+templates.env.globals["url_for"] = _url_for
 
 
 def render(request: Request, template: str, context: Mapping[str, Any] | None = None, *,
