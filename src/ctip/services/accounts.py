@@ -65,6 +65,18 @@ class SessionInfo:
     token_hash: str
 
 
+def _totp_step(secret: str, code: str, at: datetime) -> int | None:
+    """The time step whose code matches (one step of clock drift either way), or None."""
+    totp = pyotp.TOTP(secret)
+    if not code.isdigit():
+        return None
+    now_step = totp.timecode(at)
+    for step in (now_step - 1, now_step, now_step + 1):
+        if secrets.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -183,9 +195,14 @@ class Accounts:
                     ok = self.hasher.verify(user.password_hash, password)
                 except (VerifyMismatchError, VerificationError, InvalidHashError):
                     ok = False
+                step = None
                 if ok:
                     secret = self.sealer.open(user.totp_sealed, context=f"user/{user.user_id}/totp")
-                    ok = pyotp.TOTP(secret).verify(str(totp_code).strip(), valid_window=1)
+                    step = _totp_step(secret, str(totp_code).strip(), at)
+                    # RFC 6238 5.2: a code is accepted once; replaying it (or an older one) fails
+                    ok = step is not None and (
+                        user.totp_last_step is None or step > user.totp_last_step
+                    )
         if not ok:
             self._failed(user.user_id, at)
             raise AuthenticationError(
@@ -194,7 +211,14 @@ class Accounts:
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         expires = at + timedelta(minutes=self.session_minutes)
         with self.engine.begin() as conn:
-            db.update_user(conn, user.user_id, failed_logins=0, locked_until=None, last_login_at=at)
+            db.update_user(
+                conn,
+                user.user_id,
+                failed_logins=0,
+                locked_until=None,
+                last_login_at=at,
+                totp_last_step=step,
+            )
             db.insert_session(
                 conn,
                 token_hash=_hash_token(token),

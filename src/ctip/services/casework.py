@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -1084,8 +1083,8 @@ class Casework:
                 db.agency_referrals(conn, p.agency, incoming=False, overdue_on=today, limit=10000)
             )
             tasks = len(db.open_tasks(conn, agency=p.agency))
-            rows = db.created_dates(conn, p.agency)
-        return Dashboard(p.agency, counts, over_in, over_out, tasks, _caseload(rows))
+            created, closed = db.caseload_by_month(conn, p.agency)
+        return Dashboard(p.agency, counts, over_in, over_out, tasks, _caseload(created, closed))
 
     def deidentified_cases(self, p: Principal, *, limit: int = 1000) -> list[dict[str, Any]]:
         """The agency's cases without any identifier or case number: for analysts."""
@@ -1184,17 +1183,13 @@ def _check_intake(intake: CaseIntake) -> None:
         )
 
 
-def _caseload(rows: list[Any]) -> list[tuple[str, int, int]]:
+def _caseload(
+    created: dict[tuple[int, int], int], closed: dict[tuple[int, int], int]
+) -> list[tuple[str, int, int]]:
     """New cases per month and cases still open at each month's end (closed = closed/withdrawn)."""
-    if not rows:
-        return []
-    created = Counter(f"{db.aware(r.created_at):%Y-%m}" for r in rows)
-    closed = Counter(
-        f"{db.aware(r.updated_at):%Y-%m}" for r in rows if r.status in nrm.FINAL_STATES
-    )
-    months = sorted(set(created) | set(closed))
     out, open_count = [], 0
-    for month in months:
-        open_count += created.get(month, 0) - closed.get(month, 0)
-        out.append((month, created.get(month, 0), open_count))
+    for year, month in sorted(set(created) | set(closed)):
+        new = created.get((year, month), 0)
+        open_count += new - closed.get((year, month), 0)
+        out.append((f"{year:04d}-{month:02d}", new, open_count))
     return out

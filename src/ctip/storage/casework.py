@@ -54,6 +54,7 @@ cases = sa.Table(
     sa.Column("created_by", sa.String(36), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Index("ix_cases_agency_updated", "agency", "updated_at"),
+    sa.Index("ix_cases_agency_status_updated", "agency", "status", "updated_at"),
 )
 
 case_events = sa.Table(  # every workflow step: who, role, when, from, to, consent used
@@ -202,6 +203,7 @@ users = sa.Table(
     sa.Column("role", sa.String(40), nullable=False),
     sa.Column("agency", sa.String(200), nullable=False),
     sa.Column("totp_sealed", sa.LargeBinary, nullable=True),
+    sa.Column("totp_last_step", sa.Integer, nullable=True),  # a code is never accepted twice
     sa.Column("failed_logins", sa.Integer, nullable=False),
     sa.Column("locked_until", TS, nullable=True),
     sa.Column("active", sa.Boolean, nullable=False),
@@ -361,21 +363,40 @@ def search_cases(
     limit: int = 50,
     offset: int = 0,
 ) -> list[sa.Row]:
-    """Cases owned by one agency, plus those referred to it with a live referral, newest first."""
-    live = sa.select(referrals.c.case_id).where(
-        referrals.c.to_agency == referred_to, referrals.c.status.in_(("pending", "accepted"))
-    )
-    scope = cases.c.agency == agencies_owned
+    """Cases owned by one agency, plus those referred to it with a live referral, newest first.
+
+    Two index-backed branches (owner: ``agency, updated_at``; received: referrals by
+    ``to_agency``), each limited before they are merged, so a search stays fast on millions of
+    cases: an ``OR`` over both would make the database scan and sort the whole table.
+    """
+    window = limit + offset
+
+    def narrowed(query: sa.Select) -> sa.Select:
+        if status:
+            query = query.where(cases.c.status == status)
+        if name_key:
+            query = query.where(cases.c.name_key == name_key)
+        if case_id_prefix:
+            query = query.where(cases.c.case_id.startswith(case_id_prefix, autoescape=True))
+        return query.order_by(cases.c.updated_at.desc(), cases.c.case_id).limit(window)
+
+    owned = narrowed(sa.select(cases).where(cases.c.agency == agencies_owned)).subquery()
+    branches = [sa.select(owned)]
     if referred_to is not None:
-        scope = sa.or_(scope, cases.c.case_id.in_(live))
-    query = sa.select(cases).where(scope)
-    if status:
-        query = query.where(cases.c.status == status)
-    if name_key:
-        query = query.where(cases.c.name_key == name_key)
-    if case_id_prefix:
-        query = query.where(cases.c.case_id.startswith(case_id_prefix, autoescape=True))
-    query = query.order_by(cases.c.updated_at.desc(), cases.c.case_id).limit(limit).offset(offset)
+        live = sa.select(referrals.c.case_id).where(
+            referrals.c.to_agency == referred_to, referrals.c.status.in_(("pending", "accepted"))
+        )
+        received = narrowed(
+            sa.select(cases).where(cases.c.case_id.in_(live), cases.c.agency != referred_to)
+        ).subquery()
+        branches.append(sa.select(received))
+    merged = sa.union_all(*branches).subquery() if len(branches) > 1 else owned
+    query = (
+        sa.select(merged)
+        .order_by(merged.c.updated_at.desc(), merged.c.case_id)
+        .limit(limit)
+        .offset(offset)
+    )
     return list(conn.execute(query))
 
 
@@ -805,14 +826,22 @@ def status_counts(conn: sa.Connection, agency: str) -> dict[str, int]:
     return {r[0]: int(r[1]) for r in rows}
 
 
-def created_dates(conn: sa.Connection, agency: str) -> list[datetime]:
-    """Creation times of the agency's cases (bucketed by the service: portable across backends)."""
-    rows = conn.execute(
-        sa.select(cases.c.created_at, cases.c.status, cases.c.updated_at).where(
-            cases.c.agency == agency
+def caseload_by_month(conn: sa.Connection, agency: str) -> tuple[dict, dict]:
+    """(new cases per (year, month), closed or withdrawn cases per (year, month)), in SQL."""
+
+    def per_month(column: sa.Column, *where: sa.ColumnElement) -> dict[tuple[int, int], int]:
+        year, month = sa.extract("year", column), sa.extract("month", column)
+        rows = conn.execute(
+            sa.select(year, month, sa.func.count())
+            .where(cases.c.agency == agency, *where)
+            .group_by(year, month)
         )
+        return {(int(y), int(m)): int(n) for y, m, n in rows}
+
+    return (
+        per_month(cases.c.created_at),
+        per_month(cases.c.updated_at, cases.c.status.in_(("closed", "withdrawn"))),
     )
-    return list(rows)
 
 
 def deidentified_rows(conn: sa.Connection, agency: str, limit: int) -> list[sa.Row]:

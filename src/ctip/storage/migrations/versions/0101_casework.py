@@ -62,6 +62,9 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_cases_agency"), "cases", ["agency"], unique=False)
     op.create_index("ix_cases_agency_updated", "cases", ["agency", "updated_at"], unique=False)
+    op.create_index(
+        "ix_cases_agency_status_updated", "cases", ["agency", "status", "updated_at"], unique=False
+    )
     op.create_index(op.f("ix_cases_name_key"), "cases", ["name_key"], unique=False)
     op.create_index(op.f("ix_cases_status"), "cases", ["status"], unique=False)
     op.create_table(
@@ -88,6 +91,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=40), nullable=False),
         sa.Column("agency", sa.String(length=200), nullable=False),
         sa.Column("totp_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("totp_last_step", sa.Integer(), nullable=True),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
         sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
@@ -275,6 +279,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_cases_status"), table_name="cases")
     op.drop_index(op.f("ix_cases_name_key"), table_name="cases")
     op.drop_index("ix_cases_agency_updated", table_name="cases")
+    op.drop_index("ix_cases_agency_status_updated", table_name="cases")
     op.drop_index(op.f("ix_cases_agency"), table_name="cases")
     op.drop_table("cases")
     op.drop_index(op.f("ix_case_views_case_id"), table_name="case_views")
