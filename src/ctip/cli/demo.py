@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ def _show(result: Any) -> None:
     for col in ("file", "batch", "read", "accepted", "rejected", "new", "unchanged"):
         imports.add_column(col, justify="left" if col in {"file", "batch"} else "right")
     for r in result.imports:
-        imports.add_row(Path(r.file).name, r.batch_id[:8], f"{r.read:,}", f"{r.accepted:,}",
+        imports.add_row(Path(r.file).name, r.batch_id[-12:], f"{r.read:,}", f"{r.accepted:,}",
                         f"{r.rejected:,}", f"{r.new:,}", f"{r.unchanged:,}")
     console.print(imports)
     total = result.summary.get("records", 0)
@@ -42,8 +43,34 @@ def _show(result: Any) -> None:
         for r in result.rejects:
             rejects.add_row(Path(r.source_file).name, str(r.source_row), "\n".join(r.reasons))
         console.print(rejects)
-    for line in result.extras.get("lines", []):
-        console.print(line)
+    _show_later_stages(result)
+
+
+def _show_later_stages(result: Any) -> None:
+    from ctip.demo_data.generate import TRUE_POPULATION
+
+    if result.linkage is not None:
+        run = result.linkage.run
+        console.print(f"\n[bold]Linkage[/]: {run.records:,} records -> {run.clusters:,} people; "
+                      f"{result.linkage.review_count:,} borderline pairs wait in the review queue "
+                      "(`ctip link review`).")
+    est = result.estimate
+    if est is not None:
+        if est.estimable:
+            console.print(
+                f"[bold]Estimate[/] ({est.method}, {est.interval} interval): {est.observed:,} victims "
+                f"known to the {len(est.lists)} agencies; about [bold]{est.estimate:,.0f}[/] in all "
+                f"(95% interval {est.ci_low:,.0f} to {est.ci_high:,.0f}), so about "
+                f"{est.hidden:,.0f} never met by any of them. Model terms: "
+                f"{', '.join(est.model) or 'main effects only'}.")
+            console.print(f"  (The synthetic population really had {TRUE_POPULATION:,} people.)")
+        else:
+            console.print(f"[bold]Estimate[/]: not estimable: {est.reason}")
+    if result.report is not None:
+        console.print(f"[bold]Report[/]: {result.report.report}")
+        for path in result.report.files:
+            if path != result.report.report:
+                console.print(f"  export: {path}")
 
 
 def register(app: typer.Typer) -> None:
@@ -70,11 +97,15 @@ def register(app: typer.Typer) -> None:
         if json_output:
             print_json({
                 "directory": str(result.directory),
-                "imports": [vars(r) if hasattr(r, "__dict__") else r._asdict() for r in result.imports],
+                "imports": [dataclasses.asdict(r) for r in result.imports],
                 "summary": result.summary,
                 "rejects": [{"file": r.source_file, "row": r.source_row, "reasons": r.reasons}
                             for r in result.rejects],
-                **{k: v for k, v in result.extras.items() if k != "lines"},
+                "linkage": None if result.linkage is None else {
+                    "records": result.linkage.run.records, "people": result.linkage.run.clusters,
+                    "review_pairs": result.linkage.review_count},
+                "estimate": None if result.estimate is None else result.estimate.to_dict(),
+                "report": None if result.report is None else [str(p) for p in result.report.files],
             })
         else:
             _show(result)

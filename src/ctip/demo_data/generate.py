@@ -58,34 +58,72 @@ AGENCIES = (
 
 # Name pools by citizenship (synthetic combinations of common names; nobody real).
 NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
-    "GBR": (("Emma", "Olivia", "Sophie", "Chloe", "Jessica", "Amy", "Lauren"),
-            ("James", "Daniel", "Liam", "Connor", "Ryan", "Jack", "Thomas"),
-            ("Smith", "Jones", "Taylor", "Brown", "Wilson", "Evans", "Walker", "Hughes")),
-    "UKR": (("Olena", "Iryna", "Natalia", "Oksana", "Yulia", "Tetiana"),
-            ("Oleksandr", "Andriy", "Serhiy", "Dmytro", "Mykola", "Ivan"),
-            ("Shevchenko", "Kovalenko", "Bondarenko", "Tkachenko", "Kravchenko", "Melnyk")),
-    "MDA": (("Elena", "Natalia", "Tatiana", "Svetlana", "Ana", "Cristina"),
-            ("Ion", "Vasile", "Sergiu", "Andrei", "Victor", "Mihai"),
-            ("Rusu", "Ceban", "Ciobanu", "Munteanu", "Lungu", "Cojocaru")),
-    "ROU": (("Maria", "Ioana", "Andreea", "Elena", "Alexandra", "Mihaela"),
-            ("Ion", "Gheorghe", "Constantin", "Florin", "Marian", "Adrian"),
-            ("Popescu", "Ionescu", "Popa", "Dumitru", "Stan", "Stoica")),
-    "PHL": (("Maria", "Jocelyn", "Rowena", "Mary Grace", "Marites", "Liza"),
-            ("Jose", "Mark", "John Paul", "Romeo", "Jun", "Rommel"),
-            ("Santos", "Reyes", "Cruz", "Bautista", "Garcia", "Mendoza", "Dela Cruz")),
-    "VNM": (("Thi Lan", "Thi Hoa", "Thi Mai", "Ngoc Anh", "Thu Trang"),
-            ("Van Minh", "Duc Anh", "Van Hung", "Quang Huy", "Minh Tuan"),
-            ("Nguyen", "Tran", "Le", "Pham", "Hoang", "Vu")),
-    "NGA": (("Blessing", "Precious", "Joy", "Favour", "Gift", "Esther"),
-            ("Emeka", "Chinedu", "Tunde", "Ibrahim", "Samuel", "Uche"),
-            ("Okafor", "Adeyemi", "Okonkwo", "Eze", "Bello", "Ogunleye")),
-    "ALB": (("Ermira", "Elona", "Anisa", "Klea", "Blerina"),
-            ("Arben", "Ermal", "Besnik", "Gentian", "Ardit"),
-            ("Hoxha", "Shehu", "Leka", "Gashi", "Krasniqi")),
+    "GBR": (("Emma", "Olivia", "Sophie", "Chloe", "Jessica", "Amy", "Lauren", "Hannah", "Megan",
+             "Charlotte", "Rebecca", "Bethany", "Holly", "Georgia", "Abigail", "Katie", "Leah",
+             "Paige", "Ellie", "Zoe"),
+            ("James", "Daniel", "Liam", "Connor", "Ryan", "Jack", "Thomas", "Callum", "Jordan",
+             "Kieran", "Lewis", "Nathan", "Owen", "Reece", "Tyler", "Joshua", "Ben", "Harry",
+             "Adam", "Luke"),
+            ("Smith", "Jones", "Taylor", "Brown", "Wilson", "Evans", "Walker", "Hughes", "Roberts",
+             "Wright", "Thompson", "White", "Edwards", "Green", "Hall", "Wood", "Harris", "Clarke",
+             "Jackson", "Turner", "Hill", "Cooper", "Ward", "Morris", "Moore", "Bennett", "Shaw",
+             "Mason", "Kelly", "Murphy")),
+    "UKR": (("Olena", "Iryna", "Natalia", "Oksana", "Yulia", "Tetiana", "Halyna", "Svitlana",
+             "Kateryna", "Mariia", "Liudmyla", "Nadiia", "Viktoriia", "Anastasiia", "Alina"),
+            ("Oleksandr", "Andriy", "Serhiy", "Dmytro", "Mykola", "Ivan", "Volodymyr", "Yuriy",
+             "Vasyl", "Petro", "Bohdan", "Taras", "Roman", "Maksym", "Oleh"),
+            ("Shevchenko", "Kovalenko", "Bondarenko", "Tkachenko", "Kravchenko", "Melnyk",
+             "Boyko", "Kovalchuk", "Oliynyk", "Lysenko", "Marchenko", "Rudenko", "Savchenko",
+             "Petrenko", "Moroz", "Pavlenko", "Levchenko", "Kharchenko", "Karpenko", "Ponomarenko")),
+    "MDA": (("Elena", "Natalia", "Tatiana", "Svetlana", "Ana", "Cristina", "Maria", "Olga",
+             "Irina", "Ludmila", "Galina", "Victoria", "Doina", "Angela", "Veronica"),
+            ("Ion", "Vasile", "Sergiu", "Andrei", "Victor", "Mihai", "Gheorghe", "Nicolae",
+             "Dumitru", "Vladimir", "Igor", "Alexandru", "Pavel", "Valeriu", "Oleg"),
+            ("Rusu", "Ceban", "Ciobanu", "Munteanu", "Lungu", "Cojocaru", "Turcan", "Rotaru",
+             "Sandu", "Popa", "Bivol", "Guțu", "Moraru", "Cebotari", "Croitoru", "Plamadeala",
+             "Melnic", "Ursu", "Bejenaru", "Grosu")),
+    "ROU": (("Maria", "Ioana", "Andreea", "Elena", "Alexandra", "Mihaela", "Gabriela", "Ramona",
+             "Simona", "Daniela", "Florentina", "Roxana", "Alina", "Denisa", "Bianca"),
+            ("Ion", "Gheorghe", "Constantin", "Florin", "Marian", "Adrian", "Ionut", "Cosmin",
+             "Razvan", "Bogdan", "Catalin", "Sorin", "Stefan", "Cristian", "Vlad"),
+            ("Popescu", "Ionescu", "Popa", "Dumitru", "Stan", "Stoica", "Gheorghe", "Matei",
+             "Ciobanu", "Rusu", "Munteanu", "Constantin", "Marin", "Tudor", "Dobre", "Barbu",
+             "Nistor", "Florea", "Ene", "Dinu")),
+    "PHL": (("Maria", "Jocelyn", "Rowena", "Mary Grace", "Marites", "Liza", "Rosalie", "Analyn",
+             "Jennifer", "Cristina", "Lorna", "Divina", "Marilou", "Arlene", "Rhea"),
+            ("Jose", "Mark", "John Paul", "Romeo", "Jun", "Rommel", "Reynaldo", "Eduardo",
+             "Ramon", "Danilo", "Arnel", "Rodel", "Jerome", "Noel", "Rey"),
+            ("Santos", "Reyes", "Cruz", "Bautista", "Garcia", "Mendoza", "Dela Cruz", "Ramos",
+             "Aquino", "Villanueva", "Castillo", "Fernandez", "Domingo", "Soriano", "Navarro",
+             "Tolentino", "Manalo", "Pascual", "Salazar", "Gonzales")),
+    "VNM": (("Thi Lan", "Thi Hoa", "Thi Mai", "Ngoc Anh", "Thu Trang", "Thi Huong", "Thanh Thuy",
+             "Thi Nga", "Minh Chau", "Thi Hanh", "Phuong Linh", "Thi Dung"),
+            ("Van Minh", "Duc Anh", "Van Hung", "Quang Huy", "Minh Tuan", "Van Nam", "Thanh Long",
+             "Van Thanh", "Hoang Nam", "Quoc Bao", "Van Duc", "Tien Dung"),
+            ("Nguyen", "Tran", "Le", "Pham", "Hoang", "Vu", "Dang", "Bui", "Do", "Ho", "Ngo",
+             "Duong", "Ly", "Phan", "Vo", "Trinh")),
+    "NGA": (("Blessing", "Precious", "Joy", "Favour", "Gift", "Esther", "Ngozi", "Chioma",
+             "Adaeze", "Funmilayo", "Aisha", "Comfort", "Patience", "Mercy", "Grace"),
+            ("Emeka", "Chinedu", "Tunde", "Ibrahim", "Samuel", "Uche", "Oluwaseun", "Babatunde",
+             "Ikenna", "Musa", "Yusuf", "Godwin", "Sunday", "Friday", "Kelechi"),
+            ("Okafor", "Adeyemi", "Okonkwo", "Eze", "Bello", "Ogunleye", "Nwosu", "Balogun",
+             "Obi", "Afolabi", "Ibekwe", "Olawale", "Chukwu", "Abubakar", "Edet", "Udoh",
+             "Nnamdi", "Adebayo", "Onyeka", "Ekwueme")),
+    "ALB": (("Ermira", "Elona", "Anisa", "Klea", "Blerina", "Arta", "Denada", "Eriona", "Jonida",
+             "Mirela", "Valbona", "Xhesika"),
+            ("Arben", "Ermal", "Besnik", "Gentian", "Ardit", "Artan", "Dritan", "Fatmir", "Ilir",
+             "Klodian", "Sokol", "Edmond"),
+            ("Hoxha", "Shehu", "Leka", "Gashi", "Krasniqi", "Berisha", "Dervishi", "Kola", "Marku",
+             "Rama", "Cela", "Hysa", "Basha", "Dedja", "Muca", "Prifti")),
 }
-GENERIC = (("Amina", "Fatima", "Sara", "Leila", "Nadia", "Rosa", "Ana", "Mariam"),
-           ("Ali", "Omar", "Juan", "Ahmed", "Samir", "Carlos", "Hassan", "David"),
-           ("Khan", "Hussain", "Lopez", "Diallo", "Traore", "Ahmadi", "Haile", "Mensah"))
+GENERIC = (("Amina", "Fatima", "Sara", "Leila", "Nadia", "Rosa", "Ana", "Mariam", "Aylin", "Zainab",
+            "Yasmin", "Noor", "Hawa", "Selam", "Lucia", "Carmen", "Priya", "Sunita", "Mei", "Linh"),
+           ("Ali", "Omar", "Juan", "Ahmed", "Samir", "Carlos", "Hassan", "David", "Karim", "Tariq",
+            "Abdi", "Yonas", "Miguel", "Luis", "Ravi", "Arjun", "Wei", "Bilal", "Idris", "Kwame"),
+           ("Khan", "Hussain", "Lopez", "Diallo", "Traore", "Ahmadi", "Haile", "Mensah", "Rahman",
+            "Begum", "Sharma", "Singh", "Hernandez", "Martinez", "Kamara", "Conteh", "Abebe",
+            "Tesfaye", "Osman", "Yilmaz", "Demir", "Karimi", "Chen", "Wang", "Ali", "Mohamed",
+            "Ibrahim", "Suleiman", "Bangura", "Sesay"))
 
 # Spelling variants an agency might write for the same name (transliteration, anglicisation).
 VARIANTS = {
@@ -326,6 +364,25 @@ def generate(seed: int = SEED, size: int = TRUE_POPULATION) -> dict[str, list[di
         rng.shuffle(rows)
         files[agency.file_name] = rows
     return files
+
+
+def truth(seed: int = SEED, size: int = TRUE_POPULATION) -> dict[tuple[str, str], int]:
+    """(agency, source_record_id) -> the person behind it: ground truth for linkage checks."""
+    rng = random.Random(seed + 1)
+    people = draw_population(seed, size)
+    on_police: set[int] = set()
+    out: dict[tuple[str, str], int] = {}
+    for agency in AGENCIES:
+        number = 0
+        for person in people:
+            if rng.random() < _capture_probability(agency, person, person.person_id in on_police):
+                if agency.agency_type == "police":
+                    on_police.add(person.person_id)
+                number += 1
+                out[(agency.name, _record(rng, agency, person, number)["source_record_id"])] = (
+                    person.person_id)
+        rng.shuffle([None] * (number + len(_malformed(agency, number + 1))))
+    return out
 
 
 def write_files(directory: Path, seed: int = SEED, size: int = TRUE_POPULATION) -> list[Path]:
