@@ -93,12 +93,12 @@ def febrl_schema(filter_bits: int = 512) -> Any:
 
     return EncodingSchema(
         fields=VICTIM_SCHEMA.fields + (
-            FieldSpec("soc_sec_id", "bigrams", 8),
-            FieldSpec("street_number", "exact", 8),
-            FieldSpec("address_1", "bigrams", 4),
-            FieldSpec("suburb", "bigrams", 6),
-            FieldSpec("postcode", "positional", 6),
-            FieldSpec("state", "exact", 4),
+            FieldSpec("soc_sec_id", "bigrams", 4),
+            FieldSpec("street_number", "exact", 4),
+            FieldSpec("address_1", "bigrams", 2),
+            FieldSpec("suburb", "bigrams", 3),
+            FieldSpec("postcode", "positional", 3),
+            FieldSpec("state", "exact", 2),
         ),
         filter_bits=filter_bits,
         blocking=VICTIM_SCHEMA.blocking,

@@ -65,11 +65,11 @@ class EncodingSchema:
 #: as they go), birth year with its neighbours (approximate ages), sex and citizenship.
 VICTIM_SCHEMA = EncodingSchema(
     fields=(
-        FieldSpec("full_name", "bigrams", 24),
-        FieldSpec("dob", "positional", 20),
-        FieldSpec("birth_year", "year_window", 12),
-        FieldSpec("sex", "exact", 10),
-        FieldSpec("citizenship", "exact", 10),
+        FieldSpec("full_name", "bigrams", 12),
+        FieldSpec("dob", "positional", 10),
+        FieldSpec("birth_year", "year_window", 6),
+        FieldSpec("sex", "exact", 5),
+        FieldSpec("citizenship", "exact", 5),
     ),
     blocking=(("birth_year",), ("family_prefix", "given_prefix")),
 )
