@@ -27,6 +27,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from ctip.domain.access import Action, Principal, Role, require_role
 from ctip.errors import AuthenticationError, ValidationError
 from ctip.settings import Settings
+from ctip.storage import accounts as adb
 from ctip.storage import casework as db
 from ctip.storage.audit import AuditLog
 from ctip.storage.sealing import Sealer
@@ -142,11 +143,11 @@ class Accounts:
         user_id = str(uuid.uuid4())
         secret = pyotp.random_base32()
         with self.engine.begin() as conn:
-            if db.get_user(conn, username=username) is not None:
+            if adb.get_user(conn, username=username) is not None:
                 raise ValidationError(
                     "a user with this name exists", column="username", value=username
                 )
-            db.insert_user(
+            adb.insert_user(
                 conn,
                 user_id=user_id,
                 username=username,
@@ -172,7 +173,7 @@ class Accounts:
         """Password + TOTP; lockout after repeated failures; one generic message for every failure."""
         at = self.clock()
         with self.engine.begin() as conn:
-            user = db.get_user(conn, username=username)
+            user = adb.get_user(conn, username=username)
             if user is None:
                 try:  # spend the same time as for a real user
                     self.hasher.verify(self._dummy_hash, password)
@@ -211,7 +212,7 @@ class Accounts:
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         expires = at + timedelta(minutes=self.session_minutes)
         with self.engine.begin() as conn:
-            db.update_user(
+            adb.update_user(
                 conn,
                 user.user_id,
                 failed_logins=0,
@@ -219,7 +220,7 @@ class Accounts:
                 last_login_at=at,
                 totp_last_step=step,
             )
-            db.insert_session(
+            adb.insert_session(
                 conn,
                 token_hash=_hash_token(token),
                 user_id=user.user_id,
@@ -236,12 +237,12 @@ class Accounts:
 
     def _failed(self, user_id: str, at: datetime) -> None:
         with self.engine.begin() as conn:
-            user = db.get_user(conn, user_id=user_id)
+            user = adb.get_user(conn, user_id=user_id)
             failures = user.failed_logins + 1
             values: dict = {"failed_logins": failures}
             if failures >= MAX_FAILURES:
                 values.update(locked_until=at + timedelta(minutes=LOCKOUT_MINUTES), failed_logins=0)
-            db.update_user(conn, user_id, **values)
+            adb.update_user(conn, user_id, **values)
             self.audit.append(
                 conn,
                 actor=user.username,
@@ -255,17 +256,17 @@ class Accounts:
         at = self.clock()
         token_hash = _hash_token(token)
         with self.engine.begin() as conn:
-            row = db.get_session(conn, token_hash)
+            row = adb.get_session(conn, token_hash)
             if row is None or not row.active:
                 raise AuthenticationError("you are not logged in", hint="log in again")
             last = db.aware(row.last_seen_at)
             if last + timedelta(minutes=self.session_minutes) < at:
-                db.delete_session(conn, token_hash)
+                adb.delete_session(conn, token_hash)
                 raise AuthenticationError("your session timed out", hint="log in again")
             if (
                 at - last
             ).total_seconds() > 30:  # touch at most every 30 s: fewer writes under load
-                db.touch_session(conn, token_hash, at)
+                adb.touch_session(conn, token_hash, at)
         return SessionInfo(
             Principal(row.user_id, row.username, Role(row.role), row.agency),
             row.csrf_token,
@@ -278,7 +279,7 @@ class Accounts:
     def logout_hash(self, token_hash: str) -> None:
         """End a session known by its stored hash (the API's logout)."""
         with self.engine.begin() as conn:
-            db.delete_session(conn, token_hash)
+            adb.delete_session(conn, token_hash)
 
     def users(self, actor: Principal) -> list[dict]:
         require_role(actor, Action.USERS_MANAGE)
@@ -292,13 +293,13 @@ class Accounts:
                     "active": bool(r.active),
                     "locked_until": db.aware(r.locked_until),
                 }
-                for r in db.list_users(conn)
+                for r in adb.list_users(conn)
             ]
 
     def principal_for(self, username: str) -> Principal:
         """The principal of a user by name (for the CLI and tests; no login)."""
         with self.engine.begin() as conn:
-            row = db.get_user(conn, username=username)
+            row = adb.get_user(conn, username=username)
         if row is None:
             raise AuthenticationError(f"no user {username!r}")
         return Principal(row.user_id, row.username, Role(row.role), row.agency)

@@ -1,0 +1,239 @@
+"""Shared plumbing of the case-management services: the service object, access loading, views.
+
+``Casework`` (services/casework.py) is assembled from this core and two parts kept in their own
+modules for size: referrals, consent and services (services/referrals.py) and protection, tasks,
+dashboard and audit (services/protection.py). Every public method takes the acting principal
+first and checks access in the fixed order of ``domain/access.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from ctip.domain import nrm
+from ctip.domain.access import (
+    Action,
+    Principal,
+    Relation,
+    authorize,
+    not_found,
+    relation_to,
+    require_role,
+    revealable_identity_fields,
+    visible_fields,
+)
+from ctip.domain.casework import (
+    Case,
+    ReviewTask,
+    live_consent_purposes,
+)
+from ctip.settings import Settings
+from ctip.storage import casework as db
+from ctip.storage import protection as pdb
+from ctip.storage import referrals as rdb
+from ctip.storage.audit import AuditLog
+from ctip.storage.sealing import Pseudonymiser, Sealer
+
+EMERGENCY_MINUTES = 60
+DEFAULT_REFERRAL_DAYS = 7
+PURPOSE_CONSENT = {  # referral purpose -> consent purpose an adult must have given (I2)
+    "nrm_referral": "nrm_referral",
+    "service": "share_with_service_provider",
+    "law_enforcement": "law_enforcement_contact",
+}
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as one user may see it: ``data`` holds only the fields their relation allows."""
+
+    case_id: str
+    relation: str
+    data: dict[str, Any]
+    revealable_identity: tuple[str, ...]
+    version: int
+
+
+@dataclass(frozen=True)
+class ViewEntry:
+    username: str
+    agency: str
+    action: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    agency: str
+    status_counts: dict[str, int]
+    overdue_incoming: int
+    overdue_outgoing: int
+    open_tasks: int
+    caseload_by_month: list[tuple[str, int, int]]  # (YYYY-MM, new cases, open at month end)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _id() -> str:
+    return str(uuid.uuid4())
+
+
+class CaseworkCore:
+    """Database, keys, audit and the access-checked loading every use case needs."""
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        sealer: Sealer,
+        pseudonymiser: Pseudonymiser,
+        audit: AuditLog | None = None,
+        *,
+        clock: Callable[[], datetime] = _now,
+        timers: Iterable[nrm.TimerRule] = nrm.DEFAULT_TIMERS,
+    ) -> None:
+        self.engine, self.sealer, self.pseudonymiser = engine, sealer, pseudonymiser
+        self.audit = audit or AuditLog()
+        self.clock = clock
+        self.timers = tuple(timers)
+
+    @classmethod
+    def open(cls, settings: Settings) -> CaseworkCore:
+        """Engine + migrations + keys from settings (clear error naming `ctip init` if keys are missing)."""
+        from ctip.storage.engine import make_engine, migrate
+        from ctip.storage.keys import KeyRing  # noqa: F401 - imported for its error messages
+        from ctip.storage.sealing import load_keys
+
+        engine = make_engine(settings.resolved_database_url)
+        migrate(engine)
+        ring, pseudonym_key = load_keys(settings)
+        return cls(engine, Sealer(ring), Pseudonymiser(pseudonym_key))
+
+    # ---- plumbing ----
+
+    @contextmanager
+    def _tx(self):  # type: ignore[no-untyped-def]
+        with self.engine.begin() as conn:
+            yield conn
+
+    def _audit(
+        self, conn: sa.Connection, p: Principal | None, action: str, subject: str, **details: Any
+    ) -> None:
+        actor = f"{p.username}@{p.agency}" if p else "system"
+        self.audit.append(
+            conn,
+            actor=actor,
+            action=action,
+            subject=subject,
+            details={"role": p.role.value if p else "system", **details},
+        )
+
+    def _seal(self, text: str | None, context: str) -> bytes | None:
+        return self.sealer.seal(text, context=context) if text else None
+
+    def _open(self, blob: bytes | None, context: str) -> str | None:
+        return self.sealer.open(blob, context=context) if blob else None
+
+    def _load(
+        self, conn: sa.Connection, p: Principal, case_id: str, action: Action
+    ) -> tuple[sa.Row, Relation, dict[str, frozenset[str]]]:
+        """Role check, then relationship (none -> 404 like a missing case), then action check."""
+        require_role(p, action)
+        row = db.get_case_row(conn, case_id) if _valid_id(case_id) else None
+        if row is None:
+            raise not_found(case_id)
+        live = rdb.live_referral_agencies(conn, case_id)
+        grant = (
+            p.agency != row.agency
+            and p.agency not in live
+            and pdb.live_grant(conn, case_id, p.user_id, self.clock())
+        )
+        rel = relation_to(
+            p,
+            owner_agency=row.agency,
+            live_referral_agencies=frozenset(live),
+            emergency_grant=grant,
+        )
+        return row, authorize(p, action, rel, case_id), live
+
+    def _view(
+        self,
+        row: sa.Row,
+        rel: Relation,
+        live: Mapping[str, frozenset[str]],
+        p: Principal,
+        notes: str | None = None,
+    ) -> CaseView:
+        case = db.case_from_row(row, notes=notes)
+        full = {
+            f.name: getattr(case, f.name) for f in dataclasses.fields(case) if f.name != "identity"
+        }
+        full["is_child"] = case.is_child
+        data = {k: full.get(k) for k in visible_fields(rel)}
+        shared = live.get(p.agency, frozenset())
+        return CaseView(
+            case.case_id, rel.value, data, revealable_identity_fields(rel, shared), case.version
+        )
+
+    def _facts(self, conn: sa.Connection, case: Case) -> nrm.AssistanceFacts:
+        tasks = pdb.open_tasks(conn, case_id=case.case_id)
+        return nrm.AssistanceFacts(
+            status=case.status,
+            age=case.age,
+            age_disputed=case.age_disputed,
+            child_state=case.child_state,
+            assistance_state=case.assistance_state,
+            live_consent_purposes=live_consent_purposes(rdb.case_consents(conn, case.case_id)),
+            open_safety_tasks=sum(1 for t in tasks if t.safety),
+        )
+
+    def _task(
+        self,
+        conn: sa.Connection,
+        case: Case,
+        kind: str,
+        days: int = 7,
+        *,
+        safety: bool = False,
+        detail: str = "",
+    ) -> None:
+        at = self.clock()
+        pdb.insert_task(
+            conn,
+            ReviewTask(
+                _id(),
+                case.case_id,
+                case.agency,
+                kind,
+                at + timedelta(days=days),
+                at,
+                detail,
+                safety,
+            ),
+        )
+
+
+_REGION_COLUMN = {
+    "main": "status",
+    "assistance": "assistance_state",
+    "justice": "justice_state",
+    "non_punishment": "non_punishment_state",
+    "child": "child_state",
+}
+
+
+def _valid_id(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True

@@ -1,0 +1,388 @@
+"""Use cases for consent, referrals, services given and the service directory (part of ``Casework``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from ctip.domain import nrm
+from ctip.domain.access import (
+    SHAREABLE_IDENTITY_FIELDS,
+    Action,
+    Principal,
+    Relation,
+    require_role,
+)
+from ctip.domain.casework import (
+    CONSENT_PURPOSES,
+    SERVICE_TYPES,
+    ConsentRecord,
+    Referral,
+    Service,
+    ServiceEntry,
+)
+from ctip.errors import NotFoundError, ValidationError, WorkflowError
+from ctip.services.casework_core import (
+    DEFAULT_REFERRAL_DAYS,
+    PURPOSE_CONSENT,
+    CaseworkCore,
+    _id,
+    _valid_id,
+)
+from ctip.storage import casework as db
+from ctip.storage import referrals as rdb
+
+
+class ReferralWork(CaseworkCore):
+    """Consent ledger, referrals (with purpose-limited sharing) and services."""
+
+    # ---- consent ----
+
+    def record_consent(
+        self,
+        p: Principal,
+        case_id: str,
+        *,
+        purpose: str,
+        recipient: str | None = None,
+        given_by: str = "person",
+        text_version: str = "1",
+    ) -> ConsentRecord:
+        """Add one consent to the ledger (per purpose, optionally per recipient agency)."""
+        if purpose not in CONSENT_PURPOSES:
+            raise ValidationError(
+                "consent purpose not recognised",
+                column="purpose",
+                value=purpose,
+                allowed=", ".join(CONSENT_PURPOSES),
+            )
+        if given_by not in ("person", "guardian"):
+            raise ValidationError(
+                "consent is given by the person or their guardian",
+                column="given_by",
+                value=given_by,
+                allowed="person, guardian",
+            )
+        with self._tx() as conn:
+            self._load(conn, p, case_id, Action.CONSENT_RECORD)
+            record = ConsentRecord(
+                _id(), case_id, purpose, recipient, self.clock(), p.user_id, text_version, given_by
+            )
+            rdb.insert_consent(conn, record)
+            self._audit(
+                conn,
+                p,
+                "consent.give",
+                case_id,
+                consent_id=record.consent_id,
+                purpose=purpose,
+                recipient=recipient,
+            )
+            return record
+
+    def revoke_consent(self, p: Principal, case_id: str, consent_id: str) -> None:
+        """Revoke a consent; live referrals that relied on it are revoked too (stop sharing)."""
+        with self._tx() as conn:
+            self._load(conn, p, case_id, Action.CONSENT_RECORD)
+            if rdb.revoke_consent(conn, case_id, consent_id, by=p.user_id) != 1:
+                raise NotFoundError(f"no live consent {consent_id!r} on this case")
+            for ref in rdb.case_referrals(conn, case_id):
+                if ref.live and ref.consent_id == consent_id:
+                    rdb.set_referral_status(
+                        conn,
+                        ref.referral_id,
+                        expected=("pending", "accepted"),
+                        status="revoked",
+                        by=p.user_id,
+                        reason_sealed=None,
+                    )
+            self._audit(conn, p, "consent.revoke", case_id, consent_id=consent_id)
+
+    def consents(self, p: Principal, case_id: str) -> list[ConsentRecord]:
+        with self._tx() as conn:
+            self._load(conn, p, case_id, Action.CONSENT_RECORD)
+            return rdb.case_consents(conn, case_id)
+
+    # ---- referrals ----
+
+    def refer(
+        self,
+        p: Principal,
+        case_id: str,
+        *,
+        to_agency: str,
+        purpose: str = "service",
+        shared_fields: Iterable[str] = (),
+        service_id: str | None = None,
+        due_date: date | None = None,
+        consent_id: str | None = None,
+    ) -> Referral:
+        """Refer a case to another agency, sharing only ``shared_fields`` of the identity.
+
+        An adult needs a live consent for the referral's purpose covering the recipient (I2); a
+        child is referred without consent (I3).
+        """
+        if purpose not in PURPOSE_CONSENT:
+            raise ValidationError(
+                "referral purpose not recognised",
+                column="purpose",
+                value=purpose,
+                allowed=", ".join(PURPOSE_CONSENT),
+            )
+        shared = frozenset(shared_fields)
+        bad = shared - set(SHAREABLE_IDENTITY_FIELDS)
+        if bad:
+            raise ValidationError(
+                "these fields cannot be shared",
+                column="shared_fields",
+                value=", ".join(sorted(bad)),
+                allowed=", ".join(SHAREABLE_IDENTITY_FIELDS),
+            )
+        with self._tx() as conn:
+            row, _, _ = self._load(conn, p, case_id, Action.CASE_REFER)
+            case = db.case_from_row(row)
+            if not to_agency.strip() or to_agency == case.agency:
+                raise ValidationError(
+                    "refer to another agency", column="to_agency", value=to_agency
+                )
+            if case.status in nrm.FINAL_STATES:
+                raise WorkflowError(
+                    f"a {case.status} case cannot be referred", hint="reopen it first"
+                )
+            if service_id is not None:
+                service = rdb.get_service(conn, service_id)
+                if service is None or service.agency != to_agency:
+                    raise ValidationError(
+                        "the service is not in the directory for that agency",
+                        column="service_id",
+                        value=service_id,
+                    )
+            needed = PURPOSE_CONSENT[purpose]
+            if not case.is_child:
+                live = [
+                    c
+                    for c in rdb.case_consents(conn, case_id)
+                    if c.live and c.purpose == needed and c.recipient in (None, to_agency)
+                ]
+                if consent_id is not None:
+                    live = [c for c in live if c.consent_id == consent_id]
+                if not live:
+                    raise WorkflowError(
+                        f"an adult's referral needs their consent for {needed!r} covering {to_agency!r}",
+                        hint="record the person's consent first (children are referred without consent)",
+                    )
+                consent_id = live[-1].consent_id
+            at = self.clock()
+            ref = Referral(
+                _id(),
+                case_id,
+                case.agency,
+                to_agency,
+                purpose,
+                shared,
+                "pending",
+                service_id,
+                consent_id,
+                due_date or (at.date() + timedelta(days=DEFAULT_REFERRAL_DAYS)),
+                at,
+                p.user_id,
+            )
+            rdb.insert_referral(conn, ref)
+            self._audit(
+                conn,
+                p,
+                "referral.create",
+                case_id,
+                referral_id=ref.referral_id,
+                to=to_agency,
+                purpose=purpose,
+                shared_fields=sorted(shared),
+                consent_id=consent_id,
+            )
+            return ref
+
+    def _respond(
+        self,
+        p: Principal,
+        referral_id: str,
+        status: str,
+        expected: tuple[str, ...],
+        reason: str | None = None,
+        *,
+        owner_side: bool = False,
+    ) -> Referral:
+        with self._tx() as conn:
+            ref = rdb.get_referral(conn, referral_id) if _valid_id(referral_id) else None
+            if ref is None:
+                require_role(p, Action.CASE_REFER if owner_side else Action.REFERRAL_RESPOND)
+                raise NotFoundError(f"no referral {referral_id!r} is visible to you")
+            action = Action.CASE_REFER if owner_side else Action.REFERRAL_RESPOND
+            require_role(p, action)
+            party = ref.from_agency if owner_side else ref.to_agency
+            if p.agency != party:
+                raise NotFoundError(f"no referral {referral_id!r} is visible to you")
+            rid = f"referral/{referral_id}/reason"
+            if not rdb.set_referral_status(
+                conn,
+                referral_id,
+                expected=expected,
+                status=status,
+                by=p.user_id,
+                reason_sealed=self._seal(reason, rid),
+            ):
+                raise WorkflowError(
+                    f"the referral is {ref.status}: it cannot become {status}",
+                    hint="reload the referral to see who answered it",
+                )
+            self._audit(conn, p, f"referral.{status}", ref.case_id, referral_id=referral_id)
+            return rdb.get_referral(conn, referral_id)  # type: ignore[return-value]
+
+    def accept_referral(self, p: Principal, referral_id: str) -> Referral:
+        """The receiving agency takes the referral on."""
+        return self._respond(p, referral_id, "accepted", ("pending",))
+
+    def decline_referral(self, p: Principal, referral_id: str, *, reason: str) -> Referral:
+        """The receiving agency declines, saying why (sealed: reasons can name people)."""
+        if not reason.strip():
+            raise ValidationError("say why the referral is declined", column="reason")
+        return self._respond(p, referral_id, "declined", ("pending",), reason)
+
+    def complete_referral(self, p: Principal, referral_id: str) -> Referral:
+        """The receiving agency has given the service; its access ends with the referral."""
+        return self._respond(p, referral_id, "completed", ("accepted",))
+
+    def revoke_referral(self, p: Principal, referral_id: str) -> Referral:
+        """The referring agency withdraws the referral; the recipient loses access at once."""
+        return self._respond(p, referral_id, "revoked", ("pending", "accepted"), owner_side=True)
+
+    def referrals(
+        self, p: Principal, *, incoming: bool = True, overdue_only: bool = False
+    ) -> list[Referral]:
+        """The agency's incoming (or outgoing) referrals; ``overdue_only`` lists pending ones past due."""
+        require_role(p, Action.REFERRAL_RESPOND if incoming else Action.CASE_REFER)
+        with self._tx() as conn:
+            return rdb.agency_referrals(
+                conn,
+                p.agency,
+                incoming=incoming,
+                overdue_on=self.clock().date() if overdue_only else None,
+            )
+
+    def case_referrals(self, p: Principal, case_id: str) -> list[Referral]:
+        """Referrals of a case: all for the owner, only its own for a receiving agency."""
+        with self._tx() as conn:
+            _, rel, _ = self._load(conn, p, case_id, Action.CASE_READ)
+            refs = rdb.case_referrals(conn, case_id)
+        return refs if rel is Relation.OWNER else [r for r in refs if r.to_agency == p.agency]
+
+    # ---- services ----
+
+    def record_service(
+        self,
+        p: Principal,
+        case_id: str,
+        *,
+        service_type: str,
+        given_on: date | None = None,
+        referral_id: str | None = None,
+        note: str | None = None,
+    ) -> ServiceEntry:
+        """Log a service given (owner, or a receiving agency on its accepted referral)."""
+        if service_type not in SERVICE_TYPES:
+            raise ValidationError(
+                "service type not recognised",
+                column="service_type",
+                value=service_type,
+                allowed=", ".join(SERVICE_TYPES),
+            )
+        with self._tx() as conn:
+            _, rel, _ = self._load(conn, p, case_id, Action.SERVICE_RECORD)
+            if rel is Relation.RECIPIENT:
+                mine = [
+                    r
+                    for r in rdb.case_referrals(conn, case_id)
+                    if r.to_agency == p.agency and r.status == "accepted"
+                ]
+                if not mine:
+                    raise WorkflowError("accept the referral before recording services on it")
+                referral_id = referral_id or mine[-1].referral_id
+            entry = ServiceEntry(
+                _id(),
+                case_id,
+                p.agency,
+                service_type,
+                given_on or self.clock().date(),
+                p.user_id,
+                referral_id,
+                note,
+            )
+            rdb.insert_service_given(
+                conn, entry, note_sealed=self._seal(note, f"service/{entry.entry_id}/note")
+            )
+            self._audit(
+                conn,
+                p,
+                "service.record",
+                case_id,
+                entry_id=entry.entry_id,
+                service_type=service_type,
+            )
+            return entry
+
+    def services_given(self, p: Principal, case_id: str) -> list[ServiceEntry]:
+        with self._tx() as conn:
+            _, rel, _ = self._load(conn, p, case_id, Action.CASE_READ)
+            rows = rdb.case_services_given(
+                conn, case_id, None if rel is Relation.OWNER else p.agency
+            )
+        return [
+            ServiceEntry(
+                r.entry_id,
+                r.case_id,
+                r.agency,
+                r.service_type,
+                r.given_on,
+                r.recorded_by,
+                r.referral_id,
+                self._open(r.note_sealed, f"service/{r.entry_id}/note"),
+            )
+            for r in rows
+        ]
+
+    def add_service(self, p: Principal, service: Service) -> Service:
+        """Add an entry to the service directory (admins, supervisors)."""
+        require_role(p, Action.DIRECTORY_MANAGE)
+        if service.service_type not in SERVICE_TYPES:
+            raise ValidationError(
+                "service type not recognised",
+                column="service_type",
+                value=service.service_type,
+                allowed=", ".join(SERVICE_TYPES),
+            )
+        if not service.name.strip() or not service.agency.strip():
+            raise ValidationError("a service needs a name and an agency", column="name")
+        service = dataclasses.replace(service, service_id=service.service_id or _id())
+        with self._tx() as conn:
+            rdb.insert_service(conn, service)
+            self._audit(conn, p, "directory.add", service.service_id, agency=service.agency)
+        return service
+
+    def find_services(
+        self,
+        p: Principal,
+        *,
+        service_type: str | None = None,
+        location: str | None = None,
+        sex: str | None = None,
+        age: int | None = None,
+        language: str | None = None,
+        eligible_only: bool = False,
+    ) -> list[Service]:
+        """The service directory, optionally only services whose eligibility fits the person."""
+        require_role(p, Action.DIRECTORY_READ)
+        with self._tx() as conn:
+            found = rdb.list_services(conn, service_type=service_type, location=location)
+        if eligible_only:
+            found = [s for s in found if s.eligible(sex=sex, age=age, language=language)]
+        return found
