@@ -86,19 +86,45 @@ def consent_parsers(today: date) -> dict[str, Parser]:
     }
 
 
+_MISS = object()
+MEMO_LIMIT = 20_000  # distinct values remembered per column (codes, countries, dates repeat a lot)
+
+
+@lru_cache(maxsize=4)
+def record_memo(today: date) -> dict[str, dict[str, object]]:
+    """Column -> {cell text -> parsed value or CellError}: a million rows hold few distinct codes."""
+    return {column: {} for column in record_parsers(today)}
+
+
 def parse_into(row: dict[str, str], parsers: dict[str, Parser], out: dict[str, object],
-               problems: list[Problem], rename: dict[str, str] | None = None) -> None:
-    """Parse every non-empty cell the parsers know; collect problems rather than stop."""
+               problems: list[Problem], memo: dict[str, dict[str, object]] | None = None) -> None:
+    """Parse every non-empty cell the parsers know; collect problems rather than stop.
+
+    With ``memo``, a cell text already seen in that column is not parsed again (never used for
+    identity columns: their values are unique and must not linger in memory).
+    """
     for column, parse in parsers.items():
-        value = row.get(rename.get(column, column) if rename else column)
+        value = row.get(column)
         if not value:
             continue
-        try:
-            parsed = parse(rename.get(column, column) if rename else column, value)
-        except CellError as error:
-            problems.append(error.problem)
-            continue
-        if parsed is not None:
+        if memo is not None:
+            seen = memo[column]
+            parsed = seen.get(value, _MISS)
+            if parsed is _MISS:
+                try:
+                    parsed = parse(column, value)
+                except CellError as error:
+                    parsed = error
+                if len(seen) < MEMO_LIMIT:
+                    seen[value] = parsed
+        else:
+            try:
+                parsed = parse(column, value)
+            except CellError as error:
+                parsed = error
+        if parsed.__class__ is CellError:
+            problems.append(parsed.problem)  # type: ignore[union-attr]
+        elif parsed is not None:
             out[column] = parsed
 
 
@@ -125,7 +151,7 @@ class CanonicalProfile(Profile):
             except CellError as error:
                 problems.append(error.problem)
         fields: dict[str, object] = {}
-        parse_into(row, record_parsers(today), fields, problems)
+        parse_into(row, record_parsers(today), fields, problems, record_memo(today))
         ident: dict[str, object] = {}
         parse_into(row, identity_parsers(today), ident, problems)
         consent: dict[str, object] = {}
