@@ -187,3 +187,30 @@ def test_open_without_home_folder_says_run_init(tmp_path: Path, ctip_home: Path)
 
     with pytest.raises(ConfigurationError, match="ctip init"):
         make_engine(f"sqlite:///{tmp_path / 'missing' / 'ctip.db'}")
+
+
+def test_fast_and_plain_export_paths_agree(store: CaseStore) -> None:
+    """The ADBC (Arrow straight from the database) path and the SQLAlchemy path give one table."""
+    import adbc_driver_postgresql  # noqa: F401 - the fast path must really run on both backends
+    import adbc_driver_sqlite  # noqa: F401
+
+    from ctip.storage.export import to_duckdb
+
+    batch = _batch(store)
+    records = [victim(i) for i in range(40)]
+    records[3] = dataclasses.replace(records[3], identification_date=None, citizenships=None,
+                                     age_at_identification=None, consent=None)
+    store.add_victims(batch, records)
+    store.add_perpetrators(batch, [Perpetrator("P1", "police", stages=(
+        JusticeStage("convicted", exploitation_forms=("forced_labour",)),)),
+        Perpetrator("P2", "police")])
+    tables = {}
+    for fast in (False, True):
+        con = duckdb.connect()
+        to_duckdb(store.engine, con, fast=fast)
+        tables[fast] = (con.execute("SELECT * FROM victims ORDER BY victim_id").fetchall(),
+                        con.execute("SELECT * FROM perpetrators ORDER BY perpetrator_id, stage"
+                                    ).fetchall(),
+                        con.execute("DESCRIBE victims").fetchall())
+    assert tables[True] == tables[False]
+    assert len(tables[True][0]) == 40 and len(tables[True][1]) == 2

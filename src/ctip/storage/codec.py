@@ -5,7 +5,6 @@ Kept apart from the repository so the mapping (and what is sealed) is easy to re
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from functools import lru_cache
 from typing import Any
@@ -57,6 +56,7 @@ MULTI_VALUED = ("citizenships", "countries_of_exploitation", "exploitation_forms
                 "recruiter_relationship")
 
 
+@lru_cache(maxsize=65536)  # code combinations repeat endlessly; json.dumps per field does not pay
 def codes_json(values: tuple[str, ...] | None) -> str | None:
     """None stays NULL (unknown); () becomes "[]" (known empty)."""
     return None if values is None else json.dumps(list(values), ensure_ascii=False)
@@ -78,14 +78,16 @@ def identity_from_json(text: str) -> Identity:
     return Identity(**{k: data.get(k) for k in IDENTITY_FIELDS if k in data})
 
 
-_CONTENT_FIELDS = tuple(f.name for f in dataclasses.fields(VictimRecord) if f.name != "provenance")
+PROVENANCE_COLUMNS = ("source_system", "source_file", "source_row", "code_list_version")
 
 
-def content_bytes(record: VictimRecord) -> bytes:
-    """Everything that makes a record what it is, provenance of this import excluded, so the same
-    record from the same or another file is recognised as unchanged. ``repr`` of the field values
-    (str, int, date, tuples, frozen dataclasses) is deterministic and much faster than JSON."""
-    return repr(tuple(getattr(record, name) for name in _CONTENT_FIELDS)).encode()
+def content_bytes(row: dict[str, Any], identity_text: str) -> bytes:
+    """Everything that makes a record what it is (its plain columns and its identity), provenance
+    of this import excluded, so the same record from the same or another file is recognised as
+    unchanged. ``repr`` of str/int/bool/date/None values is deterministic and cheap.
+    ``victim_row`` puts the provenance columns last, so they are cut off by position."""
+    values = tuple(row.values())[:-len(PROVENANCE_COLUMNS)]
+    return (repr(values) + "\x00" + identity_text).encode()
 
 
 def perpetrator_content_bytes(p: Perpetrator) -> bytes:
@@ -126,13 +128,14 @@ def victim_row(record: VictimRecord) -> dict[str, Any]:
         "consent_date": consent.consent_date if consent else None,
         "consent_withdrawal_date": consent.withdrawal_date if consent else None,
         "consent_withdrawn": consent.withdrawn if consent else None,
-        "source_system": prov.source_system if prov else None,
-        "source_file": prov.source_file if prov else None,
-        "source_row": prov.source_row if prov else None,
-        "code_list_version": prov.code_list_version if prov else None,
     }
     for name in MULTI_VALUED:
         row[name] = codes_json(getattr(record, name))
+    # provenance last: content_bytes leaves these out by position (same order as PROVENANCE_COLUMNS)
+    row["source_system"] = prov.source_system if prov else None
+    row["source_file"] = prov.source_file if prov else None
+    row["source_row"] = prov.source_row if prov else None
+    row["code_list_version"] = prov.code_list_version if prov else None
     return row
 
 

@@ -16,6 +16,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from ctip.domain.analytic import ANALYTIC_COLUMNS, PERPETRATOR_COLUMNS
+from ctip.storage.engine import sqlite_path
 from ctip.storage.tables import justice_stages, perpetrators, victims
 
 BATCH = 100_000
@@ -98,10 +99,75 @@ def _copy(engine: sa.Engine, query: sa.Select[Any], con: Any, table: str,
                 con.unregister("__ctip_batch")
 
 
+def _adbc_reader(engine: sa.Engine, query: sa.Select[Any], columns: dict[str, str]
+                 ) -> tuple[Any, Any] | None:
+    """An Arrow stream of the query straight from the database (ADBC, no Python row objects),
+    or None when the ADBC driver for this backend is not installed.
+
+    SQLite has no column types in a result, and the ADBC SQLite driver infers each column's type
+    from the first rows, so a leading row of typed placeholders (``__real = 0``) fixes the types
+    and is filtered out again in DuckDB. PostgreSQL results are typed (binary COPY)."""
+    sql_query = query.order_by(None)
+    if engine.dialect.name == "sqlite":
+        path = sqlite_path(engine.url.render_as_string(hide_password=False))
+        try:
+            from adbc_driver_sqlite import dbapi
+        except ImportError:
+            return None
+        if path is None:
+            return None
+        inner = str(sql_query.compile(dialect=engine.dialect))
+        placeholders = ", ".join(
+            f"{0 if columns[n] in ('INTEGER', 'BOOLEAN') else chr(39) * 2} AS \"{n}\""
+            for n in columns)
+        sql = (f"SELECT {placeholders}, 0 AS __real UNION ALL "
+               f"SELECT __q.*, 1 FROM ({inner}) AS __q")
+        connection = dbapi.connect(f"file:{path}?mode=ro")
+    elif engine.dialect.name == "postgresql":
+        try:
+            from adbc_driver_postgresql import dbapi
+        except ImportError:
+            return None
+        inner = str(sql_query.compile(dialect=engine.dialect))
+        sql = f"SELECT __q.*, 1 AS __real FROM ({inner}) AS __q"
+        url = engine.url.set(drivername="postgresql")
+        connection = dbapi.connect(url.render_as_string(hide_password=False))
+    else:
+        return None
+    cursor = connection.cursor()
+    cursor.execute(sql)
+    return (connection, cursor), cursor.fetch_record_batch()  # the stream lives with its cursor
+
+
+def _copy_adbc(engine: sa.Engine, query: sa.Select[Any], con: Any, table: str,
+               columns: dict[str, str]) -> bool:
+    opened = _adbc_reader(engine, query, columns)
+    if opened is None:
+        return False
+    (connection, cursor), reader = opened
+    casts = {"VARCHAR[]": 'CAST(CAST("{n}" AS JSON) AS VARCHAR[])', "DATE": 'CAST("{n}" AS DATE)',
+             "BOOLEAN": 'CAST("{n}" AS BOOLEAN)', "INTEGER": 'CAST("{n}" AS INTEGER)',
+             "VARCHAR": 'CAST("{n}" AS VARCHAR)'}
+    select = ", ".join(casts[kind].format(n=name) for name, kind in columns.items())
+    try:
+        con.register("__ctip_stream", reader)
+        con.execute(f'INSERT INTO "{table}" SELECT {select} FROM __ctip_stream WHERE __real = 1')
+    finally:
+        con.unregister("__ctip_stream")
+        cursor.close()
+        connection.close()
+    return True
+
+
 def to_duckdb(engine: sa.Engine, con: Any, *, victims: str = "victims",
-              perpetrators: str = "perpetrators") -> None:
-    """(Re)create both analytic tables in DuckDB connection ``con`` from the store."""
-    _create(con, victims, ANALYTIC_COLUMNS)
-    _copy(engine, _victim_query(), con, victims, ANALYTIC_COLUMNS)
-    _create(con, perpetrators, PERPETRATOR_COLUMNS)
-    _copy(engine, _perpetrator_query(), con, perpetrators, PERPETRATOR_COLUMNS)
+              perpetrators: str = "perpetrators", fast: bool = True) -> None:
+    """(Re)create both analytic tables in DuckDB connection ``con`` from the store.
+
+    ``fast``: stream Arrow straight from the database through ADBC when its driver is installed
+    (tens of times faster on millions of rows); otherwise, or with ``fast=False``, fetch through
+    SQLAlchemy in Arrow batches. Both give the same table (tested)."""
+    for table, query, columns in ((victims, _victim_query(), ANALYTIC_COLUMNS),
+                                  (perpetrators, _perpetrator_query(), PERPETRATOR_COLUMNS)):
+        _create(con, table, columns)
+        if not (fast and _copy_adbc(engine, query, con, table, columns)):
+            _copy(engine, query, con, table, columns)

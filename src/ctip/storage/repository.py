@@ -25,7 +25,7 @@ from ctip.errors import NotFoundError, PermissionDeniedError
 from ctip.settings import Settings
 from ctip.storage import codec
 from ctip.storage.audit import AuditLog
-from ctip.storage.bulk import insert_many, new_id
+from ctip.storage.bulk import insert_many, new_id, new_ids
 from ctip.storage.engine import make_engine, migrate
 from ctip.storage.export import analytic_rows, perpetrator_rows, to_duckdb
 from ctip.storage.sealing import Pseudonymiser, Sealer, load_keys
@@ -171,7 +171,12 @@ class CaseStore:
         if not records:
             return AddResult()
         keyed = self.pseudonymiser.keyed_hash
-        hashes = [keyed("victim-content", codec.content_bytes(r)) for r in records]
+        prepared = []
+        for record in records:
+            row = codec.victim_row(record)
+            identity_text = codec.identity_json(record.identity)
+            content_hash = keyed("victim-content", codec.content_bytes(row, identity_text))
+            prepared.append((record, row, identity_text, content_hash))
         now = _now()
         with self.engine.begin() as conn:
             known = self._existing(conn, victims, "victim_id", "source_record_id",
@@ -179,21 +184,23 @@ class CaseStore:
             inserts: dict[tuple[str, str], dict[str, Any]] = {}
             updates: dict[tuple[str, str], dict[str, Any]] = {}
             new = unchanged = updated = 0
-            for record, content_hash in zip(records, hashes, strict=True):
+            fresh_ids = iter(new_ids(len(prepared)))
+            for record, row, identity_text, content_hash in prepared:
                 key = (record.agency, record.source_record_id)
                 prior = known.get(key)
                 if prior is not None and prior[1] == content_hash:
                     unchanged += 1
                     continue
                 if prior is None:
-                    victim_id, target = new_id(), inserts
+                    victim_id, target = next(fresh_ids), inserts
                     new += 1
                 else:
                     victim_id = prior[0]
                     target = inserts if key in inserts else updates
                     updated += 1
                 known[key] = (victim_id, content_hash)
-                target[key] = self._victim_values(record, victim_id, content_hash, batch_id, now)
+                target[key] = self._victim_values(record, row, identity_text, victim_id,
+                                                  content_hash, batch_id, now)
             if inserts:
                 insert_many(conn, victims, list(inserts.values()))
             if updates:
@@ -209,9 +216,10 @@ class CaseStore:
                                                                  for v in updates.values())})
         return AddResult(new=new, unchanged=unchanged, updated=updated)
 
-    def _victim_values(self, record: VictimRecord, victim_id: str, content_hash: str,
-                       batch_id: str, now: datetime) -> dict[str, Any]:
-        values = codec.victim_row(record)
+    def _victim_values(self, record: VictimRecord, row: dict[str, Any], identity_text: str,
+                       victim_id: str, content_hash: str, batch_id: str,
+                       now: datetime) -> dict[str, Any]:
+        values = dict(row)
         ident = record.identity
         prov_hash = record.provenance.source_record_hash if record.provenance else None
         values.update(
@@ -222,8 +230,7 @@ class CaseStore:
                                                    ident.date_of_birth),
             source_record_hash=self.pseudonymiser.keyed_hash("row", prov_hash.encode())
             if prov_hash else None,
-            identity_sealed=self.sealer.seal(codec.identity_json(ident),
-                                             context=victim_context(victim_id)),
+            identity_sealed=self.sealer.seal(identity_text, context=victim_context(victim_id)),
             seal_key_id=self.sealer.active_key_id,
             created_at=now,
             updated_at=now,

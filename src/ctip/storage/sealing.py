@@ -18,7 +18,6 @@ key does not change pseudonyms.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import re
@@ -108,9 +107,10 @@ def normalise_name(*parts: str | None) -> str:
     for part in parts:
         if not part:
             continue
-        decomposed = unicodedata.normalize("NFKD", part)
-        stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-        words += _NON_ALNUM.sub(" ", stripped.casefold()).split()
+        if not part.isascii():  # most names in a batch are: skip the Unicode work for them
+            decomposed = unicodedata.normalize("NFKD", part)
+            part = "".join(c for c in decomposed if not unicodedata.combining(c))
+        words += _NON_ALNUM.sub(" ", part.casefold()).split()
     return " ".join(sorted(words))
 
 
@@ -128,11 +128,11 @@ class Pseudonymiser:
             return None
         dob = (date_of_birth or "").strip()
         message = f"ctip-pseudonym-v1\x00{name}\x00{dob}".encode()
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+        return hmac.digest(self._key, message, "sha256").hex()  # one-shot C HMAC-SHA256
 
     def keyed_hash(self, purpose: str, data: bytes) -> str:
         """A keyed digest for dedup keys over content that may hold identity (never unkeyed)."""
-        return hmac.new(self._key, purpose.encode() + b"\x00" + data, hashlib.sha256).hexdigest()
+        return hmac.digest(self._key, purpose.encode() + b"\x00" + data, "sha256").hex()
 
 
 def load_keys(settings: Settings) -> tuple[KeyRing, bytes]:
