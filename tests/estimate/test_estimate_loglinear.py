@@ -26,8 +26,9 @@ def test_newton_matches_statsmodels(seed):
     model = tuple(pairs[k] for k in sorted(rng.choice(len(pairs), size=3, replace=False)))
     ours = fit(hist, model)
     assert ours.converged
-    glm = sm.GLM(hist.counts[ours.design.keep].astype(float), ours.design.X,
-                 family=sm.families.Poisson()).fit(tol=1e-12)
+    glm = sm.GLM(
+        hist.counts[ours.design.keep].astype(float), ours.design.X, family=sm.families.Poisson()
+    ).fit(tol=1e-12)
     np.testing.assert_allclose(ours.beta, glm.params, rtol=1e-7, atol=1e-8)
     np.testing.assert_allclose(np.sqrt(np.diag(ours.cov)), glm.bse, rtol=1e-6)
     assert ours.deviance == pytest.approx(glm.deviance, rel=1e-7, abs=1e-8)

@@ -41,7 +41,8 @@ def test_permuting_lists_does_not_change_the_estimate(hist, rnd, method):
         assert b.estimate == pytest.approx(a.estimate, rel=1e-6)
         assert b.ci_high == pytest.approx(a.ci_high, rel=1e-6)
         assert sorted(tuple(sorted(t.split(":"))) for t in a.model) == sorted(
-            tuple(sorted(t.split(":"))) for t in b.model)
+            tuple(sorted(t.split(":"))) for t in b.model
+        )
 
 
 @FAST
@@ -58,7 +59,9 @@ def test_doubling_every_cell_doubles_n(hist, data):
     sel2 = estimate(hist.with_counts(hist.counts * 2), "stepwise")
     if sel2.estimable:
         idx = {n: k for k, n in enumerate(hist.lists)}
-        chosen = tuple(tuple(sorted((idx[a], idx[b]))) for a, b in (t.split(":") for t in sel2.model))
+        chosen = tuple(
+            tuple(sorted((idx[a], idx[b]))) for a, b in (t.split(":") for t in sel2.model)
+        )
         half, _ = fit_checked(hist.counts, hist.t, chosen)
         assert half is not None
         assert sel2.estimate == pytest.approx(2 * half.estimate, rel=1e-6)

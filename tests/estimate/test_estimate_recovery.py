@@ -7,7 +7,7 @@ import numpy as np
 
 from ctip.estimate import estimate
 from ctip.estimate.lcmcr import effective_size, split_rhat
-from ctip.estimate.simulate import CaptureClass, simulate, scenario
+from ctip.estimate.simulate import CaptureClass, scenario, simulate
 
 N = 3000
 
@@ -41,7 +41,9 @@ def test_bootstrap_interval_covers_truth():
     rng = np.random.default_rng(22)
     hits = 0
     for _ in range(12):
-        result = estimate(simulate(N, scenario("dependent"), rng), "stepwise", bootstrap=100, seed=1)
+        result = estimate(
+            simulate(N, scenario("dependent"), rng), "stepwise", bootstrap=100, seed=1
+        )
         hits += result.ci_low <= N <= result.ci_high
     assert hits >= 9
 

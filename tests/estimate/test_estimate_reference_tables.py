@@ -13,9 +13,24 @@ from ctip.estimate import estimate, from_frame
 from ctip.estimate.existence import check
 from ctip.estimate.report import model_table
 
-TABLES = ["Artificial_3", "Australia", "Korea", "Kosovo", "MY3_dga_example", "MY5_dga_example",
-          "Ned", "Ned_5", "NewOrl", "NewOrl_5", "NewOrl_MSE", "NewOrl_5_MSE", "UKdat", "UKdat_4",
-          "UKdat_5", "Western"]
+TABLES = [
+    "Artificial_3",
+    "Australia",
+    "Korea",
+    "Kosovo",
+    "MY3_dga_example",
+    "MY5_dga_example",
+    "Ned",
+    "Ned_5",
+    "NewOrl",
+    "NewOrl_5",
+    "NewOrl_MSE",
+    "NewOrl_5_MSE",
+    "UKdat",
+    "UKdat_4",
+    "UKdat_5",
+    "Western",
+]
 FAST = dict(iterations=300, burnin=200, chains=2, thin=1)
 
 
@@ -58,8 +73,12 @@ def test_bootstrap_and_profile_on_sparse_tables(shared_data, name):
 
 def test_published_new_orleans_figures(shared_data):
     # Bales, Murphy & Silverman 2020 (185 cases): 1184; the 186-case version: 1110 (SCV 2024)
-    assert estimate(_load(shared_data, "NewOrl"), "stepwise").estimate == pytest.approx(1183.7, abs=0.5)
-    assert estimate(_load(shared_data, "NewOrl_MSE"), "stepwise").estimate == pytest.approx(1110.5, abs=0.5)
+    assert estimate(_load(shared_data, "NewOrl"), "stepwise").estimate == pytest.approx(
+        1183.7, abs=0.5
+    )
+    assert estimate(_load(shared_data, "NewOrl_MSE"), "stepwise").estimate == pytest.approx(
+        1110.5, abs=0.5
+    )
 
 
 def test_uk_five_lists_model_instability(shared_data):

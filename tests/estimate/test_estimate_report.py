@@ -11,8 +11,10 @@ from ctip.estimate.simulate import scenario, simulate
 def test_model_table_lists_every_two_way_model_and_marks_choices():
     hist = simulate(3000, scenario("dependent"), np.random.default_rng(4))
     table = model_table(hist)
-    assert len(table) == 2 ** 6  # 4 lists: 6 pairs, every subset
-    assert {"model", "estimate", "ci_low", "ci_high", "aic", "bic", "terms", "selected_by"} <= set(table)
+    assert len(table) == 2**6  # 4 lists: 6 pairs, every subset
+    assert {"model", "estimate", "ci_low", "ci_high", "aic", "bic", "terms", "selected_by"} <= set(
+        table
+    )
     chosen = ", ".join(table["selected_by"])
     for method in ("main", "stepwise", "aic", "bic"):
         assert method in chosen

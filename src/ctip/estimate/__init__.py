@@ -16,5 +16,13 @@ from ctip.estimate.api import (
 )
 from ctip.estimate.histories import CaptureHistory, from_frame
 
-__all__ = ["CaptureHistory", "EstimateResult", "INTERVALS", "METHODS", "estimate",
-           "estimate_strata", "from_frame", "results_frame"]
+__all__ = [
+    "CaptureHistory",
+    "EstimateResult",
+    "INTERVALS",
+    "METHODS",
+    "estimate",
+    "estimate_strata",
+    "from_frame",
+    "results_frame",
+]

@@ -55,15 +55,31 @@ class EstimateResult:
         return out
 
 
-def _not_estimable(history: CaptureHistory, method: str, reason: str, **extra: Any) -> EstimateResult:
-    return EstimateResult(list(history.lists), history.observed, None, None, None, None, "none",
-                          method, [], False, reason, **extra)
+def _not_estimable(
+    history: CaptureHistory, method: str, reason: str, **extra: Any
+) -> EstimateResult:
+    return EstimateResult(
+        list(history.lists),
+        history.observed,
+        None,
+        None,
+        None,
+        None,
+        "none",
+        method,
+        [],
+        False,
+        reason,
+        **extra,
+    )
 
 
 def _why_not(history: CaptureHistory, check: Check) -> str:
     if len(history.empty_pairs()) == history.t * (history.t - 1) // 2:
-        return ("no one is on more than one list: without overlaps between lists the number of "
-                "people on none cannot be estimated")
+        return (
+            "no one is on more than one list: without overlaps between lists the number of "
+            "people on none cannot be estimated"
+        )
     return f"main-effects model: {check.reason}"
 
 
@@ -88,11 +104,14 @@ def _select(history: CaptureHistory, method: str, threshold: float) -> Selection
     return by_criterion(history.counts, history.t, method)
 
 
-def _bootstrap_selector(history: CaptureHistory, method: str, threshold: float,
-                        sel: Selection) -> tuple[intervals.Selector, str]:
+def _bootstrap_selector(
+    history: CaptureHistory, method: str, threshold: float, sel: Selection
+) -> tuple[intervals.Selector, str]:
     t = history.t
     if method == "stepwise":
-        return intervals.select_stepwise(t, threshold), "stepwise selection repeated in every replicate"
+        return intervals.select_stepwise(
+            t, threshold
+        ), "stepwise selection repeated in every replicate"
     if method == "main":
         return intervals.select_fixed(t, ()), "main-effects model"
     key = (lambda f: f.bic) if method == "bic" else (lambda f: f.aic)
@@ -103,21 +122,35 @@ def _bootstrap_selector(history: CaptureHistory, method: str, threshold: float,
         note = f"{method.upper()} selection repeated over the {len(models)} best models"
     else:  # greedy search: the nested models along its path
         models = [tuple(sorted(sel.terms[:k])) for k in range(len(sel.terms) + 1)]
-        note = f"{method.upper()} selection repeated over the {len(models)} models of the search path"
+        note = (
+            f"{method.upper()} selection repeated over the {len(models)} models of the search path"
+        )
     return intervals.select_criterion(t, method, models), note
 
 
-def _loglinear(history: CaptureHistory, method: str, threshold: float, interval: str,
-               replicates: int, seed: int, level: float, workers: int,
-               on_progress: Callable[[int], None] | None, warnings: list[str]) -> EstimateResult:
+def _loglinear(
+    history: CaptureHistory,
+    method: str,
+    threshold: float,
+    interval: str,
+    replicates: int,
+    seed: int,
+    level: float,
+    workers: int,
+    on_progress: Callable[[int], None] | None,
+    warnings: list[str],
+) -> EstimateResult:
     sel = _select(history, method, threshold)
     fit: Fit | None = sel.fit
     if fit is None:
         return _not_estimable(history, method, _why_not(history, sel.check), warnings=warnings)
     terms = [history.pair_name(p) for p in sel.terms]
     details: dict[str, Any] = {
-        "aic": fit.aic, "bic": fit.bic, "deviance": fit.deviance,
-        "log_dark": float(fit.beta[0]), "se_log_dark": fit.se_log_dark,
+        "aic": fit.aic,
+        "bic": fit.bic,
+        "deviance": fit.deviance,
+        "log_dark": float(fit.beta[0]),
+        "se_log_dark": fit.se_log_dark,
         "threshold": threshold if method == "stepwise" else None,
     }
     if sel.note:
@@ -136,18 +169,34 @@ def _loglinear(history: CaptureHistory, method: str, threshold: float, interval:
     elif interval == "bootstrap":
         replicates = replicates or 1000
         selector, what = _bootstrap_selector(history, method, threshold, sel)
-        boot = intervals.bootstrap(history.counts, selector, fit.estimate, replicates=replicates,
-                                   seed=seed, level=level, workers=workers, on_progress=on_progress)
+        boot = intervals.bootstrap(
+            history.counts,
+            selector,
+            fit.estimate,
+            replicates=replicates,
+            seed=seed,
+            level=level,
+            workers=workers,
+            on_progress=on_progress,
+        )
         low, high = boot.low, boot.high
-        details.update(bootstrap_replicates=replicates, bootstrap_seed=seed,
-                       bootstrap_failed=boot.failed, acceleration=boot.acceleration,
-                       bias_z0=boot.bias_z0)
+        details.update(
+            bootstrap_replicates=replicates,
+            bootstrap_seed=seed,
+            bootstrap_failed=boot.failed,
+            acceleration=boot.acceleration,
+            bias_z0=boot.bias_z0,
+        )
         if boot.failed:
-            warnings.append(f"{boot.failed} of {replicates} bootstrap replicates could not be "
-                            "estimated and were left out")
+            warnings.append(
+                f"{boot.failed} of {replicates} bootstrap replicates could not be "
+                "estimated and were left out"
+            )
         how = f"bootstrap BCa {pct} ({replicates} replicates, seed {seed}; {what})"
     else:
-        raise EstimationError(f"unknown interval {interval!r}", hint=f"use one of {', '.join(INTERVALS)}")
+        raise EstimationError(
+            f"unknown interval {interval!r}", hint=f"use one of {', '.join(INTERVALS)}"
+        )
     return _finish(history, method, fit.estimate, low, high, how, terms, warnings, details)
 
 
@@ -161,25 +210,58 @@ def _empty_overlap_report(history: CaptureHistory, fit: Fit) -> list[dict[str, A
     return out
 
 
-def _finish(history: CaptureHistory, method: str, point: float, low: float, high: float, how: str,
-            terms: list[str], warnings: list[str], details: dict[str, Any]) -> EstimateResult:
+def _finish(
+    history: CaptureHistory,
+    method: str,
+    point: float,
+    low: float,
+    high: float,
+    how: str,
+    terms: list[str],
+    warnings: list[str],
+    details: dict[str, Any],
+) -> EstimateResult:
     n = history.observed
     hidden = point - n
     if not np.isfinite(point):
         return _not_estimable(history, method, "the estimate is not finite", warnings=warnings)
     if hidden > ABSURD_RATIO * n:
-        warnings.append(f"the estimated dark figure is more than {ABSURD_RATIO:.0f} times the "
-                        "number observed: the lists overlap too little to trust this figure")
+        warnings.append(
+            f"the estimated dark figure is more than {ABSURD_RATIO:.0f} times the "
+            "number observed: the lists overlap too little to trust this figure"
+        )
     if not np.isfinite(high):
         warnings.append("the interval has no finite upper end")
-    return EstimateResult(list(history.lists), n, point, hidden, low, high, how, method, terms, True,
-                          "", warnings, details)
+    return EstimateResult(
+        list(history.lists),
+        n,
+        point,
+        hidden,
+        low,
+        high,
+        how,
+        method,
+        terms,
+        True,
+        "",
+        warnings,
+        details,
+    )
 
 
-def estimate(history: CaptureHistory, method: str = "stepwise", *, threshold: float = 0.02,
-             interval: str = "auto", bootstrap: int = 0, seed: int = 1234, level: float = 0.95,
-             workers: int = 1, lcmcr_options: dict[str, Any] | None = None,
-             on_progress: Callable[[int], None] | None = None) -> EstimateResult:
+def estimate(
+    history: CaptureHistory,
+    method: str = "stepwise",
+    *,
+    threshold: float = 0.02,
+    interval: str = "auto",
+    bootstrap: int = 0,
+    seed: int = 1234,
+    level: float = 0.95,
+    workers: int = 1,
+    lcmcr_options: dict[str, Any] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> EstimateResult:
     """Estimate the total number of victims N (observed + hidden) from a capture-history table.
 
     ``interval`` "auto" means bootstrap when ``bootstrap`` > 0, else Wald (log-linear methods);
@@ -188,7 +270,9 @@ def estimate(history: CaptureHistory, method: str = "stepwise", *, threshold: fl
     if method not in METHODS:
         raise EstimationError(f"unknown method {method!r}", hint=f"use one of {', '.join(METHODS)}")
     if interval not in INTERVALS:
-        raise EstimationError(f"unknown interval {interval!r}", hint=f"use one of {', '.join(INTERVALS)}")
+        raise EstimationError(
+            f"unknown interval {interval!r}", hint=f"use one of {', '.join(INTERVALS)}"
+        )
     prepared, warnings, reason = _prepare(history)
     if prepared is None:
         return _not_estimable(history, method, reason, warnings=warnings)
@@ -200,36 +284,67 @@ def estimate(history: CaptureHistory, method: str = "stepwise", *, threshold: fl
 
         r = bayes_threshold(history, level=level)
         terms = [history.pair_name(p) for p in r.terms]
-        how = (f"posterior {round(level * 100)}% (normal approximation at the posterior mode, "
-               "interactions with |mean|/sd < 2 dropped)")
-        return _finish(history, method, r.median, r.low, r.high, how, terms, warnings,
-                       {"log_dark": r.log_dark_mean, "sd_log_dark": r.log_dark_sd})
-    return _loglinear(history, method, threshold, interval, bootstrap, seed, level, workers,
-                      on_progress, warnings)
+        how = (
+            f"posterior {round(level * 100)}% (normal approximation at the posterior mode, "
+            "interactions with |mean|/sd < 2 dropped)"
+        )
+        return _finish(
+            history,
+            method,
+            r.median,
+            r.low,
+            r.high,
+            how,
+            terms,
+            warnings,
+            {"log_dark": r.log_dark_mean, "sd_log_dark": r.log_dark_sd},
+        )
+    return _loglinear(
+        history, method, threshold, interval, bootstrap, seed, level, workers, on_progress, warnings
+    )
 
 
-def _lcmcr(history: CaptureHistory, level: float, seed: int, options: dict[str, Any],
-           on_progress: Callable[[int], None] | None, warnings: list[str]) -> EstimateResult:
+def _lcmcr(
+    history: CaptureHistory,
+    level: float,
+    seed: int,
+    options: dict[str, Any],
+    on_progress: Callable[[int], None] | None,
+    warnings: list[str],
+) -> EstimateResult:
     from ctip.estimate.lcmcr import sample
 
     options = {"seed": seed, **options}
     r = sample(history, level=level, on_progress=on_progress, **options)
     details = {"rhat": r.rhat, "ess": r.ess, "share_above_20n": r.share_above_20n, **r.settings}
     if not r.rhat < 1.1:
-        warnings.append(f"the chains have not converged (R-hat {r.rhat:.2f} >= 1.1): run longer "
-                        "(--iterations) before using this figure")
+        warnings.append(
+            f"the chains have not converged (R-hat {r.rhat:.2f} >= 1.1): run longer "
+            "(--iterations) before using this figure"
+        )
     if r.ess < 100:
         warnings.append(f"effective sample size only {r.ess:.0f}: the interval ends are imprecise")
     if r.share_above_20n > 0.01:
-        warnings.append(f"{r.share_above_20n:.1%} of the posterior is above 21 times the observed "
-                        "(LCMCR itself would silently cut it off there)")
-    how = (f"posterior median and {round(level * 100)}% credible interval, {r.settings['chains']} "
-           f"chains x {r.settings['iterations']} iterations")
+        warnings.append(
+            f"{r.share_above_20n:.1%} of the posterior is above 21 times the observed "
+            "(LCMCR itself would silently cut it off there)"
+        )
+    how = (
+        f"posterior median and {round(level * 100)}% credible interval, {r.settings['chains']} "
+        f"chains x {r.settings['iterations']} iterations"
+    )
     return _finish(history, "lcmcr", r.median, r.low, r.high, how, [], warnings, details)
 
 
-def estimate_strata(frame: pd.DataFrame, *, lists: Sequence[str], strata: Sequence[str],
-                    count: str = "count", total: bool = True, **options: Any) -> list[EstimateResult]:
+def estimate_strata(
+    frame: pd.DataFrame,
+    *,
+    lists: Sequence[str],
+    strata: Sequence[str],
+    count: str = "count",
+    total: bool = True,
+    **options: Any,
+) -> list[EstimateResult]:
     """One estimate per stratum (e.g. sex, age group), plus the total, each with ``estimable``.
 
     A stratum whose data cannot support an estimate gets a row with the reason; nothing raises.
@@ -243,8 +358,19 @@ def estimate_strata(frame: pd.DataFrame, *, lists: Sequence[str], strata: Sequen
             hist = from_frame(part[[*lists, count]], lists=lists, count=count)
             res = estimate(hist, **options)
         except EstimationError as error:
-            res = EstimateResult(list(lists), int(part[count].sum()), None, None, None, None,
-                                 "none", options.get("method", "stepwise"), [], False, error.message)
+            res = EstimateResult(
+                list(lists),
+                int(part[count].sum()),
+                None,
+                None,
+                None,
+                None,
+                "none",
+                options.get("method", "stepwise"),
+                [],
+                False,
+                error.message,
+            )
         res.stratum = label
         results.append(res)
     if total:
@@ -258,8 +384,22 @@ def results_frame(results: Sequence[EstimateResult]) -> pd.DataFrame:
     rows = []
     for r in results:
         d = r.to_dict()
-        row = {**(d.pop("stratum", None) or {}), **{k: d[k] for k in (
-            "observed", "estimate", "hidden", "ci_low", "ci_high", "method", "estimable", "reason")}}
+        row = {
+            **(d.pop("stratum", None) or {}),
+            **{
+                k: d[k]
+                for k in (
+                    "observed",
+                    "estimate",
+                    "hidden",
+                    "ci_low",
+                    "ci_high",
+                    "method",
+                    "estimable",
+                    "reason",
+                )
+            },
+        }
         row["model"] = " ".join(d["model"])
         row["warnings"] = "; ".join(d["warnings"])
         rows.append(row)
@@ -267,16 +407,27 @@ def results_frame(results: Sequence[EstimateResult]) -> pd.DataFrame:
 
 
 def pair_index(history: CaptureHistory, terms: Sequence[str]) -> tuple[Pair, ...]:
-    """"A:B" names -> pairs of list indices (for a fixed model given by name)."""
+    """ "A:B" names -> pairs of list indices (for a fixed model given by name)."""
     idx = {name: k for k, name in enumerate(history.lists)}
-    out = []
+    out: list[Pair] = []
     for term in terms:
         a, _, b = term.partition(":")
         if a not in idx or b not in idx:
-            raise EstimationError(f"unknown interaction {term!r}", hint=f"lists are {', '.join(history.lists)}")
-        out.append(tuple(sorted((idx[a], idx[b]))))
-    return tuple(out)  # type: ignore[return-value]
+            raise EstimationError(
+                f"unknown interaction {term!r}", hint=f"lists are {', '.join(history.lists)}"
+            )
+        out.append((min(idx[a], idx[b]), max(idx[a], idx[b])))
+    return tuple(out)
 
 
-__all__ = ["EstimateResult", "estimate", "estimate_strata", "results_frame", "pair_index",
-           "METHODS", "INTERVALS", "EXHAUSTIVE_MAX_LISTS", "expected_overlaps"]
+__all__ = [
+    "EstimateResult",
+    "estimate",
+    "estimate_strata",
+    "results_frame",
+    "pair_index",
+    "METHODS",
+    "INTERVALS",
+    "EXHAUSTIVE_MAX_LISTS",
+    "expected_overlaps",
+]

@@ -25,7 +25,9 @@ from ctip.estimate.selection import by_criterion, stepwise
 MAX_ITER = 60
 
 
-def newton_many(X: np.ndarray, Y: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def newton_many(
+    X: np.ndarray, Y: np.ndarray, start: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Batched Newton for Poisson log-linear fits sharing design X (cells x p); Y is (b x cells).
 
     Returns (beta (b x p), mu (b x cells), converged (b,)). Step size is the convergence test, as
@@ -76,8 +78,9 @@ def _key(t: int, model: tuple[Pair, ...], nstar_row: np.ndarray) -> tuple:
     return model, tuple(p for p in model if nstar_row[index[p]] == 0)
 
 
-def fit_many(counts: np.ndarray, t: int, models: list[tuple[Pair, ...]], nstar: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def fit_many(
+    counts: np.ndarray, t: int, models: list[tuple[Pair, ...]], nstar: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Fit row r of ``counts`` with model ``models[r]``.
 
     Returns (dark figure, mu (rows x cells), loglik, ok) with ok False where the batched fit could
@@ -112,8 +115,9 @@ def fit_many(counts: np.ndarray, t: int, models: list[tuple[Pair, ...]], nstar: 
         mu_all[good] = full[conv]
         with np.errstate(divide="ignore", invalid="ignore"):
             logmu = np.log(mu[conv])
-            loglik[good] = (np.where(Y[conv] > 0, Y[conv] * logmu, 0.0) - mu[conv]
-                            - gammaln(Y[conv] + 1)).sum(axis=1)
+            loglik[good] = (
+                np.where(Y[conv] > 0, Y[conv] * logmu, 0.0) - mu[conv] - gammaln(Y[conv] + 1)
+            ).sum(axis=1)
         ok[good] = True
     return dark, mu_all, loglik, ok
 
@@ -137,7 +141,9 @@ def stepwise_many(counts: np.ndarray, t: int, threshold: float = 0.02) -> np.nda
     while active.any():
         idx = np.flatnonzero(active)
         lam = mu[idx] @ prod
-        pv = np.minimum(pdtr(nstar[idx], lam), np.where(nstar[idx] > 0, pdtrc(nstar[idx] - 1, lam), 1.0))
+        pv = np.minimum(
+            pdtr(nstar[idx], lam), np.where(nstar[idx] > 0, pdtrc(nstar[idx] - 1, lam), 1.0)
+        )
         for j, r in enumerate(idx):
             for pair in models[r]:
                 pv[j, pairs.index(pair)] = np.inf
@@ -149,7 +155,9 @@ def stepwise_many(counts: np.ndarray, t: int, threshold: float = 0.02) -> np.nda
         go = idx[~stop]
         if len(go) == 0:
             break
-        proposed = [(*models[r], pairs[best[j]]) for j, r in zip(np.flatnonzero(~stop), go, strict=True)]
+        proposed = [
+            (*models[r], pairs[best[j]]) for j, r in zip(np.flatnonzero(~stop), go, strict=True)
+        ]
         new_dark, new_mu, _, new_ok = fit_many(counts[go], t, proposed, nstar[go])
         for k, r in enumerate(go):
             if new_ok[k]:
@@ -161,8 +169,9 @@ def stepwise_many(counts: np.ndarray, t: int, threshold: float = 0.02) -> np.nda
     return out
 
 
-def criterion_many(counts: np.ndarray, t: int, criterion: str,
-                   models: list[tuple[Pair, ...]]) -> np.ndarray:
+def criterion_many(
+    counts: np.ndarray, t: int, criterion: str, models: list[tuple[Pair, ...]]
+) -> np.ndarray:
     """Smallest-AIC/BIC estimate over ``models`` for every row of ``counts``."""
     counts = np.asarray(counts, dtype=np.int64)
     rows = counts.shape[0]

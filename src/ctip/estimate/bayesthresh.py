@@ -31,8 +31,9 @@ class ThresholdResult:
     log_dark_sd: float
 
 
-def _posterior_mode(X: np.ndarray, y: np.ndarray, precision: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def _posterior_mode(
+    X: np.ndarray, y: np.ndarray, precision: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     beta = np.zeros(X.shape[1])
     beta[0] = np.log(max(y.mean(), 0.5))
     for _ in range(200):
@@ -55,8 +56,13 @@ def _posterior_mode(X: np.ndarray, y: np.ndarray, precision: np.ndarray
     return beta, cov
 
 
-def bayes_threshold(history: CaptureHistory, *, prior_variance: float = 1.0, threshold: float = 2.0,
-                    level: float = 0.95) -> ThresholdResult:
+def bayes_threshold(
+    history: CaptureHistory,
+    *,
+    prior_variance: float = 1.0,
+    threshold: float = 2.0,
+    level: float = 0.95,
+) -> ThresholdResult:
     t = history.t
     main, prod, _ = _grid(t)
     pairs = all_pairs(t)
@@ -68,11 +74,17 @@ def bayes_threshold(history: CaptureHistory, *, prior_variance: float = 1.0, thr
         return _posterior_mode(X, y, precision)
 
     beta, cov = fit(list(range(len(pairs))))
-    z = np.abs(beta[1 + t:]) / np.sqrt(np.diag(cov)[1 + t:])
+    z = np.abs(beta[1 + t :]) / np.sqrt(np.diag(cov)[1 + t :])
     kept = [k for k in range(len(pairs)) if z[k] >= threshold]
     beta, cov = fit(kept)
     m, sd = float(beta[0]), float(np.sqrt(cov[0, 0]))
     zq = norm.ppf(0.5 + level / 2)
     n = history.observed
-    return ThresholdResult(tuple(pairs[k] for k in kept), n + float(np.exp(m)),
-                           n + float(np.exp(m - zq * sd)), n + float(np.exp(m + zq * sd)), m, sd)
+    return ThresholdResult(
+        tuple(pairs[k] for k in kept),
+        n + float(np.exp(m)),
+        n + float(np.exp(m - zq * sd)),
+        n + float(np.exp(m + zq * sd)),
+        m,
+        sd,
+    )

@@ -44,7 +44,7 @@ class Check:
     def reason(self) -> str:
         return {
             0: "",
-            1: "the maximum likelihood estimate does not exist (the data put some fitted cell at 0)",
+            1: "the maximum likelihood estimate does not exist (some fitted cell goes to 0)",
             2: "the model is not identifiable from these lists (too few observed combinations)",
             3: "the maximum likelihood estimate does not exist and the model is not identifiable",
         }[self.code]
@@ -69,8 +69,15 @@ def lp_exists(d: Design, counts: np.ndarray) -> bool:
     c[-1] = -1.0  # maximise s
     a_eq = np.hstack([A, np.zeros((npar, 1))])
     a_ub = np.hstack([-np.eye(ncell), np.ones((ncell, 1))])  # s - x_w <= 0
-    res = linprog(c, A_ub=a_ub, b_ub=np.zeros(ncell), A_eq=a_eq, b_eq=A @ y,
-                  bounds=[(0, None)] * (ncell + 1), method="highs")
+    res = linprog(
+        c,
+        A_ub=a_ub,
+        b_ub=np.zeros(ncell),
+        A_eq=a_eq,
+        b_eq=A @ y,
+        bounds=[(0, None)] * (ncell + 1),
+        method="highs",
+    )
     if res.status != 0:
         return False
     return bool(-res.fun > LP_TOL)
@@ -88,9 +95,14 @@ _RANK_CACHE: dict[tuple, bool] = {}
 _STARTS: dict[tuple, np.ndarray] = {}
 
 
-def fit_checked(counts: np.ndarray, t: int, pairs: tuple[Pair, ...], *,
-                start: np.ndarray | None = None, nstar: np.ndarray | None = None
-                ) -> tuple[Fit | None, Check]:
+def fit_checked(
+    counts: np.ndarray,
+    t: int,
+    pairs: tuple[Pair, ...],
+    *,
+    start: np.ndarray | None = None,
+    nstar: np.ndarray | None = None,
+) -> tuple[Fit | None, Check]:
     """Fit a model if, and only if, its MLE exists and is identifiable.
 
     Rank is checked first (cached: it depends only on the model and which overlaps are empty);

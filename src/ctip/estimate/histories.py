@@ -66,7 +66,10 @@ class CaptureHistory:
         return CaptureHistory(self.lists, np.asarray(counts, dtype=np.int64))
 
     def list_totals(self) -> dict[str, int]:
-        return {name: int(self.counts[self.patterns[:, j] == 1].sum()) for j, name in enumerate(self.lists)}
+        return {
+            name: int(self.counts[self.patterns[:, j] == 1].sum())
+            for j, name in enumerate(self.lists)
+        }
 
     def overlap(self, i: int, j: int) -> int:
         """N*_ij: people seen on both lists i and j (whatever else they are on)."""
@@ -107,8 +110,12 @@ class CaptureHistory:
 
 
 def from_frame(
-    frame: pd.DataFrame, *, lists: Sequence[str] | None = None, count: str = "count",
-    source: str | None = None, row_numbers: Sequence[int] | None = None,
+    frame: pd.DataFrame,
+    *,
+    lists: Sequence[str] | None = None,
+    count: str = "count",
+    source: str | None = None,
+    row_numbers: Sequence[int] | None = None,
 ) -> CaptureHistory:
     """Validate a capture-history frame and collapse it onto the full pattern grid.
 
@@ -117,7 +124,9 @@ def from_frame(
     """
     if count not in frame.columns:
         raise ValidationError(
-            "a capture-history table needs a count column", file=source, column=count,
+            "a capture-history table needs a count column",
+            file=source,
+            column=count,
             hint="add a column 'count' with the number of people seen on each combination of lists",
         )
     names = list(lists) if lists is not None else [c for c in frame.columns if c != count]
@@ -130,8 +139,10 @@ def from_frame(
             hint="give one 0/1 column per list (agency) and a count column",
         )
     if len(names) > MAX_LISTS:
-        raise EstimationError(f"at most {MAX_LISTS} lists are supported; got {len(names)}",
-                              hint="merge small lists (e.g. by agency type) before estimating")
+        raise EstimationError(
+            f"at most {MAX_LISTS} lists are supported; got {len(names)}",
+            hint="merge small lists (e.g. by agency type) before estimating",
+        )
     t = len(names)
 
     def row_of(k: int) -> int:
@@ -143,22 +154,36 @@ def from_frame(
         bad = ~values.isin([0, 1])
         if bad.any():
             k = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ValidationError("a list column must hold 0 or 1", file=source, row=row_of(k),
-                                  column=name, value=frame[name].iloc[k], allowed="0, 1")
+            raise ValidationError(
+                "a list column must hold 0 or 1",
+                file=source,
+                row=row_of(k),
+                column=name,
+                value=frame[name].iloc[k],
+                allowed="0, 1",
+            )
         bits += values.to_numpy(dtype=np.int64) << j
     values = pd.to_numeric(frame[count], errors="coerce")
     bad = values.isna() | (values < 0) | (values != values.round())
     if bad.any():
         k = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValidationError("count must be a whole number >= 0", file=source, row=row_of(k),
-                              column=count, value=frame[count].iloc[k])
+        raise ValidationError(
+            "count must be a whole number >= 0",
+            file=source,
+            row=row_of(k),
+            column=count,
+            value=frame[count].iloc[k],
+        )
     n = values.to_numpy(dtype=np.int64)
     zero = (bits == 0) & (n > 0)
     if zero.any():
         k = int(np.flatnonzero(zero)[0])
         raise ValidationError(
             "a row with no list marked cannot be observed (that is the dark figure to estimate)",
-            file=source, row=row_of(k), column=count, value=int(n[k]),
+            file=source,
+            row=row_of(k),
+            column=count,
+            value=int(n[k]),
         )
     counts = np.zeros(2**t - 1, dtype=np.int64)
     np.add.at(counts, bits[bits > 0] - 1, n[bits > 0])

@@ -27,8 +27,8 @@ from scipy.optimize import brentq, minimize_scalar
 from scipy.special import gammaln
 from scipy.stats import chi2, norm
 
-from ctip.estimate.loglinear import Fit, _grid, newton
 from ctip.estimate.batch import criterion_many, stepwise_many
+from ctip.estimate.loglinear import Fit, _grid, newton
 
 Selector = Callable[[np.ndarray], np.ndarray]  # rows of counts -> estimates (NaN: not estimable)
 
@@ -41,6 +41,7 @@ def wald(fit: Fit, level: float = 0.95) -> tuple[float, float]:
 
 
 # ---------------------------------------------------------------- profile likelihood
+
 
 def _full_design(fit: Fit) -> np.ndarray:
     """The model's design on all 2^t cells: the zero cell first (intercept only)."""
@@ -57,7 +58,7 @@ def profile_loglik(fit: Fit, counts: np.ndarray) -> Callable[[float], float]:
     X = _full_design(fit)
     y_obs = counts[fit.design.keep].astype(np.float64)
     n = float(counts.sum())
-    state = {"beta": None}
+    state: dict[str, np.ndarray | None] = {"beta": None}
 
     def loglik(total: float) -> float:
         y = np.concatenate([[max(total - n, 0.0)], y_obs])
@@ -70,16 +71,21 @@ def profile_loglik(fit: Fit, counts: np.ndarray) -> Callable[[float], float]:
     return loglik
 
 
-def profile(fit: Fit, counts: np.ndarray, level: float = 0.95,
-            max_ratio: float = 1000.0) -> tuple[float, float, float]:
+def profile(
+    fit: Fit, counts: np.ndarray, level: float = 0.95, max_ratio: float = 1000.0
+) -> tuple[float, float, float]:
     """(profile maximiser, low, high); high is inf when the likelihood never drops enough."""
     ll = profile_loglik(fit, counts)
     n = float(counts.sum())
     cut = chi2.ppf(level, 1) / 2
     guess = fit.estimate
     span = max(guess - n, 1.0)
-    res = minimize_scalar(lambda v: -ll(v), bounds=(n, guess + 20 * span), method="bounded",
-                          options={"xatol": 1e-6 * guess})
+    res = minimize_scalar(
+        lambda v: -ll(v),
+        bounds=(n, guess + 20 * span),
+        method="bounded",
+        options={"xatol": 1e-6 * guess},
+    )
     n_hat, ll_max = float(res.x), -float(res.fun)
 
     def drop(v: float) -> float:
@@ -98,6 +104,7 @@ def profile(fit: Fit, counts: np.ndarray, level: float = 0.95,
 
 
 # ---------------------------------------------------------------- bootstrap
+
 
 def select_stepwise(t: int, threshold: float) -> Selector:
     """Rows of counts -> stepwise estimates (batched; identical to ``selection.stepwise``)."""
@@ -124,8 +131,14 @@ class Bootstrap:
     failed: int
 
 
-def run_many(selector: Selector, rows: np.ndarray, *, workers: int = 1, chunk: int = 125,
-             on_progress: Callable[[int], None] | None = None) -> np.ndarray:
+def run_many(
+    selector: Selector,
+    rows: np.ndarray,
+    *,
+    workers: int = 1,
+    chunk: int = 125,
+    on_progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
     """Apply ``selector`` to chunks of count vectors (in worker processes if ``workers`` > 1).
 
     Selection is batched within a chunk, so one process is usually enough; chunks exist for the
@@ -148,9 +161,17 @@ def run_many(selector: Selector, rows: np.ndarray, *, workers: int = 1, chunk: i
     return np.concatenate(out) if out else np.array([])
 
 
-def bootstrap(counts: np.ndarray, selector: Selector, point: float, *, replicates: int = 1000,
-              seed: int = 1234, level: float = 0.95, workers: int = 1,
-              on_progress: Callable[[int], None] | None = None) -> Bootstrap:
+def bootstrap(
+    counts: np.ndarray,
+    selector: Selector,
+    point: float,
+    *,
+    replicates: int = 1000,
+    seed: int = 1234,
+    level: float = 0.95,
+    workers: int = 1,
+    on_progress: Callable[[int], None] | None = None,
+) -> Bootstrap:
     """BCa bootstrap with the selection (``selector``: counts -> N) repeated in every replicate."""
     counts = np.asarray(counts, dtype=np.int64)
     n = int(counts.sum())
@@ -159,8 +180,9 @@ def bootstrap(counts: np.ndarray, selector: Selector, point: float, *, replicate
     observed = np.flatnonzero(counts)
     jack_rows = np.repeat(counts[None, :], len(observed), axis=0)
     jack_rows[np.arange(len(observed)), observed] -= 1
-    values = run_many(selector, np.vstack([samples, jack_rows]), workers=workers,
-                      on_progress=on_progress)
+    values = run_many(
+        selector, np.vstack([samples, jack_rows]), workers=workers, on_progress=on_progress
+    )
     boot, jack = values[:replicates], values[replicates:]
     failed = int(np.isnan(boot).sum())
     good = boot[~np.isnan(boot)]
@@ -179,5 +201,3 @@ def bootstrap(counts: np.ndarray, selector: Selector, point: float, *, replicate
     adjusted = norm.cdf(z0 + (z0 + za) / (1 - a * (z0 + za)))
     low, high = np.quantile(good, adjusted, method="median_unbiased")  # R quantile type 8
     return Bootstrap(boot, a, z0, float(low), float(high), failed)
-
-

@@ -9,7 +9,8 @@ patterns and over chains (all chains advance in the same numpy calls):
 1. class counts of the observed people of each pattern ~ Multinomial(n_w, class posterior);
 2. n0 (people on no list) ~ NegBin(n_obs, 1 - P(on no list)); their classes ~ Multinomial;
 3. lambda_jk ~ Beta(1 + on list j in class k, 1 + not on list j in class k);
-4. stick weights V_k ~ Beta(1 + n_k, alpha + sum_{l>k} n_l); alpha ~ Gamma(a + K - 1, b - sum log(1-V)).
+4. stick weights V_k ~ Beta(1 + n_k, alpha + sum_{l>k} n_l);
+   alpha ~ Gamma(a + K - 1, b - sum log(1-V)).
 
 Why hand-written: LCMCR is R/C++ only and no Python package implements it. Differences from LCMCR:
 several chains with split R-hat and effective sample size reported, and no silent truncation of
@@ -46,7 +47,7 @@ def split_rhat(draws: np.ndarray) -> float:
     half = n // 2
     if half < 2:
         return float("nan")
-    chains = np.vstack([draws[:, :half], draws[:, half: 2 * half]])
+    chains = np.vstack([draws[:, :half], draws[:, half : 2 * half]])
     m, n = chains.shape
     means = chains.mean(axis=1)
     w = chains.var(axis=1, ddof=1).mean()
@@ -82,10 +83,20 @@ def effective_size(draws: np.ndarray) -> float:
     return float(min(m * n / (1.0 + 2.0 * total), m * n))
 
 
-def sample(history: CaptureHistory, *, K: int = 10, iterations: int = 10_000, burnin: int = 2_000,
-           thin: int = 5, chains: int = 4, seed: int = 12345, a_alpha: float = 0.25,
-           b_alpha: float = 0.25, level: float = 0.95,
-           on_progress: Callable[[int], None] | None = None) -> LcmcrResult:
+def sample(
+    history: CaptureHistory,
+    *,
+    K: int = 10,
+    iterations: int = 10_000,
+    burnin: int = 2_000,
+    thin: int = 5,
+    chains: int = 4,
+    seed: int = 12345,
+    a_alpha: float = 0.25,
+    b_alpha: float = 0.25,
+    level: float = 0.95,
+    on_progress: Callable[[int], None] | None = None,
+) -> LcmcrResult:
     """Run ``chains`` chains of ``burnin + iterations`` Gibbs steps; keep every ``thin``-th."""
     rng = np.random.default_rng(seed)
     obs = history.counts > 0
@@ -138,8 +149,21 @@ def sample(history: CaptureHistory, *, K: int = 10, iterations: int = 10_000, bu
     flat = draws.ravel()
     lo, med, hi = np.quantile(flat, [0.5 - level / 2, 0.5, 0.5 + level / 2])
     return LcmcrResult(
-        draws, float(med), float(lo), float(hi), split_rhat(draws), effective_size(draws),
+        draws,
+        float(med),
+        float(lo),
+        float(hi),
+        split_rhat(draws),
+        effective_size(draws),
         float(np.mean(flat > 21 * n)),
-        {"K": K, "iterations": iterations, "burnin": burnin, "thin": thin, "chains": chains,
-         "seed": seed, "a_alpha": a_alpha, "b_alpha": b_alpha},
+        {
+            "K": K,
+            "iterations": iterations,
+            "burnin": burnin,
+            "thin": thin,
+            "chains": chains,
+            "seed": seed,
+            "a_alpha": a_alpha,
+            "b_alpha": b_alpha,
+        },
     )

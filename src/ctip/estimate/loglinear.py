@@ -36,7 +36,9 @@ def _grid(t: int) -> tuple[np.ndarray, np.ndarray, dict[Pair, int]]:
     """Main-effect columns (with intercept) and all pair-product columns for t lists."""
     p = pattern_grid(t).astype(np.float64)
     pairs = all_pairs(t)
-    prod = np.column_stack([p[:, i] * p[:, j] for i, j in pairs]) if pairs else np.zeros((len(p), 0))
+    prod = (
+        np.column_stack([p[:, i] * p[:, j] for i, j in pairs]) if pairs else np.zeros((len(p), 0))
+    )
     main = np.column_stack([np.ones(len(p)), p])
     return main, prod, {pair: k for k, pair in enumerate(pairs)}
 
@@ -96,7 +98,7 @@ def design(t: int, pairs: tuple[Pair, ...], nstar: np.ndarray) -> Design:
 
 @dataclass
 class Fit:
-    """A fitted log-linear model. ``converged`` False means Newton did not settle (see existence)."""
+    """A fitted log-linear model; ``converged`` False: Newton did not settle (see existence)."""
 
     design: Design
     observed: int
@@ -117,7 +119,8 @@ class Fit:
                 self.extra["cov"] = np.linalg.inv(self.information)
             except np.linalg.LinAlgError:
                 self.extra["cov"] = np.full_like(self.information, np.inf)
-        return self.extra["cov"]  # type: ignore[no-any-return]
+        cov: np.ndarray = self.extra["cov"]
+        return cov
 
     @property
     def dark(self) -> float:
@@ -147,8 +150,9 @@ class Fit:
         return float(self.beta[k])
 
 
-def newton(X: np.ndarray, y: np.ndarray, beta: np.ndarray | None = None,
-           max_iter: int = MAX_ITER) -> tuple[np.ndarray, np.ndarray, bool, int]:
+def newton(
+    X: np.ndarray, y: np.ndarray, beta: np.ndarray | None = None, max_iter: int = MAX_ITER
+) -> tuple[np.ndarray, np.ndarray, bool, int]:
     """Maximise the Poisson log-likelihood by Newton's method with step halving.
 
     Returns (beta, mu, converged, iterations). Convergence is judged on the step size: when the MLE
@@ -189,9 +193,15 @@ def newton(X: np.ndarray, y: np.ndarray, beta: np.ndarray | None = None,
     return beta, mu, False, max_iter
 
 
-def fit(history: CaptureHistory | np.ndarray, pairs: tuple[Pair, ...] = (), *, t: int | None = None,
-        start: np.ndarray | None = None, nstar: np.ndarray | None = None,
-        max_iter: int = MAX_ITER) -> Fit:
+def fit(
+    history: CaptureHistory | np.ndarray,
+    pairs: tuple[Pair, ...] = (),
+    *,
+    t: int | None = None,
+    start: np.ndarray | None = None,
+    nstar: np.ndarray | None = None,
+    max_iter: int = MAX_ITER,
+) -> Fit:
     """Fit the model with main effects plus ``pairs`` (indices into the lists).
 
     ``history`` may be a CaptureHistory or a bare count vector with ``t`` (used by the bootstrap).
@@ -213,8 +223,9 @@ def fit(history: CaptureHistory | np.ndarray, pairs: tuple[Pair, ...] = (), *, t
         logmu = np.log(mu_kept)
         ll = float(np.sum(y * logmu - mu_kept - gammaln(y + 1.0)))
         dev_terms = np.where(y > 0, y * np.log(y / mu_kept), 0.0) - (y - mu_kept)
-    return Fit(d, int(counts.sum()), beta, H, mu, ll, float(2.0 * dev_terms.sum()), converged,
-               iterations)
+    return Fit(
+        d, int(counts.sum()), beta, H, mu, ll, float(2.0 * dev_terms.sum()), converged, iterations
+    )
 
 
 def expected_overlaps(fit_: Fit) -> np.ndarray:

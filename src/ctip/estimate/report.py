@@ -37,8 +37,9 @@ def _candidate_models(history: CaptureHistory) -> list[tuple[Pair, ...]]:
     return list(seen)
 
 
-def model_table(history: CaptureHistory, *, level: float = 0.95, threshold: float = 0.02
-                ) -> pd.DataFrame:
+def model_table(
+    history: CaptureHistory, *, level: float = 0.95, threshold: float = 0.02
+) -> pd.DataFrame:
     """One row per candidate model: estimate, Wald interval, AIC, BIC, terms, which method picks it.
 
     Models whose MLE does not exist or is not identifiable stay in the table with
@@ -62,8 +63,15 @@ def model_table(history: CaptureHistory, *, level: float = 0.95, threshold: floa
         }
         if f is not None:
             low, high = wald(f, level)
-            row.update(estimate=f.estimate, hidden=f.dark, ci_low=low, ci_high=high, aic=f.aic,
-                       bic=f.bic, empty_overlaps=[history.pair_name(p) for p in f.design.empty])
+            row.update(
+                estimate=f.estimate,
+                hidden=f.dark,
+                ci_low=low,
+                ci_high=high,
+                aic=f.aic,
+                bic=f.bic,
+                empty_overlaps=[history.pair_name(p) for p in f.design.empty],
+            )
         rows.append(row)
     table = pd.DataFrame(rows)
     for col in ("estimate", "hidden", "ci_low", "ci_high", "aic", "bic"):
@@ -86,15 +94,26 @@ def _pairs(history: CaptureHistory, terms: list[str]) -> list[Pair]:
     return [tuple(sorted((idx[a], idx[b]))) for a, b in (term.split(":") for term in terms)]  # type: ignore[misc]
 
 
-def method_table(history: CaptureHistory, *, methods: tuple[str, ...] = METHODS,
-                 **options: Any) -> pd.DataFrame:
+def method_table(
+    history: CaptureHistory, *, methods: tuple[str, ...] = METHODS, **options: Any
+) -> pd.DataFrame:
     """The same table estimated by every method, side by side (sensitivity across methods)."""
     rows = []
     for method in methods:
         r = estimate(history, method, **options)
-        rows.append({"method": method, "estimate": r.estimate, "ci_low": r.ci_low,
-                     "ci_high": r.ci_high, "interval": r.interval, "model": " ".join(r.model),
-                     "estimable": r.estimable, "reason": r.reason, "warnings": "; ".join(r.warnings)})
+        rows.append(
+            {
+                "method": method,
+                "estimate": r.estimate,
+                "ci_low": r.ci_low,
+                "ci_high": r.ci_high,
+                "interval": r.interval,
+                "model": " ".join(r.model),
+                "estimable": r.estimable,
+                "reason": r.reason,
+                "warnings": "; ".join(r.warnings),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -107,19 +126,29 @@ def model_chart(table: pd.DataFrame, *, top: int = 40, title: str | None = None)
     data["chosen by"] = data["selected_by"].replace("", "-")
     data = data[["rank", "model", "estimate", "ci_low", "ci_high", "aic", "bic", "chosen by"]]
     base = alt.Chart(data).encode(
-        y=alt.Y("model:N", sort=alt.SortField("rank"), title="model (interactions), best BIC first"),
+        y=alt.Y(
+            "model:N", sort=alt.SortField("rank"), title="model (interactions), best BIC first"
+        ),
     )
-    bars = base.mark_rule().encode(x=alt.X("ci_low:Q", title="estimated number of victims (N)"),
-                                   x2="ci_high:Q")
+    bars = base.mark_rule().encode(
+        x=alt.X("ci_low:Q", title="estimated number of victims (N)"), x2="ci_high:Q"
+    )
     points = base.mark_point(filled=True, size=60).encode(
         x="estimate:Q",
         color=alt.Color("chosen by:N", title="chosen by"),
-        tooltip=["model", alt.Tooltip("estimate:Q", format=",.0f"),
-                 alt.Tooltip("ci_low:Q", format=",.0f"), alt.Tooltip("ci_high:Q", format=",.0f"),
-                 alt.Tooltip("aic:Q", format=".1f"), alt.Tooltip("bic:Q", format=".1f")],
+        tooltip=[
+            "model",
+            alt.Tooltip("estimate:Q", format=",.0f"),
+            alt.Tooltip("ci_low:Q", format=",.0f"),
+            alt.Tooltip("ci_high:Q", format=",.0f"),
+            alt.Tooltip("aic:Q", format=".1f"),
+            alt.Tooltip("bic:Q", format=".1f"),
+        ],
     )
     chart = (bars + points).properties(
         title=title or "Estimates across candidate models (95% Wald intervals)",
-        width=480, height=alt.Step(14),
+        width=480,
+        height=alt.Step(14),
     )
-    return chart.to_dict()  # type: ignore[no-any-return]
+    spec: dict[str, Any] = chart.to_dict()
+    return spec

@@ -105,14 +105,14 @@ def all_models(counts: np.ndarray, t: int) -> list[tuple[tuple[Pair, ...], Fit |
     counts = np.asarray(counts, dtype=np.int64)
     nstar = overlaps(counts, t)
     pairs = all_pairs(t)
-    out = []
+    out: list[tuple[tuple[Pair, ...], Fit | None, Check]] = []
     main, chk = fit_checked(counts, t, (), nstar=nstar)
     out.append(((), main, chk))
     # SparseMSE's checkallmodels argument: if the MLE exists for a model it still exists with an
     # overlapping pair removed; so a model that adds an overlapping pair to a failing one fails
     # too, with no need to fit it or solve its linear program
-    failing = set() if main is not None else {()}
-    fitted = {(): main} if main is not None else {}
+    failing: set[tuple[Pair, ...]] = set() if main is not None else {()}
+    fitted: dict[tuple[Pair, ...], Fit] = {(): main} if main is not None else {}
     for size in range(1, len(pairs) + 1):
         for model in combinations(pairs, size):
             inherited = any(
@@ -133,8 +133,9 @@ def all_models(counts: np.ndarray, t: int) -> list[tuple[tuple[Pair, ...], Fit |
     return out
 
 
-def by_criterion(counts: np.ndarray, t: int, criterion: str = "bic",
-                 models: list[tuple[Pair, ...]] | None = None) -> Selection:
+def by_criterion(
+    counts: np.ndarray, t: int, criterion: str = "bic", models: list[tuple[Pair, ...]] | None = None
+) -> Selection:
     """Smallest AIC/BIC: exhaustive for <= 5 lists (or over ``models``), greedy forward beyond."""
     counts = np.asarray(counts, dtype=np.int64)
     key = (lambda f: f.bic) if criterion == "bic" else (lambda f: f.aic)
@@ -166,7 +167,9 @@ def _greedy(counts: np.ndarray, t: int, key, criterion: str) -> Selection:
         best = None
         for pair in remaining:
             model = (*terms, pair)
-            f, _ = fit_checked(counts, t, model, start=_warm_start(current, model, nstar), nstar=nstar)
+            f, _ = fit_checked(
+                counts, t, model, start=_warm_start(current, model, nstar), nstar=nstar
+            )
             if f is not None and key(f) < key(current) and (best is None or key(f) < key(best[1])):
                 best = (pair, f)
         if best is None:
@@ -174,5 +177,7 @@ def _greedy(counts: np.ndarray, t: int, key, criterion: str) -> Selection:
         terms.append(best[0])
         remaining.remove(best[0])
         current = best[1]
-    note = f"greedy forward {criterion.upper()} search ({t} lists: exhaustive search is limited to 5)"
+    note = (
+        f"greedy forward {criterion.upper()} search ({t} lists: exhaustive search is limited to 5)"
+    )
     return Selection(current, tuple(terms), Check(0), note=note)

@@ -37,8 +37,12 @@ def cell_probabilities(cls: CaptureClass) -> np.ndarray:
     return w / w.sum()
 
 
-def simulate(N: int, classes: Sequence[CaptureClass], rng: np.random.Generator,
-             names: Sequence[str] | None = None) -> CaptureHistory:
+def simulate(
+    N: int,
+    classes: Sequence[CaptureClass],
+    rng: np.random.Generator,
+    names: Sequence[str] | None = None,
+) -> CaptureHistory:
     """Draw a population of N, capture it, and return what the agencies would see."""
     weights = np.array([c.weight for c in classes], dtype=float)
     sizes = rng.multinomial(N, weights / weights.sum())
@@ -59,6 +63,8 @@ def scenario(name: str, t: int = 4) -> list[CaptureClass]:
     if name == "dependent":
         return [CaptureClass(1.0, base, {(0, 1): 1.0, (1, 2): -0.7, (2, 3 % t): 0.8})]
     if name == "heterogeneous":
-        return [CaptureClass(0.3, [min(3 * p, 0.6) for p in base], {(0, 1): 0.7}),
-                CaptureClass(0.7, [p / 2 for p in base], {(0, 1): 0.7})]
+        return [
+            CaptureClass(0.3, [min(3 * p, 0.6) for p in base], {(0, 1): 0.7}),
+            CaptureClass(0.7, [p / 2 for p in base], {(0, 1): 0.7}),
+        ]
     raise ValueError(f"unknown scenario {name!r}")

@@ -22,8 +22,9 @@ from ctip.ingest.readers import read_table
 COUNT_NAMES = ("count", "Count", "COUNT", "Freq", "freq", "n")
 
 
-def read_capture_file(path: str | Path, *, strata: Sequence[str] = ()
-                      ) -> tuple[pd.DataFrame, list[str], list[int]]:
+def read_capture_file(
+    path: str | Path, *, strata: Sequence[str] = ()
+) -> tuple[pd.DataFrame, list[str], list[int]]:
     """(frame with list columns, strata and ``count``; list names; source row numbers)."""
     path = Path(path)
     with read_table(path) as source:
@@ -32,15 +33,20 @@ def read_capture_file(path: str | Path, *, strata: Sequence[str] = ()
         for number, row in source:
             problems = getattr(row, "problems", ())
             if problems:
-                raise ValidationError(problems[0].message, file=path.name, row=number,
-                                      column=problems[0].column or None)
+                raise ValidationError(
+                    problems[0].message,
+                    file=path.name,
+                    row=number,
+                    column=problems[0].column or None,
+                )
             rows.append(row)
             numbers.append(number)
     frame = pd.DataFrame(rows, columns=header)
     for col in strata:
         if col not in frame.columns:
-            raise ValidationError("stratum column not found", file=path.name, column=col,
-                                  allowed=", ".join(header))
+            raise ValidationError(
+                "stratum column not found", file=path.name, column=col, allowed=", ".join(header)
+            )
     count = next((c for c in COUNT_NAMES if c in frame.columns), None)
     if count is None:
         frame["count"] = 1  # one row per person
@@ -55,28 +61,52 @@ def history_from_file(path: str | Path) -> CaptureHistory:
     return from_frame(frame, lists=lists, source=Path(path).name, row_numbers=numbers)
 
 
-def estimate_file(path: str | Path, *, method: str = "stepwise", strata: Sequence[str] = (),
-                  threshold: float = 0.02, interval: str = "auto", bootstrap: int = 0,
-                  seed: int = 1234, level: float = 0.95, workers: int = 1,
-                  lcmcr_options: dict[str, Any] | None = None,
-                  on_progress: Callable[[int], None] | None = None
-                  ) -> EstimateResult | list[EstimateResult]:
+def estimate_file(
+    path: str | Path,
+    *,
+    method: str = "stepwise",
+    strata: Sequence[str] = (),
+    threshold: float = 0.02,
+    interval: str = "auto",
+    bootstrap: int = 0,
+    seed: int = 1234,
+    level: float = 0.95,
+    workers: int = 1,
+    lcmcr_options: dict[str, Any] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> EstimateResult | list[EstimateResult]:
     """One result for the whole file, or one per stratum plus the total when ``strata`` given."""
     frame, lists, numbers = read_capture_file(path, strata=strata)
-    options: dict[str, Any] = dict(method=method, threshold=threshold, interval=interval,
-                                   bootstrap=bootstrap, seed=seed, level=level, workers=workers,
-                                   lcmcr_options=lcmcr_options, on_progress=on_progress)
+    options: dict[str, Any] = dict(
+        method=method,
+        threshold=threshold,
+        interval=interval,
+        bootstrap=bootstrap,
+        seed=seed,
+        level=level,
+        workers=workers,
+        lcmcr_options=lcmcr_options,
+        on_progress=on_progress,
+    )
     # validate the whole file first, so a bad cell is reported with its row, not per stratum
     from_frame(frame[[*lists, "count"]], lists=lists, source=Path(path).name, row_numbers=numbers)
     if strata:
         return estimate_strata(frame, lists=lists, strata=list(strata), **options)
-    hist = from_frame(frame[[*lists, "count"]], lists=lists, source=Path(path).name,
-                      row_numbers=numbers)
+    hist = from_frame(
+        frame[[*lists, "count"]], lists=lists, source=Path(path).name, row_numbers=numbers
+    )
     return estimate(hist, **options)
 
 
-def progress_total(path: str | Path, *, method: str, bootstrap: int, interval: str,
-                   lcmcr_options: dict[str, Any] | None, strata: Sequence[str] = ()) -> int:
+def progress_total(
+    path: str | Path,
+    *,
+    method: str,
+    bootstrap: int,
+    interval: str,
+    lcmcr_options: dict[str, Any] | None,
+    strata: Sequence[str] = (),
+) -> int:
     """Units of work the progress bar will see (per stratum it restarts; this is for one run)."""
     if method == "lcmcr":
         o = lcmcr_options or {}
