@@ -147,10 +147,37 @@ def _register(db_api: Any, frame: pd.DataFrame, link_type: str) -> Any:
     return tables if len(tables) > 1 else tables[0]
 
 
+def model_for_engine(columns: Sequence[str], options: ModelOptions, trained: dict[str, Any],
+                     dialect: str) -> dict[str, Any]:
+    """A trained model re-expressed for another engine's SQL dialect.
+
+    Splink saves comparison SQL in the dialect it was trained on (DuckDB's double-quoted names
+    are string literals to Spark), so the settings are regenerated for ``dialect`` and the
+    trained m and u probabilities and lambda are copied over level by level.
+    """
+    fresh = settings_for(columns, options).create_settings_dict(dialect)
+    by_name = {c["output_column_name"]: c for c in trained["comparisons"]}
+    for comparison in fresh["comparisons"]:
+        old_levels = by_name[comparison["output_column_name"]]["comparison_levels"]
+        if len(old_levels) != len(comparison["comparison_levels"]):
+            raise ValueError(f"model and settings differ on {comparison['output_column_name']}")
+        for new, old in zip(comparison["comparison_levels"], old_levels, strict=True):
+            for key in ("m_probability", "u_probability"):
+                if key in old:
+                    new[key] = old[key]
+    fresh["probability_two_random_records_match"] = trained["probability_two_random_records_match"]
+    fresh["sql_dialect"] = dialect
+    return fresh
+
+
 def build_linker(frame: pd.DataFrame, db_api: Any, options: ModelOptions,
                  model: dict[str, Any] | None = None) -> Linker:
-    """A Linker over a prepared frame; with ``model`` (saved JSON) the trained weights are reused."""
-    settings: Any = model if model is not None else settings_for(informative_columns(frame), options)
+    """A Linker over a prepared frame; with ``model`` (saved JSON) the trained weights are reused
+    (on any engine: the model is re-expressed in that engine's SQL dialect)."""
+    columns = informative_columns(frame)
+    settings: Any = settings_for(columns, options)
+    if model is not None:
+        settings = model_for_engine(columns, options, model, db_api.sql_dialect.sql_dialect_str)
     return Linker(_register(db_api, frame, options.link_type), settings, log_level=logging.ERROR)
 
 
