@@ -16,10 +16,15 @@ made when ``create_app`` is called, so tests and servers choose their own. The a
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
 import importlib.util
+import logging
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from ctip.errors import CtipError
@@ -30,6 +35,20 @@ from ctip.web import api
 from ctip.web.security import SECURITY_HEADERS
 
 STATIC_PREFIX = "/static"
+TIMERS_EVERY_SECONDS = 900.0
+log = logging.getLogger("ctip.web")
+
+
+async def _run_timers(casework: Casework, every: float) -> None:
+    """Turn passed NRM deadlines into review tasks, now and then every ``every`` seconds (I6)."""
+    while True:
+        try:
+            created = await run_in_threadpool(casework.run_timers)
+            if created:
+                log.info("NRM timers: %d review task(s) created", created)
+        except Exception:  # keep serving; the message names no case or person
+            log.exception("NRM timer run failed")
+        await asyncio.sleep(every)
 
 
 def create_app(
@@ -37,12 +56,29 @@ def create_app(
     *,
     casework: Casework | None = None,
     accounts: Accounts | None = None,
+    timers_every: float | None = TIMERS_EVERY_SECONDS,
 ) -> FastAPI:
-    """Build the app for ``settings`` (from the environment when None, at call time)."""
+    """Build the app for ``settings`` (from the environment when None, at call time).
+
+    While the app runs, NRM timers are checked every ``timers_every`` seconds (None: never).
+    """
     settings = settings or Settings()
     casework = casework or Casework.open(settings)
     accounts = accounts or Accounts.from_settings(settings, casework.engine, casework.sealer)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_run_timers(casework, timers_every)) if timers_every else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
     app = FastAPI(
+        lifespan=lifespan,
         title="ctip",
         summary="Case management for a National Referral Mechanism, and national trafficking statistics.",
         version="0.1.0",

@@ -1,0 +1,61 @@
+"""The app factory: nothing built at import, NRM timers run while the app runs, errors as JSON."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+
+from ctip.services.casework import CaseIntake
+
+from api_support import add_user, bearer, client, login, make_app
+
+
+def test_importing_the_app_builds_nothing(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CTIP_HOME", str(tmp_path / "never"))
+    sys.modules.pop("ctip.web.app", None)
+    importlib.import_module("ctip.web.app")
+    assert not (tmp_path / "never").exists()
+
+
+def test_timers_create_review_tasks_while_serving(tmp_path):  # type: ignore[no-untyped-def]
+    app = make_app(tmp_path / "home")
+    token = login(client(app), "cw-a", add_user(app, "cw-a", "caseworker", "A"))["token"]
+    cw = app.state.casework
+    me = app.state.accounts.principal_for("cw-a")
+    case = cw.create_case(me, CaseIntake(sex="female", age=30))
+    cw.transition(
+        me,
+        case.case_id,
+        to_state="screening",
+        confirmations=("safe_setting", "interpreter_offered"),
+    )
+    cw.transition(me, case.case_id, to_state="presumed_victim", reason="indicators")
+    cw.transition(me, case.case_id, to_state="consent_pending")
+    cw.clock = lambda: datetime.now(UTC) + timedelta(days=15)
+    with TestClient(
+        app, base_url="https://testserver"
+    ) as c:  # runs the lifespan: timers run at start
+        tasks = c.get("/api/tasks", headers=bearer(token)).json()
+        assert [t["kind"] for t in tasks] == ["follow_up_consent"]
+        assert (
+            c.get(f"/api/cases/{case.case_id}", headers=bearer(token)).json()["status"]
+            == "consent_pending"
+        )
+
+
+def test_errors_are_json_with_a_hint(tmp_path):  # type: ignore[no-untyped-def]
+    app = make_app(tmp_path / "home")
+    c = client(app)
+    token = login(c, "cw-a", add_user(app, "cw-a", "caseworker", "A"))["token"]
+    made = c.post(
+        "/api/cases",
+        json={"sex": "female", "exploitation_forms": ["juggling"]},
+        headers=bearer(token),
+    )
+    assert made.status_code == 422
+    body = made.json()
+    assert body["error"] == "ValidationError" and "exploitation_forms" in body["message"]
+    assert "allowed" in body["message"]
