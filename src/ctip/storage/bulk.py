@@ -3,7 +3,7 @@
 Why not ``conn.execute(table.insert(), rows)``: SQLAlchemy's per-row parameter processing costs
 more than the insert itself at import volumes (5,000 rows x 45 columns per call). Here the only
 conversion is what SQLite needs (dates and times as SQLAlchemy's own text format, so Core reads
-them back unchanged); psycopg takes Python values as they are.
+them back unchanged); on PostgreSQL rows go through COPY, psycopg adapting Python values.
 
 Also: time-ordered ids (UUID version 7 layout, RFC 9562) so new rows append to the end of the
 primary-key B-tree instead of landing at random pages.
@@ -91,6 +91,16 @@ def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, A
                         text = converted[value] = _sqlite_value(value)
                     values[i] = text
             params.append(tuple(values))
+    elif conn.dialect.name == "postgresql":
+        # COPY: PostgreSQL's bulk path, several times faster than even pipelined INSERTs
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row([row[n] for n in names])
+        finally:
+            cursor.close()
+        return
     else:
         sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join(["%s"] * len(names))})'
         params = [tuple(row[n] for n in names) for row in rows]
