@@ -55,16 +55,30 @@ def simulate(
 
 
 # Scenarios used by the tests and benchmarks/mse_coverage.py
+SCENARIOS = ("independent", "dependent", "heterogeneous", "hard")
+
+
 def scenario(name: str, t: int = 4) -> list[CaptureClass]:
-    """'independent', 'dependent' (pairwise list dependence), 'heterogeneous' (two classes)."""
+    """Populations for recovery checks.
+
+    independent    lists independent, everyone equally catchable;
+    dependent      pairwise list dependence, positive and negative (e.g. police refer to an NGO);
+    heterogeneous  two groups of victims, each far easier to find for some lists than others
+                   (e.g. sexual exploitation found by police and NGOs, labour by inspectors);
+    hard           one group less catchable on every list in the same proportion: the people
+                   the lists miss leave no trace in the overlaps, and every method underestimates.
+    """
     base = [0.12, 0.18, 0.08, 0.15, 0.10, 0.06][:t]
     if name == "independent":
         return [CaptureClass(1.0, base)]
     if name == "dependent":
         return [CaptureClass(1.0, base, {(0, 1): 1.0, (1, 2): -0.7, (2, 3 % t): 0.8})]
     if name == "heterogeneous":
-        return [
-            CaptureClass(0.3, [min(3 * p, 0.6) for p in base], {(0, 1): 0.7}),
-            CaptureClass(0.7, [p / 2 for p in base], {(0, 1): 0.7}),
-        ]
+        half = t // 2
+        first = [2.0 * p if j < half else 0.6 * p for j, p in enumerate(base)]
+        second = [0.6 * p if j < half else 2.0 * p for j, p in enumerate(base)]
+        return [CaptureClass(0.5, first), CaptureClass(0.5, second)]
+    if name == "hard":
+        return [CaptureClass(0.3, [min(3 * p, 0.6) for p in base], {(0, 1): 0.7}),
+                CaptureClass(0.7, [p / 2 for p in base], {(0, 1): 0.7})]
     raise ValueError(f"unknown scenario {name!r}")
