@@ -30,8 +30,32 @@ from ctip.services.importing import import_file
 from ctip.settings import Settings
 from ctip.storage.repository import CaseStore
 
-GIVEN = ["Amina", "Olena", "Mark", "Liza", "Omar", "Tetiana", "Rommel", "Mariam", "Connor", "Ana", "Jose", "Mai"]
-FAMILY = ["Okafor", "Shevchenko", "Mendoza", "Reyes", "Diallo", "Haile", "Taylor", "Nguyen", "Silva", "Lima"]
+GIVEN = [
+    "Amina",
+    "Olena",
+    "Mark",
+    "Liza",
+    "Omar",
+    "Tetiana",
+    "Rommel",
+    "Mariam",
+    "Connor",
+    "Ana",
+    "Jose",
+    "Mai",
+]
+FAMILY = [
+    "Okafor",
+    "Shevchenko",
+    "Mendoza",
+    "Reyes",
+    "Diallo",
+    "Haile",
+    "Taylor",
+    "Nguyen",
+    "Silva",
+    "Lima",
+]
 COUNTRIES = ["NGA", "UKR", "PHL", "VNM", "ROU", "GBR", "ALB", "BRA", "THA", "ERI"]
 FORMS = ["sexual_exploitation", "forced_labour", "forced_criminality", "forced_begging", ""]
 MEANS = ["debt_bondage", "false_promises;physical_abuse", "withholds_documents", "", "none"]
@@ -49,20 +73,32 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
             when = start + timedelta(days=rng.randint(0, 2000))
             form = rng.choice(FORMS)
             values = {
-                "source_record_id": f"B-{i:08d}", "agency": f"agency-{i % 4}", "agency_type": "police",
-                "identification_date": when.isoformat(), "identification_status": rng.choice(
-                    ["identified", "presumed", "possible"]),
-                "sex": rng.choice(["female", "male", "unknown"]), "age_at_identification": str(age),
+                "source_record_id": f"B-{i:08d}",
+                "agency": f"agency-{i % 4}",
+                "agency_type": "police",
+                "identification_date": when.isoformat(),
+                "identification_status": rng.choice(["identified", "presumed", "possible"]),
+                "sex": rng.choice(["female", "male", "unknown"]),
+                "age_at_identification": str(age),
                 "disability_status": rng.choice(["unknown", "no_disability", "disability"]),
-                "citizenships": rng.choice(COUNTRIES), "country_of_detection": "GBR",
-                "countries_of_exploitation": rng.choice(COUNTRIES), "country_of_recruitment": rng.choice(COUNTRIES),
-                "exploitation_forms": form, "labour_sector_isic": "A" if form == "forced_labour" else "",
+                "citizenships": rng.choice(COUNTRIES),
+                "country_of_detection": "GBR",
+                "countries_of_exploitation": rng.choice(COUNTRIES),
+                "country_of_recruitment": rng.choice(COUNTRIES),
+                "exploitation_forms": form,
+                "labour_sector_isic": "A" if form == "forced_labour" else "",
                 "sexual_exploitation_type": "prostitution" if form == "sexual_exploitation" else "",
-                "means_of_control": rng.choice(MEANS), "recruiter_relationship": rng.choice(["stranger", "family", ""]),
-                "given_name": rng.choice(GIVEN), "family_name": rng.choice(FAMILY),
-                "date_of_birth": f"{when.year - age}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-                "document_number": f"X{rng.randint(10**7, 10**8 - 1)}", "phone": f"+44 7{rng.randint(10**8, 10**9 - 1)}",
-                "email": "", "address": "", "narrative": "",
+                "means_of_control": rng.choice(MEANS),
+                "recruiter_relationship": rng.choice(["stranger", "family", ""]),
+                "given_name": rng.choice(GIVEN),
+                "family_name": rng.choice(FAMILY),
+                "date_of_birth": f"{when.year - age}-{rng.randint(1, 12):02d}-"
+                f"{rng.randint(1, 28):02d}",
+                "document_number": f"X{rng.randint(10**7, 10**8 - 1)}",
+                "phone": f"+44 7{rng.randint(10**8, 10**9 - 1)}",
+                "email": "",
+                "address": "",
+                "narrative": "",
             }
             writer.writerow([values.get(c, "") for c in COLUMNS])
 
@@ -87,9 +123,13 @@ def duckdb_seconds(path: Path) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--dir", type=Path, default=None, help="Work directory (default: a temporary one).")
+    parser.add_argument(
+        "--dir", type=Path, default=None, help="Work directory (default: a temporary one)."
+    )
     parser.add_argument("--json", action="store_true", help="Print one JSON object.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
@@ -98,8 +138,14 @@ def main() -> None:
         started = time.perf_counter()
         generate(source, args.rows)
         generate_s = time.perf_counter() - started
-        settings = Settings(home=work / "home", database_url=None, seal_key=None, pseudonym_key=None,
-                            key_file=None, pseudonym_key_file=None)
+        settings = Settings(
+            home=work / "home",
+            database_url=None,
+            seal_key=None,
+            pseudonym_key=None,
+            key_file=None,
+            pseudonym_key_file=None,
+        )
         init_home(settings)
         baseline = duckdb_seconds(source)
         with CaseStore.open(settings, actor="benchmark") as store:
@@ -124,11 +170,17 @@ def main() -> None:
     if args.json:
         print(json.dumps(figures))
         return
-    print(f"import of {figures['rows']:,} canonical rows ({figures['file_mb']} MB) into SQLite with sealing")
-    print(f"  {figures['rows_per_second']:,} rows/s end to end ({figures['import_seconds']} s; target 100,000 rows/s)")
-    print(f"  peak memory {figures['peak_memory_mb']} MB (target < 1024 MB)")
-    print(f"  baseline duckdb.read_csv of the same file: {figures['duckdb_read_csv_seconds']} s; the import takes "
-          f"{figures['import_vs_duckdb_read_csv']}x as long")
+    f = figures
+    print(f"import of {f['rows']:,} canonical rows ({f['file_mb']} MB) into SQLite with sealing")
+    print(
+        f"  {f['rows_per_second']:,} rows/s end to end ({f['import_seconds']} s; "
+        "target 100,000 rows/s)"
+    )
+    print(f"  peak memory {f['peak_memory_mb']} MB (target < 1024 MB)")
+    print(
+        f"  baseline duckdb.read_csv of the same file: {f['duckdb_read_csv_seconds']} s; "
+        f"the import takes {f['import_vs_duckdb_read_csv']}x as long"
+    )
 
 
 if __name__ == "__main__":

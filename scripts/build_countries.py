@@ -1,4 +1,4 @@
-"""Build src/ctip/domain/codelists/countries.json (run once when a source changes; output is committed).
+"""Build src/ctip/domain/codelists/countries.json (run when a source changes; output committed).
 
 Why a script: domain/ may import only the standard library, so the country list is turned into
 data here, from pycountry (ISO 3166-1: alpha-3, alpha-2, numeric = UN M49 country code, names)
@@ -42,7 +42,11 @@ SPELLING = {"South-Eastern Asia": "South-eastern Asia"}
 HAND: dict[str, tuple[str | None, str | None, str | None]] = {
     "ALA": ("Europe", "Northern Europe", None),
     "GGY": ("Europe", "Northern Europe", "Channel Islands"),
-    "JEY": ("Europe", "Northern Europe", "Channel Islands"),  # CTDC sheet says Eastern Europe: wrong
+    "JEY": (
+        "Europe",
+        "Northern Europe",
+        "Channel Islands",
+    ),  # CTDC sheet says Eastern Europe: wrong
     "IMN": ("Europe", "Northern Europe", None),
     "BES": ("Americas", "Latin America and the Caribbean", "Caribbean"),
     "BLM": ("Americas", "Latin America and the Caribbean", "Caribbean"),
@@ -62,9 +66,18 @@ HAND: dict[str, tuple[str | None, str | None, str | None]] = {
     "XKX": ("Europe", "Southern Europe", None),
 }
 
-# Common names people type that pycountry does not carry (keys are matched case/accents-insensitively).
+# Common names people type that pycountry lacks (matched case- and accent-insensitively).
 ALIASES: dict[str, list[str]] = {
-    "GBR": ["UK", "U.K.", "Great Britain", "Britain", "England", "Scotland", "Wales", "Northern Ireland"],
+    "GBR": [
+        "UK",
+        "U.K.",
+        "Great Britain",
+        "Britain",
+        "England",
+        "Scotland",
+        "Wales",
+        "Northern Ireland",
+    ],
     "USA": ["US", "U.S.", "U.S.A.", "United States", "America", "United States of America"],
     "RUS": ["Russia"],
     "KOR": ["South Korea", "Korea, South", "Republic of Korea", "Korea (South)"],
@@ -83,8 +96,15 @@ ALIASES: dict[str, list[str]] = {
     "SWZ": ["Swaziland"],
     "MMR": ["Burma"],
     "MKD": ["Macedonia", "North Macedonia", "FYROM"],
-    "COD": ["DR Congo", "DRC", "Congo-Kinshasa", "Democratic Republic of Congo", "Congo, Democratic Republic",
-            "Congo (Kinshasa)", "Zaire"],
+    "COD": [
+        "DR Congo",
+        "DRC",
+        "Congo-Kinshasa",
+        "Democratic Republic of Congo",
+        "Congo, Democratic Republic",
+        "Congo (Kinshasa)",
+        "Zaire",
+    ],
     "COG": ["Congo-Brazzaville", "Republic of Congo", "Congo (Brazzaville)", "Congo, Republic"],
     "TUR": ["Turkey", "Turkiye"],
     "NLD": ["Holland", "The Netherlands"],
@@ -165,30 +185,44 @@ def build(shared: Path) -> dict[str, object]:
             raise SystemExit(f"no M49 region for {iso3} {name}: add it to HAND")
         aliases = set(ALIASES.get(iso3, []))
         if pc is not None:
-            aliases.update(n for n in (getattr(pc, "official_name", None), getattr(pc, "common_name", None)) if n)
+            aliases.update(
+                n
+                for n in (getattr(pc, "official_name", None), getattr(pc, "common_name", None))
+                if n
+            )
         aliases.update(sheet_names.get(iso3, set()))
         if iso3 in glotip_names:
             aliases.add(glotip_names[iso3])
         aliases.discard(name)
         aliases = {a for a in aliases if owner.get(a.casefold(), iso3) == iso3}
-        entries.append({
-            "iso3": iso3, "iso2": iso2, "m49": numeric, "name": name,
-            "region": region, "subregion": subregion, "intermediate_region": intermediate,
-            "aliases": sorted(aliases),
-        })
+        entries.append(
+            {
+                "iso3": iso3,
+                "iso2": iso2,
+                "m49": numeric,
+                "name": name,
+                "region": region,
+                "subregion": subregion,
+                "intermediate_region": intermediate,
+                "aliases": sorted(aliases),
+            }
+        )
     for c in conflicts:
         print("region differs between CTDC sheet and GLOTIP (GLOTIP kept):", c)
     return {
         "version": f"iso3166-pycountry-{pycountry.__version__}",
         "sources": [
             "ISO 3166-1 codes and names: pycountry " + pycountry.__version__,
-            "UN M49 region/subregion: dataUNODC GLOTIP export 2025-04-14 (Region, Subregion columns)",
-            "UN M49 intermediate regions and countries missing from GLOTIP: CTDC VP synthetic dictionary "
-            "2022-12-01, sheet Region (UNRegion, UNSubRegion)",
-            "Filled by hand from UN M49 (scripts/build_countries.py HAND): ALA BES BLM GGY IMN JEY MAF SXM "
-            "BVT SGS CCK CXR HMD NFK IOT ATF UMI ATA; Kosovo XKX (not in ISO 3166-1/M49; user-assigned "
-            "code XKX, Southern Europe as UNODC reports it, no M49 number)",
-            "Aliases: pycountry official/common names, CTDC and GLOTIP country names, common English names",
+            "UN M49 region/subregion: dataUNODC GLOTIP export 2025-04-14 "
+            "(Region, Subregion columns)",
+            "UN M49 intermediate regions and countries missing from GLOTIP: CTDC VP synthetic "
+            "dictionary 2022-12-01, sheet Region (UNRegion, UNSubRegion)",
+            "Filled by hand from UN M49 (scripts/build_countries.py HAND): ALA BES BLM GGY IMN "
+            "JEY MAF SXM BVT SGS CCK CXR HMD NFK IOT ATF UMI ATA; Kosovo XKX (not in ISO "
+            "3166-1/M49; user-assigned code XKX, Southern Europe as UNODC reports it, "
+            "no M49 number)",
+            "Aliases: pycountry official/common names, CTDC and GLOTIP country names, "
+            "common English names",
         ],
         "countries": entries,
     }

@@ -10,8 +10,10 @@ import codecs
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent / "malformed"
-HEADER = ("source_record_id,agency,identification_date,identification_status,sex,age_at_identification,"
-          "citizenships,country_of_detection,exploitation_forms,given_name,family_name,narrative")
+HEADER = (
+    "source_record_id,agency,identification_date,identification_status,sex,age_at_identification,"
+    "citizenships,country_of_detection,exploitation_forms,given_name,family_name,narrative"
+)
 
 
 def rows(*lines: str) -> str:
@@ -28,19 +30,31 @@ FILES: dict[str, bytes] = {
     "utf8_bom.csv": codecs.BOM_UTF8 + rows(GOOD, GOOD2, ACCENTED).encode("utf-8"),
     "utf16_bom.csv": rows(GOOD, GOOD2, ACCENTED).encode("utf-16"),
     "cp1252.csv": rows(GOOD, GOOD2, ACCENTED).encode("cp1252"),
-    "undecodable.csv": rows(GOOD).encode("utf-8") + b"R9,ngo-a,2023-01-01,identified,female,2\x81\x8d,NGA,ITA,,,,\r\n",
-    "mixed_utf8.csv": rows(ACCENTED).encode("utf-8") + b"R9,ngo-a,2023-01-01,identified,f\xe9male,20,NGA,ITA,,,,\r\n",
+    "undecodable.csv": rows(GOOD).encode("utf-8")
+    + b"R9,ngo-a,2023-01-01,identified,female,2\x81\x8d,NGA,ITA,,,,\r\n",
+    "mixed_utf8.csv": rows(ACCENTED).encode("utf-8")
+    + b"R9,ngo-a,2023-01-01,identified,f\xe9male,20,NGA,ITA,,,,\r\n",
     # delimiters and quoting
     "semicolon.csv": rows(GOOD, GOOD2).replace(",", ";").encode("utf-8"),
     "tab.tsv": rows(GOOD, GOOD2).replace(",", "\t").encode("utf-8"),
     "pipe.csv": rows(GOOD, GOOD2).replace(",", "|").encode("utf-8"),
-    "quoted_newlines.csv": rows(GOOD + '"She said:\nline two, with a comma\r\nline three"', GOOD2).encode(),
-    "unterminated_quote.csv": rows(GOOD, 'R2,ngo-a,2023-05-02,presumed,male,31,UKR,ITA,,"Never closed,,').encode(),
+    "quoted_newlines.csv": rows(
+        GOOD + '"She said:\nline two, with a comma\r\nline three"', GOOD2
+    ).encode(),
+    "unterminated_quote.csv": rows(
+        GOOD, 'R2,ngo-a,2023-05-02,presumed,male,31,UKR,ITA,,"Never closed,,'
+    ).encode(),
     # columns
     "missing_required_column.csv": b"agency,sex,age_at_identification\r\nngo-a,female,20\r\n",
-    "missing_optional_columns.csv": b"source_record_id,agency,sex\r\nR1,ngo-a,female\r\nR2,ngo-a,\r\n",
-    "extra_columns.csv": (HEADER + ",favourite_colour,shoe_size\r\n" + GOOD + ",blue,38\r\n" + GOOD2 + ",,\r\n").encode(),
-    "wrong_field_count.csv": rows(GOOD, "R2,ngo-a,2023-05-02", GOOD2.replace("R2", "R3") + ",surplus").encode(),
+    "missing_optional_columns.csv": (
+        b"source_record_id,agency,sex\r\nR1,ngo-a,female\r\nR2,ngo-a,\r\n"
+    ),
+    "extra_columns.csv": (
+        HEADER + ",favourite_colour,shoe_size\r\n" + GOOD + ",blue,38\r\n" + GOOD2 + ",,\r\n"
+    ).encode(),
+    "wrong_field_count.csv": rows(
+        GOOD, "R2,ngo-a,2023-05-02", GOOD2.replace("R2", "R3") + ",surplus"
+    ).encode(),
     "duplicate_header.csv": b"source_record_id,agency,sex,Sex\r\nR1,ngo-a,female,female\r\n",
     # values
     "bad_dates.csv": rows(
@@ -70,10 +84,17 @@ FILES: dict[str, bytes] = {
         "R3,ngo-a,2023-04-01,identified,female,20,NGA,ITA,sexual_exploitation;juggling,,,",
         "R4,ngo-a,2023-04-01,ActualVictimOfTrafficking,F,20,NGA,ITA,SexualExploitation;ForcedLabour,,,",
     ).encode(),
-    "missing_required_values.csv": rows(",ngo-a,2023-04-01,identified,female,20,NGA,ITA,,,,",
-                                        "R2,,2023-04-01,identified,female,20,NGA,ITA,,,,", GOOD).encode(),
-    "nul_bytes.csv": rows(GOOD, "R2,ngo-a,2023-04-01,identified,female,20,NGA,ITA,,Ad\x00a,Ok,").encode(),
-    "control_chars.csv": rows(GOOD, "R2,ngo-a,2023-04-01,identified,female,20,NGA,ITA,,,,bell\x07here").encode(),
+    "missing_required_values.csv": rows(
+        ",ngo-a,2023-04-01,identified,female,20,NGA,ITA,,,,",
+        "R2,,2023-04-01,identified,female,20,NGA,ITA,,,,",
+        GOOD,
+    ).encode(),
+    "nul_bytes.csv": rows(
+        GOOD, "R2,ngo-a,2023-04-01,identified,female,20,NGA,ITA,,Ad\x00a,Ok,"
+    ).encode(),
+    "control_chars.csv": rows(
+        GOOD, "R2,ngo-a,2023-04-01,identified,female,20,NGA,ITA,,,,bell\x07here"
+    ).encode(),
     "formula_injection.csv": rows(
         'R1,ngo-a,2023-04-01,identified,female,20,NGA,ITA,,=HYPERLINK("http://x.example"),+cmd|calc,@SUM(A1)',
         "R2,=1+1,2023-04-01,identified,female,20,NGA,ITA,=cmd,,,",
@@ -90,13 +111,16 @@ FILES: dict[str, bytes] = {
     "old_excel.xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512,
     "not_a_workbook.xlsx": rows(GOOD).encode(),
     "broken.jsonl": (
-        b'{"source_record_id": "J1", "agency": "ngo-j", "sex": "female", "age_at_identification": 30}\n'
-        b'{"source_record_id": "J2", "agency": "ngo-j", "sex": "male", "citizenships": ["NGA", "GHA"]}\n'
-        b'this is not json\n'
+        b'{"source_record_id": "J1", "agency": "ngo-j", "sex": "female", '
+        b'"age_at_identification": 30}\n'
+        b'{"source_record_id": "J2", "agency": "ngo-j", "sex": "male", '
+        b'"citizenships": ["NGA", "GHA"]}\n'
+        b"this is not json\n"
         b'["a", "list"]\n'
         b'{"source_record_id": "J5", "agency": "ngo-j", "sex": {"nested": true}}\n'
-        b'\n'
-        b'{"source_record_id": "J6", "agency": "ngo-j", "sex": "female", "age_at_identification": 250}\n'
+        b"\n"
+        b'{"source_record_id": "J6", "agency": "ngo-j", "sex": "female", '
+        b'"age_at_identification": 250}\n'
     ),
 }
 

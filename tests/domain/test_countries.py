@@ -12,21 +12,43 @@ from ctip.domain.countries import all_countries, country, flow_type, normalise_c
 @pytest.mark.parametrize(
     ("text", "iso3"),
     [
-        ("NGA", "NGA"), ("nga", "NGA"), ("NG", "NGA"), ("566", "NGA"), ("Nigeria", "NGA"),
-        ("  nigeria ", "NGA"), ("GB", "GBR"), ("UK", "GBR"), ("United Kingdom", "GBR"),
-        ("Côte d'Ivoire", "CIV"), ("Cote dIvoire", "CIV"), ("Ivory Coast", "CIV"),
-        ("Viet Nam", "VNM"), ("Vietnam", "VNM"), ("8", "ALB"), ("008", "ALB"),
-        ("Russian Federation", "RUS"), ("Russia", "RUS"), ("Kosovo", "XKX"), ("XK", "XKX"),
-        ("Democratic Republic of the Congo", "COD"), ("DRC", "COD"), ("Congo", "COG"),
-        ("Türkiye", "TUR"), ("Turkey", "TUR"), ("Bolivia (Plurinational State of)", "BOL"),
-        ("United States of America", "USA"), ("Republic of Moldova", "MDA"),
+        ("NGA", "NGA"),
+        ("nga", "NGA"),
+        ("NG", "NGA"),
+        ("566", "NGA"),
+        ("Nigeria", "NGA"),
+        ("  nigeria ", "NGA"),
+        ("GB", "GBR"),
+        ("UK", "GBR"),
+        ("United Kingdom", "GBR"),
+        ("Côte d'Ivoire", "CIV"),
+        ("Cote dIvoire", "CIV"),
+        ("Ivory Coast", "CIV"),
+        ("Viet Nam", "VNM"),
+        ("Vietnam", "VNM"),
+        ("8", "ALB"),
+        ("008", "ALB"),
+        ("Russian Federation", "RUS"),
+        ("Russia", "RUS"),
+        ("Kosovo", "XKX"),
+        ("XK", "XKX"),
+        ("Democratic Republic of the Congo", "COD"),
+        ("DRC", "COD"),
+        ("Congo", "COG"),
+        ("Türkiye", "TUR"),
+        ("Turkey", "TUR"),
+        ("Bolivia (Plurinational State of)", "BOL"),
+        ("United States of America", "USA"),
+        ("Republic of Moldova", "MDA"),
     ],
 )
 def test_normalise_accepts_codes_names_and_aliases(text: str, iso3: str) -> None:
     assert normalise_country(text) == iso3
 
 
-@pytest.mark.parametrize("text", ["", "  ", "Atlantis", "ZZZ", "QQ", "999", "stateless", "unknown", "0"])
+@pytest.mark.parametrize(
+    "text", ["", "  ", "Atlantis", "ZZZ", "QQ", "999", "stateless", "unknown", "0"]
+)
 def test_normalise_returns_none_for_what_is_not_a_country(text: str) -> None:
     assert normalise_country(text) is None
 
@@ -45,7 +67,11 @@ def test_every_country_normalises_to_itself_by_each_code_and_name() -> None:
 def test_m49_regions() -> None:
     assert country("ITA").region == "Europe" and country("ITA").subregion == "Southern Europe"
     ng = country("NGA")
-    assert (ng.region, ng.subregion, ng.intermediate_region) == ("Africa", "Sub-Saharan Africa", "Western Africa")
+    assert (ng.region, ng.subregion, ng.intermediate_region) == (
+        "Africa",
+        "Sub-Saharan Africa",
+        "Western Africa",
+    )
     assert country("BRA").subregion == "Latin America and the Caribbean"
     assert country("THA").subregion == "South-eastern Asia"
     assert country("XKX").region == "Europe" and country("XKX").m49 is None

@@ -22,9 +22,15 @@ def rows_of(path: Path) -> list[tuple[int, dict[str, str]]]:
         return list(table)
 
 
-@pytest.mark.parametrize(("name", "encoding"), [
-    ("utf8.csv", "utf-8"), ("utf8_bom.csv", "utf-8-sig"), ("utf16_bom.csv", "utf-16"), ("cp1252.csv", "cp1252"),
-])
+@pytest.mark.parametrize(
+    ("name", "encoding"),
+    [
+        ("utf8.csv", "utf-8"),
+        ("utf8_bom.csv", "utf-8-sig"),
+        ("utf16_bom.csv", "utf-16"),
+        ("cp1252.csv", "cp1252"),
+    ],
+)
 def test_every_encoding_decodes_to_the_same_text(name: str, encoding: str) -> None:
     with read_table(CORPUS / name) as table:
         assert table.encoding == encoding
@@ -34,16 +40,19 @@ def test_every_encoding_decodes_to_the_same_text(name: str, encoding: str) -> No
     assert rows[2][1]["given_name"] == "Zoë" and rows[2][1]["family_name"] == "Müller-Gómez"
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("undecodable.csv", "neither UTF-8, UTF-16 nor Windows-1252"),
-    ("mixed_utf8.csv", "mostly UTF-8 but has undecodable bytes"),
-    ("binary.csv", "cannot read binary.csv"),
-    ("empty.csv", "the file is empty"),
-    ("whitespace_only.csv", "the file is empty"),
-    ("old_excel.xls", "old binary Excel"),
-    ("not_a_workbook.xlsx", "not a valid XLSX workbook"),
-    ("duplicate_header.csv", "names column 'Sex' twice"),
-])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("undecodable.csv", "neither UTF-8, UTF-16 nor Windows-1252"),
+        ("mixed_utf8.csv", "mostly UTF-8 but has undecodable bytes"),
+        ("binary.csv", "cannot read binary.csv"),
+        ("empty.csv", "the file is empty"),
+        ("whitespace_only.csv", "the file is empty"),
+        ("old_excel.xls", "old binary Excel"),
+        ("not_a_workbook.xlsx", "not a valid XLSX workbook"),
+        ("duplicate_header.csv", "names column 'Sex' twice"),
+    ],
+)
 def test_unreadable_files_give_one_clear_error(name: str, message: str) -> None:
     with pytest.raises(InputFileError, match=message) as caught:
         rows_of(CORPUS / name)
@@ -51,9 +60,15 @@ def test_unreadable_files_give_one_clear_error(name: str, message: str) -> None:
     assert caught.value.exit_code != 0
 
 
-@pytest.mark.parametrize(("name", "delimiter"), [
-    ("utf8.csv", ","), ("semicolon.csv", ";"), ("tab.tsv", "\t"), ("pipe.csv", "|"),
-])
+@pytest.mark.parametrize(
+    ("name", "delimiter"),
+    [
+        ("utf8.csv", ","),
+        ("semicolon.csv", ";"),
+        ("tab.tsv", "\t"),
+        ("pipe.csv", "|"),
+    ],
+)
 def test_delimiter_is_sniffed(name: str, delimiter: str) -> None:
     with read_table(CORPUS / name) as table:
         assert table.delimiter == delimiter
@@ -76,7 +91,9 @@ def test_rows_with_the_wrong_number_of_fields_are_kept_with_a_reason() -> None:
     rows = rows_of(CORPUS / "wrong_field_count.csv")
     assert [type(r) for _, r in rows] == [dict, RawRow, RawRow]
     short, long = rows[1][1], rows[2][1]
-    assert isinstance(short, RawRow) and "3 fields but the header has 12" in short.problems[0].message
+    assert (
+        isinstance(short, RawRow) and "3 fields but the header has 12" in short.problems[0].message
+    )
     assert isinstance(long, RawRow) and long["column_13"] == "surplus"
 
 
@@ -90,14 +107,23 @@ def test_xlsx_values_are_read_as_the_text_a_person_sees(tmp_path: Path) -> None:
     path = tmp_path / "book.xlsx"
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws.append(["source_record_id", "identification_date", "age_at_identification", "narrative", None])
+    ws.append(
+        ["source_record_id", "identification_date", "age_at_identification", "narrative", None]
+    )
     ws.append(["X1", datetime(2023, 4, 1), 24, "<b>kept as text</b>", None])
     ws.append([None, None, None, None, None])
     ws.append(["X2", date(2022, 1, 2), 31.0, None, "stray"])
     wb.save(path)
     rows = rows_of(path)
-    assert rows[0] == (2, {"source_record_id": "X1", "identification_date": "2023-04-01",
-                           "age_at_identification": "24", "narrative": "<b>kept as text</b>"})
+    assert rows[0] == (
+        2,
+        {
+            "source_record_id": "X1",
+            "identification_date": "2023-04-01",
+            "age_at_identification": "24",
+            "narrative": "<b>kept as text</b>",
+        },
+    )
     assert rows[1][0] == 4 and isinstance(rows[1][1], RawRow)  # value beyond the named columns
 
 
@@ -117,7 +143,7 @@ def test_truncated_or_corrupt_xlsx_is_one_clear_error(tmp_path: Path) -> None:
     with zipfile.ZipFile(good) as z:
         info = z.getinfo("xl/worksheets/sheet1.xml")
     start = info.header_offset + 30 + len(info.filename) + 10
-    body[start:start + 20] = b"\x00" * 20
+    body[start : start + 20] = b"\x00" * 20
     corrupt.write_bytes(bytes(body))
     with pytest.raises(InputFileError, match="damaged"):
         rows_of(corrupt)
@@ -133,7 +159,9 @@ def test_json_lines_rows_and_broken_lines() -> None:
     assert [isinstance(r, RawRow) for _, r in rows] == [False, False, True, True, True, False]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(content=st.binary(max_size=600) | st.text(max_size=300).map(lambda t: t.encode("utf-8")))
 def test_any_bytes_are_read_or_refused_with_a_reason(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "fuzz.csv"

@@ -12,8 +12,16 @@ from hypothesis import strategies as st
 
 from ctip.ingest.writers import FORMULA_PREFIXES, safe_cell, write_csv, write_xlsx
 
-DANGEROUS = ['=HYPERLINK("http://x.example","click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
-             "\t=1+1", "\r=1+1", "  =1+1", "\uff1dSUM(A1)"]
+DANGEROUS = [
+    '=HYPERLINK("http://x.example","click")',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\t=1+1",
+    "\r=1+1",
+    "  =1+1",
+    "\uff1dSUM(A1)",
+]
 
 
 @pytest.mark.parametrize("value", DANGEROUS)
@@ -21,7 +29,9 @@ def test_formula_like_text_gets_an_apostrophe(value: str) -> None:
     assert safe_cell(value) == "'" + value
 
 
-@pytest.mark.parametrize("value", ["-3", "+4.5", "plain", "", "a=b", "2024-01-01", 7, -7, 1.5, None])
+@pytest.mark.parametrize(
+    "value", ["-3", "+4.5", "plain", "", "a=b", "2024-01-01", 7, -7, 1.5, None]
+)
 def test_ordinary_values_are_left_alone(value: object) -> None:
     assert safe_cell(value) == value
 

@@ -1,4 +1,4 @@
-"""Importing files into a real case store: exact reconciliation, rejects kept, idempotent re-import."""
+"""Importing into a real case store: exact reconciliation, rejects kept, idempotent re-import."""
 
 from __future__ import annotations
 
@@ -26,8 +26,15 @@ HEADER = CORPUS.joinpath("header_only.csv").read_text().strip()
 
 
 def make_settings(home: Path, database_url: str | None = None) -> Settings:
-    return Settings(home=home, database_url=database_url, seal_key=None, pseudonym_key=None, key_file=None,
-                    pseudonym_key_file=None, batch_size=3)
+    return Settings(
+        home=home,
+        database_url=database_url,
+        seal_key=None,
+        pseudonym_key=None,
+        key_file=None,
+        pseudonym_key_file=None,
+        batch_size=3,
+    )
 
 
 @pytest.fixture
@@ -57,24 +64,64 @@ EXPECTED: dict[str, tuple[int, int, int, dict[int, str]]] = {
     "missing_optional_columns.csv": (2, 2, 0, {}),
     "extra_columns.csv": (2, 2, 0, {}),
     "wrong_field_count.csv": (3, 1, 2, {3: "3 fields", 4: "13 fields"}),
-    "bad_dates.csv": (5, 1, 4, {3: "not a valid date", 4: "not a valid date", 5: "in the future",
-                                6: "before 1900"}),
-    "ages.csv": (6, 2, 4, {2: "outside 0-120", 3: "outside 0-120", 4: "not a whole number",
-                           5: "not a whole number"}),
-    "unknown_countries.csv": (4, 2, 2, {2: "'Atlantis' is not a known country", 3: "not a known country"}),
-    "unknown_codes.csv": (4, 1, 3, {2: "not a code of sex", 3: "not a code of identification_status",
-                                    4: "'juggling' is not a code"}),
+    "bad_dates.csv": (
+        5,
+        1,
+        4,
+        {3: "not a valid date", 4: "not a valid date", 5: "in the future", 6: "before 1900"},
+    ),
+    "ages.csv": (
+        6,
+        2,
+        4,
+        {2: "outside 0-120", 3: "outside 0-120", 4: "not a whole number", 5: "not a whole number"},
+    ),
+    "unknown_countries.csv": (
+        4,
+        2,
+        2,
+        {2: "'Atlantis' is not a known country", 3: "not a known country"},
+    ),
+    "unknown_codes.csv": (
+        4,
+        1,
+        3,
+        {
+            2: "not a code of sex",
+            3: "not a code of identification_status",
+            4: "'juggling' is not a code",
+        },
+    ),
     "missing_required_values.csv": (3, 1, 2, {2: "source_record_id", 3: "agency"}),
     "nul_bytes.csv": (2, 1, 1, {3: "U+0000"}),
     "control_chars.csv": (2, 1, 1, {3: "U+0007"}),
     "formula_injection.csv": (2, 1, 1, {3: "'=cmd' is not a code"}),
     "html_script.csv": (1, 1, 0, {}),
     "header_only.csv": (0, 0, 0, {}),
-    "duplicates.csv": (4, 2, 2, {4: "duplicate of row 2", 5: "already used at row 2 with different content"}),
-    "broken.jsonl": (6, 2, 4, {3: "not valid JSON", 4: "not a JSON object", 5: "nested", 7: "outside 0-120"}),
+    "duplicates.csv": (
+        4,
+        2,
+        2,
+        {4: "duplicate of row 2", 5: "already used at row 2 with different content"},
+    ),
+    "broken.jsonl": (
+        6,
+        2,
+        4,
+        {3: "not valid JSON", 4: "not a JSON object", 5: "nested", 7: "outside 0-120"},
+    ),
 }
-UNREADABLE = ["undecodable.csv", "mixed_utf8.csv", "binary.csv", "empty.csv", "whitespace_only.csv",
-              "old_excel.xls", "not_a_workbook.xlsx", "duplicate_header.csv", "missing_required_column.csv"]
+UNREADABLE = [
+    "undecodable.csv",
+    "mixed_utf8.csv",
+    "binary.csv",
+    "empty.csv",
+    "whitespace_only.csv",
+    "old_excel.xls",
+    "not_a_workbook.xlsx",
+    "duplicate_header.csv",
+    "missing_required_column.csv",
+]
 
 
 def test_the_corpus_lists_every_file() -> None:
@@ -107,7 +154,9 @@ def test_unreadable_file_is_one_error_and_stores_nothing(store: CaseStore, name:
 def test_html_and_formulas_are_stored_as_text(store: CaseStore) -> None:
     def identity_of_r1() -> object:
         (victim_id,) = store.victim_ids()
-        return store.identities([victim_id], actor="tester", reason="test: text stored verbatim")[victim_id]
+        return store.identities([victim_id], actor="tester", reason="test: text stored verbatim")[
+            victim_id
+        ]
 
     import_file(store, CORPUS / "html_script.csv")
     html = identity_of_r1()
@@ -121,8 +170,11 @@ def test_html_and_formulas_are_stored_as_text(store: CaseStore) -> None:
 
 def test_one_megabyte_cell_is_rejected_with_its_size(store: CaseStore, tmp_path: Path) -> None:
     path = tmp_path / "big.csv"
-    path.write_text(f"{HEADER}\nR1,ngo-a,2023-01-01,identified,female,20,NGA,ITA,,,,{'x' * 1_048_576}\n"
-                    "R2,ngo-a,2023-01-01,identified,female,20,NGA,ITA,,,,short\n", encoding="utf-8")
+    path.write_text(
+        f"{HEADER}\nR1,ngo-a,2023-01-01,identified,female,20,NGA,ITA,,,,{'x' * 1_048_576}\n"
+        "R2,ngo-a,2023-01-01,identified,female,20,NGA,ITA,,,,short\n",
+        encoding="utf-8",
+    )
     report = import_file(store, path)
     assert (report.read, report.accepted, report.rejected) == (2, 1, 1)
     (reject,) = store.rejects(report.batch_id)
@@ -132,7 +184,11 @@ def test_one_megabyte_cell_is_rejected_with_its_size(store: CaseStore, tmp_path:
 def test_reimport_adds_nothing_and_says_unchanged(store: CaseStore) -> None:
     first = import_file(store, CORPUS / "duplicates.csv")
     second = import_file(store, CORPUS / "duplicates.csv")
-    assert (second.read, second.accepted, second.rejected) == (first.read, first.accepted, first.rejected)
+    assert (second.read, second.accepted, second.rejected) == (
+        first.read,
+        first.accepted,
+        first.rejected,
+    )
     assert second.new == 0 and second.unchanged == first.accepted and second.rejects_stored == 0
     assert store.victim_count() == first.accepted and store.reject_count() == first.rejected
 
@@ -145,11 +201,14 @@ def test_agency_option_fills_rows_without_one(store: CaseStore, tmp_path: Path) 
     assert {r["agency"] for r in store.analytic_rows()} == {"labour-inspectorate"}
 
 
-def test_rejects_export_neutralises_formulas_and_withholds_identity(conf: Settings, store: CaseStore,
-                                                                   tmp_path: Path) -> None:
+def test_rejects_export_neutralises_formulas_and_withholds_identity(
+    conf: Settings, store: CaseStore, tmp_path: Path
+) -> None:
     source = tmp_path / "=HYPERLINK(1).csv"
-    source.write_text(f"{HEADER}\nR1,ngo-a,2023-01-01,identified,female,999,NGA,ITA,,Secretina,Doe,\n",
-                      encoding="utf-8")
+    source.write_text(
+        f"{HEADER}\nR1,ngo-a,2023-01-01,identified,female,999,NGA,ITA,,Secretina,Doe,\n",
+        encoding="utf-8",
+    )
     report = import_file(store, source)
     out = tmp_path / "rejects.csv"
     assert export_rejects(conf, out, batch_id=report.batch_id) == 1
@@ -165,18 +224,30 @@ def test_cli_import_twice_is_idempotent_and_unreadable_files_exit_non_zero(conf:
     first = runner.invoke(app, ["import", str(CORPUS / "bad_dates.csv"), "--json"])
     assert first.exit_code == 0, first.output
     one = json.loads(first.stdout)
-    second = json.loads(runner.invoke(app, ["import", str(CORPUS / "bad_dates.csv"), "--json"]).stdout)
+    second = json.loads(
+        runner.invoke(app, ["import", str(CORPUS / "bad_dates.csv"), "--json"]).stdout
+    )
     assert (one["read"], one["accepted"], one["rejected"]) == (5, 1, 4)
     assert (second["new"], second["unchanged"], second["rejects_stored"]) == (0, 1, 0)
     assert second["batch_id"] != one["batch_id"]
     shown = runner.invoke(app, ["import", str(CORPUS / "ages.csv")])
     assert shown.exit_code == 0 and "rows read" in shown.stdout and "outside 0-120" in shown.stdout
     # the real entry point, with its one error handler: a message and exit code, no traceback
-    failed = subprocess.run([sys.executable, "-m", "ctip", "import", str(CORPUS / "binary.csv")],
-                            capture_output=True, text=True, timeout=120, check=False)
+    failed = subprocess.run(
+        [sys.executable, "-m", "ctip", "import", str(CORPUS / "binary.csv")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert failed.returncode == InputFileError.exit_code
-    assert "cannot read binary.csv" in failed.stderr and "Traceback" not in failed.stderr + failed.stdout
-    exported = runner.invoke(app, ["rejects", "export", "--out", str(conf.home / "r.xlsx"), "--json"])
+    assert (
+        "cannot read binary.csv" in failed.stderr
+        and "Traceback" not in failed.stderr + failed.stdout
+    )
+    exported = runner.invoke(
+        app, ["rejects", "export", "--out", str(conf.home / "r.xlsx"), "--json"]
+    )
     assert exported.exit_code == 0 and json.loads(exported.stdout)["rejects"] == 8
 
 
@@ -199,12 +270,43 @@ def test_ctdc_vp_file_imports_victims_and_perpetrators(store: CaseStore, shared_
     assert sum(1 for _ in store.perpetrator_rows()) >= report.perpetrators_new
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.lists(st.lists(st.sampled_from(["R1", "R2", "ngo-a", "", "2023-01-01", "2999-01-01", "female",
-                                                "x", "-1", "250", "30", "NGA", "Atlantis", "=1+1", "<b>",
-                                                "a\x00b", '"q"', "forced_labour"]),
-                              min_size=10, max_size=13), max_size=12))
-def test_any_rows_reconcile_through_the_store(store: CaseStore, tmp_path: Path, body: list[list[str]]) -> None:
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.lists(
+        st.lists(
+            st.sampled_from(
+                [
+                    "R1",
+                    "R2",
+                    "ngo-a",
+                    "",
+                    "2023-01-01",
+                    "2999-01-01",
+                    "female",
+                    "x",
+                    "-1",
+                    "250",
+                    "30",
+                    "NGA",
+                    "Atlantis",
+                    "=1+1",
+                    "<b>",
+                    "a\x00b",
+                    '"q"',
+                    "forced_labour",
+                ]
+            ),
+            min_size=10,
+            max_size=13,
+        ),
+        max_size=12,
+    )
+)
+def test_any_rows_reconcile_through_the_store(
+    store: CaseStore, tmp_path: Path, body: list[list[str]]
+) -> None:
     path = tmp_path / "fuzz.csv"
     with open(path, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)

@@ -12,7 +12,9 @@ from ctip.cli.common import console, print_json, progress, settings
 from ctip.ingest.profiles import PROFILE_NAMES
 from ctip.services.importing import ImportReport, export_rejects, import_path
 
-rejects_app = typer.Typer(help="Rows rejected by imports, kept with their reasons.", no_args_is_help=True)
+rejects_app = typer.Typer(
+    help="Rows rejected by imports, kept with their reasons.", no_args_is_help=True
+)
 
 
 def _actor() -> str:
@@ -27,22 +29,31 @@ def _summary(report: ImportReport) -> None:
     table.add_column("", style="bold")
     table.add_column("", justify="right")
     for label, value in (
-        ("rows read", report.read), ("accepted", report.accepted), ("  new", report.new),
-        ("  unchanged (already stored)", report.unchanged), ("  updated", report.updated),
-        ("rejected", report.rejected), ("  of which duplicates in the file", report.duplicates),
+        ("rows read", report.read),
+        ("accepted", report.accepted),
+        ("  new", report.new),
+        ("  unchanged (already stored)", report.unchanged),
+        ("  updated", report.updated),
+        ("rejected", report.rejected),
+        ("  of which duplicates in the file", report.duplicates),
         ("  rejects newly kept", report.rejects_stored),
     ):
         table.add_row(label, f"{value:,}")
     if report.perpetrators_new or report.perpetrators_unchanged:
-        table.add_row("perpetrators new / unchanged",
-                      f"{report.perpetrators_new:,} / {report.perpetrators_unchanged:,}")
+        table.add_row(
+            "perpetrators new / unchanged",
+            f"{report.perpetrators_new:,} / {report.perpetrators_unchanged:,}",
+        )
     table.add_row("batch id", report.batch_id)
     console.print(table)
     for warning in report.warnings:
         console.print(f"[yellow]note:[/] {warning}", highlight=False, markup=True)
     if report.rejects_sample:
-        console.print(f"[bold]First rejected rows[/] (all {report.rejected:,}: "
-                      f"`ctip rejects export --batch {report.batch_id}`):", highlight=False)
+        console.print(
+            f"[bold]First rejected rows[/] (all {report.rejected:,}: "
+            f"`ctip rejects export --batch {report.batch_id}`):",
+            highlight=False,
+        )
         for reason in report.rejects_sample[:10]:
             console.print(f"  - {reason}", highlight=False, markup=False)
 
@@ -53,12 +64,24 @@ def register(app: typer.Typer) -> None:
     @app.command("import")
     def import_(
         ctx: typer.Context,
-        file: Path = typer.Argument(..., help="CSV (any common delimiter/encoding), XLSX or JSON Lines file."),
-        profile: str = typer.Option("canonical", "--profile", "-p",
-                                    help=f"Column layout of the file: {', '.join(PROFILE_NAMES)}."),
-        agency: str = typer.Option(None, "--agency", "-a",
-                                   help="Agency for rows that do not name one (and for CTDC files)."),
-        json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
+        file: Path = typer.Argument(
+            ..., help="CSV (any common delimiter/encoding), XLSX or JSON Lines file."
+        ),
+        profile: str = typer.Option(
+            "canonical",
+            "--profile",
+            "-p",
+            help=f"Column layout of the file: {', '.join(PROFILE_NAMES)}.",
+        ),
+        agency: str = typer.Option(
+            None,
+            "--agency",
+            "-a",
+            help="Agency for rows that do not name one (and for CTDC files).",
+        ),
+        json_out: bool = typer.Option(
+            False, "--json", help="Print one JSON object instead of text."
+        ),
     ) -> None:
         """Import one agency file. Every row is accepted or rejected with its reasons (read =
         accepted + rejected); rejected rows are kept (`ctip rejects export`). Importing the same
@@ -74,25 +97,34 @@ def register(app: typer.Typer) -> None:
             def on_progress(done: int, total: int | None) -> None:
                 bar.update(task, completed=done, total=max(total, done) if total else None)
 
-            report = import_path(conf, file, profile=profile, agency=agency, actor=_actor(),
-                                 on_progress=on_progress)
+            report = import_path(
+                conf, file, profile=profile, agency=agency, actor=_actor(), on_progress=on_progress
+            )
         _summary(report)
 
     @rejects_app.command("export")
     def rejects_export(
         ctx: typer.Context,
-        out: Path = typer.Option(Path("rejects.csv"), "--out", "-o", help="CSV or .xlsx file to write."),
+        out: Path = typer.Option(
+            Path("rejects.csv"), "--out", "-o", help="CSV or .xlsx file to write."
+        ),
         batch: str = typer.Option(None, "--batch", help="Only this import batch (default: all)."),
         with_identity: bool = typer.Option(
-            False, "--with-identity",
-            help="Keep names, dates of birth and contacts in the raw rows (withheld by default). The "
-            "file then holds identity in plaintext: keep it safe and delete it after use."),
-        json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
+            False,
+            "--with-identity",
+            help="Keep names, dates of birth and contacts in the raw rows (withheld by "
+            "default). The file then holds identity in plaintext: keep it safe, delete it "
+            "after use.",
+        ),
+        json_out: bool = typer.Option(
+            False, "--json", help="Print one JSON object instead of text."
+        ),
     ) -> None:
         """Write rejected rows with their reasons and raw content to a CSV or XLSX file (cells that
         a spreadsheet would run as formulas are neutralised). Reading rejects is audited."""
-        count = export_rejects(settings(ctx), out, batch_id=batch, actor=_actor(),
-                               include_identity=with_identity)
+        count = export_rejects(
+            settings(ctx), out, batch_id=batch, actor=_actor(), include_identity=with_identity
+        )
         if json_out:
             print_json({"out": str(out), "rejects": count, "batch_id": batch})
             return

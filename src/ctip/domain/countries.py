@@ -33,7 +33,7 @@ class Country:
 
 
 def _key(text: str) -> str:
-    """Case-, accent- and punctuation-insensitive form of a name ("Côte d'Ivoire" == "cote divoire")."""
+    """Case-, accent- and punctuation-free form of a name ("Côte d'Ivoire" == "cote divoire")."""
     decomposed = unicodedata.normalize("NFKD", text.replace("&", " and "))
     kept = []
     for ch in decomposed:
@@ -50,7 +50,7 @@ def _key(text: str) -> str:
 @cache
 def _document() -> dict[str, Any]:
     text = resources.files("ctip.domain").joinpath("codelists/countries.json").read_text("utf-8")
-    return json.loads(text)  # type: ignore[no-any-return]
+    return json.loads(text)
 
 
 @cache
@@ -58,8 +58,15 @@ def _tables() -> tuple[dict[str, Country], dict[str, str]]:
     by_iso3: dict[str, Country] = {}
     lookup: dict[str, str] = {}
     for e in _document()["countries"]:
-        c = Country(e["iso3"], e["iso2"], e["m49"], e["name"], e["region"], e["subregion"],
-                    e["intermediate_region"])
+        c = Country(
+            e["iso3"],
+            e["iso2"],
+            e["m49"],
+            e["name"],
+            e["region"],
+            e["subregion"],
+            e["intermediate_region"],
+        )
         by_iso3[c.iso3] = c
     # Codes first, so a name can never shadow a code; then names, then aliases.
     for c in by_iso3.values():

@@ -25,9 +25,10 @@ from ctip.domain.vocabulary import code_list
 MAX_CELL_CHARS = 32_768
 MAX_ID_CHARS = 200
 MIN_YEAR = 1900
-UNKNOWN_TOKENS = frozenset({"", "unknown", "not specified", "not_specified", "nonspecifiedunknown",
-                            "-99", "n/a"})  # not "na": that is Namibia
-NONE_TOKEN = "none"  # the known-empty value of a multi-valued field
+UNKNOWN_TOKENS = frozenset(
+    {"", "unknown", "not specified", "not_specified", "nonspecifiedunknown", "-99", "n/a"}
+)  # not "na": that is Namibia
+NONE_TOKEN = "none"  # noqa: S105 - the known-empty value of a multi-valued field
 WITHHELD = "[identity value withheld]"
 
 # Control characters that never belong in text (tab, newline and carriage return are allowed).
@@ -51,12 +52,20 @@ def problem(column: str, message: str, value: str | None, allowed: str | None = 
 def check_text(column: str, value: str) -> str:
     """Stored as text, never interpreted: HTML or script is kept verbatim; control bytes are not."""
     if len(value) > MAX_CELL_CHARS:
-        raise problem(column, f"cell is {len(value):,} characters long", value[:40],
-                      f"at most {MAX_CELL_CHARS:,} characters")
+        raise problem(
+            column,
+            f"cell is {len(value):,} characters long",
+            value[:40],
+            f"at most {MAX_CELL_CHARS:,} characters",
+        )
     if not value.isprintable() and any(ch in _CONTROL for ch in value):
         bad = next(ch for ch in value if ch in _CONTROL)
-        raise problem(column, f"contains the control character U+{ord(bad):04X}", value,
-                      "printable text (tab and line breaks are allowed)")
+        raise problem(
+            column,
+            f"contains the control character U+{ord(bad):04X}",
+            value,
+            "printable text (tab and line breaks are allowed)",
+        )
     return value
 
 
@@ -70,8 +79,12 @@ def record_id(column: str, value: str) -> str:
     if not value:
         raise problem(column, "is required and empty", value, "a non-empty identifier")
     if len(value) > MAX_ID_CHARS:
-        raise problem(column, f"identifier is {len(value):,} characters long", value[:40],
-                      f"at most {MAX_ID_CHARS} characters")
+        raise problem(
+            column,
+            f"identifier is {len(value):,} characters long",
+            value[:40],
+            f"at most {MAX_ID_CHARS} characters",
+        )
     return check_text(column, value)
 
 
@@ -114,10 +127,14 @@ def partial_date(column: str, value: str, *, today: date) -> str | None:
             return value
     else:
         parsed = _iso_date(value)
-        if parsed is not None and MIN_YEAR <= parsed.year and parsed <= today:
+        if parsed is not None and parsed.year >= MIN_YEAR and parsed <= today:
             return value
-    raise problem(column, "is not a valid date of birth", value,
-                  "YYYY, YYYY-MM or YYYY-MM-DD, from 1900 up to today")
+    raise problem(
+        column,
+        "is not a valid date of birth",
+        value,
+        "YYYY, YYYY-MM or YYYY-MM-DD, from 1900 up to today",
+    )
 
 
 _SMALL_INTS = {str(i): i for i in range(0, 201)}
@@ -133,11 +150,16 @@ def integer(column: str, value: str, low: int, high: int, what: str) -> int | No
         try:
             number = int(text)
         except ValueError:
-            raise problem(column, f"is not a whole number of {what}", value,
-                          f"a whole number from {low} to {high}") from None
+            raise problem(
+                column,
+                f"is not a whole number of {what}",
+                value,
+                f"a whole number from {low} to {high}",
+            ) from None
     if not low <= number <= high:
-        raise problem(column, f"is outside {low}-{high} {what}", value,
-                      f"a whole number from {low} to {high}")
+        raise problem(
+            column, f"is outside {low}-{high} {what}", value, f"a whole number from {low} to {high}"
+        )
     return number
 
 
@@ -180,8 +202,14 @@ def code_lookup(list_name: str) -> dict[str, str]:
     return lookup
 
 
-def one_code(column: str, value: str, list_name: str, *, lookup: dict[str, str] | None = None,
-             unknown: str | None = None) -> str | None:
+def one_code(
+    column: str,
+    value: str,
+    list_name: str,
+    *,
+    lookup: dict[str, str] | None = None,
+    unknown: str | None = None,
+) -> str | None:
     """A single code from a code list; empty/'unknown' -> ``unknown`` (the list's code or None)."""
     key = value.strip().casefold()
     table = lookup if lookup is not None else code_lookup(list_name)
@@ -190,8 +218,9 @@ def one_code(column: str, value: str, list_name: str, *, lookup: dict[str, str] 
         return found
     if key in UNKNOWN_TOKENS:
         return unknown
-    raise problem(column, f"is not a code of {list_name}", value,
-                  code_list(list_name).allowed_text())
+    raise problem(
+        column, f"is not a code of {list_name}", value, code_list(list_name).allowed_text()
+    )
 
 
 def split_multi(value: str, sep: str = ";") -> list[str] | None:
@@ -204,8 +233,9 @@ def split_multi(value: str, sep: str = ";") -> list[str] | None:
     return [p.strip() for p in value.split(sep) if p.strip()]
 
 
-def many_codes(column: str, value: str, list_name: str, *, lookup: dict[str, str] | None = None,
-               sep: str = ";") -> tuple[str, ...] | None:
+def many_codes(
+    column: str, value: str, list_name: str, *, lookup: dict[str, str] | None = None, sep: str = ";"
+) -> tuple[str, ...] | None:
     parts = split_multi(value, sep)
     if parts is None:
         return None
@@ -214,8 +244,12 @@ def many_codes(column: str, value: str, list_name: str, *, lookup: dict[str, str
     for part in parts:
         code = table.get(part.casefold())
         if code is None:
-            raise problem(column, f"{part!r} is not a code of {list_name}", value,
-                          code_list(list_name).allowed_text())
+            raise problem(
+                column,
+                f"{part!r} is not a code of {list_name}",
+                value,
+                code_list(list_name).allowed_text(),
+            )
         if code not in out:
             out.append(code)
     return tuple(out)
@@ -236,11 +270,20 @@ def isic_sections(column: str, value: str, sep: str = ";") -> tuple[str, ...] | 
     out: list[str] = []
     for part in parts:
         code = lookup.get(part.casefold())
-        if code is None and len(part) > 1 and part[0].isalpha() and (part[1].isdigit() or part[1] == "_"):
+        if (
+            code is None
+            and len(part) > 1
+            and part[0].isalpha()
+            and (part[1].isdigit() or part[1] == "_")
+        ):
             code = lookup.get(part[0].casefold())
         if code is None:
-            raise problem(column, f"{part!r} is not an ISIC Rev.4 section", value,
-                          "a section letter A-U (a division such as A01 keeps its section)")
+            raise problem(
+                column,
+                f"{part!r} is not an ISIC Rev.4 section",
+                value,
+                "a section letter A-U (a division such as A01 keeps its section)",
+            )
         if code not in out:
             out.append(code)
     return tuple(out)
@@ -261,8 +304,9 @@ def one_country(column: str, value: str) -> str | None:
     return iso3
 
 
-def many_countries(column: str, value: str, *, allow_stateless: bool = False,
-                   sep: str = ";") -> tuple[str, ...] | None:
+def many_countries(
+    column: str, value: str, *, allow_stateless: bool = False, sep: str = ";"
+) -> tuple[str, ...] | None:
     parts = split_multi(value, sep)
     if parts is None:
         return None
@@ -273,8 +317,12 @@ def many_countries(column: str, value: str, *, allow_stateless: bool = False,
         else:
             iso3 = normalise_country(part)
         if iso3 is None:
-            raise problem(column, f"{part!r} is not a known country", value,
-                          COUNTRY_ALLOWED + (", or 'stateless'" if allow_stateless else ""))
+            raise problem(
+                column,
+                f"{part!r} is not a known country",
+                value,
+                COUNTRY_ALLOWED + (", or 'stateless'" if allow_stateless else ""),
+            )
         if iso3 not in out:
             out.append(iso3)
     return tuple(out)

@@ -42,7 +42,7 @@ MAX_FIELD_BYTES = 16 << 20
 DELIMITERS = (",", ";", "\t", "|")
 
 
-class RawRow(dict):  # type: ignore[type-arg]
+class RawRow(dict):
     """A row that could not be read cleanly: its raw content plus what was wrong."""
 
     __slots__ = ("problems",)
@@ -96,17 +96,27 @@ def read_table(path: str | Path) -> TableSource:
         with open(path, "rb") as f:
             head = f.read(8192)
     except OSError as error:
-        raise _fail(path, f"the file could not be opened ({error.strerror})", "check its permissions") from None
+        raise _fail(
+            path, f"the file could not be opened ({error.strerror})", "check its permissions"
+        ) from None
     if not head.strip(b" \t\r\n\xef\xbb\xbf\xff\xfe\x00"):
-        raise _fail(path, "the file is empty", "export the data again, with a header row and data rows")
+        raise _fail(
+            path, "the file is empty", "export the data again, with a header row and data rows"
+        )
     if head.startswith(b"PK\x03\x04"):
         return _read_xlsx(path)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _fail(path, "this is an old binary Excel (.xls) or other OLE file",
-                    "save it as .xlsx or CSV (UTF-8) and import that")
+        raise _fail(
+            path,
+            "this is an old binary Excel (.xls) or other OLE file",
+            "save it as .xlsx or CSV (UTF-8) and import that",
+        )
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        raise _fail(path, "the file is not a valid XLSX workbook (it is not a ZIP archive)",
-                    "open it in a spreadsheet program and save it again as .xlsx")
+        raise _fail(
+            path,
+            "the file is not a valid XLSX workbook (it is not a ZIP archive)",
+            "open it in a spreadsheet program and save it again as .xlsx",
+        )
     encoding = detect_encoding(path, head)
     first = _first_text(path, encoding)
     if path.suffix.lower() in {".jsonl", ".ndjson", ".json"} or first.lstrip().startswith("{"):
@@ -117,8 +127,11 @@ def read_table(path: str | Path) -> TableSource:
 # --- encodings --------------------------------------------------------------------------------
 
 _BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
 )
 
 
@@ -128,22 +141,35 @@ def detect_encoding(path: Path, head: bytes) -> str:
         if head.startswith(bom):
             bad = _first_decode_error(path, name)
             if bad is not None:
-                raise _fail(path, f"the file starts with a {name.upper()} byte-order mark but is not "
-                            f"valid {name.upper()} ({bad})", "save it again as UTF-8")
+                raise _fail(
+                    path,
+                    f"the file starts with a {name.upper()} byte-order mark but is not "
+                    f"valid {name.upper()} ({bad})",
+                    "save it again as UTF-8",
+                )
             return _not_binary(path, name)
     bad = _first_decode_error(path, "utf-8")
     if bad is None:
         return _not_binary(path, "utf-8")
     if head.count(b"\x00") > len(head) // 10:
-        raise _fail(path, "this looks like a binary file or UTF-16 text without a byte-order mark",
-                    "save it as CSV (UTF-8) or XLSX")
+        raise _fail(
+            path,
+            "this looks like a binary file or UTF-16 text without a byte-order mark",
+            "save it as CSV (UTF-8) or XLSX",
+        )
     if bad.startswith("after valid UTF-8"):
-        raise _fail(path, f"the text is mostly UTF-8 but has undecodable bytes ({bad})",
-                    "the file is probably damaged or mixes encodings; save it again as UTF-8")
+        raise _fail(
+            path,
+            f"the text is mostly UTF-8 but has undecodable bytes ({bad})",
+            "the file is probably damaged or mixes encodings; save it again as UTF-8",
+        )
     bad_1252 = _first_decode_error(path, "cp1252")
     if bad_1252 is not None:
-        raise _fail(path, f"the text is neither UTF-8, UTF-16 nor Windows-1252 ({bad})",
-                    "save it as CSV (UTF-8) and import that")
+        raise _fail(
+            path,
+            f"the text is neither UTF-8, UTF-16 nor Windows-1252 ({bad})",
+            "save it as CSV (UTF-8) and import that",
+        )
     return _not_binary(path, "cp1252")
 
 
@@ -158,10 +184,16 @@ def _first_decode_error(path: Path, encoding: str) -> str | None:
                 text = decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as error:
                 where = offset + error.start
-                prefix = "after valid UTF-8 text, " if encoding == "utf-8" and (
-                    saw_multibyte or not chunk[: error.start].isascii()) else ""
-                return f"{prefix}byte 0x{chunk[error.start]:02X} at offset {where:,}" if error.start < len(
-                    chunk) else f"{prefix}incomplete character at the end of the file"
+                prefix = (
+                    "after valid UTF-8 text, "
+                    if encoding == "utf-8" and (saw_multibyte or not chunk[: error.start].isascii())
+                    else ""
+                )
+                return (
+                    f"{prefix}byte 0x{chunk[error.start]:02X} at offset {where:,}"
+                    if error.start < len(chunk)
+                    else f"{prefix}incomplete character at the end of the file"
+                )
             if encoding == "utf-8" and not saw_multibyte and not text.isascii():
                 saw_multibyte = True
             if not chunk:
@@ -174,8 +206,11 @@ def _not_binary(path: Path, encoding: str) -> str:
         sample = f.read(65536)
     control = sum(1 for ch in sample if ch < " " and ch not in "\t\r\n\f")
     if control > max(8, len(sample) // 100):
-        raise _fail(path, "this looks like a binary file, not a table (many control characters)",
-                    "import a CSV, XLSX or JSON Lines file")
+        raise _fail(
+            path,
+            "this looks like a binary file, not a table (many control characters)",
+            "import a CSV, XLSX or JSON Lines file",
+        )
     return encoding
 
 
@@ -188,6 +223,7 @@ def _first_text(path: Path, encoding: str) -> str:
 
 
 # --- CSV --------------------------------------------------------------------------------------
+
 
 def sniff_delimiter(header_line: str) -> str:
     """The delimiter used most often in the header line, outside quotes (ties: , ; tab |).
@@ -215,8 +251,11 @@ def _column_names(path: Path, cells: list[Any]) -> list[str]:
             name = f"column_{i}"
         key = name.casefold()
         if key in seen:
-            raise _fail(path, f"the header names column {name!r} twice (columns {seen[key]} and {i})",
-                        "give every column a different name")
+            raise _fail(
+                path,
+                f"the header names column {name!r} twice (columns {seen[key]} and {i})",
+                "give every column a different name",
+            )
         seen[key] = i
         names.append(name)
     return names
@@ -239,15 +278,25 @@ def _read_csv(path: Path, encoding: str, first_line: str) -> TableSource:
         header = _column_names(path, cells)
     except csv.Error as error:
         handle.close()
-        raise _fail(path, f"the header row cannot be parsed ({error})", "check the quoting") from None
+        raise _fail(
+            path, f"the header row cannot be parsed ({error})", "check the quoting"
+        ) from None
     except InputFileError:
         handle.close()
         raise
-    return TableSource(path, "csv", header, _csv_rows(path, handle, reader, header, number),
-                       encoding=encoding, delimiter=delimiter)
+    return TableSource(
+        path,
+        "csv",
+        header,
+        _csv_rows(path, handle, reader, header, number),
+        encoding=encoding,
+        delimiter=delimiter,
+    )
 
 
-def _csv_rows(path: Path, handle: Any, reader: Any, header: list[str], number: int) -> Iterator[Row]:
+def _csv_rows(
+    path: Path, handle: Any, reader: Any, header: list[str], number: int
+) -> Iterator[Row]:
     width = len(header)
     try:
         while True:
@@ -257,9 +306,21 @@ def _csv_rows(path: Path, handle: Any, reader: Any, header: list[str], number: i
                 return
             except csv.Error as error:
                 number += 1
-                yield number, RawRow({}, (Problem(None, f"the rest of the file from here cannot be split "
-                                                        f"into fields ({error}); it was not read",
-                                                  None, "well-formed CSV quoting"),))
+                yield (
+                    number,
+                    RawRow(
+                        {},
+                        (
+                            Problem(
+                                None,
+                                f"the rest of the file from here cannot be split "
+                                f"into fields ({error}); it was not read",
+                                None,
+                                "well-formed CSV quoting",
+                            ),
+                        ),
+                    ),
+                )
                 return
             number += 1
             if len(cells) == width:
@@ -272,28 +333,57 @@ def _csv_rows(path: Path, handle: Any, reader: Any, header: list[str], number: i
                 values = dict(zip(header, cells, strict=False))
                 for i, extra in enumerate(cells[width:], start=width + 1):
                     values[f"column_{i}"] = extra
-                yield number, RawRow(values, (Problem(
-                    None, f"the row has {len(cells)} fields but the header has {width}",
-                    None, f"{width} fields separated by the file's delimiter"),))
+                yield (
+                    number,
+                    RawRow(
+                        values,
+                        (
+                            Problem(
+                                None,
+                                f"the row has {len(cells)} fields but the header has {width}",
+                                None,
+                                f"{width} fields separated by the file's delimiter",
+                            ),
+                        ),
+                    ),
+                )
     finally:
         handle.close()
 
 
 # --- XLSX -------------------------------------------------------------------------------------
 
+
 def _read_xlsx(path: Path) -> TableSource:
     try:
         with zipfile.ZipFile(path) as archive:
             bad = archive.testzip()
             names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error, NotImplementedError) as error:
-        raise _fail(path, f"the XLSX workbook is damaged or truncated ({error})",
-                    "open it in a spreadsheet program and save it again, or export CSV") from None
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+        zlib.error,
+        NotImplementedError,
+    ) as error:
+        raise _fail(
+            path,
+            f"the XLSX workbook is damaged or truncated ({error})",
+            "open it in a spreadsheet program and save it again, or export CSV",
+        ) from None
     if bad is not None:
-        raise _fail(path, f"the XLSX workbook is damaged (part {bad} fails its checksum)",
-                    "save it again from the spreadsheet program")
+        raise _fail(
+            path,
+            f"the XLSX workbook is damaged (part {bad} fails its checksum)",
+            "save it again from the spreadsheet program",
+        )
     if "xl/workbook.xml" not in names:
-        raise _fail(path, "this ZIP archive is not an XLSX workbook", "import a .xlsx, CSV or JSON Lines file")
+        raise _fail(
+            path,
+            "this ZIP archive is not an XLSX workbook",
+            "import a .xlsx, CSV or JSON Lines file",
+        )
     try:
         import openpyxl
 
@@ -308,12 +398,19 @@ def _read_xlsx(path: Path) -> TableSource:
                 break
         else:
             workbook.close()
-            raise _fail(path, "the first sheet is empty", "put a header row and data rows on the first sheet")
+            raise _fail(
+                path,
+                "the first sheet is empty",
+                "put a header row and data rows on the first sheet",
+            )
     except InputFileError:
         raise
     except Exception as error:  # openpyxl raises many types for damaged parts
-        raise _fail(path, f"the XLSX workbook cannot be read ({type(error).__name__}: {error})",
-                    "open it in a spreadsheet program and save it again, or export CSV") from None
+        raise _fail(
+            path,
+            f"the XLSX workbook cannot be read ({type(error).__name__}: {error})",
+            "open it in a spreadsheet program and save it again, or export CSV",
+        ) from None
     while cells and (cells[-1] is None or not str(cells[-1]).strip()):
         cells = cells[:-1]
     header = _column_names(path, list(cells))
@@ -337,7 +434,9 @@ def xlsx_text(value: Any) -> str:
     return str(value)
 
 
-def _xlsx_rows(path: Path, workbook: Any, rows: Iterator[Any], header: list[str], number: int) -> Iterator[Row]:
+def _xlsx_rows(
+    path: Path, workbook: Any, rows: Iterator[Any], header: list[str], number: int
+) -> Iterator[Row]:
     width = len(header)
     try:
         for cells in rows:
@@ -350,20 +449,35 @@ def _xlsx_rows(path: Path, workbook: Any, rows: Iterator[Any], header: list[str]
                 for i, extra in enumerate(texts[width:], start=width + 1):
                     if extra.strip():
                         values[f"column_{i}"] = extra
-                yield number, RawRow(values, (Problem(
-                    None, "the row has values beyond the last named column", None,
-                    f"values only under the {width} named columns"),))
+                yield (
+                    number,
+                    RawRow(
+                        values,
+                        (
+                            Problem(
+                                None,
+                                "the row has values beyond the last named column",
+                                None,
+                                f"values only under the {width} named columns",
+                            ),
+                        ),
+                    ),
+                )
                 continue
             texts = texts[:width] + [""] * (width - len(texts))
             yield number, dict(zip(header, texts, strict=True))
     except Exception as error:
-        raise _fail(path, f"the XLSX workbook is damaged at row {number} ({type(error).__name__})",
-                    "open it in a spreadsheet program and save it again, or export CSV") from None
+        raise _fail(
+            path,
+            f"the XLSX workbook is damaged at row {number} ({type(error).__name__})",
+            "open it in a spreadsheet program and save it again, or export CSV",
+        ) from None
     finally:
         workbook.close()
 
 
 # --- JSON Lines -------------------------------------------------------------------------------
+
 
 def _json_text(value: Any) -> str | None:
     if value is None:
@@ -376,7 +490,9 @@ def _json_text(value: Any) -> str | None:
         return str(value)
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, list) and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
+    if isinstance(value, list) and all(
+        isinstance(v, (str, int)) and not isinstance(v, bool) for v in value
+    ):
         return ";".join(str(v) for v in value) if value else "none"
     return None
 
@@ -394,10 +510,19 @@ def _read_jsonl(path: Path, encoding: str) -> TableSource:
                     header = [str(k) for k in first]
                 break
     if not header:
-        raise _fail(path, "the first line is not a JSON object with fields",
-                    "JSON Lines needs one object per line, e.g. {\"source_record_id\": \"A1\", ...}")
-    return TableSource(path, "jsonl", header, _jsonl_rows(path, encoding), encoding=encoding,
-                       header_is_complete=False)
+        raise _fail(
+            path,
+            "the first line is not a JSON object with fields",
+            'JSON Lines needs one object per line, e.g. {"source_record_id": "A1", ...}',
+        )
+    return TableSource(
+        path,
+        "jsonl",
+        header,
+        _jsonl_rows(path, encoding),
+        encoding=encoding,
+        header_is_complete=False,
+    )
 
 
 def _jsonl_rows(path: Path, encoding: str) -> Iterator[Row]:
@@ -408,20 +533,50 @@ def _jsonl_rows(path: Path, encoding: str) -> Iterator[Row]:
             try:
                 obj = json.loads(line)
             except ValueError as error:
-                yield number, RawRow({"line": line.rstrip("\r\n")}, (Problem(
-                    None, f"the line is not valid JSON ({error})", None, "one JSON object per line"),))
+                yield (
+                    number,
+                    RawRow(
+                        {"line": line.rstrip("\r\n")},
+                        (
+                            Problem(
+                                None,
+                                f"the line is not valid JSON ({error})",
+                                None,
+                                "one JSON object per line",
+                            ),
+                        ),
+                    ),
+                )
                 continue
             if not isinstance(obj, dict):
-                yield number, RawRow({"line": line.rstrip("\r\n")}, (Problem(
-                    None, "the line is not a JSON object", None, "one JSON object per line"),))
+                yield (
+                    number,
+                    RawRow(
+                        {"line": line.rstrip("\r\n")},
+                        (
+                            Problem(
+                                None,
+                                "the line is not a JSON object",
+                                None,
+                                "one JSON object per line",
+                            ),
+                        ),
+                    ),
+                )
                 continue
             values: dict[str, str] = {}
             bad: list[Problem] = []
             for key, value in obj.items():
                 text = _json_text(value)
                 if text is None:
-                    bad.append(Problem(str(key), "holds a nested JSON value", None,
-                                       "text, a number, true/false, null, or a list of texts"))
+                    bad.append(
+                        Problem(
+                            str(key),
+                            "holds a nested JSON value",
+                            None,
+                            "text, a number, true/false, null, or a list of texts",
+                        )
+                    )
                     text = json.dumps(value, ensure_ascii=False)
                 values[str(key)] = text
             yield number, (RawRow(values, tuple(bad)) if bad else values)

@@ -42,9 +42,14 @@ def _is_plain_number(text: str) -> bool:
     return text.strip() == text and text[:1] in "+-" and text[1:2].isdigit()
 
 
-def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any] | Mapping[str, Any]],
-              *, delimiter: str = ",") -> int:
-    """Write a UTF-8 CSV (with BOM, so Excel reads the encoding); returns the number of data rows."""
+def write_csv(
+    path: str | Path,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any] | Mapping[str, Any]],
+    *,
+    delimiter: str = ",",
+) -> int:
+    """Write a UTF-8 CSV (with BOM, so Excel knows the encoding); returns the data row count."""
     count = 0
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f, delimiter=delimiter)
@@ -56,7 +61,9 @@ def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[A
     return count
 
 
-def write_xlsx(path: str | Path, sheets: Mapping[str, tuple[Sequence[str], Iterable[Sequence[Any]]]]) -> None:
+def write_xlsx(
+    path: str | Path, sheets: Mapping[str, tuple[Sequence[str], Iterable[Sequence[Any]]]]
+) -> None:
     """Write an XLSX workbook: sheet name -> (header, rows). Streams rows (write-only mode)."""
     from openpyxl import Workbook
 

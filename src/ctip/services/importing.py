@@ -33,8 +33,9 @@ ProgressCallback = Callable[[int, int | None], None]
 class Store(Protocol):
     """The part of ``storage.repository.CaseStore`` an import uses."""
 
-    def start_batch(self, *, source_file: str, file_sha256: str | None, profile: str,
-                    agency: str | None) -> str: ...
+    def start_batch(
+        self, *, source_file: str, file_sha256: str | None, profile: str, agency: str | None
+    ) -> str: ...
     def add_victims(self, batch_id: str, records: list[VictimRecord]) -> Any: ...
     def add_perpetrators(self, batch_id: str, items: list[Perpetrator]) -> Any: ...
     def add_rejects(self, batch_id: str, rows: list[RejectedRow]) -> int: ...
@@ -79,37 +80,77 @@ def file_facts(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), lines
 
 
-def import_file(store: Store, path: str | Path, *, profile: str = "canonical", agency: str | None = None,
-                on_progress: ProgressCallback | None = None, batch_size: int = 5000,
-                today: date | None = None) -> ImportReport:
+def import_file(
+    store: Store,
+    path: str | Path,
+    *,
+    profile: str = "canonical",
+    agency: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    batch_size: int = 5000,
+    today: date | None = None,
+) -> ImportReport:
     """Import ``path`` with ``profile``; ``InputFileError`` when the file cannot be read at all."""
     path = Path(path)
     prof = get_profile(profile)
     started = time.perf_counter()
     table = read_table(path)
     with table:
-        check = prof.check_header(table.header, source_file=path.name, complete=table.header_is_complete)
+        check = prof.check_header(
+            table.header, source_file=path.name, complete=table.header_is_complete
+        )
         sha256, lines = file_facts(path)
         estimate = max(lines - 1, 0) if table.format != "xlsx" else None
-        batch_id = store.start_batch(source_file=path.name, file_sha256=sha256, profile=prof.name,
-                                     agency=agency)
-        report = ImportReport(batch_id, path.name, prof.name, format=table.format, encoding=table.encoding,
-                              delimiter=table.delimiter, extra_columns=list(check.extra_columns))
+        batch_id = store.start_batch(
+            source_file=path.name, file_sha256=sha256, profile=prof.name, agency=agency
+        )
+        report = ImportReport(
+            batch_id,
+            path.name,
+            prof.name,
+            format=table.format,
+            encoding=table.encoding,
+            delimiter=table.delimiter,
+            extra_columns=list(check.extra_columns),
+        )
         if check.extra_columns:
-            report.warnings.append(f"columns not used by the {prof.name!r} profile were ignored: "
-                                   f"{', '.join(check.extra_columns)}")
-        _run(store, table, prof, report, agency=agency, on_progress=on_progress,
-             batch_size=max(1, batch_size), estimate=estimate, today=today or date.today())
+            report.warnings.append(
+                f"columns not used by the {prof.name!r} profile were ignored: "
+                f"{', '.join(check.extra_columns)}"
+            )
+        _run(
+            store,
+            table,
+            prof,
+            report,
+            agency=agency,
+            on_progress=on_progress,
+            batch_size=max(1, batch_size),
+            estimate=estimate,
+            today=today or date.today(),
+        )
     if report.read == 0:
         report.warnings.append("the file has a header but no data rows")
     assert report.read == report.accepted + report.rejected, report
-    store.finish_batch(batch_id, read=report.read, accepted=report.accepted, rejected=report.rejected)
+    store.finish_batch(
+        batch_id, read=report.read, accepted=report.accepted, rejected=report.rejected
+    )
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
 
-def _run(store: Store, table: Any, prof: Any, report: ImportReport, *, agency: str | None,
-         on_progress: ProgressCallback | None, batch_size: int, estimate: int | None, today: date) -> None:
+def _run(
+    store: Store,
+    table: Any,
+    prof: Any,
+    report: ImportReport,
+    *,
+    agency: str | None,
+    on_progress: ProgressCallback | None,
+    batch_size: int,
+    estimate: int | None,
+    today: date,
+) -> None:
     source_file = report.file
     check_duplicates = not prof.rows_are_distinct
     seen: dict[int, tuple[int, int]] = {}  # hash(agency, id) -> (row, hash(content)); bounded ints
@@ -122,7 +163,9 @@ def _run(store: Store, table: Any, prof: Any, report: ImportReport, *, agency: s
     try:
         for number, raw in table:
             report.read += 1
-            result = map_row(raw, source_file=source_file, source_row=number, agency=agency, today=today)
+            result = map_row(
+                raw, source_file=source_file, source_row=number, agency=agency, today=today
+            )
             if isinstance(result, VictimRecord):
                 if check_duplicates:
                     key = hash((result.agency, result.source_record_id))
@@ -147,29 +190,49 @@ def _run(store: Store, table: Any, prof: Any, report: ImportReport, *, agency: s
         raise InputFileError(
             f"{error.message}; the import stopped after row {number} (batch {report.batch_id}: "
             f"{report.accepted} rows accepted and {report.rejected} rejected so far are kept)",
-            hint=(error.hint or "") + "; importing the repaired file again adds only what is missing",
+            hint=(error.hint or "")
+            + "; importing the repaired file again adds only what is missing",
         ) from None
     _flush(store, report, records, rejects, perpetrators)
     if on_progress is not None:
         on_progress(report.read, report.read)
 
 
-def _duplicate(raw: dict[str, str], record: VictimRecord, number: int, prior: tuple[int, int], content: int,
-               source_file: str) -> RejectedRow:
+def _duplicate(
+    raw: dict[str, str],
+    record: VictimRecord,
+    number: int,
+    prior: tuple[int, int],
+    content: int,
+    source_file: str,
+) -> RejectedRow:
     first_row, first_content = prior
     if first_content == content:
-        reason = Problem("source_record_id", f"duplicate of row {first_row}: the same record appears again "
-                         "in this file (it was imported once, from that row)", record.source_record_id,
-                         "each record once per file")
+        reason = Problem(
+            "source_record_id",
+            f"duplicate of row {first_row}: the same record appears again "
+            "in this file (it was imported once, from that row)",
+            record.source_record_id,
+            "each record once per file",
+        )
     else:
-        reason = Problem("source_record_id", f"the record id was already used at row {first_row} with "
-                         "different content; this row was not imported", record.source_record_id,
-                         "a record id used once per agency and file; send corrections in a later file")
+        reason = Problem(
+            "source_record_id",
+            f"the record id was already used at row {first_row} with "
+            "different content; this row was not imported",
+            record.source_record_id,
+            "a record id used once per agency and file; send corrections in a later file",
+        )
     return RejectedRow(source_file, number, dict(raw), (reason,))
 
 
-def _flush(store: Store, report: ImportReport, records: list[VictimRecord], rejects: list[RejectedRow],
-           perpetrators: list[Perpetrator]) -> None:
+def _flush(
+    store: Store,
+    report: ImportReport,
+    records: list[VictimRecord],
+    rejects: list[RejectedRow],
+    perpetrators: list[Perpetrator],
+) -> None:
     if records:
         result = store.add_victims(report.batch_id, records)
         report.accepted += len(records)
@@ -195,23 +258,43 @@ def _flush(store: Store, report: ImportReport, records: list[VictimRecord], reje
 
 # --- use cases for the adapters (CLI, web): open the store, run, close ---------------------------
 
-def import_path(settings: Any, path: str | Path, *, profile: str = "canonical", agency: str | None = None,
-                actor: str = "system", on_progress: ProgressCallback | None = None) -> ImportReport:
+
+def import_path(
+    settings: Any,
+    path: str | Path,
+    *,
+    profile: str = "canonical",
+    agency: str | None = None,
+    actor: str = "system",
+    on_progress: ProgressCallback | None = None,
+) -> ImportReport:
     """Open the case store named by ``settings`` and import one file into it."""
     from ctip.storage.repository import CaseStore
 
     path = Path(path)
     read_table(path).close()  # an unreadable file fails before the store is touched
     with CaseStore.open(settings, actor=actor) as store:
-        return import_file(store, path, profile=profile, agency=agency, on_progress=on_progress,
-                           batch_size=settings.batch_size)
+        return import_file(
+            store,
+            path,
+            profile=profile,
+            agency=agency,
+            on_progress=on_progress,
+            batch_size=settings.batch_size,
+        )
 
 
 REJECT_EXPORT_COLUMNS = ("batch_id", "source_file", "source_row", "reasons", "raw")
 
 
-def export_rejects(settings: Any, out: str | Path, *, batch_id: str | None = None, actor: str = "system",
-                   include_identity: bool = False) -> int:
+def export_rejects(
+    settings: Any,
+    out: str | Path,
+    *,
+    batch_id: str | None = None,
+    actor: str = "system",
+    include_identity: bool = False,
+) -> int:
     """Write the kept rejects (reasons and raw row) to CSV or XLSX; returns the number written.
 
     Identity values in the raw rows are withheld unless ``include_identity`` (reading rejects is
@@ -225,17 +308,37 @@ def export_rejects(settings: Any, out: str | Path, *, batch_id: str | None = Non
     from ctip.storage.repository import CaseStore
 
     identity_keys = {f.casefold() for f in IDENTITY_FIELDS} | {
-        "prs_firstname", "prs_middlename", "prs_secondname", "prs_birthdate", "prs_identitynumber",
-        "prs_email", "prs_homephone", "prs_mobilephone", "prs_mailingstreet", "vic_detailsofvulnerabilities"}
+        "prs_firstname",
+        "prs_middlename",
+        "prs_secondname",
+        "prs_birthdate",
+        "prs_identitynumber",
+        "prs_email",
+        "prs_homephone",
+        "prs_mobilephone",
+        "prs_mailingstreet",
+        "vic_detailsofvulnerabilities",
+    }
 
     def rows(store: Any) -> Any:
         for reject in store.rejects(batch_id):
             raw = reject.raw
             if isinstance(raw, dict) and not include_identity:
-                raw = {k: (WITHHELD if v and k.strip().casefold().replace(" ", "_") in identity_keys else v)
-                       for k, v in raw.items()}
-            yield (reject.batch_id, reject.source_file, reject.source_row, " | ".join(reject.reasons),
-                   json.dumps(raw, ensure_ascii=False))
+                raw = {
+                    k: (
+                        WITHHELD
+                        if v and k.strip().casefold().replace(" ", "_") in identity_keys
+                        else v
+                    )
+                    for k, v in raw.items()
+                }
+            yield (
+                reject.batch_id,
+                reject.source_file,
+                reject.source_row,
+                " | ".join(reject.reasons),
+                json.dumps(raw, ensure_ascii=False),
+            )
 
     out = Path(out)
     with CaseStore.open(settings, actor=actor) as store:

@@ -21,8 +21,9 @@ def get_profile(name: str) -> Profile:
     try:
         return _PROFILES[name.strip().casefold().replace("-", "_")]
     except KeyError:
-        raise ConfigurationError(f"there is no import profile {name!r}",
-                                 hint=f"use one of: {', '.join(PROFILE_NAMES)}") from None
+        raise ConfigurationError(
+            f"there is no import profile {name!r}", hint=f"use one of: {', '.join(PROFILE_NAMES)}"
+        ) from None
 
 
 __all__ = ["PROFILE_NAMES", "HeaderCheck", "Profile", "get_profile"]

@@ -54,7 +54,9 @@ class Profile:
     rows_are_distinct: bool = False
     has_perpetrators: bool = False  # rows also describe perpetrators (``perpetrators``)
 
-    def check_header(self, header: Iterable[str], *, source_file: str, complete: bool = True) -> HeaderCheck:
+    def check_header(
+        self, header: Iterable[str], *, source_file: str, complete: bool = True
+    ) -> HeaderCheck:
         names = {canonical_name(h): h for h in header}
         missing = [c for c in self.required if c not in names]
         if missing and complete:
@@ -65,27 +67,50 @@ class Profile:
                 f"(known: {', '.join(PROFILE_NAMES)})",
             )
         extra = tuple(h for c, h in names.items() if c not in self.columns)
-        optional_missing = tuple(c for c in self.columns if c not in names and c not in self.required)
+        optional_missing = tuple(
+            c for c in self.columns if c not in names and c not in self.required
+        )
         return HeaderCheck(extra, optional_missing)
 
-    def map_row(self, raw: dict[str, str], *, source_file: str, source_row: int,
-                agency: str | None = None, today: date | None = None) -> VictimRecord | RejectedRow:
+    def map_row(
+        self,
+        raw: dict[str, str],
+        *,
+        source_file: str,
+        source_row: int,
+        agency: str | None = None,
+        today: date | None = None,
+    ) -> VictimRecord | RejectedRow:
         problems = getattr(raw, "problems", ())
         if problems:
             return RejectedRow(source_file, source_row, dict(raw), tuple(problems))
         found: list[Problem] = []
-        record = self._map(canonical_row(raw), found, source_file=source_file, source_row=source_row,
-                           agency=agency, today=today or date.today())
+        record = self._map(
+            canonical_row(raw),
+            found,
+            source_file=source_file,
+            source_row=source_row,
+            agency=agency,
+            today=today or date.today(),
+        )
         if found or record is None:
             return RejectedRow(source_file, source_row, dict(raw), tuple(found))
         return record
 
     def perpetrators(self, raw: dict[str, str], victim: VictimRecord) -> tuple[Perpetrator, ...]:
-        """Perpetrators described in the same row (only the CTDC victim-perpetrator file has them)."""
+        """Perpetrators described in the same row (only the CTDC victim-perpetrator file)."""
         return ()
 
-    def _map(self, row: dict[str, str], problems: list[Problem], *, source_file: str, source_row: int,
-             agency: str | None, today: date) -> VictimRecord | None:
+    def _map(
+        self,
+        row: dict[str, str],
+        problems: list[Problem],
+        *,
+        source_file: str,
+        source_row: int,
+        agency: str | None,
+        today: date,
+    ) -> VictimRecord | None:
         raise NotImplementedError
 
 
@@ -97,8 +122,9 @@ class Collector:
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
 
-    def __call__(self, parse: Callable[..., object], column: str, value: str, *args: object,
-                 **kwargs: object) -> object:
+    def __call__(
+        self, parse: Callable[..., object], column: str, value: str, *args: object, **kwargs: object
+    ) -> object:
         try:
             return parse(column, value, *args, **kwargs)
         except CellError as error:

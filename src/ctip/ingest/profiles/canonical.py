@@ -21,16 +21,47 @@ from ctip.ingest import cells
 from ctip.ingest.cells import CellError, problem
 from ctip.ingest.profiles.base import Profile
 
-IDENTITY_COLUMNS = ("given_name", "family_name", "aliases", "date_of_birth", "document_number", "phone",
-                    "email", "address", "narrative")
-CONSENT_COLUMNS = ("consent_case_management", "consent_statistical_use", "consent_sharing", "legal_basis",
-                   "consent_date", "withdrawal_date")
+IDENTITY_COLUMNS = (
+    "given_name",
+    "family_name",
+    "aliases",
+    "date_of_birth",
+    "document_number",
+    "phone",
+    "email",
+    "address",
+    "narrative",
+)
+CONSENT_COLUMNS = (
+    "consent_case_management",
+    "consent_statistical_use",
+    "consent_sharing",
+    "legal_basis",
+    "consent_date",
+    "withdrawal_date",
+)
 COLUMNS = (
-    "source_record_id", "agency", "agency_type", "identification_date", "identification_status", "sex",
-    "gender_identity", "age_at_identification", "birth_year", "disability_status", "citizenships",
-    "country_of_detection", "countries_of_exploitation", "country_of_recruitment", "exploitation_forms",
-    "labour_sector_isic", "sexual_exploitation_type", "means_of_control", "recruiter_relationship",
-    *IDENTITY_COLUMNS, *CONSENT_COLUMNS,
+    "source_record_id",
+    "agency",
+    "agency_type",
+    "identification_date",
+    "identification_status",
+    "sex",
+    "gender_identity",
+    "age_at_identification",
+    "birth_year",
+    "disability_status",
+    "citizenships",
+    "country_of_detection",
+    "countries_of_exploitation",
+    "country_of_recruitment",
+    "exploitation_forms",
+    "labour_sector_isic",
+    "sexual_exploitation_type",
+    "means_of_control",
+    "recruiter_relationship",
+    *IDENTITY_COLUMNS,
+    *CONSENT_COLUMNS,
 )
 
 Parser = Callable[[str, str], object]
@@ -46,13 +77,16 @@ def record_parsers(today: date) -> dict[str, Parser]:
     return {
         "agency_type": partial(cells.one_code, list_name="agency_type"),
         "identification_date": partial(cells.iso_date, today=today),
-        "identification_status": partial(cells.one_code, list_name="identification_status",
-                                         unknown="possible"),
+        "identification_status": partial(
+            cells.one_code, list_name="identification_status", unknown="possible"
+        ),
         "sex": partial(cells.one_code, list_name="sex", unknown="unknown"),
         "gender_identity": partial(cells.one_code, list_name="gender_identity"),
         "age_at_identification": cells.age,
         "birth_year": partial(cells.birth_year, today=today),
-        "disability_status": partial(cells.one_code, list_name="disability_status", unknown="unknown"),
+        "disability_status": partial(
+            cells.one_code, list_name="disability_status", unknown="unknown"
+        ),
         "citizenships": partial(cells.many_countries, allow_stateless=True),
         "country_of_detection": cells.one_country,
         "countries_of_exploitation": cells.many_countries,
@@ -69,16 +103,23 @@ def record_parsers(today: date) -> dict[str, Parser]:
 def identity_parsers(today: date) -> dict[str, Parser]:
     text = cells.text_or_none
     return {
-        "given_name": text, "family_name": text, "aliases": _aliases,
-        "date_of_birth": partial(cells.partial_date, today=today), "document_number": text,
-        "phone": text, "email": text, "address": text, "narrative": text,
+        "given_name": text,
+        "family_name": text,
+        "aliases": _aliases,
+        "date_of_birth": partial(cells.partial_date, today=today),
+        "document_number": text,
+        "phone": text,
+        "email": text,
+        "address": text,
+        "narrative": text,
     }
 
 
 @lru_cache(maxsize=4)
 def consent_parsers(today: date) -> dict[str, Parser]:
     return {
-        "consent_case_management": cells.boolean, "consent_statistical_use": cells.boolean,
+        "consent_case_management": cells.boolean,
+        "consent_statistical_use": cells.boolean,
         "consent_sharing": cells.boolean,
         "legal_basis": partial(cells.one_code, list_name="legal_basis"),
         "consent_date": partial(cells.iso_date, today=today),
@@ -92,12 +133,17 @@ MEMO_LIMIT = 20_000  # distinct values remembered per column (codes, countries, 
 
 @lru_cache(maxsize=4)
 def record_memo(today: date) -> dict[str, dict[str, object]]:
-    """Column -> {cell text -> parsed value or CellError}: a million rows hold few distinct codes."""
+    """Column -> {cell text -> parsed value or CellError}: a million rows, few distinct codes."""
     return {column: {} for column in record_parsers(today)}
 
 
-def parse_into(row: dict[str, str], parsers: dict[str, Parser], out: dict[str, object],
-               problems: list[Problem], memo: dict[str, dict[str, object]] | None = None) -> None:
+def parse_into(
+    row: dict[str, str],
+    parsers: dict[str, Parser],
+    out: dict[str, object],
+    problems: list[Problem],
+    memo: dict[str, dict[str, object]] | None = None,
+) -> None:
     """Parse every non-empty cell the parsers know; collect problems rather than stop.
 
     With ``memo``, a cell text already seen in that column is not parsed again (never used for
@@ -123,19 +169,29 @@ def parse_into(row: dict[str, str], parsers: dict[str, Parser], out: dict[str, o
             except CellError as error:
                 parsed = error
         if parsed.__class__ is CellError:
-            problems.append(parsed.problem)  # type: ignore[union-attr]
+            problems.append(parsed.problem)
         elif parsed is not None:
             out[column] = parsed
 
 
 class CanonicalProfile(Profile):
     name = "canonical"
-    description = "ctip's own columns (see `ctip import --help`); multi-valued cells separated by ';'"
+    description = (
+        "ctip's own columns (see `ctip import --help`); multi-valued cells separated by ';'"
+    )
     columns = COLUMNS
     required = ("source_record_id",)
 
-    def _map(self, row: dict[str, str], problems: list[Problem], *, source_file: str, source_row: int,
-             agency: str | None, today: date) -> VictimRecord | None:
+    def _map(
+        self,
+        row: dict[str, str],
+        problems: list[Problem],
+        *,
+        source_file: str,
+        source_row: int,
+        agency: str | None,
+        today: date,
+    ) -> VictimRecord | None:
         try:
             record_id = cells.record_id("source_record_id", row.get("source_record_id") or "")
         except CellError as error:
@@ -143,8 +199,14 @@ class CanonicalProfile(Profile):
             record_id = ""
         agency_name = (row.get("agency") or "").strip() or (agency or "")
         if not agency_name:
-            problems.append(Problem("agency", "is required and empty", "",
-                                    "an agency name in the column, or --agency for the whole file"))
+            problems.append(
+                Problem(
+                    "agency",
+                    "is required and empty",
+                    "",
+                    "an agency name in the column, or --agency for the whole file",
+                )
+            )
         else:
             try:
                 agency_name = cells.record_id("agency", agency_name)
@@ -162,26 +224,47 @@ class CanonicalProfile(Profile):
         if "aliases" not in ident:
             ident["aliases"] = ()
         return VictimRecord(
-            source_record_id=record_id, agency=agency_name,
+            source_record_id=record_id,
+            agency=agency_name,
             identity=Identity(**ident),  # type: ignore[arg-type]
-            consent=Consent(**{k.removeprefix("consent_") if k != "consent_date" else k: v  # type: ignore[arg-type]
-                               for k, v in consent.items()}) if consent else None,
-            provenance=Provenance(self.name, source_file, source_row, None, None, code_list_version()),
+            consent=Consent(
+                **{
+                    k.removeprefix("consent_") if k != "consent_date" else k: v  # type: ignore[arg-type]
+                    for k, v in consent.items()
+                }
+            )
+            if consent
+            else None,
+            provenance=Provenance(
+                self.name, source_file, source_row, None, None, code_list_version()
+            ),
             **fields,  # type: ignore[arg-type]
         )
 
     @staticmethod
-    def _cross_checks(fields: dict[str, object], ident: dict[str, object], today: date,
-                      problems: list[Problem]) -> None:
+    def _cross_checks(
+        fields: dict[str, object], ident: dict[str, object], today: date, problems: list[Problem]
+    ) -> None:
         """Rules across cells: age, birth year and identification date must agree."""
         year, age_value = fields.get("birth_year"), fields.get("age_at_identification")
         when = fields.get("identification_date")
         if isinstance(year, int) and isinstance(age_value, int):
             ref = when.year if isinstance(when, date) else today.year
             if not -1 <= ref - year - age_value <= 1:
-                problems.append(problem("age_at_identification", f"does not agree with birth_year {year} "
-                                        f"(identified in {ref})", str(age_value),
-                                        "an age within a year of the one birth_year gives").problem)
+                problems.append(
+                    problem(
+                        "age_at_identification",
+                        f"does not agree with birth_year {year} (identified in {ref})",
+                        str(age_value),
+                        "an age within a year of the one birth_year gives",
+                    ).problem
+                )
         if isinstance(when, date) and isinstance(year, int) and year > when.year:
-            problems.append(problem("birth_year", "is after the identification date", str(year),
-                                    "a year on or before the identification date").problem)
+            problems.append(
+                problem(
+                    "birth_year",
+                    "is after the identification date",
+                    str(year),
+                    "a year on or before the identification date",
+                ).problem
+            )

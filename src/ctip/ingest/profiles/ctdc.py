@@ -1,4 +1,5 @@
-"""CTDC profiles: the k-anonymised Global Dataset (``ctdc``) and the victim-perpetrator file (``ctdc_vp``).
+"""CTDC profiles: the k-anonymised Global Dataset (``ctdc``) and the victim-perpetrator file
+(``ctdc_vp``).
 
 Neither file has a record id, and identical rows are different victims (k-anonymity makes at
 least k rows identical by design), so the id is ``<file stem>:<row>`` and repeated rows are not
@@ -60,7 +61,10 @@ def _iso2_country(column: str, value: str) -> str | None:
 
 def _forms(row: dict[str, str], problems: list[Problem]) -> tuple[str, ...] | None:
     forms = []
-    for column, form in (("issexualexploit", "sexual_exploitation"), ("isforcedlabour", "forced_labour")):
+    for column, form in (
+        ("issexualexploit", "sexual_exploitation"),
+        ("isforcedlabour", "forced_labour"),
+    ):
         try:
             if _flag(column, row.get(column, "")):
                 forms.append(form)
@@ -76,21 +80,41 @@ def _record_id(source_file: str, source_row: int) -> str:
 
 class CtdcProfile(Profile):
     name = "ctdc"
-    description = "CTDC k-anonymised Global Dataset (yearOfRegistration, gender, ageBroad, citizenship, ...)"
-    columns = ("yearofregistration", "gender", "agebroad", "citizenship", "isforcedlabour",
-               "issexualexploit", "countryofexploitation")
+    description = (
+        "CTDC k-anonymised Global Dataset (yearOfRegistration, gender, ageBroad, citizenship, ...)"
+    )
+    columns = (
+        "yearofregistration",
+        "gender",
+        "agebroad",
+        "citizenship",
+        "isforcedlabour",
+        "issexualexploit",
+        "countryofexploitation",
+    )
     required = ("gender", "citizenship")
     rows_are_distinct = True
 
-    def _map(self, row: dict[str, str], problems: list[Problem], *, source_file: str, source_row: int,
-             agency: str | None, today: date) -> VictimRecord | None:
+    def _map(
+        self,
+        row: dict[str, str],
+        problems: list[Problem],
+        *,
+        source_file: str,
+        source_row: int,
+        agency: str | None,
+        today: date,
+    ) -> VictimRecord | None:
         values: dict[str, object] = {}
         for column, key, parse in (
             ("gender", "sex", _sex),
             ("citizenship", "citizenship", _iso2_country),
             ("countryofexploitation", "exploitation", _iso2_country),
-            ("yearofregistration", "year",
-             lambda c, v: cells.integer(c, v, cells.MIN_YEAR, today.year, "(a year)")),
+            (
+                "yearofregistration",
+                "year",
+                lambda c, v: cells.integer(c, v, cells.MIN_YEAR, today.year, "(a year)"),
+            ),
         ):
             try:
                 values[key] = parse(column, row.get(column, ""))
@@ -102,7 +126,9 @@ class CtdcProfile(Profile):
         elif band in _AGE_BANDS:
             band_value = band
         else:
-            problems.append(Problem("ageBroad", "is not a CTDC age band", band, ", ".join(sorted(_AGE_BANDS))))
+            problems.append(
+                Problem("ageBroad", "is not a CTDC age band", band, ", ".join(sorted(_AGE_BANDS)))
+            )
             band_value = None
         forms = _forms(row, problems)
         if problems:
@@ -119,38 +145,75 @@ class CtdcProfile(Profile):
             country_of_detection=exploitation,  # type: ignore[arg-type]
             countries_of_exploitation=(exploitation,) if exploitation else None,  # type: ignore[arg-type]
             exploitation_forms=forms,
-            provenance=Provenance(self.name, source_file, source_row, None, None, code_list_version()),
+            provenance=Provenance(
+                self.name, source_file, source_row, None, None, code_list_version()
+            ),
         )
 
 
 _MAJORITY = {"adult": "18+", "minor": "0-17", "": None, "-99": None}
-_RELATION = {"familyintimatepartner": "family", "friendacquaintance": "friend_acquaintance",
-             "strangerunknownother": "other"}
-_ROLES = (("ip_recruiterbroker", "recruiter"), ("ip_transactionprocess", "transporter"),
-          ("ip_exploiter", "exploiter"), ("ip_controlabusekidnap", "controller"))
+_RELATION = {
+    "familyintimatepartner": "family",
+    "friendacquaintance": "friend_acquaintance",
+    "strangerunknownother": "other",
+}
+_ROLES = (
+    ("ip_recruiterbroker", "recruiter"),
+    ("ip_transactionprocess", "transporter"),
+    ("ip_exploiter", "exploiter"),
+    ("ip_controlabusekidnap", "controller"),
+)
 
 
 class CtdcVpProfile(Profile):
     name = "ctdc_vp"
     description = "CTDC Victim-Perpetrator synthetic dataset (victims plus their perpetrators)"
-    columns = ("yearregister", "gender", "majoritystatus", "isforcedlabour", "issexualexploit",
-               "un_coo_region", "un_coe_region", "ip_exploiter", "ip_gender", "ip_agebroad",
-               "ip_citizen_unregion", "ip_relation", "ip_paymoney", "ip_recruiterbroker",
-               "ip_transactionprocess", "ip_controlabusekidnap")
+    columns = (
+        "yearregister",
+        "gender",
+        "majoritystatus",
+        "isforcedlabour",
+        "issexualexploit",
+        "un_coo_region",
+        "un_coe_region",
+        "ip_exploiter",
+        "ip_gender",
+        "ip_agebroad",
+        "ip_citizen_unregion",
+        "ip_relation",
+        "ip_paymoney",
+        "ip_recruiterbroker",
+        "ip_transactionprocess",
+        "ip_controlabusekidnap",
+    )
     required = ("gender", "majoritystatus", "ip_gender")
     rows_are_distinct = True
     has_perpetrators = True
 
-    def _map(self, row: dict[str, str], problems: list[Problem], *, source_file: str, source_row: int,
-             agency: str | None, today: date) -> VictimRecord | None:
+    def _map(
+        self,
+        row: dict[str, str],
+        problems: list[Problem],
+        *,
+        source_file: str,
+        source_row: int,
+        agency: str | None,
+        today: date,
+    ) -> VictimRecord | None:
         try:
             sex = _sex("gender", row.get("gender", ""))
         except CellError as error:
             problems.append(error.problem)
         majority = (row.get("majoritystatus") or "").strip().casefold()
         if majority not in _MAJORITY:
-            problems.append(Problem("majorityStatus", "is not a CTDC majority status", majority,
-                                    "Adult, Minor or empty"))
+            problems.append(
+                Problem(
+                    "majorityStatus",
+                    "is not a CTDC majority status",
+                    majority,
+                    "Adult, Minor or empty",
+                )
+            )
         forms = _forms(row, problems)
         self._perpetrator_parts(row, problems)
         if problems:
@@ -162,11 +225,15 @@ class CtdcVpProfile(Profile):
             sex=sex,
             age_band=_MAJORITY[majority],
             exploitation_forms=forms,
-            provenance=Provenance(self.name, source_file, source_row, None, None, code_list_version()),
+            provenance=Provenance(
+                self.name, source_file, source_row, None, None, code_list_version()
+            ),
         )
 
     @staticmethod
-    def _perpetrator_parts(row: dict[str, str], problems: list[Problem]) -> tuple[list[str], list[str], list[str]]:
+    def _perpetrator_parts(
+        row: dict[str, str], problems: list[Problem]
+    ) -> tuple[list[str], list[str], list[str]]:
         sexes: list[str] = []
         for part in (row.get("ip_gender") or "").split(";"):
             try:
@@ -182,8 +249,14 @@ class CtdcVpProfile(Profile):
             if not key:
                 continue
             if key not in _RELATION:
-                problems.append(Problem("IP_Relation", "is not a CTDC relationship", part,
-                                        "FamilyIntimatePartner, FriendAcquaintance, StrangerUnknownOther"))
+                problems.append(
+                    Problem(
+                        "IP_Relation",
+                        "is not a CTDC relationship",
+                        part,
+                        "FamilyIntimatePartner, FriendAcquaintance, StrangerUnknownOther",
+                    )
+                )
             else:
                 relations.append(_RELATION[key])
         roles: list[str] = []
@@ -207,7 +280,12 @@ class CtdcVpProfile(Profile):
             return ()
         links = tuple((victim.source_record_id, r) for r in relations)
         return tuple(
-            Perpetrator(perpetrator_id=f"{victim.source_record_id}:p{i}", agency=victim.agency, sex=sex,
-                        roles=tuple(roles) or None, victim_links=links)
+            Perpetrator(
+                perpetrator_id=f"{victim.source_record_id}:p{i}",
+                agency=victim.agency,
+                sex=sex,
+                roles=tuple(roles) or None,
+                victim_links=links,
+            )
             for i, sex in enumerate(sexes or ["unknown"], start=1)
         )

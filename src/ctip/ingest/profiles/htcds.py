@@ -1,4 +1,4 @@
-"""The HTCDS profile: IOM Human Trafficking Case Data Standard v2.0 field names (prs_, vic_, con_...).
+"""The HTCDS profile: IOM Human Trafficking Case Data Standard v2.0 field names (prs_, vic_...).
 
 Picklist values are HTCDS's CamelCase names ("SexualExploitation"); multiselect cells are
 separated by ``;`` (HTCDS spreadsheets) or ``,``. HTCDS has no record id, agency, sex,
@@ -18,16 +18,25 @@ from ctip.domain.records import Consent, Identity, Provenance, VictimRecord
 from ctip.domain.vocabulary import code_list, code_list_version
 from ctip.ingest import cells
 from ctip.ingest.profiles.base import Profile
-from ctip.ingest.profiles.canonical import parse_into, record_parsers
+from ctip.ingest.profiles.canonical import Parser, parse_into, record_parsers
 
 # HTCDS names whose crosswalk to our codes is one-to-many: the closest canonical code.
 _OVERRIDES = {
     "identification_status": {"possiblevictimoftrafficking": "possible"},
-    "recruiter_relationship": {"familial": "family", "acquainted": "friend_acquaintance",
-                               "unaquainted": "stranger", "unacquainted": "stranger"},
-    "agency_type": {"police": "police", "lawenforcement": "police", "ngo": "ngo",
-                    "courtorprosecution": "prosecution", "nonpolicegovernmentalorganization": "other",
-                    "other": "other"},
+    "recruiter_relationship": {
+        "familial": "family",
+        "acquainted": "friend_acquaintance",
+        "unaquainted": "stranger",
+        "unacquainted": "stranger",
+    },
+    "agency_type": {
+        "police": "police",
+        "lawenforcement": "police",
+        "ngo": "ngo",
+        "courtorprosecution": "prosecution",
+        "nonpolicegovernmentalorganization": "other",
+        "other": "other",
+    },
 }
 
 
@@ -39,13 +48,21 @@ def _lookup(list_name: str) -> dict[str, str]:
     return table
 
 
-def _multi(parse, column: str, value: str):  # type: ignore[no-untyped-def]
+def _multi(parse, column: str, value: str):
     return parse(column, value.replace(",", ";"))
 
 
 def _address(row: dict[str, str]) -> str | None:
-    parts = [row.get(c, "").strip() for c in ("prs_mailingstreet", "prs_mailingcity", "prs_mailingstate",
-                                              "prs_mailingpostalcode", "prs_mailingcountry")]
+    parts = [
+        row.get(c, "").strip()
+        for c in (
+            "prs_mailingstreet",
+            "prs_mailingcity",
+            "prs_mailingstate",
+            "prs_mailingpostalcode",
+            "prs_mailingcountry",
+        )
+    ]
     text = ", ".join(p for p in parts if p)
     return text or None
 
@@ -53,64 +70,155 @@ def _address(row: dict[str, str]) -> str | None:
 class HtcdsProfile(Profile):
     name = "htcds"
     description = "IOM HTCDS v2.0 field names (prs_FirstName, vic_TypeOfExploitation, ...)"
-    columns = ("source_record_id", "agency", "sex", "identification_date", "country_of_detection",
-               "age_at_identification", "prs_firstname", "prs_middlename", "prs_secondname", "prs_birthdate",
-               "prs_gender", "prs_citizenship", "prs_identitynumber", "prs_email", "prs_homephone",
-               "prs_mobilephone", "prs_mailingcity", "prs_mailingcountry", "prs_mailingstate",
-               "prs_mailingstreet", "prs_mailingpostalcode", "vic_traffickingstatus",
-               "vic_traffickingstatusdecisionmakingorg", "vic_traffickinstatusdecisionmakingorg",
-               "vic_relationshiptotrafficker", "vic_methodsofcontrol", "vic_typeofexploitation",
-               "vic_forcedlabourindustry", "vic_typeofsexexploitation", "con_consent",
-               "vic_agreementtomanagepersonaldata", "vic_detailsofvulnerabilities")
+    columns = (
+        "source_record_id",
+        "agency",
+        "sex",
+        "identification_date",
+        "country_of_detection",
+        "age_at_identification",
+        "prs_firstname",
+        "prs_middlename",
+        "prs_secondname",
+        "prs_birthdate",
+        "prs_gender",
+        "prs_citizenship",
+        "prs_identitynumber",
+        "prs_email",
+        "prs_homephone",
+        "prs_mobilephone",
+        "prs_mailingcity",
+        "prs_mailingcountry",
+        "prs_mailingstate",
+        "prs_mailingstreet",
+        "prs_mailingpostalcode",
+        "vic_traffickingstatus",
+        "vic_traffickingstatusdecisionmakingorg",
+        "vic_traffickinstatusdecisionmakingorg",
+        "vic_relationshiptotrafficker",
+        "vic_methodsofcontrol",
+        "vic_typeofexploitation",
+        "vic_forcedlabourindustry",
+        "vic_typeofsexexploitation",
+        "con_consent",
+        "vic_agreementtomanagepersonaldata",
+        "vic_detailsofvulnerabilities",
+    )
     required = ()
 
-    def _map(self, row: dict[str, str], problems: list[Problem], *, source_file: str, source_row: int,
-             agency: str | None, today: date) -> VictimRecord | None:
+    def _map(
+        self,
+        row: dict[str, str],
+        problems: list[Problem],
+        *,
+        source_file: str,
+        source_row: int,
+        agency: str | None,
+        today: date,
+    ) -> VictimRecord | None:
         fields: dict[str, object] = {}
         base = record_parsers(today)
-        parsers = {
-            "sex": base["sex"], "identification_date": base["identification_date"],
+        parsers: dict[str, Parser] = {
+            "sex": base["sex"],
+            "identification_date": base["identification_date"],
             "country_of_detection": base["country_of_detection"],
             "age_at_identification": base["age_at_identification"],
-            "prs_gender": partial(cells.one_code, list_name="gender_identity", lookup=_lookup("gender_identity")),
+            "prs_gender": partial(
+                cells.one_code, list_name="gender_identity", lookup=_lookup("gender_identity")
+            ),
             "prs_citizenship": partial(_multi, partial(cells.many_countries, allow_stateless=True)),
-            "vic_traffickingstatus": partial(cells.one_code, list_name="identification_status",
-                                             lookup=_lookup("identification_status"), unknown="possible"),
-            "vic_traffickingstatusdecisionmakingorg": partial(cells.one_code, list_name="agency_type",
-                                                              lookup=_lookup("agency_type")),
-            "vic_traffickinstatusdecisionmakingorg": partial(cells.one_code, list_name="agency_type",
-                                                             lookup=_lookup("agency_type")),
-            "vic_relationshiptotrafficker": partial(_multi, partial(
-                cells.many_codes, list_name="recruiter_relationship", lookup=_lookup("recruiter_relationship"))),
-            "vic_methodsofcontrol": partial(_multi, partial(cells.many_codes, list_name="means_of_control",
-                                                            lookup=_lookup("means_of_control"))),
-            "vic_typeofexploitation": partial(_multi, partial(cells.many_codes, list_name="exploitation_form",
-                                                              lookup=_lookup("exploitation_form"))),
+            "vic_traffickingstatus": partial(
+                cells.one_code,
+                list_name="identification_status",
+                lookup=_lookup("identification_status"),
+                unknown="possible",
+            ),
+            "vic_traffickingstatusdecisionmakingorg": partial(
+                cells.one_code, list_name="agency_type", lookup=_lookup("agency_type")
+            ),
+            "vic_traffickinstatusdecisionmakingorg": partial(
+                cells.one_code, list_name="agency_type", lookup=_lookup("agency_type")
+            ),
+            "vic_relationshiptotrafficker": partial(
+                _multi,
+                partial(
+                    cells.many_codes,
+                    list_name="recruiter_relationship",
+                    lookup=_lookup("recruiter_relationship"),
+                ),
+            ),
+            "vic_methodsofcontrol": partial(
+                _multi,
+                partial(
+                    cells.many_codes,
+                    list_name="means_of_control",
+                    lookup=_lookup("means_of_control"),
+                ),
+            ),
+            "vic_typeofexploitation": partial(
+                _multi,
+                partial(
+                    cells.many_codes,
+                    list_name="exploitation_form",
+                    lookup=_lookup("exploitation_form"),
+                ),
+            ),
             "vic_forcedlabourindustry": partial(_multi, cells.isic_sections),
-            "vic_typeofsexexploitation": partial(_multi, partial(
-                cells.many_codes, list_name="sexual_exploitation_type", lookup=_lookup("sexual_exploitation_type"))),
+            "vic_typeofsexexploitation": partial(
+                _multi,
+                partial(
+                    cells.many_codes,
+                    list_name="sexual_exploitation_type",
+                    lookup=_lookup("sexual_exploitation_type"),
+                ),
+            ),
             "con_consent": cells.boolean,
         }
         parse_into(row, parsers, fields, problems)
         ident: dict[str, object] = {}
         text = cells.text_or_none
-        parse_into(row, {"prs_firstname": text, "prs_secondname": text, "prs_middlename": text,
-                         "prs_birthdate": partial(cells.partial_date, today=today), "prs_identitynumber": text,
-                         "prs_email": text, "prs_mobilephone": text, "prs_homephone": text,
-                         "vic_detailsofvulnerabilities": text}, ident, problems)
-        record_id = (row.get("source_record_id") or "").strip() or f"{source_file.rsplit('.', 1)[0]}:{source_row}"
+        parse_into(
+            row,
+            {
+                "prs_firstname": text,
+                "prs_secondname": text,
+                "prs_middlename": text,
+                "prs_birthdate": partial(cells.partial_date, today=today),
+                "prs_identitynumber": text,
+                "prs_email": text,
+                "prs_mobilephone": text,
+                "prs_homephone": text,
+                "vic_detailsofvulnerabilities": text,
+            },
+            ident,
+            problems,
+        )
+        record_id = (
+            row.get("source_record_id") or ""
+        ).strip() or f"{source_file.rsplit('.', 1)[0]}:{source_row}"
         agency_name = (row.get("agency") or "").strip() or agency or ""
         if not agency_name:
-            problems.append(Problem("agency", "is required and empty", "",
-                                    "an agency column, or --agency for the whole file"))
+            problems.append(
+                Problem(
+                    "agency",
+                    "is required and empty",
+                    "",
+                    "an agency column, or --agency for the whole file",
+                )
+            )
         if problems:
             return None
-        given = " ".join(str(ident[k]) for k in ("prs_firstname", "prs_middlename") if k in ident) or None
+        given = (
+            " ".join(str(ident[k]) for k in ("prs_firstname", "prs_middlename") if k in ident)
+            or None
+        )
         org = fields.pop("vic_traffickingstatusdecisionmakingorg", None) or fields.pop(
-            "vic_traffickinstatusdecisionmakingorg", None)
+            "vic_traffickinstatusdecisionmakingorg", None
+        )
         consent = fields.pop("con_consent", None)
         return VictimRecord(
-            source_record_id=record_id, agency=agency_name,
+            source_record_id=record_id,
+            agency=agency_name,
             identification_status=fields.pop("vic_traffickingstatus", "possible"),  # type: ignore[arg-type]
             identification_date=fields.get("identification_date"),  # type: ignore[arg-type]
             agency_type=org,  # type: ignore[arg-type]
@@ -125,13 +233,17 @@ class HtcdsProfile(Profile):
             means_of_control=fields.get("vic_methodsofcontrol"),  # type: ignore[arg-type]
             recruiter_relationship=fields.get("vic_relationshiptotrafficker"),  # type: ignore[arg-type]
             identity=Identity(
-                given_name=given, family_name=ident.get("prs_secondname"),  # type: ignore[arg-type]
+                given_name=given,
+                family_name=ident.get("prs_secondname"),  # type: ignore[arg-type]
                 date_of_birth=ident.get("prs_birthdate"),  # type: ignore[arg-type]
                 document_number=ident.get("prs_identitynumber"),  # type: ignore[arg-type]
                 phone=ident.get("prs_mobilephone") or ident.get("prs_homephone"),  # type: ignore[arg-type]
                 email=ident.get("prs_email"),  # type: ignore[arg-type]
-                address=_address(row), narrative=ident.get("vic_detailsofvulnerabilities"),  # type: ignore[arg-type]
+                address=_address(row),
+                narrative=ident.get("vic_detailsofvulnerabilities"),  # type: ignore[arg-type]
             ),
             consent=Consent(case_management=consent) if consent is not None else None,  # type: ignore[arg-type]
-            provenance=Provenance(self.name, source_file, source_row, None, None, code_list_version()),
+            provenance=Provenance(
+                self.name, source_file, source_row, None, None, code_list_version()
+            ),
         )
