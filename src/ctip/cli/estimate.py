@@ -72,10 +72,19 @@ def _show_models(path: Path) -> None:
         console.print(f"... {len(frame) - 30} more models (use --json with --models for all)")
 
 
+HELP = (
+    "Estimate how many victims there are in total, including those on no agency's list, by "
+    "multiple systems estimation over the overlaps between lists.\n\n"
+    "JSON output (--json): observed, estimate (total N), hidden, ci_low, ci_high, interval, "
+    "method, model (interactions kept, as A:B), lists, estimable (with a reason when false). "
+    "Methods and when not to trust a figure: docs/methods/estimation.md."
+)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``ctip estimate``."""
 
-    @app.command()
+    @app.command(help=HELP)
     def estimate(
         file: Path = typer.Argument(
             ...,
@@ -116,12 +125,7 @@ def register(app: typer.Typer) -> None:
         ),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
     ) -> None:
-        """Estimate how many victims there are in total, including those on no agency's list.
-
-        Multiple systems estimation over the overlaps between lists. The JSON output has
-        observed, estimate (total N), hidden, ci_low, ci_high, interval, method, model
-        (interactions kept, as A:B), lists and estimable (with a reason when false).
-        """
+        """Estimate how many victims there are in total, including those on no agency's list."""
         from ctip.services.estimation import estimate_file, progress_total
 
         lcmcr_options = {

@@ -52,7 +52,21 @@ class EstimateResult:
                 out[key] = None if not np.isfinite(out[key]) else round(float(out[key]), 1)
         if out["stratum"] is None:
             del out["stratum"]
+        out["details"] = _finite(out["details"])
         return out
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN/inf: non-finite numbers become null."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 
 
 def _not_estimable(

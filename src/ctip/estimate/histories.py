@@ -161,6 +161,8 @@ def from_frame(
                 column=name,
                 value=frame[name].iloc[k],
                 allowed="0, 1",
+                hint="if this column describes the victims (sex, age group...), estimate by it "
+                "with --strata " + str(name),
             )
         bits += values.to_numpy(dtype=np.int64) << j
     values = pd.to_numeric(frame[count], errors="coerce")
