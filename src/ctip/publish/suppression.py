@@ -1,0 +1,323 @@
+"""Small-cell suppression with secondary (complementary) suppression for published count tables.
+
+Why by hand: pytauargus does this well but is young (2026), ships a native engine and rejects the
+hypercube method headless; acro only does primary suppression. The hypercube method (GHMITER,
+Repsilber 1994; used by tau-ARGUS) is short, needs only numpy, and is *provably* sound for the
+attacker we state below, so we write it here and check it with a linear-programming attacker
+(``ctip.publish.audit``) in the tests.
+
+Attacker model and protection rule (docs/methods/disclosure.md):
+- the attacker knows every published cell, that each margin is the sum of its detailed cells (the
+  margins in the table, and by default also every margin *not* in the table, as if published
+  elsewhere), and that counts are non-negative;
+- every suppressed cell is shown with one symbol (default "x"), so the attacker cannot tell a
+  small cell from a complementary one;
+- rule: for every primary cell (value v: 1..threshold-1, or 0 when ``zeros_sensitive``) the
+  tightest interval [lo, hi] the attacker can derive has hi >= threshold (it may not be small at
+  all), lo <= max(v - 1, 0) (not even "at least v" is revealed) and hi - lo >= threshold; every
+  suppressed cell's interval has width >= threshold.
+
+How: the table (with all its margins) is a k-dimensional array whose last index on each axis is
+the total. For a primary cell p (value v) we choose, on each axis i, a partner index j_i != p_i;
+the 2^k corners of the box {p_i, j_i}^k are suppressed. Adding t to the corners with sign
+prod_i s_i (s_i = -1 when p_i and j_i are both details, +1 when one is the total) keeps
+every line sum intact, so every t with all corners >= 0 gives a table the attacker cannot rule
+out. With d_down = the smallest corner of p's sign (p included) and d_up = the smallest corner of
+the other sign, t ranges over [-d_down, d_up]; we require d_up >= threshold - v, d_down >= 1
+(when v >= 1) and d_down + d_up >= threshold, which gives the rule above for p and a range of
+width >= threshold for every corner. Among feasible boxes we take the cheapest (cost = value + 1
+of each newly suppressed cell; margins cost ``margin_cost`` times more). One box per primary cell
+is enough for the rule; the LP attacker usually finds wider intervals, as boxes overlap.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ctip.errors import DisclosureError
+
+TOTAL_LABELS: tuple[str, ...] = ("_T", "total", "Total")
+_PUBLISHED, _SUPPRESSED, _UNPUBLISHED = 0, 1, 2
+# Above this many candidate boxes per primary cell, partners are pruned to the most promising.
+_MAX_BOXES = 3_000
+
+
+@dataclass(frozen=True)
+class SuppressedTable:
+    """A table ready to publish: ``frame`` has the dims, ``value`` (nullable Int64, <NA> when
+    suppressed), ``suppressed`` (bool) and ``display`` (number as text, or the symbol)."""
+
+    frame: pd.DataFrame
+    dims: tuple[str, ...]
+    value: str
+    threshold: int
+    primary: int
+    secondary: int
+    symbol: str
+    zeros_sensitive: bool
+    margins_known: bool
+    parameters: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def suppressed_cells(self) -> int:
+        return self.primary + self.secondary
+
+    def describe(self) -> dict[str, object]:
+        """Release parameters for the audit log and the data package (no cell values)."""
+        return {
+            "method": "hypercube secondary suppression",
+            "dims": list(self.dims),
+            "value": self.value,
+            "threshold": self.threshold,
+            "zeros_sensitive": self.zeros_sensitive,
+            "margins_known": self.margins_known,
+            "cells": len(self.frame),
+            "primary": self.primary,
+            "secondary": self.secondary,
+            "symbol": self.symbol,
+        }
+
+
+def _is_total(series: pd.Series, labels: Sequence[str]) -> pd.Series:
+    return series.astype("string").isin(list(labels)).fillna(False).astype(bool)
+
+
+def _categories(column: pd.Series, labels: Sequence[str]) -> list[object]:
+    details = column[~_is_total(column, labels)].drop_duplicates().tolist()
+    return sorted(details, key=lambda x: (str(type(x)), str(x)))
+
+
+def suppress(
+    table: pd.DataFrame,
+    *,
+    value: str = "count",
+    dims: Sequence[str],
+    threshold: int = 5,
+    zeros_sensitive: bool = False,
+    total: Sequence[str] = TOTAL_LABELS,
+    margins_known: bool = True,
+    symbol: str = "x",
+    margin_cost: float = 10.0,
+) -> SuppressedTable:
+    """Suppress cells 1..threshold-1 (and 0 if ``zeros_sensitive``) plus enough complementary
+    cells that none can be recovered from the published cells and margins.
+
+    ``table``: one row per cell; rows whose dim value is one of ``total`` are margins and must
+    equal the sum of their detailed cells. ``margins_known``: assume margins absent from the table
+    are published elsewhere (safe default); if False they are treated as unpublished.
+    Raises ``DisclosureError`` when a cell cannot be protected (only possible when small margins
+    are published elsewhere) or the table is not additive.
+    """
+    dims = tuple(dims)
+    if threshold < 1:
+        raise DisclosureError(f"threshold must be at least 1, got {threshold}")
+    missing = [c for c in (*dims, value) if c not in table.columns]
+    if missing:
+        raise DisclosureError(f"table has no column(s) {missing}", hint=f"columns are {list(table.columns)}")
+    frame = table.reset_index(drop=True).copy()
+    counts = pd.to_numeric(frame[value], errors="coerce")
+    if counts.isna().any() or (counts < 0).any() or (counts != counts.round()).any():
+        bad = frame.loc[counts.isna() | (counts < 0) | (counts != counts.round()), value].iloc[0]
+        raise DisclosureError(f"column {value!r} must hold non-negative whole counts; found {bad!r}")
+    if frame.duplicated(list(dims)).any():
+        raise DisclosureError(f"table has duplicate cells for dims {list(dims)}",
+                              hint="aggregate the table (one row per cell) before suppressing it")
+    counts = counts.astype(np.int64).to_numpy()
+
+    cats = [_categories(frame[d], total) for d in dims]
+    shape = tuple(len(c) + 1 for c in cats)
+    positions = np.zeros((len(frame), len(dims)), dtype=np.int64)
+    for i, d in enumerate(dims):
+        lookup = {c: n for n, c in enumerate(cats[i])}
+        is_tot = _is_total(frame[d], total).to_numpy()
+        positions[:, i] = [len(cats[i]) if t else lookup[x] for x, t in zip(frame[d], is_tot, strict=True)]
+    cell_of_row = tuple(positions[:, i] for i in range(len(dims)))
+
+    ext = np.zeros(shape, dtype=np.int64)
+    in_table = np.zeros(shape, dtype=bool)
+    given = np.full(shape, -1, dtype=np.int64)
+    in_table[cell_of_row] = True
+    given[cell_of_row] = counts
+    is_detail = np.ones(shape, dtype=bool)
+    for i in range(len(dims)):
+        is_detail[_at(i, shape[i] - 1, len(dims))] = False
+    ext[is_detail] = np.where(given[is_detail] >= 0, given[is_detail], 0)
+    for i in range(len(dims)):  # fill margins axis by axis: totals of totals come out right
+        ext[_at(i, shape[i] - 1, len(dims))] = ext[_at(i, slice(0, shape[i] - 1), len(dims))].sum(axis=i)
+    wrong = in_table & ~is_detail & (given != ext)
+    if wrong.any():
+        where = np.argwhere(wrong)[0]
+        raise DisclosureError(
+            f"margin {_label(where, cats)} is {given[tuple(where)]} but its cells sum to "
+            f"{ext[tuple(where)]}: the table is not additive",
+            hint="suppress multi-response tables without total rows, or recompute the totals",
+        )
+    if zeros_sensitive:  # an absent cell is a published zero: make it a row so it can be hidden
+        in_table |= is_detail
+
+    state = np.full(shape, _PUBLISHED, dtype=np.int8)
+    if not margins_known:
+        state[~in_table & ~is_detail] = _UNPUBLISHED
+    small = (ext >= 1) & (ext < threshold)
+    if zeros_sensitive:
+        small |= ext == 0
+    primary = in_table & small
+    state[primary] = _SUPPRESSED
+    cost = np.where(is_detail, ext + 1.0, (ext + 1.0) * margin_cost)
+    cost[~in_table & (state == _PUBLISHED)] = np.inf
+
+    order = sorted(map(tuple, np.argwhere(primary)), key=lambda p: (ext[p], p))
+    boxes_of: dict[tuple[int, ...], list[tuple[int, float, float]]] = {}
+    for p in order:
+        if _already_protected(int(ext[p]), boxes_of.get(p, ()), threshold):
+            continue
+        box = _best_box(ext, state, cost, p, threshold)
+        if box is None:
+            raise DisclosureError(
+                f"cell {_label(p, cats)} (a small count) cannot be protected: the margins around it "
+                "are published and too small",
+                hint="include the margin rows in the table so they can be suppressed too, or "
+                "publish this table at a coarser level",
+            )
+        corners, down, up = box
+        for corner, sign in corners:
+            if state[corner] == _PUBLISHED:
+                state[corner] = _SUPPRESSED
+            boxes_of.setdefault(corner, []).append((sign, down, up))
+
+    suppressed = state[cell_of_row] == _SUPPRESSED
+    out = frame[list(dims)].copy()
+    if zeros_sensitive:
+        out, counts, suppressed = _add_absent_cells(out, dims, cats, ext, state, cell_of_row, counts, suppressed)
+    out[value] = pd.array(np.where(suppressed, 0, counts), dtype="Int64")
+    out.loc[suppressed, value] = pd.NA
+    out["suppressed"] = suppressed
+    out["display"] = [symbol if s else str(int(c)) for s, c in zip(suppressed, counts, strict=True)]
+    n_primary = int(primary.sum())
+    return SuppressedTable(
+        frame=out.reset_index(drop=True), dims=dims, value=value, threshold=threshold,
+        primary=n_primary, secondary=int(suppressed.sum()) - n_primary, symbol=symbol,
+        zeros_sensitive=zeros_sensitive, margins_known=margins_known,
+    )
+
+
+def _at(axis: int, index: int | slice, ndim: int) -> tuple[object, ...]:
+    return tuple(index if a == axis else slice(None) for a in range(ndim))
+
+
+def _label(position: Sequence[int], cats: list[list[object]]) -> str:
+    parts = [str(cats[i][j]) if j < len(cats[i]) else "total" for i, j in enumerate(position)]
+    return "(" + ", ".join(parts) + ")"
+
+
+def _partners(ext: np.ndarray, state: np.ndarray, p: tuple[int, ...], axis: int, keep: int) -> np.ndarray:
+    """Partner indices on one axis: all but p's own; pruned to the total, indices already
+    suppressed on p's line and the ``keep`` largest cells on that line when the box count explodes."""
+    n = ext.shape[axis]
+    others = np.array([j for j in range(n) if j != p[axis]], dtype=np.int64)
+    if len(others) <= keep:
+        return others
+    line = tuple(slice(None) if a == axis else p[a] for a in range(ext.ndim))
+    values, states = ext[line][others], state[line][others]
+    chosen = set(others[np.argsort(-values, kind="stable")[:keep]].tolist())
+    chosen |= set(others[states != _PUBLISHED].tolist()) | {n - 1}
+    return np.array(sorted(chosen), dtype=np.int64)
+
+
+def _already_protected(v: int, boxes: object, threshold: int) -> bool:
+    """Whether a box chosen for another cell already gives this cell the rule's interval.
+
+    A box moves its reference cell over [-down, up]; a corner of sign -1 moves the other way."""
+    for sign, down, up in boxes:  # type: ignore[attr-defined]
+        lo_move, hi_move = (down, up) if sign > 0 else (up, down)
+        if v + hi_move >= threshold and lo_move >= min(v, 1) and lo_move + hi_move >= threshold:
+            return True
+    return False
+
+
+Box = tuple[list[tuple[tuple[int, ...], int]], float, float]
+
+
+def _best_box(ext: np.ndarray, state: np.ndarray, cost: np.ndarray, p: tuple[int, ...],
+              threshold: int) -> Box | None:
+    """The cheapest feasible box protecting p: (corner, sign) pairs and p's range [-down, up].
+
+    All candidate boxes are scored at once: axis 0 of the gathered arrays runs over the 2^k
+    corners (bit i of the corner number: partner on axis i), the other axes over partners."""
+    k, v = ext.ndim, int(ext[p])
+    keep = max(2, int(_MAX_BOXES ** (1 / k)))
+    partners = [_partners(ext, state, p, i, keep) for i in range(k)]
+    if any(len(c) == 0 for c in partners):
+        return None
+    grid = tuple(len(c) for c in partners)
+    bits = (np.arange(2**k)[:, None] >> np.arange(k)[None, :]) & 1   # (2^k, k)
+    index, sign = [], np.ones((2**k, *grid), dtype=np.int64)
+    for i in range(k):
+        shape_i = [1] * (k + 1)
+        shape_i[i + 1] = -1
+        use = bits[:, i].reshape([-1] + [1] * k).astype(bool)
+        index.append(np.where(use, partners[i].reshape(shape_i), p[i]))
+        # a line holds details summing to its total: two details move oppositely, a detail and
+        # the total move together (either may be p's own index)
+        s_i = np.where((partners[i] == ext.shape[i] - 1) | (p[i] == ext.shape[i] - 1), 1, -1)
+        sign = sign * np.where(use, s_i.reshape(shape_i), 1)
+    idx = tuple(index)
+    values = ext[idx].astype(np.float64)
+    extra = np.where(state[idx] == _PUBLISHED, cost[idx], 0.0)  # already hidden: free
+    same = sign > 0
+    down = np.where(same, values, np.inf).min(axis=0)   # p is corner 0, so down <= v
+    up = np.where(same, np.inf, values).min(axis=0)
+    feasible = np.isfinite(extra).all(axis=0)
+    feasible &= (up >= threshold - v) & (down + up >= threshold) & (down >= min(v, 1))
+    if not feasible.any():
+        return None
+    total_cost = np.where(feasible, np.where(np.isfinite(extra), extra, 0.0).sum(axis=0), np.inf)
+    best = np.unravel_index(int(np.argmin(total_cost)), grid)
+    chosen = [int(partners[i][best[i]]) for i in range(k)]
+    corners = [(tuple(chosen[i] if bits[c, i] else p[i] for i in range(k)), int(sign[(c, *best)]))
+               for c in range(2**k)]
+    return corners, float(down[best]), float(up[best])
+
+
+def _add_absent_cells(out, dims, cats, ext, state, cell_of_row, counts, suppressed):  # type: ignore[no-untyped-def]
+    """With sensitive zeros, absent detail cells are zeros the table would reveal: add them."""
+    present = set(zip(*[c.tolist() for c in cell_of_row], strict=True))
+    rows, extra_counts, extra_supp = [], [], []
+    for pos in itertools.product(*[range(len(c)) for c in cats]):
+        if pos not in present:
+            rows.append({d: cats[i][pos[i]] for i, d in enumerate(dims)})
+            extra_counts.append(int(ext[pos]))
+            extra_supp.append(bool(state[pos] == _SUPPRESSED))
+    if not rows:
+        return out, counts, suppressed
+    out = pd.concat([out, pd.DataFrame(rows)], ignore_index=True)
+    return (out, np.concatenate([counts, np.array(extra_counts, dtype=np.int64)]),
+            np.concatenate([suppressed, np.array(extra_supp, dtype=bool)]))
+
+
+def with_margins(table: pd.DataFrame, *, value: str = "count", dims: Sequence[str],
+                 total: str = "_T") -> pd.DataFrame:
+    """The table plus every margin (each subset of dims summed), labelled ``total``.
+
+    Publishing margins inside the table lets ``suppress`` hide a margin when that is the cheapest
+    protection, instead of assuming it is published elsewhere.
+    """
+    dims = list(dims)
+    parts = [table[[*dims, value]]]
+    for r in range(1, len(dims) + 1):
+        for summed in itertools.combinations(dims, r):
+            keep = [d for d in dims if d not in summed]
+            if keep:
+                part = table.groupby(keep, dropna=False, observed=True)[value].sum().reset_index()
+            else:
+                part = pd.DataFrame({value: [table[value].sum()]})
+            for d in summed:
+                part[d] = total
+            parts.append(part[[*dims, value]])
+    result = pd.concat([p.astype({d: "object" for d in dims}) for p in parts], ignore_index=True)
+    return result
