@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from ctip.cli import app
@@ -123,3 +124,14 @@ def test_models_table(tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert len(data["models"]) == 8 and data["result"]["estimable"]
+
+
+def test_estimate_histories_from_linkage_frame():
+    from ctip.services.estimation import estimate_histories
+
+    frame = pd.DataFrame([{**r, "sex": s} for r in KOREA_LIKE for s in ("female",)])
+    one = estimate_histories(frame.drop(columns=["sex"]))
+    assert one.estimable and one.lists == ["A", "B", "C"]
+    rows = estimate_histories(frame, strata=["sex"])
+    assert [r.stratum["sex"] for r in rows] == ["female", "total"]
+    assert rows[0].estimate == pytest.approx(one.estimate)

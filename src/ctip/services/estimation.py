@@ -115,3 +115,18 @@ def progress_total(
         hist = history_from_file(path)
         return (bootstrap or 1000) + int((hist.counts > 0).sum())
     return 0
+
+
+def estimate_histories(
+    frame: pd.DataFrame, *, strata: Sequence[str] = (), **options: Any
+) -> EstimateResult | list[EstimateResult]:
+    """Estimate from a capture-history frame already in memory (e.g. from a linkage run).
+
+    Lists are every column but ``count`` and the strata. With strata: one result per stratum plus
+    the total; a stratum that cannot be estimated is a row with ``estimable=False``.
+    """
+    lists = [c for c in frame.columns if c != "count" and c not in strata]
+    if strata:
+        return estimate_strata(frame, lists=lists, strata=list(strata), **options)
+    return estimate(from_frame(frame[[*lists, "count"]], lists=lists), **options)
+
