@@ -55,6 +55,18 @@ def test_unodc_rollup_default_and_other_rule(con):
     assert "mixed" not in set(t2["unodc_form"])
 
 
+def test_mixed_rule_from_stored_primary_form_equals_full_rollup(con):
+    from ctip.stats.query import rollup_sql
+
+    rule = RollupRule(mixed=False)
+    fast = victims_by(con, ["year", "unodc_form"], rule=rule)
+    full = con.execute(f"SELECT {rollup_sql(rule)} AS f, COUNT(*) FROM victims AS v "
+                       "WHERE v.detected AND NOT v.consent_withdrawn GROUP BY f").fetchall()
+    totals = fast.groupby("unodc_form")["count"].sum()
+    assert {f: n for f, n in full} == {f: n for f, n in totals.items() if n}
+    assert totals["sexual_exploitation"] == 4  # v1, v3, v8 and the mixed v4
+
+
 def test_fine_forms_are_multi_response(con):
     t = victims_by(con, ["year", "form"])
     y = t[t["year"] == "2022"]

@@ -13,6 +13,7 @@ caller's DuckDB connection; nothing here opens a file or a database.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import product
@@ -29,6 +30,8 @@ TOTAL = "total"
 COUNTRIES_TABLE = "ctip_countries"
 FLOW_PAIRS_TABLE = "ctip_flow_pairs"
 
+_COLUMN = re.compile(r"\bv\.(\w+)")
+
 # Cells in a completed table (cartesian product of observed levels) above which we do not fill zeros.
 MAX_COMPLETED_CELLS = 200_000
 
@@ -40,7 +43,7 @@ class Dimension:
     name: str
     sql: str
     label: str
-    needs: tuple[str, ...] = ()   # 'countries', 'flow_pairs', 'unnest_forms'
+    needs: tuple[str, ...] = ()   # 'countries', 'detection_countries', 'flow_pairs'
     order: tuple[str, ...] = ()   # preferred order of levels (others follow, sorted)
 
 
@@ -72,6 +75,22 @@ def rollup_sql(rule: RollupRule = DEFAULT_ROLLUP, forms: str = "v.exploitation_f
     whens += [f"WHEN {has(c)} THEN '{c}'" for c in order if c in by_category]
     # a fine code outside the code list rolls up to 'other', as derive does
     return "CASE " + " ".join(whens) + " ELSE 'other' END"
+
+
+def rollup_from_primary_sql(rule: RollupRule) -> str | None:
+    """A cheap equivalent of ``rollup_sql(rule)`` from the stored ``primary_form`` (which is the
+    default rule), when the rule differs from the default only in how 'mixed' is counted; None
+    otherwise. With mixed=False and the default precedence a mixed victim goes to the first of
+    the precedence, which contains both sexual exploitation and forced labour."""
+    default = DEFAULT_ROLLUP
+    if (rule.begging_and_criminality_as_labour != default.begging_and_criminality_as_labour
+            or rule.precedence != default.precedence):
+        return None
+    if rule.mixed:
+        return _unknown("v.primary_form")
+    first = next(c for c in rule.precedence if c in {"sexual_exploitation", "forced_labour"})
+    return (f"CASE WHEN v.primary_form = 'mixed' THEN '{first}' "
+            f"ELSE {_unknown('v.primary_form')} END")
 
 
 def _year(expr: str) -> str:
@@ -129,8 +148,11 @@ def _common(year_column: str, detection: str) -> dict[str, Dimension]:
                   needs=("countries",), order=("national",)),
         Dimension("citizenship_subregion", _citizenship_area("subregion"),
                   "Subregion of citizenship", needs=("countries",)),
-        Dimension("form", "f.form", "Form of exploitation (fine code; a victim counts once per form)",
-                  needs=("unnest_forms",)),
+        # UNNEST in the select list (Spark: EXPLODE): 20x faster in DuckDB than a lateral join
+        Dimension("form", "UNNEST(CASE WHEN v.exploitation_forms IS NULL OR "
+                  "ARRAY_LENGTH(v.exploitation_forms) = 0 THEN ['unknown'] "
+                  "ELSE v.exploitation_forms END)",
+                  "Form of exploitation (fine code; a victim counts once per form)"),
     ]
     return {d.name: d for d in dims}
 
@@ -188,7 +210,8 @@ class CountQuery:
             raise ValidationError("a dimension is named twice", column="--by", value=",".join(self.by))
         dims = [self.dimensions[b] for b in self.by]
         if self.rule is not None:
-            dims = [Dimension(d.name, rollup_sql(self.rule), d.label, d.needs, d.order)
+            sql = rollup_from_primary_sql(self.rule) or rollup_sql(self.rule)
+            dims = [Dimension(d.name, sql, d.label, d.needs, d.order)
                     if d.name == "unodc_form" else d for d in dims]
         return dims
 
@@ -196,23 +219,29 @@ class CountQuery:
         return {n for d in self._dims() for n in d.needs}
 
     def sql(self) -> str:
+        """Two steps: group the raw columns the dimensions read (a plain GROUP BY, as cheap as
+        it gets), then compute the dimensions, joins and margins on those few groups."""
         dims = self._dims()
         needs = self.needs()
-        source = f"{self.table} AS v"
-        if "countries" in needs:
-            source += f" LEFT JOIN {COUNTRIES_TABLE} AS cc ON cc.iso3 = v.citizenship"
-        if "detection_countries" in needs:
-            source += f" LEFT JOIN {COUNTRIES_TABLE} AS cd ON cd.iso3 = v.country_of_detection"
-        if "flow_pairs" in needs:
-            source += (f" LEFT JOIN {FLOW_PAIRS_TABLE} AS fp ON fp.citizenship = v.citizenship"
-                       " AND fp.detection = v.country_of_detection")
-        if "unnest_forms" in needs:
-            source += (" CROSS JOIN UNNEST(CASE WHEN v.exploitation_forms IS NULL OR "
-                       "ARRAY_LENGTH(v.exploitation_forms) = 0 THEN ['unknown'] "
-                       "ELSE v.exploitation_forms END) AS f(form)")
         where = f" WHERE {' AND '.join(self.where)}" if self.where else ""
         if not dims:
-            return f"SELECT COUNT(*) AS count FROM {source}{where}"
+            return f"SELECT COUNT(*) AS count FROM {self.table} AS v{where}"
+        columns = {c for d in dims for c in _COLUMN.findall(d.sql)}
+        join_columns = {"countries": {"citizenship"}, "detection_countries":
+                        {"country_of_detection"}, "flow_pairs": {"citizenship",
+                                                                 "country_of_detection"}}
+        for need in needs:
+            columns |= join_columns.get(need, set())
+        raw = ", ".join(f"v.{c}" for c in sorted(columns))
+        grouped = (f"(SELECT {raw}, COUNT(*) AS n FROM {self.table} AS v{where} "
+                   f"GROUP BY {raw}) AS v")
+        if "countries" in needs:
+            grouped += f" LEFT JOIN {COUNTRIES_TABLE} AS cc ON cc.iso3 = v.citizenship"
+        if "detection_countries" in needs:
+            grouped += f" LEFT JOIN {COUNTRIES_TABLE} AS cd ON cd.iso3 = v.country_of_detection"
+        if "flow_pairs" in needs:
+            grouped += (f" LEFT JOIN {FLOW_PAIRS_TABLE} AS fp ON fp.citizenship = v.citizenship"
+                        " AND fp.detection = v.country_of_detection")
         inner = ", ".join(f"{d.sql} AS {d.name}" for d in dims)
         names = ", ".join(d.name for d in dims)
         if self.margins:
@@ -222,8 +251,8 @@ class CountQuery:
             group = f"GROUP BY CUBE ({names})"
         else:
             outer, group = names, f"GROUP BY {names}"
-        return (f"SELECT {outer}, COUNT(*) AS count FROM (SELECT {inner} FROM {source}{where}) AS t "
-                f"{group}")
+        return (f"SELECT {outer}, SUM(n) AS count FROM (SELECT {inner}, v.n AS n FROM {grouped}) "
+                f"AS t {group}")
 
     def run(self, con: duckdb.DuckDBPyConnection, *, complete: bool = True) -> pd.DataFrame:
         needs = self.needs()
@@ -232,7 +261,7 @@ class CountQuery:
         if "flow_pairs" in needs:
             ensure_flow_pairs(con, self.table)
         frame = con.sql(self.sql()).df()
-        frame["count"] = frame["count"].astype("int64")
+        frame["count"] = frame["count"].fillna(0).astype("int64")
         dims = self._dims()
         if complete and dims:
             frame = _complete(frame, dims)
