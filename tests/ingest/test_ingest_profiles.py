@@ -291,3 +291,18 @@ def test_any_row_maps_to_a_record_or_a_reasoned_reject(raw: dict[str, str]) -> N
     else:
         assert result.source_record_id and result.agency
         assert result.age_at_identification is None or 0 <= result.age_at_identification <= 120
+
+
+def test_fast_build_makes_the_same_record_as_the_constructor() -> None:
+    from dataclasses import fields
+
+    from ctip.domain.records import Identity
+    from ctip.ingest.profiles.base import build
+
+    record = mapped(sex="male", age_at_identification="40", citizenships="GBR", given_name="Al")
+    assert isinstance(record, VictimRecord)
+    again = VictimRecord(**{f.name: getattr(record, f.name) for f in fields(VictimRecord)})
+    assert record == again and hash(record) == hash(again)
+    assert build(Identity, {"given_name": "x", "aliases": ()}) == Identity(given_name="x")
+    with pytest.raises(TypeError):
+        build(Identity, {"given_name": "x", "aliases": (), "nickname": "y"})

@@ -169,7 +169,7 @@ def _run(
             if isinstance(result, VictimRecord):
                 if check_duplicates:
                     key = hash((result.agency, result.source_record_id))
-                    content = hash(tuple(raw.items()))
+                    content = hash(tuple(raw.values()))
                     prior = seen.get(key)
                     if prior is not None:
                         rejects.append(_duplicate(raw, result, number, prior, content, source_file))

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from ctip.domain.problems import Problem, RejectedRow
 from ctip.domain.records import Perpetrator, VictimRecord
@@ -133,3 +134,45 @@ class Collector:
 
 
 PROFILE_NAMES: tuple[str, ...] = ("canonical", "ctdc", "ctdc_vp", "htcds")
+
+
+@lru_cache(maxsize=8)
+def _template(cls: type) -> tuple[dict[str, object], frozenset[str]] | None:
+    """(field defaults, fields that must be given) of a plain frozen dataclass; None if unsafe."""
+    import dataclasses
+
+    if (
+        hasattr(cls, "__post_init__")
+        or hasattr(cls, "__slots__")
+        or not dataclasses.is_dataclass(cls)
+    ):
+        return None
+    defaults: dict[str, object] = {}
+    needed = set()
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            defaults[f.name] = f.default
+        else:
+            needed.add(f.name)  # required, or made by a default_factory: the caller gives it
+    return defaults, frozenset(needed)
+
+
+def build(cls: type, values: dict[str, object]) -> object:
+    """``cls(**values)`` for a frozen dataclass, several times faster on the import hot path.
+
+    A frozen dataclass's ``__init__`` sets each of ~30 fields through ``object.__setattr__``;
+    here the instance dict is filled at once. Only for dataclasses without ``__post_init__`` or
+    slots (checked) when every required and factory-made field is given; else the normal call.
+    """
+    found = _template(cls)
+    if (
+        found is None
+        or not found[1] <= values.keys()
+        or not values.keys() <= found[0].keys() | found[1]
+    ):
+        return cls(**values)
+    instance: Any = object.__new__(cls)
+    state = dict(found[0])
+    state.update(values)
+    instance.__dict__.update(state)
+    return instance

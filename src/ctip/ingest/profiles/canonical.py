@@ -19,7 +19,7 @@ from ctip.domain.records import Consent, Identity, Provenance, VictimRecord
 from ctip.domain.vocabulary import code_list_version
 from ctip.ingest import cells
 from ctip.ingest.cells import CellError, problem
-from ctip.ingest.profiles.base import Profile
+from ctip.ingest.profiles.base import Profile, build
 
 IDENTITY_COLUMNS = (
     "given_name",
@@ -65,6 +65,14 @@ COLUMNS = (
 )
 
 Parser = Callable[[str, str], object]
+_CONSENT_FIELD = {
+    "consent_case_management": "case_management",
+    "consent_statistical_use": "statistical_use",
+    "consent_sharing": "sharing",
+    "legal_basis": "legal_basis",
+    "consent_date": "consent_date",
+    "withdrawal_date": "withdrawal_date",
+}
 
 
 def _aliases(column: str, value: str) -> tuple[str, ...]:
@@ -223,23 +231,15 @@ class CanonicalProfile(Profile):
             return None
         if "aliases" not in ident:
             ident["aliases"] = ()
-        return VictimRecord(
-            source_record_id=record_id,
-            agency=agency_name,
-            identity=Identity(**ident),  # type: ignore[arg-type]
-            consent=Consent(
-                **{
-                    k.removeprefix("consent_") if k != "consent_date" else k: v  # type: ignore[arg-type]
-                    for k, v in consent.items()
-                }
-            )
-            if consent
-            else None,
-            provenance=Provenance(
-                self.name, source_file, source_row, None, None, code_list_version()
-            ),
-            **fields,  # type: ignore[arg-type]
+        fields["source_record_id"] = record_id
+        fields["agency"] = agency_name
+        fields["identity"] = build(Identity, ident)
+        agreed = {_CONSENT_FIELD[k]: v for k, v in consent.items()}
+        fields["consent"] = Consent(**agreed) if agreed else None  # type: ignore[arg-type]
+        fields["provenance"] = Provenance(
+            self.name, source_file, source_row, None, None, code_list_version()
         )
+        return build(VictimRecord, fields)  # type: ignore[return-value]
 
     @staticmethod
     def _cross_checks(
