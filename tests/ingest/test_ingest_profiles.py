@@ -306,3 +306,15 @@ def test_fast_build_makes_the_same_record_as_the_constructor() -> None:
     assert build(Identity, {"given_name": "x", "aliases": ()}) == Identity(given_name="x")
     with pytest.raises(TypeError):
         build(Identity, {"given_name": "x", "aliases": (), "nickname": "y"})
+
+
+def test_htcds_template_rows_without_values_are_rejected_not_invented() -> None:
+    htcds = get_profile("htcds")
+    empty = htcds.map_row(
+        {"column_1": "7", "prs_FirstName": ""},
+        source_file="t.xlsx",
+        source_row=9,
+        agency="nrm",
+        today=TODAY,
+    )
+    assert isinstance(empty, RejectedRow) and "no HTCDS value" in empty.problems[0].message

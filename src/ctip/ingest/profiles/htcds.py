@@ -52,18 +52,20 @@ def _multi(parse, column: str, value: str):
     return parse(column, value.replace(",", ";"))
 
 
-def _address(row: dict[str, str]) -> str | None:
-    parts = [
-        row.get(c, "").strip()
-        for c in (
-            "prs_mailingstreet",
-            "prs_mailingcity",
-            "prs_mailingstate",
-            "prs_mailingpostalcode",
-            "prs_mailingcountry",
-        )
-    ]
-    text = ", ".join(p for p in parts if p)
+_ADDRESS = (
+    "prs_mailingstreet",
+    "prs_mailingcity",
+    "prs_mailingstate",
+    "prs_mailingpostalcode",
+    "prs_mailingcountry",
+)
+
+
+def _address(row: dict[str, str], problems: list[Problem]) -> str | None:
+    """The mailing address parts joined in reading order (each part checked like any text)."""
+    parts: dict[str, object] = {}
+    parse_into(row, dict.fromkeys(_ADDRESS, cells.text_or_none), parts, problems)
+    text = ", ".join(str(parts[c]) for c in _ADDRESS if c in parts)
     return text or None
 
 
@@ -206,6 +208,16 @@ class HtcdsProfile(Profile):
                     "an agency column, or --agency for the whole file",
                 )
             )
+        address = _address(row, problems)
+        if not any(row.get(c) for c in self.columns if c.startswith(("prs_", "vic_", "con_"))):
+            problems.append(
+                Problem(
+                    None,
+                    "the row has no HTCDS value (only a number or empty cells)",
+                    None,
+                    "at least one prs_/vic_/con_ field",
+                )
+            )
         if problems:
             return None
         given = (
@@ -239,7 +251,7 @@ class HtcdsProfile(Profile):
                 document_number=ident.get("prs_identitynumber"),  # type: ignore[arg-type]
                 phone=ident.get("prs_mobilephone") or ident.get("prs_homephone"),  # type: ignore[arg-type]
                 email=ident.get("prs_email"),  # type: ignore[arg-type]
-                address=_address(row),
+                address=address,
                 narrative=ident.get("vic_detailsofvulnerabilities"),  # type: ignore[arg-type]
             ),
             consent=Consent(case_management=consent) if consent is not None else None,  # type: ignore[arg-type]
