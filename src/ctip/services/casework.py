@@ -164,15 +164,12 @@ class Casework(ReferralWork, ProtectionWork):
                 limit=min(max(limit, 1), 200),
                 offset=max(offset, 0),
             )
+            received = [r.case_id for r in rows if r.agency != p.agency]
+            shared = rdb.live_referral_agencies_many(conn, received)
             out = []
             for row in rows:
                 rel = Relation.OWNER if row.agency == p.agency else Relation.RECIPIENT
-                live = (
-                    rdb.live_referral_agencies(conn, row.case_id)
-                    if rel is Relation.RECIPIENT
-                    else {}
-                )
-                out.append(self._view(row, rel, live, p))
+                out.append(self._view(row, rel, shared.get(row.case_id, {}), p))
             self._audit(conn, p, "case.search", "cases", count=len(out), by_name=bool(name))
             return out
 

@@ -109,7 +109,7 @@ referrals = sa.Table(
     sa.Column("referral_id", sa.String(36), primary_key=True),
     sa.Column("case_id", sa.String(36), sa.ForeignKey("cases.case_id"), nullable=False, index=True),
     sa.Column("from_agency", sa.String(200), nullable=False),
-    sa.Column("to_agency", sa.String(200), nullable=False, index=True),
+    sa.Column("to_agency", sa.String(200), nullable=False, index=True),  # + (to_agency, status)
     sa.Column("service_id", sa.String(36), nullable=True),
     sa.Column("purpose", sa.String(60), nullable=False),
     sa.Column("shared_fields", sa.Text, nullable=False),
@@ -121,6 +121,7 @@ referrals = sa.Table(
     sa.Column("responded_at", TS, nullable=True),
     sa.Column("responded_by", sa.String(36), nullable=True),
     sa.Column("reason_sealed", sa.LargeBinary, nullable=True),
+    sa.Index("ix_referrals_to_agency_status", "to_agency", "status"),
 )
 
 consents = sa.Table(
@@ -221,6 +222,8 @@ sessions = sa.Table(  # only a SHA-256 of the token is stored: a copied table op
     sa.Column("last_seen_at", TS, nullable=False),
     sa.Column("expires_at", TS, nullable=False),
 )
+
+MAX_RECEIVED = 20_000  # live referrals to one agency considered by a search
 
 TABLES = (
     cases,
@@ -380,16 +383,29 @@ def search_cases(
             query = query.where(cases.c.case_id.startswith(case_id_prefix, autoescape=True))
         return query.order_by(cases.c.updated_at.desc(), cases.c.case_id).limit(window)
 
-    owned = narrowed(sa.select(cases).where(cases.c.agency == agencies_owned)).subquery()
+    listed = [c for c in cases.c if c.name not in ("identity_sealed", "notes_sealed")]
+    owned = narrowed(sa.select(*listed).where(cases.c.agency == agencies_owned)).subquery()
     branches = [sa.select(owned)]
     if referred_to is not None:
-        live = sa.select(referrals.c.case_id).where(
-            referrals.c.to_agency == referred_to, referrals.c.status.in_(("pending", "accepted"))
+        # ids first (referrals index), then primary-key lookups: the planner cannot pick a scan
+        live_ids = list(
+            conn.execute(
+                sa.select(referrals.c.case_id)
+                .where(
+                    referrals.c.to_agency == referred_to,
+                    referrals.c.status.in_(("pending", "accepted")),
+                )
+                .distinct()
+                .limit(MAX_RECEIVED)
+            ).scalars()
         )
-        received = narrowed(
-            sa.select(cases).where(cases.c.case_id.in_(live), cases.c.agency != referred_to)
-        ).subquery()
-        branches.append(sa.select(received))
+        if live_ids:
+            received = narrowed(
+                sa.select(*listed).where(
+                    cases.c.case_id.in_(live_ids), cases.c.agency != referred_to
+                )
+            ).subquery()
+            branches.append(sa.select(received))
     merged = sa.union_all(*branches).subquery() if len(branches) > 1 else owned
     query = (
         sa.select(merged)

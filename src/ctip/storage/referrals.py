@@ -122,6 +122,25 @@ def live_referral_agencies(conn: sa.Connection, case_id: str) -> dict[str, froze
     return {k: frozenset(v) for k, v in out.items()}
 
 
+def live_referral_agencies_many(
+    conn: sa.Connection, case_ids: Sequence[str]
+) -> dict[str, dict[str, frozenset[str]]]:
+    """``live_referral_agencies`` for many cases in one query (a list page, not N queries)."""
+    out: dict[str, dict[str, set[str]]] = {}
+    if case_ids:
+        rows = conn.execute(
+            sa.select(referrals.c.case_id, referrals.c.to_agency, referrals.c.shared_fields).where(
+                referrals.c.case_id.in_(list(case_ids)),
+                referrals.c.status.in_(("pending", "accepted")),
+            )
+        )
+        for row in rows:
+            out.setdefault(row.case_id, {}).setdefault(row.to_agency, set()).update(
+                json.loads(row.shared_fields)
+            )
+    return {c: {a: frozenset(f) for a, f in agencies.items()} for c, agencies in out.items()}
+
+
 def consent_from_row(row: sa.Row) -> ConsentRecord:
     return ConsentRecord(
         consent_id=row.consent_id,

@@ -183,6 +183,9 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_referrals_case_id"), "referrals", ["case_id"], unique=False)
     op.create_index(op.f("ix_referrals_to_agency"), "referrals", ["to_agency"], unique=False)
+    op.create_index(
+        "ix_referrals_to_agency_status", "referrals", ["to_agency", "status"], unique=False
+    )
     op.create_table(
         "review_tasks",
         sa.Column("task_id", sa.String(length=36), nullable=False),
@@ -263,6 +266,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_review_tasks_case_id"), table_name="review_tasks")
     op.drop_index(op.f("ix_review_tasks_agency"), table_name="review_tasks")
     op.drop_table("review_tasks")
+    op.drop_index("ix_referrals_to_agency_status", table_name="referrals")
     op.drop_index(op.f("ix_referrals_to_agency"), table_name="referrals")
     op.drop_index(op.f("ix_referrals_case_id"), table_name="referrals")
     op.drop_table("referrals")
