@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ctip.domain import nrm, screening
-from ctip.domain.access import Action
+from ctip.domain.access import RECIPIENT_TRANSITION_ROLES, Action
 from ctip.domain.casework import CONSENT_PURPOSES, SERVICE_TYPES
 from ctip.domain.records import IDENTITY_FIELDS
 from ctip.errors import ConflictError, CtipError, PermissionDeniedError, ValidationError
@@ -82,7 +82,13 @@ def case_context(request: Request, user: PageUser, case_id: str) -> dict[str, An
     case = CaseData(view)
     owner = view.relation == "owner"
     latest = svc.latest_screening(p, case_id) if owner else None
-    steps = _optional(svc.next_steps, p, case_id) or {}
+    # a receiving agency takes only the competent authority's decisions (domain/access.py)
+    may_move = owner or (view.relation == "recipient" and p.role.value in RECIPIENT_TRANSITION_ROLES)
+    # computed here from the state machine (pure domain), as Casework.next_steps does, to spare
+    # the page one more database round trip; guards are still checked when the step is posted
+    regions = nrm.REGIONS if owner else ("main",)
+    steps = {r: nrm.allowed_targets(r, str(case.__getattr__(REGION_STATE[r]) or ""), p.role.value)
+             for r in regions} if may_move else {}
     actions = []
     for region, targets in steps.items():
         state = case.__getattr__(REGION_STATE[region]) or ""

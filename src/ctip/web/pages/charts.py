@@ -21,6 +21,15 @@ WARN = "#8a4b00"
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 
 
+def _count_axis(title: str, values: Sequence[int]) -> dict:
+    """Whole-number ticks only: counts of people are never fractional."""
+    top = max(values, default=0)
+    axis: dict = {"format": "d", "tickMinStep": 1}
+    if top <= 10:
+        axis["values"] = list(range(0, top + 1))
+    return {"title": title, "axis": axis}
+
+
 def _config() -> dict:
     return {
         "font": FONT,
@@ -56,13 +65,14 @@ def bar_chart(rows: Sequence[tuple[str, int]], *, label: str, value_title: str,
         "config": _config(),
         "width": width,
         "height": {"step": 22},
+        "padding": {"left": 24, "right": 8, "top": 4, "bottom": 4},
         "data": {"values": data},
         "mark": {"type": "bar", "color": color},
         "encoding": {
             "y": {"field": "category", "type": "nominal", "sort": "-x", "title": None,
-                  "axis": {"labelLimit": 180}},
-            "x": {"field": "value", "type": "quantitative", "title": value_title,
-                  "axis": {"tickMinStep": 1, "format": "d"}},
+                  "axis": {"labelLimit": 200}},
+            "x": {"field": "value", "type": "quantitative",
+                  **_count_axis(value_title, [d["value"] for d in data])},
         },
     }
     if not data:
@@ -81,13 +91,14 @@ def line_chart(points: Sequence[tuple[date, int]], *, label: str, value_title: s
         "config": _config(),
         "width": width,
         "height": 180,
+        "padding": {"left": 8, "right": 16, "top": 4, "bottom": 4},
         "data": {"values": data},
         "mark": {"type": "line", "point": True, "color": BRAND},
         "encoding": {
             "x": {"field": "when", "type": "temporal", "title": time_title,
                   "axis": {"format": "%b %Y", "labelAngle": 0}},
-            "y": {"field": "value", "type": "quantitative", "title": value_title,
-                  "axis": {"tickMinStep": 1, "format": "d"}},
+            "y": {"field": "value", "type": "quantitative",
+                  **_count_axis(value_title, [d["value"] for d in data])},
         },
     }
     return _accessible(_svg(json.dumps(spec, sort_keys=True)), label)

@@ -1,0 +1,278 @@
+"""Web benchmark: case search and case page under 50 concurrent users, over PostgreSQL.
+
+1. Creates a fresh PostgreSQL database (from the server's ``test`` database connection), a ctip
+   home with its keys, and migrates it.
+2. Loads ``--cases`` cases (default 1,000,000) with PostgreSQL COPY, spread over 20 agencies;
+   every identity is sealed with the home's key ring under the same context the service uses, and
+   the keyed name hash is computed, exactly as ``Casework.create_case`` stores them. A few
+   thousand live referrals between agencies are added so the recipient path is exercised too.
+3. Runs ``ctip serve`` on a free loopback port against that database.
+4. Drives it with locust (headless, ``--users`` users, ``--run-time`` seconds): each user has a
+   session signed in beforehand (password + TOTP; argon2 is slow on purpose, so sign-in is not
+   part of the timed run) and searches cases (page ``/cases`` by status, by case-number
+   prefix) and opens case pages (``/cases/{id}``), plus the same through the REST API.
+5. Prints p50/p95/p99 latency per request kind and the error count, against the target
+   (p95 < 150 ms, zero errors). Baseline in the same run: ``/healthz`` (the server with no
+   database work), so the cost of the page itself can be read off.
+
+    python benchmarks/web_bench.py [--cases 1000000] [--users 50] [--run-time 60] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import psycopg
+import pyotp
+import sqlalchemy as sa
+
+from ctip.domain.records import Identity
+from ctip.services.accounts import Accounts
+from ctip.services.casework import Casework, _identity_json
+from ctip.services.home import init_home
+from ctip.settings import Settings
+from ctip.storage.sealing import normalise_name
+
+ADMIN_URL = os.environ.get("CTIP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+AGENCIES = [f"Agency {i:02d}" for i in range(1, 21)]
+STATUSES = ("signal", "screening", "presumed_victim", "consent_pending", "referred",
+            "recovery_reflection", "identified_victim", "closed")
+FORMS = ("sexual_exploitation", "forced_labour", "forced_criminality", "forced_begging")
+COUNTRIES = ("NGA", "ROU", "VNM", "PHL", "UKR", "ALB", "ERI", "BRA")
+PASSWORD = "benchmark password 2026"
+CASE_COLUMNS = (
+    "case_id", "agency", "status", "status_since", "sex", "age", "age_disputed", "nationality",
+    "languages", "interpreter_needed", "exploitation_forms", "assistance_state", "justice_state",
+    "non_punishment_state", "non_punishment_flag", "child_state", "identity_sealed", "notes_sealed",
+    "name_key", "created_at", "updated_at", "created_by", "version",
+)
+
+LOCUSTFILE = '''
+import json, random
+from locust import HttpUser, task, between
+
+CFG = json.load(open(__CFG__))
+
+
+class Caseworker(HttpUser):
+    wait_time = between(0.2, 0.8)
+
+    def on_start(self):
+        me = random.choice(CFG["sessions"])  # signed in before the timed run (argon2 is slow on purpose)
+        self.ids = CFG["case_ids"][me["agency"]]
+        token = me["token"]
+        self.api = {"Authorization": "Bearer " + token}  # the API with a bearer token
+        self.client.cookies.set("ctip_session", token)   # the pages with the browser cookie
+
+    @task(3)
+    def search_page(self):
+        if random.random() < 0.5:
+            self.client.get("/cases?status=" + random.choice(CFG["statuses"]), name="page: case search")
+        else:
+            self.client.get("/cases?q=" + random.choice(self.ids)[:4], name="page: case search")
+
+    @task(3)
+    def case_page(self):
+        self.client.get("/cases/" + random.choice(self.ids), name="page: case")
+
+    @task(1)
+    def search_api(self):
+        self.client.get("/api/cases?status=" + random.choice(CFG["statuses"]), name="api: case search", headers=self.api)
+
+    @task(1)
+    def case_api(self):
+        self.client.get("/api/cases/" + random.choice(self.ids), name="api: case", headers=self.api)
+
+    @task(1)
+    def health(self):
+        self.client.get("/healthz", name="baseline: /healthz")
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def create_database() -> tuple[str, str]:
+    name = f"ctip_webbench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return name, ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_database(name: str) -> None:
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                     {"n": name})
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+def load_cases(cw: Casework, url: str, n: int, seed: int = 7) -> dict[str, list[str]]:
+    """COPY ``n`` sealed cases; returns a sample of case ids per agency for the load test."""
+    rnd = random.Random(seed)
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    sample: dict[str, list[str]] = {a: [] for a in AGENCIES}
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    t0 = time.perf_counter()
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        with cur.copy(f"COPY cases ({', '.join(CASE_COLUMNS)}) FROM STDIN") as copy:
+            for i in range(n):
+                case_id = str(uuid.UUID(int=rnd.getrandbits(128), version=4))
+                agency = AGENCIES[i % len(AGENCIES)]
+                given, family = f"Given{i}", f"Family{i % 4999}"
+                identity = Identity(given_name=given, family_name=family,
+                                    date_of_birth=f"19{60 + i % 40}-0{1 + i % 9}-1{i % 10}",
+                                    phone=f"+10000{i:07d}")
+                created = start + timedelta(minutes=i % 1_000_000)
+                age = rnd.randint(8, 60)
+                copy.write_row((
+                    case_id, agency, STATUSES[rnd.randrange(len(STATUSES))], created,
+                    rnd.choice(("female", "male", "unknown")), age, False, rnd.choice(COUNTRIES),
+                    '["en"]', False, json.dumps([rnd.choice(FORMS)]), "active", "none", "none", False,
+                    "minor_presumed" if age < 18 else "not_applicable",
+                    cw.sealer.seal(_identity_json(identity), context=f"case/{case_id}/identity"), None,
+                    cw.pseudonymiser.keyed_hash("case-name", normalise_name(given, family).encode()),
+                    created, created, "bench-loader", 1,
+                ))
+                if len(sample[agency]) < 2000:
+                    sample[agency].append(case_id)
+                if (i + 1) % 100_000 == 0:
+                    print(f"  loaded {i + 1:,} cases ({time.perf_counter() - t0:.0f} s)", flush=True)
+        # live referrals: each agency's first 200 sampled cases referred to the next agency
+        with cur.copy("COPY referrals (referral_id, case_id, from_agency, to_agency, purpose, shared_fields, "
+                      "status, due_date, created_at, created_by) FROM STDIN") as copy:
+            for k, agency in enumerate(AGENCIES):
+                to = AGENCIES[(k + 1) % len(AGENCIES)]
+                for case_id in sample[agency][:200]:
+                    copy.write_row((str(uuid.uuid4()), case_id, agency, to, "service", '["given_name"]',
+                                    "pending", start.date(), start, "bench-loader"))
+        conn.commit()
+        cur.execute("ANALYZE")
+    print(f"loaded {n:,} cases in {time.perf_counter() - t0:.1f} s", flush=True)
+    return sample
+
+
+def wait_until_up(base: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"ctip serve exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:  # noqa: S310 - loopback
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("ctip serve did not start")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cases", type=int, default=1_000_000)
+    ap.add_argument("--users", type=int, default=50)
+    ap.add_argument("--run-time", type=int, default=60, help="seconds of load")
+    ap.add_argument("--workers", type=int, default=2, help="ctip serve worker processes")
+    ap.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = ap.parse_args(argv)
+
+    db_name, url = create_database()
+    home = Path(tempfile.mkdtemp(prefix="ctip-webbench-"))
+    proc = None
+    try:
+        settings = Settings(home=home, database_url=url)
+        init_home(settings)
+        cw = Casework.open(settings)
+        sample = load_cases(cw, url, args.cases)
+        accounts = Accounts.from_settings(settings, cw.engine, cw.sealer)
+        users = []
+        for k in range(args.users):  # one user per simulated person: a TOTP code is accepted once
+            agency = AGENCIES[k % 10]
+            new = accounts.add_user(None, f"bench{k:03d}", PASSWORD, role="caseworker", agency=agency)
+            users.append({"username": new.username, "agency": agency,
+                          "secret": parse_qs(urlparse(new.otpauth_uri).query)["secret"][0]})
+        sessions = []
+        for u in users:
+            result = accounts.login(u["username"], PASSWORD, pyotp.TOTP(u["secret"]).now())
+            sessions.append({"token": result.token, "agency": u["agency"]})
+        cw.engine.dispose()
+        cfg = home / "locust.json"
+        cfg.write_text(json.dumps({"sessions": sessions, "statuses": list(STATUSES),
+                                   "case_ids": {u["agency"]: sample[u["agency"]] for u in users}}))
+        locustfile = home / "locustfile.py"
+        locustfile.write_text(LOCUSTFILE.replace("__CFG__", repr(str(cfg))))
+
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = {**os.environ, "CTIP_HOME": str(home), "CTIP_DATABASE_URL": url}
+        proc = subprocess.Popen(  # noqa: S603 - our own CLI
+            [sys.executable, "-m", "ctip", "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(args.workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_until_up(base, proc)
+        print(f"home {home}", flush=True)
+        print(f"ctip serve up on {base} ({args.workers} workers); {args.users} users for {args.run_time} s",
+              flush=True)
+        prefix = home / "locust"
+        subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", str(args.users),
+             "-r", str(args.users), "-t", f"{args.run_time}s", "--host", base, "--csv", str(prefix),
+             "--only-summary", "--loglevel", "WARNING"], check=False, env={**os.environ})
+        report(prefix.with_name("locust_stats.csv"), args)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if not args.keep:
+            drop_database(db_name)
+    return 0
+
+
+def report(stats_csv: Path, args: argparse.Namespace) -> None:
+    rows = list(csv.DictReader(stats_csv.open()))
+    print()
+    print(f"web_bench: {args.cases:,} cases in PostgreSQL, {args.users} concurrent users, {args.run_time} s, "
+          f"{args.workers} server workers")
+    print(f"{'request':28} {'count':>8} {'errors':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}")
+    total_errors = 0
+    for r in rows:
+        name = r["Name"]
+        total_errors += int(r["Failure Count"]) if name != "Aggregated" else 0
+        print(f"{name:28} {int(r['Request Count']):>8} {int(r['Failure Count']):>7} {r['50%']:>8} "
+              f"{r['95%']:>8} {r['99%']:>8} {float(r['Requests/s']):>8.1f}")
+    by_name = {r["Name"]: r for r in rows}
+    print()
+    for name in ("page: case search", "page: case", "api: case search", "api: case"):
+        if name in by_name:
+            p95 = float(by_name[name]["95%"])
+            print(f"{name:20} p95 {p95:6.0f} ms  target < 150 ms: {'met' if p95 < 150 else 'NOT met'}")
+    base = by_name.get("baseline: /healthz")
+    if base:
+        print(f"baseline /healthz p95 {float(base['95%']):.0f} ms (server and client overhead alone)")
+    print(f"errors: {total_errors} (target 0: {'met' if total_errors == 0 else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
