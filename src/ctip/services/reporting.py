@@ -287,7 +287,7 @@ def _sdg_figure(sdg: PublishedTable, country: str | None, sym: str) -> Figure:
     rows["who"] = rows["sex"].map(sex).fillna(rows["sex"]) + ", " + rows["age"].map(age).fillna(
         rows["age"])
     rows["cell"] = [
-        (f"{float(r):.2f}" if pd.notna(r) else ("" if d == sym else "n/a")) + f" ({d})"
+        sym if d == sym else (f"{float(r):.2f}" if pd.notna(r) else "n/a") + f" ({d})"
         for r, d in zip(rows["rate"], rows["display"], strict=True)]
     wide = rows.pivot_table(index=["what", "who"], columns="year", values="cell",
                             aggfunc="first").reset_index()

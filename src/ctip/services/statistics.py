@@ -31,6 +31,11 @@ HIDDEN = "x"
 # Columns computed from a cell's count: hidden whenever the count is hidden.
 DERIVED = ("share", "rate", "share_unknown")
 MULTI_RESPONSE = ("form",)
+# Totals are the headline figures (the SDG indicator itself is a total): hide a detail cell
+# rather than a total whenever the secondary suppression has the choice.
+MARGIN_COST = 1000.0
+# Tables made of independent slices, each suppressed on its own (see ``publish``).
+SLICED = {"sdg-16-2-2": ("year", "ref_area", "series")}
 ALL_AGENCIES = "all agencies"
 
 
@@ -73,13 +78,14 @@ def _suppress(frame: pd.DataFrame, dims: Sequence[str], threshold: int) -> tuple
     """
     symbol = HIDDEN
     try:
-        done = suppress(frame, value="count", dims=list(dims), threshold=threshold, symbol=symbol)
+        done = suppress(frame, value="count", dims=list(dims), threshold=threshold, symbol=symbol,
+                        margin_cost=MARGIN_COST)
         return done.frame, done.describe()
     except DisclosureError:
         has_totals = any(frame[d].astype(str).isin(TOTAL_LABELS).any() for d in dims)
         full = frame if has_totals else with_margins(frame, dims=list(dims), total="total")
         done = suppress(full, value="count", dims=list(dims), threshold=threshold, symbol=symbol,
-                        margins_known=False)
+                        margins_known=False, margin_cost=MARGIN_COST)
         out = done.frame
         # a total over a multi-response dimension counts mentions, not victims: not shown
         for d in dims:
@@ -100,7 +106,24 @@ def publish(table: StatTable, *, threshold: int) -> PublishedTable:
                               threshold, {"cells": 0})
     for d in dims:  # one type per dimension (years are text; 'total' rows are text)
         frame[d] = frame[d].astype(object)
-    protected, info = _suppress(frame[[*dims, "count"]], dims, threshold)
+    sliced = SLICED.get(spec.name, ())
+    if sliced:
+        # independent slices (no margin across them is published): protect each one alone,
+        # as a small cross-table with its own totals, instead of one 5-dimensional hypercube
+        inner = [d for d in dims if d not in sliced]
+        parts, infos = [], []
+        for key, part in frame.groupby(list(sliced), sort=False):
+            done, part_info = _suppress(part[[*inner, "count"]], inner, threshold)
+            for name, value in zip(sliced, key, strict=True):
+                done[name] = value
+            parts.append(done)
+            infos.append(part_info)
+        protected = pd.concat(parts, ignore_index=True)
+        info = {**infos[0], "slices": len(parts), "sliced_by": list(sliced),
+                "cells": len(protected), "primary": sum(int(i["primary"]) for i in infos),
+                "secondary": sum(int(i["secondary"]) for i in infos)}
+    else:
+        protected, info = _suppress(frame[[*dims, "count"]], dims, threshold)
     extra = [c for c in frame.columns if c not in (*dims, "count")]
     out = protected.merge(frame[[*dims, *extra]], on=dims, how="left")
     if "rate" in out.columns and "population" in out.columns:
