@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 
 from api_support import add_user, client, login, make_app
 
-EXAMPLES = 12
+EXAMPLES = 10
 
 
 @pytest.fixture(scope="module")
