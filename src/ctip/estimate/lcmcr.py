@@ -16,7 +16,8 @@ Why hand-written: LCMCR is R/C++ only and no Python package implements it. Diffe
 several chains with split R-hat and effective sample size reported, and no silent truncation of
 the posterior at 21 x n_obs (LCMCR redraws n0 until n0 <= 20 n_obs); instead the share of draws
 above 20 x n_obs is reported so a user sees when the posterior is unbounded.
-numba was not used: with the work vectorised over patterns and chains a step costs ~0.1 ms.
+numba was not used: with the work vectorised over patterns and chains, most of a step is the
+multinomial and beta draws themselves (C code either way), so a JIT would save little.
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ def sample(
     obs = history.counts > 0
     P = history.patterns[obs].astype(np.float64)  # m x t
     n_w = history.counts[obs].astype(np.int64)
+    Q, PT = 1.0 - P, np.ascontiguousarray(P.T)
     n = int(n_w.sum())
     t = history.t
     C = chains
@@ -118,13 +120,13 @@ def sample(
         pi = v * np.concatenate([np.ones((C, 1)), np.cumprod(1 - v[:, :-1], axis=1)], axis=1)
         log_lam, log_not = np.log(lam), np.log1p(-lam)
         # log P(pattern | class): (C, m, K)
-        loglik = np.einsum("mt,ctk->cmk", P, log_lam) + np.einsum("mt,ctk->cmk", 1 - P, log_not)
+        loglik = P @ log_lam + Q @ log_not
         logpost = loglik + np.log(np.maximum(pi, 1e-300))[:, None, :]
         logpost -= logpost.max(axis=2, keepdims=True)
         post = np.exp(logpost)
         post /= post.sum(axis=2, keepdims=True)
         z = rng.multinomial(np.broadcast_to(n_w, (C, len(n_w))), post)  # (C, m, K)
-        on_list = np.einsum("mt,cmk->ctk", P, z)
+        on_list = PT @ z
         n_obs_k = z.sum(axis=1)  # (C, K)
         q = np.exp(log_not.sum(axis=1))  # (C, K) P(on no list | class)
         p0 = np.clip((pi * q).sum(axis=1), 0.0, 1 - 1e-12)
