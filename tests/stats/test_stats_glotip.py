@@ -113,3 +113,20 @@ def test_xlsx_and_csv_exports_read_the_same(shared_data):
     for a, b in zip(csv_rows, xlsx_rows, strict=True):
         assert (a["Iso3_code"], a["Category"], a["Year"], a["txtVALUE"]) == (
             b["Iso3_code"], b["Category"], str(b["Year"]), b["txtVALUE"])
+
+
+@pytest.mark.shared_data
+def test_cli_glotip_reconciles(shared_data):
+    import json
+
+    from typer.testing import CliRunner
+
+    from ctip.cli import app
+
+    out = CliRunner().invoke(app, ["glotip", str(shared_data / "unodc-glotip" / "data_glotip.csv"),
+                                   "--year", "2022", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.output)
+    assert doc["read"] == doc["accepted"] + doc["rejected"] == 58_769
+    world = [r for r in doc["regions"] if r["area"] == "World"]
+    assert world[0]["known"] == 75_128

@@ -132,6 +132,54 @@ def register(app: typer.Typer) -> None:
             _show_table(published)
 
     @app.command()
+    def glotip(
+        path: Path = typer.Argument(..., help="UNODC's GLOTIP export (data_glotip.csv or .xlsx "
+                                    "from dataUNODC)."),
+        show: str = typer.Option("regions", "--show", help="regions, flows, flow-shares, "
+                                 "rejects or unmapped."),
+        year: int = typer.Option(None, "--year", help="One year (default: all years)."),
+        level: str = typer.Option("region", "--level", help="region or subregion (UN M49)."),
+        output: str = typer.Option("table", "--format", help="table, csv or json."),
+    ) -> None:
+        """The international level: read UNODC's GLOTIP export ("<5" kept as bounds, corrupt
+        values rejected with reasons), map citizenship to ISO3, and show regional and global
+        totals or citizenship-to-detection flows as UNODC aggregates them."""
+        from ctip.services.statistics import international
+
+        if level not in {"region", "subregion"}:
+            raise typer.BadParameter("use region or subregion", param_hint="--level")
+        result = international(path, year=year, level=level)
+        frames = {"regions": result.regions, "flows": result.flows,
+                  "flow-shares": result.flow_shares, "rejects": result.rejected,
+                  "unmapped": result.unmapped}
+        if show not in frames:
+            raise typer.BadParameter(f"use one of {', '.join(frames)}", param_hint="--show")
+        frame = frames[show]
+        summary = {"read": result.read, "accepted": result.accepted,
+                   "rejected": len(result.rejected), "unmapped_categories": len(result.unmapped)}
+        if output == "json":
+            print_json({**summary, show: _records(frame)})
+            return
+        if output == "csv":
+            buffer = io.StringIO()
+            frame.to_csv(buffer, index=False)
+            typer.echo(buffer.getvalue(), nl=False)
+            return
+        console.print(f"read {result.read:,} = accepted {result.accepted:,} + rejected "
+                      f"{len(result.rejected):,}; unmapped citizenship categories: "
+                      f"{len(result.unmapped)}")
+        table = Table(title=f"GLOTIP {show}" + (f", {year}" if year else ""), title_justify="left")
+        for column in frame.columns:
+            table.add_column(str(column), justify="right" if frame[column].dtype.kind in "iuf"
+                             else "left")
+        for row in _records(frame.head(200)):
+            table.add_row(*[_cell(str(c), v) if c == "share" else ("" if v is None else str(v))
+                            for c, v in row.items()])
+        console.print(table)
+        if len(frame) > 200:
+            console.print(f"[dim]{len(frame) - 200:,} more rows: use --format csv[/]")
+
+    @app.command()
     def report(
         ctx: typer.Context,
         out: Path = typer.Option(Path("ctip-report"), "--out", help="Folder for report.html and "

@@ -171,3 +171,41 @@ def stats_table(settings: Settings, name: str, by: Sequence[str] | None = None, 
     table_spec(name)  # fail fast on a wrong name, before opening the store
     with CaseStore.open(settings, actor="stats") as store, analytic_connection(store) as con:
         return published_table(con, name, by, threshold=settings.suppression_threshold, rule=rule)
+
+
+@dataclass(frozen=True)
+class International:
+    """UNODC's GLOTIP export, parsed: counts that reconcile, and the international tables."""
+
+    read: int
+    accepted: int
+    rejected: pd.DataFrame
+    unmapped: pd.DataFrame
+    regions: pd.DataFrame
+    flows: pd.DataFrame
+    flow_shares: pd.DataFrame
+
+
+def international(path: Any, *, year: int | None = None, level: str = "region") -> International:
+    """``ctip glotip FILE``: parse the export, map citizenship, aggregate as UNODC does.
+
+    Public data already published by UNODC (small counts already shown as "<5"), so no further
+    suppression is applied; the "<5" cells enter the aggregates as bounds.
+    """
+    from pathlib import Path
+
+    from ctip.stats import glotip
+    from ctip.stats.glotip_map import unmapped_report
+
+    data = glotip.load_glotip(Path(path))
+    acc = data.accepted
+    cit = acc[acc["dimension"].isin(glotip.CITIZENSHIP_DIMENSIONS)] if len(acc) else acc
+    regions = glotip.regional_aggregates(data, level)
+    if year is not None:
+        regions = regions[regions["year"] == year]
+    return International(
+        read=data.read, accepted=len(acc), rejected=data.rejected,
+        unmapped=unmapped_report(cit) if len(cit) else pd.DataFrame(),
+        regions=regions.reset_index(drop=True),
+        flows=glotip.flow_matrix(data, level=level, year=year),
+        flow_shares=glotip.flow_type_shares(data, year=year))
