@@ -321,3 +321,16 @@ def test_any_rows_reconcile_through_the_store(
     assert report.read == report.accepted + report.rejected
     assert report.read == sum(1 for row in body if any(cell.strip() for cell in row))
     assert store.reject_count() - before == report.rejects_stored <= report.rejected
+
+
+def test_import_reconciles_and_is_idempotent_on_each_backend(
+    tmp_path: Path, ctip_home: Path, database_url: str
+) -> None:
+    settings = make_settings(tmp_path / "home", database_url)
+    init_home(settings)
+    with CaseStore.open(settings, actor="tester") as store:
+        reports = [import_file(store, CORPUS / name) for name in ("duplicates.csv", "broken.jsonl")]
+        again = [import_file(store, CORPUS / name) for name in ("duplicates.csv", "broken.jsonl")]
+        assert [(r.read, r.accepted, r.rejected) for r in reports] == [(4, 2, 2), (6, 2, 4)]
+        assert [(r.new, r.unchanged, r.rejects_stored) for r in again] == [(0, 2, 0), (0, 2, 0)]
+        assert store.victim_count() == 4 and store.reject_count() == 6
