@@ -6,11 +6,10 @@ import importlib
 import sys
 from datetime import UTC, datetime, timedelta
 
+from api_support import add_user, bearer, client, login, make_app
 from fastapi.testclient import TestClient
 
 from ctip.services.casework import CaseIntake
-
-from api_support import add_user, bearer, client, login, make_app
 
 
 def test_importing_the_app_builds_nothing(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]

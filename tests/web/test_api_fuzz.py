@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-
 from api_support import add_user, client, login, make_app
+from hypothesis import HealthCheck, given, settings
 
 EXAMPLES = 10
 

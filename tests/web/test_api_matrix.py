@@ -160,7 +160,8 @@ def test_matrix(world, role, agency):  # type: ignore[no-untyped-def]
             if want in (403, 404) and (
                 agency == "C" or want == 404 or role in ("admin", "analyst", "auditor")
             ):
-                # someone who may not know X exists learns nothing: same answer as for no case at all
+                # someone who may not know X exists learns nothing: same answer as for no case at
+                # all
                 ghost = request(c, action, ghost_case, ghost_ref, version)
                 assert ghost.status_code == got.status_code, cell
                 assert _normalise(ghost.text, ghost_case, ghost_ref) == _normalise(

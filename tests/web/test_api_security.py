@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
-
 from api_support import PASSWORD, add_user, bearer, client, login, make_app
 
 

@@ -13,7 +13,13 @@ ROLES = ", ".join(r.value for r in Role)
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the root app."""
 
-    @app.command()
+    @app.command(
+        help="Run the web app (case management pages and the REST API under /api).\n\n"
+        "Uses the SQLite file under CTIP_HOME by default; set CTIP_DATABASE_URL to a PostgreSQL "
+        "URL (postgresql+psycopg://user@host/db) for a multi-user server.\n\n"
+        "Beyond loopback, put a TLS-terminating reverse proxy in front: cookies are then marked "
+        "Secure (X-Forwarded-Proto is trusted from 127.0.0.1 only)."
+    )
     def serve(
         ctx: typer.Context,
         host: str = typer.Option(
@@ -24,12 +30,7 @@ def register(app: typer.Typer) -> None:
             1, "--workers", min=1, help="Worker processes (use >1 with PostgreSQL)."
         ),
     ) -> None:
-        """Run the web app (case management pages and the REST API under /api).
-
-        Uses the SQLite file under CTIP_HOME by default; set CTIP_DATABASE_URL to a PostgreSQL URL for a multi-user server.
-
-        Put a TLS-terminating reverse proxy in front of it for anything beyond loopback: cookies are marked Secure when the proxy says the request came over HTTPS.
-        """
+        """Run the web app (help text above)."""
         import uvicorn
 
         from ctip.web.app import create_app
@@ -66,7 +67,8 @@ def register(app: typer.Typer) -> None:
         ),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
     ) -> None:
-        """Add a user. The TOTP secret is shown ONCE as an otpauth:// URI for an authenticator app."""
+        """Add a user. The TOTP secret is shown ONCE as an otpauth:// URI for an authenticator
+        app."""
         from ctip.services.accounts import Accounts
         from ctip.services.casework import Casework
 

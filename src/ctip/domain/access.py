@@ -205,7 +205,8 @@ def authorize(
         raise not_found(case_id)
     if action not in RELATION_ACTIONS[relation]:
         raise PermissionDeniedError(
-            f"your agency's access to case {case_id!r} ({relation.value}) does not allow {action.value!r}",
+            f"your agency's access to case {case_id!r} ({relation.value}) "
+            f"does not allow {action.value!r}",
             hint="the owning agency can do this, or refer the case for this purpose",
         )
     if (
@@ -228,7 +229,8 @@ def visible_fields(relation: Relation) -> tuple[str, ...]:
 
 
 def revealable_identity_fields(relation: Relation, shared: frozenset[str]) -> tuple[str, ...]:
-    """Identity fields a reveal may open: all for owner/emergency, only shared ones for a recipient."""
+    """Identity fields a reveal may open: all for owner/emergency, only shared ones for a
+    recipient."""
     if relation is Relation.RECIPIENT:
         return tuple(f for f in SHAREABLE_IDENTITY_FIELDS if f in shared)
     return SHAREABLE_IDENTITY_FIELDS

@@ -1,4 +1,5 @@
-"""Screening against the ILO/EC operational indicators of trafficking (CASE-MANAGEMENT.md section 6).
+"""Screening against the ILO/EC operational indicators of trafficking (CASE-MANAGEMENT.md section
+6).
 
 Why it is shaped like this: the screen is *decision support*. It turns indicator observations into
 per-dimension findings, a suggested status and the reasons for it, in words a caseworker can read
@@ -65,7 +66,8 @@ class ScreeningResult:
 
     profile: str
     dimensions: tuple[DimensionFinding, ...]
-    classification: str  # ilo_case_rule_met | deceived_and_exploited | exploited | some_indicators | no_indicators
+    # ilo_case_rule_met | deceived_and_exploited | exploited | some_indicators | no_indicators
+    classification: str
     suggested_status: str  # presumed_victim | not_indicated
     reasons: tuple[str, ...]
     indicators_yes: tuple[str, ...]
@@ -108,7 +110,8 @@ def dimension_name(dimension: str) -> str:
 
 
 def profile_for(*, is_child: bool, exploitation: str = "labour") -> str:
-    """The indicator list for a person: children get the child list (minority presumed if unsure)."""
+    """The indicator list for a person: children get the child list (minority presumed if
+    unsure)."""
     if exploitation == "sexual":
         _check_profile("CS" if is_child else "AS")
     return "CL" if is_child else "AL"

@@ -12,6 +12,7 @@ Stable names: ``add_user``, ``login``, ``session``, ``logout``, ``users``, ``pri
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import secrets
@@ -116,7 +117,8 @@ class Accounts:
     def add_user(
         self, actor: Principal | None, username: str, password: str, *, role: str, agency: str
     ) -> NewUser:
-        """Create a user with a fresh TOTP secret. ``actor`` None = the local CLI (server operator)."""
+        """Create a user with a fresh TOTP secret. ``actor`` None = the local CLI (server
+        operator)."""
         if actor is not None:
             require_role(actor, Action.USERS_MANAGE)
         if not _USERNAME.match(username):
@@ -170,15 +172,14 @@ class Accounts:
         return NewUser(user_id, username, role_value.value, agency, uri)
 
     def login(self, username: str, password: str, totp_code: str) -> LoginResult:
-        """Password + TOTP; lockout after repeated failures; one generic message for every failure."""
+        """Password + TOTP; lockout after repeated failures; one generic message for every
+        failure."""
         at = self.clock()
         with self.engine.begin() as conn:
             user = adb.get_user(conn, username=username)
             if user is None:
-                try:  # spend the same time as for a real user
-                    self.hasher.verify(self._dummy_hash, password)
-                except (VerificationError, InvalidHashError):
-                    pass
+                with contextlib.suppress(VerificationError, InvalidHashError):
+                    self.hasher.verify(self._dummy_hash, password)  # same time as a real user
                 self.audit.append(
                     conn,
                     actor="anonymous",

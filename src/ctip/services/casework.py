@@ -6,8 +6,9 @@ writes an audit entry in the *same* transaction. Audit details carry ids, states
 never identity or free text (free text is sealed in the case tables).
 
 Method names are a stable interface for the web pages and the REST API:
-``create_case``, ``get_case``, ``search_cases``, ``edit_case``, ``screen_case``, ``latest_screening``,
-``next_steps``, ``transition``, ``record_consent``, ``revoke_consent``, ``consents``, ``refer``,
+``create_case``, ``get_case``, ``search_cases``, ``edit_case``, ``screen_case``,
+``latest_screening``, ``next_steps``, ``transition``, ``record_consent``, ``revoke_consent``,
+``consents``, ``refer``,
 ``accept_referral``, ``decline_referral``, ``complete_referral``, ``revoke_referral``,
 ``referrals``, ``case_referrals``, ``record_service``, ``services_given``, ``add_service``,
 ``find_services``, ``reveal_identity``, ``emergency_access``, ``emergency_reviews``,
@@ -176,7 +177,8 @@ class Casework(ReferralWork, ProtectionWork):
     def edit_case(
         self, p: Principal, case_id: str, changes: Mapping[str, Any], *, expected_version: int
     ) -> CaseView:
-        """Change intake fields. A stale ``expected_version`` raises ConflictError (nothing lost)."""
+        """Change intake fields. A stale ``expected_version`` raises ConflictError (nothing
+        lost)."""
         allowed = {
             "sex",
             "age",
@@ -236,7 +238,8 @@ class Casework(ReferralWork, ProtectionWork):
         *,
         profile: str | None = None,
     ) -> screening.ScreeningResult:
-        """Apply the ILO/EC indicators; stores the observations and the suggestion (not a decision)."""
+        """Apply the ILO/EC indicators; stores the observations and the suggestion (not a
+        decision)."""
         with self._tx() as conn:
             row, _, _ = self._load(conn, p, case_id, Action.CASE_SCREEN)
             case = db.case_from_row(row)
@@ -267,7 +270,8 @@ class Casework(ReferralWork, ProtectionWork):
         return screening.screen(json.loads(row.observations), row.profile) if row else None
 
     def next_steps(self, p: Principal, case_id: str) -> dict[str, tuple[str, ...]]:
-        """Per region, the states this user's role may move the case to (guards checked on submit)."""
+        """Per region, the states this user's role may move the case to (guards checked on
+        submit)."""
         with self._tx() as conn:
             row, rel, _ = self._load(conn, p, case_id, Action.CASE_READ)
         case = db.case_from_row(row)

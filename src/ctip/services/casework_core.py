@@ -108,7 +108,8 @@ class CaseworkCore:
 
     @classmethod
     def open(cls, settings: Settings) -> CaseworkCore:
-        """Engine + migrations + keys from settings (clear error naming `ctip init` if keys are missing)."""
+        """Engine + migrations + keys from settings (clear error naming `ctip init` if keys are
+        missing)."""
         from ctip.storage.engine import make_engine, migrate
         from ctip.storage.keys import KeyRing  # noqa: F401 - imported for its error messages
         from ctip.storage.sealing import load_keys

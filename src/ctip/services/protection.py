@@ -40,7 +40,8 @@ class ProtectionWork(CaseworkCore):
     # ---- protection ----
 
     def reveal_identity(self, p: Principal, case_id: str, *, reason: str) -> dict[str, Any]:
-        """Open the sealed identity for a stated reason: every field allowed to this user, audited."""
+        """Open the sealed identity for a stated reason: every field allowed to this user,
+        audited."""
         if len(reason.strip()) < 5:
             raise ValidationError(
                 "say why you need to see the identity",
@@ -73,7 +74,8 @@ class ProtectionWork(CaseworkCore):
             return {f: identity.get(f) for f in fields}
 
     def emergency_access(self, p: Principal, case_id: str, *, justification: str) -> dict[str, Any]:
-        """Break-glass: read a case outside your scope for 60 minutes; supervisors review it after."""
+        """Break-glass: read a case outside your scope for 60 minutes; supervisors review it
+        after."""
         require_role(p, Action.EMERGENCY_ACCESS)
         if len(justification.strip()) < 20:
             raise ValidationError(
@@ -112,7 +114,8 @@ class ProtectionWork(CaseworkCore):
     def emergency_reviews(
         self, p: Principal, *, unreviewed_only: bool = True
     ) -> list[dict[str, Any]]:
-        """Break-glass events on the supervisor's agency's cases (or by its staff), with justifications."""
+        """Break-glass events on the supervisor's agency's cases (or by its staff), with
+        justifications."""
         require_role(p, Action.EMERGENCY_REVIEW)
         with self._tx() as conn:
             rows = pdb.grants(conn, unreviewed_only=unreviewed_only, case_ids_owned_by=p.agency)
@@ -134,7 +137,8 @@ class ProtectionWork(CaseworkCore):
             ]
 
     def review_emergency_access(self, p: Principal, grant_id: str, *, outcome: str) -> None:
-        """A supervisor of the owning agency records whether the break-glass access was justified."""
+        """A supervisor of the owning agency records whether the break-glass access was
+        justified."""
         require_role(p, Action.EMERGENCY_REVIEW)
         if outcome not in ("justified", "unjustified"):
             raise ValidationError(
@@ -201,7 +205,8 @@ class ProtectionWork(CaseworkCore):
     # ---- dashboard, de-identified data, audit ----
 
     def dashboard(self, p: Principal) -> Dashboard:
-        """Aggregates for the user's agency: cases by status, overdue referrals, caseload by month."""
+        """Aggregates for the user's agency: cases by status, overdue referrals, caseload by
+        month."""
         require_role(p, Action.DASHBOARD_READ)
         today = self.clock().date()
         with self._tx() as conn:

@@ -1,4 +1,5 @@
-"""Use cases for consent, referrals, services given and the service directory (part of ``Casework``)."""
+"""Use cases for consent, referrals, services given and the service directory (part of
+``Casework``)."""
 
 from __future__ import annotations
 
@@ -169,8 +170,10 @@ class ReferralWork(CaseworkCore):
                     live = [c for c in live if c.consent_id == consent_id]
                 if not live:
                     raise WorkflowError(
-                        f"an adult's referral needs their consent for {needed!r} covering {to_agency!r}",
-                        hint="record the person's consent first (children are referred without consent)",
+                        f"an adult's referral needs their consent for {needed!r} "
+                        f"covering {to_agency!r}",
+                        hint="record the person's consent first "
+                        "(children are referred without consent)",
                     )
                 consent_id = live[-1].consent_id
             at = self.clock()
@@ -259,7 +262,8 @@ class ReferralWork(CaseworkCore):
     def referrals(
         self, p: Principal, *, incoming: bool = True, overdue_only: bool = False
     ) -> list[Referral]:
-        """The agency's incoming (or outgoing) referrals; ``overdue_only`` lists pending ones past due."""
+        """The agency's incoming (or outgoing) referrals; ``overdue_only`` lists pending ones past
+        due."""
         require_role(p, Action.REFERRAL_RESPOND if incoming else Action.CASE_REFER)
         with self._tx() as conn:
             return rdb.agency_referrals(

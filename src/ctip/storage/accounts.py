@@ -1,6 +1,7 @@
 """Queries for user accounts and sessions (tables in ``storage/casework.py``).
 
-Only hashes of passwords (argon2) and of session tokens (SHA-256) are stored; TOTP secrets are sealed.
+Only hashes of passwords (argon2) and of session tokens (SHA-256) are stored; TOTP secrets are
+sealed.
 """
 
 from __future__ import annotations

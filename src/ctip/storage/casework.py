@@ -336,7 +336,8 @@ def case_from_row(row: sa.Row, *, notes: str | None = None) -> Case:
 def update_case(
     conn: sa.Connection, case_id: str, *, expected_version: int, values: dict[str, Any]
 ) -> int:
-    """Write ``values`` if nobody changed the case since ``expected_version``; returns the new version."""
+    """Write ``values`` if nobody changed the case since ``expected_version``; returns the new
+    version."""
     new_version = expected_version + 1
     result = conn.execute(
         cases.update()

@@ -110,7 +110,8 @@ def agency_referrals(
 
 
 def live_referral_agencies(conn: sa.Connection, case_id: str) -> dict[str, frozenset[str]]:
-    """Agencies with a live referral of the case -> union of the identity fields shared with them."""
+    """Agencies with a live referral of the case -> union of the identity fields shared with
+    them."""
     out: dict[str, set[str]] = {}
     rows = conn.execute(
         sa.select(referrals.c.to_agency, referrals.c.shared_fields).where(
@@ -179,7 +180,8 @@ def case_consents(conn: sa.Connection, case_id: str) -> list[ConsentRecord]:
 
 
 def revoke_consent(conn: sa.Connection, case_id: str, consent_id: str | None, *, by: str) -> int:
-    """Revoke one live consent (or all of a case's when ``consent_id`` is None); returns how many."""
+    """Revoke one live consent (or all of a case's when ``consent_id`` is None); returns how
+    many."""
     query = consents.update().where(consents.c.case_id == case_id, consents.c.revoked_at.is_(None))
     if consent_id is not None:
         query = query.where(consents.c.consent_id == consent_id)

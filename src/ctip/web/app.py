@@ -80,7 +80,7 @@ def create_app(
     app = FastAPI(
         lifespan=lifespan,
         title="ctip",
-        summary="Case management for a National Referral Mechanism, and national trafficking statistics.",
+        summary="Case management for a National Referral Mechanism, and national trafficking statistics.",  # noqa: E501
         version="0.1.0",
         openapi_url="/openapi.json",
         docs_url=None,

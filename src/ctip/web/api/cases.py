@@ -131,7 +131,8 @@ def edit_case(case_id: str, body: CaseUpdate, who: PrincipalDep, cw: CaseworkDep
 def screen_case(
     case_id: str, body: ScreeningCreate, who: PrincipalDep, cw: CaseworkDep
 ) -> ScreeningPublic:
-    """Record indicator observations; answers the suggested status and its reasons (a person decides)."""
+    """Record indicator observations; answers the suggested status and its reasons (a person
+    decides)."""
     return screening_public(cw.screen_case(who, case_id, body.observations, profile=body.profile))
 
 
@@ -199,7 +200,8 @@ def revoke_consent(case_id: str, consent_id: str, who: PrincipalDep, cw: Casewor
 def reveal_identity(
     case_id: str, body: RevealCreate, who: PrincipalDep, cw: CaseworkDep
 ) -> IdentityPublic:
-    """Open the sealed identity for a stated reason (audited; a receiving agency gets shared fields only)."""
+    """Open the sealed identity for a stated reason (audited; a receiving agency gets shared fields
+    only)."""
     return IdentityPublic(**cw.reveal_identity(who, case_id, reason=body.reason))
 
 

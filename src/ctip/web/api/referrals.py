@@ -37,7 +37,8 @@ def referral_public(ref: Referral) -> ReferralPublic:
     "/cases/{case_id}/referrals", response_model=ReferralPublic, status_code=status.HTTP_201_CREATED
 )
 def refer(case_id: str, body: ReferralCreate, who: PrincipalDep, cw: CaseworkDep) -> ReferralPublic:
-    """Refer to another agency, sharing only ``shared_fields`` of the identity (adults: consent first)."""
+    """Refer to another agency, sharing only ``shared_fields`` of the identity (adults: consent
+    first)."""
     return referral_public(
         cw.refer(
             who,
@@ -64,7 +65,8 @@ def referrals(
     direction: Annotated[str, Query(pattern=r"^(incoming|outgoing)$")] = "incoming",
     overdue: bool = False,
 ) -> list[ReferralPublic]:
-    """Your agency's incoming or outgoing referrals; ``overdue=true`` lists pending ones past due."""
+    """Your agency's incoming or outgoing referrals; ``overdue=true`` lists pending ones past
+    due."""
     return [
         referral_public(r)
         for r in cw.referrals(who, incoming=direction == "incoming", overdue_only=overdue)
