@@ -334,3 +334,22 @@ def test_import_reconciles_and_is_idempotent_on_each_backend(
         assert [(r.read, r.accepted, r.rejected) for r in reports] == [(4, 2, 2), (6, 2, 4)]
         assert [(r.new, r.unchanged, r.rejects_stored) for r in again] == [(0, 2, 0), (0, 2, 0)]
         assert store.victim_count() == 4 and store.reject_count() == 6
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(tail=st.binary(max_size=400))
+def test_any_bytes_after_a_header_import_or_fail_cleanly(
+    store: CaseStore, tmp_path: Path, tail: bytes
+) -> None:
+    path = tmp_path / "bytes.csv"
+    path.write_bytes(HEADER.encode() + b"\r\n" + tail)
+    try:
+        report = import_file(store, path)
+    except InputFileError as error:
+        assert error.hint and "bytes.csv" in str(error)
+        return
+    assert report.read == report.accepted + report.rejected
+    kept = sum(1 for _ in store.rejects(report.batch_id))
+    assert kept == report.rejects_stored <= report.rejected
