@@ -162,7 +162,7 @@ def victim_record(row: Any, identity: Identity) -> VictimRecord:
         country_of_detection=row.country_of_detection,
         country_of_recruitment=row.country_of_recruitment,
         identity=identity, consent=consent, provenance=provenance,
-        **{name: codes_tuple(getattr(row, name)) for name in MULTI_VALUED},
+        **{name: codes_tuple(getattr(row, name)) for name in MULTI_VALUED},  # type: ignore[arg-type]
     )
 
 

@@ -111,7 +111,7 @@ def _adbc_reader(engine: sa.Engine, query: sa.Select[Any], columns: dict[str, st
     if engine.dialect.name == "sqlite":
         path = sqlite_path(engine.url.render_as_string(hide_password=False))
         try:
-            from adbc_driver_sqlite import dbapi
+            from adbc_driver_sqlite import dbapi as sqlite_adbc
         except ImportError:
             return None
         if path is None:
@@ -122,16 +122,16 @@ def _adbc_reader(engine: sa.Engine, query: sa.Select[Any], columns: dict[str, st
             for n in columns)
         sql = (f"SELECT {placeholders}, 0 AS __real UNION ALL "
                f"SELECT __q.*, 1 FROM ({inner}) AS __q")
-        connection = dbapi.connect(f"file:{path}?mode=ro")
+        connection = sqlite_adbc.connect(f"file:{path}?mode=ro")
     elif engine.dialect.name == "postgresql":
         try:
-            from adbc_driver_postgresql import dbapi
+            from adbc_driver_postgresql import dbapi as pg_adbc
         except ImportError:
             return None
         inner = str(sql_query.compile(dialect=engine.dialect))
         sql = f"SELECT __q.*, 1 AS __real FROM ({inner}) AS __q"
         url = engine.url.set(drivername="postgresql")
-        connection = dbapi.connect(url.render_as_string(hide_password=False))
+        connection = pg_adbc.connect(url.render_as_string(hide_password=False))
     else:
         return None
     cursor = connection.cursor()

@@ -352,7 +352,7 @@ class CaseStore:
         with self.engine.begin() as conn:
             seen: set[tuple[str, int, str]] = set()
             for chunk in _chunks([p[2] for p in prepared]):
-                seen.update(tuple(r) for r in conn.execute(  # type: ignore[misc]
+                seen.update((r[0], r[1], r[2]) for r in conn.execute(
                     sa.select(import_rejects.c.source_file, import_rejects.c.source_row,
                               import_rejects.c.content_hash)
                     .where(import_rejects.c.content_hash.in_(chunk))))

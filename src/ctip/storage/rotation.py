@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -47,7 +48,7 @@ register_sealed(SealedColumn(import_rejects, "reject_id", "sealed",
                              lambda pk: f"import_rejects/{pk}/content", "seal_key_id"))
 
 
-def _pending(col: SealedColumn, active: str, after: str | None, limit: int) -> sa.Select:  # type: ignore[type-arg]
+def _pending(col: SealedColumn, active: str, after: str | None, limit: int) -> sa.Select[Any]:
     t = col.table
     query = sa.select(t.c[col.pk], t.c[col.column]).where(t.c[col.column].is_not(None))
     if col.key_id_column:
