@@ -9,8 +9,7 @@ import typer
 from rich.table import Table
 
 from ctip.cli.common import console, print_json, progress, settings
-from ctip.ingest.profiles import PROFILE_NAMES
-from ctip.services.importing import ImportReport, export_rejects, import_path
+from ctip.services.importing import PROFILE_NAMES, ImportReport, export_rejects, import_path
 
 rejects_app = typer.Typer(
     help="Rows rejected by imports, kept with their reasons.", no_args_is_help=True
