@@ -11,7 +11,6 @@ import csv
 import json
 import random
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -29,32 +28,44 @@ from stats_fixture import FIXTURE_PERPETRATORS, load, victim  # noqa: E402
 CHROMIUM = Path("/usr/bin/chromium")
 THRESHOLD = 5
 ORIGINS = ["MLT", "MLT", "MLT", "ROU", "ITA", "NGA", "PHL", "SYR", "unknown", "UKR"]
-FORMS = [("sexual_exploitation",), ("forced_labour",), ("forced_labour", "sexual_exploitation"),
-         ("forced_begging",), None, ("organ_removal",)]
+FORMS = [
+    ("sexual_exploitation",),
+    ("forced_labour",),
+    ("forced_labour", "sexual_exploitation"),
+    ("forced_begging",),
+    None,
+    ("organ_removal",),
+]
 
 
 def _victims(n: int = 400, seed: int = 7) -> list[dict]:
     rng = random.Random(seed)
     rows = []
     for i in range(n):
-        row = victim(i, year=rng.choice([2020, 2021, 2022, 2023, None]),
-                     sex=rng.choice(["female"] * 5 + ["male"] * 4 + ["unknown"]),
-                     age=rng.choice([None, *range(3, 70)]), forms=rng.choice(FORMS),
-                     citizenship=rng.choice(ORIGINS), detection="MLT",
-                     disability=rng.choice(["no_disability", "disability", "unknown"]),
-                     agency=rng.choice(["police", "ngo", "labour-inspection"]))
+        row = victim(
+            i,
+            year=rng.choice([2020, 2021, 2022, 2023, None]),
+            sex=rng.choice(["female"] * 5 + ["male"] * 4 + ["unknown"]),
+            age=rng.choice([None, *range(3, 70)]),
+            forms=rng.choice(FORMS),
+            citizenship=rng.choice(ORIGINS),
+            detection="MLT",
+            disability=rng.choice(["no_disability", "disability", "unknown"]),
+            agency=rng.choice(["police", "ngo", "labour-inspection"]),
+        )
         row["victim_id"] = f"VICTIMID{i:05d}"
         row["pseudonym"] = f"PSEUDONYM{i:05d}"
         rows.append(row)
     return rows
 
 
-@pytest.fixture
-def report(tmp_path: Path) -> tuple[Path, dict]:
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """Built once for the module: rendering the charts takes a few seconds."""
     con = duckdb.connect()
     load(con, "victims", ANALYTIC_COLUMNS, _victims())
     load(con, "perpetrators", PERPETRATOR_COLUMNS, FIXTURE_PERPETRATORS * 4)
-    path, tables = write_report(con, tmp_path / "out", threshold=THRESHOLD)
+    path, tables = write_report(con, tmp_path_factory.mktemp("report"), threshold=THRESHOLD)
     return path, tables
 
 
@@ -67,8 +78,9 @@ def test_no_published_cell_below_threshold(report):
     assert any(t.frame["suppressed"].any() for t in tables.values())  # the fixture has small cells
     html = path.read_text(encoding="utf-8")
     for cell in re.findall(r"<td class=num>([^<]*)</td>", html):
-        counts = re.findall(r"\((\d[\d,]*)\)", cell) or ([cell] if re.fullmatch(r"\d[\d,]*", cell)
-                                                         else [])
+        counts = re.findall(r"\((\d[\d,]*)\)", cell) or (
+            [cell] if re.fullmatch(r"\d[\d,]*", cell) else []
+        )
         for count in counts:
             n = int(count.replace(",", ""))
             assert n == 0 or n >= THRESHOLD, cell
@@ -101,9 +113,18 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     path, _ = report
     shot = tmp_path / "report.png"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         try:
             page = browser.new_page(viewport={"width": 1000, "height": 900})
             requests: list[str] = []
@@ -130,8 +151,10 @@ def _small_canonical_file(tmp_path: Path, rows: int = 150) -> Path:
 
     source = resources.files("ctip.demo_data").joinpath("files/police-national.csv")
     target = tmp_path / "police-sample.csv"
-    with source.open("r", encoding="utf-8", newline="") as f, target.open(
-            "w", encoding="utf-8", newline="") as out:
+    with (
+        source.open("r", encoding="utf-8", newline="") as f,
+        target.open("w", encoding="utf-8", newline="") as out,
+    ):
         reader = csv.reader(f)
         writer = csv.writer(out)
         for i, row in enumerate(reader):
@@ -155,8 +178,9 @@ def test_report_from_a_store_is_audited(tmp_path, ctip_home):
     html = result.report.read_text(encoding="utf-8")
     assert "detected victims" in html.lower()
     with CaseStore.open(settings, actor="test") as store, store.engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            "SELECT details FROM audit_log WHERE action = 'release.report'")).fetchall()
+        rows = conn.execute(
+            sa.text("SELECT details FROM audit_log WHERE action = 'release.report'")
+        ).fetchall()
         assert len(rows) == 1
         details = json.loads(rows[0][0])
         assert details["threshold"] == settings.suppression_threshold
@@ -186,4 +210,3 @@ def test_cli_stats_json_is_suppressed(tmp_path, ctip_home):
     assert bad.exit_code != 0
     listing = runner.invoke(app, ["stats", "--format", "json"])
     assert {t["name"] for t in json.loads(listing.output)} >= {"victims", "sdg-16-2-2"}
-    shutil.rmtree(tmp_path / "unused", ignore_errors=True)

@@ -45,15 +45,45 @@ def test_special_values():
 
 def test_parse_rows_reconcile_and_keep_reasons():
     rows = [
-        (2, {"Iso3_code": "MLT", "Indicator": "Detected trafficking victims", "Dimension":
-             "by citizenship", "Category": "Nigerians", "Sex": "Total", "Age": "Total",
-             "Year": "2020", "txtVALUE": "1,192"}),
-        (3, {"Iso3_code": "MLT", "Indicator": "Detected trafficking victims", "Dimension":
-             "by citizenship", "Category": "Q6.1_10s_2019", "Sex": "Total", "Age": "Total",
-             "Year": "2019", "txtVALUE": "<5"}),
-        (4, {"Iso3_code": "MLT", "Indicator": "Detected trafficking victims", "Dimension": "Total",
-             "Category": "Total", "Sex": "Total", "Age": "Total", "Year": "2019",
-             "txtVALUE": "<5"}),
+        (
+            2,
+            {
+                "Iso3_code": "MLT",
+                "Indicator": "Detected trafficking victims",
+                "Dimension": "by citizenship",
+                "Category": "Nigerians",
+                "Sex": "Total",
+                "Age": "Total",
+                "Year": "2020",
+                "txtVALUE": "1,192",
+            },
+        ),
+        (
+            3,
+            {
+                "Iso3_code": "MLT",
+                "Indicator": "Detected trafficking victims",
+                "Dimension": "by citizenship",
+                "Category": "Q6.1_10s_2019",
+                "Sex": "Total",
+                "Age": "Total",
+                "Year": "2019",
+                "txtVALUE": "<5",
+            },
+        ),
+        (
+            4,
+            {
+                "Iso3_code": "MLT",
+                "Indicator": "Detected trafficking victims",
+                "Dimension": "Total",
+                "Category": "Total",
+                "Sex": "Total",
+                "Age": "Total",
+                "Year": "2019",
+                "txtVALUE": "<5",
+            },
+        ),
         (5, {"Iso3_code": "MLT", "Year": "20x9", "txtVALUE": "7"}),
     ]
     data = parse_glotip(rows)
@@ -74,8 +104,9 @@ def test_mapping_classifies_demonyms_languages_and_specials():
     assert classify("Q6.1_3s_2020")[0] == "INVALID"
     assert classify("Atlantis")[0] is None
     table = build_mapping(["Atlantis", "Chinese"])
-    report = unmapped_report(pd.DataFrame({"category": ["Atlantis", "Atlantis", "Chinese"],
-                                           "value": [3, 4, 10]}), table)
+    report = unmapped_report(
+        pd.DataFrame({"category": ["Atlantis", "Atlantis", "Chinese"], "value": [3, 4, 10]}), table
+    )
     assert report.to_dict("records") == [{"category": "Atlantis", "rows": 2, "known_count": 7}]
 
 
@@ -90,8 +121,9 @@ def test_real_export_reconciles_and_reproduces_known_totals(shared_data):
     assert int(totals.loc[totals["year"] == 2022, "value"].sum()) == 75_128
     assert all("reason" in r and r["reason"] for r in data.rejected.to_dict("records"))
     # every citizenship category is in the shipped, reviewed mapping
-    cit = data.accepted[data.accepted["dimension"].isin(["by citizenship",
-                                                         "by country of repatriation"])]
+    cit = data.accepted[
+        data.accepted["dimension"].isin(["by citizenship", "by country of repatriation"])
+    ]
     assert unmapped_report(cit).empty
     assert set(cit["category"]) <= set(shipped_mapping()["category"])
     world = regional_aggregates(data)
@@ -112,7 +144,11 @@ def test_xlsx_and_csv_exports_read_the_same(shared_data):
     xlsx_rows = [r for _, r in itertools.islice(read_glotip(folder / "data_glotip.xlsx"), 300)]
     for a, b in zip(csv_rows, xlsx_rows, strict=True):
         assert (a["Iso3_code"], a["Category"], a["Year"], a["txtVALUE"]) == (
-            b["Iso3_code"], b["Category"], str(b["Year"]), b["txtVALUE"])
+            b["Iso3_code"],
+            b["Category"],
+            str(b["Year"]),
+            b["txtVALUE"],
+        )
 
 
 @pytest.mark.shared_data
@@ -123,8 +159,17 @@ def test_cli_glotip_reconciles(shared_data):
 
     from ctip.cli import app
 
-    out = CliRunner().invoke(app, ["glotip", str(shared_data / "unodc-glotip" / "data_glotip.csv"),
-                                   "--year", "2022", "--format", "json"])
+    out = CliRunner().invoke(
+        app,
+        [
+            "glotip",
+            str(shared_data / "unodc-glotip" / "data_glotip.csv"),
+            "--year",
+            "2022",
+            "--format",
+            "json",
+        ],
+    )
     assert out.exit_code == 0, out.output
     doc = json.loads(out.output)
     assert doc["read"] == doc["accepted"] + doc["rejected"] == 58_769

@@ -26,8 +26,12 @@ def test_rates_match_malta_published_series(shared_data):
         rows = list(csv.DictReader(f))
     counts, rates = {}, {}
     for r in rows:
-        if r["Series"].startswith("1.") and r["Age"] == "All Ages" and \
-                r["Broad citizenship"] == "All citizens" and r["Form of exploitation"] == "All forms":
+        if (
+            r["Series"].startswith("1.")
+            and r["Age"] == "All Ages"
+            and r["Broad citizenship"] == "All citizens"
+            and r["Form of exploitation"] == "All forms"
+        ):
             counts[(int(r["Year"]), r["Sex"])] = int(r["Value"])
         elif r["Series"].startswith("2."):
             rates[int(r["Year"])] = float(r["Value"])
@@ -37,13 +41,15 @@ def test_rates_match_malta_published_series(shared_data):
             continue
         for _ in range(count):
             n += 1
-            victims.append(victim(n, year=year, sex="female" if sex == "Females" else "male",
-                                  detection="MLT"))
+            victims.append(
+                victim(n, year=year, sex="female" if sex == "Females" else "male", detection="MLT")
+            )
     con = duckdb.connect()
     load(con, "victims", ANALYTIC_COLUMNS, victims)
     table = sdg_16_2_2(con)
-    total = table[(table["series"] == "VC_HTF_DETV") & (table["sex"] == "_T")
-                  & (table["age"] == "_T")].set_index("year")
+    total = table[
+        (table["series"] == "VC_HTF_DETV") & (table["sex"] == "_T") & (table["age"] == "_T")
+    ].set_index("year")
     checked = 0
     for year, published in rates.items():
         ours = total.loc[str(year)]
@@ -56,6 +62,7 @@ def test_rates_match_malta_published_series(shared_data):
         assert round(float(ours["rate"]), 1) == pytest.approx(published, abs=0.051), year
         checked += 1
     assert checked == 6  # 2019-2024
-    females = table[(table["series"] == "VC_HTF_DETV") & (table["sex"] == "F")
-                    & (table["age"] == "_T")].set_index("year")
+    females = table[
+        (table["series"] == "VC_HTF_DETV") & (table["sex"] == "F") & (table["age"] == "_T")
+    ].set_index("year")
     assert int(females.loc["2020", "count"]) == counts[(2020, "Females")] == 12

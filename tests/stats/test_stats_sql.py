@@ -1,4 +1,4 @@
-"""The SQL behind the tables: the roll-up equals domain.derive, and every query transpiles to Spark."""
+"""The SQL behind the tables: the roll-up equals domain.derive; every query transpiles to Spark."""
 
 from __future__ import annotations
 
@@ -14,15 +14,22 @@ from ctip.stats.query import VICTIM_DIMENSIONS, perpetrator_dimensions, rollup_s
 from ctip.stats.tables import perpetrators_query, victims_query
 
 FORMS = list(code_list("exploitation_form").codes)
-CATEGORIES = ["sexual_exploitation", "forced_labour", "forced_criminality", "begging",
-              "organ_removal", "other"]
+CATEGORIES = [
+    "sexual_exploitation",
+    "forced_labour",
+    "forced_criminality",
+    "begging",
+    "organ_removal",
+    "other",
+]
 
 rules = st.builds(
     RollupRule,
     mixed=st.booleans(),
     begging_and_criminality_as_labour=st.booleans(),
     precedence=st.permutations(CATEGORIES).flatmap(
-        lambda p: st.integers(0, len(p)).map(lambda n: tuple(p[:n]))),
+        lambda p: st.integers(0, len(p)).map(lambda n: tuple(p[:n]))
+    ),
 )
 form_lists = st.one_of(st.none(), st.lists(st.sampled_from(FORMS), unique=True, max_size=4))
 
@@ -39,18 +46,28 @@ def test_rollup_sql_equals_domain_primary_form(rule, forms):
 
 
 def _to_spark(sql: str) -> str:
-    return sqlglot.transpile(sql, read="duckdb", write="spark",
-                             unsupported_level=sqlglot.ErrorLevel.RAISE)[0]
+    return sqlglot.transpile(
+        sql, read="duckdb", write="spark", unsupported_level=sqlglot.ErrorLevel.RAISE
+    )[0]
 
 
 def test_every_dimension_transpiles_to_spark():
     for name in VICTIM_DIMENSIONS:
         for margins in (False, True):
-            spark = _to_spark(victims_query(["sex" if name == "year" else "year", name], margins=margins,
-                                            rule=RollupRule(mixed=False)).sql())
+            spark = _to_spark(
+                victims_query(
+                    ["sex" if name == "year" else "year", name],
+                    margins=margins,
+                    rule=RollupRule(mixed=False),
+                ).sql()
+            )
             assert "GROUP BY" in spark
     for name in perpetrator_dimensions("MLT"):
-        _to_spark(perpetrators_query(["sex" if name == "stage" else "stage", name], reporting_country="MLT").sql())
+        _to_spark(
+            perpetrators_query(
+                ["sex" if name == "stage" else "stage", name], reporting_country="MLT"
+            ).sql()
+        )
     spark = _to_spark(quality_sql())
     assert "GROUPING SETS" in spark
     # the exploded form list becomes Spark's EXPLODE, array length SIZE

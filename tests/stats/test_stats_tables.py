@@ -28,9 +28,18 @@ def cell(frame: pd.DataFrame, column: str = "count", **dims: object) -> object:
 
 def test_victims_by_year_and_group_keeps_unknowns(con):
     t = victims_by(con, ["year", "victim_group"])
-    expected = {("2022", "women"): 2, ("2022", "girls"): 1, ("2022", "men"): 1, ("2022", "boys"): 1,
-                ("2022", "unknown"): 2, ("2023", "women"): 1, ("2023", "girls"): 1,
-                ("2023", "men"): 1, ("2023", "boys"): 0, ("unknown", "women"): 1}
+    expected = {
+        ("2022", "women"): 2,
+        ("2022", "girls"): 1,
+        ("2022", "men"): 1,
+        ("2022", "boys"): 1,
+        ("2022", "unknown"): 2,
+        ("2023", "women"): 1,
+        ("2023", "girls"): 1,
+        ("2023", "men"): 1,
+        ("2023", "boys"): 0,
+        ("unknown", "women"): 1,
+    }
     for (year, group), n in expected.items():
         assert cell(t, year=year, victim_group=group) == n
     assert t["count"].sum() == 11  # 13 rows, one not detected, one withdrawn
@@ -45,13 +54,21 @@ def test_margins_are_totals(con):
 
 def test_unodc_rollup_default_and_other_rule(con):
     t = victims_by(con, ["year", "unodc_form"])
-    assert [cell(t, year="2022", unodc_form=f) for f in
-            ("sexual_exploitation", "forced_labour", "mixed", "forced_criminality", "begging",
-             "unknown")] == [2, 1, 1, 1, 1, 1]
+    assert [
+        cell(t, year="2022", unodc_form=f)
+        for f in (
+            "sexual_exploitation",
+            "forced_labour",
+            "mixed",
+            "forced_criminality",
+            "begging",
+            "unknown",
+        )
+    ] == [2, 1, 1, 1, 1, 1]
     national = RollupRule(mixed=False, begging_and_criminality_as_labour=True)
     t2 = victims_by(con, ["year", "unodc_form"], rule=national)
-    assert cell(t2, year="2022", unodc_form="sexual_exploitation") == 3   # mixed -> precedence
-    assert cell(t2, year="2022", unodc_form="forced_labour") == 3         # + begging, criminality
+    assert cell(t2, year="2022", unodc_form="sexual_exploitation") == 3  # mixed -> precedence
+    assert cell(t2, year="2022", unodc_form="forced_labour") == 3  # + begging, criminality
     assert "mixed" not in set(t2["unodc_form"])
 
 
@@ -60,8 +77,10 @@ def test_mixed_rule_from_stored_primary_form_equals_full_rollup(con):
 
     rule = RollupRule(mixed=False)
     fast = victims_by(con, ["year", "unodc_form"], rule=rule)
-    full = con.execute(f"SELECT {rollup_sql(rule)} AS f, COUNT(*) FROM victims AS v "
-                       "WHERE v.detected AND NOT v.consent_withdrawn GROUP BY f").fetchall()
+    full = con.execute(
+        f"SELECT {rollup_sql(rule)} AS f, COUNT(*) FROM victims AS v "
+        "WHERE v.detected AND NOT v.consent_withdrawn GROUP BY f"
+    ).fetchall()
     totals = fast.groupby("unodc_form")["count"].sum()
     assert {f: n for f, n in full} == {f: n for f, n in totals.items() if n}
     assert totals["sexual_exploitation"] == 4  # v1, v3, v8 and the mixed v4
@@ -80,8 +99,10 @@ def test_disability_and_citizenship(con):
     assert cell(d, year="2022", disability="disability", victim_group="boys") == 1
     assert cell(d, year="2022", disability="unknown", victim_group="unknown") == 1
     c = victims_by(con, ["year", "citizenship_origin"])
-    assert [cell(c, year="2022", citizenship_origin=o) for o in
-            ("national", "Europe", "Africa", "unknown")] == [1, 3, 2, 1]
+    assert [
+        cell(c, year="2022", citizenship_origin=o)
+        for o in ("national", "Europe", "Africa", "unknown")
+    ] == [1, 3, 2, 1]
     t = victims_by(con, ["citizenship_type"])
     assert cell(t, citizenship_type="national") == 3 and cell(t, citizenship_type="foreign") == 7
 
@@ -106,8 +127,10 @@ def test_flows_and_shares(con):
     assert matrix.loc["NGA", "MLT"] == 2 and matrix.values.sum() == 11
     s = flow_shares(con)
     y = s[s["year"] == "2022"]
-    assert [cell(y, flow_type=k) for k in
-            ("domestic", "subregional", "intraregional", "transregional", "unknown")] == [1, 1, 2, 2, 1]
+    assert [
+        cell(y, flow_type=k)
+        for k in ("domestic", "subregional", "intraregional", "transregional", "unknown")
+    ] == [1, 1, 2, 2, 1]
     assert cell(y, "share", flow_type="transregional") == pytest.approx(2 / 6)
     assert pd.isna(cell(y, "share", flow_type="unknown"))
     regional = flows(con, origin="region", destination="region")
@@ -121,10 +144,16 @@ def test_sdg_16_2_2_counts_and_rates(con):
     assert int(total["count"].iloc[0]) == 7
     assert int(total["population"].iloc[0]) == 531_113  # World Bank, Malta 2022
     assert float(total["rate"].iloc[0]) == pytest.approx(7 / 531_113 * 100_000)
-    by_series = {s: int(y[(y["series"] == s) & (y["sex"] == "_T") & (y["age"] == "_T")]["count"].sum())
-                 for s in ("VC_HTF_DETVSX", "VC_HTF_DETVFL", "VC_HTF_DETVOP", "VC_HTF_DETVOG")}
-    assert by_series == {"VC_HTF_DETVSX": 3, "VC_HTF_DETVFL": 1, "VC_HTF_DETVOP": 2,
-                         "VC_HTF_DETVOG": 0}
+    by_series = {
+        s: int(y[(y["series"] == s) & (y["sex"] == "_T") & (y["age"] == "_T")]["count"].sum())
+        for s in ("VC_HTF_DETVSX", "VC_HTF_DETVFL", "VC_HTF_DETVOP", "VC_HTF_DETVOG")
+    }
+    assert by_series == {
+        "VC_HTF_DETVSX": 3,
+        "VC_HTF_DETVFL": 1,
+        "VC_HTF_DETVOP": 2,
+        "VC_HTF_DETVOG": 0,
+    }
     girls = y[(y["series"] == "VC_HTF_DETV") & (y["sex"] == "F") & (y["age"] == "Y0T17")]
     assert int(girls["count"].iloc[0]) == 1
     # sex margins add up within each series and age

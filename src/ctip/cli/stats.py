@@ -1,4 +1,5 @@
-"""``ctip stats TABLE`` (one national table, disclosure-controlled) and ``ctip report --out DIR``."""
+"""``ctip stats TABLE`` (one national table, disclosure-controlled), ``ctip glotip FILE`` and
+``ctip report --out DIR``."""
 
 from __future__ import annotations
 
@@ -112,7 +113,8 @@ def register(app: typer.Typer) -> None:
             for column in ("table", "what", "default --by", "allowed --by"):
                 listing.add_column(column)
             for s in TABLES.values():
-                listing.add_row(s.name, s.title, ",".join(s.default_by), ", ".join(s.allowed) or "-")
+                listing.add_row(s.name, s.title, ",".join(s.default_by),
+                                ", ".join(s.allowed) or "-")
             console.print(listing)
             return
         from ctip.services.statistics import stats_table
@@ -184,7 +186,8 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         out: Path = typer.Option(Path("ctip-report"), "--out", help="Folder for report.html and "
                                  "the exports (created if absent)."),
-        title: str = typer.Option(None, "--title", help="Report title (default names the country)."),
+        title: str = typer.Option(None, "--title",
+                                  help="Report title (default names the country)."),
         json_output: bool = typer.Option(False, "--json", help="Print one JSON object instead."),
     ) -> None:
         """Write the national report (self-contained HTML with charts, works offline) and the

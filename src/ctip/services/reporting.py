@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -337,6 +338,15 @@ def write_report(con: duckdb.DuckDBPyConnection, out: Path, *, threshold: int,
     return path, pub
 
 
+def _export_all() -> Any:
+    """The publish engineer's ``services.publishing.export_all`` when it is installed."""
+    try:
+        module = importlib.import_module("ctip.services.publishing")
+    except ModuleNotFoundError:
+        return None
+    return getattr(module, "export_all", None)
+
+
 def build_report(settings: Settings, out: Path, *, title: str | None = None) -> ReportResult:
     """``ctip report``: the HTML report and the exports from the store, audited as a release."""
     from ctip.storage.repository import CaseStore
@@ -347,11 +357,7 @@ def build_report(settings: Settings, out: Path, *, title: str | None = None) -> 
                                      title=title)
         result = ReportResult(path, [path])
         result.releases = {k: p.suppression for k, p in pub.items()}
-        try:
-            from ctip.services import publishing
-        except ImportError:
-            publishing = None  # type: ignore[assignment]
-        export_all = getattr(publishing, "export_all", None)
+        export_all = _export_all()
         if export_all is not None:
             exported = export_all(store, out, settings)
             result.files += [Path(p) for p in getattr(exported, "files", exported or [])]

@@ -5,7 +5,8 @@ column ever leaves the store), the pure functions of ``ctip.stats`` compute the 
 table goes through ``ctip.publish.suppression.suppress`` before anyone sees it: small cells and
 the complementary cells that would let them be recovered are shown as HIDDEN ("x"). One mark for
 both, on purpose: a reader (or an attacker) cannot tell a small cell from a complementary one, and
-a complementary cell of 73 must not be labelled "<5". Columns derived from a count (rates, shares) are blanked with it, since a
+a complementary cell of 73 must not be labelled "<5". Columns derived from a count (rates,
+shares) are blanked with it, since a
 public denominator would give the count back.
 """
 

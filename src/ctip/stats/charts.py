@@ -30,7 +30,8 @@ FORM_LABELS = {
     "unknown": "Not known",
 }
 FLOW_LABELS = {"domestic": "Domestic (own country)", "subregional": "Same subregion",
-               "intraregional": "Same region", "transregional": "Other region", "unknown": "Not known"}
+               "intraregional": "Same region", "transregional": "Other region",
+               "unknown": "Not known"}
 
 
 def _config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
@@ -73,7 +74,8 @@ def trend_chart(frame: pd.DataFrame, title: str | None) -> alt.TopLevelMixin:
     return _config(chart)
 
 
-def pyramid_chart(frame: pd.DataFrame, title: str | None, age_order: list[str]) -> alt.TopLevelMixin:
+def pyramid_chart(frame: pd.DataFrame, title: str | None,
+                  age_order: list[str]) -> alt.TopLevelMixin:
     """Age-sex pyramid: women and girls to the left, men and boys to the right."""
     data = _published(frame)
     data = data[data["sex"].isin(["female", "male"]) & ~data["age_band"].isin(["total", "unknown"])]
@@ -98,7 +100,8 @@ def pyramid_chart(frame: pd.DataFrame, title: str | None, age_order: list[str]) 
     return _config((bars + marks).properties(width=WIDTH, height=280, **_title(title)))
 
 
-def bar_chart(frame: pd.DataFrame, category: str, title: str | None, labels: dict[str, str] | None = None,
+def bar_chart(frame: pd.DataFrame, category: str, title: str | None,
+              labels: dict[str, str] | None = None,
               order: list[str] | None = None, colour: str = OKABE_ITO[0],
               x_title: str = "Detected victims") -> alt.TopLevelMixin:
     """Horizontal bars, largest first unless ``order``; hidden cells labelled '<5'."""

@@ -87,8 +87,7 @@ def read_glotip(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         if reader.fieldnames is None or "txtVALUE" not in reader.fieldnames:
             raise InputFileError(f"{path}: not a GLOTIP export (no txtVALUE column)",
                                  hint=f"expected the columns {', '.join(COLUMNS)}")
-        for number, row in enumerate(reader, start=2):
-            yield number, row
+        yield from enumerate(reader, start=2)
 
 
 def _read_xlsx(path: Path) -> Iterator[tuple[int, dict[str, str]]]:

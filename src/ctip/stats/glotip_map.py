@@ -152,7 +152,8 @@ HAND: dict[str, str] = {
     "hondurea": "HND", "etiopia": "ETH", "afganistan": "AFG", "spania": "ESP",
     # French, Italian, Dutch, Turkish
     "guinee": "GIN", "guinee conakry": "GIN", "cameroun": "CMR", "roumain": "ROU",
-    "roumanie": "ROU", "thailande": "THA", "cte divoire": "CIV", "cte d ivoire": "CIV", "c te d ivoire": "CIV",
+    "roumanie": "ROU", "thailande": "THA", "cte divoire": "CIV",
+    "cte d ivoire": "CIV", "c te d ivoire": "CIV",
     "albanie": "ALB", "colombie": "COL", "francais": "FRA", "italien": "ITA",
     "luxembourgeois": "LUX", "portugais": "PRT", "ukrainien": "UKR", "bresil": "BRA",
     "bresilien": "BRA", "hongrie": "HUN", "inde": "IND", "republique de moldavie": "MDA",
@@ -193,7 +194,7 @@ def build_mapping(categories: Iterable[str]) -> pd.DataFrame:
 def shipped_mapping() -> pd.DataFrame:
     """The reviewed mapping shipped with ctip (category -> code; '' where unmapped)."""
     path = resources.files("ctip.stats").joinpath("data/glotip_citizenship_map.csv")
-    with path.open("r", encoding="utf-8", newline="") as f:
+    with path.open("r", encoding="utf-8") as f:
         return pd.read_csv(f, dtype=str, keep_default_na=False)
 
 

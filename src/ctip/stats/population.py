@@ -20,7 +20,8 @@ FIRST_YEAR = 2000
 
 @cache
 def _table() -> pd.DataFrame:
-    with resources.files("ctip.stats").joinpath("data/population.csv").open("r", encoding="utf-8") as f:
+    data = resources.files("ctip.stats").joinpath("data/population.csv")
+    with data.open("r", encoding="utf-8") as f:
         frame = pd.read_csv(f, dtype={"iso3": "string", "year": "int64", "population": "int64"})
     return frame
 

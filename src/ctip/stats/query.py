@@ -1,4 +1,4 @@
-"""One small builder for every count table: dimensions are named SQL expressions over the analytic view.
+"""One small builder for every count table: dimensions are named SQL expressions.
 
 Why a builder and not one hand-written query per table: the national tables are all "count victims
 (or perpetrators) by some of these dimensions", and users ask for other cuts with ``--by``. Each
@@ -32,7 +32,7 @@ FLOW_PAIRS_TABLE = "ctip_flow_pairs"
 
 _COLUMN = re.compile(r"\bv\.(\w+)")
 
-# Cells in a completed table (cartesian product of observed levels) above which we do not fill zeros.
+# Cells in a completed table (product of observed levels) above which we do not fill zeros.
 MAX_COMPLETED_CELLS = 200_000
 
 
@@ -207,7 +207,8 @@ class CountQuery:
                 allowed=", ".join(sorted(self.dimensions)),
             )
         if len(set(self.by)) != len(self.by):
-            raise ValidationError("a dimension is named twice", column="--by", value=",".join(self.by))
+            raise ValidationError("a dimension is named twice", column="--by",
+                                  value=",".join(self.by))
         dims = [self.dimensions[b] for b in self.by]
         if self.rule is not None:
             sql = rollup_from_primary_sql(self.rule) or rollup_sql(self.rule)
@@ -312,7 +313,8 @@ def ensure_countries(con: duckdb.DuckDBPyConnection) -> None:
     rows = [(c.iso3, c.name, c.region, c.subregion) for c in all_countries()]
     frame = pd.DataFrame(rows, columns=["iso3", "name", "region", "subregion"])
     con.register("_ctip_countries_df", frame)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {COUNTRIES_TABLE} AS SELECT * FROM _ctip_countries_df")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {COUNTRIES_TABLE} AS "
+                "SELECT * FROM _ctip_countries_df")
     con.unregister("_ctip_countries_df")
 
 

@@ -50,7 +50,8 @@ class StatTable:
         return [*self.by, *self.spec.fixed_dims]
 
 
-def _victims(con: duckdb.DuckDBPyConnection, by: list[str], rule: RollupRule | None) -> pd.DataFrame:
+def _victims(con: duckdb.DuckDBPyConnection, by: list[str],
+             rule: RollupRule | None) -> pd.DataFrame:
     return victims_by(con, by, rule=rule)
 
 
@@ -72,7 +73,8 @@ def _sdg(con: duckdb.DuckDBPyConnection, by: list[str], rule: RollupRule | None)
     return sdg_16_2_2(con) if rule is None else sdg_16_2_2(con, rule=rule)
 
 
-def _quality(con: duckdb.DuckDBPyConnection, by: list[str], rule: RollupRule | None) -> pd.DataFrame:
+def _quality(con: duckdb.DuckDBPyConnection, by: list[str],
+             rule: RollupRule | None) -> pd.DataFrame:
     return data_quality(con).rename(columns={"unknown": "count"})
 
 

@@ -69,7 +69,8 @@ def sdg_16_2_2(con: duckdb.DuckDBPyConnection, *, rule: RollupRule = SDG_RULE,
             g = long.assign(sex="_T" if sex_total else long["sex"],
                             age="_T" if age_total else long["age"])
             frames.append(g.groupby([*keys, "sex", "age"], as_index=False)["count"].sum())
-    table_ = pd.concat(frames, ignore_index=True).rename(columns={"country_of_detection": "ref_area"})
+    table_ = pd.concat(frames, ignore_index=True).rename(
+        columns={"country_of_detection": "ref_area"})
     pop = population if population is not None else population_table()
     pop = pop.rename(columns={"iso3": "ref_area"}).assign(year=lambda p: p["year"].astype(str))
     table_ = table_.merge(pop[["ref_area", "year", "population"]], on=["ref_area", "year"],
