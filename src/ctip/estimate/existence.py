@@ -102,6 +102,7 @@ def fit_checked(
     *,
     start: np.ndarray | None = None,
     nstar: np.ndarray | None = None,
+    exact_start: np.ndarray | None = None,
 ) -> tuple[Fit | None, Check]:
     """Fit a model if, and only if, its MLE exists and is identifiable.
 
@@ -123,7 +124,9 @@ def fit_checked(
         return None, Check((0 if lp_exists(d, counts) else 1) + 2)
     # 40 Newton steps settle any fit whose MLE exists (quadratic convergence); a fit still moving
     # after that is almost surely diverging, which the linear program then decides
-    result = fit(counts, pairs, t=t, start=_STARTS.get(key, start), nstar=nstar, max_iter=40)
+    if exact_start is None:
+        exact_start = _STARTS.get(key, start)
+    result = fit(counts, pairs, t=t, start=exact_start, nstar=nstar, max_iter=40)
     if result.converged and np.isfinite(result.beta).all():
         if len(_STARTS) > 100_000:
             _STARTS.clear()

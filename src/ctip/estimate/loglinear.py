@@ -228,6 +228,41 @@ def fit(
     )
 
 
+def newton_stack(
+    Xs: np.ndarray, Ys: np.ndarray, max_iter: int = 40
+) -> tuple[np.ndarray, np.ndarray]:
+    """Newton fits of g different models at once: Xs (g x cells x p), Ys (g x cells).
+
+    Used to fit all 1,024 two-way models of a 5-list table in a handful of batched steps instead
+    of 1,024 Python loops. Returns (beta (g x p), converged (g,)); the callers re-check each
+    converged fit with the scalar code (one step), so this only supplies starting points.
+    """
+    Xt = Xs.transpose(0, 2, 1)
+    w = Ys + 0.1  # R glm's mustart
+    z = np.log(w) + (Ys - w) / w
+    try:
+        beta = np.linalg.solve(Xt @ (w[:, :, None] * Xs), (Xt @ (w * z)[:, :, None]))[:, :, 0]
+    except np.linalg.LinAlgError:
+        return np.zeros(Xs.shape[::2]), np.zeros(len(Xs), dtype=bool)
+    converged = np.zeros(len(Xs), dtype=bool)
+    for _ in range(max_iter):
+        eta = np.minimum((Xs @ beta[:, :, None])[:, :, 0], 700.0)
+        mu = np.exp(eta)
+        H = Xt @ (mu[:, :, None] * Xs)
+        grad = (Xt @ (Ys - mu)[:, :, None])[:, :, 0]
+        try:
+            step = np.linalg.solve(H, grad[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:
+            break
+        step[~np.isfinite(step).all(axis=1)] = 0.0
+        step = np.clip(step, -5.0, 5.0)  # no step halving here: damp wild first steps instead
+        beta = beta + step
+        converged = np.abs(step).max(axis=1) < STEP_TOL * (1.0 + np.abs(beta).max(axis=1))
+        if converged.all():
+            break
+    return beta, converged
+
+
 def expected_overlaps(fit_: Fit) -> np.ndarray:
     """lambda*_ij: the fitted number of people on both i and j, for every pair (all_pairs order)."""
     _, prod, _ = _grid(fit_.design.t)

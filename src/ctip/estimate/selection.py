@@ -23,7 +23,15 @@ from scipy.special import pdtr, pdtrc
 
 from ctip.estimate.existence import Check, fit_checked
 from ctip.estimate.histories import all_pairs
-from ctip.estimate.loglinear import Fit, Pair, expected_overlaps, overlaps
+from ctip.estimate.loglinear import (
+    Design,
+    Fit,
+    Pair,
+    design,
+    expected_overlaps,
+    newton_stack,
+    overlaps,
+)
 
 EXHAUSTIVE_MAX_LISTS = 5
 
@@ -111,6 +119,9 @@ def all_models(counts: np.ndarray, t: int) -> list[tuple[tuple[Pair, ...], Fit |
     # SparseMSE's checkallmodels argument: if the MLE exists for a model it still exists with an
     # overlapping pair removed; so a model that adds an overlapping pair to a failing one fails
     # too, with no need to fit it or solve its linear program
+    prefit = _prefit(
+        counts, t, [m for k in range(1, len(pairs) + 1) for m in combinations(pairs, k)], nstar
+    )
     failing: set[tuple[Pair, ...]] = set() if main is not None else {()}
     fitted: dict[tuple[Pair, ...], Fit] = {(): main} if main is not None else {}
     for size in range(1, len(pairs) + 1):
@@ -122,14 +133,35 @@ def all_models(counts: np.ndarray, t: int) -> list[tuple[tuple[Pair, ...], Fit |
             if inherited:
                 f, c = None, Check(1)
             else:
-                parent = fitted.get(model[:-1])
+                parent = fitted.get(model[:-1]) if model not in prefit else None
                 start = _warm_start(parent, model, nstar) if parent is not None else None
-                f, c = fit_checked(counts, t, model, start=start, nstar=nstar)
+                f, c = fit_checked(
+                    counts, t, model, start=start, nstar=nstar, exact_start=prefit.get(model)
+                )
                 if f is not None:
                     fitted[model] = f
             if f is None and c.code in (1, 3):
                 failing.add(model)
             out.append((model, f, c))
+    return out
+
+
+def _prefit(
+    counts: np.ndarray, t: int, models: list[tuple[Pair, ...]], nstar: np.ndarray
+) -> dict[tuple[Pair, ...], np.ndarray]:
+    """Batched Newton over models sharing a design shape: converged coefficients as exact starts."""
+    groups: dict[tuple[int, int], list[tuple[tuple[Pair, ...], Design]]] = {}
+    for model in models:
+        d = design(t, model, nstar)
+        groups.setdefault(d.X.shape, []).append((model, d))
+    out: dict[tuple[Pair, ...], np.ndarray] = {}
+    for members in groups.values():
+        Xs = np.stack([d.X for _, d in members])
+        Ys = np.stack([counts[d.keep] for _, d in members]).astype(np.float64)
+        beta, converged = newton_stack(Xs, Ys)
+        for (model, _), b, ok in zip(members, beta, converged, strict=True):
+            if ok:
+                out[model] = b
     return out
 
 

@@ -79,6 +79,8 @@ def scenario(name: str, t: int = 4) -> list[CaptureClass]:
         second = [0.6 * p if j < half else 2.0 * p for j, p in enumerate(base)]
         return [CaptureClass(0.5, first), CaptureClass(0.5, second)]
     if name == "hard":
-        return [CaptureClass(0.3, [min(3 * p, 0.6) for p in base], {(0, 1): 0.7}),
-                CaptureClass(0.7, [p / 2 for p in base], {(0, 1): 0.7})]
+        return [
+            CaptureClass(0.3, [min(3 * p, 0.6) for p in base], {(0, 1): 0.7}),
+            CaptureClass(0.7, [p / 2 for p in base], {(0, 1): 0.7}),
+        ]
     raise ValueError(f"unknown scenario {name!r}")
