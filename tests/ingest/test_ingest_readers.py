@@ -176,3 +176,11 @@ def test_any_bytes_are_read_or_refused_with_a_reason(tmp_path: Path, content: by
                     assert row.problems and all(p.message for p in row.problems)
     except InputFileError as error:
         assert str(error).startswith("cannot read fuzz.csv: ") and error.hint
+
+
+def test_a_json_array_is_refused_with_the_way_out(tmp_path: Path) -> None:
+    path = tmp_path / "cases.json"
+    path.write_text('[{"source_record_id": "A"}]', encoding="utf-8")
+    with pytest.raises(InputFileError, match="JSON array") as caught:
+        rows_of(path)
+    assert "JSON Lines" in (caught.value.hint or "")

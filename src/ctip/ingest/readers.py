@@ -119,6 +119,13 @@ def read_table(path: str | Path) -> TableSource:
         )
     encoding = detect_encoding(path, head)
     first = _first_text(path, encoding)
+    opening = first.strip()
+    if opening == "[" or opening.startswith(("[{", "[ {")):
+        raise _fail(
+            path,
+            "this is a JSON array, not JSON Lines or CSV",
+            "write one JSON object per line (JSON Lines), or export CSV",
+        )
     if path.suffix.lower() in {".jsonl", ".ndjson", ".json"} or first.lstrip().startswith("{"):
         return _read_jsonl(path, encoding)
     return _read_csv(path, encoding, first)
