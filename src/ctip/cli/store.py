@@ -97,8 +97,8 @@ def audit_verify(
                     "head_hash": result.head_hash})
     elif result.ok:
         head = f"{result.head_seq}:{result.head_hash}" if result.head_seq else "empty"
-        console.print(f"[green]audit chain holds[/]: {result.entries} entries; head {head}",
-                      highlight=False)
+        console.print(f"[green]audit chain holds[/]: {result.entries} entries", highlight=False)
+        console.print(f"head: {head}", highlight=False, soft_wrap=True)
         console.print("Record the head somewhere the database administrator cannot write, and "
                       "check it later with --expect-head.", style="dim")
     else:
