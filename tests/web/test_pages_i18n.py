@@ -20,11 +20,23 @@ def test_every_interface_string_is_translated(locale: str) -> None:
     data = i18n._po_text(locale)
     assert data is not None, f"no catalogue for {locale}"
     catalog = read_po(io.BytesIO(data), locale=locale)
-    missing = sorted(
-        str(mid) for mid in wanted
-        if not (catalog.get(mid) and catalog.get(mid).string and not catalog.get(mid).fuzzy)
-    )
+    def translated(mid) -> bool:
+        message = catalog.get(mid)
+        if message is None or message.fuzzy:
+            return False
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        return all(forms)  # every plural form of the language, not just the first
+
+    missing = sorted(str(mid) for mid in wanted if not translated(mid))
     assert not missing, f"{len(missing)} untranslated in {locale}: {missing[:10]}"
+
+
+def test_plural_forms_follow_the_language() -> None:
+    fr = i18n.translations("fr")
+    assert fr.ngettext("%(num)d case shown", "%(num)d cases shown", 0) % {"num": 0} == "0 dossier affiché"
+    assert fr.ngettext("%(num)d case shown", "%(num)d cases shown", 7) % {"num": 7} == "7 dossiers affichés"
+    es = i18n.translations("es")
+    assert es.ngettext("%(num)d case shown", "%(num)d cases shown", 0) % {"num": 0} == "0 casos mostrados"
 
 
 def test_translations_differ_from_english() -> None:

@@ -26,13 +26,17 @@ FORM_CODE_LISTS = ("sex", "exploitation_form", "disability_status", "identificat
 
 def extract() -> Catalog:
     template = Catalog(project="ctip", domain=DOMAIN, charset="utf-8")
-    methods = [("templates/**.html", "jinja2"), ("pages/**.py", "python")]
+    # templates call _("text"); page code calls _(request, "text"), tr("text") and N_("text")
+    runs = [
+        ([("templates/**.html", "jinja2")], {"_": None, "gettext": None, "ngettext": (1, 2)}),
+        ([("pages/**.py", "python")], {"_": (2,), "tr": None, "N_": None, "gettext": None}),
+    ]
     options = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
-    for filename, lineno, message, comments, context in extract_from_dir(
-        str(WEB), method_map=methods, options_map=options,
-        keywords={"_": None, "gettext": None, "ngettext": (1, 2), "N_": None},
-    ):
-        template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    for methods, keywords in runs:
+        for filename, lineno, message, comments, context in extract_from_dir(
+            str(WEB), method_map=methods, options_map=options, keywords=keywords,
+        ):
+            template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     for name in FORM_CODE_LISTS:
         if name in code_list_names():
             for entry in code_list(name).entries:

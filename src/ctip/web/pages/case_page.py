@@ -100,8 +100,9 @@ def case_context(request: Request, user: PageUser, case_id: str) -> dict[str, An
     services = _optional(svc.find_services, p) or []
     eligible = [s for s in services if s.eligible(sex=case.sex, age=case.age)]
     others = [s for s in services if s not in eligible]
+    not_eligible = tr("not eligible")
     service_options = [(s.service_id, f"{s.name} · {s.agency}") for s in eligible] + [
-        (s.service_id, f"{s.name} · {s.agency} ({tr('not eligible')})") for s in others]
+        (s.service_id, f"{s.name} · {s.agency} ({not_eligible})") for s in others]
     today = date.today()
     done = request.query_params.get("done")
     flashes = [("ok", tr(DONE_MESSAGES[done]))] if done in DONE_MESSAGES else []

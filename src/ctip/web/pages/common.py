@@ -21,6 +21,7 @@ from ctip.services.accounts import Accounts
 from ctip.services.casework import Casework
 from ctip.web import i18n
 from ctip.web.pages.helpers import helpers
+from ctip.web.pages.labels import N_
 from ctip.web.pages.render import locale_of, render
 from ctip.web.security import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, csrf_ok
 
@@ -103,9 +104,10 @@ def check_csrf(request: Request, user: PageUser, form: Any) -> None:
 
 
 def error_page(request: Request, error: CtipError) -> HTMLResponse:
-    headings = {401: "Please sign in", 403: "Not allowed", 404: "Not found", 409: "Conflict",
-                422: "Please check what you entered"}
-    heading = _(request, headings.get(error.http_status, "Something went wrong"))
+    headings = {401: N_("Please sign in"), 403: N_("Not allowed"), 404: N_("Not found"),
+                409: N_("Someone else changed this first"), 422: N_("Please check what you entered")}
+    fallback = N_("Something went wrong")
+    heading = _(request, headings.get(error.http_status, fallback))
     return render(request, "error.html", {"title": heading, "heading": heading, "message": error.message,
                                           "hint": error.hint}, status_code=error.http_status)
 
