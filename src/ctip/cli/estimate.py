@@ -73,8 +73,8 @@ def _show_models(path: Path) -> None:
 
 
 HELP = (
-    "Estimate how many victims there are in total, including those on no agency's list, by "
-    "multiple systems estimation over the overlaps between lists.\n\n"
+    "Estimate how many victims there are in total, including those on no agency's list.\n\n"
+    "Multiple systems estimation over the overlaps between the lists. "
     "JSON output (--json): observed, estimate (total N), hidden, ci_low, ci_high, interval, "
     "method, model (interactions kept, as A:B), lists, estimable (with a reason when false). "
     "Methods and when not to trust a figure: docs/methods/estimation.md."
