@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from storage_helpers import make_settings, victim
 
 from ctip.domain.problems import Problem, RejectedRow
+from ctip.domain.records import Identity
 from ctip.errors import KeyError_, SealError
 from ctip.services.home import init_home
 from ctip.storage.keys import KeyRing, load_ring
@@ -183,3 +184,30 @@ def test_normalise_name_examples() -> None:
     assert normalise_name("José-María", "O'Brien  López") == "brien jose lopez maria o"
     assert normalise_name(None, "  ") == ""
     assert Pseudonymiser(b"k" * 32).pseudonym(None, " ", "1990") is None
+
+
+identities = st.builds(
+    Identity,
+    given_name=st.none() | st.text(),
+    family_name=st.none() | st.text(),
+    aliases=st.lists(st.text(), max_size=3).map(tuple),
+    date_of_birth=st.none() | st.text(max_size=12),
+    document_number=st.none() | st.text(),
+    phone=st.none() | st.text(),
+    email=st.none() | st.text(),
+    address=st.none() | st.text(),
+    narrative=st.none() | st.text(max_size=2000),
+)
+
+
+@given(identities, st.text(min_size=1, max_size=40))
+def test_any_identity_survives_seal_and_open(identity: Identity, row_id: str) -> None:
+    from ctip.storage.codec import identity_from_json, identity_json
+
+    sealer = Sealer(KeyRing.generate())
+    context = f"victims/{row_id}/identity"
+    blob = sealer.seal(identity_json(identity), context=context)
+    assert identity_from_json(sealer.open(blob, context=context)) == identity
+    for text in (identity.given_name, identity.email, identity.narrative):
+        if text and len(text.encode()) >= 8:
+            assert text.encode() not in blob
