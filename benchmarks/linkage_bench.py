@@ -44,8 +44,10 @@ def febrl(names: list[str]) -> None:
     from ctip.linkage.pprl import encode
 
     secret = b"benchmark secret, 32 bytes long!"
-    print(f"{'dataset':8} {'mode':10} {'records':>8} {'links':>6} {'precision':>9} {'recall':>7} "
-          f"{'F1':>7} {'seconds':>8}")
+    print(
+        f"{'dataset':8} {'mode':10} {'records':>8} {'links':>6} {'precision':>9} {'recall':>7} "
+        f"{'F1':>7} {'seconds':>8}"
+    )
     for name in names:
         loaded = getattr(datasets, f"load_{name}")(return_links=True)
         if name == "febrl4":
@@ -65,17 +67,25 @@ def febrl(names: list[str]) -> None:
         strong = run.pairs[run.pairs["match_probability"] >= options.match_threshold]
         q = quality(zip(strong["unique_id_l"], strong["unique_id_r"], strict=True), truth)
         seconds = time.perf_counter() - start
-        print(f"{name:8} {'plaintext':10} {n:8d} {len(truth):6d} {q.precision:9.4f} {q.recall:7.4f} "
-              f"{q.f1:7.4f} {seconds:8.1f}", flush=True)
+        print(
+            f"{name:8} {'plaintext':10} {n:8d} {len(truth):6d} {q.precision:9.4f} {q.recall:7.4f} "
+            f"{q.f1:7.4f} {seconds:8.1f}",
+            flush=True,
+        )
 
         start = time.perf_counter()
-        encoded = [encode(prepare_frame(p), secret, febrl_schema(), list_name=str(p["list"].iloc[0]))
-                   for p in parts]
+        encoded = [
+            encode(prepare_frame(p), secret, febrl_schema(), list_name=str(p["list"].iloc[0]))
+            for p in parts
+        ]
         result = match_encodings(encoded, dedupe_within=(link_type == "dedupe_only"))
         q = quality(zip(result.pairs["id_l"], result.pairs["id_r"], strict=True), truth)
         seconds = time.perf_counter() - start
-        print(f"{name:8} {'PPRL':10} {n:8d} {len(truth):6d} {q.precision:9.4f} {q.recall:7.4f} "
-              f"{q.f1:7.4f} {seconds:8.1f}", flush=True)
+        print(
+            f"{name:8} {'PPRL':10} {n:8d} {len(truth):6d} {q.precision:9.4f} {q.recall:7.4f} "
+            f"{q.f1:7.4f} {seconds:8.1f}",
+            flush=True,
+        )
 
 
 def matcher_speed(n: int) -> None:
@@ -96,12 +106,15 @@ def matcher_speed(n: int) -> None:
     wa, wb = a[:1000].view(np.uint64), b[:2000].view(np.uint64)
     start = time.perf_counter()
     for s in range(0, len(wa), 50):
-        inter = np.bitwise_count(wa[s:s + 50, None, :] & wb[None, :, :]).sum(axis=2)
+        inter = np.bitwise_count(wa[s : s + 50, None, :] & wb[None, :, :]).sum(axis=2)
         _ = 2 * inter / (2 * bits) >= 0.75
     base_rate = len(wa) * len(wb) / (time.perf_counter() - start)
-    print(f"PPRL matcher ({2 * bits}-bit balanced encodings, {n:,} x {n:,}): "
-          f"{ours / 1e6:.1f} M comparisons/s; baseline numpy popcount {base_rate / 1e6:.1f} M/s "
-          f"(x{ours / base_rate:.1f}); target 20 M/s", flush=True)
+    print(
+        f"PPRL matcher ({2 * bits}-bit balanced encodings, {n:,} x {n:,}): "
+        f"{ours / 1e6:.1f} M comparisons/s; baseline numpy popcount {base_rate / 1e6:.1f} M/s "
+        f"(x{ours / base_rate:.1f}); target 20 M/s",
+        flush=True,
+    )
 
 
 def dedup_scale(n_records: int) -> None:
@@ -126,12 +139,14 @@ def dedup_scale(n_records: int) -> None:
     total = time.perf_counter() - start
     strong = run.pairs[run.pairs["match_probability"] >= options.match_threshold]
     q = quality(zip(strong["unique_id_l"], strong["unique_id_r"], strict=True), truth)
-    print(f"dedup {len(records):,} synthetic records (generated in {made:.0f} s, not counted): "
-          f"prepare {prepared:.1f} s, total {total:.1f} s ({total / 300:.2f} of the 5-minute "
-          f"target), peak memory {_peak_gb():.2f} GB (target < 8), "
-          f"precision {q.precision:.4f} recall {q.recall:.4f} F1 {q.f1:.4f}, "
-          f"{run.clusters['cluster_id'].nunique():,} people found / {len(population):,} true",
-          flush=True)
+    print(
+        f"dedup {len(records):,} synthetic records (generated in {made:.0f} s, not counted): "
+        f"prepare {prepared:.1f} s, total {total:.1f} s ({total / 300:.2f} of the 5-minute "
+        f"target), peak memory {_peak_gb():.2f} GB (target < 8), "
+        f"precision {q.precision:.4f} recall {q.recall:.4f} F1 {q.f1:.4f}, "
+        f"{run.clusters['cluster_id'].nunique():,} people found / {len(population):,} true",
+        flush=True,
+    )
 
 
 def main() -> None:

@@ -27,8 +27,21 @@ def test_keygen_encode_match_and_estimate(tmp_path: Path, ctip_home: Path) -> No
     outputs = []
     for name in ("police-national", "ngo-safehouse"):
         out = tmp_path / f"{name}.clk.json"
-        done = runner.invoke(app, ["link", "encode", str(DEMO / f"{name}.csv"), "--agency", name,
-                                   "--key-file", str(key), "--out", str(out), "--json"])
+        done = runner.invoke(
+            app,
+            [
+                "link",
+                "encode",
+                str(DEMO / f"{name}.csv"),
+                "--agency",
+                name,
+                "--key-file",
+                str(key),
+                "--out",
+                str(out),
+                "--json",
+            ],
+        )
         assert done.exit_code == 0, done.output
         report = json.loads(done.output)
         assert report["encoded"] > 100
@@ -39,12 +52,17 @@ def test_keygen_encode_match_and_estimate(tmp_path: Path, ctip_home: Path) -> No
         assert all(len(base64.b64decode(r["clk"], validate=True)) == 128 for r in doc["records"])
         clear = json.dumps({**doc, "records": [r["id"] for r in doc["records"]]}).lower()
         with (DEMO / f"{name}.csv").open(encoding="utf-8-sig") as handle:
-            families = {r["family_name"].lower() for r in csv.DictReader(handle)
-                        if len(r["family_name"] or "") > 3}
+            families = {
+                r["family_name"].lower()
+                for r in csv.DictReader(handle)
+                if len(r["family_name"] or "") > 3
+            }
         assert families and not any(f in clear for f in families)
 
     hist = tmp_path / "histories.csv"
-    done = runner.invoke(app, ["link", "match", *map(str, outputs), "--histories", str(hist), "--json"])
+    done = runner.invoke(
+        app, ["link", "match", *map(str, outputs), "--histories", str(hist), "--json"]
+    )
     assert done.exit_code == 0, done.output
     result = json.loads(done.output)
     table = pd.read_csv(hist, encoding="utf-8-sig")
@@ -64,8 +82,20 @@ def test_match_refuses_files_made_with_different_keys(tmp_path: Path, ctip_home:
         key = tmp_path / f"{name}.key"
         runner.invoke(app, ["link", "keygen", "--out", str(key)])
         out = tmp_path / f"{name}.clk.json"
-        done = runner.invoke(app, ["link", "encode", str(DEMO / f"{name}.csv"), "--agency", name,
-                                   "--key-file", str(key), "--out", str(out)])
+        done = runner.invoke(
+            app,
+            [
+                "link",
+                "encode",
+                str(DEMO / f"{name}.csv"),
+                "--agency",
+                name,
+                "--key-file",
+                str(key),
+                "--out",
+                str(out),
+            ],
+        )
         assert done.exit_code == 0, done.output
         files.append(str(out))
     done = runner.invoke(app, ["link", "match", *files])

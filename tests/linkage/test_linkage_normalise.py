@@ -51,24 +51,32 @@ def test_partial_and_compact_dates() -> None:
     assert normalise_dob("0990") is None
 
 
-@given(st.dates(min_value=pd.Timestamp("1900-01-01").date(), max_value=pd.Timestamp("2099-12-31").date()))
+@given(
+    st.dates(
+        min_value=pd.Timestamp("1900-01-01").date(), max_value=pd.Timestamp("2099-12-31").date()
+    )
+)
 def test_full_dates_round_trip(day) -> None:  # type: ignore[no-untyped-def]
     assert normalise_dob(day.isoformat()) == day.isoformat()
     assert normalise_dob(day.strftime("%Y%m%d")) == day.isoformat()
 
 
 def test_prepare_frame_derives_birth_year_from_approximate_age() -> None:
-    frame = prepare_frame(pd.DataFrame({
-        "unique_id": [1, 2, 3],
-        "list": ["police", "ngo", None],
-        "given_name": ["Petrov", "Ivan", None],
-        "family_name": ["Ivan", "Petrov", None],
-        "aliases": [None, "Vanya Petrov|Ivan P.", None],
-        "date_of_birth": [None, "1990-04", None],
-        "age": [17, None, None],
-        "reference_year": [2021, 2022, None],
-        "sex": ["male", "male", "unknown"],
-    }))
+    frame = prepare_frame(
+        pd.DataFrame(
+            {
+                "unique_id": [1, 2, 3],
+                "list": ["police", "ngo", None],
+                "given_name": ["Petrov", "Ivan", None],
+                "family_name": ["Ivan", "Petrov", None],
+                "aliases": [None, "Vanya Petrov|Ivan P.", None],
+                "date_of_birth": [None, "1990-04", None],
+                "age": [17, None, None],
+                "reference_year": [2021, 2022, None],
+                "sex": ["male", "male", "unknown"],
+            }
+        )
+    )
     assert frame.loc[0, "birth_year"] == 2004
     assert frame.loc[1, "birth_year"] == 1990 and frame.loc[1, "dob_month"] == 4
     assert pd.isna(frame.loc[2, "birth_year"])

@@ -23,22 +23,65 @@ def _frame(rows: list[dict[str, object]]) -> pd.DataFrame:
 
 
 PEOPLE = [
-    {"unique_id": "a1", "given_name": "Olena", "family_name": "Kovalenko", "date_of_birth": "1995-03-14",
-     "sex": "female", "citizenship": "UKR"},
-    {"unique_id": "a2", "given_name": "Ngozi", "family_name": "Okafor", "date_of_birth": "2004-11-02",
-     "sex": "female", "citizenship": "NGA"},
-    {"unique_id": "a3", "given_name": "Minh", "family_name": "Tran", "date_of_birth": "1999",
-     "sex": "male", "citizenship": "VNM"},
+    {
+        "unique_id": "a1",
+        "given_name": "Olena",
+        "family_name": "Kovalenko",
+        "date_of_birth": "1995-03-14",
+        "sex": "female",
+        "citizenship": "UKR",
+    },
+    {
+        "unique_id": "a2",
+        "given_name": "Ngozi",
+        "family_name": "Okafor",
+        "date_of_birth": "2004-11-02",
+        "sex": "female",
+        "citizenship": "NGA",
+    },
+    {
+        "unique_id": "a3",
+        "given_name": "Minh",
+        "family_name": "Tran",
+        "date_of_birth": "1999",
+        "sex": "male",
+        "citizenship": "VNM",
+    },
 ]
 SAME_PEOPLE_OTHER_AGENCY = [
-    {"unique_id": "b1", "given_name": "Олена", "family_name": "Коваленко", "date_of_birth": "1995-03-14",
-     "sex": "female", "citizenship": "UKR"},  # Cyrillic
-    {"unique_id": "b2", "given_name": "Okafor", "family_name": "Ngozi", "date_of_birth": "2004-11-02",
-     "sex": "female", "citizenship": "NGA"},  # name order swapped
-    {"unique_id": "b3", "given_name": "Minh", "family_name": "Trann", "age": 22, "reference_year": 2021,
-     "sex": "male", "citizenship": "VNM"},  # typo, approximate age only
-    {"unique_id": "b4", "given_name": "Grace", "family_name": "Mensah", "date_of_birth": "1988-07-30",
-     "sex": "female", "citizenship": "GHA"},
+    {
+        "unique_id": "b1",
+        "given_name": "Олена",
+        "family_name": "Коваленко",
+        "date_of_birth": "1995-03-14",
+        "sex": "female",
+        "citizenship": "UKR",
+    },  # Cyrillic
+    {
+        "unique_id": "b2",
+        "given_name": "Okafor",
+        "family_name": "Ngozi",
+        "date_of_birth": "2004-11-02",
+        "sex": "female",
+        "citizenship": "NGA",
+    },  # name order swapped
+    {
+        "unique_id": "b3",
+        "given_name": "Minh",
+        "family_name": "Trann",
+        "age": 22,
+        "reference_year": 2021,
+        "sex": "male",
+        "citizenship": "VNM",
+    },  # typo, approximate age only
+    {
+        "unique_id": "b4",
+        "given_name": "Grace",
+        "family_name": "Mensah",
+        "date_of_birth": "1988-07-30",
+        "sex": "female",
+        "citizenship": "GHA",
+    },
 ]
 
 
@@ -62,7 +105,9 @@ def test_same_people_match_across_scripts_order_and_partial_dates() -> None:
     assert linked == {("a1", "b1"), ("a2", "b2"), ("a3", "b3")}
     hist = capture_histories(result.clusters)
     assert hist.to_dict(orient="records") == [
-        {"ngo": 1, "police": 1, "count": 3}, {"ngo": 1, "police": 0, "count": 1}]
+        {"ngo": 1, "police": 1, "count": 3},
+        {"ngo": 1, "police": 0, "count": 1},
+    ]
 
 
 def test_another_key_gives_unlinkable_encodings() -> None:
@@ -87,21 +132,33 @@ def _brute_dice(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(1, 40), st.integers(1, 40), st.integers(0, 2**32 - 1),
-       st.floats(0.3, 0.9), st.booleans())
-def test_dice_matcher_equals_brute_force_popcount(n: int, m: int, seed: int, threshold: float,
-                                                  balanced: bool) -> None:
+@given(
+    st.integers(1, 40),
+    st.integers(1, 40),
+    st.integers(0, 2**32 - 1),
+    st.floats(0.3, 0.9),
+    st.booleans(),
+)
+def test_dice_matcher_equals_brute_force_popcount(
+    n: int, m: int, seed: int, threshold: float, balanced: bool
+) -> None:
     rng = np.random.default_rng(seed)
     base_a = rng.random((n, 64)) < rng.uniform(0.2, 0.6)
-    base_b = np.vstack([base_a[: m // 2] ^ (rng.random((min(m // 2, n), 64)) < 0.1),
-                        rng.random((m - min(m // 2, n), 64)) < 0.4])
+    base_b = np.vstack(
+        [
+            base_a[: m // 2] ^ (rng.random((min(m // 2, n), 64)) < 0.1),
+            rng.random((m - min(m // 2, n), 64)) < 0.4,
+        ]
+    )
     if balanced:
         base_a, base_b = np.hstack([base_a, ~base_a]), np.hstack([base_b, ~base_b])
     a, b = np.packbits(base_a, axis=1), np.packbits(base_b, axis=1)
     i, j, s = dice_pairs(a, b, threshold, chunk=16)
     truth = _brute_dice(a, b)
     ti, tj = np.nonzero(truth >= threshold - 1e-6)
-    assert set(zip(i.tolist(), j.tolist(), strict=True)) == set(zip(ti.tolist(), tj.tolist(), strict=True))
+    assert set(zip(i.tolist(), j.tolist(), strict=True)) == set(
+        zip(ti.tolist(), tj.tolist(), strict=True)
+    )
     assert np.allclose(s, truth[i, j], atol=1e-5)
 
 

@@ -39,15 +39,23 @@ def _records(n_people: int = 45) -> tuple[list[VictimRecord], pd.DataFrame]:
     frame = synthetic.records(synthetic.people(n_people, seed=11), seed=12)
     out = []
     for row in frame.itertuples():
-        out.append(VictimRecord(
-            source_record_id=row.unique_id, agency=row.list, agency_type=AGENCY_TYPE[row.list],
-            identification_date=date(int(row.reference_year), 6, 1), sex=row.sex,
-            age_at_identification=None if pd.isna(row.age) else int(row.age),
-            citizenships=(row.citizenship,),
-            identity=Identity(given_name=row.given_name, family_name=row.family_name,
-                              aliases=tuple(row.aliases.split("|")) if row.aliases else (),
-                              date_of_birth=row.date_of_birth),
-        ))
+        out.append(
+            VictimRecord(
+                source_record_id=row.unique_id,
+                agency=row.list,
+                agency_type=AGENCY_TYPE[row.list],
+                identification_date=date(int(row.reference_year), 6, 1),
+                sex=row.sex,
+                age_at_identification=None if pd.isna(row.age) else int(row.age),
+                citizenships=(row.citizenship,),
+                identity=Identity(
+                    given_name=row.given_name,
+                    family_name=row.family_name,
+                    aliases=tuple(row.aliases.split("|")) if row.aliases else (),
+                    date_of_birth=row.date_of_birth,
+                ),
+            )
+        )
     return out, frame
 
 
@@ -62,15 +70,17 @@ def test_link_store_review_export_and_histories(settings: Settings, tmp_path: Pa
     records, truth = _records()
     with CaseStore.open(settings, actor="tester") as store:
         for agency in sorted({r.agency for r in records}):
-            batch = store.start_batch(source_file=f"{agency}.csv", file_sha256=None,
-                                      profile="canonical", agency=agency)
+            batch = store.start_batch(
+                source_file=f"{agency}.csv", file_sha256=None, profile="canonical", agency=agency
+            )
             mine = [r for r in records if r.agency == agency]
             store.add_victims(batch, mine)
             store.finish_batch(batch, read=len(mine), accepted=len(mine), rejected=0)
 
         options = ModelOptions(u_max_pairs=2e5, review_threshold=0.3)
-        result = link_store(store, actor="tester", reason="test linkage", options=options,
-                            strata=("sex",))
+        result = link_store(
+            store, actor="tester", reason="test linkage", options=options, strata=("sex",)
+        )
 
         # clusters: one per record, and they recover the synthetic people well
         clusters = result.clusters
@@ -90,8 +100,13 @@ def test_link_store_review_export_and_histories(settings: Settings, tmp_path: Pa
 
         # nothing identifying was written: no name appears anywhere in the linkage tables
         with store.engine.connect() as conn:
-            dumped = json.dumps([list(map(str, r)) for t in (linkage_runs, linkage_clusters)
-                                 for r in conn.execute(sa.select(t))]).lower()
+            dumped = json.dumps(
+                [
+                    list(map(str, r))
+                    for t in (linkage_runs, linkage_clusters)
+                    for r in conn.execute(sa.select(t))
+                ]
+            ).lower()
             actions = [r.action for r in conn.execute(sa.text("SELECT action FROM audit_log"))]
         for rec in records[:40]:
             assert rec.identity.family_name.lower() not in dumped
@@ -115,7 +130,11 @@ def test_link_store_review_export_and_histories(settings: Settings, tmp_path: Pa
     assert done.exit_code == 0, done.output
     with out.open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == len(records) and set(rows[0]) == {"agency", "source_record_id", "cluster_id"}
+    assert len(rows) == len(records) and set(rows[0]) == {
+        "agency",
+        "source_record_id",
+        "cluster_id",
+    }
     hist_file = tmp_path / "histories.csv"
     done = runner.invoke(app, ["link", "histories", "--out", str(hist_file), "--json"], env=env)
     assert done.exit_code == 0, done.output

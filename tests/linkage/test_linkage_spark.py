@@ -39,17 +39,23 @@ def test_duckdb_and_spark_give_the_same_links() -> None:
         duck_linker = build_linker(frame, DuckDBAPI(), options)
         train(duck_linker, options)
         duck = predict_and_cluster(duck_linker, options)
-        on_spark = predict_and_cluster(build_linker(frame, spark, options, model=duck.model), options)
+        on_spark = predict_and_cluster(
+            build_linker(frame, spark, options, model=duck.model), options
+        )
     finally:
         session.stop()
 
     def links(run):  # type: ignore[no-untyped-def]
         strong = run.pairs[run.pairs["match_probability"] >= options.match_threshold]
-        return {tuple(sorted(p)) for p in zip(strong["unique_id_l"], strong["unique_id_r"], strict=True)}
+        return {
+            tuple(sorted(p)) for p in zip(strong["unique_id_l"], strong["unique_id_r"], strict=True)
+        }
 
     assert len(links(duck)) > 10  # the data has real duplicates to find
     assert links(duck) == links(on_spark)
-    merged = duck.pairs.merge(on_spark.pairs, on=["unique_id_l", "unique_id_r"], suffixes=("_d", "_s"))
+    merged = duck.pairs.merge(
+        on_spark.pairs, on=["unique_id_l", "unique_id_r"], suffixes=("_d", "_s")
+    )
     assert len(merged) == len(duck.pairs) == len(on_spark.pairs)
     assert (merged["match_probability_d"] - merged["match_probability_s"]).abs().max() < 1e-6
 

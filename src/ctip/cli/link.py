@@ -21,8 +21,9 @@ from ctip.cli.common import console, err_console, print_json, settings
 JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
 STRATA = typer.Option("", "--strata", help="Comma-separated strata, e.g. sex,age_group.")
 
-link_app = typer.Typer(help="Link victim records across agencies' lists (deduplication, PPRL).",
-                       no_args_is_help=True)
+link_app = typer.Typer(
+    help="Link victim records across agencies' lists (deduplication, PPRL).", no_args_is_help=True
+)
 
 
 def _actor() -> str:
@@ -36,13 +37,13 @@ def _strata(text: str) -> list[str]:
     return [s.strip() for s in text.split(",") if s.strip()]
 
 
-def _store(ctx: typer.Context):  # type: ignore[no-untyped-def]
+def _store(ctx: typer.Context):
     from ctip.storage.repository import CaseStore
 
     return CaseStore.open(settings(ctx), actor=_actor())
 
 
-def _write_frame(path: Path, frame) -> int:  # type: ignore[no-untyped-def]
+def _write_frame(path: Path, frame) -> int:
     from ctip.ingest.writers import write_csv
 
     return write_csv(path, list(frame.columns), frame.itertuples(index=False, name=None))
@@ -53,37 +54,65 @@ def run(
     ctx: typer.Context,
     lists: str = typer.Option("agency", "--lists", help="What a list is: agency or agency_type."),
     engine: str = typer.Option("duckdb", "--engine", help="duckdb (default) or spark."),
-    threshold: float = typer.Option(0.95, "--threshold", min=0.5, max=1.0,
-                                    help="Match probability at which two records are one person."),
-    review_threshold: float = typer.Option(0.8, "--review-threshold", min=0.0, max=1.0,
-                                           help="Pairs from here up to --threshold go to review."),
-    reason: str = typer.Option("linkage run for statistics and estimation", "--reason",
-                               help="Why identities are opened (written to the audit log)."),
+    threshold: float = typer.Option(
+        0.95,
+        "--threshold",
+        min=0.5,
+        max=1.0,
+        help="Match probability at which two records are one person.",
+    ),
+    review_threshold: float = typer.Option(
+        0.8,
+        "--review-threshold",
+        min=0.0,
+        max=1.0,
+        help="Pairs from here up to --threshold go to review.",
+    ),
+    reason: str = typer.Option(
+        "linkage run for statistics and estimation",
+        "--reason",
+        help="Why identities are opened (written to the audit log).",
+    ),
     json_out: bool = JSON,
 ) -> None:
     """Deduplicate and link every victim record in the store (Splink; identities stay in memory)."""
     from ctip.linkage.model import ModelOptions
     from ctip.services.linkage import link_store
 
-    options = ModelOptions(match_threshold=threshold, review_threshold=min(review_threshold, threshold))
+    options = ModelOptions(
+        match_threshold=threshold, review_threshold=min(review_threshold, threshold)
+    )
     store = _store(ctx)
     try:
-        with console.status("Linking records (train, predict, cluster)...") if not json_out else _Null():
-            result = link_store(store, lists=lists, actor=_actor(), reason=reason, engine=engine,
-                                options=options)
+        with (
+            console.status("Linking records (train, predict, cluster)...")
+            if not json_out
+            else _Null()
+        ):
+            result = link_store(
+                store, lists=lists, actor=_actor(), reason=reason, engine=engine, options=options
+            )
     finally:
         store.close()
     run_ = result.run
-    data = {"run_id": run_.run_id, "records": run_.records, "people": run_.clusters,
-            "review_pairs": result.review_count, "lists_by": lists, "engine": engine,
-            "match_threshold": threshold,
-            "capture_histories": result.histories.to_dict(orient="records")}
+    data = {
+        "run_id": run_.run_id,
+        "records": run_.records,
+        "people": run_.clusters,
+        "review_pairs": result.review_count,
+        "lists_by": lists,
+        "engine": engine,
+        "match_threshold": threshold,
+        "capture_histories": result.histories.to_dict(orient="records"),
+    }
     if json_out:
         print_json(data)
         return
-    console.print(f"Linked {run_.records} records into [bold]{run_.clusters}[/] people "
-                  f"(threshold {threshold}); {result.review_count} borderline pairs to review "
-                  "(`ctip link review`).")
+    console.print(
+        f"Linked {run_.records} records into [bold]{run_.clusters}[/] people "
+        f"(threshold {threshold}); {result.review_count} borderline pairs to review "
+        "(`ctip link review`)."
+    )
     console.print(result.histories.to_string(index=False))
 
 
@@ -100,8 +129,9 @@ def review(
     ctx: typer.Context,
     decide: int = typer.Option(None, "--decide", help="Resolve this review item (with --as)."),
     as_: str = typer.Option(None, "--as", help="match or non_match"),
-    show_identity: bool = typer.Option(False, "--show-identity",
-                                       help="Open the two identities (audited) to compare them."),
+    show_identity: bool = typer.Option(
+        False, "--show-identity", help="Open the two identities (audited) to compare them."
+    ),
     json_out: bool = JSON,
 ) -> None:
     """List borderline pairs, or resolve them: interactively, or with --decide ID --as match."""
@@ -127,32 +157,46 @@ def review(
             return
         interactive = os.isatty(0)
         for item in items:
-            console.print(f"[bold]#{item.review_id}[/] p={item.match_probability:.3f}  "
-                          f"{item.victim_id_l}  <->  {item.victim_id_r}", highlight=False)
+            console.print(
+                f"[bold]#{item.review_id}[/] p={item.match_probability:.3f}  "
+                f"{item.victim_id_l}  <->  {item.victim_id_r}",
+                highlight=False,
+            )
             if show_identity:
-                ids = store.identities([item.victim_id_l, item.victim_id_r], actor=_actor(),
-                                       reason=f"linkage review item {item.review_id}")
+                ids = store.identities(
+                    [item.victim_id_l, item.victim_id_r],
+                    actor=_actor(),
+                    reason=f"linkage review item {item.review_id}",
+                )
                 for vid in (item.victim_id_l, item.victim_id_r):
                     ident = ids.get(vid)
                     if ident is not None:
-                        console.print(f"    {ident.given_name or '?'} {ident.family_name or '?'}"
-                                      f"  born {ident.date_of_birth or '?'}", highlight=False)
+                        console.print(
+                            f"    {ident.given_name or '?'} {ident.family_name or '?'}"
+                            f"  born {ident.date_of_birth or '?'}",
+                            highlight=False,
+                        )
             if interactive:
                 answer = typer.prompt("Same person? [y]es/[n]o/[s]kip/[q]uit", default="s")
                 if answer.lower().startswith("q"):
                     break
                 if answer.lower()[:1] in ("y", "n"):
-                    resolve_review(store, item.review_id,
-                                   "match" if answer.lower().startswith("y") else "non_match",
-                                   actor=_actor())
+                    resolve_review(
+                        store,
+                        item.review_id,
+                        "match" if answer.lower().startswith("y") else "non_match",
+                        actor=_actor(),
+                    )
     finally:
         store.close()
 
 
 @link_app.command("export")
-def export(ctx: typer.Context,
-           out: Path = typer.Option(..., "--out", help="CSV file to write."),
-           json_out: bool = JSON) -> None:
+def export(
+    ctx: typer.Context,
+    out: Path = typer.Option(..., "--out", help="CSV file to write."),
+    json_out: bool = JSON,
+) -> None:
     """Write one row per record of the latest run: agency, source_record_id, cluster_id."""
     from ctip.services.linkage import cluster_table
 
@@ -169,9 +213,12 @@ def export(ctx: typer.Context,
 
 
 @link_app.command("histories")
-def histories(ctx: typer.Context,
-              out: Path = typer.Option(..., "--out", help="CSV file for `ctip estimate`."),
-              strata: str = STRATA, json_out: bool = JSON) -> None:
+def histories(
+    ctx: typer.Context,
+    out: Path = typer.Option(..., "--out", help="CSV file for `ctip estimate`."),
+    strata: str = STRATA,
+    json_out: bool = JSON,
+) -> None:
     """Write the capture-history table of the latest run (0/1 per list, strata, count)."""
     from ctip.services.linkage import histories as make
 
@@ -184,7 +231,9 @@ def histories(ctx: typer.Context,
     if json_out:
         print_json({"out": str(out), "rows": rows, "people": int(frame["count"].sum())})
     else:
-        console.print(f"Wrote {rows} capture patterns ({int(frame['count'].sum())} people) to {out}.")
+        console.print(
+            f"Wrote {rows} capture patterns ({int(frame['count'].sum())} people) to {out}."
+        )
 
 
 @link_app.command("keygen")
@@ -195,8 +244,10 @@ def keygen(out: Path = typer.Option(..., "--out", help="Key file to create (mode
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(base64.b64encode(secrets.token_bytes(32)).decode() + "\n")
-    console.print(f"Wrote a new linkage secret to {out}. Share it with the agencies over a "
-                  "secure channel; the linkage unit must not receive it.")
+    console.print(
+        f"Wrote a new linkage secret to {out}. Share it with the agencies over a "
+        "secure channel; the linkage unit must not receive it."
+    )
 
 
 @link_app.command("encode")
@@ -204,7 +255,9 @@ def encode(
     file: Path = typer.Argument(..., help="The agency's records file (CSV, XLSX or JSONL)."),
     agency: str = typer.Option(..., "--agency", help="This agency's list name."),
     out: Path = typer.Option(..., "--out", help="Encodings file to send to the linkage unit."),
-    key_file: Path = typer.Option(None, "--key-file", help="Shared linkage secret (or CTIP_LINKAGE_KEY)."),
+    key_file: Path = typer.Option(
+        None, "--key-file", help="Shared linkage secret (or CTIP_LINKAGE_KEY)."
+    ),
     profile: str = typer.Option("canonical", "--profile", help="Import profile of the file."),
     json_out: bool = JSON,
 ) -> None:
@@ -218,15 +271,22 @@ def encode(
     if json_out:
         print_json(data)
     else:
-        console.print(f"Encoded {encoded} records of {agency} to {out}"
-                      + (f" ({rejected} rows rejected: fix them with `ctip import`)" if rejected else "."))
+        console.print(
+            f"Encoded {encoded} records of {agency} to {out}"
+            + (f" ({rejected} rows rejected: fix them with `ctip import`)" if rejected else ".")
+        )
 
 
 @link_app.command("match")
 def match(
     encoded: list[Path] = typer.Argument(..., help="Encodings files, one per agency."),
-    threshold: float = typer.Option(0.75, "--threshold", min=0.5, max=1.0,
-                                    help="Dice similarity at which two encodings are one person."),
+    threshold: float = typer.Option(
+        0.75,
+        "--threshold",
+        min=0.5,
+        max=1.0,
+        help="Dice similarity at which two encodings are one person.",
+    ),
     clusters_out: Path = typer.Option(None, "--clusters", help="CSV: list, id, cluster_id."),
     histories_out: Path = typer.Option(None, "--histories", help="CSV capture histories."),
     json_out: bool = JSON,
@@ -241,14 +301,20 @@ def match(
         _write_frame(clusters_out, result.clusters)
     if histories_out:
         _write_frame(histories_out, hist)
-    data = {"records": len(result.clusters), "people": int(result.clusters["cluster_id"].nunique()),
-            "links": len(result.pairs), "comparisons": result.comparisons,
-            "capture_histories": hist.to_dict(orient="records")}
+    data = {
+        "records": len(result.clusters),
+        "people": int(result.clusters["cluster_id"].nunique()),
+        "links": len(result.pairs),
+        "comparisons": result.comparisons,
+        "capture_histories": hist.to_dict(orient="records"),
+    }
     if json_out:
         print_json(data)
     else:
-        err_console.print(f"{data['records']} records, {data['people']} people, "
-                          f"{data['links']} links ({result.comparisons:,} comparisons).")
+        err_console.print(
+            f"{data['records']} records, {data['people']} people, "
+            f"{data['links']} links ({result.comparisons:,} comparisons)."
+        )
         console.print(hist.to_string(index=False))
 
 

@@ -28,8 +28,9 @@ def _unpack(clks: np.ndarray) -> np.ndarray:
     return np.unpackbits(clks, axis=1).astype(np.float32)
 
 
-def dice_pairs(a: np.ndarray, b: np.ndarray, threshold: float, *, chunk: int = 2048,
-               same: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def dice_pairs(
+    a: np.ndarray, b: np.ndarray, threshold: float, *, chunk: int = 2048, same: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All (i, j, dice) with dice >= threshold between packed encodings ``a`` and ``b``.
 
     ``same=True`` compares a list with itself and keeps each pair once (i < j).
@@ -40,13 +41,14 @@ def dice_pairs(a: np.ndarray, b: np.ndarray, threshold: float, *, chunk: int = 2
     # one comparison per pair instead of a division.
     weight = count_a[0] if len(count_a) else 0.0
     balanced = bool(len(count_a) and len(count_b)) and bool(
-        (count_a == weight).all() and (count_b == weight).all())
+        (count_a == weight).all() and (count_b == weight).all()
+    )
     # unpack each side once (4 bytes per bit), chunk by chunk
-    chunks_a = [_unpack(a[s:s + chunk]) for s in range(0, len(a), chunk)]
+    chunks_a = [_unpack(a[s : s + chunk]) for s in range(0, len(a), chunk)]
     out_i, out_j, out_s = [], [], []
     for start_b in range(0, len(b), chunk):
-        bits_b = _unpack(b[start_b:start_b + chunk]).T.copy()
-        cb = count_b[start_b:start_b + chunk]
+        bits_b = _unpack(b[start_b : start_b + chunk]).T.copy()
+        cb = count_b[start_b : start_b + chunk]
         for n_a, bits_a in enumerate(chunks_a):
             start_a = n_a * chunk
             if same and start_a >= start_b + chunk:
@@ -56,7 +58,7 @@ def dice_pairs(a: np.ndarray, b: np.ndarray, threshold: float, *, chunk: int = 2
                 i, j = np.nonzero(inter >= threshold * weight - 1e-3)
                 score = 2.0 * inter[i, j] / (2.0 * weight)
             else:
-                denom = count_a[start_a:start_a + chunk, None] + cb[None, :]
+                denom = count_a[start_a : start_a + chunk, None] + cb[None, :]
                 full = 2.0 * inter / np.maximum(denom, 1.0)
                 i, j = np.nonzero(full >= threshold)
                 score = full[i, j]
@@ -72,8 +74,14 @@ def dice_pairs(a: np.ndarray, b: np.ndarray, threshold: float, *, chunk: int = 2
     return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_s)
 
 
-def blocked_dice_pairs(a: Encoded, b: Encoded, threshold: float, *, same: bool = False,
-                       max_all_to_all: int = 50_000_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def blocked_dice_pairs(
+    a: Encoded,
+    b: Encoded,
+    threshold: float,
+    *,
+    same: bool = False,
+    max_all_to_all: int = 50_000_000,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Dice pairs, all-to-all when small enough, else only within shared blocking buckets."""
     if len(a.ids) * len(b.ids) <= max_all_to_all or a.blocks.shape[1] == 0:
         return dice_pairs(a.clks, b.clks, threshold, same=same)
@@ -133,14 +141,20 @@ class MatchResult:
     comparisons: int
 
 
-def match_encodings(lists: Sequence[Encoded], threshold: float = DEFAULT_DICE_THRESHOLD, *,
-                    dedupe_within: bool = True) -> MatchResult:
+def match_encodings(
+    lists: Sequence[Encoded],
+    threshold: float = DEFAULT_DICE_THRESHOLD,
+    *,
+    dedupe_within: bool = True,
+) -> MatchResult:
     """Link several agencies' encodings: 1-1 best matches between each pair of lists, optional
     duplicates within a list, then connected components give one cluster per person."""
     checks = {e.key_check for e in lists}
     if len(checks) > 1:
-        raise ValueError("the encodings were made with different secrets (key_check differs); "
-                         "every agency must encode with the same shared linkage secret")
+        raise ValueError(
+            "the encodings were made with different secrets (key_check differs); "
+            "every agency must encode with the same shared linkage secret"
+        )
     widths = {e.clks.shape[1] for e in lists}
     if len(widths) > 1:
         raise ValueError("the encodings were made with different schemas (filter sizes differ)")
@@ -157,18 +171,37 @@ def match_encodings(lists: Sequence[Encoded], threshold: float = DEFAULT_DICE_TH
             if x != y:
                 keep = greedy_one_to_one(i, j, s)
                 i, j, s = i[keep], j[keep], s[keep]
-            rows.append(pd.DataFrame({"a": i + offsets[x], "b": j + offsets[y], "dice": s,
-                                      "list_l": ea.list_name, "id_l": ea.ids[i],
-                                      "list_r": eb.list_name, "id_r": eb.ids[j]}))
-    pairs = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        columns=["a", "b", "dice", "list_l", "id_l", "list_r", "id_r"])
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "a": i + offsets[x],
+                        "b": j + offsets[y],
+                        "dice": s,
+                        "list_l": ea.list_name,
+                        "id_l": ea.ids[i],
+                        "list_r": eb.list_name,
+                        "id_r": eb.ids[j],
+                    }
+                )
+            )
+    pairs = (
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame(columns=["a", "b", "dice", "list_l", "id_l", "list_r", "id_r"])
+    )
     total = int(offsets[-1])
-    graph = coo_matrix((np.ones(len(pairs)), (pairs["a"].astype(int), pairs["b"].astype(int))),
-                       shape=(total, total))
+    graph = coo_matrix(
+        (np.ones(len(pairs)), (pairs["a"].astype(int), pairs["b"].astype(int))),
+        shape=(total, total),
+    )
     _, labels = connected_components(graph, directed=False)
-    clusters = pd.DataFrame({
-        "list": np.concatenate([[e.list_name] * len(e.ids) for e in lists]) if lists else [],
-        "id": np.concatenate([e.ids for e in lists]) if lists else [],
-        "cluster_id": [f"c{label:07d}" for label in labels],
-    })
-    return MatchResult(pairs=pairs.drop(columns=["a", "b"]), clusters=clusters, comparisons=comparisons)
+    clusters = pd.DataFrame(
+        {
+            "list": np.concatenate([[e.list_name] * len(e.ids) for e in lists]) if lists else [],
+            "id": np.concatenate([e.ids for e in lists]) if lists else [],
+            "cluster_id": [f"c{label:07d}" for label in labels],
+        }
+    )
+    return MatchResult(
+        pairs=pairs.drop(columns=["a", "b"]), clusters=clusters, comparisons=comparisons
+    )

@@ -23,13 +23,15 @@ FEBRL_EXTRA_FIELDS = ("soc_sec_id", "street_number", "address_1", "suburb", "pos
 
 def febrl_frame(frame: pd.DataFrame, list_name: str) -> pd.DataFrame:
     """A linkage input frame (``normalise.INPUT_COLUMNS`` plus FEBRL extras) from a FEBRL frame."""
-    out = pd.DataFrame({
-        "unique_id": frame.index.astype(str),
-        "list": list_name,
-        "given_name": frame["given_name"].tolist(),
-        "family_name": frame["surname"].tolist(),
-        "date_of_birth": frame["date_of_birth"].tolist(),
-    })
+    out = pd.DataFrame(
+        {
+            "unique_id": frame.index.astype(str),
+            "list": list_name,
+            "given_name": frame["given_name"].tolist(),
+            "family_name": frame["surname"].tolist(),
+            "date_of_birth": frame["date_of_birth"].tolist(),
+        }
+    )
     for name in FEBRL_EXTRA_FIELDS:
         values = frame[name].astype(object).where(frame[name].notna(), None)
         out[name] = [None if v is None else str(v).strip() or None for v in values]
@@ -82,7 +84,7 @@ def cluster_pairs(clusters: pd.DataFrame) -> set[tuple[str, str]]:
     for _, members in clusters.groupby("cluster_id")["unique_id"]:
         ids = sorted(members.astype(str))
         for i, a in enumerate(ids):
-            for b in ids[i + 1:]:
+            for b in ids[i + 1 :]:
                 pairs.add((a, b))
     return pairs
 
@@ -92,7 +94,8 @@ def febrl_schema(filter_bits: int = 512) -> Any:
     from ctip.linkage.pprl import VICTIM_SCHEMA, EncodingSchema, FieldSpec
 
     return EncodingSchema(
-        fields=VICTIM_SCHEMA.fields + (
+        fields=VICTIM_SCHEMA.fields
+        + (
             FieldSpec("soc_sec_id", "bigrams", 4),
             FieldSpec("street_number", "exact", 4),
             FieldSpec("address_1", "bigrams", 2),

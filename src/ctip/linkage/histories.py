@@ -25,9 +25,14 @@ def _person_value(values: pd.Series) -> str:
     return str(sorted(best)[0])
 
 
-def capture_histories(records: pd.DataFrame, *, list_column: str = "list",
-                      cluster_column: str = "cluster_id", strata: Sequence[str] = (),
-                      lists: Sequence[str] | None = None) -> pd.DataFrame:
+def capture_histories(
+    records: pd.DataFrame,
+    *,
+    list_column: str = "list",
+    cluster_column: str = "cluster_id",
+    strata: Sequence[str] = (),
+    lists: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Count people by the combination of lists they appear on.
 
     ``records`` has one row per record with its list, its cluster (person) and any strata
@@ -43,8 +48,11 @@ def capture_histories(records: pd.DataFrame, *, list_column: str = "list",
     people = (people.reindex(columns=names, fill_value=0) > 0).astype(int)
     people = people[people.sum(axis=1) > 0]
     for column in strata:
-        people[column] = records.groupby(cluster_column)[column].agg(_person_value).reindex(people.index)
+        people[column] = (
+            records.groupby(cluster_column)[column].agg(_person_value).reindex(people.index)
+        )
     keys = [*names, *strata]
     table = people.groupby(keys, dropna=False).size().rename("count").reset_index()
-    return table.sort_values(keys, ascending=[False] * len(names) + [True] * len(strata),
-                             ignore_index=True)
+    return table.sort_values(
+        keys, ascending=[False] * len(names) + [True] * len(strata), ignore_index=True
+    )

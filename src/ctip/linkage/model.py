@@ -41,12 +41,16 @@ def _name_comparison(col: str, other: str) -> cl.CustomComparison:
         comparison_levels=[
             cll.NullLevel(col),
             cll.ExactMatchLevel(col).configure(tf_adjustment_column=col),
-            cll.CustomLevel(f"{l_} = {other}_r AND {r_} = {other}_l", "swapped with the other name",
-                            base_dialect_str=_DUCK),
+            cll.CustomLevel(
+                f"{l_} = {other}_r AND {r_} = {other}_l",
+                "swapped with the other name",
+                base_dialect_str=_DUCK,
+            ),
             cll.JaroWinklerLevel(col, 0.92),
             cll.CustomLevel(
                 f"list_contains(name_tokens_r, {l_}) OR list_contains(name_tokens_l, {r_})",
-                "among the other record's names or aliases", base_dialect_str=_DUCK,
+                "among the other record's names or aliases",
+                base_dialect_str=_DUCK,
             ),
             cll.JaroWinklerLevel(col, 0.80),
             cll.ElseLevel(),
@@ -66,12 +70,14 @@ def _dob_comparison() -> cl.CustomComparison:
             cll.CustomLevel(
                 f"{full} AND (levenshtein(dob_l, dob_r) <= 1 OR (dob_year_l = dob_year_r"
                 " AND dob_month_l = dob_day_r AND dob_day_l = dob_month_r))",
-                "one typo or day/month swapped", base_dialect_str=_DUCK,
+                "one typo or day/month swapped",
+                base_dialect_str=_DUCK,
             ),
             cll.CustomLevel(
                 "dob_l IS NOT NULL AND dob_r IS NOT NULL AND (starts_with(dob_l, dob_r)"
                 " OR starts_with(dob_r, dob_l))",
-                "partial dates agree", base_dialect_str=_DUCK,
+                "partial dates agree",
+                base_dialect_str=_DUCK,
             ),
             cll.AbsoluteDifferenceLevel("birth_year", 1),
             cll.AbsoluteDifferenceLevel("birth_year", 3),
@@ -128,10 +134,11 @@ def informative_columns(frame: pd.DataFrame) -> list[str]:
 
 def settings_for(columns: Sequence[str], options: ModelOptions) -> SettingsCreator:
     return SettingsCreator(
-        link_type=options.link_type,
+        link_type=options.link_type,  # type: ignore[arg-type]
         unique_id_column_name="unique_id",
         comparisons=core_comparisons(columns) + list(options.extra_comparisons),
-        blocking_rules_to_generate_predictions=core_blocking_rules() + list(options.extra_blocking_rules),
+        blocking_rules_to_generate_predictions=core_blocking_rules()
+        + list(options.extra_blocking_rules),
         retain_intermediate_calculation_columns=False,
         retain_matching_columns=False,
     )
@@ -147,8 +154,9 @@ def _register(db_api: Any, frame: pd.DataFrame, link_type: str) -> Any:
     return tables if len(tables) > 1 else tables[0]
 
 
-def model_for_engine(columns: Sequence[str], options: ModelOptions, trained: dict[str, Any],
-                     dialect: str) -> dict[str, Any]:
+def model_for_engine(
+    columns: Sequence[str], options: ModelOptions, trained: dict[str, Any], dialect: str
+) -> dict[str, Any]:
     """A trained model re-expressed for another engine's SQL dialect.
 
     Splink saves comparison SQL in the dialect it was trained on (DuckDB's double-quoted names
@@ -170,8 +178,9 @@ def model_for_engine(columns: Sequence[str], options: ModelOptions, trained: dic
     return fresh
 
 
-def build_linker(frame: pd.DataFrame, db_api: Any, options: ModelOptions,
-                 model: dict[str, Any] | None = None) -> Linker:
+def build_linker(
+    frame: pd.DataFrame, db_api: Any, options: ModelOptions, model: dict[str, Any] | None = None
+) -> Linker:
     """A Linker over a prepared frame; with ``model`` (saved JSON) the trained weights are reused
     (on any engine: the model is re-expressed in that engine's SQL dialect)."""
     columns = informative_columns(frame)
@@ -224,8 +233,12 @@ def predict_and_cluster(linker: Linker, options: ModelOptions) -> SplinkRun:
     return SplinkRun(pairs=pairs, clusters=clusters, model=linker.misc.save_model_to_json())
 
 
-def run_splink(frame: pd.DataFrame, db_api: Any, options: ModelOptions | None = None,
-               model: dict[str, Any] | None = None) -> SplinkRun:
+def run_splink(
+    frame: pd.DataFrame,
+    db_api: Any,
+    options: ModelOptions | None = None,
+    model: dict[str, Any] | None = None,
+) -> SplinkRun:
     """Train (unless a saved ``model`` is given), predict and cluster on any Splink backend."""
     options = options or ModelOptions()
     linker = build_linker(frame, db_api, options, model)

@@ -20,7 +20,9 @@ import pandas as pd
 from anyascii import anyascii
 
 # Honorifics and titles carry no identity; they vary by who keyed the record.
-_TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "mme", "mlle", "sr", "sra", "srta", "herr", "frau"})
+_TITLES = frozenset(
+    {"mr", "mrs", "ms", "miss", "dr", "mme", "mlle", "sr", "sra", "srta", "herr", "frau"}
+)
 _NON_LETTERS = re.compile(r"[^a-z ]+")
 _SPACES = re.compile(r"\s+")
 
@@ -85,7 +87,9 @@ def normalise_dob(text: str | None) -> str | None:
     return f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day is not None else "")
 
 
-def approximate_birth_year(dob: str | None, age: float | None, reference_year: float | None) -> int | None:
+def approximate_birth_year(
+    dob: str | None, age: float | None, reference_year: float | None
+) -> int | None:
     """Birth year from the date of birth, else from an approximate age ("about 17") at a year."""
     if dob:
         return int(dob[:4])
@@ -96,12 +100,20 @@ def approximate_birth_year(dob: str | None, age: float | None, reference_year: f
 
 #: Columns a caller provides (any may be missing or null except ``unique_id``).
 INPUT_COLUMNS = (
-    "unique_id", "list", "given_name", "family_name", "aliases", "date_of_birth",
-    "age", "reference_year", "sex", "citizenship",
+    "unique_id",
+    "list",
+    "given_name",
+    "family_name",
+    "aliases",
+    "date_of_birth",
+    "age",
+    "reference_year",
+    "sex",
+    "citizenship",
 )
 
 
-def _map_unique(series: pd.Series, func) -> pd.Series:  # type: ignore[no-untyped-def]
+def _map_unique(series: pd.Series, func) -> pd.Series:
     uniques = series.dropna().unique()
     table = {value: func(value) for value in uniques}
     return series.map(table).astype(object).where(series.notna(), None)
@@ -141,7 +153,8 @@ def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out["full_name"] = full.where(full != "", None)
     aliases = col("aliases").map(_aliases)
     tokens = [
-        name_tokens(g, f, *a) for g, f, a in zip(given.tolist(), family.tolist(), aliases.tolist(), strict=True)
+        name_tokens(g, f, *a)
+        for g, f, a in zip(given.tolist(), family.tolist(), aliases.tolist(), strict=True)
     ]
     out["name_tokens"] = [t if t else None for t in tokens]
     core = [name_tokens(g, f) for g, f in zip(given.tolist(), family.tolist(), strict=True)]
@@ -157,8 +170,10 @@ def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
     ref = pd.to_numeric(col("reference_year"), errors="coerce")
     out["birth_year"] = out["dob_year"].astype("Float64").fillna(ref - age).round().astype("Int64")
     out["sex"] = col("sex").astype(object).where(~col("sex").isin(["unknown", "", None]), None)
-    out["citizenship"] = col("citizenship").astype(object).where(
-        ~col("citizenship").isin(["unknown", "", None]), None
+    out["citizenship"] = (
+        col("citizenship")
+        .astype(object)
+        .where(~col("citizenship").isin(["unknown", "", None]), None)
     )
     for extra in frame.columns:
         if extra not in INPUT_COLUMNS and extra not in out.columns:

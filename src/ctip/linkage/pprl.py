@@ -26,6 +26,7 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,11 +54,13 @@ class EncodingSchema:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, object]) -> EncodingSchema:
-        fields = tuple(FieldSpec(**f) for f in data["fields"])  # type: ignore[union-attr,arg-type]
-        blocking = tuple(tuple(b) for b in data.get("blocking", ()))  # type: ignore[union-attr]
-        return cls(fields=fields, filter_bits=int(data["filter_bits"]),  # type: ignore[arg-type]
-                   blocking=blocking, buckets=int(data.get("buckets", 4096)))  # type: ignore[arg-type]
+    def from_dict(cls, data: dict[str, Any]) -> EncodingSchema:
+        return cls(
+            fields=tuple(FieldSpec(**f) for f in data["fields"]),
+            filter_bits=int(data["filter_bits"]),
+            blocking=tuple(tuple(b) for b in data.get("blocking", ())),
+            buckets=int(data.get("buckets", 4096)),
+        )
 
 
 #: The victim-record schema: names in any order (one key for given and family name, so a
@@ -84,7 +87,7 @@ def _tokens(kind: str, value: object) -> list[str]:
         grams: list[str] = []
         for part in sorted(text.split(" ")):
             padded = f"_{part}_"
-            grams += [padded[i:i + 2] for i in range(len(padded) - 1)]
+            grams += [padded[i : i + 2] for i in range(len(padded) - 1)]
         return grams
     if kind == "positional":
         digits = text.replace("-", "")
@@ -119,8 +122,14 @@ class Encoded:
     key_check: str = ""
 
 
-def encode(frame: pd.DataFrame, secret: bytes, schema: EncodingSchema = VICTIM_SCHEMA,
-           *, list_name: str = "list", id_column: str = "unique_id") -> Encoded:
+def encode(
+    frame: pd.DataFrame,
+    secret: bytes,
+    schema: EncodingSchema = VICTIM_SCHEMA,
+    *,
+    list_name: str = "list",
+    id_column: str = "unique_id",
+) -> Encoded:
     """Encode a prepared frame (``normalise.prepare_frame``) into hardened record-level filters."""
     if len(secret) < 16:
         raise ValueError("the linkage secret must be at least 16 bytes")
@@ -133,8 +142,9 @@ def encode(frame: pd.DataFrame, secret: bytes, schema: EncodingSchema = VICTIM_S
         key = derive_key(secret, f"field/{spec.column}")
         digest_size = 2 * spec.bits_per_token  # 16-bit positions: filters up to 65,536 bits
         if digest_size > 64 or size > 65536:
-            raise ValueError(f"bits_per_token of {spec.column} must be at most 32 and "
-                             "filter_bits at most 65536")
+            raise ValueError(
+                f"bits_per_token of {spec.column} must be at most 32 and filter_bits at most 65536"
+            )
         cache: dict[str, np.ndarray] = {}
         rows: list[int] = []
         cols: list[np.ndarray] = []
@@ -204,10 +214,18 @@ def from_document(doc: dict[str, object]) -> Encoded:
     for i, rec in enumerate(records):
         raw = base64.b64decode(str(rec["clk"]))
         if len(raw) != width:
-            raise ValueError(f"record {i} ({rec.get('id')}): encoding is {len(raw)} bytes, expected {width}")
+            raise ValueError(
+                f"record {i} ({rec.get('id')}): encoding is {len(raw)} bytes, expected {width}"
+            )
         clks[i] = np.frombuffer(raw, dtype=np.uint8)
     blocks = np.asarray([rec.get("blocks", []) for rec in records], dtype=np.int32).reshape(
         len(records), len(schema.blocking)
     )
-    return Encoded(list_name=str(doc["list"]), ids=np.asarray([str(r["id"]) for r in records]),
-                   clks=clks, blocks=blocks, schema=schema, key_check=str(doc.get("key_check", "")))
+    return Encoded(
+        list_name=str(doc["list"]),
+        ids=np.asarray([str(r["id"]) for r in records]),
+        clks=clks,
+        blocks=blocks,
+        schema=schema,
+        key_check=str(doc.get("key_check", "")),
+    )

@@ -13,8 +13,9 @@ from typing import Any
 from ctip.errors import MissingDependencyError
 
 
-def spark_session(master: str = "local[2]", *, app_name: str = "ctip-linkage",
-                  shuffle_partitions: int = 4) -> Any:
+def spark_session(
+    master: str = "local[2]", *, app_name: str = "ctip-linkage", shuffle_partitions: int = 4
+) -> Any:
     """A Spark session with Splink's UDF jar; small shuffle partitioning suits local mode."""
     try:
         from pyspark.sql import SparkSession

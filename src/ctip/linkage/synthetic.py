@@ -12,18 +12,129 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-GIVEN = ("anna", "maria", "olena", "irina", "natalia", "svetlana", "tatiana", "elena", "olga",
-         "yulia", "ivan", "sergei", "dmitri", "andrei", "oleksandr", "mikhail", "pavel", "viktor",
-         "amina", "fatima", "aisha", "mariam", "ngozi", "chioma", "blessing", "joy", "grace",
-         "mark", "john", "paul", "omar", "ahmed", "ali", "hassan", "yusuf", "juan", "jose", "luis",
-         "carlos", "ana", "rosa", "lucia", "mai", "linh", "thanh", "hoa", "minh", "nguyen",
-         "priya", "anita", "ravi", "suresh", "kumar", "sunita", "rekha", "lakshmi", "maya")
-_SYLLABLES = ("ko", "va", "len", "ro", "mi", "shen", "ta", "ne", "bo", "dar", "ser", "ka",
-              "lo", "vich", "enko", "ova", "ez", "ri", "gu", "an", "to", "sa", "man", "de",
-              "ok", "wu", "chi", "ba", "ye", "so", "li", "pe", "tr", "os", "ia", "mu", "ha")
-_CYRILLIC = str.maketrans({"a": "а", "b": "б", "v": "в", "g": "г", "d": "д", "e": "е", "z": "з",
-                           "i": "и", "k": "к", "l": "л", "m": "м", "n": "н", "o": "о", "p": "п",
-                           "r": "р", "s": "с", "t": "т", "u": "у", "f": "ф", "h": "х", "y": "ы"})
+GIVEN = (
+    "anna",
+    "maria",
+    "olena",
+    "irina",
+    "natalia",
+    "svetlana",
+    "tatiana",
+    "elena",
+    "olga",
+    "yulia",
+    "ivan",
+    "sergei",
+    "dmitri",
+    "andrei",
+    "oleksandr",
+    "mikhail",
+    "pavel",
+    "viktor",
+    "amina",
+    "fatima",
+    "aisha",
+    "mariam",
+    "ngozi",
+    "chioma",
+    "blessing",
+    "joy",
+    "grace",
+    "mark",
+    "john",
+    "paul",
+    "omar",
+    "ahmed",
+    "ali",
+    "hassan",
+    "yusuf",
+    "juan",
+    "jose",
+    "luis",
+    "carlos",
+    "ana",
+    "rosa",
+    "lucia",
+    "mai",
+    "linh",
+    "thanh",
+    "hoa",
+    "minh",
+    "nguyen",
+    "priya",
+    "anita",
+    "ravi",
+    "suresh",
+    "kumar",
+    "sunita",
+    "rekha",
+    "lakshmi",
+    "maya",
+)
+_SYLLABLES = (
+    "ko",
+    "va",
+    "len",
+    "ro",
+    "mi",
+    "shen",
+    "ta",
+    "ne",
+    "bo",
+    "dar",
+    "ser",
+    "ka",
+    "lo",
+    "vich",
+    "enko",
+    "ova",
+    "ez",
+    "ri",
+    "gu",
+    "an",
+    "to",
+    "sa",
+    "man",
+    "de",
+    "ok",
+    "wu",
+    "chi",
+    "ba",
+    "ye",
+    "so",
+    "li",
+    "pe",
+    "tr",
+    "os",
+    "ia",
+    "mu",
+    "ha",
+)
+_CYRILLIC = str.maketrans(
+    {
+        "a": "а",
+        "b": "б",
+        "v": "в",
+        "g": "г",
+        "d": "д",
+        "e": "е",
+        "z": "з",
+        "i": "и",
+        "k": "к",
+        "l": "л",
+        "m": "м",
+        "n": "н",
+        "o": "о",
+        "p": "п",
+        "r": "р",
+        "s": "с",
+        "t": "т",
+        "u": "у",
+        "f": "ф",
+        "h": "х",
+        "y": "ы",
+    }
+)
 AGENCIES = ("police", "ngo", "labour", "shelter")
 
 
@@ -41,28 +152,38 @@ def _typo(name: str, rng: np.random.Generator) -> str:
     k = int(rng.integers(1, len(name) - 1))
     kind = rng.integers(0, 3)
     if kind == 0:  # substitution
-        return name[:k] + "aeiounrst"[int(rng.integers(0, 9))] + name[k + 1:]
+        return name[:k] + "aeiounrst"[int(rng.integers(0, 9))] + name[k + 1 :]
     if kind == 1:  # deletion
-        return name[:k] + name[k + 1:]
-    return name[:k - 1] + name[k] + name[k - 1] + name[k + 1:]  # transposition
+        return name[:k] + name[k + 1 :]
+    return name[: k - 1] + name[k] + name[k - 1] + name[k + 1 :]  # transposition
 
 
 def people(n_people: int, *, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     families = family_names(max(50, n_people // 4), rng)
     birth = pd.to_datetime("1960-01-01") + pd.to_timedelta(rng.integers(0, 45 * 365, n_people), "D")
-    return pd.DataFrame({
-        "person_id": np.arange(n_people),
-        "given_name": rng.choice(GIVEN, n_people),
-        "family_name": rng.choice(families, n_people),
-        "dob": birth.strftime("%Y-%m-%d"),
-        "sex": rng.choice(["female", "male"], n_people, p=[0.7, 0.3]),
-        "citizenship": rng.choice(["UKR", "NGA", "VNM", "PHL", "ROU", "IND", "MEX", "SYR"], n_people),
-    })
+    return pd.DataFrame(
+        {
+            "person_id": np.arange(n_people),
+            "given_name": rng.choice(GIVEN, n_people),
+            "family_name": rng.choice(families, n_people),
+            "dob": birth.strftime("%Y-%m-%d"),
+            "sex": rng.choice(["female", "male"], n_people, p=[0.7, 0.3]),
+            "citizenship": rng.choice(
+                ["UKR", "NGA", "VNM", "PHL", "ROU", "IND", "MEX", "SYR"], n_people
+            ),
+        }
+    )
 
 
-def records(population: pd.DataFrame, *, mean_records: float = 1.6, error_rate: float = 0.3,
-            seed: int = 1, agencies: tuple[str, ...] = AGENCIES) -> pd.DataFrame:
+def records(
+    population: pd.DataFrame,
+    *,
+    mean_records: float = 1.6,
+    error_rate: float = 0.3,
+    seed: int = 1,
+    agencies: tuple[str, ...] = AGENCIES,
+) -> pd.DataFrame:
     """Agency records of ``population``: columns of ``normalise.INPUT_COLUMNS`` + ``person_id``."""
     rng = np.random.default_rng(seed)
     copies = np.minimum(1 + rng.poisson(mean_records - 1, len(population)), 4)
@@ -97,24 +218,30 @@ def records(population: pd.DataFrame, *, mean_records: float = 1.6, error_rate: 
     approx = dirty & (r >= 0.24) & (r < 0.34)
     typo_dob = dirty & (r >= 0.34) & (r < 0.40)
     dob[year_only] = [d[:4] for d in dob[year_only]]
-    dob[day_month] = [f"{d[:4]}-{d[8:10]}-{d[5:7]}" if int(d[8:10]) <= 12 else d for d in dob[day_month]]
-    age[approx] = [ref[i] - int(dob[i][:4]) + int(rng.integers(-1, 2)) for i in np.flatnonzero(approx)]
+    dob[day_month] = [
+        f"{d[:4]}-{d[8:10]}-{d[5:7]}" if int(d[8:10]) <= 12 else d for d in dob[day_month]
+    ]
+    age[approx] = [
+        ref[i] - int(dob[i][:4]) + int(rng.integers(-1, 2)) for i in np.flatnonzero(approx)
+    ]
     dob[approx] = None
     dob[missing] = None
     dob[typo_dob] = [d[:-1] + str(int(rng.integers(0, 10))) for d in dob[typo_dob]]
-    return pd.DataFrame({
-        "unique_id": [f"r{i}" for i in range(n)],
-        "list": rng.choice(list(agencies), n),
-        "given_name": given,
-        "family_name": family,
-        "aliases": aliases,
-        "date_of_birth": dob,
-        "age": age,
-        "reference_year": ref,
-        "sex": base["sex"].to_numpy(),
-        "citizenship": base["citizenship"].to_numpy(),
-        "person_id": base["person_id"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "unique_id": [f"r{i}" for i in range(n)],
+            "list": rng.choice(list(agencies), n),
+            "given_name": given,
+            "family_name": family,
+            "aliases": aliases,
+            "date_of_birth": dob,
+            "age": age,
+            "reference_year": ref,
+            "sex": base["sex"].to_numpy(),
+            "citizenship": base["citizenship"].to_numpy(),
+            "person_id": base["person_id"].to_numpy(),
+        }
+    )
 
 
 def true_pairs_of(frame: pd.DataFrame) -> set[tuple[str, str]]:
@@ -123,6 +250,6 @@ def true_pairs_of(frame: pd.DataFrame) -> set[tuple[str, str]]:
     for _, ids in frame.groupby("person_id")["unique_id"]:
         members = sorted(ids)
         for i, a in enumerate(members):
-            for b in members[i + 1:]:
+            for b in members[i + 1 :]:
                 pairs.add((a, b))
     return pairs

@@ -25,8 +25,15 @@ from ctip.linkage.normalise import prepare_frame
 from ctip.storage import linkage as tables
 
 LIST_CHOICES = ("agency", "agency_type")
-STRATA_CHOICES = ("sex", "age_group", "victim_group", "citizenship", "identification_year",
-                  "primary_form", "agency_type")
+STRATA_CHOICES = (
+    "sex",
+    "age_group",
+    "victim_group",
+    "citizenship",
+    "identification_year",
+    "primary_form",
+    "agency_type",
+)
 
 
 @dataclass
@@ -42,8 +49,11 @@ class LinkageResult:
 def record_row(victim_id: str, record: VictimRecord, lists: str) -> dict[str, Any]:
     """The linkage input row of one record (identity included: in memory only)."""
     ident = record.identity
-    year = (record.identification_date.year if record.identification_date
-            else getattr(record, "identification_year", None))
+    year = (
+        record.identification_date.year
+        if record.identification_date
+        else getattr(record, "identification_year", None)
+    )
     dob = ident.date_of_birth or (str(record.birth_year) if record.birth_year else None)
     return {
         "unique_id": victim_id,
@@ -62,9 +72,21 @@ def record_row(victim_id: str, record: VictimRecord, lists: str) -> dict[str, An
 def records_frame(records: Iterable[tuple[str, VictimRecord]], lists: str) -> pd.DataFrame:
     if lists not in LIST_CHOICES:
         raise ConfigurationError(f"lists must be one of {', '.join(LIST_CHOICES)}; got {lists!r}")
-    return pd.DataFrame([record_row(vid, rec, lists) for vid, rec in records],
-                        columns=["unique_id", "list", "given_name", "family_name", "aliases",
-                                 "date_of_birth", "age", "reference_year", "sex", "citizenship"])
+    return pd.DataFrame(
+        [record_row(vid, rec, lists) for vid, rec in records],
+        columns=[
+            "unique_id",
+            "list",
+            "given_name",
+            "family_name",
+            "aliases",
+            "date_of_birth",
+            "age",
+            "reference_year",
+            "sex",
+            "citizenship",
+        ],
+    )
 
 
 def _analytic(store: Any) -> pd.DataFrame:
@@ -83,15 +105,24 @@ def _db_api(engine: str) -> Any:
     raise ConfigurationError(f"engine must be duckdb or spark; got {engine!r}")
 
 
-def link_store(store: Any, *, lists: str = "agency", actor: str, reason: str,
-               engine: str = "duckdb", options: ModelOptions | None = None,
-               strata: Sequence[str] = ()) -> LinkageResult:
+def link_store(
+    store: Any,
+    *,
+    lists: str = "agency",
+    actor: str,
+    reason: str,
+    engine: str = "duckdb",
+    options: ModelOptions | None = None,
+    strata: Sequence[str] = (),
+) -> LinkageResult:
     """Deduplicate and link every record in the store; store clusters and the review queue."""
     options = options or ModelOptions()
     frame = records_frame(store.records_for_linkage(actor=actor, reason=reason), lists)
     if len(frame) < 2:
-        raise ValidationError("linkage needs at least two victim records in the store",
-                              hint="import the agencies' files first (`ctip import`)")
+        raise ValidationError(
+            "linkage needs at least two victim records in the store",
+            hint="import the agencies' files first (`ctip import`)",
+        )
     prepared = prepare_frame(frame)
     del frame
     if prepared["source_dataset"].nunique() < 2:
@@ -99,32 +130,61 @@ def link_store(store: Any, *, lists: str = "agency", actor: str, reason: str,
     result = run_splink(prepared, _db_api(engine), options)
     lists_of = dict(zip(prepared["unique_id"], prepared["source_dataset"], strict=True))
     del prepared  # identities leave memory with the frame
-    cluster_of = dict(zip(result.clusters["unique_id"].astype(str),
-                          result.clusters["cluster_id"].astype(str), strict=True))
+    cluster_of = dict(
+        zip(
+            result.clusters["unique_id"].astype(str),
+            result.clusters["cluster_id"].astype(str),
+            strict=True,
+        )
+    )
     borderline = review_pairs(result.pairs, options)
     # a borderline pair already joined through other links needs no decision
-    apart = [cluster_of.get(str(a)) != cluster_of.get(str(b))
-             for a, b in zip(borderline["unique_id_l"], borderline["unique_id_r"], strict=True)]
+    apart = [
+        cluster_of.get(str(a)) != cluster_of.get(str(b))
+        for a, b in zip(borderline["unique_id_l"], borderline["unique_id_r"], strict=True)
+    ]
     borderline = borderline[apart]
     with store.engine.begin() as conn:
         run = tables.save_run(
-            conn, actor=actor, lists_by=lists, engine=engine,
-            match_threshold=options.match_threshold, review_threshold=options.review_threshold,
+            conn,
+            actor=actor,
+            lists_by=lists,
+            engine=engine,
+            match_threshold=options.match_threshold,
+            review_threshold=options.review_threshold,
             clusters=cluster_of.items(),
-            reviews=zip(borderline["unique_id_l"], borderline["unique_id_r"],
-                        borderline["match_probability"], strict=True),
+            reviews=zip(
+                borderline["unique_id_l"],
+                borderline["unique_id_r"],
+                borderline["match_probability"],
+                strict=True,
+            ),
             model=result.model,
         )
-        store.audit.append(conn, actor=actor, action="linkage.run", subject="linkage_runs",
-                           details={"run_id": run.run_id, "records": run.records,
-                                    "clusters": run.clusters, "review_pairs": run.review_pairs})
+        store.audit.append(
+            conn,
+            actor=actor,
+            action="linkage.run",
+            subject="linkage_runs",
+            details={
+                "run_id": run.run_id,
+                "records": run.records,
+                "clusters": run.clusters,
+                "review_pairs": run.review_pairs,
+            },
+        )
     clusters = cluster_table(store, run.run_id, lists_of=lists_of)
-    return LinkageResult(run=run, clusters=clusters, review_count=run.review_pairs,
-                         histories=histories_from(clusters, _analytic(store), strata))
+    return LinkageResult(
+        run=run,
+        clusters=clusters,
+        review_count=run.review_pairs,
+        histories=histories_from(clusters, _analytic(store), strata),
+    )
 
 
-def cluster_table(store: Any, run_id: str | None = None,
-                  lists_of: dict[str, str] | None = None) -> pd.DataFrame:
+def cluster_table(
+    store: Any, run_id: str | None = None, lists_of: dict[str, str] | None = None
+) -> pd.DataFrame:
     """One row per record of a run (latest by default): agency, source_record_id, cluster_id."""
     with store.engine.connect() as conn:
         run = tables.latest_run(conn) if run_id is None else None
@@ -141,12 +201,14 @@ def cluster_table(store: Any, run_id: str | None = None,
     return analytic.sort_values(["agency", "source_record_id"], ignore_index=True)
 
 
-def histories_from(clusters: pd.DataFrame, analytic: pd.DataFrame,
-                   strata: Sequence[str] = ()) -> pd.DataFrame:
+def histories_from(
+    clusters: pd.DataFrame, analytic: pd.DataFrame, strata: Sequence[str] = ()
+) -> pd.DataFrame:
     bad = [s for s in strata if s not in STRATA_CHOICES]
     if bad:
-        raise ConfigurationError(f"unknown stratum {bad[0]!r}",
-                                 hint=f"choose from {', '.join(STRATA_CHOICES)}")
+        raise ConfigurationError(
+            f"unknown stratum {bad[0]!r}", hint=f"choose from {', '.join(STRATA_CHOICES)}"
+        )
     frame = clusters
     if strata:
         extra = [s for s in strata if s not in clusters.columns]
@@ -175,8 +237,13 @@ def resolve_review(store: Any, review_id: int, decision: str, *, actor: str) -> 
                 old, new = mapping[right], mapping[left]
                 mapping = {v: (new if c == old else c) for v, c in mapping.items()}
         tables.update_clusters(conn, run_id, mapping)
-        store.audit.append(conn, actor=actor, action="linkage.review", subject="linkage_reviews",
-                           details={"review_id": review_id, "decision": decision})
+        store.audit.append(
+            conn,
+            actor=actor,
+            action="linkage.review",
+            subject="linkage_reviews",
+            details={"review_id": review_id, "decision": decision},
+        )
 
 
 # ---- privacy-preserving linkage between agencies ------------------------------------------
@@ -190,25 +257,37 @@ def read_secret(path: Path | None, env_value: str | None = None) -> bytes:
         try:
             text = path.read_text(encoding="utf-8").strip()
         except OSError as error:
-            raise InputFileError(f"cannot read the linkage key file {path}: {error.strerror}",
-                                 hint="create one with `ctip link keygen --out FILE`") from None
+            raise InputFileError(
+                f"cannot read the linkage key file {path}: {error.strerror}",
+                hint="create one with `ctip link keygen --out FILE`",
+            ) from None
     if not text:
-        raise ConfigurationError("no linkage secret given",
-                                 hint="pass --key-file FILE (made once with `ctip link keygen`) "
-                                      "or set CTIP_LINKAGE_KEY")
+        raise ConfigurationError(
+            "no linkage secret given",
+            hint="pass --key-file FILE (made once with `ctip link keygen`) or set CTIP_LINKAGE_KEY",
+        )
     try:
         secret = base64.b64decode(text, validate=True)
     except binascii.Error:
-        raise ConfigurationError("the linkage secret is not valid base64",
-                                 hint="use a key made by `ctip link keygen`") from None
+        raise ConfigurationError(
+            "the linkage secret is not valid base64", hint="use a key made by `ctip link keygen`"
+        ) from None
     if len(secret) < 16:
-        raise ConfigurationError("the linkage secret is shorter than 16 bytes",
-                                 hint="use a key made by `ctip link keygen`")
+        raise ConfigurationError(
+            "the linkage secret is shorter than 16 bytes",
+            hint="use a key made by `ctip link keygen`",
+        )
     return secret
 
 
-def encode_file(path: Path, *, agency: str, secret: bytes, profile: str = "canonical",
-                schema: pprl.EncodingSchema = pprl.VICTIM_SCHEMA) -> tuple[dict[str, Any], int, int]:
+def encode_file(
+    path: Path,
+    *,
+    agency: str,
+    secret: bytes,
+    profile: str = "canonical",
+    schema: pprl.EncodingSchema = pprl.VICTIM_SCHEMA,
+) -> tuple[dict[str, Any], int, int]:
     """Read an agency's file and return (encodings document, records encoded, rows rejected).
 
     Runs at the agency: the file's identities are read, normalised and encoded in memory.
@@ -242,17 +321,24 @@ def load_encodings(paths: Sequence[Path]) -> list[pprl.Encoded]:
         except OSError as error:
             raise InputFileError(f"cannot read {path}: {error.strerror}") from None
         except (ValueError, KeyError, TypeError) as error:
-            raise InputFileError(f"{path} is not a ctip encodings file: {error}",
-                                 hint="make it with `ctip link encode`") from None
+            raise InputFileError(
+                f"{path} is not a ctip encodings file: {error}",
+                hint="make it with `ctip link encode`",
+            ) from None
     names = [e.list_name for e in out]
     if len(set(names)) != len(names):
-        raise ValidationError("two encodings files are for the same list (agency)",
-                              value=", ".join(names))
+        raise ValidationError(
+            "two encodings files are for the same list (agency)", value=", ".join(names)
+        )
     return out
 
 
-def match_files(paths: Sequence[Path], *, threshold: float = dice.DEFAULT_DICE_THRESHOLD,
-                strata: Sequence[str] = ()) -> tuple[dice.MatchResult, pd.DataFrame]:
+def match_files(
+    paths: Sequence[Path],
+    *,
+    threshold: float = dice.DEFAULT_DICE_THRESHOLD,
+    strata: Sequence[str] = (),
+) -> tuple[dice.MatchResult, pd.DataFrame]:
     """Link agencies' encodings at the linkage unit: clusters and capture histories."""
     encodings = load_encodings(paths)
     try:

@@ -24,7 +24,8 @@ TS = sa.DateTime(timezone=True)
 LINKAGE_REVISION = "0501_linkage"
 
 linkage_runs = sa.Table(
-    "linkage_runs", metadata,
+    "linkage_runs",
+    metadata,
     sa.Column("run_id", sa.String(36), primary_key=True),
     sa.Column("started_at", TS, nullable=False),
     sa.Column("actor", sa.String(200), nullable=False),
@@ -39,17 +40,20 @@ linkage_runs = sa.Table(
 )
 
 linkage_clusters = sa.Table(
-    "linkage_clusters", metadata,
+    "linkage_clusters",
+    metadata,
     sa.Column("run_id", sa.String(36), sa.ForeignKey("linkage_runs.run_id"), primary_key=True),
     sa.Column("victim_id", sa.String(36), primary_key=True),
     sa.Column("cluster_id", sa.String(80), nullable=False, index=True),
 )
 
 linkage_reviews = sa.Table(
-    "linkage_reviews", metadata,
+    "linkage_reviews",
+    metadata,
     sa.Column("review_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.String(36), sa.ForeignKey("linkage_runs.run_id"), nullable=False,
-              index=True),
+    sa.Column(
+        "run_id", sa.String(36), sa.ForeignKey("linkage_runs.run_id"), nullable=False, index=True
+    ),
     sa.Column("victim_id_l", sa.String(36), nullable=False),
     sa.Column("victim_id_r", sa.String(36), nullable=False),
     sa.Column("match_probability", sa.Float, nullable=False),
@@ -85,33 +89,53 @@ class ReviewItem:
     decision: str | None
 
 
-def save_run(conn: sa.Connection, *, actor: str, lists_by: str, engine: str,
-             match_threshold: float, review_threshold: float,
-             clusters: Iterable[tuple[str, str]], reviews: Iterable[tuple[str, str, float]],
-             model: dict[str, Any] | None) -> RunSummary:
+def save_run(
+    conn: sa.Connection,
+    *,
+    actor: str,
+    lists_by: str,
+    engine: str,
+    match_threshold: float,
+    review_threshold: float,
+    clusters: Iterable[tuple[str, str]],
+    reviews: Iterable[tuple[str, str, float]],
+    model: dict[str, Any] | None,
+) -> RunSummary:
     """Store one run: (victim_id, cluster_id) pairs and borderline (id_l, id_r, probability)."""
     run_id = str(uuid.uuid4())
     cluster_rows = [{"run_id": run_id, "victim_id": v, "cluster_id": c} for v, c in clusters]
-    review_rows = [{"run_id": run_id, "victim_id_l": a, "victim_id_r": b,
-                    "match_probability": float(p)} for a, b, p in reviews]
+    review_rows = [
+        {"run_id": run_id, "victim_id_l": a, "victim_id_r": b, "match_probability": float(p)}
+        for a, b, p in reviews
+    ]
     summary = RunSummary(
-        run_id=run_id, started_at=datetime.now(UTC), actor=actor, lists_by=lists_by,
-        engine=engine, match_threshold=match_threshold, review_threshold=review_threshold,
-        records=len(cluster_rows), clusters=len({r["cluster_id"] for r in cluster_rows}),
+        run_id=run_id,
+        started_at=datetime.now(UTC),
+        actor=actor,
+        lists_by=lists_by,
+        engine=engine,
+        match_threshold=match_threshold,
+        review_threshold=review_threshold,
+        records=len(cluster_rows),
+        clusters=len({r["cluster_id"] for r in cluster_rows}),
         review_pairs=len(review_rows),
     )
-    conn.execute(linkage_runs.insert().values(
-        **summary.__dict__, model_json=json.dumps(model) if model is not None else None))
+    conn.execute(
+        linkage_runs.insert().values(
+            **summary.__dict__, model_json=json.dumps(model) if model is not None else None
+        )
+    )
     for start in range(0, len(cluster_rows), 5000):
-        conn.execute(linkage_clusters.insert(), cluster_rows[start:start + 5000])
+        conn.execute(linkage_clusters.insert(), cluster_rows[start : start + 5000])
     if review_rows:
         conn.execute(linkage_reviews.insert(), review_rows)
     return summary
 
 
 def latest_run(conn: sa.Connection) -> RunSummary:
-    row = conn.execute(sa.select(linkage_runs).order_by(linkage_runs.c.started_at.desc())
-                       .limit(1)).first()
+    row = conn.execute(
+        sa.select(linkage_runs).order_by(linkage_runs.c.started_at.desc()).limit(1)
+    ).first()
     if row is None:
         raise NotFoundError("No linkage run yet.", hint="run `ctip link run` first")
     data = row._asdict()
@@ -120,8 +144,11 @@ def latest_run(conn: sa.Connection) -> RunSummary:
 
 
 def cluster_map(conn: sa.Connection, run_id: str) -> dict[str, str]:
-    rows = conn.execute(sa.select(linkage_clusters.c.victim_id, linkage_clusters.c.cluster_id)
-                        .where(linkage_clusters.c.run_id == run_id))
+    rows = conn.execute(
+        sa.select(linkage_clusters.c.victim_id, linkage_clusters.c.cluster_id).where(
+            linkage_clusters.c.run_id == run_id
+        )
+    )
     return {victim_id: cluster_id for victim_id, cluster_id in rows}
 
 
@@ -130,26 +157,36 @@ def reviews(conn: sa.Connection, run_id: str, *, open_only: bool = True) -> list
     if open_only:
         query = query.where(linkage_reviews.c.decision.is_(None))
     query = query.order_by(linkage_reviews.c.match_probability.desc(), linkage_reviews.c.review_id)
-    return [ReviewItem(r.review_id, r.run_id, r.victim_id_l, r.victim_id_r, r.match_probability,
-                       r.decision) for r in conn.execute(query)]
+    return [
+        ReviewItem(
+            r.review_id, r.run_id, r.victim_id_l, r.victim_id_r, r.match_probability, r.decision
+        )
+        for r in conn.execute(query)
+    ]
 
 
 def decide(conn: sa.Connection, review_id: int, decision: str, *, actor: str) -> None:
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {DECISIONS}")
-    done = conn.execute(linkage_reviews.update().where(linkage_reviews.c.review_id == review_id)
-                        .values(decision=decision, decided_by=actor, decided_at=datetime.now(UTC)))
+    done = conn.execute(
+        linkage_reviews.update()
+        .where(linkage_reviews.c.review_id == review_id)
+        .values(decision=decision, decided_by=actor, decided_at=datetime.now(UTC))
+    )
     if done.rowcount == 0:
-        raise NotFoundError(f"No review item {review_id}.", hint="list them with `ctip link review`")
+        raise NotFoundError(
+            f"No review item {review_id}.", hint="list them with `ctip link review`"
+        )
 
 
 def decided(conn: sa.Connection, run_id: str) -> Sequence[tuple[str, str, str]]:
     """(victim_id_l, victim_id_r, decision) of the run's resolved review items."""
-    rows = conn.execute(sa.select(linkage_reviews.c.victim_id_l, linkage_reviews.c.victim_id_r,
-                                  linkage_reviews.c.decision)
-                        .where(linkage_reviews.c.run_id == run_id,
-                               linkage_reviews.c.decision.is_not(None)))
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+    rows = conn.execute(
+        sa.select(
+            linkage_reviews.c.victim_id_l, linkage_reviews.c.victim_id_r, linkage_reviews.c.decision
+        ).where(linkage_reviews.c.run_id == run_id, linkage_reviews.c.decision.is_not(None))
+    )
+    return [tuple(r) for r in rows]
 
 
 def update_clusters(conn: sa.Connection, run_id: str, clusters: dict[str, str]) -> None:
@@ -157,9 +194,15 @@ def update_clusters(conn: sa.Connection, run_id: str, clusters: dict[str, str]) 
     current = cluster_map(conn, run_id)
     for victim_id, cluster_id in clusters.items():
         if current.get(victim_id) != cluster_id:
-            conn.execute(linkage_clusters.update()
-                         .where(linkage_clusters.c.run_id == run_id,
-                                linkage_clusters.c.victim_id == victim_id)
-                         .values(cluster_id=cluster_id))
-    conn.execute(linkage_runs.update().where(linkage_runs.c.run_id == run_id)
-                 .values(clusters=len(set(clusters.values()))))
+            conn.execute(
+                linkage_clusters.update()
+                .where(
+                    linkage_clusters.c.run_id == run_id, linkage_clusters.c.victim_id == victim_id
+                )
+                .values(cluster_id=cluster_id)
+            )
+    conn.execute(
+        linkage_runs.update()
+        .where(linkage_runs.c.run_id == run_id)
+        .values(clusters=len(set(clusters.values())))
+    )

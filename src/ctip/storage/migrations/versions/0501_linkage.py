@@ -41,8 +41,11 @@ def upgrade() -> None:
         sa.Column("run_id", sa.String(36), nullable=False),
         sa.Column("victim_id", sa.String(36), nullable=False),
         sa.Column("cluster_id", sa.String(80), nullable=False),
-        sa.ForeignKeyConstraint(["run_id"], ["linkage_runs.run_id"],
-                                name=op.f("fk_linkage_clusters_run_id_linkage_runs")),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["linkage_runs.run_id"],
+            name=op.f("fk_linkage_clusters_run_id_linkage_runs"),
+        ),
         sa.PrimaryKeyConstraint("run_id", "victim_id", name=op.f("pk_linkage_clusters")),
     )
     op.create_index(op.f("ix_linkage_clusters_cluster_id"), "linkage_clusters", ["cluster_id"])
@@ -56,8 +59,9 @@ def upgrade() -> None:
         sa.Column("decision", sa.String(20), nullable=True),
         sa.Column("decided_by", sa.String(200), nullable=True),
         sa.Column("decided_at", TS, nullable=True),
-        sa.ForeignKeyConstraint(["run_id"], ["linkage_runs.run_id"],
-                                name=op.f("fk_linkage_reviews_run_id_linkage_runs")),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["linkage_runs.run_id"], name=op.f("fk_linkage_reviews_run_id_linkage_runs")
+        ),
         sa.PrimaryKeyConstraint("review_id", name=op.f("pk_linkage_reviews")),
     )
     op.create_index(op.f("ix_linkage_reviews_run_id"), "linkage_reviews", ["run_id"])
