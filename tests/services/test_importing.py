@@ -353,3 +353,20 @@ def test_any_bytes_after_a_header_import_or_fail_cleanly(
     assert report.read == report.accepted + report.rejected
     kept = sum(1 for _ in store.rejects(report.batch_id))
     assert kept == report.rejects_stored <= report.rejected
+
+
+def test_xlsx_import_reports_spreadsheet_row_numbers(store: CaseStore, tmp_path: Path) -> None:
+    import openpyxl
+
+    path = tmp_path / "agency.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(HEADER.split(","))
+    sheet.append(["X1", "ngo-x", "2023-04-01", "identified", "female", 24, "NGA", "ITA"])
+    sheet.append([])
+    sheet.append(["X2", "ngo-x", "2023-04-01", "identified", "female", 250, "NGA", "ITA"])
+    book.save(path)
+    report = import_file(store, path)
+    assert (report.format, report.read, report.accepted, report.rejected) == ("xlsx", 2, 1, 1)
+    (reject,) = store.rejects(report.batch_id)
+    assert reject.source_row == 4 and "outside 0-120" in reject.reasons[0]
