@@ -1,0 +1,144 @@
+"""Pages: who sees what, refusals that leak nothing, CSRF, conflicts, language, no outside assets."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pages_support import add_user, build_app, csrf_from, make_settings, sign_in
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """One app with users of two agencies and one case of agency A (module-wide: argon2 is slow)."""
+    app = build_app(make_settings(tmp_path_factory.mktemp("pages") / "home"))
+    users = {
+        "a": add_user(app, "ana.cw", "caseworker", "Agency A"),
+        "b": add_user(app, "ben.cw", "caseworker", "Agency B"),
+        "analyst": add_user(app, "ali.analyst", "analyst", "Agency A"),
+        "auditor": add_user(app, "aud.auditor", "auditor", "Agency A"),
+    }
+    clients = {}
+    for key, user in users.items():
+        client = TestClient(app)
+        sign_in(client, user)
+        clients[key] = client
+    page = clients["a"].get("/cases/new")
+    created = clients["a"].post("/cases/new", data={
+        "csrf_token": csrf_from(page.text), "sex": "male", "age": "31", "given_name": "Tomasz",
+        "family_name": "Quietname", "phone": "+48111222333"})
+    case_id = re.search(r"/cases/([0-9a-f-]{36})", str(created.url)).group(1)
+    return app, clients, case_id
+
+
+def test_anonymous_visitor_is_sent_to_sign_in(world):
+    app, _, case_id = world
+    with TestClient(app) as anon:
+        response = anon.get(f"/cases/{case_id}", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=/cases/")
+
+
+def test_other_agency_gets_the_same_answer_as_for_a_missing_case(world):
+    _, clients, case_id = world
+    theirs = clients["b"].get(f"/cases/{case_id}")
+    missing = clients["b"].get(f"/cases/{uuid.uuid4()}")
+    assert theirs.status_code == missing.status_code == 404
+    strip = lambda html: re.sub(r"[0-9a-f-]{36}|csrf_token\" value=\"[^\"]+", "", html)  # noqa: E731
+    assert strip(theirs.text) == strip(missing.text)  # nothing tells the case exists
+    assert "Tomasz" not in theirs.text and "Agency A" not in theirs.text
+    assert case_id not in clients["b"].get("/cases").text
+
+
+def test_roles_without_case_access_are_refused(world):
+    _, clients, case_id = world
+    for role in ("analyst", "auditor"):
+        response = clients[role].get(f"/cases/{case_id}")
+        assert response.status_code == 403, role
+        assert "Tomasz" not in response.text
+        assert clients[role].get("/cases").status_code == 403
+    assert clients["auditor"].get("/dashboard").status_code == 403
+
+
+def test_identity_hidden_until_a_reason_is_given(world):
+    _, clients, case_id = world
+    page = clients["a"].get(f"/cases/{case_id}")
+    assert page.status_code == 200
+    assert "Tomasz" not in page.text and "Quietname" not in page.text and "48111222333" not in page.text
+    empty = clients["a"].post(f"/cases/{case_id}/reveal", data={"csrf_token": csrf_from(page.text),
+                                                                "reason": ""})
+    assert empty.status_code == 422 and "Tomasz" not in empty.text
+    assert 'aria-invalid="true"' in empty.text
+    shown = clients["a"].post(f"/cases/{case_id}/reveal", data={"csrf_token": csrf_from(page.text),
+                                                                "reason": "calling back about shelter"})
+    assert "Tomasz" in shown.text and "Quietname" in shown.text
+    assert shown.headers["cache-control"] == "no-store"
+    log = clients["a"].get(f"/cases/{case_id}").text
+    assert "opened the identity" in log
+
+
+def test_forms_without_the_csrf_token_are_refused(world):
+    _, clients, case_id = world
+    response = clients["a"].post(f"/cases/{case_id}/reveal", data={"reason": "no token here at all"})
+    assert response.status_code == 403 and "Tomasz" not in response.text
+    response = clients["a"].post("/cases/new", data={"csrf_token": "forged", "sex": "male"})
+    assert response.status_code == 403
+
+
+def test_a_stale_version_is_a_conflict_not_an_overwrite(world):
+    _, clients, case_id = world
+    page = clients["a"].get(f"/cases/{case_id}")
+    token = csrf_from(page.text)
+    version = int(re.search(r'name="version" value="(\d+)"', page.text).group(1))
+    step = {"csrf_token": token, "region": "main", "target": "screening",
+            "confirm": ["safe_setting", "interpreter_offered"], "version": str(version)}
+    assert clients["a"].post(f"/cases/{case_id}/transition", data=step).status_code == 200
+    stale = clients["a"].post(f"/cases/{case_id}/transition", data={
+        "csrf_token": token, "region": "justice", "target": "informed_of_rights", "version": str(version)})
+    assert stale.status_code == 409
+    assert 'id="conflict"' in stale.text
+
+
+def test_intake_errors_are_shown_next_to_the_field_and_input_is_kept(world):
+    _, clients, _ = world
+    page = clients["a"].get("/cases/new")
+    response = clients["a"].post("/cases/new", data={
+        "csrf_token": csrf_from(page.text), "age": "two hundred", "date_of_birth": "31/12/1990",
+        "given_name": "Keepme"})
+    assert response.status_code == 422
+    html = response.text
+    assert 'id="f-age-error"' in html and 'id="f-date_of_birth-error"' in html
+    assert 'aria-describedby="f-age-hint f-age-error"' in html
+    assert 'value="Keepme"' in html and 'value="two hundred"' in html
+
+
+def test_language_from_browser_or_choice(world):
+    _, clients, _ = world
+    fr = clients["a"].get("/cases", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+    assert '<html lang="fr">' in fr.text and "Dossiers" in fr.text
+    chosen = clients["a"].get("/language/es?next=/cases", follow_redirects=True,
+                              headers={"Accept-Language": "fr"})
+    assert '<html lang="es">' in chosen.text and "Casos" in chosen.text
+    clients["a"].cookies.delete("ctip_lang")
+
+
+def test_every_asset_is_served_locally(world):
+    _, clients, case_id = world
+    html = clients["a"].get(f"/cases/{case_id}").text + clients["a"].get("/dashboard").text
+    external = re.findall(r'(?:src|href)="(https?://[^"]+)"', html)
+    assert external == []
+    htmx = clients["a"].get("/static/htmx.min.js")
+    assert htmx.status_code == 200 and "Zero-Clause BSD" in htmx.text[:600]
+    assert clients["a"].get("/static/ctip.css").status_code == 200
+
+
+def test_referral_inbox_and_directory_render(world):
+    app, clients, _ = world
+    assert clients["b"].get("/referrals").status_code == 200
+    directory = clients["a"].get("/directory")
+    assert directory.status_code == 200 and "Service directory" in directory.text
+    dash = clients["a"].get("/dashboard")
+    assert dash.status_code == 200 and 'role="img"' in dash.text
