@@ -80,10 +80,10 @@ def test_tables_on_spark_equal_duckdb():
             duck = query.run(con, complete=False)
             sql = sqlglot.transpile(query.sql(), read="duckdb", write="spark")[0]
             on_spark = spark.sql(sql).toPandas()
-            as_set = lambda f: {
-                (*(str(x) for x in row[:-1]), int(row[-1]))  # noqa: E731
-                for row in f[[*by, "count"]].itertuples(index=False)
-            }
+            def as_set(f, by=by):  # type: ignore[no-untyped-def]
+                rows = f[[*by, "count"]].itertuples(index=False)
+                return {(*(str(x) for x in row[:-1]), int(row[-1])) for row in rows}
+
             assert as_set(duck) == as_set(on_spark), (by, sql)
             assert len(duck) > 1
     finally:
