@@ -331,7 +331,7 @@ def _csv_rows(
                 return
             number += 1
             if len(cells) == width:
-                yield number, dict(zip(header, cells, strict=True))
+                yield number, dict(zip(header, cells))  # noqa: B905 - lengths checked above
             elif not any(c.strip() for c in cells):
                 continue  # a blank line is not a record
             elif len(cells) > width and not any(c.strip() for c in cells[width:]):
