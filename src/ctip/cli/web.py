@@ -119,4 +119,25 @@ def register(app: typer.Typer) -> None:
             )
         console.print(table)
 
+    @users.command("unlock")
+    def users_unlock(ctx: typer.Context, username: str = typer.Argument(...)) -> None:
+        """Lift a lockout after repeated failed logins."""
+        _accounts(ctx).unlock(None, username)
+        console.print(f"Unlocked {username}.")
+
+    @users.command("deactivate")
+    def users_deactivate(ctx: typer.Context, username: str = typer.Argument(...)) -> None:
+        """Deactivate an account (its sessions stop at once); the audit trail is kept."""
+        _accounts(ctx).set_active(None, username, False)
+        console.print(f"Deactivated {username}.")
+
     app.add_typer(users, name="users")
+
+
+def _accounts(ctx: typer.Context):  # type: ignore[no-untyped-def]
+    from ctip.services.accounts import Accounts
+    from ctip.services.casework import Casework
+
+    s = settings(ctx)
+    casework = Casework.open(s)
+    return Accounts.from_settings(s, casework.engine, casework.sealer)

@@ -7,7 +7,8 @@ so a copy of the database opens no session. Every failed login is audited; after
 ``MAX_FAILURES`` the account locks for ``LOCKOUT_MINUTES``. The message for a failed login is the
 same whatever went wrong, so it does not tell an attacker which usernames exist.
 
-Stable names: ``add_user``, ``login``, ``session``, ``logout``, ``users``, ``principal_for``.
+Stable names: ``add_user``, ``login``, ``session``, ``logout``, ``users``, ``unlock``,
+``set_active``, ``principal_for``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from ctip.domain.access import Action, Principal, Role, require_role
-from ctip.errors import AuthenticationError, ValidationError
+from ctip.errors import AuthenticationError, NotFoundError, ValidationError
 from ctip.settings import Settings
 from ctip.storage import accounts as adb
 from ctip.storage import casework as db
@@ -36,6 +37,7 @@ from ctip.storage.sealing import Sealer
 MAX_FAILURES = 5
 LOCKOUT_MINUTES = 15
 MIN_PASSWORD = 12
+SESSION_MAX_HOURS = 12  # a session ends after this even if used all along
 ISSUER = "ctip"
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 _FAILED = (
@@ -211,7 +213,7 @@ class Accounts:
                 _FAILED, hint="try again, or ask your administrator to unlock you"
             )
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        expires = at + timedelta(minutes=self.session_minutes)
+        expires = at + timedelta(hours=SESSION_MAX_HOURS)
         with self.engine.begin() as conn:
             adb.update_user(
                 conn,
@@ -261,6 +263,9 @@ class Accounts:
             if row is None or not row.active:
                 raise AuthenticationError("you are not logged in", hint="log in again")
             last = db.aware(row.last_seen_at)
+            if db.aware(row.expires_at) < at:  # absolute lifetime, however active
+                adb.delete_session(conn, token_hash)
+                raise AuthenticationError("your session has ended", hint="log in again")
             if last + timedelta(minutes=self.session_minutes) < at:
                 adb.delete_session(conn, token_hash)
                 raise AuthenticationError("your session timed out", hint="log in again")
@@ -296,6 +301,30 @@ class Accounts:
                 }
                 for r in adb.list_users(conn)
             ]
+
+    def unlock(self, actor: Principal | None, username: str) -> None:
+        """Lift a lockout (admins; ``actor`` None = the local CLI)."""
+        self._set(actor, username, "user.unlock", failed_logins=0, locked_until=None)
+
+    def set_active(self, actor: Principal | None, username: str, active: bool) -> None:
+        """Deactivate (or reactivate) an account; a deactivated user's sessions stop at once."""
+        self._set(actor, username, "user.activate" if active else "user.deactivate", active=active)
+
+    def _set(self, actor: Principal | None, username: str, action: str, **values: object) -> None:
+        if actor is not None:
+            require_role(actor, Action.USERS_MANAGE)
+        with self.engine.begin() as conn:
+            row = adb.get_user(conn, username=username)
+            if row is None:
+                raise NotFoundError(f"no user {username!r}", hint="`ctip users list` shows them")
+            adb.update_user(conn, row.user_id, **values)
+            self.audit.append(
+                conn,
+                actor=actor.username if actor else "cli",
+                action=action,
+                subject=row.user_id,
+                details={"username": username},
+            )
 
     def principal_for(self, username: str) -> Principal:
         """The principal of a user by name (for the CLI and tests; no login)."""
