@@ -225,9 +225,10 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         env = {**os.environ, "CTIP_HOME": str(home), "CTIP_DATABASE_URL": url}
+        server_log = (home / "serve.log").open("wb")  # a pipe nobody reads would block the server
         proc = subprocess.Popen(  # noqa: S603 - our own CLI
             [sys.executable, "-m", "ctip", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(args.workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             "--workers", str(args.workers)], env=env, stdout=server_log, stderr=subprocess.STDOUT)
         wait_until_up(base, proc)
         print(f"home {home}", flush=True)
         print(f"ctip serve up on {base} ({args.workers} workers); {args.users} users for {args.run_time} s",
