@@ -156,6 +156,22 @@ class CaseStore:
         for agency, key in keys:
             by_agency.setdefault(agency, []).append(key)
         found: dict[tuple[str, str], tuple[str, str]] = {}
+        # one statement per agency with the keys as ONE parameter (a JSON array for SQLite's
+        # json_each, an array for PostgreSQL's = ANY): no per-key bind parameters to compile
+        head = f'SELECT "{id_col}", "{key_col}", content_hash FROM "{table.name}" WHERE agency = '
+        if conn.dialect.name == "sqlite":
+            sql = head + f'? AND "{key_col}" IN (SELECT value FROM json_each(?))'
+            for agency, ids in by_agency.items():
+                rows = conn.exec_driver_sql(sql, (agency, json.dumps(ids)))
+                for row in rows:
+                    found[(agency, row[1])] = (row[0], row[2])
+            return found
+        if conn.dialect.name == "postgresql":
+            sql = head + f'%s AND "{key_col}" = ANY(%s)'
+            for agency, ids in by_agency.items():
+                for row in conn.exec_driver_sql(sql, (agency, ids)):
+                    found[(agency, row[1])] = (row[0], row[2])
+            return found
         for agency, ids in by_agency.items():
             for chunk in _chunks(ids):
                 rows = conn.execute(
