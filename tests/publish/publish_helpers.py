@@ -37,3 +37,31 @@ def analytic_victims(n: int, seed: int = 0) -> pd.DataFrame:
             "consent_statistical_use": True, "consent_withdrawn": False, "import_batch": "b1",
         })
     return pd.DataFrame(rows)
+
+
+def victim_records(n: int, seed: int = 0):  # type: ignore[no-untyped-def]
+    """VictimRecords with unusual identity strings (searched for in every export)."""
+    from datetime import date
+
+    from ctip.domain.records import Consent, Identity, Provenance, VictimRecord
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        forms = tuple(sorted(set(rng.choice(FORMS, size=int(rng.integers(1, 3)), p=[0.45, 0.35, 0.1, 0.05, 0.05]))))
+        cit = str(rng.choice(["NGA", "ITA", "ROU", "ALB", "CHN"], p=[0.4, 0.3, 0.15, 0.1, 0.05]))
+        out.append(VictimRecord(
+            source_record_id=f"R{i:05d}", agency=str(rng.choice(["police", "ngo-a"])),
+            identification_status="identified",
+            identification_date=date(int(rng.integers(2021, 2024)), 1 + i % 12, 1 + i % 28),
+            sex=str(rng.choice(["female", "male", "unknown"], p=[0.6, 0.37, 0.03])),
+            age_at_identification=int(rng.integers(5, 60)), disability_status="no_disability",
+            citizenships=(cit,), country_of_detection="ITA", countries_of_exploitation=("ITA",),
+            exploitation_forms=forms, means_of_control=("debt_bondage",) if i % 3 else (),
+            identity=Identity(given_name=f"Zorbanella{i}", family_name="Quistwhorp",
+                              date_of_birth="1991-07-14", document_number=f"PX{9988770 + i}",
+                              narrative=f"Story told by Zorbanella{i}"),
+            consent=Consent(case_management=True, statistical_use=True),
+            provenance=Provenance(source_system="canonical", source_file="a.csv", source_row=i + 2),
+        ))
+    return out
