@@ -210,3 +210,12 @@ def test_cli_stats_json_is_suppressed(tmp_path, ctip_home):
     assert bad.exit_code != 0
     listing = runner.invoke(app, ["stats", "--format", "json"])
     assert {t["name"] for t in json.loads(listing.output)} >= {"victims", "sdg-16-2-2"}
+
+
+def test_empty_store_says_so(tmp_path):
+    con = duckdb.connect()
+    load(con, "victims", ANALYTIC_COLUMNS, [])
+    load(con, "perpetrators", PERPETRATOR_COLUMNS, [])
+    path, _ = write_report(con, tmp_path, threshold=THRESHOLD)
+    html = path.read_text(encoding="utf-8")
+    assert "No detected victims in the store yet" in html and "<svg" not in html

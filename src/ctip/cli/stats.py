@@ -52,6 +52,10 @@ def _show_table(published: Any) -> None:
     """Long tables as they are; a plain count table with a short last dimension as a cross-tab
     (rows = the other dimensions, one column per level of the last), which reads far better."""
     frame, dims = published.frame, list(published.dims)
+    if frame.empty:
+        console.print(f"{published.title}: no records to count yet (import some with "
+                      "`ctip import`).")
+        return
     extra = [c for c in ("share", "rate", "share_unknown", "population", "records_display")
              if c in frame.columns]
     table = Table(title=published.title, title_justify="left")

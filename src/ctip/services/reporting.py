@@ -38,7 +38,7 @@ from ctip.stats.tables import perpetrators_by, reporting_country_of, victims_by
 TOP_ORIGINS = 10
 NAV = {"trend": "Trend", "age_sex": "Age and sex", "forms": "Forms", "flows": "Flows",
        "flow_shares": "Distance", "disability": "Disability", "sdg": "SDG 16.2.2",
-       "perpetrators": "Justice", "quality": "Data quality"}
+       "perpetrators": "Justice", "quality": "Data quality", "empty": "No data"}
 OTHER_ORIGINS = "Other countries"
 
 
@@ -138,6 +138,10 @@ def compute_figures(con: duckdb.DuckDBPyConnection, *, threshold: int) -> tuple[
                              "total": _fmt(total, sym), "threshold": threshold,
                              "hidden": HIDDEN}
     figures: list[Figure] = []
+    if not total:
+        figures.append(Figure("empty", "No detected victims in the store yet", note=(
+            "Import case records (`ctip import FILE`), then run `ctip report` again.")))
+        return facts, figures, pub
 
     # 1. trend
     title = "Detected victims by year"
