@@ -72,10 +72,25 @@ def newton_many(
     return beta, mu, converged
 
 
+_INDEX: dict[int, dict[Pair, int]] = {}
+# converged coefficients per design (model + its empty overlaps): the start for the next group
+_GROUP_STARTS: dict[tuple, np.ndarray] = {}
+
+
 def _key(t: int, model: tuple[Pair, ...], nstar_row: np.ndarray) -> tuple:
-    index = {pair: k for k, pair in enumerate(all_pairs(t))}
+    index = _INDEX.get(t)
+    if index is None:
+        index = _INDEX[t] = {pair: k for k, pair in enumerate(all_pairs(t))}
     model = tuple(sorted(model))
     return model, tuple(p for p in model if nstar_row[index[p]] == 0)
+
+
+def _cold_start(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """One IRLS step from R glm's mustart (y + 0.1), on the mean of the group's tables."""
+    y = Y.mean(axis=0)
+    w = y + 0.1
+    z = np.log(w) + (y - w) / w
+    return np.linalg.lstsq(X.T @ (w[:, None] * X), X.T @ (w * z), rcond=None)[0]
 
 
 def fit_many(
@@ -94,20 +109,23 @@ def fit_many(
     groups: dict[tuple, list[int]] = defaultdict(list)
     for r in range(rows):
         groups[_key(t, models[r], nstar[r])].append(r)
-    for (model, _empty), members in groups.items():
+    for (model, empty), members in groups.items():
         idx = np.array(members)
         d = design(t, model, nstar[idx[0]])
         if rank_deficient(d):
             continue
-        key = (t, d.pairs, tuple(bool(v == 0) for v in nstar[idx[0]]))
-        start = _STARTS.get(key)
-        if start is None or len(start) != d.X.shape[1]:
-            first, _ = fit_checked(counts[idx[0]], t, model, nstar=nstar[idx[0]])
-            if first is None:
-                continue
-            start = first.beta
         Y = counts[idx][:, d.keep].astype(np.float64)
+        start = _GROUP_STARTS.get((t, model, empty))
+        if start is None:
+            key = (t, d.pairs, tuple(bool(v == 0) for v in nstar[idx[0]]))
+            start = _STARTS.get(key)
+        if start is None or len(start) != d.X.shape[1]:
+            start = _cold_start(d.X, Y)
         beta, mu, conv = newton_many(d.X, Y, start)
+        if conv.any():
+            if len(_GROUP_STARTS) > 50_000:
+                _GROUP_STARTS.clear()
+            _GROUP_STARTS[(t, model, empty)] = beta[np.flatnonzero(conv)[0]]
         good = idx[conv]
         dark[good] = np.exp(beta[conv, 0])
         full = np.zeros((len(idx), counts.shape[1]))
@@ -138,30 +156,28 @@ def stepwise_many(counts: np.ndarray, t: int, threshold: float = 0.02) -> np.nda
     for r in np.flatnonzero(~ok):
         out[r] = _scalar(counts[r], t, threshold)
     active = ok.copy()
+    included = np.zeros((rows, len(pairs)), dtype=bool)
     while active.any():
         idx = np.flatnonzero(active)
         lam = mu[idx] @ prod
         pv = np.minimum(
             pdtr(nstar[idx], lam), np.where(nstar[idx] > 0, pdtrc(nstar[idx] - 1, lam), 1.0)
         )
-        for j, r in enumerate(idx):
-            for pair in models[r]:
-                pv[j, pairs.index(pair)] = np.inf
+        pv[included[idx]] = np.inf
         best = np.argmin(pv, axis=1)  # argmin returns the lowest index among ties, as SparseMSE
         stop = pv[np.arange(len(idx)), best] >= threshold
-        for r in idx[stop]:
-            out[r] = n_obs[r] + dark[r]
-            active[r] = False
+        out[idx[stop]] = n_obs[idx[stop]] + dark[idx[stop]]
+        active[idx[stop]] = False
         go = idx[~stop]
         if len(go) == 0:
             break
-        proposed = [
-            (*models[r], pairs[best[j]]) for j, r in zip(np.flatnonzero(~stop), go, strict=True)
-        ]
+        best_go = best[~stop]
+        proposed = [(*models[r], pairs[b]) for r, b in zip(go, best_go, strict=True)]
         new_dark, new_mu, _, new_ok = fit_many(counts[go], t, proposed, nstar[go])
         for k, r in enumerate(go):
             if new_ok[k]:
                 models[r] = proposed[k]
+                included[r, best_go[k]] = True
                 dark[r], mu[r] = new_dark[k], new_mu[k]
             else:  # the best candidate needs the full check: finish this resample the scalar way
                 out[r] = _scalar(counts[r], t, threshold)
