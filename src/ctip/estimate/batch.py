@@ -17,7 +17,7 @@ from collections import defaultdict
 import numpy as np
 from scipy.special import gammaln, pdtr, pdtrc
 
-from ctip.estimate.existence import _STARTS, fit_checked, rank_deficient
+from ctip.estimate.existence import _STARTS, rank_deficient
 from ctip.estimate.histories import all_pairs
 from ctip.estimate.loglinear import STEP_TOL, Pair, _grid, design
 from ctip.estimate.selection import by_criterion, stepwise
