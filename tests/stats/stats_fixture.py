@@ -65,7 +65,9 @@ def load(
 ) -> None:
     con.execute(f"CREATE TABLE {name} ({', '.join(f'{c} {t}' for c, t in columns.items())})")
     marks = ", ".join("?" for _ in columns)
-    con.executemany(f"INSERT INTO {name} VALUES ({marks})", [[r[c] for c in columns] for r in rows])
+    values = [[r[c] for c in columns] for r in rows]
+    if values:
+        con.executemany(f"INSERT INTO {name} VALUES ({marks})", values)
 
 
 FIXTURE_VICTIMS = [
