@@ -68,3 +68,13 @@ def test_convergence_diagnostics_detect_stuck_chains():
     assert split_rhat(stuck) > 1.5
     walk = np.cumsum(rng.normal(size=(4, 500)), axis=1)
     assert effective_size(walk) < 100
+
+
+def test_lcmcr_is_reproducible_with_a_seed():
+    hist = simulate(N, scenario("independent"), np.random.default_rng(3))
+    opts = dict(iterations=200, burnin=50, chains=2)
+    a = estimate(hist, "lcmcr", seed=9, lcmcr_options=opts)
+    b = estimate(hist, "lcmcr", seed=9, lcmcr_options=opts)
+    c = estimate(hist, "lcmcr", seed=10, lcmcr_options=opts)
+    assert (a.estimate, a.ci_low, a.ci_high) == (b.estimate, b.ci_low, b.ci_high)
+    assert (a.ci_low, a.ci_high) != (c.ci_low, c.ci_high)

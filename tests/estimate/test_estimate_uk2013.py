@@ -69,3 +69,9 @@ def test_profile_interval_close_to_wald(uk):
     assert prof.ci_high == pytest.approx(13145.7, rel=0.05)
     # Rcapture's point: the profile maximiser differs slightly from the Poisson MLE
     assert prof.details["profile_maximiser"] == pytest.approx(prof.estimate, rel=0.01)
+
+
+def test_bootstrap_same_answer_with_worker_processes(uk):
+    one = estimate(uk, "stepwise", bootstrap=80, seed=5, workers=1)
+    two = estimate(uk, "stepwise", bootstrap=80, seed=5, workers=2)
+    assert (one.ci_low, one.ci_high) == (two.ci_low, two.ci_high)
