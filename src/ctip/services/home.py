@@ -13,7 +13,7 @@ from pathlib import Path
 from ctip.errors import ConfigurationError
 from ctip.settings import Settings
 from ctip.storage.audit import AuditLog, VerifyResult
-from ctip.storage.engine import make_engine, migrate, sqlite_path
+from ctip.storage.engine import current_revisions, make_engine, migrate, sqlite_path
 from ctip.storage.keys import (
     KeyRing,
     load_pseudonym_key,
@@ -91,10 +91,17 @@ def init_home(settings: Settings) -> HomeReport:
     fresh = path is not None and not path.exists()
     engine = make_engine(url)
     try:
+        before = current_revisions(engine)
         migrate(engine)
+        changed = current_revisions(engine) != before
     finally:
         engine.dispose()
-    (report.created if fresh else report.existing).append(f"database {report.database}")
+    if fresh:
+        report.created.append(f"database {report.database}")
+    elif changed:
+        report.created.append(f"schema (migrated) in database {report.database}")
+    else:
+        report.existing.append(f"database {report.database}")
     return report
 
 
