@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from pages_support import add_user, build_app, make_settings, PASSWORD
+from ctip.domain.access import Principal, Role
+from ctip.domain.casework import Service
+from pages_support import PASSWORD, add_user, build_app, make_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -77,6 +79,13 @@ def test_intake_screen_refer_accept_in_chromium(server, browser, tmp_path):
     b = add_user(app, "bruno.cw", "caseworker", "Agency B")
     shots = tmp_path / "screenshots"
     shots.mkdir()
+    admin = Principal("setup", "setup", Role.ADMIN, "Agency B")
+    for name, kind, sexes, children in (("Safe house Harbour", "safe_accommodation", ("female",), False),
+                                        ("Men's shelter North", "safe_accommodation", ("male",), False),
+                                        ("Legal clinic", "legal", (), True)):
+        app.state.casework.add_service(admin, Service("", "Agency B", name, kind, location="Port City",
+                                                      languages=("en", "yo"), sexes=sexes,
+                                                      accepts_children=children, capacity=4))
 
     # --- agency A: intake, screening, presumed victim, consent, referral ---
     ctx_a = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
@@ -129,12 +138,16 @@ def test_intake_screen_refer_accept_in_chromium(server, browser, tmp_path):
 
     page.get_by_text("Refer this case", exact=True).click()
     refer = page.locator("form[action*='/referrals']")
-    refer.get_by_label("Receiving agency").fill("Agency B")
+    refer.get_by_label("Service (from the directory)").select_option(label="Safe house Harbour · Agency B")
     refer.get_by_label("Given name").check()  # share the given name only
     refer.get_by_role("button", name="Send referral").click()
     page.wait_for_url("**done=referred*")
     assert "Agency B" in page.locator("#referrals").inner_text()
     page.screenshot(path=str(shots / "05-case-referred.png"), full_page=True)
+
+    page.goto(f"{base}/directory?sex=female&age=24")
+    assert "Safe house Harbour" in page.content() and "Men's shelter North" not in page.content()
+    page.screenshot(path=str(shots / "05b-directory-eligible.png"), full_page=True)
 
     # --- agency B: inbox, accept, limited view ---
     ctx_b = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")  # a phone, in French

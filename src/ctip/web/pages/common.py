@@ -16,7 +16,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ctip.domain.access import Action, Principal, ROLE_ACTIONS
-from ctip.errors import AuthenticationError, CtipError
+from ctip.errors import AuthenticationError, CtipError, PermissionDeniedError
 from ctip.services.accounts import Accounts
 from ctip.services.casework import Casework
 from ctip.web import i18n
@@ -100,7 +100,9 @@ def check_csrf(request: Request, user: PageUser, form: Any) -> None:
     """Synchroniser-token check for every state-changing form post (and htmx requests)."""
     sent = str(form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or "")
     if not csrf_ok(sent, user.csrf_token):
-        raise HTTPException(status_code=403, detail="CSRF token missing or wrong: reload the page and try again")
+        # a CtipError: the app renders it as a page in the user's language (render_error)
+        raise PermissionDeniedError(_(request, "This form has expired or did not come from this site."),
+                                    hint=_(request, "Reload the page and try again."))
 
 
 def error_page(request: Request, error: CtipError) -> HTMLResponse:
