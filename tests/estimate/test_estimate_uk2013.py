@@ -53,8 +53,9 @@ def test_bootstrap_is_seeded_and_brackets_the_estimate(uk):
     a = estimate(uk, "stepwise", bootstrap=120, seed=7)
     b = estimate(uk, "stepwise", bootstrap=120, seed=7)
     c = estimate(uk, "stepwise", bootstrap=120, seed=8)
-    assert (a.ci_low, a.ci_high) == (b.ci_low, b.ci_high)
-    assert (a.ci_low, a.ci_high) != (c.ci_low, c.ci_high)
+    # same seed, same answer (to rounding: Newton's starting points depend on what ran before)
+    assert (a.ci_low, a.ci_high) == pytest.approx((b.ci_low, b.ci_high), rel=1e-9)
+    assert (a.ci_low, a.ci_high) != pytest.approx((c.ci_low, c.ci_high), rel=1e-3)
     assert a.ci_low < a.estimate < a.ci_high
     assert a.details["bootstrap_replicates"] == 120
     # selection repeated in each replicate widens the interval beyond the conditional Wald one
@@ -74,4 +75,4 @@ def test_profile_interval_close_to_wald(uk):
 def test_bootstrap_same_answer_with_worker_processes(uk):
     one = estimate(uk, "stepwise", bootstrap=80, seed=5, workers=1)
     two = estimate(uk, "stepwise", bootstrap=80, seed=5, workers=2)
-    assert (one.ci_low, one.ci_high) == (two.ci_low, two.ci_high)
+    assert (one.ci_low, one.ci_high) == pytest.approx((two.ci_low, two.ci_high), rel=1e-9)
