@@ -262,7 +262,13 @@ def flow_share_chart(frame: pd.DataFrame, title: str | None) -> alt.TopLevelMixi
                 axis=alt.Axis(format="%")), color=colour,
         order=alt.Order("order:Q"), tooltip=["label:N", "pct:N"]).transform_calculate(
         order=f"indexof({order!r}, datum.label)")
-    return _config(bar.properties(width=WIDTH, height=50, **_title(title)))
+    labels = alt.Chart(data[data["share"] >= 0.06]).mark_text(
+        color="white", fontSize=12, fontWeight="bold").encode(
+        x=alt.X("mid:Q"), text="pct:N").transform_calculate(
+        order=f"indexof({order!r}, datum.label)").transform_window(
+        cum="sum(share)", sort=[alt.SortField("order")]).transform_calculate(
+        mid="datum.cum - datum.share / 2")
+    return _config((bar + labels).properties(width=WIDTH, height=50, **_title(title)))
 
 
 def heatmap_chart(frame: pd.DataFrame, title: str | None) -> alt.TopLevelMixin:
