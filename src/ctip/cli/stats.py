@@ -114,12 +114,17 @@ def register(app: typer.Typer) -> None:
                              "allowed_by": list(s.allowed)} for s in TABLES.values()])
                 return
             listing = Table(title="Tables (ctip stats TABLE [--by ...])", title_justify="left")
-            for column in ("table", "what", "default --by", "allowed --by"):
+            for column in ("table", "what", "default --by"):
                 listing.add_column(column)
             for s in TABLES.values():
-                listing.add_row(s.name, s.title, ",".join(s.default_by),
-                                ", ".join(s.allowed) or "-")
+                listing.add_row(s.name, s.title, ",".join(s.default_by) or "-")
             console.print(listing)
+            groups: dict[tuple[str, ...], list[str]] = {}
+            for s in TABLES.values():
+                if s.allowed:
+                    groups.setdefault(s.allowed, []).append(s.name)
+            for allowed, names in groups.items():
+                console.print(f"[bold]--by for {', '.join(names)}:[/] {', '.join(allowed)}")
             return
         from ctip.services.statistics import stats_table
 
