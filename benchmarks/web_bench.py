@@ -48,19 +48,46 @@ from ctip.storage.sealing import normalise_name
 
 ADMIN_URL = os.environ.get("CTIP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 AGENCIES = [f"Agency {i:02d}" for i in range(1, 21)]
-STATUSES = ("signal", "screening", "presumed_victim", "consent_pending", "referred",
-            "recovery_reflection", "identified_victim", "closed")
+STATUSES = (
+    "signal",
+    "screening",
+    "presumed_victim",
+    "consent_pending",
+    "referred",
+    "recovery_reflection",
+    "identified_victim",
+    "closed",
+)
 FORMS = ("sexual_exploitation", "forced_labour", "forced_criminality", "forced_begging")
 COUNTRIES = ("NGA", "ROU", "VNM", "PHL", "UKR", "ALB", "ERI", "BRA")
 PASSWORD = "benchmark password 2026"
 CASE_COLUMNS = (
-    "case_id", "agency", "status", "status_since", "sex", "age", "age_disputed", "nationality",
-    "languages", "interpreter_needed", "exploitation_forms", "assistance_state", "justice_state",
-    "non_punishment_state", "non_punishment_flag", "child_state", "identity_sealed", "notes_sealed",
-    "name_key", "created_at", "updated_at", "created_by", "version",
+    "case_id",
+    "agency",
+    "status",
+    "status_since",
+    "sex",
+    "age",
+    "age_disputed",
+    "nationality",
+    "languages",
+    "interpreter_needed",
+    "exploitation_forms",
+    "assistance_state",
+    "justice_state",
+    "non_punishment_state",
+    "non_punishment_flag",
+    "child_state",
+    "identity_sealed",
+    "notes_sealed",
+    "name_key",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "version",
 )
 
-LOCUSTFILE = '''
+LOCUSTFILE = """
 import json, random
 from locust import HttpUser, task, between
 
@@ -71,7 +98,8 @@ class Caseworker(HttpUser):
     wait_time = between(0.2, 0.8)
 
     def on_start(self):
-        me = random.choice(CFG["sessions"])  # signed in before the timed run (argon2 is slow on purpose)
+        # signed in before the timed run (argon2 is slow on purpose)
+        me = random.choice(CFG["sessions"])
         self.ids = CFG["case_ids"][me["agency"]]
         token = me["token"]
         self.api = {"Authorization": "Bearer " + token}  # the API with a bearer token
@@ -80,7 +108,8 @@ class Caseworker(HttpUser):
     @task(3)
     def search_page(self):
         if random.random() < 0.5:
-            self.client.get("/cases?status=" + random.choice(CFG["statuses"]), name="page: case search")
+            status = random.choice(CFG["statuses"])
+            self.client.get("/cases?status=" + status, name="page: case search")
         else:
             self.client.get("/cases?q=" + random.choice(self.ids)[:4], name="page: case search")
 
@@ -90,7 +119,8 @@ class Caseworker(HttpUser):
 
     @task(1)
     def search_api(self):
-        self.client.get("/api/cases?status=" + random.choice(CFG["statuses"]), name="api: case search", headers=self.api)
+        status = random.choice(CFG["statuses"])
+        self.client.get("/api/cases?status=" + status, name="api: case search", headers=self.api)
 
     @task(1)
     def case_api(self):
@@ -99,7 +129,7 @@ class Caseworker(HttpUser):
     @task(1)
     def health(self):
         self.client.get("/healthz", name="baseline: /healthz")
-'''
+"""
 
 
 def free_port() -> int:
@@ -120,8 +150,10 @@ def create_database() -> tuple[str, str]:
 def drop_database(name: str) -> None:
     admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                     {"n": name})
+        conn.execute(
+            sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+            {"n": name},
+        )
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
 
@@ -139,32 +171,73 @@ def load_cases(cw: Casework, url: str, n: int, seed: int = 7) -> dict[str, list[
                 case_id = str(uuid.UUID(int=rnd.getrandbits(128), version=4))
                 agency = AGENCIES[i % len(AGENCIES)]
                 given, family = f"Given{i}", f"Family{i % 4999}"
-                identity = Identity(given_name=given, family_name=family,
-                                    date_of_birth=f"19{60 + i % 40}-0{1 + i % 9}-1{i % 10}",
-                                    phone=f"+10000{i:07d}")
+                identity = Identity(
+                    given_name=given,
+                    family_name=family,
+                    date_of_birth=f"19{60 + i % 40}-0{1 + i % 9}-1{i % 10}",
+                    phone=f"+10000{i:07d}",
+                )
                 created = start + timedelta(minutes=i % 1_000_000)
                 age = rnd.randint(8, 60)
-                copy.write_row((
-                    case_id, agency, STATUSES[rnd.randrange(len(STATUSES))], created,
-                    rnd.choice(("female", "male", "unknown")), age, False, rnd.choice(COUNTRIES),
-                    '["en"]', False, json.dumps([rnd.choice(FORMS)]), "active", "none", "none", False,
-                    "minor_presumed" if age < 18 else "not_applicable",
-                    cw.sealer.seal(_identity_json(identity), context=f"case/{case_id}/identity"), None,
-                    cw.pseudonymiser.keyed_hash("case-name", normalise_name(given, family).encode()),
-                    created, created, "bench-loader", 1,
-                ))
+                copy.write_row(
+                    (
+                        case_id,
+                        agency,
+                        STATUSES[rnd.randrange(len(STATUSES))],
+                        created,
+                        rnd.choice(("female", "male", "unknown")),
+                        age,
+                        False,
+                        rnd.choice(COUNTRIES),
+                        '["en"]',
+                        False,
+                        json.dumps([rnd.choice(FORMS)]),
+                        "active",
+                        "none",
+                        "none",
+                        False,
+                        "minor_presumed" if age < 18 else "not_applicable",
+                        cw.sealer.seal(
+                            _identity_json(identity), context=f"case/{case_id}/identity"
+                        ),
+                        None,
+                        cw.pseudonymiser.keyed_hash(
+                            "case-name", normalise_name(given, family).encode()
+                        ),
+                        created,
+                        created,
+                        "bench-loader",
+                        1,
+                    )
+                )
                 if len(sample[agency]) < 2000:
                     sample[agency].append(case_id)
                 if (i + 1) % 100_000 == 0:
-                    print(f"  loaded {i + 1:,} cases ({time.perf_counter() - t0:.0f} s)", flush=True)
+                    print(
+                        f"  loaded {i + 1:,} cases ({time.perf_counter() - t0:.0f} s)", flush=True
+                    )
         # live referrals: each agency's first 200 sampled cases referred to the next agency
-        with cur.copy("COPY referrals (referral_id, case_id, from_agency, to_agency, purpose, shared_fields, "
-                      "status, due_date, created_at, created_by) FROM STDIN") as copy:
+        with cur.copy(
+            "COPY referrals (referral_id, case_id, from_agency, to_agency, purpose, shared_fields, "
+            "status, due_date, created_at, created_by) FROM STDIN"
+        ) as copy:
             for k, agency in enumerate(AGENCIES):
                 to = AGENCIES[(k + 1) % len(AGENCIES)]
                 for case_id in sample[agency][:200]:
-                    copy.write_row((str(uuid.uuid4()), case_id, agency, to, "service", '["given_name"]',
-                                    "pending", start.date(), start, "bench-loader"))
+                    copy.write_row(
+                        (
+                            str(uuid.uuid4()),
+                            case_id,
+                            agency,
+                            to,
+                            "service",
+                            '["given_name"]',
+                            "pending",
+                            start.date(),
+                            start,
+                            "bench-loader",
+                        )
+                    )
         conn.commit()
         cur.execute("ANALYZE")
     print(f"loaded {n:,} cases in {time.perf_counter() - t0:.1f} s", flush=True)
@@ -208,17 +281,31 @@ def main(argv: list[str] | None = None) -> int:
         users = []
         for k in range(args.users):  # one user per simulated person: a TOTP code is accepted once
             agency = AGENCIES[k % 10]
-            new = accounts.add_user(None, f"bench{k:03d}", PASSWORD, role="caseworker", agency=agency)
-            users.append({"username": new.username, "agency": agency,
-                          "secret": parse_qs(urlparse(new.otpauth_uri).query)["secret"][0]})
+            new = accounts.add_user(
+                None, f"bench{k:03d}", PASSWORD, role="caseworker", agency=agency
+            )
+            users.append(
+                {
+                    "username": new.username,
+                    "agency": agency,
+                    "secret": parse_qs(urlparse(new.otpauth_uri).query)["secret"][0],
+                }
+            )
         sessions = []
         for u in users:
             result = accounts.login(u["username"], PASSWORD, pyotp.TOTP(u["secret"]).now())
             sessions.append({"token": result.token, "agency": u["agency"]})
         cw.engine.dispose()
         cfg = home / "locust.json"
-        cfg.write_text(json.dumps({"sessions": sessions, "statuses": list(STATUSES),
-                                   "case_ids": {u["agency"]: sample[u["agency"]] for u in users}}))
+        cfg.write_text(
+            json.dumps(
+                {
+                    "sessions": sessions,
+                    "statuses": list(STATUSES),
+                    "case_ids": {u["agency"]: sample[u["agency"]] for u in users},
+                }
+            )
+        )
         locustfile = home / "locustfile.py"
         locustfile.write_text(LOCUSTFILE.replace("__CFG__", repr(str(cfg))))
 
@@ -227,17 +314,55 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, "CTIP_HOME": str(home), "CTIP_DATABASE_URL": url}
         server_log = (home / "serve.log").open("wb")  # a pipe nobody reads would block the server
         proc = subprocess.Popen(  # noqa: S603 - our own CLI
-            [sys.executable, "-m", "ctip", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(args.workers)], env=env, stdout=server_log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "ctip",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ],
+            env=env,
+            stdout=server_log,
+            stderr=subprocess.STDOUT,
+        )
         wait_until_up(base, proc)
         print(f"home {home}", flush=True)
-        print(f"ctip serve up on {base} ({args.workers} workers); {args.users} users for {args.run_time} s",
-              flush=True)
+        print(
+            f"ctip serve up on {base} ({args.workers} workers); "
+            f"{args.users} users for {args.run_time} s",
+            flush=True,
+        )
         prefix = home / "locust"
         subprocess.run(  # noqa: S603
-            [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", str(args.users),
-             "-r", str(args.users), "-t", f"{args.run_time}s", "--host", base, "--csv", str(prefix),
-             "--only-summary", "--loglevel", "WARNING"], check=False, env={**os.environ})
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                "-f",
+                str(locustfile),
+                "--headless",
+                "-u",
+                str(args.users),
+                "-r",
+                str(args.users),
+                "-t",
+                f"{args.run_time}s",
+                "--host",
+                base,
+                "--csv",
+                str(prefix),
+                "--only-summary",
+                "--loglevel",
+                "WARNING",
+            ],
+            check=False,
+            env={**os.environ},
+        )
         report(prefix.with_name("locust_stats.csv"), args)
     finally:
         if proc is not None:
@@ -254,24 +379,36 @@ def main(argv: list[str] | None = None) -> int:
 def report(stats_csv: Path, args: argparse.Namespace) -> None:
     rows = list(csv.DictReader(stats_csv.open()))
     print()
-    print(f"web_bench: {args.cases:,} cases in PostgreSQL, {args.users} concurrent users, {args.run_time} s, "
-          f"{args.workers} server workers")
-    print(f"{'request':28} {'count':>8} {'errors':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}")
+    print(
+        f"web_bench: {args.cases:,} cases in PostgreSQL, {args.users} concurrent users, "
+        f"{args.run_time} s, "
+        f"{args.workers} server workers"
+    )
+    print(
+        f"{'request':28} {'count':>8} {'errors':>7} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'p99 ms':>8} {'req/s':>8}"
+    )
     total_errors = 0
     for r in rows:
         name = r["Name"]
         total_errors += int(r["Failure Count"]) if name != "Aggregated" else 0
-        print(f"{name:28} {int(r['Request Count']):>8} {int(r['Failure Count']):>7} {r['50%']:>8} "
-              f"{r['95%']:>8} {r['99%']:>8} {float(r['Requests/s']):>8.1f}")
+        print(
+            f"{name:28} {int(r['Request Count']):>8} {int(r['Failure Count']):>7} {r['50%']:>8} "
+            f"{r['95%']:>8} {r['99%']:>8} {float(r['Requests/s']):>8.1f}"
+        )
     by_name = {r["Name"]: r for r in rows}
     print()
     for name in ("page: case search", "page: case", "api: case search", "api: case"):
         if name in by_name:
             p95 = float(by_name[name]["95%"])
-            print(f"{name:20} p95 {p95:6.0f} ms  target < 150 ms: {'met' if p95 < 150 else 'NOT met'}")
+            print(
+                f"{name:20} p95 {p95:6.0f} ms  target < 150 ms: {'met' if p95 < 150 else 'NOT met'}"
+            )
     base = by_name.get("baseline: /healthz")
     if base:
-        print(f"baseline /healthz p95 {float(base['95%']):.0f} ms (server and client overhead alone)")
+        print(
+            f"baseline /healthz p95 {float(base['95%']):.0f} ms (server and client overhead alone)"
+        )
     print(f"errors: {total_errors} (target 0: {'met' if total_errors == 0 else 'NOT met'})")
 
 

@@ -55,7 +55,15 @@ def csrf_from(html: str) -> str:
 
 def sign_in(client, user: TestUser) -> None:  # type: ignore[no-untyped-def]
     page = client.get("/login")
-    response = client.post("/login", data={"username": user.username, "password": PASSWORD,
-                                           "code": user.code(), "csrf_token": csrf_from(page.text),
-                                           "next": "/"}, follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={
+            "username": user.username,
+            "password": PASSWORD,
+            "code": user.code(),
+            "csrf_token": csrf_from(page.text),
+            "next": "/",
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text[:500]

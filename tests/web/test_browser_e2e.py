@@ -14,14 +14,21 @@ import time
 from pathlib import Path
 
 import pytest
+from pages_support import PASSWORD, add_user, build_app, make_settings
 
 from ctip.domain.access import Principal, Role
 from ctip.domain.casework import Service
-from pages_support import PASSWORD, add_user, build_app, make_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 pytestmark = pytest.mark.browser
 
@@ -80,12 +87,25 @@ def test_intake_screen_refer_accept_in_chromium(server, browser, tmp_path):
     shots = tmp_path / "screenshots"
     shots.mkdir()
     admin = Principal("setup", "setup", Role.ADMIN, "Agency B")
-    for name, kind, sexes, children in (("Safe house Harbour", "safe_accommodation", ("female",), False),
-                                        ("Men's shelter North", "safe_accommodation", ("male",), False),
-                                        ("Legal clinic", "legal", (), True)):
-        app.state.casework.add_service(admin, Service("", "Agency B", name, kind, location="Port City",
-                                                      languages=("en", "yo"), sexes=sexes,
-                                                      accepts_children=children, capacity=4))
+    for name, kind, sexes, children in (
+        ("Safe house Harbour", "safe_accommodation", ("female",), False),
+        ("Men's shelter North", "safe_accommodation", ("male",), False),
+        ("Legal clinic", "legal", (), True),
+    ):
+        app.state.casework.add_service(
+            admin,
+            Service(
+                "",
+                "Agency B",
+                name,
+                kind,
+                location="Port City",
+                languages=("en", "yo"),
+                sexes=sexes,
+                accepts_children=children,
+                capacity=4,
+            ),
+        )
 
     # --- agency A: intake, screening, presumed victim, consent, referral ---
     ctx_a = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
@@ -125,7 +145,9 @@ def test_intake_screen_refer_accept_in_chromium(server, browser, tmp_path):
     page.screenshot(path=str(shots / "04-screening-result.png"), full_page=True)
 
     form = page.locator("form", has=page.locator("input[name=target][value=presumed_victim]"))
-    form.get_by_label("Reason or rationale").fill("Deceived about the job, documents withheld, excessive hours")
+    form.get_by_label("Reason or rationale").fill(
+        "Deceived about the job, documents withheld, excessive hours"
+    )
     form.get_by_role("button").click()
     page.wait_for_url("**done=moved*")
 
@@ -138,7 +160,9 @@ def test_intake_screen_refer_accept_in_chromium(server, browser, tmp_path):
 
     page.get_by_text("Refer this case", exact=True).click()
     refer = page.locator("form[action*='/referrals']")
-    refer.get_by_label("Service (from the directory)").select_option(label="Safe house Harbour · Agency B")
+    refer.get_by_label("Service (from the directory)").select_option(
+        label="Safe house Harbour · Agency B"
+    )
     refer.get_by_label("Given name").check()  # share the given name only
     refer.get_by_role("button", name="Send referral").click()
     page.wait_for_url("**done=referred*")
@@ -150,7 +174,9 @@ def test_intake_screen_refer_accept_in_chromium(server, browser, tmp_path):
     page.screenshot(path=str(shots / "05b-directory-eligible.png"), full_page=True)
 
     # --- agency B: inbox, accept, limited view ---
-    ctx_b = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")  # a phone, in French
+    ctx_b = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="fr-FR"
+    )  # a phone, in French
     page_b = ctx_b.new_page()
     page_b.goto(f"{base}/language/en?next=/login")  # B chooses English explicitly
     _sign_in(page_b, base, b)
@@ -162,7 +188,9 @@ def test_intake_screen_refer_accept_in_chromium(server, browser, tmp_path):
     page_b.goto(f"{base}/cases/{case_id}")
     body = page_b.content()
     assert "Adaeze" not in body and "Hiddenfamily" not in body
-    page_b.get_by_label("Why do you need to see the identity now?").fill("Arranging the shelter admission")
+    page_b.get_by_label("Why do you need to see the identity now?").fill(
+        "Arranging the shelter admission"
+    )
     page_b.get_by_role("button", name="Reveal identity").click()
     shown = page_b.locator("#identity-fields").inner_text()
     assert "Adaeze" in shown  # the shared field

@@ -1,4 +1,4 @@
-"""Pages: who sees what, refusals that leak nothing, CSRF, conflicts, language, no outside assets."""
+"""Pages: who sees what, refusals that leak nothing, CSRF, conflicts, language, local assets."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import uuid
 
 import pytest
 from fastapi.testclient import TestClient
-
 from pages_support import add_user, build_app, csrf_from, make_settings, sign_in
 
 
@@ -27,9 +26,17 @@ def world(tmp_path_factory):
         sign_in(client, user)
         clients[key] = client
     page = clients["a"].get("/cases/new")
-    created = clients["a"].post("/cases/new", data={
-        "csrf_token": csrf_from(page.text), "sex": "male", "age": "31", "given_name": "Tomasz",
-        "family_name": "Quietname", "phone": "+48111222333"})
+    created = clients["a"].post(
+        "/cases/new",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "sex": "male",
+            "age": "31",
+            "given_name": "Tomasz",
+            "family_name": "Quietname",
+            "phone": "+48111222333",
+        },
+    )
     case_id = re.search(r"/cases/([0-9a-f-]{36})", str(created.url)).group(1)
     return app, clients, case_id
 
@@ -67,13 +74,20 @@ def test_identity_hidden_until_a_reason_is_given(world):
     _, clients, case_id = world
     page = clients["a"].get(f"/cases/{case_id}")
     assert page.status_code == 200
-    assert "Tomasz" not in page.text and "Quietname" not in page.text and "48111222333" not in page.text
-    empty = clients["a"].post(f"/cases/{case_id}/reveal", data={"csrf_token": csrf_from(page.text),
-                                                                "reason": ""})
+    assert (
+        "Tomasz" not in page.text
+        and "Quietname" not in page.text
+        and "48111222333" not in page.text
+    )
+    empty = clients["a"].post(
+        f"/cases/{case_id}/reveal", data={"csrf_token": csrf_from(page.text), "reason": ""}
+    )
     assert empty.status_code == 422 and "Tomasz" not in empty.text
     assert 'aria-invalid="true"' in empty.text
-    shown = clients["a"].post(f"/cases/{case_id}/reveal", data={"csrf_token": csrf_from(page.text),
-                                                                "reason": "calling back about shelter"})
+    shown = clients["a"].post(
+        f"/cases/{case_id}/reveal",
+        data={"csrf_token": csrf_from(page.text), "reason": "calling back about shelter"},
+    )
     assert "Tomasz" in shown.text and "Quietname" in shown.text
     assert shown.headers["cache-control"] == "no-store"
     log = clients["a"].get(f"/cases/{case_id}").text
@@ -82,7 +96,9 @@ def test_identity_hidden_until_a_reason_is_given(world):
 
 def test_forms_without_the_csrf_token_are_refused(world):
     _, clients, case_id = world
-    response = clients["a"].post(f"/cases/{case_id}/reveal", data={"reason": "no token here at all"})
+    response = clients["a"].post(
+        f"/cases/{case_id}/reveal", data={"reason": "no token here at all"}
+    )
     assert response.status_code == 403 and "Tomasz" not in response.text
     response = clients["a"].post("/cases/new", data={"csrf_token": "forged", "sex": "male"})
     assert response.status_code == 403
@@ -93,11 +109,23 @@ def test_a_stale_version_is_a_conflict_not_an_overwrite(world):
     page = clients["a"].get(f"/cases/{case_id}")
     token = csrf_from(page.text)
     version = int(re.search(r'name="version" value="(\d+)"', page.text).group(1))
-    step = {"csrf_token": token, "region": "main", "target": "screening",
-            "confirm": ["safe_setting", "interpreter_offered"], "version": str(version)}
+    step = {
+        "csrf_token": token,
+        "region": "main",
+        "target": "screening",
+        "confirm": ["safe_setting", "interpreter_offered"],
+        "version": str(version),
+    }
     assert clients["a"].post(f"/cases/{case_id}/transition", data=step).status_code == 200
-    stale = clients["a"].post(f"/cases/{case_id}/transition", data={
-        "csrf_token": token, "region": "justice", "target": "informed_of_rights", "version": str(version)})
+    stale = clients["a"].post(
+        f"/cases/{case_id}/transition",
+        data={
+            "csrf_token": token,
+            "region": "justice",
+            "target": "informed_of_rights",
+            "version": str(version),
+        },
+    )
     assert stale.status_code == 409
     assert 'id="conflict"' in stale.text
 
@@ -105,9 +133,15 @@ def test_a_stale_version_is_a_conflict_not_an_overwrite(world):
 def test_intake_errors_are_shown_next_to_the_field_and_input_is_kept(world):
     _, clients, _ = world
     page = clients["a"].get("/cases/new")
-    response = clients["a"].post("/cases/new", data={
-        "csrf_token": csrf_from(page.text), "age": "two hundred", "date_of_birth": "31/12/1990",
-        "given_name": "Keepme"})
+    response = clients["a"].post(
+        "/cases/new",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "age": "two hundred",
+            "date_of_birth": "31/12/1990",
+            "given_name": "Keepme",
+        },
+    )
     assert response.status_code == 422
     html = response.text
     assert 'id="f-age-error"' in html and 'id="f-date_of_birth-error"' in html
@@ -119,8 +153,9 @@ def test_language_from_browser_or_choice(world):
     _, clients, _ = world
     fr = clients["a"].get("/cases", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
     assert '<html lang="fr">' in fr.text and "Dossiers" in fr.text
-    chosen = clients["a"].get("/language/es?next=/cases", follow_redirects=True,
-                              headers={"Accept-Language": "fr"})
+    chosen = clients["a"].get(
+        "/language/es?next=/cases", follow_redirects=True, headers={"Accept-Language": "fr"}
+    )
     assert '<html lang="es">' in chosen.text and "Casos" in chosen.text
     clients["a"].cookies.delete("ctip_lang")
 

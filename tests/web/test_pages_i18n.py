@@ -1,4 +1,4 @@
-"""Interface translations: catalogues load, every interface string is translated, negotiation works."""
+"""Interface translations: catalogues load, every string is translated, negotiation works."""
 
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ from ctip.web.i18n.__main__ import extract
 
 @pytest.mark.parametrize("locale", ["fr", "es"])
 def test_every_interface_string_is_translated(locale: str) -> None:
-    """Extract the strings from the templates and page code now, and check the catalogue has each."""
+    """Extract the strings from templates and page code now; the catalogue must have each."""
     wanted = {m.id for m in extract() if m.id}
     data = i18n._po_text(locale)
     assert data is not None, f"no catalogue for {locale}"
     catalog = read_po(io.BytesIO(data), locale=locale)
+
     def translated(mid) -> bool:
         message = catalog.get(mid)
         if message is None or message.fuzzy:
@@ -33,10 +34,19 @@ def test_every_interface_string_is_translated(locale: str) -> None:
 
 def test_plural_forms_follow_the_language() -> None:
     fr = i18n.translations("fr")
-    assert fr.ngettext("%(num)d case shown", "%(num)d cases shown", 0) % {"num": 0} == "0 dossier affiché"
-    assert fr.ngettext("%(num)d case shown", "%(num)d cases shown", 7) % {"num": 7} == "7 dossiers affichés"
+    assert (
+        fr.ngettext("%(num)d case shown", "%(num)d cases shown", 0) % {"num": 0}
+        == "0 dossier affiché"
+    )
+    assert (
+        fr.ngettext("%(num)d case shown", "%(num)d cases shown", 7) % {"num": 7}
+        == "7 dossiers affichés"
+    )
     es = i18n.translations("es")
-    assert es.ngettext("%(num)d case shown", "%(num)d cases shown", 0) % {"num": 0} == "0 casos mostrados"
+    assert (
+        es.ngettext("%(num)d case shown", "%(num)d cases shown", 0) % {"num": 0}
+        == "0 casos mostrados"
+    )
 
 
 def test_translations_differ_from_english() -> None:

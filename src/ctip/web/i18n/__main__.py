@@ -34,9 +34,14 @@ def extract() -> Catalog:
     options = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
     for methods, keywords in runs:
         for filename, lineno, message, comments, context in extract_from_dir(
-            str(WEB), method_map=methods, options_map=options, keywords=keywords,
+            str(WEB),
+            method_map=methods,
+            options_map=options,
+            keywords=keywords,
         ):
-            template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+            template.add(
+                message, None, [(filename, lineno)], auto_comments=comments, context=context
+            )
     for name in FORM_CODE_LISTS:
         if name in code_list_names():
             for entry in code_list(name).entries:

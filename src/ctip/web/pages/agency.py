@@ -27,6 +27,7 @@ def _tr(request: Request):  # type: ignore[no-untyped-def]
 
 # ---- referral inbox ----
 
+
 @router.get("/referrals", name="pages_referrals", include_in_schema=False)
 def inbox(request: Request, show: str = "open") -> Response:
     user = require_user(request, "referrals")
@@ -36,19 +37,37 @@ def inbox(request: Request, show: str = "open") -> Response:
         overdue = svc.referrals(p, incoming=True, overdue_only=True)
     except CtipError as error:
         return error_page(request, error)
-    wanted = {"open": ("pending", "accepted"), "pending": ("pending",), "accepted": ("accepted",),
-              "closed": ("declined", "completed", "revoked")}.get(show, ("pending", "accepted"))
-    shown = sorted((r for r in incoming if r.status in wanted),
-                   key=lambda r: (r.due_date or date.max, r.created_at or date.min))
+    wanted = {
+        "open": ("pending", "accepted"),
+        "pending": ("pending",),
+        "accepted": ("accepted",),
+        "closed": ("declined", "completed", "revoked"),
+    }.get(show, ("pending", "accepted"))
+    shown = sorted(
+        (r for r in incoming if r.status in wanted),
+        key=lambda r: (r.due_date or date.max, r.created_at or date.min),
+    )
     tr = _tr(request)
-    return render(request, "referrals.html", {
-        "title": _(request, "Referral inbox"), "referrals": shown, "overdue": overdue, "show": show,
-        "filters": [("open", tr("Open")), ("pending", tr("Waiting for an answer")),
-                    ("accepted", tr("Accepted")), ("closed", tr("Closed"))],
-        "can_respond": user.may(Action.REFERRAL_RESPOND), "today": date.today(),
-        "action_error": request.query_params.get("error") and tr("That referral could not be updated: "
-                                                                 "it may have been answered already."),
-    })
+    return render(
+        request,
+        "referrals.html",
+        {
+            "title": _(request, "Referral inbox"),
+            "referrals": shown,
+            "overdue": overdue,
+            "show": show,
+            "filters": [
+                ("open", tr("Open")),
+                ("pending", tr("Waiting for an answer")),
+                ("accepted", tr("Accepted")),
+                ("closed", tr("Closed")),
+            ],
+            "can_respond": user.may(Action.REFERRAL_RESPOND),
+            "today": date.today(),
+            "action_error": request.query_params.get("error")
+            and tr("That referral could not be updated: it may have been answered already."),
+        },
+    )
 
 
 @router.post("/referrals/{referral_id}", name="pages_referral_respond", include_in_schema=False)
@@ -66,7 +85,9 @@ async def respond(request: Request, referral_id: str) -> Response:
         elif decision == "complete":
             svc.complete_referral(p, referral_id)
         else:
-            raise ValidationError("choose accept, decline or complete", column="decision", value=decision)
+            raise ValidationError(
+                "choose accept, decline or complete", column="decision", value=decision
+            )
     except (ValidationError, PermissionDeniedError) as error:
         return error_page(request, error)
     except CtipError as error:
@@ -78,6 +99,7 @@ async def respond(request: Request, referral_id: str) -> Response:
 
 # ---- service directory ----
 
+
 def _int(text: str) -> int | None:
     try:
         return int(text) if text.strip() else None
@@ -85,24 +107,40 @@ def _int(text: str) -> int | None:
         return None
 
 
-def _directory(request: Request, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Response:
+def _directory(
+    request: Request, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
+) -> Response:
     user = require_user(request, "services")
     q = request.query_params
     filters = {k: q.get(k, "") for k in ("service_type", "sex", "age", "language", "location")}
     try:
         found = casework(request).find_services(
-            user.principal, service_type=filters["service_type"] or None, location=filters["location"] or None,
-            sex=filters["sex"] or None, age=_int(filters["age"]), language=filters["language"] or None,
-            eligible_only=any(filters[k] for k in ("sex", "age", "language")))
+            user.principal,
+            service_type=filters["service_type"] or None,
+            location=filters["location"] or None,
+            sex=filters["sex"] or None,
+            age=_int(filters["age"]),
+            language=filters["language"] or None,
+            eligible_only=any(filters[k] for k in ("sex", "age", "language")),
+        )
     except CtipError as error:
         return error_page(request, error)
     tr = _tr(request)
-    return render(request, "services.html", {
-        "title": _(request, "Service directory"), "services": found, "filters": filters,
-        "service_type_options": options(labels.SERVICE_TYPE, tr, SERVICE_TYPES),
-        "sex_options": code_options("sex", tr), "can_manage": user.may(Action.DIRECTORY_MANAGE),
-        "values": values, "errors": errors,
-    }, status_code=status_code)
+    return render(
+        request,
+        "services.html",
+        {
+            "title": _(request, "Service directory"),
+            "services": found,
+            "filters": filters,
+            "service_type_options": options(labels.SERVICE_TYPE, tr, SERVICE_TYPES),
+            "sex_options": code_options("sex", tr),
+            "can_manage": user.may(Action.DIRECTORY_MANAGE),
+            "values": values,
+            "errors": errors,
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/directory", name="pages_services", include_in_schema=False)
@@ -115,22 +153,37 @@ async def add_service(request: Request) -> Response:
     user = require_user(request, "services")
     form = await request.form()
     check_csrf(request, user, form)
-    values: dict[str, Any] = {k: str(form.get(k) or "").strip() for k in (
-        "name", "service_type", "location", "languages", "min_age", "max_age", "capacity")}
+    values: dict[str, Any] = {
+        k: str(form.get(k) or "").strip()
+        for k in ("name", "service_type", "location", "languages", "min_age", "max_age", "capacity")
+    }
     values["sexes"] = tuple(form.getlist("sexes"))
     values["accepts_children"] = form.get("accepts_children") == "yes"
-    errors = {k: _(request, "Enter a whole number, or leave it empty.")
-              for k in ("min_age", "max_age", "capacity") if values[k] and _int(values[k]) is None}
+    errors = {
+        k: _(request, "Enter a whole number, or leave it empty.")
+        for k in ("min_age", "max_age", "capacity")
+        if values[k] and _int(values[k]) is None
+    }
     if not values["name"]:
         errors["name"] = _(request, "Give the service a name.")
     if not errors:
         try:
-            casework(request).add_service(user.principal, Service(
-                service_id="", agency=user.principal.agency, name=values["name"],
-                service_type=values["service_type"], location=values["location"] or None,
-                languages=tuple(x.strip() for x in values["languages"].split(",") if x.strip()),
-                sexes=values["sexes"], min_age=_int(values["min_age"]), max_age=_int(values["max_age"]),
-                accepts_children=values["accepts_children"], capacity=_int(values["capacity"])))
+            casework(request).add_service(
+                user.principal,
+                Service(
+                    service_id="",
+                    agency=user.principal.agency,
+                    name=values["name"],
+                    service_type=values["service_type"],
+                    location=values["location"] or None,
+                    languages=tuple(x.strip() for x in values["languages"].split(",") if x.strip()),
+                    sexes=values["sexes"],
+                    min_age=_int(values["min_age"]),
+                    max_age=_int(values["max_age"]),
+                    accepts_children=values["accepts_children"],
+                    capacity=_int(values["capacity"]),
+                ),
+            )
         except ValidationError as error:
             errors[error.column if error.column in values else "name"] = error.message
         except CtipError as error:
@@ -142,6 +195,7 @@ async def add_service(request: Request) -> Response:
 
 # ---- dashboard ----
 
+
 @router.get("/dashboard", name="pages_dashboard", include_in_schema=False)
 def dashboard(request: Request) -> Response:
     user = require_user(request, "dashboard")
@@ -152,20 +206,46 @@ def dashboard(request: Request) -> Response:
         return error_page(request, error)
     tr = _tr(request)
     status_label = request.state.page_context["status_label"]
-    by_status = sorted(((status_label(s), n) for s, n in board.status_counts.items() if n),
-                       key=lambda x: -x[1])
-    caseload = [(date.fromisoformat(f"{month}-01"), open_n) for month, _new, open_n in board.caseload_by_month]
-    overdue = svc.referrals(p, incoming=True, overdue_only=True) if user.may(Action.REFERRAL_RESPOND) else []
+    by_status = sorted(
+        ((status_label(s), n) for s, n in board.status_counts.items() if n), key=lambda x: -x[1]
+    )
+    caseload = [
+        (date.fromisoformat(f"{month}-01"), open_n)
+        for month, _new, open_n in board.caseload_by_month
+    ]
+    overdue = (
+        svc.referrals(p, incoming=True, overdue_only=True)
+        if user.may(Action.REFERRAL_RESPOND)
+        else []
+    )
     if user.may(Action.CASE_REFER):
         overdue += svc.referrals(p, incoming=False, overdue_only=True)
     tasks = svc.tasks(p) if user.may(Action.TASKS_READ) else []
-    pending = len([r for r in svc.referrals(p, incoming=True) if r.status == "pending"]) \
-        if user.may(Action.REFERRAL_RESPOND) else 0
+    pending = (
+        len([r for r in svc.referrals(p, incoming=True) if r.status == "pending"])
+        if user.may(Action.REFERRAL_RESPOND)
+        else 0
+    )
     open_cases = sum(n for s, n in board.status_counts.items() if s not in ("closed", "withdrawn"))
-    return render(request, "dashboard.html", {
-        "title": _(request, "Dashboard"), "by_status": by_status, "caseload": caseload,
-        "status_chart": bar_chart(by_status, label=tr("Cases by status"), value_title=tr("Cases")),
-        "caseload_chart": line_chart(caseload, label=tr("Open cases at the end of each month"),
-                                     value_title=tr("Open cases"), time_title=tr("Month")),
-        "overdue": overdue, "tasks": tasks, "pending_referrals": pending, "open_cases": open_cases,
-    })
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "title": _(request, "Dashboard"),
+            "by_status": by_status,
+            "caseload": caseload,
+            "status_chart": bar_chart(
+                by_status, label=tr("Cases by status"), value_title=tr("Cases")
+            ),
+            "caseload_chart": line_chart(
+                caseload,
+                label=tr("Open cases at the end of each month"),
+                value_title=tr("Open cases"),
+                time_title=tr("Month"),
+            ),
+            "overdue": overdue,
+            "tasks": tasks,
+            "pending_referrals": pending,
+            "open_cases": open_cases,
+        },
+    )

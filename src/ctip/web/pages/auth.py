@@ -17,7 +17,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ctip.errors import AuthenticationError
 from ctip.web import i18n
 from ctip.web.pages.common import (
-    SESSION_COOKIE, _, accounts, current_user, prepare, redirect, safe_next,
+    SESSION_COOKIE,
+    _,
+    accounts,
+    current_user,
+    prepare,
+    redirect,
+    safe_next,
 )
 from ctip.web.pages.render import LANG_COOKIE, render
 from ctip.web.security import set_session_cookie
@@ -31,16 +37,36 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def _login_page(request: Request, *, error: str = "", username: str = "", next_url: str = "/",
-                status_code: int = 200) -> HTMLResponse:
+def _login_page(
+    request: Request,
+    *,
+    error: str = "",
+    username: str = "",
+    next_url: str = "/",
+    status_code: int = 200,
+) -> HTMLResponse:
     prepare(request, None)
     token = secrets.token_urlsafe(24)
-    response = render(request, "login.html", {
-        "title": _(request, "Sign in"), "error": error, "username": username, "next_url": next_url,
-        "csrf_token": token,
-    }, status_code=status_code)
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                        secure=_secure(request), path="/login")
+    response = render(
+        request,
+        "login.html",
+        {
+            "title": _(request, "Sign in"),
+            "error": error,
+            "username": username,
+            "next_url": next_url,
+            "csrf_token": token,
+        },
+        status_code=status_code,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+        path="/login",
+    )
     return response
 
 
@@ -66,16 +92,29 @@ async def login(request: Request) -> Response:
     username = str(form.get("username") or "").strip().lower()
     sent, kept = str(form.get("csrf_token") or ""), request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not sent or not kept or not hmac.compare_digest(sent, kept):
-        return _login_page(request, error=_(request, "The form expired. Please sign in again."),
-                           username=username, next_url=next_url, status_code=400)
+        return _login_page(
+            request,
+            error=_(request, "The form expired. Please sign in again."),
+            username=username,
+            next_url=next_url,
+            status_code=400,
+        )
     try:
-        result = accounts(request).login(username, str(form.get("password") or ""),
-                                         str(form.get("code") or ""))
+        result = accounts(request).login(
+            username, str(form.get("password") or ""), str(form.get("code") or "")
+        )
     except AuthenticationError:
         return _login_page(
-            request, username=username, next_url=next_url, status_code=401,
-            error=_(request, "The user name, password or one-time code is wrong, or the account is "
-                             "locked for a while after repeated failures."))
+            request,
+            username=username,
+            next_url=next_url,
+            status_code=401,
+            error=_(
+                request,
+                "The user name, password or one-time code is wrong, or the account is "
+                "locked for a while after repeated failures.",
+            ),
+        )
     response = RedirectResponse(next_url, status_code=303)
     set_session_cookie(request, response, result.token, max_age=SESSION_COOKIE_MAX_AGE)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
@@ -87,7 +126,11 @@ async def logout(request: Request) -> Response:
     form = await request.form()
     user = current_user(request)
     token = request.cookies.get(SESSION_COOKIE)
-    if user is not None and token and hmac.compare_digest(str(form.get("csrf_token") or ""), user.csrf_token):
+    if (
+        user is not None
+        and token
+        and hmac.compare_digest(str(form.get("csrf_token") or ""), user.csrf_token)
+    ):
         accounts(request).logout(token)
     response = redirect("/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -99,6 +142,12 @@ def language(request: Request, code: str, next: str = "/") -> Response:  # noqa:
     """Remember the chosen interface language (a preference, not case data)."""
     response = redirect(safe_next(next))
     if code in i18n.LOCALES:
-        response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax",
-                            secure=_secure(request), path="/")
+        response.set_cookie(
+            LANG_COOKIE,
+            code,
+            max_age=365 * 24 * 3600,
+            samesite="lax",
+            secure=_secure(request),
+            path="/",
+        )
     return response

@@ -19,7 +19,15 @@ from ctip.domain.records import IDENTITY_FIELDS
 from ctip.errors import ConflictError, CtipError, PermissionDeniedError, ValidationError
 from ctip.services.casework import DEFAULT_REFERRAL_DAYS, PURPOSE_CONSENT
 from ctip.web.pages import labels
-from ctip.web.pages.common import PageUser, _, casework, check_csrf, error_page, redirect, require_user
+from ctip.web.pages.common import (
+    PageUser,
+    _,
+    casework,
+    check_csrf,
+    error_page,
+    redirect,
+    require_user,
+)
 from ctip.web.pages.helpers import options
 from ctip.web.pages.render import render
 from ctip.web.pages.view import CaseData
@@ -42,8 +50,13 @@ DONE_MESSAGES = {
     "service": labels.N_("Service recorded."),
     "emergency": labels.N_("Emergency access granted for 60 minutes. A supervisor will review it."),
 }
-REGION_STATE = {"main": "status", "assistance": "assistance_state", "justice": "justice_state",
-                "non_punishment": "non_punishment_state", "child": "child_state"}
+REGION_STATE = {
+    "main": "status",
+    "assistance": "assistance_state",
+    "justice": "justice_state",
+    "non_punishment": "non_punishment_state",
+    "child": "child_state",
+}
 
 
 def _optional(call: Any, *args: Any, **kwargs: Any) -> Any:
@@ -54,18 +67,25 @@ def _optional(call: Any, *args: Any, **kwargs: Any) -> Any:
         return None
 
 
-def _screening_form(case: CaseData, latest: screening.ScreeningResult | None, gettext: Any) -> dict[str, Any]:
+def _screening_form(
+    case: CaseData, latest: screening.ScreeningResult | None, gettext: Any
+) -> dict[str, Any]:
     profile = screening.profile_for(is_child=bool(case.is_child))
     inds = screening.indicators(profile)
     yes = set(latest.indicators_yes) if latest else set()
     dims = []
     for dim in screening.DIMENSIONS:
-        items = [{"id": i.id, "text": i.text, "strength": i.strength[profile]} for i in inds if i.dimension == dim]
+        items = [
+            {"id": i.id, "text": i.text, "strength": i.strength[profile]}
+            for i in inds
+            if i.dimension == dim
+        ]
         if items:
             dims.append({"code": dim, "name": screening.dimension_name(dim), "indicators": items})
     return {
         "profile": profile,
-        "profile_label": gettext("children, labour exploitation") if profile == "CL"
+        "profile_label": gettext("children, labour exploitation")
+        if profile == "CL"
         else gettext("adults, labour exploitation"),
         "dimensions": dims,
         "observed": {i: "yes" for i in yes},
@@ -83,36 +103,57 @@ def case_context(request: Request, user: PageUser, case_id: str) -> dict[str, An
     owner = view.relation == "owner"
     latest = svc.latest_screening(p, case_id) if owner else None
     # a receiving agency takes only the competent authority's decisions (domain/access.py)
-    may_move = owner or (view.relation == "recipient" and p.role.value in RECIPIENT_TRANSITION_ROLES)
+    may_move = owner or (
+        view.relation == "recipient" and p.role.value in RECIPIENT_TRANSITION_ROLES
+    )
     # computed here from the state machine (pure domain), as Casework.next_steps does, to spare
     # the page one more database round trip; guards are still checked when the step is posted
     regions = nrm.REGIONS if owner else ("main",)
-    steps = {r: nrm.allowed_targets(r, str(case.__getattr__(REGION_STATE[r]) or ""), p.role.value)
-             for r in regions} if may_move else {}
+    steps = (
+        {
+            r: nrm.allowed_targets(r, str(case.__getattr__(REGION_STATE[r]) or ""), p.role.value)
+            for r in regions
+        }
+        if may_move
+        else {}
+    )
     actions = []
     for region, targets in steps.items():
         state = case.__getattr__(REGION_STATE[region]) or ""
         for target in targets:
-            step = next((t for t in nrm.transitions_from(region, state) if t.target == target), None)
-            actions.append({"region": region, "target": target,
-                            "needs_reason": bool(step and step.needs_reason),
-                            "confirmations": CONFIRMATIONS.get((region, target), ())})
+            step = next(
+                (t for t in nrm.transitions_from(region, state) if t.target == target), None
+            )
+            actions.append(
+                {
+                    "region": region,
+                    "target": target,
+                    "needs_reason": bool(step and step.needs_reason),
+                    "confirmations": CONFIRMATIONS.get((region, target), ()),
+                }
+            )
     services = _optional(svc.find_services, p) or []
     eligible = [s for s in services if s.eligible(sex=case.sex, age=case.age)]
     others = [s for s in services if s not in eligible]
     not_eligible = tr("not eligible")
     service_options = [(s.service_id, f"{s.name} · {s.agency}") for s in eligible] + [
-        (s.service_id, f"{s.name} · {s.agency} ({not_eligible})") for s in others]
+        (s.service_id, f"{s.name} · {s.agency} ({not_eligible})") for s in others
+    ]
     today = date.today()
     done = request.query_params.get("done")
     flashes = [("ok", tr(DONE_MESSAGES[done]))] if done in DONE_MESSAGES else []
     return {
         "title": f"{tr('Case')} {case.short_id}",
-        "case": case, "relation": view.relation, "flashes": flashes,
-        "regions": [r for r in nrm.REGIONS if r != "main" and case.__getattr__(REGION_STATE[r]) is not None],
+        "case": case,
+        "relation": view.relation,
+        "flashes": flashes,
+        "regions": [
+            r for r in nrm.REGIONS if r != "main" and case.__getattr__(REGION_STATE[r]) is not None
+        ],
         "region_state": lambda r: case.__getattr__(REGION_STATE[r]),
         "show_notes": owner,
-        "revealed": None, "reveal_errors": {},
+        "revealed": None,
+        "reveal_errors": {},
         "revealable": view.revealable_identity,
         "can_reveal": user.may(Action.IDENTITY_REVEAL),
         "screening": latest,
@@ -133,14 +174,18 @@ def case_context(request: Request, user: PageUser, case_id: str) -> dict[str, An
         "default_due": (today + timedelta(days=DEFAULT_REFERRAL_DAYS)).isoformat(),
         "today": today,
         "services_given": svc.services_given(p, case_id),
-        "can_record_service": user.may(Action.SERVICE_RECORD) and view.relation in ("owner", "recipient"),
+        "can_record_service": user.may(Action.SERVICE_RECORD)
+        and view.relation in ("owner", "recipient"),
         "service_type_options": options(labels.SERVICE_TYPE, tr, SERVICE_TYPES),
         "access_log": _optional(svc.who_viewed, p, case_id) if owner else None,
-        "conflict": "", "action_error": "",
+        "conflict": "",
+        "action_error": "",
     }
 
 
-def _page(request: Request, user: PageUser, case_id: str, *, status_code: int = 200, **extra: Any) -> Response:
+def _page(
+    request: Request, user: PageUser, case_id: str, *, status_code: int = 200, **extra: Any
+) -> Response:
     try:
         ctx = case_context(request, user, case_id)
     except CtipError as error:
@@ -181,9 +226,11 @@ def _version(form: Any) -> int | None:
 @router.post("/cases/{case_id}/screen", name="pages_case_screen", include_in_schema=False)
 async def screen(request: Request, case_id: str) -> Response:
     def run(user: PageUser, form: Any) -> None:
-        observations = {k.removeprefix("ind-"): str(v) for k, v in form.items()
-                        if k.startswith("ind-") and v}
+        observations = {
+            k.removeprefix("ind-"): str(v) for k, v in form.items() if k.startswith("ind-") and v
+        }
         casework(request).screen_case(user.principal, case_id, observations)
+
     return await _act(request, case_id, run, "screened")
 
 
@@ -191,9 +238,15 @@ async def screen(request: Request, case_id: str) -> Response:
 async def transition(request: Request, case_id: str) -> Response:
     def run(user: PageUser, form: Any) -> None:
         casework(request).transition(
-            user.principal, case_id, to_state=str(form.get("target") or ""),
-            region=str(form.get("region") or "main"), reason=str(form.get("reason") or ""),
-            confirmations=[str(c) for c in form.getlist("confirm")], expected_version=_version(form))
+            user.principal,
+            case_id,
+            to_state=str(form.get("target") or ""),
+            region=str(form.get("region") or "main"),
+            reason=str(form.get("reason") or ""),
+            confirmations=[str(c) for c in form.getlist("confirm")],
+            expected_version=_version(form),
+        )
+
     return await _act(request, case_id, run, "moved")
 
 
@@ -207,8 +260,15 @@ async def reveal(request: Request, case_id: str) -> Response:
     try:
         identity = casework(request).reveal_identity(user.principal, case_id, reason=reason)
     except ValidationError:
-        return _page(request, user, case_id, status_code=422, reveal_errors={
-            "reason": _(request, "Say why you need to see the identity (at least a few words).")})
+        return _page(
+            request,
+            user,
+            case_id,
+            status_code=422,
+            reveal_errors={
+                "reason": _(request, "Say why you need to see the identity (at least a few words).")
+            },
+        )
     except CtipError as error:
         return error_page(request, error)
     shown = [(k, ", ".join(v) if isinstance(v, list) else v) for k, v in identity.items()]
@@ -219,17 +279,25 @@ async def reveal(request: Request, case_id: str) -> Response:
 async def consent_add(request: Request, case_id: str) -> Response:
     def run(user: PageUser, form: Any) -> None:
         casework(request).record_consent(
-            user.principal, case_id, purpose=str(form.get("purpose") or ""),
+            user.principal,
+            case_id,
+            purpose=str(form.get("purpose") or ""),
             recipient=str(form.get("recipient") or "").strip() or None,
-            given_by=str(form.get("given_by") or "person"))
+            given_by=str(form.get("given_by") or "person"),
+        )
+
     return await _act(request, case_id, run, "consent")
 
 
-@router.post("/cases/{case_id}/consents/{consent_id}/revoke", name="pages_consent_revoke",
-             include_in_schema=False)
+@router.post(
+    "/cases/{case_id}/consents/{consent_id}/revoke",
+    name="pages_consent_revoke",
+    include_in_schema=False,
+)
 async def consent_revoke(request: Request, case_id: str, consent_id: str) -> Response:
     def run(user: PageUser, form: Any) -> None:
         casework(request).revoke_consent(user.principal, case_id, consent_id)
+
     return await _act(request, case_id, run, "revoked")
 
 
@@ -246,10 +314,19 @@ async def refer(request: Request, case_id: str) -> Response:
         try:
             due_date = date.fromisoformat(due) if due else None
         except ValueError:
-            raise ValidationError("enter the due date as YYYY-MM-DD", column="due_date", value=due) from None
-        svc.refer(user.principal, case_id, to_agency=to_agency, purpose=str(form.get("purpose") or "service"),
-                  shared_fields=[str(x) for x in form.getlist("share")], service_id=service_id,
-                  due_date=due_date)
+            raise ValidationError(
+                "enter the due date as YYYY-MM-DD", column="due_date", value=due
+            ) from None
+        svc.refer(
+            user.principal,
+            case_id,
+            to_agency=to_agency,
+            purpose=str(form.get("purpose") or "service"),
+            shared_fields=[str(x) for x in form.getlist("share")],
+            service_id=service_id,
+            due_date=due_date,
+        )
+
     return await _act(request, case_id, run, "referred")
 
 
@@ -260,8 +337,15 @@ async def service_add(request: Request, case_id: str) -> Response:
         try:
             given_on = date.fromisoformat(given) if given else None
         except ValueError:
-            raise ValidationError("enter the date as YYYY-MM-DD", column="given_on", value=given) from None
-        casework(request).record_service(user.principal, case_id,
-                                         service_type=str(form.get("service_type") or ""),
-                                         given_on=given_on, note=str(form.get("note") or "") or None)
+            raise ValidationError(
+                "enter the date as YYYY-MM-DD", column="given_on", value=given
+            ) from None
+        casework(request).record_service(
+            user.principal,
+            case_id,
+            service_type=str(form.get("service_type") or ""),
+            given_on=given_on,
+            note=str(form.get("note") or "") or None,
+        )
+
     return await _act(request, case_id, run, "service")

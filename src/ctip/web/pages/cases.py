@@ -20,7 +20,12 @@ from ctip.domain.records import Identity
 from ctip.errors import CtipError, ValidationError
 from ctip.services.casework import CaseIntake
 from ctip.web.pages.common import (
-    _, casework, check_csrf, error_page, redirect, require_user,
+    _,
+    casework,
+    check_csrf,
+    error_page,
+    redirect,
+    require_user,
 )
 from ctip.web.pages.helpers import code_options
 from ctip.web.pages.render import render
@@ -32,29 +37,49 @@ DOB_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 
 
 @router.get("/cases", name="pages_cases", include_in_schema=False)
-def case_list(request: Request, q: str = "", name: str = "", status: str = "", page: int = 1) -> Response:
+def case_list(
+    request: Request, q: str = "", name: str = "", status: str = "", page: int = 1
+) -> Response:
     user = require_user(request, "cases")
     gettext = request.state.page_context["status_label"]
     page = max(page, 1)
     try:
         views = casework(request).search_cases(
-            user.principal, status=status or None, name=name.strip() or None,
-            case_id=q.strip().lower() or None, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+            user.principal,
+            status=status or None,
+            name=name.strip() or None,
+            case_id=q.strip().lower() or None,
+            limit=PAGE_SIZE + 1,
+            offset=(page - 1) * PAGE_SIZE,
+        )
     except CtipError as error:
         return error_page(request, error)
     cases = [CaseData(v) for v in views[:PAGE_SIZE]]
-    return render(request, "cases.html", {
-        "title": _(request, "Cases"), "cases": cases, "q": q, "name": name, "status": status,
-        "page": page, "more": len(views) > PAGE_SIZE,
-        "statuses": [(s, gettext(s)) for s in nrm.MAIN_STATES],
-        "can_create": user.may(Action.CASE_CREATE),
-    })
+    return render(
+        request,
+        "cases.html",
+        {
+            "title": _(request, "Cases"),
+            "cases": cases,
+            "q": q,
+            "name": name,
+            "status": status,
+            "page": page,
+            "more": len(views) > PAGE_SIZE,
+            "statuses": [(s, gettext(s)) for s in nrm.MAIN_STATES],
+            "can_create": user.may(Action.CASE_CREATE),
+        },
+    )
 
 
-def _intake_context(request: Request, values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+def _intake_context(
+    request: Request, values: dict[str, Any], errors: dict[str, str]
+) -> dict[str, Any]:
     tr = _gettext(request)
     return {
-        "title": _(request, "New case: intake"), "values": values, "errors": errors,
+        "title": _(request, "New case: intake"),
+        "values": values,
+        "errors": errors,
         "sex_options": code_options("sex", tr),
         "exploitation_options": code_options("exploitation_form", tr),
         "country_options": sorted(((c.iso3, c.name) for c in all_countries()), key=lambda x: x[1]),
@@ -73,13 +98,28 @@ def intake_form(request: Request) -> HTMLResponse:
     return render(request, "case_new.html", _intake_context(request, {}, {}))
 
 
-def parse_intake(request: Request, form: Any) -> tuple[dict[str, Any], dict[str, str], CaseIntake | None]:
-    """Form -> (values to show again, errors by field, intake). Messages name the field's problem."""
+def parse_intake(
+    request: Request, form: Any
+) -> tuple[dict[str, Any], dict[str, str], CaseIntake | None]:
+    """Form -> (values to show again, errors by field, intake); each message names its field."""
     import re
 
-    values: dict[str, Any] = {k: str(form.get(k) or "").strip() for k in (
-        "sex", "age", "nationality", "languages", "given_name", "family_name", "date_of_birth",
-        "document_number", "phone", "narrative", "notes")}
+    values: dict[str, Any] = {
+        k: str(form.get(k) or "").strip()
+        for k in (
+            "sex",
+            "age",
+            "nationality",
+            "languages",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "document_number",
+            "phone",
+            "narrative",
+            "notes",
+        )
+    }
     values["age_disputed"] = form.get("age_disputed") == "yes"
     values["interpreter_needed"] = form.get("interpreter_needed") == "yes"
     values["exploitation_forms"] = tuple(form.getlist("exploitation_forms"))
@@ -91,29 +131,47 @@ def parse_intake(request: Request, form: Any) -> tuple[dict[str, Any], dict[str,
             if not 0 <= age <= 120:
                 raise ValueError
         except ValueError:
-            errors["age"] = _(request, "Enter the age as a whole number of years between 0 and 120, or leave it empty.")
+            errors["age"] = _(
+                request,
+                "Enter the age as a whole number of years between 0 and 120, or leave it empty.",
+            )
     if values["date_of_birth"] and not re.match(DOB_PATTERN, values["date_of_birth"]):
-        errors["date_of_birth"] = _(request, "Enter the date of birth as YYYY, YYYY-MM or YYYY-MM-DD.")
+        errors["date_of_birth"] = _(
+            request, "Enter the date of birth as YYYY, YYYY-MM or YYYY-MM-DD."
+        )
     languages = tuple(x.strip().lower() for x in values["languages"].split(",") if x.strip())
     if any(len(x) > 20 for x in languages):
         errors["languages"] = _(request, "List language codes or names separated by commas.")
     if errors:
         return values, errors, None
     identity = Identity(
-        given_name=values["given_name"] or None, family_name=values["family_name"] or None,
-        date_of_birth=values["date_of_birth"] or None, document_number=values["document_number"] or None,
-        phone=values["phone"] or None, narrative=values["narrative"] or None)
+        given_name=values["given_name"] or None,
+        family_name=values["family_name"] or None,
+        date_of_birth=values["date_of_birth"] or None,
+        document_number=values["document_number"] or None,
+        phone=values["phone"] or None,
+        narrative=values["narrative"] or None,
+    )
     intake = CaseIntake(
-        sex=values["sex"] or "unknown", age=age, age_disputed=values["age_disputed"],
-        nationality=values["nationality"] or None, languages=languages,
+        sex=values["sex"] or "unknown",
+        age=age,
+        age_disputed=values["age_disputed"],
+        nationality=values["nationality"] or None,
+        languages=languages,
         interpreter_needed=values["interpreter_needed"],
-        exploitation_forms=values["exploitation_forms"], notes=values["notes"] or None,
-        identity=identity)
+        exploitation_forms=values["exploitation_forms"],
+        notes=values["notes"] or None,
+        identity=identity,
+    )
     return values, errors, intake
 
 
-_COLUMN_FIELD = {"exploitation_forms": "exploitation_forms", "nationality": "nationality", "sex": "sex",
-                 "age": "age"}
+_COLUMN_FIELD = {
+    "exploitation_forms": "exploitation_forms",
+    "nationality": "nationality",
+    "sex": "sex",
+    "age": "age",
+}
 
 
 @router.post("/cases/new", include_in_schema=False)
@@ -131,14 +189,19 @@ async def intake(request: Request) -> Response:
             return error_page(request, error)
         else:
             return redirect(f"/cases/{view.case_id}?done=created")
-    return render(request, "case_new.html", _intake_context(request, values, errors), status_code=422)
+    return render(
+        request, "case_new.html", _intake_context(request, values, errors), status_code=422
+    )
 
 
 @router.get("/emergency", name="pages_emergency", include_in_schema=False)
 def emergency_form(request: Request, case_id: str = "") -> HTMLResponse:
     require_user(request, "cases")
-    return render(request, "emergency.html", {"title": _(request, "Emergency access"),
-                                              "case_id": case_id, "errors": {}, "values": {}})
+    return render(
+        request,
+        "emergency.html",
+        {"title": _(request, "Emergency access"), "case_id": case_id, "errors": {}, "values": {}},
+    )
 
 
 @router.post("/emergency", include_in_schema=False)
@@ -151,12 +214,25 @@ async def emergency(request: Request) -> Response:
     try:
         casework(request).emergency_access(user.principal, case_id, justification=justification)
     except ValidationError as error:
-        return render(request, "emergency.html", {
-            "title": _(request, "Emergency access"), "case_id": case_id,
-            "values": {"justification": justification},
-            "errors": {"justification": _(request, "Write a justification of at least 20 characters: "
-                                                   "why this cannot wait, and what you will do.")}
-            if error.column == "justification" else {"case_id": error.message}}, status_code=422)
+        return render(
+            request,
+            "emergency.html",
+            {
+                "title": _(request, "Emergency access"),
+                "case_id": case_id,
+                "values": {"justification": justification},
+                "errors": {
+                    "justification": _(
+                        request,
+                        "Write a justification of at least 20 characters: "
+                        "why this cannot wait, and what you will do.",
+                    )
+                }
+                if error.column == "justification"
+                else {"case_id": error.message},
+            },
+            status_code=422,
+        )
     except CtipError as error:
         return error_page(request, error)
     return redirect(f"/cases/{case_id}?done=emergency")
@@ -169,19 +245,24 @@ def emergency_reviews(request: Request) -> Response:
         grants = casework(request).emergency_reviews(user.principal)
     except CtipError as error:
         return error_page(request, error)
-    return render(request, "emergency_reviews.html", {"title": _(request, "Emergency access reviews"),
-                                                      "grants": grants})
+    return render(
+        request,
+        "emergency_reviews.html",
+        {"title": _(request, "Emergency access reviews"), "grants": grants},
+    )
 
 
-@router.post("/emergency/reviews/{grant_id}", name="pages_emergency_review", include_in_schema=False)
+@router.post(
+    "/emergency/reviews/{grant_id}", name="pages_emergency_review", include_in_schema=False
+)
 async def emergency_review(request: Request, grant_id: str) -> Response:
     user = require_user(request, "emergency")
     form = await request.form()
     check_csrf(request, user, form)
     try:
-        casework(request).review_emergency_access(user.principal, grant_id,
-                                                  outcome=str(form.get("outcome") or ""))
+        casework(request).review_emergency_access(
+            user.principal, grant_id, outcome=str(form.get("outcome") or "")
+        )
     except CtipError as error:
         return error_page(request, error)
     return redirect("/emergency/reviews")
-

@@ -34,8 +34,13 @@ def _config() -> dict:
     return {
         "font": FONT,
         "view": {"stroke": None},
-        "axis": {"labelColor": "#1b1f24", "titleColor": "#1b1f24", "labelFontSize": 12,
-                 "titleFontSize": 12, "gridColor": "#e3e7ed"},
+        "axis": {
+            "labelColor": "#1b1f24",
+            "titleColor": "#1b1f24",
+            "labelFontSize": 12,
+            "titleFontSize": 12,
+            "gridColor": "#e3e7ed",
+        },
         "background": "white",
     }
 
@@ -56,8 +61,14 @@ def _accessible(svg: str, label: str) -> Markup:
     return Markup(svg)  # noqa: S704 - SVG produced by vl-convert from our own numbers; label escaped
 
 
-def bar_chart(rows: Sequence[tuple[str, int]], *, label: str, value_title: str,
-              color: str = BRAND, width: int = 420) -> Markup:
+def bar_chart(
+    rows: Sequence[tuple[str, int]],
+    *,
+    label: str,
+    value_title: str,
+    color: str = BRAND,
+    width: int = 420,
+) -> Markup:
     """Horizontal bars (category -> count), longest first; readable on a phone."""
     data = [{"category": str(k), "value": int(v)} for k, v in rows]
     spec = {
@@ -69,10 +80,18 @@ def bar_chart(rows: Sequence[tuple[str, int]], *, label: str, value_title: str,
         "data": {"values": data},
         "mark": {"type": "bar", "color": color},
         "encoding": {
-            "y": {"field": "category", "type": "nominal", "sort": "-x", "title": None,
-                  "axis": {"labelLimit": 200}},
-            "x": {"field": "value", "type": "quantitative",
-                  **_count_axis(value_title, [d["value"] for d in data])},
+            "y": {
+                "field": "category",
+                "type": "nominal",
+                "sort": "-x",
+                "title": None,
+                "axis": {"labelLimit": 200},
+            },
+            "x": {
+                "field": "value",
+                "type": "quantitative",
+                **_count_axis(value_title, [d["value"] for d in data]),
+            },
         },
     }
     if not data:
@@ -80,8 +99,14 @@ def bar_chart(rows: Sequence[tuple[str, int]], *, label: str, value_title: str,
     return _accessible(_svg(json.dumps(spec, sort_keys=True)), label)
 
 
-def line_chart(points: Sequence[tuple[date, int]], *, label: str, value_title: str,
-               time_title: str, width: int = 420) -> Markup:
+def line_chart(
+    points: Sequence[tuple[date, int]],
+    *,
+    label: str,
+    value_title: str,
+    time_title: str,
+    width: int = 420,
+) -> Markup:
     """A count over time (e.g. open cases per month)."""
     if not points:
         return Markup("")
@@ -95,10 +120,17 @@ def line_chart(points: Sequence[tuple[date, int]], *, label: str, value_title: s
         "data": {"values": data},
         "mark": {"type": "line", "point": True, "color": BRAND},
         "encoding": {
-            "x": {"field": "when", "type": "temporal", "title": time_title,
-                  "axis": {"format": "%b %Y", "labelAngle": 0}},
-            "y": {"field": "value", "type": "quantitative",
-                  **_count_axis(value_title, [d["value"] for d in data])},
+            "x": {
+                "field": "when",
+                "type": "temporal",
+                "title": time_title,
+                "axis": {"format": "%b %Y", "labelAngle": 0},
+            },
+            "y": {
+                "field": "value",
+                "type": "quantitative",
+                **_count_axis(value_title, [d["value"] for d in data]),
+            },
         },
     }
     return _accessible(_svg(json.dumps(spec, sort_keys=True)), label)

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ctip.domain.access import Action, Principal, ROLE_ACTIONS
+from ctip.domain.access import ROLE_ACTIONS, Action, Principal
 from ctip.errors import AuthenticationError, CtipError, PermissionDeniedError
 from ctip.services.accounts import Accounts
 from ctip.services.casework import Casework
@@ -24,7 +24,6 @@ from ctip.web.pages.helpers import helpers
 from ctip.web.pages.labels import N_
 from ctip.web.pages.render import locale_of, render
 from ctip.web.security import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, csrf_ok
-
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,11 @@ def prepare(request: Request, user: PageUser | None, section: str = "") -> None:
 
 
 def _(request: Request, message: str) -> str:
-    return str(i18n.translations(getattr(request.state, "locale", None) or locale_of(request)).gettext(message))
+    return str(
+        i18n.translations(getattr(request.state, "locale", None) or locale_of(request)).gettext(
+            message
+        )
+    )
 
 
 def current_user(request: Request) -> PageUser | None:
@@ -101,17 +104,28 @@ def check_csrf(request: Request, user: PageUser, form: Any) -> None:
     sent = str(form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or "")
     if not csrf_ok(sent, user.csrf_token):
         # a CtipError: the app renders it as a page in the user's language (render_error)
-        raise PermissionDeniedError(_(request, "This form has expired or did not come from this site."),
-                                    hint=_(request, "Reload the page and try again."))
+        raise PermissionDeniedError(
+            _(request, "This form has expired or did not come from this site."),
+            hint=_(request, "Reload the page and try again."),
+        )
 
 
 def error_page(request: Request, error: CtipError) -> HTMLResponse:
-    headings = {401: N_("Please sign in"), 403: N_("Not allowed"), 404: N_("Not found"),
-                409: N_("Someone else changed this first"), 422: N_("Please check what you entered")}
+    headings = {
+        401: N_("Please sign in"),
+        403: N_("Not allowed"),
+        404: N_("Not found"),
+        409: N_("Someone else changed this first"),
+        422: N_("Please check what you entered"),
+    }
     fallback = N_("Something went wrong")
     heading = _(request, headings.get(error.http_status, fallback))
-    return render(request, "error.html", {"title": heading, "heading": heading, "message": error.message,
-                                          "hint": error.hint}, status_code=error.http_status)
+    return render(
+        request,
+        "error.html",
+        {"title": heading, "heading": heading, "message": error.message, "hint": error.hint},
+        status_code=error.http_status,
+    )
 
 
 def redirect(url: str) -> RedirectResponse:

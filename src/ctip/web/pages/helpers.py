@@ -59,8 +59,9 @@ def helpers(locale: str, gettext: Callable[[str], str]) -> dict[str, Any]:
     }
 
 
-def options(table: dict[str, str], gettext: Callable[[str], str],
-            codes: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
+def options(
+    table: dict[str, str], gettext: Callable[[str], str], codes: tuple[str, ...] | None = None
+) -> list[tuple[str, str]]:
     """(code, translated label) pairs for a select or a list of check boxes."""
     return [(c, labels.label(table, c, gettext)) for c in (codes or tuple(table))]
 

@@ -35,8 +35,11 @@ def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
     return str(context["translations"].ngettext(singular, plural, n))
 
 
-_env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(["html"]),
-                   extensions=["jinja2.ext.i18n"])
+_env = Environment(
+    loader=FileSystemLoader(str(TEMPLATES_DIR)),
+    autoescape=select_autoescape(["html"]),
+    extensions=["jinja2.ext.i18n"],
+)
 templates = Jinja2Templates(env=_env)
 templates.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
 templates.env.policies["ext.i18n.trimmed"] = True
@@ -67,8 +70,14 @@ templates.env.globals["static_url"] = _static_url
 templates.env.globals["url_for"] = _url_for
 
 
-def render(request: Request, template: str, context: Mapping[str, Any] | None = None, *,
-           status_code: int = 200, headers: Mapping[str, str] | None = None) -> HTMLResponse:
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
     locale = getattr(request.state, "locale", None) or locale_of(request)
     ctx: dict[str, Any] = {
         "locale": locale,
