@@ -6,15 +6,9 @@ stratum plus the total), ``report.model_table`` (every candidate model, for the 
 section). See docs/methods/estimation.md for the methods and when not to trust a figure.
 """
 
-from ctip.estimate.api import (
-    INTERVALS,
-    METHODS,
-    EstimateResult,
-    estimate,
-    estimate_strata,
-    results_frame,
-)
+from ctip.estimate.api import INTERVALS, METHODS, EstimateResult, estimate
 from ctip.estimate.histories import CaptureHistory, from_frame
+from ctip.estimate.strata import estimate_strata, results_frame
 
 __all__ = [
     "CaptureHistory",

@@ -12,12 +12,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ctip.errors import EstimationError
 from ctip.estimate import intervals
 from ctip.estimate.existence import Check
-from ctip.estimate.histories import CaptureHistory, from_frame
+from ctip.estimate.histories import CaptureHistory
 from ctip.estimate.loglinear import Fit, Pair, expected_overlaps
 from ctip.estimate.selection import EXHAUSTIVE_MAX_LISTS, Selection, by_criterion, stepwise
 
@@ -350,76 +349,6 @@ def _lcmcr(
     return _finish(history, "lcmcr", r.median, r.low, r.high, how, [], warnings, details)
 
 
-def estimate_strata(
-    frame: pd.DataFrame,
-    *,
-    lists: Sequence[str],
-    strata: Sequence[str],
-    count: str = "count",
-    total: bool = True,
-    **options: Any,
-) -> list[EstimateResult]:
-    """One estimate per stratum (e.g. sex, age group), plus the total, each with ``estimable``.
-
-    A stratum whose data cannot support an estimate gets a row with the reason; nothing raises.
-    """
-    results = []
-    groups = frame.groupby(list(strata), dropna=False, sort=True)
-    for key, part in groups:
-        key = key if isinstance(key, tuple) else (key,)
-        label = {col: (None if pd.isna(v) else v) for col, v in zip(strata, key, strict=True)}
-        try:
-            hist = from_frame(part[[*lists, count]], lists=lists, count=count)
-            res = estimate(hist, **options)
-        except EstimationError as error:
-            res = EstimateResult(
-                list(lists),
-                int(part[count].sum()),
-                None,
-                None,
-                None,
-                None,
-                "none",
-                options.get("method", "stepwise"),
-                [],
-                False,
-                error.message,
-            )
-        res.stratum = label
-        results.append(res)
-    if total:
-        res = estimate(from_frame(frame[[*lists, count]], lists=lists, count=count), **options)
-        res.stratum = {col: "total" for col in strata}
-        results.append(res)
-    return results
-
-
-def results_frame(results: Sequence[EstimateResult]) -> pd.DataFrame:
-    rows = []
-    for r in results:
-        d = r.to_dict()
-        row = {
-            **(d.pop("stratum", None) or {}),
-            **{
-                k: d[k]
-                for k in (
-                    "observed",
-                    "estimate",
-                    "hidden",
-                    "ci_low",
-                    "ci_high",
-                    "method",
-                    "estimable",
-                    "reason",
-                )
-            },
-        }
-        row["model"] = " ".join(d["model"])
-        row["warnings"] = "; ".join(d["warnings"])
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 def pair_index(history: CaptureHistory, terms: Sequence[str]) -> tuple[Pair, ...]:
     """ "A:B" names -> pairs of list indices (for a fixed model given by name)."""
     idx = {name: k for k, name in enumerate(history.lists)}
@@ -437,8 +366,6 @@ def pair_index(history: CaptureHistory, terms: Sequence[str]) -> tuple[Pair, ...
 __all__ = [
     "EstimateResult",
     "estimate",
-    "estimate_strata",
-    "results_frame",
     "pair_index",
     "METHODS",
     "INTERVALS",
