@@ -197,13 +197,16 @@ def register(app: typer.Typer) -> None:
                                  "the exports (created if absent)."),
         title: str = typer.Option(None, "--title",
                                   help="Report title (default names the country)."),
+        glotip_file: Path = typer.Option(None, "--glotip", help="UNODC's GLOTIP export "
+                                         "(data_glotip.csv): adds the regional and world "
+                                         "figures as context."),
         json_output: bool = typer.Option(False, "--json", help="Print one JSON object instead."),
     ) -> None:
         """Write the national report (self-contained HTML with charts, works offline) and the
         exports. Every figure and file passes disclosure control first."""
         from ctip.services.reporting import build_report
 
-        result = build_report(settings(ctx), out, title=title)
+        result = build_report(settings(ctx), out, title=title, glotip=glotip_file)
         if json_output:
             print_json(result.as_dict())
             return

@@ -38,7 +38,8 @@ from ctip.stats.tables import perpetrators_by, reporting_country_of, victims_by
 TOP_ORIGINS = 10
 NAV = {"trend": "Trend", "age_sex": "Age and sex", "forms": "Forms", "flows": "Flows",
        "flow_shares": "Distance", "disability": "Disability", "sdg": "SDG 16.2.2",
-       "perpetrators": "Justice", "quality": "Data quality", "empty": "No data"}
+       "perpetrators": "Justice", "international": "World", "quality": "Data quality",
+       "empty": "No data"}
 OTHER_ORIGINS = "Other countries"
 
 
@@ -115,6 +116,31 @@ def _top_origins(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.assign(origin=frame["origin"].where(frame["origin"].isin([*keep, "unknown"]),
                                                     OTHER_ORIGINS))
     return out.groupby(["origin", "destination"], as_index=False)["count"].sum()
+
+
+def international_figure(glotip_path: Path, iso3: str | None) -> Figure:
+    """UNODC's regional figures (public GLOTIP data) as context for the national ones."""
+    from ctip.stats.glotip import load_glotip, regional_aggregates, victim_totals
+
+    data = load_glotip(glotip_path)
+    regions = regional_aggregates(data)
+    world = regions[regions["area"] == "World"].sort_values("year")
+    last = world.iloc[-1]
+    title = (f"Worldwide, {int(last['countries'])} countries reported {int(last['known']):,} "
+             f"detected victims to UNODC in {int(last['year'])}")
+    note = ("Source: UNODC, Global Report on Trafficking in Persons / dataUNODC (GLOTIP export). "
+            "Sums of national figures of the countries that reported each year, so the lines "
+            "move with the number of reporting countries as well as with detections.")
+    if iso3:
+        own = victim_totals(data)
+        own = own[(own["iso3"] == iso3) & own["value"].notna()].sort_values("year")
+        if not own.empty:
+            row = own.iloc[-1]
+            note += (f" {_country_name(iso3)} last reported {int(row['value']):,} detected "
+                     f"victims to UNODC, for {int(row['year'])}.")
+    return Figure("international", title, charts.to_svg(charts.regional_trend_chart(regions,
+                                                                                     None)),
+                  note=note)
 
 
 def compute_figures(con: duckdb.DuckDBPyConnection, *, threshold: int) -> tuple[
@@ -308,7 +334,8 @@ def _sdg_figure(sdg: PublishedTable, country: str | None, sym: str) -> Figure:
     if not latest.empty and pd.notna(latest["rate"].iloc[0]):
         title = (f"SDG 16.2.2: {float(latest['rate'].iloc[0]):.2f} detected victims per 100,000 "
                  f"population in {years[-1]}")
-    return Figure("sdg", title, table_html=_html_table(wide.fillna(""), cols,
+    # a series with no row for a year had no victims of that form that year
+    return Figure("sdg", title, table_html=_html_table(wide.fillna("0.00 (0)"), cols,
                                                         numeric=set(years)),
                   note="Rate per 100,000 total population (count in brackets). Denominator: "
                   "World Bank total population (SP.POP.TOTL) for every breakdown, so the rates "
@@ -333,9 +360,16 @@ def render_report(facts: dict[str, Any], figures: list[Figure], pub: dict[str, P
 
 
 def write_report(con: duckdb.DuckDBPyConnection, out: Path, *, threshold: int,
-                 title: str | None = None) -> tuple[Path, dict[str, PublishedTable]]:
-    """Compute, protect, draw and write report.html into ``out``; returns its path and tables."""
+                 title: str | None = None, glotip: Path | None = None,
+                 ) -> tuple[Path, dict[str, PublishedTable]]:
+    """Compute, protect, draw and write report.html into ``out``; returns its path and tables.
+
+    ``glotip``: UNODC's GLOTIP export, for a section putting the national figures in context.
+    """
     facts, figures, pub = compute_figures(con, threshold=threshold)
+    if glotip is not None:
+        place = next((i for i, f in enumerate(figures) if f.key == "quality"), len(figures))
+        figures.insert(place, international_figure(glotip, facts.get("iso3")))
     out.mkdir(parents=True, exist_ok=True)
     path = out / "report.html"
     path.write_text(render_report(facts, figures, pub, title=title), encoding="utf-8")
@@ -351,14 +385,15 @@ def _export_all() -> Any:
     return getattr(module, "export_all", None)
 
 
-def build_report(settings: Settings, out: Path, *, title: str | None = None) -> ReportResult:
+def build_report(settings: Settings, out: Path, *, title: str | None = None,
+                 glotip: Path | None = None) -> ReportResult:
     """``ctip report``: the HTML report and the exports from the store, audited as a release."""
     from ctip.storage.repository import CaseStore
 
     with CaseStore.open(settings, actor="report") as store:
         with analytic_connection(store) as con:
             path, pub = write_report(con, out, threshold=settings.suppression_threshold,
-                                     title=title)
+                                     title=title, glotip=glotip)
         result = ReportResult(path, [path])
         result.releases = {k: p.suppression for k, p in pub.items()}
         export_all = _export_all()

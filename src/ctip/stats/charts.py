@@ -276,12 +276,13 @@ def heatmap_chart(frame: pd.DataFrame, title: str | None) -> alt.TopLevelMixin:
     data = frame.copy()
     data["share"] = pd.to_numeric(data["share_unknown"], errors="coerce").astype("float64")
     data["text"] = [("hidden" if pd.isna(s) else f"{s:.0%}") for s in data["share"]]
+    data["hidden"] = data["share"].isna()
     x = alt.X("label:N", title=None, sort=list(dict.fromkeys(data["label"])),
               axis=alt.Axis(labelAngle=-35, labelLimit=160))
     y = alt.Y("agency:N", title=None, sort=list(dict.fromkeys(data["agency"])))
     cells = alt.Chart(data).mark_rect(stroke="white").encode(
         x=x, y=y, color=alt.condition(
-            "isValid(datum.share)",
+            "!datum.hidden",
             alt.Color("share:Q", title="Share unknown", scale=alt.Scale(
                 scheme="oranges", domain=[0, 1]), legend=alt.Legend(format="%")),
             alt.value("#dddddd")),
@@ -291,6 +292,23 @@ def heatmap_chart(frame: pd.DataFrame, title: str | None) -> alt.TopLevelMixin:
         color=alt.condition("datum.share > 0.6", alt.value("white"), alt.value("#222")))
     height = 30 * data["agency"].nunique()
     return _config((cells + text).properties(width=WIDTH, height=height, **_title(title)))
+
+
+def regional_trend_chart(frame: pd.DataFrame, title: str | None) -> alt.TopLevelMixin:
+    """Detected victims reported to UNODC by region and year (GLOTIP aggregates, public data)."""
+    data = frame[frame["area"] != "World"].copy()
+    areas = sorted(data["area"].unique())
+    colour = alt.Color("area:N", title="Region", sort=areas,
+                       scale=alt.Scale(domain=areas, range=OKABE_ITO[:len(areas)]))
+    base = alt.Chart(data).encode(
+        x=alt.X("year:O", title="Year", axis=alt.Axis(labelAngle=0, values=[
+            y for y in sorted(data["year"].unique()) if y % 2 == 0])),
+        y=alt.Y("known:Q", title="Detected victims reported to UNODC"), color=colour,
+        tooltip=["area:N", "year:O", alt.Tooltip("known:Q", format=","),
+                 alt.Tooltip("countries:Q", title="reporting countries")])
+    chart = (base.mark_line(strokeWidth=2.5) + base.mark_point(filled=True, size=40)).properties(
+        width=WIDTH, height=240, **_title(title))
+    return _config(chart)
 
 
 def to_svg(chart: alt.TopLevelMixin) -> str:
