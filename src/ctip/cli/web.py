@@ -46,7 +46,14 @@ def register(app: typer.Typer) -> None:
         )
         if workers > 1:
             # each worker builds its own app (and Settings from the same environment)
-            uvicorn.run("ctip.web.app:create_app", factory=True, workers=workers, **common)
+            # (a slow, busy machine may need more than uvicorn's default 5 s to start a worker)
+            uvicorn.run(
+                "ctip.web.app:create_app",
+                factory=True,
+                workers=workers,
+                timeout_worker_healthcheck=60,
+                **common,
+            )
         else:
             uvicorn.run(create_app(settings(ctx)), **common)
 
