@@ -8,7 +8,6 @@ first and checks access in the fixed order of ``domain/access.py``.
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
@@ -175,11 +174,7 @@ class CaseworkCore:
         notes: str | None = None,
     ) -> CaseView:
         case = db.case_from_row(row, notes=notes)
-        full = {
-            f.name: getattr(case, f.name) for f in dataclasses.fields(case) if f.name != "identity"
-        }
-        full["is_child"] = case.is_child
-        data = {k: full.get(k) for k in visible_fields(rel)}
+        data = {k: getattr(case, k) for k in visible_fields(rel)}  # is_child is a property
         shared = live.get(p.agency, frozenset())
         return CaseView(
             case.case_id, rel.value, data, revealable_identity_fields(rel, shared), case.version
