@@ -19,6 +19,8 @@ def world(tmp_path_factory):
         "b": add_user(app, "ben.cw", "caseworker", "Agency B"),
         "analyst": add_user(app, "ali.analyst", "analyst", "Agency A"),
         "auditor": add_user(app, "aud.auditor", "auditor", "Agency A"),
+        "sup": add_user(app, "sue.sup", "supervisor", "Agency A"),
+        "c": add_user(app, "cai.cw", "caseworker", "Agency C"),
     }
     clients = {}
     for key, user in users.items():
@@ -177,3 +179,26 @@ def test_referral_inbox_and_directory_render(world):
     assert directory.status_code == 200 and "Service directory" in directory.text
     dash = clients["a"].get("/dashboard")
     assert dash.status_code == 200 and 'role="img"' in dash.text
+
+
+def test_emergency_access_needs_a_justification_and_is_reviewed(world):
+    _, clients, case_id = world
+    refused = clients["c"].get(f"/cases/{case_id}")
+    assert refused.status_code == 404 and "/emergency?case_id=" in refused.text
+    form = clients["c"].get(f"/emergency?case_id={case_id}")
+    token = csrf_from(form.text)
+    short = clients["c"].post("/emergency", data={"csrf_token": token, "case_id": case_id,
+                                                  "justification": "urgent"})
+    assert short.status_code == 422 and 'id="f-justification-error"' in short.text
+    granted = clients["c"].post("/emergency", data={
+        "csrf_token": token, "case_id": case_id,
+        "justification": "Hospital called: the person is in danger tonight and needs a shelter"})
+    assert granted.status_code == 200 and "emergency access" in granted.text
+    assert "Tomasz" not in granted.text  # break-glass opens the case, identity still needs a reason
+    reviews = clients["sup"].get("/emergency/reviews")
+    assert "Hospital called" in reviews.text
+    grant_id = re.search(r"/emergency/reviews/([0-9a-f-]{36})", reviews.text).group(1)
+    done = clients["sup"].post(f"/emergency/reviews/{grant_id}",
+                               data={"csrf_token": csrf_from(reviews.text), "outcome": "justified"})
+    assert done.status_code == 200 and grant_id not in done.text
+    assert clients["a"].get("/emergency/reviews").status_code == 403  # caseworkers do not review

@@ -120,10 +120,24 @@ def error_page(request: Request, error: CtipError) -> HTMLResponse:
     }
     fallback = N_("Something went wrong")
     heading = _(request, headings.get(error.http_status, fallback))
+    # on a case that is missing or not visible (the same answer), offer break-glass access
+    parts = request.url.path.split("/")
+    principal = request.state.page_context.get("principal") if hasattr(request.state, "page_context") else None
+    may_break_glass = principal is not None and Action.EMERGENCY_ACCESS in ROLE_ACTIONS.get(
+        principal.role, frozenset()
+    )
+    on_case = error.http_status == 404 and len(parts) > 2 and parts[1] == "cases"
+    emergency = parts[2] if on_case and may_break_glass else ""
     return render(
         request,
         "error.html",
-        {"title": heading, "heading": heading, "message": error.message, "hint": error.hint},
+        {
+            "title": heading,
+            "heading": heading,
+            "message": error.message,
+            "hint": error.hint,
+            "emergency_case_id": emergency,
+        },
         status_code=error.http_status,
     )
 
