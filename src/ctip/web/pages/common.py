@@ -122,7 +122,8 @@ def error_page(request: Request, error: CtipError) -> HTMLResponse:
     heading = _(request, headings.get(error.http_status, fallback))
     # on a case that is missing or not visible (the same answer), offer break-glass access
     parts = request.url.path.split("/")
-    principal = request.state.page_context.get("principal") if hasattr(request.state, "page_context") else None
+    context = getattr(request.state, "page_context", None) or {}
+    principal = context.get("principal")
     may_break_glass = principal is not None and Action.EMERGENCY_ACCESS in ROLE_ACTIONS.get(
         principal.role, frozenset()
     )
