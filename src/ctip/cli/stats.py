@@ -36,6 +36,20 @@ def _records(frame: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _csv_text(frame: Any) -> str:
+    """CSV for stdout, every text cell made inert for spreadsheets (ingest.writers.safe_cell):
+    agency names and categories come from imported files."""
+    from ctip.ingest.writers import safe_cell
+
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object:
+            safe[column] = safe[column].map(lambda v: v if v is None else safe_cell(v))
+    buffer = io.StringIO()
+    safe.to_csv(buffer, index=False)
+    return buffer.getvalue()
+
+
 def _cell(column: str, value: Any) -> str:
     if value is None:
         return ""
@@ -136,9 +150,7 @@ def register(app: typer.Typer) -> None:
                         "suppression": published.suppression,
                         "rows": _records(published.frame)})
         elif output == "csv":
-            buffer = io.StringIO()
-            published.frame.to_csv(buffer, index=False)
-            typer.echo(buffer.getvalue(), nl=False)
+            typer.echo(_csv_text(published.frame), nl=False)
         else:
             _show_table(published)
 
@@ -172,9 +184,7 @@ def register(app: typer.Typer) -> None:
             print_json({**summary, show: _records(frame)})
             return
         if output == "csv":
-            buffer = io.StringIO()
-            frame.to_csv(buffer, index=False)
-            typer.echo(buffer.getvalue(), nl=False)
+            typer.echo(_csv_text(frame), nl=False)
             return
         console.print(f"read {result.read:,} = accepted {result.accepted:,} + rejected "
                       f"{len(result.rejected):,}; unmapped citizenship categories: "
