@@ -66,10 +66,14 @@ def codes_tuple(text: str | None) -> tuple[str, ...] | None:
     return None if text is None else tuple(json.loads(text))
 
 
+# one encoder, built once: json.dumps with any option builds a new JSONEncoder on every call
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def identity_json(identity: Identity) -> str:
     data = {name: getattr(identity, name) for name in IDENTITY_FIELDS}
     data["aliases"] = list(identity.aliases)
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODE(data)
 
 
 def identity_from_json(text: str) -> Identity:

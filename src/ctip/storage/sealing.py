@@ -22,6 +22,7 @@ import hmac
 import os
 import re
 import unicodedata
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -101,16 +102,20 @@ class Sealer:
 _NON_ALNUM = re.compile(r"[^\w]+|_")
 
 
+@lru_cache(maxsize=65536)  # given and family names repeat a lot across an import
+def _words(part: str) -> tuple[str, ...]:
+    if not part.isascii():
+        decomposed = unicodedata.normalize("NFKD", part)
+        part = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return tuple(_NON_ALNUM.sub(" ", part.casefold()).split())
+
+
 def normalise_name(*parts: str | None) -> str:
     """Pooled, sorted, accent-free, casefolded name parts ("" when there is no name)."""
     words: list[str] = []
     for part in parts:
-        if not part:
-            continue
-        if not part.isascii():  # most names in a batch are: skip the Unicode work for them
-            decomposed = unicodedata.normalize("NFKD", part)
-            part = "".join(c for c in decomposed if not unicodedata.combining(c))
-        words += _NON_ALNUM.sub(" ", part.casefold()).split()
+        if part:
+            words += _words(part)
     return " ".join(sorted(words))
 
 
