@@ -119,6 +119,8 @@ class ModelOptions:
     link_type: str = "link_and_dedupe"
     extra_comparisons: list[Any] = field(default_factory=list)
     extra_blocking_rules: list[Any] = field(default_factory=list)
+    #: replaces the core blocking rules when given (e.g. a lighter set for a quick check)
+    blocking_rules: list[Any] | None = None
     match_threshold: float = DEFAULT_MATCH_THRESHOLD
     review_threshold: float = DEFAULT_REVIEW_THRESHOLD
     u_max_pairs: float = 2e6
@@ -137,7 +139,11 @@ def settings_for(columns: Sequence[str], options: ModelOptions) -> SettingsCreat
         link_type=options.link_type,  # type: ignore[arg-type]
         unique_id_column_name="unique_id",
         comparisons=core_comparisons(columns) + list(options.extra_comparisons),
-        blocking_rules_to_generate_predictions=core_blocking_rules()
+        blocking_rules_to_generate_predictions=(
+            core_blocking_rules()
+            if options.blocking_rules is None
+            else list(options.blocking_rules)
+        )
         + list(options.extra_blocking_rules),
         retain_intermediate_calculation_columns=False,
         retain_matching_columns=False,
@@ -219,6 +225,17 @@ class SplinkRun:
     model: dict[str, Any]
 
 
+PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
+
+
+def predict_pairs(linker: Linker, options: ModelOptions) -> pd.DataFrame:
+    """Scored pairs at or above the review threshold (the links, before clustering)."""
+    predictions = linker.inference.predict(
+        threshold_match_probability=options.review_threshold, warning_mode="never"
+    )
+    return predictions.as_pandas_dataframe()[PAIR_COLUMNS]
+
+
 def predict_and_cluster(linker: Linker, options: ModelOptions) -> SplinkRun:
     predictions = linker.inference.predict(
         threshold_match_probability=options.review_threshold, warning_mode="never"
@@ -226,9 +243,7 @@ def predict_and_cluster(linker: Linker, options: ModelOptions) -> SplinkRun:
     clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=options.match_threshold
     )
-    pairs = predictions.as_pandas_dataframe()[
-        ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
-    ]
+    pairs = predictions.as_pandas_dataframe()[PAIR_COLUMNS]
     clusters = clustered.as_pandas_dataframe()[["unique_id", "source_dataset", "cluster_id"]]
     return SplinkRun(pairs=pairs, clusters=clusters, model=linker.misc.save_model_to_json())
 
