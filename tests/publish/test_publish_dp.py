@@ -12,8 +12,12 @@ from ctip.publish.dp import PrivacyContext, PrivacyUnit, noise_summary
 
 def _victims(n: int = 3000, seed: int = 3) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"year": rng.choice(["2021", "2022"], n),
-                         "sex": rng.choice(["female", "male"], n, p=[0.7, 0.3])})
+    return pd.DataFrame(
+        {
+            "year": rng.choice(["2021", "2022"], n),
+            "sex": rng.choice(["female", "male"], n, p=[0.7, 0.3]),
+        }
+    )
 
 
 KEYS = {"year": ["2021", "2022"], "sex": ["female", "male", "other", "unknown"]}
@@ -53,9 +57,12 @@ def test_over_budget_release_is_refused_and_spends_nothing():
 
 def test_categories_must_be_public():
     with pytest.raises(DisclosureError, match="public list of categories"):
-        PrivacyContext("t", PrivacyUnit(), 1.0).counts(_victims(50), by=["sex"], epsilon=0.5, keys=None)
+        PrivacyContext("t", PrivacyUnit(), 1.0).counts(
+            _victims(50), by=["sex"], epsilon=0.5, keys=None
+        )
     with pytest.raises(DisclosureError, match="not among the public categories"):
         PrivacyContext("t", PrivacyUnit(), 1.0).counts(
-            _victims(50), by=["sex"], epsilon=0.5, keys={"sex": ["female"]})
+            _victims(50), by=["sex"], epsilon=0.5, keys={"sex": ["female"]}
+        )
     with pytest.raises(DisclosureError, match="positive"):
         PrivacyContext("t", PrivacyUnit(), 0.0)

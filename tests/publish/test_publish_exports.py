@@ -24,9 +24,16 @@ THRESHOLD = 5
 
 
 def _settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(home=tmp_path / "home", database_url=database_url, seal_key=None,
-                    pseudonym_key=None, key_file=None, pseudonym_key_file=None,
-                    suppression_threshold=THRESHOLD, k_anonymity=11)
+    return Settings(
+        home=tmp_path / "home",
+        database_url=database_url,
+        seal_key=None,
+        pseudonym_key=None,
+        key_file=None,
+        pseudonym_key_file=None,
+        suppression_threshold=THRESHOLD,
+        k_anonymity=11,
+    )
 
 
 @pytest.fixture
@@ -34,7 +41,9 @@ def exported(tmp_path: Path, database_url: str, ctip_home: Path):  # type: ignor
     settings = _settings(tmp_path, database_url)
     init_home(settings)
     with CaseStore.open(settings, actor="tester") as store:
-        batch = store.start_batch(source_file="a.csv", file_sha256=None, profile="canonical", agency="police")
+        batch = store.start_batch(
+            source_file="a.csv", file_sha256=None, profile="canonical", agency="police"
+        )
         store.add_victims(batch, victim_records(600, seed=4))
         store.finish_batch(batch, read=600, accepted=600, rejected=0)
         out = tmp_path / "out"
@@ -73,8 +82,13 @@ def test_every_file_is_written_and_described(exported):
 def test_data_package_validates_with_frictionless(exported):
     out = exported[0]
     cli = Path(sys.executable).with_name("frictionless")
-    run = subprocess.run([str(cli), "validate", "--json", "datapackage.json"], cwd=out,
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [str(cli), "validate", "--json", "datapackage.json"],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     report = json.loads(run.stdout)
     assert report["valid"], json.dumps(report)[:2000]
 
@@ -96,8 +110,13 @@ def test_no_cell_below_threshold_and_no_identity(exported):
             assert int(r["OBS_VALUE"]) == 0 or int(r["OBS_VALUE"]) >= THRESHOLD
     workbook = load_workbook(out / XLSX_FILE, read_only=True)
     assert "Q5 Victims" in workbook.sheetnames
-    numbers = [v for sheet in workbook for row in sheet.iter_rows(min_row=2, values_only=True)
-               for v in row if isinstance(v, int) and not isinstance(v, bool)]
+    numbers = [
+        v
+        for sheet in workbook
+        for row in sheet.iter_rows(min_row=2, values_only=True)
+        for v in row
+        if isinstance(v, int) and not isinstance(v, bool)
+    ]
     years = {2021, 2022, 2023}
     assert numbers and all(v == 0 or v >= THRESHOLD or v in years for v in numbers)
 
@@ -109,7 +128,13 @@ def test_microdata_is_k_anonymous_in_ctdc_layout(exported):
     assert rows and "yearOfRegistration" in rows[0] and "isSexualExploit" in rows[0]
     classes: dict[tuple, int] = {}
     for r in rows:
-        key = (r["yearOfRegistration"], r["gender"], r["ageBroad"], r["citizenship"], r["CountryOfExploitation"])
+        key = (
+            r["yearOfRegistration"],
+            r["gender"],
+            r["ageBroad"],
+            r["citizenship"],
+            r["CountryOfExploitation"],
+        )
         classes[key] = classes.get(key, 0) + 1
     assert min(classes.values()) >= 11
 
@@ -119,6 +144,10 @@ def test_every_release_is_audited_with_its_parameters(exported):
     kinds = {e.action for e in audit if e.action.startswith("release.")}
     assert {"release.suppressed_table", "release.kanon_microdata"} <= kinds
     micro = next(e for e in audit if e.action == "release.kanon_microdata")
-    assert micro.details["k"] == 11 and "l_diversity" in micro.details and "suppressed_share" in micro.details
+    assert (
+        micro.details["k"] == 11
+        and "l_diversity" in micro.details
+        and "suppressed_share" in micro.details
+    )
     assert {r.parameters["file"] for r in recorded} == {SDMX_FILE, XLSX_FILE, MICRODATA_FILE}
     assert verified.ok

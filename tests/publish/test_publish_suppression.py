@@ -25,7 +25,9 @@ def _table(values: np.ndarray) -> pd.DataFrame:
 
 def _assert_protected(original: pd.DataFrame, released, threshold: int) -> None:
     bounds = attacker_bounds(original, released)
-    merged = released.frame.merge(original.rename(columns={"count": "true_count"}), on=list(released.dims))
+    merged = released.frame.merge(
+        original.rename(columns={"count": "true_count"}), on=list(released.dims)
+    )
     assert len(bounds) == int(released.frame["suppressed"].sum())
     for _, cell in bounds.iterrows():
         width = cell["upper"] - cell["lower"]
@@ -42,9 +44,13 @@ def _assert_protected(original: pd.DataFrame, released, threshold: int) -> None:
 
 
 def test_known_small_table_hides_small_cells_and_reports_counts():
-    t = pd.DataFrame({"sex": ["female", "female", "female", "male", "male", "male"],
-                      "age": ["0-17", "18+", "unknown"] * 2,
-                      "count": [3, 20, 30, 15, 25, 40]})
+    t = pd.DataFrame(
+        {
+            "sex": ["female", "female", "female", "male", "male", "male"],
+            "age": ["0-17", "18+", "unknown"] * 2,
+            "count": [3, 20, 30, 15, 25, 40],
+        }
+    )
     released = suppress(t, dims=["sex", "age"], threshold=5)
     frame = released.frame
     assert frame.loc[0, "suppressed"] and frame.loc[0, "display"] == "x"
@@ -124,7 +130,9 @@ def tables(draw):
     ndim = draw(st.integers(1, 3))
     shape = tuple(draw(st.integers(2, 4)) for _ in range(ndim))
     cells = int(np.prod(shape))
-    values = draw(st.lists(st.one_of(st.integers(0, 6), st.integers(0, 60)), min_size=cells, max_size=cells))
+    values = draw(
+        st.lists(st.one_of(st.integers(0, 6), st.integers(0, 60)), min_size=cells, max_size=cells)
+    )
     margins = draw(st.sampled_from(["known", "in_table", "unpublished"]))
     threshold = draw(st.integers(2, 6))
     return np.array(values).reshape(shape), margins, threshold
@@ -139,7 +147,9 @@ def test_property_every_suppressed_cell_stays_unrecoverable(case):
     if margins == "in_table":
         t = with_margins(t, dims=dims)
     try:
-        released = suppress(t, dims=dims, threshold=threshold, margins_known=margins != "unpublished")
+        released = suppress(
+            t, dims=dims, threshold=threshold, margins_known=margins != "unpublished"
+        )
     except DisclosureError as error:
         # only possible when margins published elsewhere pin a small cell down: check that claim
         assert margins == "known" and "cannot be protected" in str(error)

@@ -37,9 +37,14 @@ def attacker_bounds(original: pd.DataFrame, released: SuppressedTable) -> pd.Dat
 
     # true full table, margins computed from the detailed cells
     truth = np.zeros(shape, dtype=np.float64)
-    detail_rows = ~np.any([_is_total(original[d], TOTAL_LABELS).to_numpy() for d in dims], axis=0) \
-        if k else np.ones(len(original), dtype=bool)
-    for pos, v in zip(positions(original[detail_rows]), original.loc[detail_rows, value], strict=True):
+    detail_rows = (
+        ~np.any([_is_total(original[d], TOTAL_LABELS).to_numpy() for d in dims], axis=0)
+        if k
+        else np.ones(len(original), dtype=bool)
+    )
+    for pos, v in zip(
+        positions(original[detail_rows]), original.loc[detail_rows, value], strict=True
+    ):
         truth[pos] = v
     for i in range(k):
         last = tuple(shape[i] - 1 if a == i else slice(None) for a in range(k))
@@ -56,7 +61,9 @@ def attacker_bounds(original: pd.DataFrame, released: SuppressedTable) -> pd.Dat
     if not released.margins_known:
         margin = np.ones(shape, dtype=bool)
         for i in range(k):
-            margin[tuple(slice(0, shape[i] - 1) if a == i else slice(None) for a in range(k))] = False
+            margin[tuple(slice(0, shape[i] - 1) if a == i else slice(None) for a in range(k))] = (
+                False
+            )
         # a cell is a margin if any index is a total: complement of all-detail
         detail = np.ones(shape, dtype=bool)
         for i in range(k):
@@ -70,6 +77,7 @@ def attacker_bounds(original: pd.DataFrame, released: SuppressedTable) -> pd.Dat
     for i in range(k):
         other_shapes = [range(shape[a]) for a in range(k) if a != i]
         for rest in np.ndindex(*[len(s) for s in other_shapes]):
+
             def cell(j: int, i: int = i, rest: tuple[int, ...] = rest) -> tuple[int, ...]:
                 it = iter(rest)
                 return tuple(j if a == i else next(it) for a in range(k))
@@ -99,8 +107,13 @@ def attacker_bounds(original: pd.DataFrame, released: SuppressedTable) -> pd.Dat
         for sign in (1.0, -1.0):
             objective = np.zeros(n)
             objective[idx] = sign
-            res = linprog(objective, A_eq=a_eq, b_eq=np.array(rhs) if r else None,
-                          bounds=(0, None), method="highs")
+            res = linprog(
+                objective,
+                A_eq=a_eq,
+                b_eq=np.array(rhs) if r else None,
+                bounds=(0, None),
+                method="highs",
+            )
             if res.status == 3:  # unbounded
                 bounds.append(np.inf)
             elif res.status != 0:

@@ -15,13 +15,32 @@ import pandas as pd
 from ctip.domain.vocabulary import code_list
 
 CTDC_COLUMNS: tuple[str, ...] = (
-    "yearOfRegistration", "gender", "ageBroad", "citizenship", "CountryOfExploitation",
-    "traffickMonths", "meansDebtBondageEarnings", "meansThreats", "meansAbusePsyPhySex",
-    "meansFalsePromises", "meansDrugsAlcohol", "meansDenyBasicNeeds", "meansExcessiveWorkHours",
-    "meansWithholdDocs", "isForcedLabour", "isSexualExploit", "isOtherExploit",
-    "typeOfLabourAgriculture", "typeOfLabourConstruction", "typeOfLabourDomesticWork",
-    "typeOfLabourHospitality", "typeOfSexProstitution", "typeOfSexPornography",
-    "recruiterRelationIntimatePartner", "recruiterRelationFriend", "recruiterRelationFamily",
+    "yearOfRegistration",
+    "gender",
+    "ageBroad",
+    "citizenship",
+    "CountryOfExploitation",
+    "traffickMonths",
+    "meansDebtBondageEarnings",
+    "meansThreats",
+    "meansAbusePsyPhySex",
+    "meansFalsePromises",
+    "meansDrugsAlcohol",
+    "meansDenyBasicNeeds",
+    "meansExcessiveWorkHours",
+    "meansWithholdDocs",
+    "isForcedLabour",
+    "isSexualExploit",
+    "isOtherExploit",
+    "typeOfLabourAgriculture",
+    "typeOfLabourConstruction",
+    "typeOfLabourDomesticWork",
+    "typeOfLabourHospitality",
+    "typeOfSexProstitution",
+    "typeOfSexPornography",
+    "recruiterRelationIntimatePartner",
+    "recruiterRelationFriend",
+    "recruiterRelationFamily",
     "recruiterRelationOther",
 )
 
@@ -32,14 +51,22 @@ _MEANS_GROUPS = {
     "meansAbusePsyPhySex": {"PsychologicalAbuse", "PhysicalAbuse", "SexualAbuse"},
     "meansFalsePromises": {"FalsePromises"},
     "meansDrugsAlcohol": {"PsychoactiveSubstances"},
-    "meansDenyBasicNeeds": {"RestrictsFinancialAccess", "RestrictsMovement", "RestrictsMedicalCare",
-                            "WithholdsNecessities"},
+    "meansDenyBasicNeeds": {
+        "RestrictsFinancialAccess",
+        "RestrictsMovement",
+        "RestrictsMedicalCare",
+        "WithholdsNecessities",
+    },
     "meansExcessiveWorkHours": {"ExcessiveWorkingHours"},
     "meansWithholdDocs": {"WithholdsDocuments"},
 }
 _GENDER = {"female": "Woman", "male": "Man", "other": "Trans/Transgender/NonConforming"}
-_LABOUR = {"A": "typeOfLabourAgriculture", "F": "typeOfLabourConstruction",
-           "T": "typeOfLabourDomesticWork", "I": "typeOfLabourHospitality"}
+_LABOUR = {
+    "A": "typeOfLabourAgriculture",
+    "F": "typeOfLabourConstruction",
+    "T": "typeOfLabourDomesticWork",
+    "I": "typeOfLabourHospitality",
+}
 _SEX_TYPES = {"prostitution": "typeOfSexProstitution", "pornography": "typeOfSexPornography"}
 
 

@@ -64,7 +64,9 @@ class PrivacyContext:
 
     def __post_init__(self) -> None:
         if not (self.total_epsilon > 0 and math.isfinite(self.total_epsilon)):
-            raise DisclosureError(f"total epsilon must be a positive number, got {self.total_epsilon}")
+            raise DisclosureError(
+                f"total epsilon must be a positive number, got {self.total_epsilon}"
+            )
 
     @property
     def remaining_epsilon(self) -> float:
@@ -77,15 +79,21 @@ class PrivacyContext:
         if self.spent_epsilon + epsilon > self.total_epsilon + _TOLERANCE:
             raise DisclosureError(
                 f"releasing with epsilon {epsilon:g} would exceed the privacy budget of dataset "
-                f"{self.dataset!r}: {self.spent_epsilon:g} of {self.total_epsilon:g} already spent, "
+                f"{self.dataset!r}: {self.spent_epsilon:g} of {self.total_epsilon:g} spent, "
                 f"{self.remaining_epsilon:g} left",
                 hint="release fewer or coarser tables, use a smaller epsilon, or declare a new "
                 "dataset (a new reporting period) with its own budget",
             )
 
-    def counts(self, frame: pd.DataFrame, *, by: Sequence[str], epsilon: float,
-               keys: pd.DataFrame | Mapping[str, Sequence[Any]] | None = None,
-               alpha: float = 0.05) -> DPCounts:
+    def counts(
+        self,
+        frame: pd.DataFrame,
+        *,
+        by: Sequence[str],
+        epsilon: float,
+        keys: pd.DataFrame | Mapping[str, Sequence[Any]] | None = None,
+        alpha: float = 0.05,
+    ) -> DPCounts:
         """Noisy counts of rows per combination of ``by``, spending ``epsilon`` of the budget.
 
         ``keys``: the public list of categories (a frame of combinations, or each column's
@@ -116,9 +124,14 @@ class DPCounts:
     def describe(self) -> dict[str, Any]:
         return {
             "method": "OpenDP compositor, group_by().agg(len) with public keys",
-            "by": list(self.by), "epsilon": self.epsilon, "contributions": self.contributions,
-            "mechanism": self.mechanism, "scale": self.scale,
-            "accuracy": self.accuracy, "alpha": self.alpha, "cells": len(self.frame),
+            "by": list(self.by),
+            "epsilon": self.epsilon,
+            "contributions": self.contributions,
+            "mechanism": self.mechanism,
+            "scale": self.scale,
+            "accuracy": self.accuracy,
+            "alpha": self.alpha,
+            "cells": len(self.frame),
         }
 
 
@@ -129,8 +142,9 @@ def _key_frame(keys: pd.DataFrame | Mapping[str, Sequence[Any]], by: Sequence[st
         missing = [c for c in by if c not in keys]
         if missing:
             raise DisclosureError(f"no public categories given for {missing}")
-        frame = pd.MultiIndex.from_product([list(dict.fromkeys(keys[c])) for c in by],
-                                           names=list(by)).to_frame(index=False)
+        frame = pd.MultiIndex.from_product(
+            [list(dict.fromkeys(keys[c])) for c in by], names=list(by)
+        ).to_frame(index=False)
     return frame.astype(str).reset_index(drop=True)
 
 
@@ -140,14 +154,29 @@ def noise_summary(unit: PrivacyUnit, epsilon: float, alpha: float = 0.05) -> pd.
     import polars as pl
 
     context = dp.Context.compositor(
-        data=pl.DataFrame({"k": ["a"]}).lazy(), privacy_unit=dp.unit_of(contributions=unit.contributions),
-        privacy_loss=dp.loss_of(epsilon=float(epsilon)), split_evenly_over=1)
-    query = context.query().group_by("k").agg(dp.len(signed=False)).with_keys(pl.DataFrame({"k": ["a"]}))
+        data=pl.DataFrame({"k": ["a"]}).lazy(),
+        privacy_unit=dp.unit_of(contributions=unit.contributions),
+        privacy_loss=dp.loss_of(epsilon=float(epsilon)),
+        split_evenly_over=1,
+    )
+    query = (
+        context.query()
+        .group_by("k")
+        .agg(dp.len(signed=False))
+        .with_keys(pl.DataFrame({"k": ["a"]}))
+    )
     return query.summarize(alpha=alpha).to_pandas()
 
 
-def dp_counts(frame: pd.DataFrame, *, by: Sequence[str], epsilon: float, unit: PrivacyUnit,
-              keys: pd.DataFrame | Mapping[str, Sequence[Any]] | None, alpha: float = 0.05) -> DPCounts:
+def dp_counts(
+    frame: pd.DataFrame,
+    *,
+    by: Sequence[str],
+    epsilon: float,
+    unit: PrivacyUnit,
+    keys: pd.DataFrame | Mapping[str, Sequence[Any]] | None,
+    alpha: float = 0.05,
+) -> DPCounts:
     """One epsilon-DP count table (integer Laplace noise through OpenDP; counts clamped at 0).
 
     Prefer ``PrivacyContext.counts``, which checks and records the budget."""
@@ -170,15 +199,19 @@ def dp_counts(frame: pd.DataFrame, *, by: Sequence[str], epsilon: float, unit: P
     outside = ~data.set_index(list(by)).index.isin(key_frame.set_index(list(by)).index)
     if outside.any():
         example = tuple(data[outside].iloc[0])
-        raise DisclosureError(f"value {example} of {list(by)} is not among the public categories",
-                              hint="add it to the keys (code list) or recode it to 'unknown'")
+        raise DisclosureError(
+            f"value {example} of {list(by)} is not among the public categories",
+            hint="add it to the keys (code list) or recode it to 'unknown'",
+        )
     context = dp.Context.compositor(
         data=pl.from_pandas(data).lazy(),
         privacy_unit=dp.unit_of(contributions=unit.contributions),
         privacy_loss=dp.loss_of(epsilon=float(epsilon)),
         split_evenly_over=1,
     )
-    query = context.query().group_by(*by).agg(dp.len(signed=False)).with_keys(pl.from_pandas(key_frame))
+    query = (
+        context.query().group_by(*by).agg(dp.len(signed=False)).with_keys(pl.from_pandas(key_frame))
+    )
     # A count's L1 sensitivity is the number of records one victim may add: scale = c / epsilon
     # (what ``query.summarize`` reports; computed here because summarize re-plans the query).
     scale = unit.contributions / float(epsilon)
@@ -186,7 +219,12 @@ def dp_counts(frame: pd.DataFrame, *, by: Sequence[str], epsilon: float, unit: P
     released["count"] = released["count"].astype("int64")
     released = key_frame.merge(released, on=list(by), how="left")  # the keys' order
     return DPCounts(
-        frame=released, by=by, epsilon=float(epsilon), contributions=unit.contributions,
-        mechanism="Integer Laplace", scale=scale,
-        accuracy=float(dp.discrete_laplacian_scale_to_accuracy(scale, alpha)), alpha=alpha,
+        frame=released,
+        by=by,
+        epsilon=float(epsilon),
+        contributions=unit.contributions,
+        mechanism="Integer Laplace",
+        scale=scale,
+        accuracy=float(dp.discrete_laplacian_scale_to_accuracy(scale, alpha)),
+        alpha=alpha,
     )

@@ -33,7 +33,13 @@ from ctip.domain.derive import UNKNOWN, ctdc_age_broad
 from ctip.errors import DisclosureError
 from ctip.publish.ctdc import CTDC_COLUMNS, ctdc_flags, gender
 
-QUASI_IDENTIFIERS = ("yearOfRegistration", "gender", "ageBroad", "citizenship", "CountryOfExploitation")
+QUASI_IDENTIFIERS = (
+    "yearOfRegistration",
+    "gender",
+    "ageBroad",
+    "citizenship",
+    "CountryOfExploitation",
+)
 LEVEL_NAMES = {
     "yearOfRegistration": ("year", "5-year period", "suppressed"),
     "gender": ("gender", "suppressed"),
@@ -49,13 +55,13 @@ STAR = "*"
 class KAnonRelease:
     """The released file and what it guarantees."""
 
-    frame: pd.DataFrame              # CTDC columns, released records only
+    frame: pd.DataFrame  # CTDC columns, released records only
     k: int
-    levels: dict[str, str]           # QI -> generalisation level used
+    levels: dict[str, str]  # QI -> generalisation level used
     records_in: int
     records_released: int
     smallest_class: int
-    l_diversity: dict[str, int]      # sensitive field -> l (fewest distinct values in a class)
+    l_diversity: dict[str, int]  # sensitive field -> l (fewest distinct values in a class)
     max_suppression: float
 
     @property
@@ -65,10 +71,15 @@ class KAnonRelease:
     def describe(self) -> dict[str, Any]:
         return {
             "method": "full-domain generalisation + local (record) suppression",
-            "k": self.k, "quasi_identifiers": list(QUASI_IDENTIFIERS), "levels": self.levels,
-            "records_in": self.records_in, "records_released": self.records_released,
-            "suppressed_share": round(self.suppressed_share, 4), "smallest_class": self.smallest_class,
-            "l_diversity": self.l_diversity, "max_suppression": self.max_suppression,
+            "k": self.k,
+            "quasi_identifiers": list(QUASI_IDENTIFIERS),
+            "levels": self.levels,
+            "records_in": self.records_in,
+            "records_released": self.records_released,
+            "suppressed_share": round(self.suppressed_share, 4),
+            "smallest_class": self.smallest_class,
+            "l_diversity": self.l_diversity,
+            "max_suppression": self.max_suppression,
         }
 
 
@@ -110,8 +121,9 @@ def _combination(value: Any) -> str:
     return ";".join(sorted(str(v) for v in value)) or "none"
 
 
-def kanonymise(victims: pd.DataFrame, *, k: int = 11, max_suppression: float = 0.1,
-               min_l: int = 1) -> KAnonRelease:
+def kanonymise(
+    victims: pd.DataFrame, *, k: int = 11, max_suppression: float = 0.1, min_l: int = 1
+) -> KAnonRelease:
     """Release ``victims`` (analytic-view rows) as k-anonymous CTDC-layout microdata.
 
     Records whose consent to statistical use is refused or withdrawn are left out first.
@@ -119,10 +131,14 @@ def kanonymise(victims: pd.DataFrame, *, k: int = 11, max_suppression: float = 0
     if k < 2:
         raise DisclosureError(f"k must be at least 2, got {k}")
     rows = victims.to_dict("records")
-    rows = [r for r in rows if r.get("consent_statistical_use") is not False
-            and not bool(r.get("consent_withdrawn") or False)]
+    rows = [
+        r
+        for r in rows
+        if r.get("consent_statistical_use") is not False
+        and not bool(r.get("consent_withdrawn") or False)
+    ]
     n = len(rows)
-    hierarchy = {
+    hierarchy: dict[str, list[tuple[str, ...]]] = {
         "yearOfRegistration": [_year_levels(r.get("identification_year")) for r in rows],
         "gender": [(gender(r.get("sex")) or UNKNOWN, STAR) for r in rows],
         "ageBroad": [_age_levels(r.get("age")) for r in rows],
@@ -132,17 +148,29 @@ def kanonymise(victims: pd.DataFrame, *, k: int = 11, max_suppression: float = 0
     codes = {}  # QI -> (levels x n) integer codes
     for qi in QUASI_IDENTIFIERS:
         depth = len(LEVEL_NAMES[qi])
-        codes[qi] = np.vstack([pd.factorize(pd.Series([h[level] for h in hierarchy[qi]], dtype=object))[0]
-                               for level in range(depth)]) if n else np.zeros((depth, 0), dtype=np.int64)
+        codes[qi] = (
+            np.vstack(
+                [
+                    pd.factorize(pd.Series([h[level] for h in hierarchy[qi]], dtype=object))[0]
+                    for level in range(depth)
+                ]
+            )
+            if n
+            else np.zeros((depth, 0), dtype=np.int64)
+        )
     node = _choose_node(codes, n, k, max_suppression)
     keep = _class_sizes(codes, node, n) >= k
-    sensitive = {name: np.array([_combination(r.get(col)) for r in rows], dtype=object)
-                 for name, col in SENSITIVE.items()}
+    sensitive = {
+        name: np.array([_combination(r.get(col)) for r in rows], dtype=object)
+        for name, col in SENSITIVE.items()
+    }
     class_ids = _class_ids(codes, node, n)
     if min_l > 1 and n:
         keep &= _diverse_enough(class_ids, sensitive, keep, min_l)
     released_rows = [r for r, kept in zip(rows, keep, strict=True) if kept]
-    out = {qi: [hierarchy[qi][i][node[qi]] for i in range(n) if keep[i]] for qi in QUASI_IDENTIFIERS}
+    out = {
+        qi: [hierarchy[qi][i][node[qi]] for i in range(n) if keep[i]] for qi in QUASI_IDENTIFIERS
+    }
     frame = pd.DataFrame(out, columns=list(QUASI_IDENTIFIERS))
     frame = frame.replace({UNKNOWN: ""})
     frame.insert(5, "traffickMonths", "")
@@ -151,10 +179,14 @@ def kanonymise(victims: pd.DataFrame, *, k: int = 11, max_suppression: float = 0
     sizes = np.bincount(class_ids[keep]) if keep.any() else np.array([0])
     l_div = {name: _l_of(class_ids[keep], values[keep]) for name, values in sensitive.items()}
     return KAnonRelease(
-        frame=frame, k=k, levels={qi: LEVEL_NAMES[qi][node[qi]] for qi in QUASI_IDENTIFIERS},
-        records_in=n, records_released=int(keep.sum()),
+        frame=frame,
+        k=k,
+        levels={qi: LEVEL_NAMES[qi][node[qi]] for qi in QUASI_IDENTIFIERS},
+        records_in=n,
+        records_released=int(keep.sum()),
         smallest_class=int(sizes[sizes > 0].min()) if keep.any() else 0,
-        l_diversity=l_div, max_suppression=max_suppression,
+        l_diversity=l_div,
+        max_suppression=max_suppression,
     )
 
 
@@ -173,7 +205,9 @@ def _class_sizes(codes: dict[str, np.ndarray], node: dict[str, int], n: int) -> 
     return np.bincount(ids)[ids] if n else np.zeros(0, dtype=np.int64)
 
 
-def _choose_node(codes: dict[str, np.ndarray], n: int, k: int, max_suppression: float) -> dict[str, int]:
+def _choose_node(
+    codes: dict[str, np.ndarray], n: int, k: int, max_suppression: float
+) -> dict[str, int]:
     """The least generalised lattice node within the suppression limit (ties: less suppression)."""
     depths = [len(LEVEL_NAMES[qi]) for qi in QUASI_IDENTIFIERS]
     best: tuple[float, float, tuple[int, ...]] | None = None
@@ -192,8 +226,9 @@ def _choose_node(codes: dict[str, np.ndarray], n: int, k: int, max_suppression: 
     return dict(zip(QUASI_IDENTIFIERS, chosen[2], strict=True))
 
 
-def _diverse_enough(class_ids: np.ndarray, sensitive: dict[str, np.ndarray], keep: np.ndarray,
-                    min_l: int) -> np.ndarray:
+def _diverse_enough(
+    class_ids: np.ndarray, sensitive: dict[str, np.ndarray], keep: np.ndarray, min_l: int
+) -> np.ndarray:
     ok = np.ones(len(class_ids), dtype=bool)
     for values in sensitive.values():
         frame = pd.DataFrame({"c": class_ids, "v": values})

@@ -35,6 +35,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -118,15 +119,21 @@ def suppress(
         raise DisclosureError(f"threshold must be at least 1, got {threshold}")
     missing = [c for c in (*dims, value) if c not in table.columns]
     if missing:
-        raise DisclosureError(f"table has no column(s) {missing}", hint=f"columns are {list(table.columns)}")
+        raise DisclosureError(
+            f"table has no column(s) {missing}", hint=f"columns are {list(table.columns)}"
+        )
     frame = table.reset_index(drop=True).copy()
     counts = pd.to_numeric(frame[value], errors="coerce")
     if counts.isna().any() or (counts < 0).any() or (counts != counts.round()).any():
         bad = frame.loc[counts.isna() | (counts < 0) | (counts != counts.round()), value].iloc[0]
-        raise DisclosureError(f"column {value!r} must hold non-negative whole counts; found {bad!r}")
+        raise DisclosureError(
+            f"column {value!r} must hold non-negative whole counts; found {bad!r}"
+        )
     if frame.duplicated(list(dims)).any():
-        raise DisclosureError(f"table has duplicate cells for dims {list(dims)}",
-                              hint="aggregate the table (one row per cell) before suppressing it")
+        raise DisclosureError(
+            f"table has duplicate cells for dims {list(dims)}",
+            hint="aggregate the table (one row per cell) before suppressing it",
+        )
     counts = counts.astype(np.int64).to_numpy()
 
     cats = [_categories(frame[d], total) for d in dims]
@@ -135,7 +142,9 @@ def suppress(
     for i, d in enumerate(dims):
         lookup = {c: n for n, c in enumerate(cats[i])}
         is_tot = _is_total(frame[d], total).to_numpy()
-        positions[:, i] = [len(cats[i]) if t else lookup[x] for x, t in zip(frame[d], is_tot, strict=True)]
+        positions[:, i] = [
+            len(cats[i]) if t else lookup[x] for x, t in zip(frame[d], is_tot, strict=True)
+        ]
     cell_of_row = tuple(positions[:, i] for i in range(len(dims)))
 
     ext = np.zeros(shape, dtype=np.int64)
@@ -148,7 +157,9 @@ def suppress(
         is_detail[_at(i, shape[i] - 1, len(dims))] = False
     ext[is_detail] = np.where(given[is_detail] >= 0, given[is_detail], 0)
     for i in range(len(dims)):  # fill margins axis by axis: totals of totals come out right
-        ext[_at(i, shape[i] - 1, len(dims))] = ext[_at(i, slice(0, shape[i] - 1), len(dims))].sum(axis=i)
+        ext[_at(i, shape[i] - 1, len(dims))] = ext[_at(i, slice(0, shape[i] - 1), len(dims))].sum(
+            axis=i
+        )
     wrong = in_table & ~is_detail & (given != ext)
     if wrong.any():
         where = np.argwhere(wrong)[0]
@@ -179,7 +190,7 @@ def suppress(
         box = _best_box(ext, state, cost, p, threshold)
         if box is None:
             raise DisclosureError(
-                f"cell {_label(p, cats)} (a small count) cannot be protected: the margins around it "
+                f"cell {_label(p, cats)} (a small count) cannot be protected: its margins "
                 "are published and too small",
                 hint="include the margin rows in the table so they can be suppressed too, or "
                 "publish this table at a coarser level",
@@ -193,20 +204,28 @@ def suppress(
     suppressed = state[cell_of_row] == _SUPPRESSED
     out = frame[list(dims)].copy()
     if zeros_sensitive:
-        out, counts, suppressed = _add_absent_cells(out, dims, cats, ext, state, cell_of_row, counts, suppressed)
+        out, counts, suppressed = _add_absent_cells(
+            out, dims, cats, ext, state, cell_of_row, counts, suppressed
+        )
     out[value] = pd.array(np.where(suppressed, 0, counts), dtype="Int64")
     out.loc[suppressed, value] = pd.NA
     out["suppressed"] = suppressed
     out["display"] = [symbol if s else str(int(c)) for s, c in zip(suppressed, counts, strict=True)]
     n_primary = int(primary.sum())
     return SuppressedTable(
-        frame=out.reset_index(drop=True), dims=dims, value=value, threshold=threshold,
-        primary=n_primary, secondary=int(suppressed.sum()) - n_primary, symbol=symbol,
-        zeros_sensitive=zeros_sensitive, margins_known=margins_known,
+        frame=out.reset_index(drop=True),
+        dims=dims,
+        value=value,
+        threshold=threshold,
+        primary=n_primary,
+        secondary=int(suppressed.sum()) - n_primary,
+        symbol=symbol,
+        zeros_sensitive=zeros_sensitive,
+        margins_known=margins_known,
     )
 
 
-def _at(axis: int, index: int | slice, ndim: int) -> tuple[object, ...]:
+def _at(axis: int, index: int | slice, ndim: int) -> tuple[Any, ...]:
     return tuple(index if a == axis else slice(None) for a in range(ndim))
 
 
@@ -215,9 +234,11 @@ def _label(position: Sequence[int], cats: list[list[object]]) -> str:
     return "(" + ", ".join(parts) + ")"
 
 
-def _partners(ext: np.ndarray, state: np.ndarray, p: tuple[int, ...], axis: int, keep: int) -> np.ndarray:
+def _partners(
+    ext: np.ndarray, state: np.ndarray, p: tuple[int, ...], axis: int, keep: int
+) -> np.ndarray:
     """Partner indices on one axis: all but p's own; pruned to the total, indices already
-    suppressed on p's line and the ``keep`` largest cells on that line when the box count explodes."""
+    suppressed on p's line and the ``keep`` largest cells on it when the box count explodes."""
     n = ext.shape[axis]
     others = np.array([j for j in range(n) if j != p[axis]], dtype=np.int64)
     if len(others) <= keep:
@@ -243,8 +264,9 @@ def _already_protected(v: int, boxes: object, threshold: int) -> bool:
 Box = tuple[list[tuple[tuple[int, ...], int]], float, float]
 
 
-def _best_box(ext: np.ndarray, state: np.ndarray, cost: np.ndarray, p: tuple[int, ...],
-              threshold: int) -> Box | None:
+def _best_box(
+    ext: np.ndarray, state: np.ndarray, cost: np.ndarray, p: tuple[int, ...], threshold: int
+) -> Box | None:
     """The cheapest feasible box protecting p: (corner, sign) pairs and p's range [-down, up].
 
     All candidate boxes are scored at once: axis 0 of the gathered arrays runs over the 2^k
@@ -255,7 +277,7 @@ def _best_box(ext: np.ndarray, state: np.ndarray, cost: np.ndarray, p: tuple[int
     if any(len(c) == 0 for c in partners):
         return None
     grid = tuple(len(c) for c in partners)
-    bits = (np.arange(2**k)[:, None] >> np.arange(k)[None, :]) & 1   # (2^k, k)
+    bits = (np.arange(2**k)[:, None] >> np.arange(k)[None, :]) & 1  # (2^k, k)
     index, sign = [], np.ones((2**k, *grid), dtype=np.int64)
     for i in range(k):
         shape_i = [1] * (k + 1)
@@ -270,7 +292,7 @@ def _best_box(ext: np.ndarray, state: np.ndarray, cost: np.ndarray, p: tuple[int
     values = ext[idx].astype(np.float64)
     extra = np.where(state[idx] == _PUBLISHED, cost[idx], 0.0)  # already hidden: free
     same = sign > 0
-    down = np.where(same, values, np.inf).min(axis=0)   # p is corner 0, so down <= v
+    down = np.where(same, values, np.inf).min(axis=0)  # p is corner 0, so down <= v
     up = np.where(same, np.inf, values).min(axis=0)
     feasible = np.isfinite(extra).all(axis=0)
     feasible &= (up >= threshold - v) & (down + up >= threshold) & (down >= min(v, 1))
@@ -279,12 +301,14 @@ def _best_box(ext: np.ndarray, state: np.ndarray, cost: np.ndarray, p: tuple[int
     total_cost = np.where(feasible, np.where(np.isfinite(extra), extra, 0.0).sum(axis=0), np.inf)
     best = np.unravel_index(int(np.argmin(total_cost)), grid)
     chosen = [int(partners[i][best[i]]) for i in range(k)]
-    corners = [(tuple(chosen[i] if bits[c, i] else p[i] for i in range(k)), int(sign[(c, *best)]))
-               for c in range(2**k)]
+    corners = [
+        (tuple(chosen[i] if bits[c, i] else p[i] for i in range(k)), int(sign[(c, *best)]))
+        for c in range(2**k)
+    ]
     return corners, float(down[best]), float(up[best])
 
 
-def _add_absent_cells(out, dims, cats, ext, state, cell_of_row, counts, suppressed):  # type: ignore[no-untyped-def]
+def _add_absent_cells(out, dims, cats, ext, state, cell_of_row, counts, suppressed):  # noqa: ANN001
     """With sensitive zeros, absent detail cells are zeros the table would reveal: add them."""
     present = set(zip(*[c.tolist() for c in cell_of_row], strict=True))
     rows, extra_counts, extra_supp = [], [], []
@@ -296,12 +320,16 @@ def _add_absent_cells(out, dims, cats, ext, state, cell_of_row, counts, suppress
     if not rows:
         return out, counts, suppressed
     out = pd.concat([out, pd.DataFrame(rows)], ignore_index=True)
-    return (out, np.concatenate([counts, np.array(extra_counts, dtype=np.int64)]),
-            np.concatenate([suppressed, np.array(extra_supp, dtype=bool)]))
+    return (
+        out,
+        np.concatenate([counts, np.array(extra_counts, dtype=np.int64)]),
+        np.concatenate([suppressed, np.array(extra_supp, dtype=bool)]),
+    )
 
 
-def with_margins(table: pd.DataFrame, *, value: str = "count", dims: Sequence[str],
-                 total: str = "_T") -> pd.DataFrame:
+def with_margins(
+    table: pd.DataFrame, *, value: str = "count", dims: Sequence[str], total: str = "_T"
+) -> pd.DataFrame:
     """The table plus every margin (each subset of dims summed), labelled ``total``.
 
     Publishing margins inside the table lets ``suppress`` hide a margin when that is the cheapest

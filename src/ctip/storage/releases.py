@@ -27,7 +27,8 @@ TS = sa.DateTime(timezone=True)
 _TOLERANCE = 1e-9
 
 release_budgets = sa.Table(
-    "release_budgets", metadata,
+    "release_budgets",
+    metadata,
     sa.Column("dataset", sa.String(200), primary_key=True),
     sa.Column("total_epsilon", sa.Float, nullable=False),
     sa.Column("privacy_unit", sa.String(200), nullable=False),
@@ -37,11 +38,14 @@ release_budgets = sa.Table(
 )
 
 releases = sa.Table(
-    "releases", metadata,
+    "releases",
+    metadata,
     sa.Column("release_id", sa.String(36), primary_key=True),
     sa.Column("dataset", sa.String(200), nullable=False, index=True),
-    sa.Column("kind", sa.String(40), nullable=False),  # suppressed_table | kanon_microdata | dp_counts | export
-    sa.Column("epsilon", sa.Float, nullable=True),     # DP releases only
+    sa.Column(
+        "kind", sa.String(40), nullable=False
+    ),  # suppressed_table | kanon_microdata | dp_counts | export
+    sa.Column("epsilon", sa.Float, nullable=True),  # DP releases only
     sa.Column("created_at", TS, nullable=False),
     sa.Column("actor", sa.String(200), nullable=False),
     sa.Column("parameters", sa.Text, nullable=False),  # JSON: method, thresholds, k, dims, files
@@ -73,26 +77,44 @@ class Release:
     parameters: dict[str, Any]
 
 
-def declare_budget(conn: sa.Connection, *, dataset: str, total_epsilon: float, privacy_unit: str,
-                   contributions: int, actor: str) -> Budget:
+def declare_budget(
+    conn: sa.Connection,
+    *,
+    dataset: str,
+    total_epsilon: float,
+    privacy_unit: str,
+    contributions: int,
+    actor: str,
+) -> Budget:
     """Declare a dataset's unit and total budget, once. Re-declaring the same values is a no-op;
     changing them is refused (a budget that can grow protects nobody)."""
     if not total_epsilon > 0:
         raise DisclosureError(f"total epsilon must be positive, got {total_epsilon}")
-    existing = conn.execute(sa.select(release_budgets).where(release_budgets.c.dataset == dataset)).first()
+    existing = conn.execute(
+        sa.select(release_budgets).where(release_budgets.c.dataset == dataset)
+    ).first()
     if existing is not None:
-        same = (abs(existing.total_epsilon - total_epsilon) < _TOLERANCE
-                and existing.contributions == contributions)
+        same = (
+            abs(existing.total_epsilon - total_epsilon) < _TOLERANCE
+            and existing.contributions == contributions
+        )
         if not same:
             raise DisclosureError(
                 f"dataset {dataset!r} already has a privacy budget of epsilon "
-                f"{existing.total_epsilon:g} (contributions {existing.contributions}); it cannot change",
+                f"{existing.total_epsilon:g} (contributions {existing.contributions}); it is fixed",
                 hint="declare a new dataset name (e.g. the next reporting period) for a new budget",
             )
         return budget(conn, dataset)
-    conn.execute(release_budgets.insert().values(
-        dataset=dataset, total_epsilon=float(total_epsilon), privacy_unit=privacy_unit,
-        contributions=int(contributions), declared_at=datetime.now(UTC), declared_by=actor))
+    conn.execute(
+        release_budgets.insert().values(
+            dataset=dataset,
+            total_epsilon=float(total_epsilon),
+            privacy_unit=privacy_unit,
+            contributions=int(contributions),
+            declared_at=datetime.now(UTC),
+            declared_by=actor,
+        )
+    )
     return budget(conn, dataset)
 
 
@@ -102,22 +124,30 @@ def budget(conn: sa.Connection, dataset: str, *, lock: bool = False) -> Budget:
         query = query.with_for_update()
     row = conn.execute(query).first()
     if row is None:
-        raise NotFoundError(f"no privacy budget declared for dataset {dataset!r}",
-                            hint=f"ctip publish budget {dataset} --declare EPSILON")
+        raise NotFoundError(
+            f"no privacy budget declared for dataset {dataset!r}",
+            hint=f"ctip publish budget {dataset} --declare EPSILON",
+        )
     spent, count = conn.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(releases.c.epsilon), 0.0), sa.func.count())
-        .where(releases.c.dataset == dataset, releases.c.kind == "dp_counts")
+        sa.select(sa.func.coalesce(sa.func.sum(releases.c.epsilon), 0.0), sa.func.count()).where(
+            releases.c.dataset == dataset, releases.c.kind == "dp_counts"
+        )
     ).one()
-    return Budget(dataset, row.total_epsilon, float(spent), row.privacy_unit, row.contributions, int(count))
+    return Budget(
+        dataset, row.total_epsilon, float(spent), row.privacy_unit, row.contributions, int(count)
+    )
 
 
 def budgets(conn: sa.Connection) -> list[Budget]:
-    names = conn.execute(sa.select(release_budgets.c.dataset).order_by(release_budgets.c.dataset)).scalars()
+    names = conn.execute(
+        sa.select(release_budgets.c.dataset).order_by(release_budgets.c.dataset)
+    ).scalars()
     return [budget(conn, name) for name in list(names)]
 
 
-def spend(conn: sa.Connection, *, dataset: str, epsilon: float, actor: str,
-          parameters: dict[str, Any]) -> str:
+def spend(
+    conn: sa.Connection, *, dataset: str, epsilon: float, actor: str, parameters: dict[str, Any]
+) -> str:
     """Record a DP release if it fits the remaining budget, else raise ``DisclosureError``.
 
     Call inside the transaction that also writes the audit entry; commit only after the noisy
@@ -131,17 +161,32 @@ def spend(conn: sa.Connection, *, dataset: str, epsilon: float, actor: str,
             f"{dataset!r}: {current.spent_epsilon:g} of {current.total_epsilon:g} already spent",
             hint="use a smaller epsilon, release fewer tables, or declare a new dataset",
         )
-    return record_release(conn, dataset=dataset, kind="dp_counts", epsilon=epsilon, actor=actor,
-                          parameters=parameters)
+    return record_release(
+        conn, dataset=dataset, kind="dp_counts", epsilon=epsilon, actor=actor, parameters=parameters
+    )
 
 
-def record_release(conn: sa.Connection, *, dataset: str, kind: str, actor: str,
-                   parameters: dict[str, Any], epsilon: float | None = None) -> str:
+def record_release(
+    conn: sa.Connection,
+    *,
+    dataset: str,
+    kind: str,
+    actor: str,
+    parameters: dict[str, Any],
+    epsilon: float | None = None,
+) -> str:
     release_id = str(uuid.uuid4())
-    conn.execute(releases.insert().values(
-        release_id=release_id, dataset=dataset, kind=kind, epsilon=epsilon,
-        created_at=datetime.now(UTC), actor=actor,
-        parameters=json.dumps(parameters, sort_keys=True, default=str)))
+    conn.execute(
+        releases.insert().values(
+            release_id=release_id,
+            dataset=dataset,
+            kind=kind,
+            epsilon=epsilon,
+            created_at=datetime.now(UTC),
+            actor=actor,
+            parameters=json.dumps(parameters, sort_keys=True, default=str),
+        )
+    )
     return release_id
 
 
@@ -149,5 +194,15 @@ def list_releases(conn: sa.Connection, dataset: str | None = None) -> list[Relea
     query = sa.select(releases).order_by(releases.c.created_at, releases.c.release_id)
     if dataset is not None:
         query = query.where(releases.c.dataset == dataset)
-    return [Release(r.release_id, r.dataset, r.kind, r.epsilon, r.created_at, r.actor,
-                    json.loads(r.parameters)) for r in conn.execute(query)]
+    return [
+        Release(
+            r.release_id,
+            r.dataset,
+            r.kind,
+            r.epsilon,
+            r.created_at,
+            r.actor,
+            json.loads(r.parameters),
+        )
+        for r in conn.execute(query)
+    ]

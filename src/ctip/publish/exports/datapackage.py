@@ -18,9 +18,14 @@ from typing import Any
 
 INTEGER_COLUMNS = {"count", "UNIT_MULT", "yearOfRegistration_count"}
 NUMBER_COLUMNS = {"OBS_VALUE", "rate"}
-MEDIA = {".csv": "text/csv", ".html": "text/html", ".json": "application/json",
-         ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-         ".svg": "image/svg+xml", ".png": "image/png"}
+MEDIA = {
+    ".csv": "text/csv",
+    ".html": "text/html",
+    ".json": "application/json",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
 
 
 def _name(text: str) -> str:
@@ -32,41 +37,79 @@ def _digest(path: Path) -> dict[str, Any]:
     return {"bytes": len(data), "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
 
 
-def csv_resource(path: Path, *, title: str, description: str = "",
-                 types: Mapping[str, str] | None = None) -> dict[str, Any]:
+def csv_resource(
+    path: Path, *, title: str, description: str = "", types: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     with open(path, encoding="utf-8-sig", newline="") as f:
         header = next(csv.reader(f), [])
     types = dict(types or {})
     fields = []
     for column in header:
-        kind = types.get(column) or ("integer" if column in INTEGER_COLUMNS else
-                                     "number" if column in NUMBER_COLUMNS else "string")
+        kind = types.get(column) or (
+            "integer"
+            if column in INTEGER_COLUMNS
+            else "number"
+            if column in NUMBER_COLUMNS
+            else "string"
+        )
         fields.append({"name": column, "type": kind})
-    return {"name": _name(path.stem), "path": path.name, "type": "table", "title": title,
-            "description": description, "format": "csv", "mediatype": MEDIA[".csv"],
-            "encoding": "utf-8-sig", "schema": {"fields": fields, "missingValues": [""]},
-            **_digest(path)}
+    return {
+        "name": _name(path.stem),
+        "path": path.name,
+        "type": "table",
+        "title": title,
+        "description": description,
+        "format": "csv",
+        "mediatype": MEDIA[".csv"],
+        "encoding": "utf-8-sig",
+        "schema": {"fields": fields, "missingValues": [""]},
+        **_digest(path),
+    }
 
 
-def xlsx_resources(path: Path, sheets: Mapping[str, Sequence[str]], *, title: str) -> list[dict[str, Any]]:
+def xlsx_resources(
+    path: Path, sheets: Mapping[str, Sequence[str]], *, title: str
+) -> list[dict[str, Any]]:
     """One resource per sheet (sheet name -> header); grid cells are numbers or the hidden mark."""
     out = []
     for sheet, header in sheets.items():
         fields = [{"name": h, "type": "any"} for h in header]
-        out.append({"name": _name(f"{path.stem}-{sheet}"), "path": path.name, "type": "table",
-                    "title": f"{title}: {sheet}", "format": "xlsx", "mediatype": MEDIA[".xlsx"],
-                    "dialect": {"excel": {"sheet": sheet[:31]}}, "schema": {"fields": fields}})
+        out.append(
+            {
+                "name": _name(f"{path.stem}-{sheet}"),
+                "path": path.name,
+                "type": "table",
+                "title": f"{title}: {sheet}",
+                "format": "xlsx",
+                "mediatype": MEDIA[".xlsx"],
+                "dialect": {"excel": {"sheet": sheet[:31]}},
+                "schema": {"fields": fields},
+            }
+        )
     return out
 
 
 def file_resource(path: Path, *, title: str) -> dict[str, Any]:
-    return {"name": _name(path.name), "path": path.name, "type": "file", "title": title,
-            "format": path.suffix.lstrip("."), "mediatype": MEDIA.get(path.suffix, "application/octet-stream"),
-            **_digest(path)}
+    return {
+        "name": _name(path.name),
+        "path": path.name,
+        "type": "file",
+        "title": title,
+        "format": path.suffix.lstrip("."),
+        "mediatype": MEDIA.get(path.suffix, "application/octet-stream"),
+        **_digest(path),
+    }
 
 
-def write_datapackage(out_dir: Path, resources: list[dict[str, Any]], *, name: str, title: str,
-                      description: str, extra: Mapping[str, Any] | None = None) -> Path:
+def write_datapackage(
+    out_dir: Path,
+    resources: list[dict[str, Any]],
+    *,
+    name: str,
+    title: str,
+    description: str,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
     """Write ``datapackage.json`` in ``out_dir``; resource names are made unique."""
     seen: dict[str, int] = {}
     for resource in resources:
@@ -74,8 +117,16 @@ def write_datapackage(out_dir: Path, resources: list[dict[str, Any]], *, name: s
         seen[base] = seen.get(base, 0) + 1
         if seen[base] > 1:
             resource["name"] = f"{base}-{seen[base]}"
-    descriptor = {"name": _name(name), "title": title, "description": description,
-                  "profile": "data-package", "resources": resources, **(extra or {})}
+    descriptor = {
+        "name": _name(name),
+        "title": title,
+        "description": description,
+        "profile": "data-package",
+        "resources": resources,
+        **(extra or {}),
+    }
     path = out_dir / "datapackage.json"
-    path.write_text(json.dumps(descriptor, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    path.write_text(
+        json.dumps(descriptor, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    )
     return path

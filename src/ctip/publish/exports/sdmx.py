@@ -1,4 +1,4 @@
-"""SDMX-CSV for SDG indicator 16.2.2 with the SDG data structure's dimensions (STANDARDS.md 5.3/5.4).
+"""SDMX-CSV for SDG 16.2.2 with the SDG data structure's dimensions (STANDARDS.md 5.3/5.4).
 
 Why the stdlib writer and not pysdmx: the layout is a fixed column order with "_T" fill, and
 pysdmx needs a full Schema object; STANDARDS.md recommends the csv module for core.
@@ -21,11 +21,35 @@ from ctip.domain.countries import country
 from ctip.ingest.writers import write_csv
 
 STRUCTURE_ID = "IAEG-SDGs:SDG(1.0)"
-DIMENSIONS = ("FREQ", "REPORTING_TYPE", "SERIES", "REF_AREA", "SEX", "AGE", "URBANISATION",
-              "INCOME_WEALTH_QUANTILE", "EDUCATION_LEV", "OCCUPATION", "CUST_BREAKDOWN",
-              "COMPOSITE_BREAKDOWN", "DISABILITY_STATUS", "ACTIVITY", "PRODUCT")
-HEADER = ("STRUCTURE", "STRUCTURE_ID", "ACTION", *DIMENSIONS, "TIME_PERIOD", "OBS_VALUE",
-          "UNIT_MEASURE", "UNIT_MULT", "NATURE", "OBS_STATUS")
+DIMENSIONS = (
+    "FREQ",
+    "REPORTING_TYPE",
+    "SERIES",
+    "REF_AREA",
+    "SEX",
+    "AGE",
+    "URBANISATION",
+    "INCOME_WEALTH_QUANTILE",
+    "EDUCATION_LEV",
+    "OCCUPATION",
+    "CUST_BREAKDOWN",
+    "COMPOSITE_BREAKDOWN",
+    "DISABILITY_STATUS",
+    "ACTIVITY",
+    "PRODUCT",
+)
+HEADER = (
+    "STRUCTURE",
+    "STRUCTURE_ID",
+    "ACTION",
+    *DIMENSIONS,
+    "TIME_PERIOD",
+    "OBS_VALUE",
+    "UNIT_MEASURE",
+    "UNIT_MULT",
+    "NATURE",
+    "OBS_STATUS",
+)
 RATE_UNIT = "PER_100000_POP"  # code unverified (STANDARDS.md 9.2)
 
 
@@ -47,19 +71,41 @@ def sdmx_rows(sdg: pd.DataFrame) -> list[dict[str, Any]]:
         if area is None or not year.isdigit():
             continue
         hidden = bool(cell.get("suppressed"))
-        base = {h: "_T" for h in DIMENSIONS}
-        base.update(STRUCTURE="datastructure", STRUCTURE_ID=STRUCTURE_ID, ACTION="I", FREQ="A",
-                    REPORTING_TYPE="N", REF_AREA=area, SEX=cell["sex"], AGE=cell["age"],
-                    TIME_PERIOD=year, UNIT_MULT=0, NATURE="C")
+        base: dict[str, Any] = {h: "_T" for h in DIMENSIONS}
+        base.update(
+            STRUCTURE="datastructure",
+            STRUCTURE_ID=STRUCTURE_ID,
+            ACTION="I",
+            FREQ="A",
+            REPORTING_TYPE="N",
+            REF_AREA=area,
+            SEX=cell["sex"],
+            AGE=cell["age"],
+            TIME_PERIOD=year,
+            UNIT_MULT=0,
+            NATURE="C",
+        )
         count = cell.get("count")
-        rows.append({**base, "SERIES": cell["series"], "UNIT_MEASURE": "NUMBER",
-                     "OBS_VALUE": "" if hidden or pd.isna(count) else int(count),
-                     "OBS_STATUS": "C" if hidden else "A"})
+        rows.append(
+            {
+                **base,
+                "SERIES": cell["series"],
+                "UNIT_MEASURE": "NUMBER",
+                "OBS_VALUE": "" if hidden or pd.isna(count) else int(count),
+                "OBS_STATUS": "C" if hidden else "A",
+            }
+        )
         rate = cell.get("rate")
         if "rate" in cell and (hidden or not pd.isna(rate)):
-            rows.append({**base, "SERIES": f"{cell['series']}R", "UNIT_MEASURE": RATE_UNIT,
-                         "OBS_VALUE": "" if hidden or pd.isna(rate) else round(float(rate), 4),
-                         "OBS_STATUS": "C" if hidden else "A"})
+            rows.append(
+                {
+                    **base,
+                    "SERIES": f"{cell['series']}R",
+                    "UNIT_MEASURE": RATE_UNIT,
+                    "OBS_VALUE": "" if hidden or pd.isna(rate) else round(float(rate), 4),
+                    "OBS_STATUS": "C" if hidden else "A",
+                }
+            )
     return rows
 
 

@@ -30,7 +30,9 @@ def _cell(row: pd.Series | None) -> Any:
     return int(row["count"])
 
 
-def grid(frame: pd.DataFrame, *, rows: Sequence[str], row_labels: Sequence[str]) -> tuple[list[str], list[list[Any]]]:
+def grid(
+    frame: pd.DataFrame, *, rows: Sequence[str], row_labels: Sequence[str]
+) -> tuple[list[str], list[list[Any]]]:
     """A questionnaire grid from a published table with dims rows..., sex, age_group (totals
     labelled 'total'). Only published cells are used; nothing is recomputed from hidden ones."""
     header = [*row_labels, *[f"{s} {a}" for _, s in SEXES for _, a in AGES], "Total"]
@@ -49,6 +51,13 @@ def grid(frame: pd.DataFrame, *, rows: Sequence[str], row_labels: Sequence[str])
 
 
 def write_questionnaire(path: Path, sheets: dict[str, tuple[list[str], list[list[Any]]]]) -> None:
-    note = (["Note"], [["Offences of trafficking in persons and the criminal-code article are not "
-                        "recorded in ctip; fill this table from police or prosecution records."]])
+    note = (
+        ["Note"],
+        [
+            [
+                "Offences of trafficking in persons and the criminal-code article are not "
+                "recorded in ctip; fill this table from police or prosecution records."
+            ]
+        ],
+    )
     write_xlsx(path, {"Q1 Offences": note, **sheets})
