@@ -36,9 +36,8 @@ def _settings(tmp_path: Path, database_url: str) -> Settings:
     )
 
 
-@pytest.fixture
-def exported(tmp_path: Path, database_url: str, ctip_home: Path):  # type: ignore[no-untyped-def]
-    settings = _settings(tmp_path, database_url)
+def _export(tmp: Path, database_url: str):  # type: ignore[no-untyped-def]
+    settings = _settings(tmp, database_url)
     init_home(settings)
     with CaseStore.open(settings, actor="tester") as store:
         batch = store.start_batch(
@@ -46,7 +45,7 @@ def exported(tmp_path: Path, database_url: str, ctip_home: Path):  # type: ignor
         )
         store.add_victims(batch, victim_records(600, seed=4))
         store.finish_batch(batch, read=600, accepted=600, rejected=0)
-        out = tmp_path / "out"
+        out = tmp / "out"
         out.mkdir()
         (out / "report.html").write_text("<html><body>report</body></html>", encoding="utf-8")
         files = export_all(store, out, settings)
@@ -55,6 +54,13 @@ def exported(tmp_path: Path, database_url: str, ctip_home: Path):  # type: ignor
             recorded = ledger.list_releases(conn)
             verified = store.audit.verify(conn)
     return out, files, audit, recorded, verified
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """One release on SQLite, shared by the content checks (they do not depend on the backend)."""
+    tmp = tmp_path_factory.mktemp("export")
+    return _export(tmp, f"sqlite:///{tmp / 'ctip.db'}")
 
 
 def _all_text(out: Path) -> str:
@@ -139,8 +145,8 @@ def test_microdata_is_k_anonymous_in_ctdc_layout(exported):
     assert min(classes.values()) >= 11
 
 
-def test_every_release_is_audited_with_its_parameters(exported):
-    _, _, audit, recorded, verified = exported
+def test_every_release_is_audited_with_its_parameters(tmp_path, database_url, ctip_home):
+    _, _, audit, recorded, verified = _export(tmp_path, database_url)
     kinds = {e.action for e in audit if e.action.startswith("release.")}
     assert {"release.suppressed_table", "release.kanon_microdata"} <= kinds
     micro = next(e for e in audit if e.action == "release.kanon_microdata")
