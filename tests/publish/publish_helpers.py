@@ -127,3 +127,30 @@ def victim_records(n: int, seed: int = 0):  # type: ignore[no-untyped-def]
             )
         )
     return out
+
+
+def perpetrators(n: int, seed: int = 0):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from ctip.domain.records import JusticeStage, Perpetrator
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        year = int(rng.integers(2021, 2024))
+        stages = [JusticeStage(stage="suspected", stage_date=date(year, 3, 1))]
+        if rng.random() < 0.6:
+            stages.append(JusticeStage(stage="prosecuted", stage_date=date(year, 6, 1)))
+        if rng.random() < 0.3:
+            stages.append(JusticeStage(stage="convicted", stage_date=date(year, 9, 1)))
+        out.append(
+            Perpetrator(
+                perpetrator_id=f"P{i:04d}",
+                agency="police",
+                sex=str(rng.choice(["female", "male"], p=[0.3, 0.7])),
+                age=int(rng.integers(16, 60)),
+                citizenships=(str(rng.choice(["ITA", "NGA"])),),
+                stages=tuple(stages),
+            )
+        )
+    return out

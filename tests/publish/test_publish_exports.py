@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from publish_helpers import victim_records
+from publish_helpers import perpetrators, victim_records
 
 from ctip.publish.exports.sdmx import HEADER
 from ctip.services.home import init_home
@@ -44,6 +44,7 @@ def _export(tmp: Path, database_url: str):  # type: ignore[no-untyped-def]
             source_file="a.csv", file_sha256=None, profile="canonical", agency="police"
         )
         store.add_victims(batch, victim_records(600, seed=4))
+        store.add_perpetrators(batch, perpetrators(120, seed=4))
         store.finish_batch(batch, read=600, accepted=600, rejected=0)
         out = tmp / "out"
         out.mkdir()
@@ -115,7 +116,11 @@ def test_no_cell_below_threshold_and_no_identity(exported):
         else:
             assert int(r["OBS_VALUE"]) == 0 or int(r["OBS_VALUE"]) >= THRESHOLD
     workbook = load_workbook(out / XLSX_FILE, read_only=True)
-    assert "Q5 Victims" in workbook.sheetnames
+    assert {"Q2 Formal contact", "Q3 Prosecuted", "Q4 Convicted", "Q5 Victims"} <= set(
+        workbook.sheetnames
+    )
+    q2 = list(workbook["Q2 Formal contact"].iter_rows(min_row=2, values_only=True))
+    assert [row[0] for row in q2] == ["2021", "2022", "2023"]
     numbers = [
         v
         for sheet in workbook
