@@ -144,7 +144,7 @@ def main() -> None:
         took, cpu = time.perf_counter() - start, time.process_time() - cpu_start
         count = con.execute("SELECT count(*) FROM victims").fetchone()[0]
         print(f"baseline duckdb read_csv:            {count / csv_took:>10,.0f} rows/s")
-        print(f"to_duckdb (Arrow batches):           {count / took:>10,.0f} rows/s  "
+        print(f"to_duckdb (ADBC Arrow stream):       {count / took:>10,.0f} rows/s  "
               f"({took / csv_took:.1f}x baseline time; {cpu:.2f} s CPU in this process)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (incl. the {args.rows:,} generated records): {peak:,.0f} MB")
