@@ -30,7 +30,9 @@ from ctip.estimate.intervals import bootstrap, select_stepwise  # noqa: E402
 from ctip.estimate.lcmcr import sample  # noqa: E402
 from ctip.estimate.selection import all_models, stepwise  # noqa: E402
 
-DATA = Path(os.environ.get("CTIP_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+DATA = Path(
+    os.environ.get("CTIP_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
 
 
 def timed(fn):
@@ -40,12 +42,18 @@ def timed(fn):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--replicates", type=int, default=1000)
     parser.add_argument("--iterations", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--baseline-sample", type=int, default=100,
-                        help="replicates timed one by one for the baseline (scaled up)")
+    parser.add_argument(
+        "--baseline-sample",
+        type=int,
+        default=100,
+        help="replicates timed one by one for the baseline (scaled up)",
+    )
     args = parser.parse_args()
 
     uk = from_frame(pd.read_csv(DATA / "mse-uk-2013" / "uk_2013_six_lists.csv"))
@@ -55,12 +63,18 @@ def main() -> None:
 
     sel = stepwise(uk.counts, uk.t)
     print(f"\n1. stepwise + bootstrap ({args.replicates} replicates, selection in each)")
-    print(f"   point estimate {sel.fit.estimate:,.1f}; model {' '.join(uk.pair_name(p) for p in sel.terms)}")
+    terms = " ".join(uk.pair_name(p) for p in sel.terms)
+    print(f"   point estimate {sel.fit.estimate:,.1f}; model {terms}")
     for workers in sorted({1, args.workers}):
-        secs, result = timed(lambda w=workers: estimate(uk, "stepwise", bootstrap=args.replicates,
-                                                        seed=1234, workers=w))
-        print(f"   ctip, {workers} worker(s): {secs:6.2f} s   BCa interval "
-              f"{result.ci_low:,.0f} to {result.ci_high:,.0f}")
+        secs, result = timed(
+            lambda w=workers: estimate(
+                uk, "stepwise", bootstrap=args.replicates, seed=1234, workers=w
+            )
+        )
+        print(
+            f"   ctip, {workers} worker(s): {secs:6.2f} s   BCa interval "
+            f"{result.ci_low:,.0f} to {result.ci_high:,.0f}"
+        )
         if workers == 1:
             ours = secs
 
@@ -68,8 +82,10 @@ def main() -> None:
     rows = rng.multinomial(uk.observed, uk.counts / uk.observed, size=args.baseline_sample)
     secs, _ = timed(lambda: [stepwise(r, uk.t) for r in rows])
     one_by_one = secs * args.replicates / args.baseline_sample
-    print(f"   baseline one-by-one scalar selection: {one_by_one:6.2f} s (scaled from "
-          f"{args.baseline_sample}); ratio {one_by_one / ours:.1f}x")
+    print(
+        f"   baseline one-by-one scalar selection: {one_by_one:6.2f} s (scaled from "
+        f"{args.baseline_sample}); ratio {one_by_one / ours:.1f}x"
+    )
 
     import statsmodels.api as sm
 
@@ -84,25 +100,38 @@ def main() -> None:
 
     secs, _ = timed(lambda: [sm_fits() for _ in range(20)])
     sm_total = secs / 20 * args.replicates
-    print(f"   baseline statsmodels GLM ({len(designs)} fits per replicate): {sm_total:6.2f} s "
-          f"(scaled from 20); ratio {sm_total / ours:.1f}x")
+    print(
+        f"   baseline statsmodels GLM ({len(designs)} fits per replicate): {sm_total:6.2f} s "
+        f"(scaled from 20); ratio {sm_total / ours:.1f}x"
+    )
     _ = bootstrap, select_stepwise  # the API used by estimate(..., bootstrap=N)
 
-    print(f"\n2. LCMCR, {args.iterations:,} iterations on {uk.t} lists (K=10)")
+    burnin = args.iterations // 5
+    print(f"\n2. LCMCR, {args.iterations:,} iterations ({burnin:,} burn-in) on {uk.t} lists (K=10)")
     for chains in (1, 4):
-        secs, r = timed(lambda c=chains: sample(uk, iterations=args.iterations, burnin=0, thin=5,
-                                                chains=c, seed=12345))
-        print(f"   {chains} chain(s): {secs:6.2f} s   median {r.median:,.0f} "
-              f"[{r.low:,.0f}, {r.high:,.0f}]  R-hat {r.rhat:.2f}  ESS {r.ess:.0f}")
+        secs, r = timed(
+            lambda c=chains: sample(
+                uk, iterations=args.iterations - burnin, burnin=burnin, thin=5, chains=c, seed=12345
+            )
+        )
+        print(
+            f"   {chains} chain(s): {secs:6.2f} s   median {r.median:,.0f} "
+            f"[{r.low:,.0f}, {r.high:,.0f}]  R-hat {r.rhat:.2f}  ESS {r.ess:.0f}"
+        )
 
     uk5 = from_frame(pd.read_csv(DATA / "mse-reference-tables" / "UKdat_5.csv"))
     secs, models = timed(lambda: all_models(uk5.counts, uk5.t))
-    print(f"\n3. every two-way model of the 5-list UK table: {len(models)} models checked and "
-          f"fitted in {secs:.2f} s (Rcapture closedpMS.t: ~5 s per its docs)")
-    secs, r = timed(lambda: estimate(uk5, "bic", bootstrap=args.replicates, seed=1234,
-                                     workers=args.workers))
-    print(f"   BIC + bootstrap over the 100 best models, {args.replicates} replicates: {secs:.2f} s; "
-          f"N {r.estimate:,.0f} [{r.ci_low:,.0f}, {r.ci_high:,.0f}]")
+    print(
+        f"\n3. every two-way model of the 5-list UK table: {len(models)} models checked and "
+        f"fitted in {secs:.2f} s (Rcapture closedpMS.t: ~5 s per its docs)"
+    )
+    secs, r = timed(
+        lambda: estimate(uk5, "bic", bootstrap=args.replicates, seed=1234, workers=args.workers)
+    )
+    print(
+        f"   BIC + bootstrap over the 100 best models, {args.replicates} replicates: {secs:.2f} s; "
+        f"N {r.estimate:,.0f} [{r.ci_low:,.0f}, {r.ci_high:,.0f}]"
+    )
 
 
 if __name__ == "__main__":

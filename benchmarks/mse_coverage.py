@@ -39,7 +39,9 @@ METHODS = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--reps", type=int, default=100, help="replicates per scenario")
     parser.add_argument("--N", type=int, default=3000, help="true population size")
     parser.add_argument("--lists", type=int, default=4)
@@ -50,10 +52,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
 
-    print(f"N = {args.N:,}, {args.lists} lists, {args.reps} replicates per scenario "
-          f"(LCMCR: {args.lcmcr_reps}), bootstrap {args.boot} replicates, seed {args.seed}")
-    print(f"{'scenario':<14} {'method':<26} {'reps':>5} {'coverage':>9} {'median N/true':>14} "
-          f"{'median width/true':>18} {'not estimable':>14} {'s/rep':>7}")
+    print(
+        f"N = {args.N:,}, {args.lists} lists, {args.reps} replicates per scenario "
+        f"(LCMCR: {args.lcmcr_reps}), bootstrap {args.boot} replicates, seed {args.seed}"
+    )
+    print(
+        f"{'scenario':<14} {'method':<26} {'reps':>5} {'coverage':>9} {'median N/true':>14} "
+        f"{'median width/true':>18} {'not estimable':>14} {'s/rep':>7}"
+    )
     for name in args.scenarios.split(","):
         rng = np.random.default_rng(args.seed)
         tables = [simulate(args.N, scenario(name, args.lists), rng) for _ in range(args.reps)]
@@ -66,8 +72,12 @@ def main() -> None:
                 if options.get("interval") == "bootstrap":
                     extra = dict(bootstrap=args.boot, seed=k)
                 if options["method"] == "lcmcr":
-                    extra = dict(seed=k, lcmcr_options=dict(iterations=args.lcmcr_iterations,
-                                                            burnin=1000, chains=2, thin=2))
+                    extra = dict(
+                        seed=k,
+                        lcmcr_options=dict(
+                            iterations=args.lcmcr_iterations, burnin=1000, chains=2, thin=2
+                        ),
+                    )
                 r = estimate(hist, **options, **extra)
                 if not r.estimable:
                     failed += 1
@@ -78,8 +88,11 @@ def main() -> None:
             secs = (time.perf_counter() - start) / max(reps, 1)
             done = reps - failed
             coverage = hits / done if done else float("nan")
-            print(f"{name:<14} {label:<26} {reps:>5} {coverage:>9.1%} {np.median(ratios):>14.3f} "
-                  f"{np.median(widths):>18.3f} {failed:>14} {secs:>7.2f}", flush=True)
+            print(
+                f"{name:<14} {label:<26} {reps:>5} {coverage:>9.1%} {np.median(ratios):>14.3f} "
+                f"{np.median(widths):>18.3f} {failed:>14} {secs:>7.2f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":
