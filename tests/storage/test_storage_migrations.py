@@ -44,3 +44,29 @@ def test_sqlite_file_is_private(tmp_path) -> None:  # type: ignore[no-untyped-de
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     engine.dispose()
     assert (tmp_path / "x.db").stat().st_mode & 0o777 == 0o600
+
+
+def test_concurrent_migrations_on_postgres(pg_url: str) -> None:
+    """Web workers starting together must not race each other through the migrations."""
+    import threading
+
+    errors: list[Exception] = []
+
+    def run() -> None:
+        engine = make_engine(pg_url)
+        try:
+            migrate(engine)
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    engine = make_engine(pg_url)
+    assert current_revisions(engine) == set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+    engine.dispose()

@@ -95,6 +95,8 @@ def migrate(engine: sa.Engine) -> None:
     """Upgrade the database to every head (each area may add its own branch off 0001)."""
     config = _config()
     with engine.begin() as connection:
+        if is_postgres(connection):  # several processes (web workers) may start at once
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(7411200)"))
         if _at_heads(connection, config):
             return
         config.attributes["connection"] = connection
