@@ -84,9 +84,12 @@ def pyramid_chart(frame: pd.DataFrame, title: str | None,
     data["sex_label"] = data["sex"].map({"female": "Female", "male": "Male"})
     order = [a for a in reversed(age_order) if a in set(data["age_band"])]
     y = alt.Y("age_band:N", sort=order, title="Age at identification")
+    # symmetric axis, so the two sides can be compared by eye
+    widest = float(data["value"].max()) if data["value"].notna().any() else 1.0
     bars = alt.Chart(data[data["value"].notna()]).mark_bar().encode(
         y=y, x=alt.X("signed:Q", title="Detected victims (female left, male right)",
-                     axis=alt.Axis(labelExpr="abs(datum.value)")),
+                     axis=alt.Axis(labelExpr="abs(datum.value)"),
+                     scale=alt.Scale(domain=[-widest, widest])),
         color=alt.Color("sex_label:N", title="Sex", scale=alt.Scale(
             domain=["Female", "Male"], range=[SEX_COLOURS["female"], SEX_COLOURS["male"]])),
         tooltip=["sex_label:N", "age_band:N", alt.Tooltip("display:N", title="victims")])
