@@ -8,6 +8,7 @@ Flags follow CTDC: 1 = yes, empty (NULL) = no or not known (CTDC has no zeros).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 import pandas as pd
@@ -70,6 +71,7 @@ _LABOUR = {
 _SEX_TYPES = {"prostitution": "typeOfSexProstitution", "pornography": "typeOfSexPornography"}
 
 
+@cache
 def _crosswalk(name: str) -> dict[str, str]:
     codes = code_list(name)
     return {c: str(codes.entry(c).get("ctdc") or "") for c in codes.codes}

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -49,6 +50,21 @@ LEVEL_NAMES = {
 }
 SENSITIVE = {"forms of exploitation": "exploitation_forms", "means of control": "means_of_control"}
 STAR = "*"
+_USED = (
+    "consent_statistical_use",
+    "consent_withdrawn",
+    "identification_year",
+    "sex",
+    "age",
+    "citizenship",
+    "countries_of_exploitation",
+    "country_of_detection",
+    "exploitation_forms",
+    "means_of_control",
+    "labour_sector_isic",
+    "sexual_exploitation_type",
+    "recruiter_relationship",
+)
 
 
 @dataclass(frozen=True)
@@ -85,6 +101,11 @@ class KAnonRelease:
 
 def _country_levels(iso3: Any) -> tuple[str, str, str, str]:
     code = str(iso3) if iso3 is not None and not pd.isna(iso3) else UNKNOWN
+    return _country_levels_of(code)
+
+
+@lru_cache(maxsize=4096)
+def _country_levels_of(code: str) -> tuple[str, str, str, str]:
     try:
         c = country(code)
     except LookupError:
@@ -130,7 +151,11 @@ def kanonymise(
     """
     if k < 2:
         raise DisclosureError(f"k must be at least 2, got {k}")
-    rows = victims.to_dict("records")
+    columns = [c for c in _USED if c in victims.columns]
+    rows = [
+        dict(zip(columns, values, strict=True))
+        for values in zip(*(victims[c].tolist() for c in columns), strict=True)
+    ]
     rows = [
         r
         for r in rows
