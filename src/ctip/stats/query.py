@@ -45,6 +45,7 @@ class Dimension:
     label: str
     needs: tuple[str, ...] = ()   # 'countries', 'detection_countries', 'flow_pairs'
     order: tuple[str, ...] = ()   # preferred order of levels (others follow, sorted)
+    pre: tuple[tuple[str, str], ...] = ()  # (name, SQL) computed per row before grouping
 
 
 def _unknown(expr: str) -> str:
@@ -116,9 +117,14 @@ def _citizenship_type(detection: str) -> str:
     return (
         "CASE WHEN v.citizenship IS NULL OR v.citizenship = 'unknown' "
         f"OR {detection} IS NULL OR {detection} = 'unknown' THEN 'unknown' "
-        f"WHEN ARRAY_CONTAINS(v.citizenships, {detection}) OR v.citizenship = {detection} "
-        "THEN 'national' ELSE 'foreign' END"
+        "WHEN v.is_national THEN 'national' ELSE 'foreign' END"
     )
+
+
+def _is_national(detection: str) -> tuple[tuple[str, str], ...]:
+    """Computed on each row before grouping, so the list of citizenships is never a group key."""
+    return (("is_national", f"COALESCE(ARRAY_CONTAINS(v.citizenships, {detection}) "
+                            f"OR v.citizenship = {detection}, FALSE)"),)
 
 
 def _citizenship_area(column: str) -> str:
@@ -138,14 +144,14 @@ def _common(year_column: str, detection: str) -> dict[str, Dimension]:
         Dimension("agency", _unknown("v.agency"), "Agency"),
         Dimension("citizenship", _unknown("v.citizenship"), "Citizenship (ISO3)"),
         Dimension("citizenship_type", _citizenship_type(detection), "National or foreign",
-                  order=("national", "foreign", UNKNOWN)),
+                  order=("national", "foreign", UNKNOWN), pre=_is_national(detection)),
         Dimension("citizenship_region", _citizenship_area("region"), "Region of citizenship",
                   needs=("countries",)),
         Dimension("citizenship_origin",
                   f"CASE WHEN {_citizenship_type(detection)} = 'national' THEN 'national' "
                   f"ELSE {_citizenship_area('region')} END",
                   "Citizenship: national, or region of a foreign citizenship",
-                  needs=("countries",), order=("national",)),
+                  needs=("countries",), order=("national",), pre=_is_national(detection)),
         Dimension("citizenship_subregion", _citizenship_area("subregion"),
                   "Subregion of citizenship", needs=("countries",)),
         # UNNEST in the select list (Spark: EXPLODE): 20x faster in DuckDB than a lateral join
@@ -212,7 +218,7 @@ class CountQuery:
         dims = [self.dimensions[b] for b in self.by]
         if self.rule is not None:
             sql = rollup_from_primary_sql(self.rule) or rollup_sql(self.rule)
-            dims = [Dimension(d.name, sql, d.label, d.needs, d.order)
+            dims = [Dimension(d.name, sql, d.label, d.needs, d.order, d.pre)
                     if d.name == "unodc_form" else d for d in dims]
         return dims
 
@@ -233,9 +239,12 @@ class CountQuery:
                                                                  "country_of_detection"}}
         for need in needs:
             columns |= join_columns.get(need, set())
-        raw = ", ".join(f"v.{c}" for c in sorted(columns))
-        grouped = (f"(SELECT {raw}, COUNT(*) AS n FROM {self.table} AS v{where} "
-                   f"GROUP BY {raw}) AS v")
+        pre = {name: sql for d in dims for name, sql in d.pre}
+        keys = [f"v.{c}" for c in sorted(columns - set(pre))]
+        selected = ", ".join([*keys, *(f"{sql} AS {name}" for name, sql in pre.items())])
+        group_by = ", ".join([*keys, *pre.values()])
+        grouped = (f"(SELECT {selected}, COUNT(*) AS n FROM {self.table} AS v{where} "
+                   f"GROUP BY {group_by}) AS v")
         if "countries" in needs:
             grouped += f" LEFT JOIN {COUNTRIES_TABLE} AS cc ON cc.iso3 = v.citizenship"
         if "detection_countries" in needs:
