@@ -162,3 +162,18 @@ def test_sessions_end_after_the_absolute_lifetime(app):  # type: ignore[no-untyp
         app.state.accounts.clock = lambda moment=moment: moment
         status = c.get("/api/cases", headers=bearer(token)).status_code
         assert status == (200 if hours < 12 else 401)
+
+
+def test_name_search_goes_in_the_body_never_the_url(app):  # type: ignore[no-untyped-def]
+    c = client(app)
+    token = login(c, "cw-a", add_user(app, "cw-a", "caseworker", "A"))["token"]
+    made = c.post(
+        "/api/cases",
+        json={"sex": "female", "identity": {"given_name": "Ana", "family_name": "Lopez"}},
+        headers=bearer(token),
+    ).json()
+    c.post("/api/cases", json={"sex": "male"}, headers=bearer(token))
+    found = c.post("/api/cases/search", json={"name": "LOPEZ ana"}, headers=bearer(token)).json()
+    assert [f["case_id"] for f in found] == [made["case_id"]]
+    listing = client(app).get("/openapi.json").json()["paths"]["/api/cases"]["get"]
+    assert "name" not in {p["name"] for p in listing["parameters"]}

@@ -19,6 +19,7 @@ from ctip.web.api.schemas import (
     NO_NUL,
     CaseCreate,
     CasePublic,
+    CaseSearch,
     CaseUpdate,
     ConsentCreate,
     ConsentPublic,
@@ -70,20 +71,34 @@ def _identity(body) -> Identity:  # type: ignore[no-untyped-def]
 
 
 @router.get("", response_model=list[CasePublic], response_model_exclude_unset=True)
-def search_cases(
+def list_cases(
     who: PrincipalDep,
     cw: CaseworkDep,
     status_: Annotated[str | None, Query(alias="status", max_length=40, pattern=NO_NUL)] = None,
-    name: QueryText = None,
     case_id: QueryText = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[CasePublic]:
-    """Cases your agency owns or has a live referral for. ``name`` matches the full name exactly."""
+    """Cases your agency owns or has a live referral for, newest first. To search by name use
+    ``POST /api/cases/search``: a name never travels in a URL (logs, proxies, history)."""
+    return [
+        case_public(v)
+        for v in cw.search_cases(who, status=status_, case_id=case_id, limit=limit, offset=offset)
+    ]
+
+
+@router.post("/search", response_model=list[CasePublic], response_model_exclude_unset=True)
+def search_cases(body: CaseSearch, who: PrincipalDep, cw: CaseworkDep) -> list[CasePublic]:
+    """Search by exact full name (matched on a keyed hash, nothing decrypted), status or case id."""
     return [
         case_public(v)
         for v in cw.search_cases(
-            who, status=status_, name=name, case_id=case_id, limit=limit, offset=offset
+            who,
+            status=body.status,
+            name=body.name,
+            case_id=body.case_id,
+            limit=body.limit,
+            offset=body.offset,
         )
     ]
 

@@ -118,6 +118,14 @@ class CaseUpdate(_In):
     identity: IdentityIn | None = None
 
 
+class CaseSearch(_In):
+    name: Short | None = Field(default=None, description="full name; matched exactly, normalised")
+    status: Code | None = None
+    case_id: Short | None = Field(default=None, description="the start of a case number")
+    limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
+
+
 class CasePublic(_Out):
     """A case as the caller may see it. Fields the caller may not see are absent, not null."""
 
