@@ -88,8 +88,13 @@ def exploitation_block(form: str) -> str:
     return "isOtherExploit"
 
 
+def is_missing(value: Any) -> bool:
+    """None, NaN or pd.NA (what a NULL list cell becomes, depending on the frame's origin)."""
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
 def _codes(value: Any) -> list[str]:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if is_missing(value):
         return []
     if isinstance(value, str):
         return [value]

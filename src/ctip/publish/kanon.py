@@ -32,7 +32,7 @@ import pandas as pd
 from ctip.domain.countries import country
 from ctip.domain.derive import UNKNOWN, ctdc_age_broad
 from ctip.errors import DisclosureError
-from ctip.publish.ctdc import CTDC_COLUMNS, ctdc_flags, gender
+from ctip.publish.ctdc import CTDC_COLUMNS, ctdc_flags, gender, is_missing
 
 QUASI_IDENTIFIERS = (
     "yearOfRegistration",
@@ -130,14 +130,14 @@ def _age_levels(age: Any) -> tuple[str, str, str]:
 
 def _exploitation_country(row: dict[str, Any]) -> Any:
     """CTDC's CountryOfExploitation, with its proxy: the country of detection."""
-    places = row.get("countries_of_exploitation")
-    if places is not None and not (isinstance(places, float) and pd.isna(places)) and len(places):
+    places: Any = row.get("countries_of_exploitation")
+    if not is_missing(places) and len(places):
         return list(places)[0]
     return row.get("country_of_detection")
 
 
 def _combination(value: Any) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if is_missing(value):
         return UNKNOWN
     return ";".join(sorted(str(v) for v in value)) or "none"
 
@@ -159,8 +159,8 @@ def kanonymise(
     rows = [
         r
         for r in rows
-        if r.get("consent_statistical_use") is not False
-        and not bool(r.get("consent_withdrawn") or False)
+        if (is_missing(r.get("consent_statistical_use")) or bool(r.get("consent_statistical_use")))
+        and (is_missing(r.get("consent_withdrawn")) or not bool(r.get("consent_withdrawn")))
     ]
     n = len(rows)
     hierarchy: dict[str, list[tuple[str, ...]]] = {
