@@ -23,7 +23,7 @@ def _victims(n: int = 3000, seed: int = 3) -> pd.DataFrame:
 KEYS = {"year": ["2021", "2022"], "sex": ["female", "male", "other", "unknown"]}
 
 
-def test_counts_are_near_truth_and_all_public_keys_are_released():
+def test_counts_are_near_truth_all_keys_released_and_over_budget_refused():
     victims = _victims()
     ctx = PrivacyContext("t", PrivacyUnit(contributions=1), total_epsilon=2.0)
     released = ctx.counts(victims, by=["year", "sex"], epsilon=1.0, keys=KEYS)
@@ -35,6 +35,10 @@ def test_counts_are_near_truth_and_all_public_keys_are_released():
     assert (merged["count"] - merged["true"]).abs().max() <= 12
     assert (frame["count"] >= 0).all()
     assert ctx.spent_epsilon == pytest.approx(1.0) and ctx.remaining_epsilon == pytest.approx(1.0)
+    # over budget: refused before any noise is drawn, and nothing is spent
+    with pytest.raises(DisclosureError, match="exceed the privacy budget"):
+        ctx.counts(victims, by=["sex"], epsilon=1.5, keys=KEYS)
+    assert ctx.spent_epsilon == pytest.approx(1.0) and len(ctx.releases) == 1
 
 
 def test_noise_scale_matches_opendp_own_account():
@@ -44,15 +48,6 @@ def test_noise_scale_matches_opendp_own_account():
     assert released.scale == pytest.approx(float(summary["scale"][0]))
     assert released.accuracy == pytest.approx(float(summary["accuracy"][0]))
     assert released.scale == pytest.approx(6.0)  # 3 records per victim / epsilon 0.5
-
-
-def test_over_budget_release_is_refused_and_spends_nothing():
-    ctx = PrivacyContext("t", PrivacyUnit(), total_epsilon=1.0)
-    ctx.counts(_victims(200), by=["sex"], epsilon=0.6, keys=KEYS)
-    with pytest.raises(DisclosureError, match="exceed the privacy budget"):
-        ctx.counts(_victims(200), by=["sex"], epsilon=0.5, keys=KEYS)
-    assert ctx.spent_epsilon == pytest.approx(0.6)
-    assert len(ctx.releases) == 1
 
 
 def test_categories_must_be_public():
