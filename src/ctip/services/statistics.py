@@ -108,7 +108,8 @@ def publish(table: StatTable, *, threshold: int) -> PublishedTable:
     for d in dims:  # one type per dimension (years are text; 'total' rows are text)
         frame[d] = frame[d].astype(object)
     sliced = SLICED.get(spec.name, ())
-    if sliced:
+    small = frame["count"].between(1, threshold - 1).any()
+    if sliced and small:
         # independent slices (no margin across them is published): protect each one alone,
         # as a small cross-table with its own totals, instead of one 5-dimensional hypercube
         inner = [d for d in dims if d not in sliced]
