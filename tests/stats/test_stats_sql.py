@@ -73,3 +73,18 @@ def test_every_dimension_transpiles_to_spark():
     # the exploded form list becomes Spark's EXPLODE, array length SIZE
     spark = _to_spark(victims_query(["form"]).sql())
     assert "EXPLODE" in spark and "SIZE(" in spark
+
+
+def test_flow_type_sql_equals_domain_on_every_pair_of_countries():
+    from ctip.domain.countries import all_countries, flow_type
+    from ctip.stats.query import COUNTRIES_TABLE, FLOW_TYPE_SQL, ensure_countries
+
+    con = duckdb.connect()
+    ensure_countries(con)
+    rows = con.execute(
+        f"SELECT o.iso3, d.iso3, {FLOW_TYPE_SQL.replace('cc.', 'o.').replace('cd.', 'd.')} "
+        f"FROM {COUNTRIES_TABLE} AS o CROSS JOIN {COUNTRIES_TABLE} AS d"
+    ).fetchall()
+    assert len(rows) == len(all_countries()) ** 2
+    for origin, destination, kind in rows:
+        assert kind == flow_type(origin, destination), (origin, destination)

@@ -7,8 +7,8 @@ UNNEST, GROUP BY CUBE, ARRAY_CONTAINS) that SQLGlot transpiles to Spark SQL unch
 (tests/stats/test_stats_sql.py checks every table). Unknowns are never dropped: a missing value is
 counted under 'unknown'.
 
-Reference tables the dimensions need (countries, flow pairs) are created as TEMP tables in the
-caller's DuckDB connection; nothing here opens a file or a database.
+The reference table the dimensions need (countries with their UN M49 areas) is created as a TEMP
+table in the caller's DuckDB connection; nothing here opens a file or a database.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from ctip.errors import ValidationError
 UNKNOWN = "unknown"
 TOTAL = "total"
 COUNTRIES_TABLE = "ctip_countries"
-FLOW_PAIRS_TABLE = "ctip_flow_pairs"
 
 _COLUMN = re.compile(r"\bv\.(\w+)")
 
@@ -43,7 +42,7 @@ class Dimension:
     name: str
     sql: str
     label: str
-    needs: tuple[str, ...] = ()   # 'countries', 'detection_countries', 'flow_pairs'
+    needs: tuple[str, ...] = ()   # 'countries', 'detection_countries'
     order: tuple[str, ...] = ()   # preferred order of levels (others follow, sorted)
     pre: tuple[tuple[str, str], ...] = ()  # (name, SQL) computed per row before grouping
 
@@ -113,6 +112,18 @@ AGE_BAND_SQL = (
 AGE_BAND_ORDER = tuple(f"{lo}-{hi}" for lo, hi in _BANDS) + ("48+", UNKNOWN)
 
 
+# domain.countries.flow_type in SQL, on the countries joined to both ends (cc: citizenship,
+# cd: detection); tests/stats/test_stats_sql.py checks it on every pair of countries.
+FLOW_TYPE_SQL = (
+    "CASE WHEN cc.iso3 IS NULL OR cd.iso3 IS NULL THEN 'unknown' "
+    "WHEN cc.iso3 = cd.iso3 THEN 'domestic' "
+    "WHEN cc.region IS NULL OR cd.region IS NULL THEN 'unknown' "
+    "WHEN cc.subregion = cd.subregion OR (cc.subregion IS NULL AND cd.subregion IS NULL) "
+    "THEN 'subregional' "
+    "WHEN cc.region = cd.region THEN 'intraregional' ELSE 'transregional' END"
+)
+
+
 def _citizenship_type(detection: str) -> str:
     return (
         "CASE WHEN v.citizenship IS NULL OR v.citizenship = 'unknown' "
@@ -174,8 +185,8 @@ VICTIM_DIMENSIONS: dict[str, Dimension] = {
                   "Country of detection (ISO3)"),
         Dimension("detection_region", "COALESCE(cd.region, 'unknown')", "Region of detection",
                   needs=("countries", "detection_countries")),
-        Dimension("flow_type", "COALESCE(fp.flow_type, 'unknown')", "Flow (UN M49 regions)",
-                  needs=("flow_pairs",), order=FLOW_ORDER),
+        Dimension("flow_type", FLOW_TYPE_SQL, "Flow (UN M49 regions)",
+                  needs=("countries", "detection_countries"), order=FLOW_ORDER),
         Dimension("unodc_form", _unknown("v.primary_form"),
                   "Form of exploitation (UNODC roll-up, one per victim)",
                   order=tuple(code_list("unodc_form").codes)),
@@ -234,9 +245,8 @@ class CountQuery:
         if not dims:
             return f"SELECT COUNT(*) AS count FROM {self.table} AS v{where}"
         columns = {c for d in dims for c in _COLUMN.findall(d.sql)}
-        join_columns = {"countries": {"citizenship"}, "detection_countries":
-                        {"country_of_detection"}, "flow_pairs": {"citizenship",
-                                                                 "country_of_detection"}}
+        join_columns = {"countries": {"citizenship"},
+                        "detection_countries": {"country_of_detection"}}
         for need in needs:
             columns |= join_columns.get(need, set())
         pre = {name: sql for d in dims for name, sql in d.pre}
@@ -249,9 +259,6 @@ class CountQuery:
             grouped += f" LEFT JOIN {COUNTRIES_TABLE} AS cc ON cc.iso3 = v.citizenship"
         if "detection_countries" in needs:
             grouped += f" LEFT JOIN {COUNTRIES_TABLE} AS cd ON cd.iso3 = v.country_of_detection"
-        if "flow_pairs" in needs:
-            grouped += (f" LEFT JOIN {FLOW_PAIRS_TABLE} AS fp ON fp.citizenship = v.citizenship"
-                        " AND fp.detection = v.country_of_detection")
         inner = ", ".join(f"{d.sql} AS {d.name}" for d in dims)
         names = ", ".join(d.name for d in dims)
         if self.margins:
@@ -266,10 +273,8 @@ class CountQuery:
 
     def run(self, con: duckdb.DuckDBPyConnection, *, complete: bool = True) -> pd.DataFrame:
         needs = self.needs()
-        if "countries" in needs or "flow_pairs" in needs:
+        if "countries" in needs:
             ensure_countries(con)
-        if "flow_pairs" in needs:
-            ensure_flow_pairs(con, self.table)
         frame = con.sql(self.sql()).df()
         frame["count"] = frame["count"].fillna(0).astype("int64")
         dims = self._dims()
@@ -325,31 +330,3 @@ def ensure_countries(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {COUNTRIES_TABLE} AS "
                 "SELECT * FROM _ctip_countries_df")
     con.unregister("_ctip_countries_df")
-
-
-def ensure_flow_pairs(con: duckdb.DuckDBPyConnection, table: str = "victims") -> None:
-    """TEMP table of (citizenship, detection) -> flow type for the pairs present.
-
-    The flow type comes from ``domain.countries.flow_type`` itself (one Python call per distinct
-    pair, a few thousand at most), so the SQL tables and the domain can never disagree.
-    """
-    from ctip.domain.countries import flow_type
-
-    pairs = con.sql(
-        f"SELECT DISTINCT citizenship, country_of_detection FROM {table} "
-        "WHERE citizenship IS NOT NULL AND country_of_detection IS NOT NULL"
-    ).fetchall()
-    rows = []
-    for citizenship, detection in pairs:
-        try:
-            kind = flow_type(citizenship, detection)
-        except LookupError:
-            kind = UNKNOWN
-        rows.append((citizenship, detection, kind))
-    frame = pd.DataFrame(rows, columns=["citizenship", "detection", "flow_type"], dtype="object")
-    con.register("_ctip_pairs_df", frame)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {FLOW_PAIRS_TABLE} AS "
-                "SELECT CAST(citizenship AS VARCHAR) AS citizenship, "
-                "CAST(detection AS VARCHAR) AS detection, CAST(flow_type AS VARCHAR) AS flow_type "
-                "FROM _ctip_pairs_df")
-    con.unregister("_ctip_pairs_df")
