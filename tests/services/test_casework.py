@@ -253,3 +253,17 @@ def test_roles_outside_casework(cw):
     entries = cw.audit_entries(person("auditor"), subject=case_id)
     assert entries[0]["action"] == "case.create"
     assert cw.verify_audit(person("auditor"))["ok"]
+
+
+def test_consent_override_is_a_supervised_break_glass(cw):
+    case_id = adult_case(cw)
+    why = "she is in danger tonight and cannot be reached to consent"
+    with pytest.raises(PermissionDeniedError):
+        cw.refer(A_CW, case_id, to_agency="B", consent_override=why)
+    with pytest.raises(ValidationError):
+        cw.refer(A_SUP, case_id, to_agency="B", consent_override="urgent")
+    ref = cw.refer(A_SUP, case_id, to_agency="B", consent_override=why)
+    assert ref.consent_id is None and ref.status == "pending"
+    assert "review_consent_override" in [t.kind for t in cw.tasks(A_SUP)]
+    actions = [e["action"] for e in cw.audit_entries(person("auditor"), subject=case_id)]
+    assert "consent.override" in actions and why not in str(cw.audit_entries(person("auditor")))

@@ -13,6 +13,7 @@ from ctip.domain.access import (
     Action,
     Principal,
     Relation,
+    Role,
     require_role,
 )
 from ctip.domain.casework import (
@@ -23,7 +24,7 @@ from ctip.domain.casework import (
     Service,
     ServiceEntry,
 )
-from ctip.errors import NotFoundError, ValidationError, WorkflowError
+from ctip.errors import NotFoundError, PermissionDeniedError, ValidationError, WorkflowError
 from ctip.services.casework_core import (
     DEFAULT_REFERRAL_DAYS,
     PURPOSE_CONSENT,
@@ -118,11 +119,14 @@ class ReferralWork(CaseworkCore):
         service_id: str | None = None,
         due_date: date | None = None,
         consent_id: str | None = None,
+        consent_override: str | None = None,
     ) -> Referral:
         """Refer a case to another agency, sharing only ``shared_fields`` of the identity.
 
         An adult needs a live consent for the referral's purpose covering the recipient (I2); a
-        child is referred without consent (I3).
+        child is referred without consent (I3). Without consent, a supervisor may override with
+        a written justification (at least 20 characters): a break-glass event, audited, with a
+        review task for the agency's supervisors.
         """
         if purpose not in PURPOSE_CONSENT:
             raise ValidationError(
@@ -168,14 +172,17 @@ class ReferralWork(CaseworkCore):
                 ]
                 if consent_id is not None:
                     live = [c for c in live if c.consent_id == consent_id]
-                if not live:
+                if not live and consent_override is not None:
+                    self._override(conn, p, case, consent_override, to_agency)
+                elif not live:
                     raise WorkflowError(
                         f"an adult's referral needs their consent for {needed!r} "
                         f"covering {to_agency!r}",
-                        hint="record the person's consent first "
-                        "(children are referred without consent)",
+                        hint="record the person's consent first (children are referred "
+                        "without consent); in an emergency a supervisor may override it "
+                        "with a justification",
                     )
-                consent_id = live[-1].consent_id
+                consent_id = live[-1].consent_id if live else None
             at = self.clock()
             ref = Referral(
                 _id(),
@@ -204,6 +211,30 @@ class ReferralWork(CaseworkCore):
                 consent_id=consent_id,
             )
             return ref
+
+    def _override(self, conn, p: Principal, case, justification: str, to_agency: str) -> None:  # type: ignore[no-untyped-def]
+        """Consent override as break-glass (CASE-MANAGEMENT.md 7.3): supervisors only, justified."""
+        if p.role is not Role.SUPERVISOR:
+            raise PermissionDeniedError(
+                "only a supervisor may refer an adult without their consent",
+                hint="record the person's consent, or ask a supervisor",
+            )
+        if len(justification.strip()) < 20:
+            raise ValidationError(
+                "a consent override needs a justification of at least 20 characters",
+                column="consent_override",
+            )
+        self._task(conn, case, "review_consent_override", 1, detail=f"to {to_agency}"[:300])
+        self._audit(
+            conn,
+            p,
+            "consent.override",
+            case.case_id,
+            to=to_agency,
+            justification_sealed=self.sealer.seal(
+                justification, context=f"audit/{case.case_id}/override"
+            ).hex(),
+        )
 
     def _respond(
         self,

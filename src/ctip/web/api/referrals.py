@@ -49,6 +49,7 @@ def refer(case_id: str, body: ReferralCreate, who: PrincipalDep, cw: CaseworkDep
             service_id=body.service_id,
             due_date=body.due_date,
             consent_id=body.consent_id,
+            consent_override=body.consent_override,
         )
     )
 

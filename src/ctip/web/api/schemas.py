@@ -227,6 +227,11 @@ class ReferralCreate(_In):
     service_id: Ref | None = None
     due_date: date | None = None
     consent_id: Ref | None = None
+    consent_override: Text | None = Field(
+        default=None,
+        description="supervisors only, when there is no consent: why the referral cannot wait "
+        "(audited, reviewed)",
+    )
 
 
 class ReferralDecline(_In):
