@@ -109,7 +109,7 @@ def test_no_cell_below_threshold_and_no_identity(exported):
         rows = list(csv.DictReader(f))
     assert list(rows[0].keys()) == list(HEADER)
     counts = [r for r in rows if r["UNIT_MEASURE"] == "NUMBER"]
-    assert counts and {r["REF_AREA"] for r in counts} == {"380"}  # Italy as M49
+    assert counts and {r["REF_AREA"] for r in counts} == {"380", "250"}  # Italy as M49
     for r in counts:
         if r["OBS_STATUS"] == "C":
             assert r["OBS_VALUE"] == ""
@@ -119,6 +119,9 @@ def test_no_cell_below_threshold_and_no_identity(exported):
     assert {"Q2 Formal contact", "Q3 Prosecuted", "Q4 Convicted", "Q5 Victims"} <= set(
         workbook.sheetnames
     )
+    q6 = list(workbook["Q6 Nationals abroad"].iter_rows(min_row=2, values_only=True))
+    abroad = sum(1 for r in victim_records(600, seed=4) if r.country_of_detection == "FRA")
+    assert q6 == [("FRA", abroad)]  # own nationals (Italy reports) detected in France
     q2 = list(workbook["Q2 Formal contact"].iter_rows(min_row=2, values_only=True))
     assert [row[0] for row in q2] == ["2021", "2022", "2023"]
     numbers = [

@@ -38,6 +38,7 @@ from ctip.publish.exports.unodc_xlsx import grid, write_questionnaire
 from ctip.publish.kanon import kanonymise
 from ctip.publish.source import detected_victims
 from ctip.publish.source import has_perpetrators as perpetrators_present
+from ctip.publish.suppression import TOTAL_LABELS
 from ctip.services.statistics import PublishedTable, analytic_connection, publish, published_table
 from ctip.settings import Settings
 from ctip.stats.registry import StatTable, table_spec
@@ -108,7 +109,13 @@ def questionnaire_sheets(
         info["Q2-Q4 Persons"] = table.suppression
     flows = published_table(con, "flows", threshold=threshold)
     home = reporting_country_of(con)
-    abroad = flows.frame[(flows.frame["origin"] == home) & (flows.frame["destination"] != home)]
+    # own nationals detected in another country (a 'total' margin row would include home)
+    frame = flows.frame
+    abroad = frame[
+        (frame["origin"] == home)
+        & (frame["destination"] != home)
+        & ~frame["destination"].astype(str).isin(TOTAL_LABELS)
+    ]
     sheets["Q6 Nationals abroad"] = (
         ["Country of detection", "Victims (own nationals)"],
         [
