@@ -25,6 +25,7 @@ import csv
 import json
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -164,6 +165,10 @@ def load_cases(cw: Casework, url: str, n: int, seed: int = 7) -> dict[str, list[
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     sample: dict[str, list[str]] = {a: [] for a in AGENCIES}
     start = datetime(2024, 1, 1, tzinfo=UTC)
+    # Every status changed within the last week: no NRM deadline (14 days and more) has passed,
+    # as in a server whose timers have been running all along. (Loading years-old statuses would
+    # make the server's first timer run create hundreds of thousands of review tasks at start-up.)
+    recent = datetime.now(UTC) - timedelta(days=7)
     t0 = time.perf_counter()
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
         with cur.copy(f"COPY cases ({', '.join(CASE_COLUMNS)}) FROM STDIN") as copy:
@@ -179,12 +184,13 @@ def load_cases(cw: Casework, url: str, n: int, seed: int = 7) -> dict[str, list[
                 )
                 created = start + timedelta(minutes=i % 1_000_000)
                 age = rnd.randint(8, 60)
+                changed = recent + timedelta(seconds=i % 500_000)
                 copy.write_row(
                     (
                         case_id,
                         agency,
                         STATUSES[rnd.randrange(len(STATUSES))],
-                        created,
+                        changed,
                         rnd.choice(("female", "male", "unknown")),
                         age,
                         False,
@@ -205,7 +211,7 @@ def load_cases(cw: Casework, url: str, n: int, seed: int = 7) -> dict[str, list[
                             "case-name", normalise_name(given, family).encode()
                         ),
                         created,
-                        created,
+                        changed,
                         "bench-loader",
                         1,
                     )
@@ -329,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
             env=env,
             stdout=server_log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the workers are stopped with it
         )
         wait_until_up(base, proc)
         print(f"home {home}", flush=True)
@@ -365,12 +372,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         report(prefix.with_name("locust_stats.csv"), args)
     finally:
-        if proc is not None:
-            proc.terminate()
+        if proc is not None:  # the server and its worker processes: the group we started
+            os.killpg(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                os.killpg(proc.pid, signal.SIGKILL)
         if not args.keep:
             drop_database(db_name)
     return 0
