@@ -169,6 +169,12 @@ def test_intake_screen_refer_accept_in_chromium(server, browser, tmp_path):
     assert "Agency B" in page.locator("#referrals").inner_text()
     page.screenshot(path=str(shots / "05-case-referred.png"), full_page=True)
 
+    page.goto(f"{base}/cases?status=signal")  # a search that does not show the case
+    assert case_id[:8] not in page.locator("#case-results").inner_text()
+    page.get_by_label("Status").select_option("")
+    page.get_by_label("Case number").fill(case_id[:6])  # htmx updates the results as you type
+    page.wait_for_url(f"**q={case_id[:6]}*")
+    assert case_id[:8] in page.locator("#case-results").inner_text()
     page.goto(f"{base}/directory?sex=female&age=24")
     assert "Safe house Harbour" in page.content() and "Men's shelter North" not in page.content()
     page.screenshot(path=str(shots / "05b-directory-eligible.png"), full_page=True)
