@@ -45,7 +45,9 @@ def register(app: typer.Typer) -> None:
         ),
         declare: float = typer.Option(None, "--declare", help="Declare the total epsilon (once)."),
         contributions: int = typer.Option(
-            1, help="Most records one victim may have in the data (1 after deduplication)."
+            1,
+            help="Most records one victim may have in the counted data: 1 only when every "
+            "victim has one record; else the number of agencies that may record the same person.",
         ),
         json_out: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:

@@ -354,7 +354,7 @@ def release_dp_counts(
         )
     return {
         "release_id": release_id,
-        "file": str(out),
         **details,
+        "file": str(out),
         "remaining_epsilon": current.total_epsilon - current.spent_epsilon - epsilon,
     }
