@@ -17,7 +17,7 @@ from collections import defaultdict
 import numpy as np
 from scipy.special import gammaln, pdtr, pdtrc
 
-from ctip.estimate.existence import _STARTS, rank_deficient
+from ctip.estimate.existence import _STARTS, BETA_BOUND, MU_FLOOR, rank_deficient
 from ctip.estimate.histories import all_pairs
 from ctip.estimate.loglinear import STEP_TOL, Pair, _grid, design
 from ctip.estimate.selection import by_criterion, stepwise
@@ -65,7 +65,7 @@ def newton_many(
                 break
             scale[worse] *= 0.5
         beta[idx], mu[idx], ll[idx] = trial, mu_t, ll_t
-        size = scale * np.abs(step).max(axis=1)
+        size = np.abs(step).max(axis=1)  # the full Newton step: a halved step proves nothing
         done = size < STEP_TOL * (1.0 + np.abs(trial).max(axis=1))
         converged[idx[done & ~bad]] = True
         active[idx[done | bad]] = False
@@ -122,6 +122,7 @@ def fit_many(
         if start is None or len(start) != d.X.shape[1]:
             start = _cold_start(d.X, Y)
         beta, mu, conv = newton_many(d.X, Y, start)
+        conv &= (np.abs(beta).max(axis=1) < BETA_BOUND) & (mu.min(axis=1) > MU_FLOOR)
         if conv.any():
             if len(_GROUP_STARTS) > 50_000:
                 _GROUP_STARTS.clear()

@@ -83,6 +83,25 @@ def lp_exists(d: Design, counts: np.ndarray) -> bool:
     return bool(-res.fun > LP_TOL)
 
 
+BETA_BOUND = 25.0  # |coefficient| beyond e^25 means a cell is being pushed to 0 or infinity
+MU_FLOOR = 1e-9
+
+
+def trustworthy(beta: np.ndarray, mu_kept: np.ndarray, converged: bool) -> bool:
+    """Can a Newton fit be taken as proof that the MLE exists, without the linear program?
+
+    At the edge of non-existence Newton can stall numerically (a fitted cell of 1e-17 no longer
+    moves the information matrix) and look converged with absurd coefficients. Such fits, and
+    any with a fitted cell below 1e-9, go to the linear program, which has the final word.
+    """
+    return bool(
+        converged
+        and np.isfinite(beta).all()
+        and np.abs(beta).max() < BETA_BOUND
+        and (mu_kept.size == 0 or mu_kept.min() > MU_FLOOR)
+    )
+
+
 def check(counts: np.ndarray, t: int, pairs: tuple[Pair, ...]) -> Check:
     """SparseMSE ``checkident`` for main effects plus ``pairs``."""
     d = design(t, tuple(pairs), overlaps(counts, t))
@@ -127,7 +146,7 @@ def fit_checked(
     if exact_start is None:
         exact_start = _STARTS.get(key, start)
     result = fit(counts, pairs, t=t, start=exact_start, nstar=nstar, max_iter=40)
-    if result.converged and np.isfinite(result.beta).all():
+    if trustworthy(result.beta, result.mu[result.design.keep], result.converged):
         if len(_STARTS) > 100_000:
             _STARTS.clear()
         _STARTS[key] = result.beta

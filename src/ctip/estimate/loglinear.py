@@ -188,7 +188,8 @@ def newton(
                 break
             scale *= 0.5
         beta, mu, ll = trial, mu_t, ll_t
-        if scale * np.abs(step).max() < STEP_TOL * (1.0 + np.abs(beta).max()):
+        # judged on the full Newton step: a step shrunk by the line search proves nothing
+        if np.abs(step).max() < STEP_TOL * (1.0 + np.abs(beta).max()):
             return beta, mu, True, it
     return beta, mu, False, max_iter
 
