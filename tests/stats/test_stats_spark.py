@@ -39,6 +39,7 @@ CASES = [
     (["form"], None, False),
     (["citizenship_type", "citizenship_origin"], None, False),
     (["disability", "age_band"], None, True),
+    (["year", "flow_type"], None, False),
 ]
 
 
