@@ -202,3 +202,14 @@ def test_emergency_access_needs_a_justification_and_is_reviewed(world):
                                data={"csrf_token": csrf_from(reviews.text), "outcome": "justified"})
     assert done.status_code == 200 and grant_id not in done.text
     assert clients["a"].get("/emergency/reviews").status_code == 403  # caseworkers do not review
+
+
+def test_search_by_exact_name_without_decrypting(world):
+    _, clients, case_id = world
+    found = clients["a"].get("/cases", params={"name": "tomasz  QUIETNAME"})
+    assert found.status_code == 200 and case_id.split("-")[0] in found.text
+    assert "Tomasz" not in found.text  # the list never shows names
+    partial = clients["a"].get("/cases", params={"name": "Tomasz"})
+    assert case_id.split("-")[0] not in partial.text
+    other = clients["b"].get("/cases", params={"name": "Tomasz Quietname"})
+    assert case_id.split("-")[0] not in other.text  # another agency finds nothing

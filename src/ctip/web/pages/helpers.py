@@ -8,6 +8,7 @@ from typing import Any
 
 from babel.dates import format_date, format_datetime
 
+from ctip.domain.countries import country
 from ctip.domain.vocabulary import code_list
 from ctip.web.pages import labels
 
@@ -30,6 +31,14 @@ def helpers(locale: str, gettext: Callable[[str], str]) -> dict[str, Any]:
             return str(format_datetime(value, "short", locale=locale))
         return str(format_date(value, "medium", locale=locale))
 
+    def country_name(iso3: str | None) -> str:
+        if not iso3:
+            return ""
+        try:
+            return country(iso3).name
+        except LookupError:
+            return iso3
+
     def eligibility_text(service: Any) -> str:
         parts = []
         if service.sexes:
@@ -46,6 +55,7 @@ def helpers(locale: str, gettext: Callable[[str], str]) -> dict[str, Any]:
         "code_label": code_label,
         "fmt_datetime": fmt_datetime,
         "eligibility_text": eligibility_text,
+        "country_name": country_name,
         "status_label": lambda c: labels.label(labels.STATUS, c, gettext),
         "region_label": lambda c: labels.label(labels.REGION, c, gettext),
         "role_label": lambda c: labels.label(labels.ROLE, str(c), gettext),
