@@ -15,6 +15,16 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f}"
 
 
+def _model_label(r: Any) -> str:
+    if r.method == "lcmcr":
+        return f"latent classes (K={r.details.get('K', '?')})"
+    return " ".join(r.model) or "main effects"
+
+
+def _short_reason(reason: str) -> str:
+    return "not identifiable" if "not identifiable" in reason else "MLE does not exist"
+
+
 def _show(results: list[Any], title: str) -> None:
     strata = results[0].stratum is not None
     table = Table(title=title, title_justify="left")
@@ -31,7 +41,7 @@ def _show(results: list[Any], title: str) -> None:
                 _fmt(r.estimate),
                 _fmt(r.hidden),
                 f"{_fmt(r.ci_low)} to {_fmt(r.ci_high)}",
-                " ".join(r.model) or "main effects",
+                _model_label(r),
             ]
         else:
             cells += [f"{r.observed:,}", "not estimable", "", "", r.reason]
@@ -66,7 +76,7 @@ def _show_models(path: Path) -> None:
                 row.selected_by,
             )
         else:
-            table.add_row(row.model, "-", row.reason, "", "", "")
+            table.add_row(row.model, "-", _short_reason(row.reason), "", "", "")
     console.print(table)
     if len(frame) > 30:
         console.print(f"... {len(frame) - 30} more models (use --json with --models for all)")
