@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from publish_helpers import analytic_victims
 
 from ctip.domain.records import IDENTITY_FIELDS
@@ -53,3 +55,21 @@ def test_refused_or_withdrawn_consent_is_never_released():
     victims.loc[100:149, "consent_withdrawn"] = True
     release = kanonymise(victims, k=5, max_suppression=0.2)
     assert release.records_in == 250
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(0, 400),
+    k=st.integers(2, 15),
+    seed=st.integers(0, 10_000),
+    limit=st.sampled_from([0.0, 0.05, 0.3]),
+)
+def test_property_released_classes_never_smaller_than_k(n, k, seed, limit):
+    release = kanonymise(analytic_victims(n, seed=seed), k=k, max_suppression=limit)
+    frame = release.frame
+    if len(frame):
+        assert frame.groupby(list(QUASI_IDENTIFIERS), dropna=False).size().min() >= k
+    assert release.records_released == len(frame) <= n
+    # the limit holds unless even full generalisation cannot meet it (fewer than k records)
+    if n >= k:
+        assert release.suppressed_share <= limit + 1e-9
