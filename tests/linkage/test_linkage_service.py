@@ -144,3 +144,13 @@ def test_link_store_review_export_and_histories(settings: Settings, tmp_path: Pa
     observed = pd.read_csv(hist_file, encoding="utf-8-sig")["count"].sum()
     assert estimate["observed"] == observed
     assert estimate["estimate"] >= observed
+    # `ctip link run --json` makes a new run (one JSON document); `review --json` lists its queue
+    done = runner.invoke(app, ["link", "run", "--lists", "agency_type", "--json"], env=env)
+    assert done.exit_code == 0, done.output
+    summary = json.loads(done.output)
+    assert summary["records"] == len(records) and summary["lists_by"] == "agency_type"
+    lists_seen = set(summary["capture_histories"][0]) - {"count"}
+    assert lists_seen == {"labour_inspectorate", "ngo", "police"}
+    done = runner.invoke(app, ["link", "review", "--json"], env=env)
+    assert done.exit_code == 0, done.output
+    assert len(json.loads(done.output)) == summary["review_pairs"]
