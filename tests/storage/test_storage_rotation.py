@@ -33,6 +33,12 @@ def _emails(settings: Settings) -> dict[str, str]:
         return {vid: ident.email or "" for vid, ident in opened.items()}
 
 
+def _foundation(resealed: dict[str, int]) -> dict[str, int]:
+    """This file's columns (case management's are covered by test_casework_rotation.py)."""
+    return {label: n for label, n in resealed.items()
+            if label in ("import_rejects.sealed", "victims.identity_sealed")}
+
+
 def _key_ids(settings: Settings) -> set[str]:
     with CaseStore.open(settings) as store, store.engine.connect() as conn:
         return set(conn.execute(sa.select(victims.c.seal_key_id).distinct()).scalars())
@@ -45,7 +51,8 @@ def test_rotation_round_trip(store_settings: Settings) -> None:
     ring = load_ring(store_settings.resolved_key_file)
     assert report.retired_key_ids == [old] and ring.active == report.new_key_id != old
     assert list(ring.keys) == [ring.active]
-    assert report.resealed == {"import_rejects.sealed": 1, "victims.identity_sealed": 23}
+    assert _foundation(report.resealed) == {"import_rejects.sealed": 1,
+                                            "victims.identity_sealed": 23}
     assert _emails(store_settings) == before
     assert _key_ids(store_settings) == {ring.active}
     with CaseStore.open(store_settings) as store, store.engine.connect() as conn:
@@ -76,7 +83,8 @@ def test_interrupted_rotation_resumes_and_loses_nothing(store_settings: Settings
     report = rotate_keys(store_settings, batch_size=4)
     assert report.resumed and report.new_key_id == new  # no third key
     assert sum(seen) == 5  # 1 reject, then 4 victims were re-sealed before the crash
-    assert report.resealed == {"import_rejects.sealed": 0, "victims.identity_sealed": 23 - 4}
+    assert _foundation(report.resealed) == {"import_rejects.sealed": 0,
+                                            "victims.identity_sealed": 23 - 4}
     ring = load_ring(store_settings.resolved_key_file)
     assert list(ring.keys) == [new]
     assert _key_ids(store_settings) == {new}

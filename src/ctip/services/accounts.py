@@ -31,6 +31,7 @@ from ctip.errors import AuthenticationError, NotFoundError, ValidationError
 from ctip.settings import Settings
 from ctip.storage import accounts as adb
 from ctip.storage import casework as db
+from ctip.storage import casework_sealing as sdb
 from ctip.storage.audit import AuditLog
 from ctip.storage.sealing import Sealer
 
@@ -158,7 +159,7 @@ class Accounts:
                 password_hash=self.hasher.hash(password),
                 role=role_value.value,
                 agency=agency.strip(),
-                totp_sealed=self.sealer.seal(secret, context=f"user/{user_id}/totp"),
+                totp_sealed=self.sealer.seal(secret, context=sdb.totp_context(user_id)),
                 failed_logins=0,
                 active=True,
                 created_at=self.clock(),
@@ -201,7 +202,9 @@ class Accounts:
                     ok = False
                 step = None
                 if ok:
-                    secret = self.sealer.open(user.totp_sealed, context=f"user/{user.user_id}/totp")
+                    secret = self.sealer.open(
+                        user.totp_sealed, context=sdb.totp_context(user.user_id)
+                    )
                     step = _totp_step(secret, str(totp_code).strip(), at)
                     # RFC 6238 5.2: a code is accepted once; replaying it (or an older one) fails
                     ok = step is not None and (

@@ -53,6 +53,7 @@ from ctip.services.casework_core import (  # noqa: F401 - re-exported for adapte
 from ctip.services.protection import ProtectionWork
 from ctip.services.referrals import ReferralWork
 from ctip.storage import casework as db
+from ctip.storage import casework_sealing as sdb
 from ctip.storage import protection as pdb
 from ctip.storage import referrals as rdb
 from ctip.storage.sealing import normalise_name
@@ -106,9 +107,9 @@ class Casework(ReferralWork, ProtectionWork):
                 conn,
                 case,
                 identity_sealed=self.sealer.seal(
-                    _identity_json(ident), context=f"case/{case.case_id}/identity"
+                    _identity_json(ident), context=sdb.case_identity_context(case.case_id)
                 ),
-                notes_sealed=self._seal(intake.notes, f"case/{case.case_id}/notes"),
+                notes_sealed=self._seal(intake.notes, sdb.case_notes_context(case.case_id)),
                 name_key=self.pseudonymiser.keyed_hash("case-name", name.encode())
                 if name
                 else None,
@@ -122,7 +123,7 @@ class Casework(ReferralWork, ProtectionWork):
         with self._tx() as conn:
             row, rel, live = self._load(conn, p, case_id, Action.CASE_READ)
             notes = (
-                self._open(row.notes_sealed, f"case/{case_id}/notes")
+                self._open(row.notes_sealed, sdb.case_notes_context(case_id))
                 if rel is Relation.OWNER
                 else None
             )
@@ -210,11 +211,13 @@ class Casework(ReferralWork, ProtectionWork):
                 if k in merged
             }
             if "notes" in changes:
-                values["notes_sealed"] = self._seal(changes["notes"], f"case/{case_id}/notes")
+                values["notes_sealed"] = self._seal(
+                    changes["notes"], sdb.case_notes_context(case_id)
+                )
             if "identity" in changes:
                 ident = changes["identity"]
                 values["identity_sealed"] = self.sealer.seal(
-                    _identity_json(ident), context=f"case/{case_id}/identity"
+                    _identity_json(ident), context=sdb.case_identity_context(case_id)
                 )
                 name = normalise_name(ident.given_name, ident.family_name)
                 values["name_key"] = (
@@ -225,7 +228,7 @@ class Casework(ReferralWork, ProtectionWork):
                 conn, p, "case.edit", case_id, fields=sorted(changes), version=expected_version + 1
             )
             row = db.get_case_row(conn, case_id)
-            notes = self._open(row.notes_sealed, f"case/{case_id}/notes")
+            notes = self._open(row.notes_sealed, sdb.case_notes_context(case_id))
             return self._view(row, rel, live, p, notes)
 
     # ---- screening and the NRM workflow ----
@@ -334,7 +337,7 @@ class Casework(ReferralWork, ProtectionWork):
                 role=p.role.value,
                 at=self.clock(),
                 consent_id=consent_id,
-                reason_sealed=self._seal(reason, f"event/{event_id}/reason"),
+                reason_sealed=self._seal(reason, sdb.event_reason_context(event_id)),
             )
             self._audit(
                 conn,

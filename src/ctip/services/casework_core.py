@@ -36,6 +36,7 @@ from ctip.domain.casework import (
 )
 from ctip.settings import Settings
 from ctip.storage import casework as db
+from ctip.storage import casework_sealing as sdb
 from ctip.storage import protection as pdb
 from ctip.storage import referrals as rdb
 from ctip.storage.audit import AuditLog
@@ -136,6 +137,22 @@ class CaseworkCore:
             subject=subject,
             details={"role": p.role.value if p else "system", **details},
         )
+
+    def _access_reason(self, conn: sa.Connection, case_id: str, kind: str, text: str) -> str:
+        """Seal a reason the audit entry refers to; returns the id the audit details carry.
+
+        Not the ciphertext itself: audit entries are immutable, so it could never be re-sealed
+        and would become unreadable once key rotation retires its key."""
+        reason_id = _id()
+        sdb.insert_access_reason(
+            conn,
+            reason_id=reason_id,
+            case_id=case_id,
+            kind=kind,
+            at=self.clock(),
+            reason_sealed=self.sealer.seal(text, context=sdb.access_reason_context(reason_id)),
+        )
+        return reason_id
 
     def _seal(self, text: str | None, context: str) -> bytes | None:
         return self.sealer.seal(text, context=context) if text else None

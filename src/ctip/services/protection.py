@@ -30,6 +30,7 @@ from ctip.services.casework_core import (
     _valid_id,
 )
 from ctip.storage import casework as db
+from ctip.storage import casework_sealing as sdb
 from ctip.storage import protection as pdb
 from ctip.storage import referrals as rdb
 
@@ -52,7 +53,7 @@ class ProtectionWork(CaseworkCore):
             row, rel, live = self._load(conn, p, case_id, Action.IDENTITY_REVEAL)
             fields = revealable_identity_fields(rel, live.get(p.agency, frozenset()))
             identity = json.loads(
-                self.sealer.open(row.identity_sealed, context=f"case/{case_id}/identity")
+                self.sealer.open(row.identity_sealed, context=sdb.case_identity_context(case_id))
             )
             pdb.record_view(
                 conn,
@@ -69,7 +70,7 @@ class ProtectionWork(CaseworkCore):
                 case_id,
                 relation=rel.value,
                 fields=list(fields),
-                reason_sealed=self.sealer.seal(reason, context=f"audit/{case_id}/reason").hex(),
+                reason_id=self._access_reason(conn, case_id, "identity.reveal", reason),
             )
             return {f: identity.get(f) for f in fields}
 
@@ -98,7 +99,9 @@ class ProtectionWork(CaseworkCore):
                 agency=p.agency,
                 granted_at=at,
                 expires_at=at + timedelta(minutes=EMERGENCY_MINUTES),
-                justification_sealed=self.sealer.seal(justification, context=f"grant/{grant_id}"),
+                justification_sealed=self.sealer.seal(
+                    justification, context=sdb.grant_context(grant_id)
+                ),
             )
             case = db.case_from_row(row)
             self._task(conn, case, "review_emergency_access", 1, detail=f"grant {grant_id}")
@@ -129,7 +132,7 @@ class ProtectionWork(CaseworkCore):
                     "granted_at": db.aware(r.granted_at),
                     "expires_at": db.aware(r.expires_at),
                     "justification": self.sealer.open(
-                        r.justification_sealed, context=f"grant/{r.grant_id}"
+                        r.justification_sealed, context=sdb.grant_context(r.grant_id)
                     ),
                     "review_outcome": r.review_outcome,
                 }

@@ -33,6 +33,7 @@ from ctip.services.casework_core import (
     _valid_id,
 )
 from ctip.storage import casework as db
+from ctip.storage import casework_sealing as sdb
 from ctip.storage import referrals as rdb
 
 
@@ -231,9 +232,7 @@ class ReferralWork(CaseworkCore):
             "consent.override",
             case.case_id,
             to=to_agency,
-            justification_sealed=self.sealer.seal(
-                justification, context=f"audit/{case.case_id}/override"
-            ).hex(),
+            reason_id=self._access_reason(conn, case.case_id, "consent.override", justification),
         )
 
     def _respond(
@@ -256,7 +255,7 @@ class ReferralWork(CaseworkCore):
             party = ref.from_agency if owner_side else ref.to_agency
             if p.agency != party:
                 raise NotFoundError(f"no referral {referral_id!r} is visible to you")
-            rid = f"referral/{referral_id}/reason"
+            rid = sdb.referral_reason_context(referral_id)
             if not rdb.set_referral_status(
                 conn,
                 referral_id,
@@ -353,7 +352,9 @@ class ReferralWork(CaseworkCore):
                 note,
             )
             rdb.insert_service_given(
-                conn, entry, note_sealed=self._seal(note, f"service/{entry.entry_id}/note")
+                conn,
+                entry,
+                note_sealed=self._seal(note, sdb.service_note_context(entry.entry_id)),
             )
             self._audit(
                 conn,
@@ -380,7 +381,7 @@ class ReferralWork(CaseworkCore):
                 r.given_on,
                 r.recorded_by,
                 r.referral_id,
-                self._open(r.note_sealed, f"service/{r.entry_id}/note"),
+                self._open(r.note_sealed, sdb.service_note_context(r.entry_id)),
             )
             for r in rows
         ]

@@ -183,6 +183,16 @@ emergency_grants = sa.Table(
     sa.Column("review_outcome", sa.String(20), nullable=True),
 )
 
+access_reasons = sa.Table(  # why identity was opened or consent overridden (sealed: names)
+    "access_reasons",
+    metadata,
+    sa.Column("reason_id", sa.String(36), primary_key=True),
+    sa.Column("case_id", sa.String(36), sa.ForeignKey("cases.case_id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("at", TS, nullable=False),
+    sa.Column("reason_sealed", sa.LargeBinary, nullable=False),
+)
+
 case_views = sa.Table(  # "who viewed this record": one row per read of a case or its identity
     "case_views",
     metadata,
@@ -235,6 +245,7 @@ TABLES = (
     services_given,
     review_tasks,
     emergency_grants,
+    access_reasons,
     case_views,
     users,
     sessions,
