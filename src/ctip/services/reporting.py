@@ -38,7 +38,8 @@ from ctip.stats.tables import perpetrators_by, reporting_country_of, victims_by
 TOP_ORIGINS = 10
 NAV = {"trend": "Trend", "age_sex": "Age and sex", "forms": "Forms", "flows": "Flows",
        "flow_shares": "Distance", "disability": "Disability", "sdg": "SDG 16.2.2",
-       "perpetrators": "Justice", "international": "World", "quality": "Data quality",
+       "perpetrators": "Justice", "international": "World", "estimate": "Hidden victims",
+       "quality": "Data quality",
        "empty": "No data"}
 OTHER_ORIGINS = "Other countries"
 
@@ -361,6 +362,7 @@ def render_report(facts: dict[str, Any], figures: list[Figure], pub: dict[str, P
 
 def write_report(con: duckdb.DuckDBPyConnection, out: Path, *, threshold: int,
                  title: str | None = None, glotip: Path | None = None,
+                 extra: tuple[Figure, ...] = (),
                  ) -> tuple[Path, dict[str, PublishedTable]]:
     """Compute, protect, draw and write report.html into ``out``; returns its path and tables.
 
@@ -370,6 +372,9 @@ def write_report(con: duckdb.DuckDBPyConnection, out: Path, *, threshold: int,
     if glotip is not None:
         place = next((i for i, f in enumerate(figures) if f.key == "quality"), len(figures))
         figures.insert(place, international_figure(glotip, facts.get("iso3")))
+    for figure in extra:
+        place = next((i for i, f in enumerate(figures) if f.key == "quality"), len(figures))
+        figures.insert(place, figure)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "report.html"
     path.write_text(render_report(facts, figures, pub, title=title), encoding="utf-8")
@@ -385,15 +390,37 @@ def _export_all() -> Any:
     return getattr(module, "export_all", None)
 
 
+def _estimation_figures(store: Any) -> tuple[Figure, ...]:
+    """The estimation section from the latest linkage run's capture histories, if there is one."""
+    from ctip.services import linkage
+    from ctip.services.report_estimation import estimation_section
+
+    from ctip.errors import NotFoundError
+
+    try:
+        with store.engine.connect() as conn:
+            run = linkage.tables.latest_run(conn)
+    except NotFoundError:
+        return ()  # no linkage run yet: nothing to estimate from
+    note = (f"Lists linked by the linkage run of {run.started_at:%d %B %Y}: {run.records:,} "
+            f"records, {run.clusters:,} people, {run.review_pairs:,} borderline pairs for review.")
+    section = estimation_section(linkage.histories(store), linkage_note=note)
+    if section is None:
+        return ()
+    return (Figure("estimate", section["title"], section["svg"], section["table_html"],
+                   section["note"]),)
+
+
 def build_report(settings: Settings, out: Path, *, title: str | None = None,
                  glotip: Path | None = None) -> ReportResult:
     """``ctip report``: the HTML report and the exports from the store, audited as a release."""
     from ctip.storage.repository import CaseStore
 
     with CaseStore.open(settings, actor="report") as store:
+        extra = _estimation_figures(store)
         with analytic_connection(store) as con:
             path, pub = write_report(con, out, threshold=settings.suppression_threshold,
-                                     title=title, glotip=glotip)
+                                     title=title, glotip=glotip, extra=extra)
         result = ReportResult(path, [path])
         result.releases = {k: p.suppression for k, p in pub.items()}
         export_all = _export_all()
