@@ -42,9 +42,24 @@ def ctdc_age_broad_range(label: str) -> tuple[int, int] | None:
     return None
 
 
+def age_group_of_band(band: str | None) -> str:
+    """GLOTIP / SDG age group of a band given instead of an age (CTDC ageBroad such as "9--17",
+    or a majority status "0-17" / "18+"): '0-17', '18+' or 'unknown' for an unknown band."""
+    if band in {"0-17", "18+"}:
+        return band
+    span = ctdc_age_broad_range(band) if band else None
+    if span is None:
+        return UNKNOWN
+    return "0-17" if span[1] < 18 else "18+"
+
+
 def victim_group(sex: str, age: int | None) -> str:
     """UNODC's women / men / girls / boys, or 'unknown' when sex or age is not known."""
-    group = age_group(age)
+    return victim_group_of(sex, age_group(age))
+
+
+def victim_group_of(sex: str, group: str) -> str:
+    """``victim_group`` from an age group ('0-17' / '18+' / 'unknown') already known."""
     if group == UNKNOWN or sex not in {"female", "male"}:
         return UNKNOWN
     if sex == "female":

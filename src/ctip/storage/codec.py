@@ -51,6 +51,12 @@ def primary_form(forms: tuple[str, ...] | None) -> str:
 age_group = derive.age_group
 victim_group = derive.victim_group
 
+
+@lru_cache(maxsize=64)
+def age_group_of(age: int | None, band: str | None) -> str:
+    """Age group from the age in years, else from the band a source gave instead (CTDC)."""
+    return derive.age_group(age) if age is not None else derive.age_group_of_band(band)
+
 MULTI_VALUED = ("citizenships", "countries_of_exploitation", "exploitation_forms",
                 "labour_sector_isic", "sexual_exploitation_type", "means_of_control",
                 "recruiter_relationship")
@@ -85,13 +91,16 @@ def identity_from_json(text: str) -> Identity:
 PROVENANCE_COLUMNS = ("source_system", "source_file", "source_row", "code_list_version")
 
 
-def content_bytes(row: dict[str, Any], identity_text: str) -> bytes:
+def content_bytes(row: dict[str, Any], identity_text: str, age_band: str | None = None) -> bytes:
     """Everything that makes a record what it is (its plain columns and its identity), provenance
     of this import excluded, so the same record from the same or another file is recognised as
     unchanged. ``repr`` of str/int/bool/date/None values is deterministic and cheap.
     ``victim_row`` puts the provenance columns last, so they are cut off by position."""
     values = tuple(row.values())[:-len(PROVENANCE_COLUMNS)]
-    return (repr(values) + "\x00" + identity_text).encode()
+    text = repr(values) + "\x00" + identity_text
+    if age_band is not None:  # no column of its own; appended only when given, so the hashes
+        text += "\x00" + age_band  # of records without a band stay as they were
+    return text.encode()
 
 
 def perpetrator_content_bytes(p: Perpetrator) -> bytes:
@@ -104,13 +113,14 @@ def victim_row(record: VictimRecord) -> dict[str, Any]:
     prov = record.provenance
     age = record.age_at_identification
     citizenships = record.citizenships
+    group = age_group_of(age, record.age_band)
     row: dict[str, Any] = {
         "agency": record.agency,
         "source_record_id": record.source_record_id,
         "agency_type": record.agency_type,
         "identification_date": record.identification_date,
         "identification_year": record.identification_date.year
-        if record.identification_date else None,
+        if record.identification_date else record.identification_year,
         "identification_status": record.identification_status,
         "detected": is_detected(record.identification_status)
         if record.identification_status else False,
@@ -118,8 +128,8 @@ def victim_row(record: VictimRecord) -> dict[str, Any]:
         "gender_identity": record.gender_identity,
         "age": age,
         "birth_year": record.birth_year,
-        "age_group": age_group(age),
-        "victim_group": victim_group(record.sex, age),
+        "age_group": group,
+        "victim_group": derive.victim_group_of(record.sex, group),
         "disability_status": record.disability_status,
         "citizenship": citizenships[0] if citizenships else UNKNOWN,
         "country_of_detection": record.country_of_detection,
@@ -166,6 +176,9 @@ def victim_record(row: Any, identity: Identity) -> VictimRecord:
         country_of_detection=row.country_of_detection,
         country_of_recruitment=row.country_of_recruitment,
         identity=identity, consent=consent, provenance=provenance,
+        # a source's band is not stored, only its age group ("0-17"/"18+"), itself a valid band
+        age_band=row.age_group if row.age is None and row.age_group != UNKNOWN else None,
+        identification_year=row.identification_year if row.identification_date is None else None,
         **{name: codes_tuple(getattr(row, name)) for name in MULTI_VALUED},  # type: ignore[arg-type]
     )
 

@@ -191,7 +191,8 @@ class CaseStore:
         for record in records:
             row = codec.victim_row(record)
             identity_text = codec.identity_json(record.identity)
-            content_hash = keyed("victim-content", codec.content_bytes(row, identity_text))
+            content_hash = keyed("victim-content", codec.content_bytes(row, identity_text,
+                                                                    record.age_band))
             prepared.append((record, row, identity_text, content_hash))
         now = _now()
         with self.engine.begin() as conn:
