@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 
 from ctip.domain.countries import country
@@ -24,12 +25,14 @@ def helpers(locale: str, gettext: Callable[[str], str]) -> dict[str, Any]:
         except LookupError:
             return str(code).replace("_", " ")
 
+    babel_locale = Locale.parse(locale)  # parsed once per page, not once per date shown
+
     def fmt_datetime(value: datetime | date | None) -> str:
         if value is None:
             return "–"
         if isinstance(value, datetime):
-            return str(format_datetime(value, "short", locale=locale))
-        return str(format_date(value, "medium", locale=locale))
+            return str(format_datetime(value, "short", locale=babel_locale))
+        return str(format_date(value, "medium", locale=babel_locale))
 
     def country_name(iso3: str | None) -> str:
         if not iso3:
