@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from ctip.domain import derive
@@ -76,8 +77,11 @@ def codes_tuple(text: str | None) -> tuple[str, ...] | None:
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+_IDENTITY_VALUES = attrgetter(*IDENTITY_FIELDS)  # one C call for all fields
+
+
 def identity_json(identity: Identity) -> str:
-    data = {name: getattr(identity, name) for name in IDENTITY_FIELDS}
+    data = dict(zip(IDENTITY_FIELDS, _IDENTITY_VALUES(identity), strict=True))
     data["aliases"] = list(identity.aliases)
     return _ENCODE(data)
 
@@ -91,12 +95,15 @@ def identity_from_json(text: str) -> Identity:
 PROVENANCE_COLUMNS = ("source_system", "source_file", "source_row", "code_list_version")
 
 
-def content_bytes(row: dict[str, Any], identity_text: str, age_band: str | None = None) -> bytes:
+def content_bytes(row: dict[str, Any] | tuple[Any, ...], identity_text: str,
+                  age_band: str | None = None) -> bytes:
     """Everything that makes a record what it is (its plain columns and its identity), provenance
     of this import excluded, so the same record from the same or another file is recognised as
     unchanged. ``repr`` of str/int/bool/date/None values is deterministic and cheap.
-    ``victim_row`` puts the provenance columns last, so they are cut off by position."""
-    values = tuple(row.values())[:-len(PROVENANCE_COLUMNS)]
+    ``victim_values`` puts the provenance columns last, so they are cut off by position.
+    The hash must stay the same across versions (a changed hash makes every re-import an
+    "update"): the repr of the same values in the same order."""
+    values = (row if isinstance(row, tuple) else tuple(row.values()))[:-len(PROVENANCE_COLUMNS)]
     text = repr(values) + "\x00" + identity_text
     if age_band is not None:  # no column of its own; appended only when given, so the hashes
         text += "\x00" + age_band  # of records without a band stay as they were
@@ -107,50 +114,55 @@ def perpetrator_content_bytes(p: Perpetrator) -> bytes:
     return repr(p).encode()
 
 
-def victim_row(record: VictimRecord) -> dict[str, Any]:
-    """The plain (non-identity) columns of a victim row, derived columns included."""
+VICTIM_PLAIN_COLUMNS: tuple[str, ...] = (
+    "agency", "source_record_id", "agency_type", "identification_date", "identification_year",
+    "identification_status", "detected", "sex", "gender_identity", "age", "birth_year",
+    "age_group", "victim_group", "disability_status", "citizenship", "country_of_detection",
+    "country_of_recruitment", "primary_form", "consent_case_management",
+    "consent_statistical_use", "consent_sharing", "consent_legal_basis", "consent_date",
+    "consent_withdrawal_date", "consent_withdrawn", *MULTI_VALUED,
+    # provenance last: content_bytes leaves these out by position (same order as PROVENANCE_COLUMNS)
+    *PROVENANCE_COLUMNS,
+)
+_NO_CONSENT = (None,) * 7
+_NO_PROVENANCE = (None,) * 4
+
+
+def victim_values(record: VictimRecord) -> tuple[Any, ...]:
+    """The plain (non-identity) columns of a victim row, derived columns included, in the order
+    of ``VICTIM_PLAIN_COLUMNS``. A tuple, not a dict: the import path builds one per row, and
+    the tuple goes to ``executemany`` as it is."""
     consent = record.consent
     prov = record.provenance
     age = record.age_at_identification
     citizenships = record.citizenships
     group = age_group_of(age, record.age_band)
-    row: dict[str, Any] = {
-        "agency": record.agency,
-        "source_record_id": record.source_record_id,
-        "agency_type": record.agency_type,
-        "identification_date": record.identification_date,
-        "identification_year": record.identification_date.year
-        if record.identification_date else record.identification_year,
-        "identification_status": record.identification_status,
-        "detected": is_detected(record.identification_status)
-        if record.identification_status else False,
-        "sex": record.sex,
-        "gender_identity": record.gender_identity,
-        "age": age,
-        "birth_year": record.birth_year,
-        "age_group": group,
-        "victim_group": derive.victim_group_of(record.sex, group),
-        "disability_status": record.disability_status,
-        "citizenship": citizenships[0] if citizenships else UNKNOWN,
-        "country_of_detection": record.country_of_detection,
-        "country_of_recruitment": record.country_of_recruitment,
-        "primary_form": primary_form(record.exploitation_forms),
-        "consent_case_management": consent.case_management if consent else None,
-        "consent_statistical_use": consent.statistical_use if consent else None,
-        "consent_sharing": consent.sharing if consent else None,
-        "consent_legal_basis": consent.legal_basis if consent else None,
-        "consent_date": consent.consent_date if consent else None,
-        "consent_withdrawal_date": consent.withdrawal_date if consent else None,
-        "consent_withdrawn": consent.withdrawn if consent else None,
-    }
-    for name in MULTI_VALUED:
-        row[name] = codes_json(getattr(record, name))
-    # provenance last: content_bytes leaves these out by position (same order as PROVENANCE_COLUMNS)
-    row["source_system"] = prov.source_system if prov else None
-    row["source_file"] = prov.source_file if prov else None
-    row["source_row"] = prov.source_row if prov else None
-    row["code_list_version"] = prov.code_list_version if prov else None
-    return row
+    status = record.identification_status
+    day = record.identification_date
+    return (
+        record.agency, record.source_record_id, record.agency_type, day,
+        day.year if day else record.identification_year,
+        status, is_detected(status) if status else False,
+        record.sex, record.gender_identity, age, record.birth_year,
+        group, derive.victim_group_of(record.sex, group), record.disability_status,
+        citizenships[0] if citizenships else UNKNOWN,
+        record.country_of_detection, record.country_of_recruitment,
+        primary_form(record.exploitation_forms),
+        *((consent.case_management, consent.statistical_use, consent.sharing,
+           consent.legal_basis, consent.consent_date, consent.withdrawal_date, consent.withdrawn)
+          if consent else _NO_CONSENT),
+        codes_json(record.citizenships), codes_json(record.countries_of_exploitation),
+        codes_json(record.exploitation_forms), codes_json(record.labour_sector_isic),
+        codes_json(record.sexual_exploitation_type), codes_json(record.means_of_control),
+        codes_json(record.recruiter_relationship),
+        *((prov.source_system, prov.source_file, prov.source_row, prov.code_list_version)
+          if prov else _NO_PROVENANCE),
+    )
+
+
+def victim_row(record: VictimRecord) -> dict[str, Any]:
+    """``victim_values`` by column name."""
+    return dict(zip(VICTIM_PLAIN_COLUMNS, victim_values(record), strict=True))
 
 
 def victim_record(row: Any, identity: Identity) -> VictimRecord:

@@ -25,7 +25,7 @@ from ctip.errors import NotFoundError, PermissionDeniedError
 from ctip.settings import Settings
 from ctip.storage import codec
 from ctip.storage.audit import AuditLog
-from ctip.storage.bulk import insert_many, new_id, new_ids
+from ctip.storage.bulk import insert_many, insert_rows, new_id, new_ids
 from ctip.storage.engine import make_engine, migrate
 from ctip.storage.export import analytic_rows, perpetrator_rows, to_duckdb
 from ctip.storage.sealing import Pseudonymiser, Sealer, load_keys
@@ -36,6 +36,11 @@ from ctip.storage.tables import (
     perpetrators,
     victims,
 )
+
+# a victims row: the plain columns (codec), then what only the store knows
+VICTIM_COLUMNS: tuple[str, ...] = (*codec.VICTIM_PLAIN_COLUMNS, "victim_id", "content_hash",
+                                   "import_batch", "pseudonym", "source_record_hash",
+                                   "identity_sealed", "seal_key_id", "created_at", "updated_at")
 
 CHUNK = 500  # keys per IN (...) lookup: well under SQLite's and PostgreSQL's parameter limits
 
@@ -183,26 +188,32 @@ class CaseStore:
 
     def add_victims(self, batch_id: str, records: Sequence[VictimRecord]) -> AddResult:
         """Store records; the same (agency, source_record_id) with the same content is unchanged,
-        with different content it is updated in place (same victim_id) and audited."""
+        with different content it is updated in place (same victim_id) and audited.
+
+        Per row only tuples are built (no dict per row), the existing keys come from one SELECT
+        per agency, identities are sealed in one pass (``Sealer.seal_many``) and all new rows go
+        in one ``executemany``: imports stream millions of rows through here."""
         if not records:
             return AddResult()
         keyed = self.pseudonymiser.keyed_hash
+        content_bytes, victim_values, identity_json = (
+            codec.content_bytes, codec.victim_values, codec.identity_json)
         prepared = []
         for record in records:
-            row = codec.victim_row(record)
-            identity_text = codec.identity_json(record.identity)
-            content_hash = keyed("victim-content", codec.content_bytes(row, identity_text,
-                                                                    record.age_band))
-            prepared.append((record, row, identity_text, content_hash))
+            values = victim_values(record)
+            identity_text = identity_json(record.identity)
+            content_hash = keyed("victim-content",
+                                 content_bytes(values, identity_text, record.age_band))
+            prepared.append((record, values, identity_text, content_hash))
         now = _now()
         with self.engine.begin() as conn:
             known = self._existing(conn, victims, "victim_id", "source_record_id",
                                    {(r.agency, r.source_record_id) for r in records})
-            inserts: dict[tuple[str, str], dict[str, Any]] = {}
-            updates: dict[tuple[str, str], dict[str, Any]] = {}
+            inserts: dict[tuple[str, str], tuple[Any, ...]] = {}
+            updates: dict[tuple[str, str], tuple[Any, ...]] = {}
             new = unchanged = updated = 0
             fresh_ids = iter(new_ids(len(prepared)))
-            for record, row, identity_text, content_hash in prepared:
+            for record, values, identity_text, content_hash in prepared:
                 key = (record.agency, record.source_record_id)
                 prior = known.get(key)
                 if prior is not None and prior[1] == content_hash:
@@ -216,43 +227,45 @@ class CaseStore:
                     target = inserts if key in inserts else updates
                     updated += 1
                 known[key] = (victim_id, content_hash)
-                target[key] = self._victim_values(record, row, identity_text, victim_id,
-                                                  content_hash, batch_id, now)
+                target[key] = (record, values, identity_text, victim_id, content_hash)
             if inserts:
-                insert_many(conn, victims, list(inserts.values()))
+                insert_rows(conn, victims, VICTIM_COLUMNS,
+                            self._victim_rows(list(inserts.values()), batch_id, now))
             if updates:
-                rows = [{**v, "_vid": v["victim_id"]} for v in updates.values()]
-                for row in rows:
-                    del row["created_at"]
+                rows = []
+                for row in self._victim_rows(list(updates.values()), batch_id, now):
+                    values = dict(zip(VICTIM_COLUMNS, row, strict=True))
+                    del values["created_at"]
+                    values["_vid"] = values["victim_id"]
+                    rows.append(values)
                 conn.execute(
                     sa.update(victims).where(victims.c.victim_id == sa.bindparam("_vid")), rows)
             if inserts or updates:
                 self.audit.append(conn, actor=self.actor, action="victims.add", subject=batch_id,
                                   details={"new": new, "updated": updated, "unchanged": unchanged,
-                                           "updated_ids": sorted(v["victim_id"]
-                                                                 for v in updates.values())})
+                                           "updated_ids": sorted(item[3]
+                                                                 for item in updates.values())})
         return AddResult(new=new, unchanged=unchanged, updated=updated)
 
-    def _victim_values(self, record: VictimRecord, row: dict[str, Any], identity_text: str,
-                       victim_id: str, content_hash: str, batch_id: str,
-                       now: datetime) -> dict[str, Any]:
-        values = dict(row)
-        ident = record.identity
-        prov_hash = record.provenance.source_record_hash if record.provenance else None
-        values.update(
-            victim_id=victim_id,
-            content_hash=content_hash,
-            import_batch=batch_id,
-            pseudonym=self.pseudonymiser.pseudonym(ident.given_name, ident.family_name,
-                                                   ident.date_of_birth),
-            source_record_hash=self.pseudonymiser.keyed_hash("row", prov_hash.encode())
-            if prov_hash else None,
-            identity_sealed=self.sealer.seal(identity_text, context=victim_context(victim_id)),
-            seal_key_id=self.sealer.active_key_id,
-            created_at=now,
-            updated_at=now,
-        )
-        return values
+    def _victim_rows(self, items: list[tuple[Any, ...]], batch_id: str,
+                     now: datetime) -> list[tuple[Any, ...]]:
+        """Full victims rows (``VICTIM_COLUMNS`` order): plain values, then ids, pseudonym,
+        keyed row hash and the sealed identity."""
+        sealed = self.sealer.seal_many([item[2] for item in items],
+                                       [victim_context(item[3]) for item in items])
+        key_id = self.sealer.active_key_id
+        pseudonym, keyed = self.pseudonymiser.pseudonym, self.pseudonymiser.keyed_hash
+        rows = []
+        for (record, values, _text, victim_id, content_hash), blob in zip(items, sealed,
+                                                                          strict=True):
+            ident = record.identity
+            prov_hash = record.provenance.source_record_hash if record.provenance else None
+            rows.append(values + (
+                victim_id, content_hash, batch_id,
+                pseudonym(ident.given_name, ident.family_name, ident.date_of_birth),
+                keyed("row", prov_hash.encode()) if prov_hash else None,
+                blob, key_id, now, now))
+        return rows
 
     def victim_count(self) -> int:
         with self.engine.connect() as conn:
