@@ -139,11 +139,13 @@ AGENCIES = ("police", "ngo", "labour", "shelter")
 
 
 def family_names(count: int, rng: np.random.Generator) -> list[str]:
+    # 2-4 syllables: about 1.9 million possible names, so large populations terminate quickly
     names: set[str] = set()
     while len(names) < count:
-        parts = rng.choice(_SYLLABLES, size=int(rng.integers(2, 4)))
-        names.add("".join(parts))
-    return sorted(names)
+        lengths = rng.integers(2, 5, size=count)
+        picks = rng.choice(_SYLLABLES, size=(count, 4))
+        names.update("".join(row[:k]) for row, k in zip(picks, lengths, strict=True))
+    return sorted(names)[:count] if len(names) > count else sorted(names)
 
 
 def _typo(name: str, rng: np.random.Generator) -> str:
@@ -246,10 +248,7 @@ def records(
 
 def true_pairs_of(frame: pd.DataFrame) -> set[tuple[str, str]]:
     """Every pair of records of the same person (sorted ids)."""
-    pairs: set[tuple[str, str]] = set()
-    for _, ids in frame.groupby("person_id")["unique_id"]:
-        members = sorted(ids)
-        for i, a in enumerate(members):
-            for b in members[i + 1 :]:
-                pairs.add((a, b))
-    return pairs
+    ids = frame[["person_id", "unique_id"]].astype({"unique_id": str})
+    both = ids.merge(ids, on="person_id")
+    both = both[both["unique_id_x"] < both["unique_id_y"]]
+    return set(zip(both["unique_id_x"], both["unique_id_y"], strict=True))
