@@ -191,7 +191,7 @@ def victim_record(row: Any, identity: Identity) -> VictimRecord:
         # a source's band is not stored, only its age group ("0-17"/"18+"), itself a valid band
         age_band=row.age_group if row.age is None and row.age_group != UNKNOWN else None,
         identification_year=row.identification_year if row.identification_date is None else None,
-        **{name: codes_tuple(getattr(row, name)) for name in MULTI_VALUED},  # type: ignore[arg-type]
+        **{name: codes_tuple(getattr(row, name)) for name in MULTI_VALUED},
     )
 
 

@@ -232,14 +232,15 @@ class CaseStore:
                 insert_rows(conn, victims, VICTIM_COLUMNS,
                             self._victim_rows(list(inserts.values()), batch_id, now))
             if updates:
-                rows = []
+                changes: list[dict[str, Any]] = []
                 for row in self._victim_rows(list(updates.values()), batch_id, now):
-                    values = dict(zip(VICTIM_COLUMNS, row, strict=True))
-                    del values["created_at"]
-                    values["_vid"] = values["victim_id"]
-                    rows.append(values)
+                    change = dict(zip(VICTIM_COLUMNS, row, strict=True))
+                    del change["created_at"]
+                    change["_vid"] = change["victim_id"]
+                    changes.append(change)
                 conn.execute(
-                    sa.update(victims).where(victims.c.victim_id == sa.bindparam("_vid")), rows)
+                    sa.update(victims).where(victims.c.victim_id == sa.bindparam("_vid")),
+                    changes)
             if inserts or updates:
                 self.audit.append(conn, actor=self.actor, action="victims.add", subject=batch_id,
                                   details={"new": new, "updated": updated, "unchanged": unchanged,
