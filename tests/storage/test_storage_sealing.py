@@ -128,6 +128,22 @@ def test_seal_binds_row_and_field() -> None:
     assert sealer.seal("x", context="c") != sealer.seal("x", context="c")  # fresh nonce
 
 
+def test_seal_many_is_seal_in_one_pass() -> None:
+    """The import path seals a batch at once: each value opens under its own context only,
+    in the same format as ``seal``, each with its own nonce."""
+    sealer = Sealer(KeyRing.generate())
+    texts = [f"Zorbanella{i}" for i in range(50)] + ["same", "same"]
+    contexts = [f"victims/{i}/identity" for i in range(len(texts))]
+    blobs = sealer.seal_many(texts, contexts)
+    assert [sealer.open(b, context=c) for b, c in zip(blobs, contexts, strict=True)] == texts
+    assert all(Sealer.key_id_of(b) == sealer.active_key_id for b in blobs)
+    nonces = {b[2 + b[1]:2 + b[1] + 12] for b in blobs}
+    assert blobs[-1] != blobs[-2] and len(nonces) == len(blobs)
+    with pytest.raises(SealError):
+        sealer.open(blobs[0], context=contexts[1])
+    assert sealer.seal_many([], []) == []
+
+
 def test_key_file_with_loose_permissions_is_refused(tmp_path: Path, ctip_home: Path) -> None:
     settings = make_settings(tmp_path / "home")
     init_home(settings)
