@@ -143,7 +143,7 @@ def link_store(
         cluster_of.get(str(a)) != cluster_of.get(str(b))
         for a, b in zip(borderline["unique_id_l"], borderline["unique_id_r"], strict=True)
     ]
-    borderline = borderline[apart]
+    borderline = borderline.loc[pd.Series(apart, index=borderline.index, dtype=bool)]
     with store.engine.begin() as conn:
         run = tables.save_run(
             conn,
