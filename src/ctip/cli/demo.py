@@ -54,6 +54,13 @@ def _show_later_stages(result: Any) -> None:
         console.print(f"\n[bold]Linkage[/]: {run.records:,} records -> {run.clusters:,} people; "
                       f"{result.linkage.review_count:,} borderline pairs wait in the review queue "
                       "(`ctip link review`).")
+        check = result.linkage_check
+        if check:
+            console.print(
+                f"  Against the demo's ground truth: the agencies met {check['people_true']:,} "
+                f"different people; pairwise precision {check['precision']:.2f}, recall "
+                f"{check['recall']:.2f}. Records left unlinked look like people only one agency "
+                "met, which inflates the estimate below; reviewing borderline pairs helps.")
     est = result.estimate
     if est is not None:
         if est.estimable:
@@ -103,7 +110,8 @@ def register(app: typer.Typer) -> None:
                             for r in result.rejects],
                 "linkage": None if result.linkage is None else {
                     "records": result.linkage.run.records, "people": result.linkage.run.clusters,
-                    "review_pairs": result.linkage.review_count},
+                    "review_pairs": result.linkage.review_count,
+                    "against_ground_truth": result.linkage_check},
                 "estimate": None if result.estimate is None else result.estimate.to_dict(),
                 "report": None if result.report is None else [str(p) for p in result.report.files],
             })

@@ -1,0 +1,35 @@
+"""The main job, end to end, as a user runs it: `ctip demo --json` in an empty directory."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from ctip.cli import app
+from ctip.demo_data.generate import generate
+
+
+def test_demo_runs_every_stage_reconciles_and_prints_no_identity(tmp_path, monkeypatch):
+    for var in ("CTIP_HOME", "CTIP_DATABASE_URL", "CTIP_KEY_FILE", "CTIP_PSEUDONYM_KEY_FILE"):
+        monkeypatch.delenv(var, raising=False)
+    out = CliRunner().invoke(app, ["demo", "--dir", str(tmp_path / "d"), "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    rows = generate()
+    assert [i["read"] for i in data["imports"]] == [len(r) for r in rows.values()]
+    assert all(i["read"] == i["accepted"] + i["rejected"] for i in data["imports"])
+    assert len(data["rejects"]) == sum(i["rejected"] for i in data["imports"]) > 0
+    assert all(r["reasons"] for r in data["rejects"])
+    assert data["summary"]["records"] == sum(i["accepted"] for i in data["imports"])
+    check = data["linkage"]["against_ground_truth"]
+    assert 0 < check["precision"] <= 1 and 0 < check["recall"] <= 1
+    assert data["linkage"]["people"] <= data["summary"]["records"]
+    assert data["estimate"]["estimable"] and data["estimate"]["estimate"] >= data["estimate"]["observed"]
+    assert any(p.endswith("report.html") for p in data["report"])
+    names = {r["family_name"] for rs in rows.values() for r in rs if len(r["family_name"]) > 5}
+    assert not [n for n in names if n in out.stdout]
+
+    again = CliRunner().invoke(app, ["demo", "--dir", str(tmp_path / "d"), "--json"])
+    assert again.exit_code == 0, again.output
+    assert all(i["new"] == 0 for i in json.loads(again.stdout)["imports"])
