@@ -25,6 +25,7 @@ import csv
 import json
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -61,7 +62,7 @@ STATUSES = (
 )
 FORMS = ("sexual_exploitation", "forced_labour", "forced_criminality", "forced_begging")
 COUNTRIES = ("NGA", "ROU", "VNM", "PHL", "UKR", "ALB", "ERI", "BRA")
-PASSWORD = "benchmark password 2026"
+PASSWORD = secrets.token_urlsafe(16)  # throwaway users in a throwaway database
 CASE_COLUMNS = (
     "case_id",
     "agency",

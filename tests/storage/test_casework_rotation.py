@@ -4,6 +4,7 @@ still open, through the services and with the registered contexts (SQLite and Po
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import parse_qs, urlparse
 
 import pyotp
@@ -27,7 +28,7 @@ A_SUP = Principal("u-sup-a", "supervisor.a", Role.SUPERVISOR, "A")
 B_CW = Principal("u-cw-b", "caseworker.b", Role.CASEWORKER, "B")
 C_CW = Principal("u-cw-c", "caseworker.c", Role.CASEWORKER, "C")
 AUDITOR = Principal("u-aud", "auditor.a", Role.AUDITOR, "A")
-PASSWORD = "correct horse battery staple"
+PASSWORD = secrets.token_urlsafe(16)  # throwaway users in a throwaway database
 GRANT_WHY = "police report a credible threat tonight, need the address"
 OVERRIDE_WHY = "she is in danger tonight and cannot be reached to consent"
 

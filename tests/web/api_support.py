@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -16,7 +17,7 @@ from ctip.settings import Settings
 from ctip.web.app import create_app
 
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-PASSWORD = "correct horse battery staple"
+PASSWORD = secrets.token_urlsafe(16)  # throwaway users in a throwaway database
 ROLES = ("admin", "supervisor", "caseworker", "competent_authority", "analyst", "auditor")
 
 

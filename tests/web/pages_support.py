@@ -6,6 +6,7 @@ Kept in a plain module (not conftest) so the browser test and the benchmark can 
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -15,7 +16,7 @@ import pyotp
 from ctip.services.home import init_home
 from ctip.settings import Settings
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = secrets.token_urlsafe(16)  # throwaway users in a throwaway database
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ that names every problem. It is a pure function of the row: no files, no databas
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -43,7 +44,7 @@ class HeaderCheck:
     missing_optional: tuple[str, ...]
 
 
-class Profile:
+class Profile(ABC):
     """Base class. Subclasses set ``name``, ``columns``, ``required`` and implement ``_map``."""
 
     name: str = ""
@@ -102,6 +103,7 @@ class Profile:
         """Perpetrators described in the same row (only the CTDC victim-perpetrator file)."""
         return ()
 
+    @abstractmethod
     def _map(
         self,
         row: dict[str, str],
@@ -112,7 +114,7 @@ class Profile:
         agency: str | None,
         today: date,
     ) -> VictimRecord | None:
-        raise NotImplementedError
+        """Map one raw row to a record, adding every problem found to ``problems``."""
 
 
 class Collector:
