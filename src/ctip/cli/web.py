@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import typer
 
 from ctip.cli.common import console, print_json, settings
 from ctip.domain.access import Role
+
+if TYPE_CHECKING:
+    from ctip.services.accounts import Accounts
 
 ROLES = ", ".join(r.value for r in Role)
 
@@ -35,7 +40,7 @@ def register(app: typer.Typer) -> None:
 
         from ctip.web.app import create_app
 
-        common = dict(
+        common: dict[str, Any] = dict(
             host=host,
             port=port,
             proxy_headers=True,
@@ -141,7 +146,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(users, name="users")
 
 
-def _accounts(ctx: typer.Context):  # type: ignore[no-untyped-def]
+def _accounts(ctx: typer.Context) -> Accounts:
     from ctip.services.accounts import Accounts
     from ctip.services.casework import Casework
 
