@@ -158,7 +158,8 @@ def dedup_scale(n_records: int) -> None:
 def _load() -> str:
     import os
 
-    return "load average %.1f %.1f %.1f on %d cores" % (*os.getloadavg(), os.cpu_count() or 0)
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} {five:.1f} {fifteen:.1f} on {os.cpu_count() or 0} cores"
 
 
 def main() -> None:

@@ -14,7 +14,9 @@ from pathlib import Path
 import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT.parent / "shared/data/ctdc-kanon-2020-subset/ctdc_global_dataset_2020-04-14_subset.csv"
+SOURCE = (
+    ROOT.parent / "shared/data/ctdc-kanon-2020-subset/ctdc_global_dataset_2020-04-14_subset.csv"
+)
 OUT = ROOT / "src/ctip/demo_data/calibration.json"
 
 
@@ -28,20 +30,27 @@ def shares(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, float]:
 def main() -> None:
     con = duckdb.connect()
     con.sql(f"CREATE TABLE t AS SELECT * FROM read_csv_auto('{SOURCE}')")
-    profile = shares(con, """
+    profile = shares(
+        con,
+        """
         SELECT gender || '|' || coalesce(ageBroad, 'unknown') || '|' ||
                CASE WHEN isSexualExploit = 1 AND isForcedLabour = 1 THEN 'both'
                     WHEN isSexualExploit = 1 THEN 'sexual'
                     WHEN isForcedLabour = 1 THEN 'labour'
-                    ELSE 'unknown' END AS k, count(*) FROM t GROUP BY 1 ORDER BY 2 DESC""")
-    citizenship = shares(con, """
+                    ELSE 'unknown' END AS k, count(*) FROM t GROUP BY 1 ORDER BY 2 DESC""",
+    )
+    citizenship = shares(
+        con,
+        """
         SELECT nacionalidade_alpha3, count(*) FROM t WHERE nacionalidade_alpha3 IS NOT NULL
-        GROUP BY 1 HAVING count(*) >= 50 ORDER BY 2 DESC""")
+        GROUP BY 1 HAVING count(*) >= 50 ORDER BY 2 DESC""",
+    )
     unknown_citizenship = con.sql(
-        "SELECT avg(CASE WHEN nacionalidade_alpha3 IS NULL THEN 1 ELSE 0 END) FROM t").fetchall()[0][0]
+        "SELECT avg(CASE WHEN nacionalidade_alpha3 IS NULL THEN 1 ELSE 0 END) FROM t"
+    ).fetchall()[0][0]
     doc = {
         "source": "Counter-Trafficking Data Collaborative (CTDC), Global Dataset 14 Apr 2020 "
-                  "(k-anonymised subset); shares rounded to 0.1 %, no records.",
+        "(k-anonymised subset); shares rounded to 0.1 %, no records.",
         "sex_age_form": profile,
         "citizenship": citizenship,
         "citizenship_unknown_share": round(float(unknown_citizenship), 3),

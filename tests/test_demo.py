@@ -25,7 +25,10 @@ def test_demo_runs_every_stage_reconciles_and_prints_no_identity(tmp_path, monke
     check = data["linkage"]["against_ground_truth"]
     assert 0 < check["precision"] <= 1 and 0 < check["recall"] <= 1
     assert data["linkage"]["people"] <= data["summary"]["records"]
-    assert data["estimate"]["estimable"] and data["estimate"]["estimate"] >= data["estimate"]["observed"]
+    assert (
+        data["estimate"]["estimable"]
+        and data["estimate"]["estimate"] >= data["estimate"]["observed"]
+    )
     assert any(p.endswith("report.html") for p in data["report"])
     names = {r["family_name"] for rs in rows.values() for r in rs if len(r["family_name"]) > 5}
     assert not [n for n in names if n in out.stdout]

@@ -13,7 +13,9 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 
 
 def _reference_module():
-    spec = importlib.util.spec_from_file_location("cli_reference", REPO / "scripts/cli_reference.py")
+    spec = importlib.util.spec_from_file_location(
+        "cli_reference", REPO / "scripts/cli_reference.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -25,8 +27,11 @@ def test_readme_command_reference_matches_the_real_help():
 
 
 def test_every_setting_is_documented_in_the_readme():
-    missing = [f"CTIP_{name.upper()}" for name in Settings.model_fields
-               if f"CTIP_{name.upper()}" not in README]
+    missing = [
+        f"CTIP_{name.upper()}"
+        for name in Settings.model_fields
+        if f"CTIP_{name.upper()}" not in README
+    ]
     assert not missing, f"undocumented settings: {missing}"
 
 

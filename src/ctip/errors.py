@@ -13,8 +13,8 @@
     ├── WorkflowError              a transition the NRM state machine forbids (exit 7, HTTP 409)
     ├── AuditChainError            the audit log's hash chain is broken (exit 1)
     ├── EstimationError            the data cannot support the estimate asked for (exit 8, HTTP 422)
-    ├── DisclosureError            a release would breach disclosure rules or budget (exit 9, HTTP 422)
-    └── MissingDependencyError     an optional extra is not installed; says how to install it (exit 10)
+    ├── DisclosureError            a release would breach disclosure rules or budget (exit 9)
+    └── MissingDependencyError     an optional extra is missing; says how to install it (exit 10)
 
 Adapters (the CLI's single handler, the web app's exception handler) render ``str(error)`` and use
 ``exit_code`` / ``http_status``; nothing else catches ``CtipError`` to hide it.
@@ -73,7 +73,8 @@ class ValidationError(CtipError):
         allowed: str | None = None,
         hint: str | None = None,
     ) -> None:
-        self.file, self.row, self.column, self.value, self.allowed = file, row, column, value, allowed
+        self.file, self.row, self.column = file, row, column
+        self.value, self.allowed = value, allowed
         where = ", ".join(
             part
             for part in (

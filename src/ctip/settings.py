@@ -27,12 +27,18 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: SQLite file ctip.db under home."
     )
-    key_file: Path | None = Field(default=None, description="Sealing key file; default home/keys/seal.key")
+    key_file: Path | None = Field(
+        default=None, description="Sealing key file; default home/keys/seal.key"
+    )
     pseudonym_key_file: Path | None = Field(
         default=None, description="Pseudonym (HMAC) key file; default home/keys/pseudonym.key"
     )
-    seal_key: str | None = Field(default=None, description="Sealing key ring given directly (base64 JSON).")
-    pseudonym_key: str | None = Field(default=None, description="Pseudonym key given directly (base64).")
+    seal_key: str | None = Field(
+        default=None, description="Sealing key ring given directly (base64 JSON)."
+    )
+    pseudonym_key: str | None = Field(
+        default=None, description="Pseudonym key given directly (base64)."
+    )
     batch_size: int = Field(default=5000, ge=1, description="Rows per import batch.")
     suppression_threshold: int = Field(default=5, ge=1, description="Smallest publishable cell.")
     k_anonymity: int = Field(default=11, ge=2, description="k for released microdata.")

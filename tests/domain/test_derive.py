@@ -28,8 +28,9 @@ def test_unknown_age_and_sex_stay_unknown():
     assert age_group(None) == "unknown"
     assert victim_group("female", None) == "unknown"
     assert victim_group("unknown", 30) == "unknown"
-    assert [victim_group(s, a) for s, a in [("female", 17), ("female", 18), ("male", 5), ("male", 40)]] == [
-        "girls", "women", "boys", "men"]
+    assert [
+        victim_group(s, a) for s, a in [("female", 17), ("female", 18), ("male", 5), ("male", 40)]
+    ] == ["girls", "women", "boys", "men"]
 
 
 def test_mixed_sexual_and_labour_is_its_own_category_unless_the_rule_says_otherwise():

@@ -6,9 +6,16 @@ from ctip.services.report_estimation import estimation_section
 
 
 def _uk4_like():
-    # a 3-list table with clear overlaps (Korea-like sizes), written out so the test is self-contained
-    rows = [(0, 0, 1, 40), (0, 1, 0, 35), (0, 1, 1, 12), (1, 0, 0, 50), (1, 0, 1, 15),
-            (1, 1, 0, 14), (1, 1, 1, 6)]
+    # a 3-list table with clear overlaps, written out so the test is self-contained
+    rows = [
+        (0, 0, 1, 40),
+        (0, 1, 0, 35),
+        (0, 1, 1, 12),
+        (1, 0, 0, 50),
+        (1, 0, 1, 15),
+        (1, 1, 0, 14),
+        (1, 1, 1, 6),
+    ]
     return pd.DataFrame(rows, columns=["police", "ngo", "shelter", "count"])
 
 

@@ -27,16 +27,27 @@ def _show(result: Any) -> None:
     for col in ("file", "batch", "read", "accepted", "rejected", "new", "unchanged"):
         imports.add_column(col, justify="left" if col in {"file", "batch"} else "right")
     for r in result.imports:
-        imports.add_row(Path(r.file).name, r.batch_id[-12:], f"{r.read:,}", f"{r.accepted:,}",
-                        f"{r.rejected:,}", f"{r.new:,}", f"{r.unchanged:,}")
+        imports.add_row(
+            Path(r.file).name,
+            r.batch_id[-12:],
+            f"{r.read:,}",
+            f"{r.accepted:,}",
+            f"{r.rejected:,}",
+            f"{r.new:,}",
+            f"{r.unchanged:,}",
+        )
     console.print(imports)
     total = result.summary.get("records", 0)
-    console.print(f"\n[bold]{total:,}[/] victim records stored (identity sealed, never shown here).")
+    console.print(
+        f"\n[bold]{total:,}[/] victim records stored (identity sealed, never shown here)."
+    )
     for label in ("sex", "age group", "form of exploitation (UNODC)"):
         console.print(_counts_table(f"Records by {label}", result.summary.get(label, []), total))
     if result.rejects:
-        rejects = Table(title=f"Rejected rows ({len(result.rejects)}), kept with their reasons",
-                        title_justify="left")
+        rejects = Table(
+            title=f"Rejected rows ({len(result.rejects)}), kept with their reasons",
+            title_justify="left",
+        )
         rejects.add_column("file")
         rejects.add_column("row", justify="right")
         rejects.add_column("reasons")
@@ -51,25 +62,30 @@ def _show_later_stages(result: Any) -> None:
 
     if result.linkage is not None:
         run = result.linkage.run
-        console.print(f"\n[bold]Linkage[/]: {run.records:,} records -> {run.clusters:,} people; "
-                      f"{result.linkage.review_count:,} borderline pairs wait in the review queue "
-                      "(`ctip link review`).")
+        console.print(
+            f"\n[bold]Linkage[/]: {run.records:,} records -> {run.clusters:,} people; "
+            f"{result.linkage.review_count:,} borderline pairs wait in the review queue "
+            "(`ctip link review`)."
+        )
         check = result.linkage_check
         if check:
             console.print(
                 f"  Against the demo's ground truth: the agencies met {check['people_true']:,} "
                 f"different people; pairwise precision {check['precision']:.2f}, recall "
                 f"{check['recall']:.2f}. Records left unlinked look like people only one agency "
-                "met, which inflates the estimate below; reviewing borderline pairs helps.")
+                "met, which inflates the estimate below; reviewing borderline pairs helps."
+            )
     est = result.estimate
     if est is not None:
         if est.estimable:
             console.print(
-                f"[bold]Estimate[/] ({est.method}, {est.interval} interval): {est.observed:,} victims "
-                f"known to the {len(est.lists)} agencies; about [bold]{est.estimate:,.0f}[/] in all "
+                f"[bold]Estimate[/] ({est.method}, {est.interval} interval): "
+                f"{est.observed:,} victims known to the {len(est.lists)} agencies; "
+                f"about [bold]{est.estimate:,.0f}[/] in all "
                 f"(95% interval {est.ci_low:,.0f} to {est.ci_high:,.0f}), so about "
                 f"{est.hidden:,.0f} never met by any of them. Model terms: "
-                f"{', '.join(est.model) or 'main effects only'}.")
+                f"{', '.join(est.model) or 'main effects only'}."
+            )
             console.print(f"  (The synthetic population really had {TRUE_POPULATION:,} people.)")
         else:
             console.print(f"[bold]Estimate[/]: not estimable: {est.reason}")
@@ -83,8 +99,11 @@ def _show_later_stages(result: Any) -> None:
 def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
-        directory: Path = typer.Option(Path("ctip-demo"), "--dir", help="Where the demo keeps its "
-                                       "keys, database and outputs (created if absent)."),
+        directory: Path = typer.Option(
+            Path("ctip-demo"),
+            "--dir",
+            help="Where the demo keeps its keys, database and outputs (created if absent).",
+        ),
         json_output: bool = typer.Option(False, "--json", help="Print one JSON object instead."),
     ) -> None:
         """Run the main job on synthetic data from four agencies: keys, a sealed SQLite store,
@@ -102,18 +121,28 @@ def register(app: typer.Typer) -> None:
 
             result = run_demo(directory, say=say, on_progress=None if json_output else on_progress)
         if json_output:
-            print_json({
-                "directory": str(result.directory),
-                "imports": [dataclasses.asdict(r) for r in result.imports],
-                "summary": result.summary,
-                "rejects": [{"file": r.source_file, "row": r.source_row, "reasons": r.reasons}
-                            for r in result.rejects],
-                "linkage": None if result.linkage is None else {
-                    "records": result.linkage.run.records, "people": result.linkage.run.clusters,
-                    "review_pairs": result.linkage.review_count,
-                    "against_ground_truth": result.linkage_check},
-                "estimate": None if result.estimate is None else result.estimate.to_dict(),
-                "report": None if result.report is None else [str(p) for p in result.report.files],
-            })
+            print_json(
+                {
+                    "directory": str(result.directory),
+                    "imports": [dataclasses.asdict(r) for r in result.imports],
+                    "summary": result.summary,
+                    "rejects": [
+                        {"file": r.source_file, "row": r.source_row, "reasons": r.reasons}
+                        for r in result.rejects
+                    ],
+                    "linkage": None
+                    if result.linkage is None
+                    else {
+                        "records": result.linkage.run.records,
+                        "people": result.linkage.run.clusters,
+                        "review_pairs": result.linkage.review_count,
+                        "against_ground_truth": result.linkage_check,
+                    },
+                    "estimate": None if result.estimate is None else result.estimate.to_dict(),
+                    "report": None
+                    if result.report is None
+                    else [str(p) for p in result.report.files],
+                }
+            )
         else:
             _show(result)

@@ -19,7 +19,7 @@ ANALYTIC_COLUMNS: dict[str, str] = {
     "identification_date": "DATE",
     "identification_year": "INTEGER",
     "identification_status": "VARCHAR",
-    "detected": "BOOLEAN",             # status counts as a detected victim (domain.derive.is_detected)
+    "detected": "BOOLEAN",             # status counts as detected (domain.derive.is_detected)
     "sex": "VARCHAR",
     "gender_identity": "VARCHAR",
     "age": "INTEGER",                  # age at identification in years

@@ -33,8 +33,8 @@ class RejectedRow:
     """A source row kept with its raw content and every reason it was rejected."""
 
     source_file: str
-    source_row: int  # 1-based data row number as a person counts it in the file (header = row 1 for CSV)
-    raw: dict[str, str] | str  # the row as read (columns -> text), or raw text if it could not be split
+    source_row: int  # 1-based row number as a person counts it in the file (CSV header = row 1)
+    raw: dict[str, str] | str  # the row as read (column -> text), or raw text if it did not split
     problems: tuple[Problem, ...]
 
     def reasons(self) -> list[str]:

@@ -32,17 +32,28 @@ def _fmt(x: Any) -> str:
 
 
 def _table(models: pd.DataFrame) -> str:
-    head = "".join(f"<th>{h}</th>" for h in ("Model (interactions)", "Estimate", "95% interval",
-                                             "AIC", "BIC", "Chosen by"))
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("Model (interactions)", "Estimate", "95% interval", "AIC", "BIC", "Chosen by")
+    )
     rows = []
     for _, m in models.iterrows():
         interval = f"{_fmt(m['ci_low'])} to {_fmt(m['ci_high'])}" if m["estimable"] else m["reason"]
-        cells = [html.escape(str(m["model"]) or "main effects"), _fmt(m["estimate"]),
-                 html.escape(str(interval)), f"{m['aic']:.1f}" if pd.notna(m["aic"]) else "",
-                 f"{m['bic']:.1f}" if pd.notna(m["bic"]) else "", html.escape(str(m["selected_by"]))]
-        rows.append("<tr>" + "".join(
-            f'<td{" class=num" if i in (1, 3, 4) else ""}>{c}</td>' for i, c in enumerate(cells))
-            + "</tr>")
+        cells = [
+            html.escape(str(m["model"]) or "main effects"),
+            _fmt(m["estimate"]),
+            html.escape(str(interval)),
+            f"{m['aic']:.1f}" if pd.notna(m["aic"]) else "",
+            f"{m['bic']:.1f}" if pd.notna(m["bic"]) else "",
+            html.escape(str(m["selected_by"])),
+        ]
+        rows.append(
+            "<tr>"
+            + "".join(
+                f"<td{' class=num' if i in (1, 3, 4) else ''}>{c}</td>" for i, c in enumerate(cells)
+            )
+            + "</tr>"
+        )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
@@ -57,15 +68,24 @@ def estimation_section(histories: pd.DataFrame, *, linkage_note: str = "") -> di
     if not chosen.estimable:
         title = f"The number of victims on no list cannot be estimated: {chosen.reason}"
     else:
-        title = (f"About {chosen.estimate:,.0f} victims in all (95% interval {chosen.ci_low:,.0f} "
-                 f"to {chosen.ci_high:,.0f}), of whom {chosen.observed:,} were known to an agency")
+        title = (
+            f"About {chosen.estimate:,.0f} victims in all (95% interval {chosen.ci_low:,.0f} "
+            f"to {chosen.ci_high:,.0f}), of whom {chosen.observed:,} were known to an agency"
+        )
     shown = models.sort_values("bic").head(TOP_MODELS)
-    note = (f"Multiple systems estimation over {len(lists)} agencies' lists ({', '.join(lists)}). "
-            "The headline figure uses SparseMSE's stepwise selection (threshold 0.02) with a Wald "
-            "interval on the log of the hidden number; the chart shows every candidate model's "
-            f"estimate and the table the {min(TOP_MODELS, len(models))} best by BIC, so the spread "
-            "between models is visible. Log-linear models assume a closed population and model "
-            "dependence between lists, not every kind of heterogeneity between people: read the "
-            "range, not one number (docs/methods/estimation.md). " + linkage_note)
-    return {"title": title, "svg": _svg(model_chart(models)), "table_html": _table(shown),
-            "note": note.strip(), "result": chosen.to_dict()}
+    note = (
+        f"Multiple systems estimation over {len(lists)} agencies' lists ({', '.join(lists)}). "
+        "The headline figure uses SparseMSE's stepwise selection (threshold 0.02) with a Wald "
+        "interval on the log of the hidden number; the chart shows every candidate model's "
+        f"estimate and the table the {min(TOP_MODELS, len(models))} best by BIC, so the spread "
+        "between models is visible. Log-linear models assume a closed population and model "
+        "dependence between lists, not every kind of heterogeneity between people: read the "
+        "range, not one number (docs/methods/estimation.md). " + linkage_note
+    )
+    return {
+        "title": title,
+        "svg": _svg(model_chart(models)),
+        "table_html": _table(shown),
+        "note": note.strip(),
+        "result": chosen.to_dict(),
+    }

@@ -392,10 +392,9 @@ def _export_all() -> Any:
 
 def _estimation_figures(store: Any) -> tuple[Figure, ...]:
     """The estimation section from the latest linkage run's capture histories, if there is one."""
+    from ctip.errors import NotFoundError
     from ctip.services import linkage
     from ctip.services.report_estimation import estimation_section
-
-    from ctip.errors import NotFoundError
 
     try:
         with store.engine.connect() as conn:

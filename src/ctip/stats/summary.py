@@ -20,8 +20,10 @@ DIMENSIONS = {
 }
 
 
-def counts_by(con: duckdb.DuckDBPyConnection, column: str, table: str = "victims") -> list[tuple[str, int]]:
-    """(value, count) pairs, largest first; NULL shown as 'unknown' (unknown is kept, never dropped)."""
+def counts_by(
+    con: duckdb.DuckDBPyConnection, column: str, table: str = "victims"
+) -> list[tuple[str, int]]:
+    """(value, count) pairs, largest first; NULL shown as 'unknown' (kept, never dropped)."""
     if column not in set(DIMENSIONS.values()):
         raise ValueError(f"not a summary dimension: {column}")
     rows = con.execute(
@@ -33,4 +35,7 @@ def counts_by(con: duckdb.DuckDBPyConnection, column: str, table: str = "victims
 
 def demo_summary(con: duckdb.DuckDBPyConnection, table: str = "victims") -> dict[str, Any]:
     total = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])  # noqa: S608
-    return {"records": total, **{label: counts_by(con, col, table) for label, col in DIMENSIONS.items()}}
+    return {
+        "records": total,
+        **{label: counts_by(con, col, table) for label, col in DIMENSIONS.items()},
+    }
