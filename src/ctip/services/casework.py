@@ -116,6 +116,7 @@ class Casework(ReferralWork, ProtectionWork):
             )
             self._audit(conn, p, "case.create", case.case_id, status="signal")
             row = db.get_case_row(conn, case.case_id)
+            assert row is not None  # inserted above, in this transaction
             return self._view(row, Relation.OWNER, {}, p, intake.notes)
 
     def get_case(self, p: Principal, case_id: str) -> CaseView:
@@ -227,9 +228,10 @@ class Casework(ReferralWork, ProtectionWork):
             self._audit(
                 conn, p, "case.edit", case_id, fields=sorted(changes), version=expected_version + 1
             )
-            row = db.get_case_row(conn, case_id)
-            notes = self._open(row.notes_sealed, sdb.case_notes_context(case_id))
-            return self._view(row, rel, live, p, notes)
+            updated = db.get_case_row(conn, case_id)
+            assert updated is not None  # updated above, in this transaction
+            notes = self._open(updated.notes_sealed, sdb.case_notes_context(case_id))
+            return self._view(updated, rel, live, p, notes)
 
     # ---- screening and the NRM workflow ----
 
@@ -351,7 +353,9 @@ class Casework(ReferralWork, ProtectionWork):
                 event_id=event_id,
                 effects=list(outcome.effects),
             )
-            return self._view(db.get_case_row(conn, case_id), rel, live, p)
+            updated = db.get_case_row(conn, case_id)
+            assert updated is not None  # updated above, in this transaction
+            return self._view(updated, rel, live, p)
 
     def _apply(
         self, conn: sa.Connection, case: Case, outcome: nrm.Outcome, p: Principal

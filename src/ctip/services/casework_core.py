@@ -9,11 +9,11 @@ first and checks access in the fixed order of ``domain/access.py``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 import sqlalchemy as sa
 
@@ -107,7 +107,7 @@ class CaseworkCore:
         self.timers = tuple(timers)
 
     @classmethod
-    def open(cls, settings: Settings) -> CaseworkCore:
+    def open(cls, settings: Settings) -> Self:
         """Engine + migrations + keys from settings (clear error naming `ctip init` if keys are
         missing)."""
         from ctip.storage.engine import make_engine, migrate
@@ -122,7 +122,7 @@ class CaseworkCore:
     # ---- plumbing ----
 
     @contextmanager
-    def _tx(self):  # type: ignore[no-untyped-def]
+    def _tx(self) -> Iterator[sa.Connection]:
         with self.engine.begin() as conn:
             yield conn
 

@@ -21,7 +21,7 @@ import contextlib
 import importlib
 import importlib.util
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -94,7 +94,7 @@ def create_app(
     async def _ctip_error(request: Request, error: CtipError) -> Response:
         render = getattr(request.app.state, "render_error", None)
         if render is not None and not request.url.path.startswith("/api"):
-            return render(request, error)  # type: ignore[no-any-return]
+            return render(request, error)
         return JSONResponse(
             {"error": type(error).__name__, "message": error.message, "hint": error.hint},
             status_code=error.http_status,
@@ -102,7 +102,9 @@ def create_app(
         )
 
     @app.middleware("http")
-    async def _headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def _headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         response = await call_next(request)
         for key, value in SECURITY_HEADERS.items():
             if key == "Cache-Control" and request.url.path.startswith(STATIC_PREFIX):

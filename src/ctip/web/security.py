@@ -15,7 +15,7 @@ case is a server on loopback during development, where browsers treat the origin
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
@@ -35,11 +35,11 @@ _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="brows
 
 
 def get_casework(request: Request) -> Casework:
-    return request.app.state.casework  # type: ignore[no-any-return]
+    return cast(Casework, request.app.state.casework)
 
 
 def get_accounts(request: Request) -> Accounts:
-    return request.app.state.accounts  # type: ignore[no-any-return]
+    return cast(Accounts, request.app.state.accounts)
 
 
 CaseworkDep = Annotated[Casework, Depends(get_casework)]

@@ -23,8 +23,10 @@ from ctip.web.api.schemas import (
     CaseUpdate,
     ConsentCreate,
     ConsentPublic,
+    DimensionPublic,
     EmergencyCreate,
     EmergencyGrantPublic,
+    IdentityIn,
     IdentityPublic,
     IndicatorPublic,
     NextSteps,
@@ -59,12 +61,12 @@ def screening_public(result: screening.ScreeningResult) -> ScreeningPublic:
         suggested_status=result.suggested_status,
         reasons=list(result.reasons),
         positive_dimensions=list(result.positive_dimensions()),
-        dimensions=[asdict(d) for d in result.dimensions],
+        dimensions=[DimensionPublic.model_validate(asdict(d)) for d in result.dimensions],
         rule_version=result.rule_version,
     )
 
 
-def _identity(body) -> Identity:  # type: ignore[no-untyped-def]
+def _identity(body: IdentityIn) -> Identity:
     data = body.model_dump()
     data["aliases"] = tuple(data.get("aliases") or ())
     return Identity(**data)

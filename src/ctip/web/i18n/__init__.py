@@ -47,7 +47,7 @@ def translations(locale: str) -> Translations:
 def negotiate(accept_language: str | None, preferred: str | None = None) -> str:
     """Pick the page language: the user's setting, else Accept-Language, else English."""
     if preferred in LOCALES:
-        return preferred  # type: ignore[return-value]
+        return preferred
     if not accept_language:
         return DEFAULT_LOCALE
     wanted: list[tuple[float, str]] = []
@@ -80,4 +80,6 @@ def negotiate(accept_language: str | None, preferred: str | None = None) -> str:
 
 def language_name(locale: str) -> str:
     """The language's own name ("Français"), for the language switcher."""
-    return Locale.parse(locale).get_display_name(locale).capitalize()
+    name = Locale.parse(locale).get_display_name(locale)
+    assert name is not None  # babel names every locale it can parse
+    return name.capitalize()

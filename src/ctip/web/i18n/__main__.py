@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
@@ -27,7 +28,7 @@ FORM_CODE_LISTS = ("sex", "exploitation_form", "disability_status", "identificat
 def extract() -> Catalog:
     template = Catalog(project="ctip", domain=DOMAIN, charset="utf-8")
     # templates call _("text"); page code calls _(request, "text"), tr("text") and N_("text")
-    runs = [
+    runs: list[tuple[list[tuple[str, str]], dict[str, Any]]] = [
         ([("templates/**.html", "jinja2")], {"_": None, "gettext": None, "ngettext": (1, 2)}),
         ([("pages/**.py", "python")], {"_": (2,), "tr": None, "N_": None, "gettext": None}),
     ]

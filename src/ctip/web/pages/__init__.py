@@ -7,9 +7,11 @@ CDN, nothing fetched from elsewhere, so the pages work on a closed network.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from ctip.errors import CtipError
 from ctip.web.pages import agency, auth, case_page, cases
 from ctip.web.pages.render import STATIC_DIR
 
@@ -20,7 +22,7 @@ router.include_router(case_page.router)
 router.include_router(agency.router)
 
 
-def render_error(request, error):  # type: ignore[no-untyped-def]
+def render_error(request: Request, error: CtipError) -> HTMLResponse:
     """A ``CtipError`` raised outside a page's own handling, as a page in the user's language."""
     from ctip.web.pages.common import current_user, error_page, prepare
 
@@ -33,7 +35,7 @@ def static_files() -> StaticFiles:
     return StaticFiles(directory=str(STATIC_DIR))
 
 
-def install(app) -> None:  # type: ignore[no-untyped-def]
+def install(app: FastAPI) -> None:
     """Add the pages and their static files to an app (what ``create_app`` calls)."""
     app.include_router(router)
     if not any(getattr(r, "path", None) == "/static" for r in app.routes):

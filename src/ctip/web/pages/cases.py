@@ -8,6 +8,7 @@ is lost.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -86,7 +87,7 @@ def _intake_context(
     }
 
 
-def _gettext(request: Request):  # type: ignore[no-untyped-def]
+def _gettext(request: Request) -> Callable[[str], str]:
     from ctip.web import i18n
 
     return i18n.translations(request.state.locale).gettext

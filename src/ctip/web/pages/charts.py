@@ -90,7 +90,7 @@ def bar_chart(
             "x": {
                 "field": "value",
                 "type": "quantitative",
-                **_count_axis(value_title, [d["value"] for d in data]),
+                **_count_axis(value_title, [int(v) for _, v in rows]),
             },
         },
     }
@@ -129,7 +129,7 @@ def line_chart(
             "y": {
                 "field": "value",
                 "type": "quantitative",
-                **_count_axis(value_title, [d["value"] for d in data]),
+                **_count_axis(value_title, [int(v) for _, v in points]),
             },
         },
     }

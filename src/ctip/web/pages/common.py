@@ -9,7 +9,7 @@ page in the user's language with the error's status code, never a stack trace.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from fastapi import HTTPException, Request
@@ -36,11 +36,11 @@ class PageUser:
 
 
 def casework(request: Request) -> Casework:
-    return request.app.state.casework  # type: ignore[no-any-return]
+    return cast(Casework, request.app.state.casework)
 
 
 def accounts(request: Request) -> Accounts:
-    return request.app.state.accounts  # type: ignore[no-any-return]
+    return cast(Accounts, request.app.state.accounts)
 
 
 def _nav(user: PageUser, gettext: Any) -> list[tuple[str, str, str]]:

@@ -8,7 +8,7 @@ calls the installed function with the template context, so each render picks up 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -52,7 +52,7 @@ def locale_of(request: Request, preferred: str | None = None) -> str:
     return i18n.negotiate(request.headers.get("accept-language"), chosen)
 
 
-def gettext_for(request: Request):  # type: ignore[no-untyped-def]
+def gettext_for(request: Request) -> Callable[[str], str]:
     """``_`` for page code (messages built in Python, e.g. flash texts)."""
     return i18n.translations(getattr(request.state, "locale", None) or locale_of(request)).gettext
 
