@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from ctip.domain import nrm
 from ctip.domain.access import (
@@ -19,6 +20,7 @@ from ctip.domain.access import (
 from ctip.domain.casework import (
     CONSENT_PURPOSES,
     SERVICE_TYPES,
+    Case,
     ConsentRecord,
     Referral,
     Service,
@@ -35,6 +37,9 @@ from ctip.services.casework_core import (
 from ctip.storage import casework as db
 from ctip.storage import casework_sealing as sdb
 from ctip.storage import referrals as rdb
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 
 class ReferralWork(CaseworkCore):
@@ -213,7 +218,9 @@ class ReferralWork(CaseworkCore):
             )
             return ref
 
-    def _override(self, conn, p: Principal, case, justification: str, to_agency: str) -> None:  # type: ignore[no-untyped-def]
+    def _override(
+        self, conn: sa.Connection, p: Principal, case: Case, justification: str, to_agency: str
+    ) -> None:
         """Consent override as break-glass (CASE-MANAGEMENT.md 7.3): supervisors only, justified."""
         if p.role is not Role.SUPERVISOR:
             raise PermissionDeniedError(
