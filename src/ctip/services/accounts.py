@@ -18,6 +18,7 @@ import hashlib
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -94,9 +95,9 @@ class Accounts:
         audit: AuditLog | None = None,
         *,
         session_minutes: int = 30,
-        clock=lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         hasher: PasswordHasher | None = None,
-    ) -> None:  # type: ignore[no-untyped-def]
+    ) -> None:
         """``hasher``: argon2id with the library's defaults (RFC 9106 low-memory profile) unless
         given; tests pass a cheaper one. Each hash records its parameters, so both verify."""
         self.engine, self.sealer = engine, sealer
@@ -244,6 +245,7 @@ class Accounts:
     def _failed(self, user_id: str, at: datetime) -> None:
         with self.engine.begin() as conn:
             user = adb.get_user(conn, user_id=user_id)
+            assert user is not None  # only called for a user the login just found
             failures = user.failed_logins + 1
             values: dict = {"failed_logins": failures}
             if failures >= MAX_FAILURES:
