@@ -698,7 +698,7 @@ class Person:
 
 def _calibration() -> dict[str, Any]:
     text = resources.files("ctip.demo_data").joinpath("calibration.json").read_text("utf-8")
-    return json.loads(text)  # type: ignore[no-any-return]
+    return json.loads(text)
 
 
 def _pick(rng: random.Random, weighted: dict[str, float] | tuple[tuple[str, float], ...]) -> str:
@@ -939,7 +939,7 @@ def generate(seed: int = SEED, size: int = TRUE_POPULATION) -> dict[str, list[di
     on_police: set[int] = set()
     files: dict[str, list[dict[str, str]]] = {}
     for agency in AGENCIES:
-        rows = []
+        rows: list[dict[str, str]] = []
         for person in people:
             if rng.random() < _capture_probability(agency, person, person.person_id in on_police):
                 if agency.agency_type == "police":
