@@ -29,7 +29,7 @@ def settings(ctx: typer.Context) -> Settings:
         root.obj = {}
     if "settings" not in root.obj:
         root.obj["settings"] = Settings()
-    return root.obj["settings"]  # type: ignore[no-any-return]
+    return root.obj["settings"]
 
 
 def print_json(data: Any) -> None:

@@ -53,7 +53,7 @@ class CodeList:
 @cache
 def _document() -> dict[str, Any]:
     text = resources.files("ctip.domain").joinpath("codelists/case_record.json").read_text("utf-8")
-    return json.loads(text)  # type: ignore[no-any-return]
+    return json.loads(text)
 
 
 def code_list_version() -> str:
