@@ -107,7 +107,8 @@ def register(app: typer.Typer) -> None:
         json_output: bool = typer.Option(False, "--json", help="Print one JSON object instead."),
     ) -> None:
         """Run the main job on synthetic data from four agencies: keys, a sealed SQLite store,
-        imports that lose nothing, and a summary. Safe to run again (re-imports add nothing)."""
+        imports that lose nothing, a summary, linkage, an estimate of the hidden number and the
+        report with its exports. Safe to run again (re-imports add nothing)."""
         from ctip.demo import run_demo
 
         say = (lambda _msg: None) if json_output else console.print
