@@ -26,41 +26,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ctip.ingest.profiles.canonical import RECORD_COLUMNS
+
 SEED = 2025
 TRUE_POPULATION = 2400
 DETECTION_COUNTRY = "GBR"
 DOMESTIC_SHARE = 0.30
 
-CANONICAL_COLUMNS = (
-    "source_record_id",
-    "agency",
-    "agency_type",
-    "identification_date",
-    "identification_status",
-    "sex",
-    "gender_identity",
-    "age_at_identification",
-    "birth_year",
-    "disability_status",
-    "citizenships",
-    "country_of_detection",
-    "countries_of_exploitation",
-    "country_of_recruitment",
-    "exploitation_forms",
-    "labour_sector_isic",
-    "sexual_exploitation_type",
-    "means_of_control",
-    "recruiter_relationship",
-    "given_name",
-    "family_name",
-    "aliases",
-    "date_of_birth",
-    "document_number",
-    "phone",
-    "email",
-    "address",
-    "narrative",
-)
+CANONICAL_COLUMNS = RECORD_COLUMNS  # the canonical profile's columns (no consent columns)
 
 
 @dataclass(frozen=True)

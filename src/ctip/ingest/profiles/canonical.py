@@ -40,7 +40,7 @@ CONSENT_COLUMNS = (
     "consent_date",
     "withdrawal_date",
 )
-COLUMNS = (
+RECORD_COLUMNS = (
     "source_record_id",
     "agency",
     "agency_type",
@@ -61,8 +61,8 @@ COLUMNS = (
     "means_of_control",
     "recruiter_relationship",
     *IDENTITY_COLUMNS,
-    *CONSENT_COLUMNS,
 )
+COLUMNS = (*RECORD_COLUMNS, *CONSENT_COLUMNS)
 
 Parser = Callable[[str, str], object]
 _CONSENT_FIELD = {
