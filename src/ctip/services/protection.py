@@ -34,6 +34,7 @@ from ctip.storage import casework_sealing as sdb
 from ctip.storage import protection as pdb
 from ctip.storage import referrals as rdb
 
+TIMER_BATCH = 500  # review tasks written per transaction
 
 class ProtectionWork(CaseworkCore):
     """Identity protection, break-glass, timers and oversight."""
@@ -179,16 +180,22 @@ class ProtectionWork(CaseworkCore):
         """Create review tasks for deadlines passed. Never changes a case's state (I6)."""
         at = at or self.clock()
         states = {r.state for r in self.timers}
-        created = 0
         with self._tx() as conn:
-            for row in pdb.cases_in_states(conn, states):
-                for due in nrm.due_reviews(row.status, db.aware(row.status_since), at, self.timers):
-                    task = ReviewTask(
-                        _id(), row.case_id, row.agency, due.task, due.due_at, at, due.rule
-                    )
+            due_now = [
+                (row.case_id, row.agency, due)
+                for row in pdb.cases_in_states(conn, states)
+                for due in nrm.due_reviews(row.status, db.aware(row.status_since), at, self.timers)
+            ]
+        # Write in short transactions: one long one would hold the audit chain's lock and stall
+        # every audited request while a server starts on a large store.
+        created = 0
+        for start in range(0, len(due_now), TIMER_BATCH):
+            with self._tx() as conn:
+                for case_id, agency, due in due_now[start : start + TIMER_BATCH]:
+                    task = ReviewTask(_id(), case_id, agency, due.task, due.due_at, at, due.rule)
                     if pdb.insert_task(conn, task):
                         created += 1
-                        self._audit(conn, None, "task.timer", row.case_id, task=due.task)
+                        self._audit(conn, None, "task.timer", case_id, task=due.task)
         return created
 
     def tasks(self, p: Principal) -> list[ReviewTask]:
