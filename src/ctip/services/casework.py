@@ -6,7 +6,7 @@ writes an audit entry in the *same* transaction. Audit details carry ids, states
 never identity or free text (free text is sealed in the case tables).
 
 Method names are a stable interface for the web pages and the REST API:
-``create_case``, ``get_case``, ``search_cases``, ``edit_case``, ``screen_case``,
+``create_case``, ``get_case``, ``case_page``, ``search_cases``, ``edit_case``, ``screen_case``,
 ``latest_screening``, ``next_steps``, ``transition``, ``record_consent``, ``revoke_consent``,
 ``consents``, ``refer``,
 ``accept_referral``, ``decline_referral``, ``complete_referral``, ``revoke_referral``,
@@ -28,13 +28,19 @@ import sqlalchemy as sa
 
 from ctip.domain import nrm, screening
 from ctip.domain.access import (
+    ROLE_ACTIONS,
     Action,
     Principal,
     Relation,
+    authorize,
     require_role,
 )
 from ctip.domain.casework import (
     Case,
+    ConsentRecord,
+    Referral,
+    Service,
+    ServiceEntry,
 )
 from ctip.domain.records import Identity
 from ctip.domain.vocabulary import code_list
@@ -50,7 +56,7 @@ from ctip.services.casework_core import (  # noqa: F401 - re-exported for adapte
     ViewEntry,
     _id,
 )
-from ctip.services.protection import ProtectionWork
+from ctip.services.protection import ProtectionWork, _views
 from ctip.services.referrals import ReferralWork
 from ctip.storage import casework as db
 from ctip.storage import casework_sealing as sdb
@@ -72,6 +78,19 @@ class CaseIntake:
     exploitation_forms: tuple[str, ...] = ()
     notes: str | None = None
     identity: Identity = field(default_factory=Identity)
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """What the case page shows, each part as this user may see it (None: not theirs to see)."""
+
+    view: CaseView
+    screening: screening.ScreeningResult | None
+    consents: list[ConsentRecord] | None
+    referrals: list[Referral]
+    services_given: list[ServiceEntry]
+    views: list[ViewEntry] | None
+    directory: list[Service] | None
 
 
 class Casework(ReferralWork, ProtectionWork):
@@ -122,22 +141,64 @@ class Casework(ReferralWork, ProtectionWork):
     def get_case(self, p: Principal, case_id: str) -> CaseView:
         """One case, fields limited by the user's relation; the read is logged (who viewed)."""
         with self._tx() as conn:
-            row, rel, live = self._load(conn, p, case_id, Action.CASE_READ)
-            notes = (
-                self._open(row.notes_sealed, sdb.case_notes_context(case_id))
-                if rel is Relation.OWNER
-                else None
-            )
-            pdb.record_view(
-                conn,
-                case_id=case_id,
-                user_id=p.user_id,
-                username=p.username,
-                agency=p.agency,
-                action="view",
+            view, rel = self._read_case(conn, p, case_id)
+            self._audit(conn, p, "case.view", case_id, relation=rel.value)
+            return view
+
+    def case_page(self, p: Principal, case_id: str) -> CasePage:
+        """Everything a case page shows, read in one transaction (one connection, one commit).
+
+        The same checks as the separate calls (``get_case``, ``latest_screening``,
+        ``consents``, ``case_referrals``, ``services_given``, ``who_viewed``,
+        ``find_services``): the case is read with CASE_READ, then each part is added only if
+        this user's role and relation allow its own action; a part they may not see is None.
+        The read is recorded for "who viewed" and audited (``case.view``) exactly as
+        ``get_case`` does; the audit entry is the last statement before commit, so the audit
+        chain's lock is held only for the append and the commit."""
+        with self._tx() as conn:
+            view, rel = self._read_case(conn, p, case_id)
+            owner = rel is Relation.OWNER
+            latest = db.latest_screening(conn, case_id) if owner else None
+            page = CasePage(
+                view=view,
+                screening=screening.screen(json.loads(latest.observations), latest.profile)
+                if latest
+                else None,
+                consents=rdb.case_consents(conn, case_id)
+                if owner and _allowed(p, Action.CONSENT_RECORD, rel, case_id)
+                else None,
+                referrals=self._case_referrals(conn, p, case_id, rel),
+                services_given=self._services_given(conn, p, case_id, rel),
+                views=_views(conn, case_id)
+                if owner and _allowed(p, Action.VIEW_LOG, rel, case_id)
+                else None,
+                directory=rdb.list_services(conn)
+                if Action.DIRECTORY_READ in ROLE_ACTIONS.get(p.role, frozenset())
+                else None,
             )
             self._audit(conn, p, "case.view", case_id, relation=rel.value)
-            return self._view(row, rel, live, p, notes)
+            return page
+
+    def _read_case(
+        self, conn: sa.Connection, p: Principal, case_id: str
+    ) -> tuple[CaseView, Relation]:
+        """Load one case with CASE_READ and record the read for "who viewed" (not yet audited:
+        the caller appends ``case.view`` last, just before its transaction commits)."""
+        row, rel, live = self._load(conn, p, case_id, Action.CASE_READ)
+        notes = (
+            self._open(row.notes_sealed, sdb.case_notes_context(case_id))
+            if rel is Relation.OWNER
+            else None
+        )
+        pdb.record_view(
+            conn,
+            case_id=case_id,
+            user_id=p.user_id,
+            username=p.username,
+            agency=p.agency,
+            action="view",
+        )
+        return self._view(row, rel, live, p, notes), rel
 
     def search_cases(
         self,
@@ -386,6 +447,14 @@ class Casework(ReferralWork, ProtectionWork):
             elif effect.endswith("_task"):
                 self._task(conn, case, effect.removesuffix("_task"))
         return values
+
+
+def _allowed(p: Principal, action: Action, rel: Relation, case_id: str) -> bool:
+    try:
+        authorize(p, action, rel, case_id)
+    except PermissionDeniedError:
+        return False
+    return True
 
 
 def _identity_json(identity: Identity) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctip.domain import nrm
 from ctip.domain.access import (
@@ -33,6 +33,9 @@ from ctip.storage import casework as db
 from ctip.storage import casework_sealing as sdb
 from ctip.storage import protection as pdb
 from ctip.storage import referrals as rdb
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 TIMER_BATCH = 500  # review tasks written per transaction
 
@@ -169,10 +172,7 @@ class ProtectionWork(CaseworkCore):
         """Every read of the case and of its identity, newest first (owner agency only)."""
         with self._tx() as conn:
             self._load(conn, p, case_id, Action.VIEW_LOG)
-            return [
-                ViewEntry(r.username, r.agency, r.action, db.aware(r.at))
-                for r in pdb.views(conn, case_id)
-            ]
+            return _views(conn, case_id)
 
     # ---- timers and tasks (I6) ----
 
@@ -285,3 +285,10 @@ def _caseload(
         open_count += new - closed.get((year, month), 0)
         out.append((f"{year:04d}-{month:02d}", new, open_count))
     return out
+
+
+def _views(conn: sa.Connection, case_id: str) -> list[ViewEntry]:
+    """``who_viewed`` once access is checked (VIEW_LOG)."""
+    return [
+        ViewEntry(r.username, r.agency, r.action, db.aware(r.at)) for r in pdb.views(conn, case_id)
+    ]

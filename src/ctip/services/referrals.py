@@ -314,7 +314,13 @@ class ReferralWork(CaseworkCore):
         """Referrals of a case: all for the owner, only its own for a receiving agency."""
         with self._tx() as conn:
             _, rel, _ = self._load(conn, p, case_id, Action.CASE_READ)
-            refs = rdb.case_referrals(conn, case_id)
+            return self._case_referrals(conn, p, case_id, rel)
+
+    def _case_referrals(
+        self, conn: sa.Connection, p: Principal, case_id: str, rel: Relation
+    ) -> list[Referral]:
+        """``case_referrals`` once access is checked (CASE_READ gave ``rel``)."""
+        refs = rdb.case_referrals(conn, case_id)
         return refs if rel is Relation.OWNER else [r for r in refs if r.to_agency == p.agency]
 
     # ---- services ----
@@ -376,9 +382,13 @@ class ReferralWork(CaseworkCore):
     def services_given(self, p: Principal, case_id: str) -> list[ServiceEntry]:
         with self._tx() as conn:
             _, rel, _ = self._load(conn, p, case_id, Action.CASE_READ)
-            rows = rdb.case_services_given(
-                conn, case_id, None if rel is Relation.OWNER else p.agency
-            )
+            return self._services_given(conn, p, case_id, rel)
+
+    def _services_given(
+        self, conn: sa.Connection, p: Principal, case_id: str, rel: Relation
+    ) -> list[ServiceEntry]:
+        """``services_given`` once access is checked (CASE_READ gave ``rel``)."""
+        rows = rdb.case_services_given(conn, case_id, None if rel is Relation.OWNER else p.agency)
         return [
             ServiceEntry(
                 r.entry_id,

@@ -16,7 +16,7 @@ from ctip.domain import nrm, screening
 from ctip.domain.access import RECIPIENT_TRANSITION_ROLES, Action
 from ctip.domain.casework import CONSENT_PURPOSES, SERVICE_TYPES
 from ctip.domain.records import IDENTITY_FIELDS
-from ctip.errors import ConflictError, CtipError, PermissionDeniedError, ValidationError
+from ctip.errors import ConflictError, CtipError, ValidationError
 from ctip.services.casework import DEFAULT_REFERRAL_DAYS, PURPOSE_CONSENT
 from ctip.web.pages import labels
 from ctip.web.pages.common import (
@@ -59,14 +59,6 @@ REGION_STATE = {
 }
 
 
-def _optional(call: Any, *args: Any, **kwargs: Any) -> Any:
-    """A part of the page the user's role or relation does not allow is left out, not an error."""
-    try:
-        return call(*args, **kwargs)
-    except PermissionDeniedError:
-        return None
-
-
 def _screening_form(
     case: CaseData, latest: screening.ScreeningResult | None, gettext: Any
 ) -> dict[str, Any]:
@@ -98,10 +90,12 @@ def case_context(request: Request, user: PageUser, case_id: str) -> dict[str, An
     from ctip.web import i18n
 
     tr = i18n.translations(request.state.locale).gettext
-    view = svc.get_case(p, case_id)
+    # one service call, one transaction: the read is recorded and audited as get_case does
+    page = svc.case_page(p, case_id)
+    view = page.view
     case = CaseData(view)
     owner = view.relation == "owner"
-    latest = svc.latest_screening(p, case_id) if owner else None
+    latest = page.screening
     # a receiving agency takes only the competent authority's decisions (domain/access.py)
     may_move = owner or (
         view.relation == "recipient" and p.role.value in RECIPIENT_TRANSITION_ROLES
@@ -132,7 +126,7 @@ def case_context(request: Request, user: PageUser, case_id: str) -> dict[str, An
                     "confirmations": CONFIRMATIONS.get((region, target), ()),
                 }
             )
-    services = _optional(svc.find_services, p) or []
+    services = page.directory or []
     eligible = [s for s in services if s.eligible(sex=case.sex, age=case.age)]
     others = [s for s in services if s not in eligible]
     not_eligible = tr("not eligible")
@@ -161,23 +155,23 @@ def case_context(request: Request, user: PageUser, case_id: str) -> dict[str, An
         "can_screen": owner and user.may(Action.CASE_SCREEN),
         "observation_options": options(labels.OBSERVATION, tr),
         "actions": actions,
-        "consents": _optional(svc.consents, p, case_id) if owner else None,
+        "consents": page.consents,
         "can_consent": owner and user.may(Action.CONSENT_RECORD),
         "purpose_options": options(labels.PURPOSE, tr, CONSENT_PURPOSES),
         "referral_purpose_options": options(labels.REFERRAL_PURPOSE, tr, tuple(PURPOSE_CONSENT)),
         "given_by_options": [("person", tr("The person")), ("guardian", tr("Guardian"))],
         "agencies": sorted({s.agency for s in services} - {case.agency}),
-        "referrals": svc.case_referrals(p, case_id),
+        "referrals": page.referrals,
         "can_refer": owner and user.may(Action.CASE_REFER),
         "service_options": service_options,
         "identity_options": options(labels.IDENTITY_FIELD, tr, IDENTITY_FIELDS),
         "default_due": (today + timedelta(days=DEFAULT_REFERRAL_DAYS)).isoformat(),
         "today": today,
-        "services_given": svc.services_given(p, case_id),
+        "services_given": page.services_given,
         "can_record_service": user.may(Action.SERVICE_RECORD)
         and view.relation in ("owner", "recipient"),
         "service_type_options": options(labels.SERVICE_TYPE, tr, SERVICE_TYPES),
-        "access_log": _optional(svc.who_viewed, p, case_id) if owner else None,
+        "access_log": page.views,
         "conflict": "",
         "action_error": "",
     }
