@@ -14,6 +14,7 @@ entry in one transaction.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -55,6 +56,13 @@ cases = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Index("ix_cases_agency_updated", "agency", "updated_at"),
     sa.Index("ix_cases_agency_status_updated", "agency", "status", "updated_at"),
+    # case-number prefix search within an agency (LIKE 'ab12%' as a range scan on PostgreSQL)
+    sa.Index(
+        "ix_cases_agency_case_id",
+        "agency",
+        "case_id",
+        postgresql_ops={"case_id": "varchar_pattern_ops"},
+    ),
 )
 
 case_events = sa.Table(  # every workflow step: who, role, when, from, to, consent used
@@ -386,52 +394,86 @@ def search_cases(
 ) -> list[sa.Row]:
     """Cases owned by one agency, plus those referred to it with a live referral, newest first.
 
-    Two index-backed branches (owner: ``agency, updated_at``; received: referrals by
-    ``to_agency``), each limited before they are merged, so a search stays fast on millions of
-    cases: an ``OR`` over both would make the database scan and sort the whole table.
+    Two index-backed branches (owner: ``agency, updated_at``, or ``agency, status, updated_at``,
+    or ``agency, case_id`` for a case-number prefix; received: the live referrals to the agency,
+    at most ``MAX_RECEIVED`` of them, joined to the cases by primary key), each limited before
+    they are merged, so a search stays fast on millions of cases: an ``OR`` over both would make
+    the database scan and sort the whole table. One statement per combination of filters is
+    built once and reused with bound values (building it is most of a search's cost).
     """
-    window = limit + offset
+    statement = _search_statement(
+        status=bool(status),
+        name_key=bool(name_key),
+        prefix=bool(case_id_prefix),
+        received=referred_to is not None,
+    )
+    params: dict[str, Any] = {
+        "owner": agencies_owned,
+        "window": limit + offset,
+        "limit": limit,
+        "offset": offset,
+    }
+    if status:
+        params["status"] = status
+    if name_key:
+        params["name_key"] = name_key
+    if case_id_prefix:
+        params["prefix"] = _like_prefix(case_id_prefix)
+    if referred_to is not None:
+        params["recipient"] = referred_to
+    return list(conn.execute(statement, params))
 
+
+def _like_prefix(prefix: str) -> str:
+    """``prefix%`` with LIKE's wildcards in ``prefix`` escaped (escape character ``/``)."""
+    escaped = prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return escaped + "%"
+
+
+@functools.cache
+def _search_statement(*, status: bool, name_key: bool, prefix: bool, received: bool) -> sa.Select:
     def narrowed(query: sa.Select) -> sa.Select:
         if status:
-            query = query.where(cases.c.status == status)
+            query = query.where(cases.c.status == sa.bindparam("status"))
         if name_key:
-            query = query.where(cases.c.name_key == name_key)
-        if case_id_prefix:
-            query = query.where(cases.c.case_id.startswith(case_id_prefix, autoescape=True))
-        return query.order_by(cases.c.updated_at.desc(), cases.c.case_id).limit(window)
+            query = query.where(cases.c.name_key == sa.bindparam("name_key"))
+        if prefix:
+            query = query.where(cases.c.case_id.like(sa.bindparam("prefix"), escape="/"))
+        return query.order_by(cases.c.updated_at.desc(), cases.c.case_id).limit(
+            sa.bindparam("window", type_=sa.Integer)
+        )
 
     listed = [c for c in cases.c if c.name not in ("identity_sealed", "notes_sealed")]
-    owned = narrowed(sa.select(*listed).where(cases.c.agency == agencies_owned)).subquery()
+    owned = narrowed(sa.select(*listed).where(cases.c.agency == sa.bindparam("owner"))).subquery()
     branches = [sa.select(owned)]
-    if referred_to is not None:
-        # ids first (referrals index), then primary-key lookups: the planner cannot pick a scan
-        live_ids = list(
-            conn.execute(
-                sa.select(referrals.c.case_id)
-                .where(
-                    referrals.c.to_agency == referred_to,
-                    referrals.c.status.in_(("pending", "accepted")),
-                )
-                .distinct()
-                .limit(MAX_RECEIVED)
-            ).scalars()
+    if received:
+        # live referral ids first (referrals index), then primary-key lookups of those cases
+        live = (
+            sa.select(referrals.c.case_id)
+            .where(
+                referrals.c.to_agency == sa.bindparam("recipient"),
+                referrals.c.status.in_(("pending", "accepted")),
+            )
+            .distinct()
+            .limit(MAX_RECEIVED)
+            .subquery("live")
         )
-        if live_ids:
-            received = narrowed(
-                sa.select(*listed).where(
-                    cases.c.case_id.in_(live_ids), cases.c.agency != referred_to
-                )
-            ).subquery()
-            branches.append(sa.select(received))
+        branches.append(
+            sa.select(
+                narrowed(
+                    sa.select(*listed)
+                    .select_from(live.join(cases, cases.c.case_id == live.c.case_id))
+                    .where(cases.c.agency != sa.bindparam("recipient"))
+                ).subquery()
+            )
+        )
     merged = sa.union_all(*branches).subquery() if len(branches) > 1 else owned
-    query = (
+    return (
         sa.select(merged)
         .order_by(merged.c.updated_at.desc(), merged.c.case_id)
-        .limit(limit)
-        .offset(offset)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .offset(sa.bindparam("offset", type_=sa.Integer))
     )
-    return list(conn.execute(query))
 
 
 def insert_event(conn: sa.Connection, **values: Any) -> None:
