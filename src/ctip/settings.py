@@ -40,6 +40,11 @@ class Settings(BaseSettings):
         default=None, description="Pseudonym key given directly (base64)."
     )
     batch_size: int = Field(default=5000, ge=1, description="Rows per import batch.")
+    import_workers: int | None = Field(
+        default=None, ge=0,
+        description="Processes that map and seal the rows of an import (0 = one per CPU, "
+        "1 = none); default: one per CPU for files of 20,000 rows or more.",
+    )
     suppression_threshold: int = Field(default=5, ge=1, description="Smallest publishable cell.")
     k_anonymity: int = Field(default=11, ge=2, description="k for released microdata.")
     session_timeout_minutes: int = Field(default=30, ge=1)

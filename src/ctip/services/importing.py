@@ -22,10 +22,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ctip.domain.problems import Problem, RejectedRow
-from ctip.domain.records import Perpetrator, VictimRecord
+from ctip.domain.records import Perpetrator
 from ctip.errors import InputFileError
 from ctip.ingest.profiles import PROFILE_NAMES, get_profile
 from ctip.ingest.readers import read_table
+from ctip.services.import_pool import RowMapper, outcomes, use_workers
+from ctip.storage.victim_rows import PreparedVictim, VictimPreparer
 
 ProgressCallback = Callable[[int, int | None], None]
 __all__ = ["PROFILE_NAMES", "ImportReport", "export_rejects", "import_file", "import_path"]
@@ -37,7 +39,9 @@ class Store(Protocol):
     def start_batch(
         self, *, source_file: str, file_sha256: str | None, profile: str, agency: str | None
     ) -> str: ...
-    def add_victims(self, batch_id: str, records: list[VictimRecord]) -> Any: ...
+    preparer: VictimPreparer
+
+    def store_victims(self, batch_id: str, items: list[PreparedVictim]) -> Any: ...
     def add_perpetrators(self, batch_id: str, items: list[Perpetrator]) -> Any: ...
     def add_rejects(self, batch_id: str, rows: list[RejectedRow]) -> int: ...
     def finish_batch(self, batch_id: str, *, read: int, accepted: int, rejected: int) -> None: ...
@@ -90,8 +94,12 @@ def import_file(
     on_progress: ProgressCallback | None = None,
     batch_size: int = 5000,
     today: date | None = None,
+    workers: int | None = None,
 ) -> ImportReport:
-    """Import ``path`` with ``profile``; ``InputFileError`` when the file cannot be read at all."""
+    """Import ``path`` with ``profile``; ``InputFileError`` when the file cannot be read at all.
+
+    ``workers``: processes that map and seal rows (0 = one per CPU, 1 = none); by default one per
+    CPU for files of at least ``import_pool.MIN_ROWS_FOR_WORKERS`` rows. The result is the same."""
     path = Path(path)
     prof = get_profile(profile)
     started = time.perf_counter()
@@ -129,6 +137,7 @@ def import_file(
             batch_size=max(1, batch_size),
             estimate=estimate,
             today=today or date.today(),
+            workers=use_workers(workers, estimate),
         )
     if report.read == 0:
         report.warnings.append("the file has a header but no data rows")
@@ -151,59 +160,56 @@ def _run(
     batch_size: int,
     estimate: int | None,
     today: date,
+    workers: int,
 ) -> None:
     source_file = report.file
     check_duplicates = not prof.rows_are_distinct
     # hash(agency, id) -> row << 32 | 32 bits of hash(content): one small int pair per row
     # (about 90 bytes; ~90 MB per million rows), the only memory that grows with the file.
     seen: dict[int, int] = {}
-    records: list[VictimRecord] = []
+    victims: list[PreparedVictim] = []
     rejects: list[RejectedRow] = []
     perpetrators: list[Perpetrator] = []
-    map_row = prof.map_row
-    wants_perpetrators = prof.has_perpetrators
+    mapper = RowMapper(prof.name, source_file, agency, today, report.batch_id, store.preparer)
     number = 0
     try:
-        for number, raw in table:
+        for raw, (number, result, perps) in outcomes(table, mapper, workers=workers):
             report.read += 1
-            result = map_row(
-                raw, source_file=source_file, source_row=number, agency=agency, today=today
-            )
-            if isinstance(result, VictimRecord):
+            if isinstance(result, PreparedVictim):
                 if check_duplicates:
                     key = hash((result.agency, result.source_record_id))
                     content = hash(tuple(raw.values())) & 0xFFFFFFFF
                     prior = seen.get(key)
                     if prior is not None:
-                        rejects.append(_duplicate(raw, result, number, prior, content, source_file))
+                        rejects.append(_duplicate(raw, result.source_record_id, number, prior,
+                                                  content, source_file))
                         report.duplicates += 1
                         continue
                     seen[key] = number << 32 | content
-                records.append(result)
-                if wants_perpetrators:
-                    perpetrators.extend(prof.perpetrators(raw, result))
+                victims.append(result)
+                perpetrators.extend(perps)
             else:
                 rejects.append(result)
-            if len(records) + len(rejects) >= batch_size:
-                _flush(store, report, records, rejects, perpetrators)
+            if len(victims) + len(rejects) >= batch_size:
+                _flush(store, report, victims, rejects, perpetrators)
                 if on_progress is not None:
                     on_progress(report.read, estimate)
     except InputFileError as error:
-        _flush(store, report, records, rejects, perpetrators)
+        _flush(store, report, victims, rejects, perpetrators)
         raise InputFileError(
             f"{error.message}; the import stopped after row {number} (batch {report.batch_id}: "
             f"{report.accepted} rows accepted and {report.rejected} rejected so far are kept)",
             hint=(error.hint or "")
             + "; importing the repaired file again adds only what is missing",
         ) from None
-    _flush(store, report, records, rejects, perpetrators)
+    _flush(store, report, victims, rejects, perpetrators)
     if on_progress is not None:
         on_progress(report.read, report.read)
 
 
 def _duplicate(
     raw: dict[str, str],
-    record: VictimRecord,
+    record_id: str,
     number: int,
     prior: int,
     content: int,
@@ -215,7 +221,7 @@ def _duplicate(
             "source_record_id",
             f"duplicate of row {first_row}: the same record appears again "
             "in this file (it was imported once, from that row)",
-            record.source_record_id,
+            record_id,
             "each record once per file",
         )
     else:
@@ -223,7 +229,7 @@ def _duplicate(
             "source_record_id",
             f"the record id was already used at row {first_row} with "
             "different content; this row was not imported",
-            record.source_record_id,
+            record_id,
             "a record id used once per agency and file; send corrections in a later file",
         )
     return RejectedRow(source_file, number, dict(raw), (reason,))
@@ -232,18 +238,18 @@ def _duplicate(
 def _flush(
     store: Store,
     report: ImportReport,
-    records: list[VictimRecord],
+    victims: list[PreparedVictim],
     rejects: list[RejectedRow],
     perpetrators: list[Perpetrator],
 ) -> None:
-    if records:
-        result = store.add_victims(report.batch_id, records)
-        report.accepted += len(records)
+    if victims:
+        result = store.store_victims(report.batch_id, victims)
+        report.accepted += len(victims)
         report.new += result.new
         report.unchanged += result.unchanged
         report.updated += result.updated
-        assert result.new + result.unchanged + result.updated == len(records), result
-        records.clear()
+        assert result.new + result.unchanged + result.updated == len(victims), result
+        victims.clear()
     if perpetrators:
         result = store.add_perpetrators(report.batch_id, perpetrators)
         report.perpetrators_new += result.new
@@ -284,6 +290,7 @@ def import_path(
             agency=agency,
             on_progress=on_progress,
             batch_size=settings.batch_size,
+            workers=settings.import_workers,
         )
 
 

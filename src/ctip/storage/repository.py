@@ -25,7 +25,7 @@ from ctip.errors import NotFoundError, PermissionDeniedError
 from ctip.settings import Settings
 from ctip.storage import codec
 from ctip.storage.audit import AuditLog
-from ctip.storage.bulk import insert_many, insert_rows, new_id, new_ids
+from ctip.storage.bulk import insert_many, insert_rows, new_id
 from ctip.storage.engine import make_engine, migrate
 from ctip.storage.export import analytic_rows, perpetrator_rows, to_duckdb
 from ctip.storage.sealing import Pseudonymiser, Sealer, load_keys
@@ -36,11 +36,12 @@ from ctip.storage.tables import (
     perpetrators,
     victims,
 )
-
-# a victims row: the plain columns (codec), then what only the store knows
-VICTIM_COLUMNS: tuple[str, ...] = (*codec.VICTIM_PLAIN_COLUMNS, "victim_id", "content_hash",
-                                   "import_batch", "pseudonym", "source_record_hash",
-                                   "identity_sealed", "seal_key_id", "created_at", "updated_at")
+from ctip.storage.victim_rows import (
+    VICTIM_COLUMNS,
+    PreparedVictim,
+    VictimPreparer,
+    victim_context,
+)
 
 CHUNK = 500  # keys per IN (...) lookup: well under SQLite's and PostgreSQL's parameter limits
 
@@ -76,10 +77,6 @@ class BatchSummary:
     rejected: int | None
 
 
-def victim_context(victim_id: str) -> str:
-    return f"victims/{victim_id}/identity"
-
-
 def reject_context(reject_id: str) -> str:
     return f"import_rejects/{reject_id}/content"
 
@@ -101,6 +98,7 @@ class CaseStore:
         self.engine = engine
         self.sealer = sealer
         self.pseudonymiser = pseudonymiser
+        self.preparer = VictimPreparer(sealer, pseudonymiser)
         self.audit = AuditLog()
         self.actor = actor
 
@@ -188,52 +186,46 @@ class CaseStore:
 
     def add_victims(self, batch_id: str, records: Sequence[VictimRecord]) -> AddResult:
         """Store records; the same (agency, source_record_id) with the same content is unchanged,
-        with different content it is updated in place (same victim_id) and audited.
+        with different content it is updated in place (same victim_id) and audited."""
+        return self.store_victims(batch_id, self.preparer.prepare(records, batch_id))
 
-        Per row only tuples are built (no dict per row), the existing keys come from one SELECT
-        per agency, identities are sealed in one pass (``Sealer.seal_many``) and all new rows go
-        in one ``executemany``: imports stream millions of rows through here."""
-        if not records:
+    def store_victims(self, batch_id: str, items: Sequence[PreparedVictim]) -> AddResult:
+        """Store rows ``VictimPreparer`` built (here or in an import worker process).
+
+        The existing keys come from one SELECT per agency and all new rows go in one
+        ``executemany`` (COPY on PostgreSQL): imports stream millions of rows through here."""
+        if not items:
             return AddResult()
-        keyed = self.pseudonymiser.keyed_hash
-        content_bytes, victim_values, identity_json = (
-            codec.content_bytes, codec.victim_values, codec.identity_json)
-        prepared = []
-        for record in records:
-            values = victim_values(record)
-            identity_text = identity_json(record.identity)
-            content_hash = keyed("victim-content",
-                                 content_bytes(values, identity_text, record.age_band))
-            prepared.append((record, values, identity_text, content_hash))
         now = _now()
         with self.engine.begin() as conn:
             known = self._existing(conn, victims, "victim_id", "source_record_id",
-                                   {(r.agency, r.source_record_id) for r in records})
+                                   {(i.agency, i.source_record_id) for i in items})
             inserts: dict[tuple[str, str], tuple[Any, ...]] = {}
             updates: dict[tuple[str, str], tuple[Any, ...]] = {}
             new = unchanged = updated = 0
-            fresh_ids = iter(new_ids(len(prepared)))
-            for record, values, identity_text, content_hash in prepared:
-                key = (record.agency, record.source_record_id)
+            stamps = (now, now)
+            for item in items:
+                key = (item.agency, item.source_record_id)
                 prior = known.get(key)
-                if prior is not None and prior[1] == content_hash:
+                if prior is not None and prior[1] == item.content_hash:
                     unchanged += 1
                     continue
                 if prior is None:
-                    victim_id, target = next(fresh_ids), inserts
                     new += 1
-                else:
-                    victim_id = prior[0]
-                    target = inserts if key in inserts else updates
-                    updated += 1
-                known[key] = (victim_id, content_hash)
-                target[key] = (record, values, identity_text, victim_id, content_hash)
+                    known[key] = (item.victim_id, item.content_hash)
+                    inserts[key] = item.row + stamps
+                    continue
+                updated += 1
+                known[key] = (prior[0], item.content_hash)
+                row = (item.row if prior[0] == item.victim_id
+                       else self.preparer.reseal_for(item, prior[0])) + stamps
+                # the same key twice in one call: the later content wins, in whichever set
+                (inserts if key in inserts else updates)[key] = row
             if inserts:
-                insert_rows(conn, victims, VICTIM_COLUMNS,
-                            self._victim_rows(list(inserts.values()), batch_id, now))
+                insert_rows(conn, victims, VICTIM_COLUMNS, list(inserts.values()))
             if updates:
                 changes: list[dict[str, Any]] = []
-                for row in self._victim_rows(list(updates.values()), batch_id, now):
+                for row in updates.values():
                     change = dict(zip(VICTIM_COLUMNS, row, strict=True))
                     del change["created_at"]
                     change["_vid"] = change["victim_id"]
@@ -244,29 +236,9 @@ class CaseStore:
             if inserts or updates:
                 self.audit.append(conn, actor=self.actor, action="victims.add", subject=batch_id,
                                   details={"new": new, "updated": updated, "unchanged": unchanged,
-                                           "updated_ids": sorted(item[3]
-                                                                 for item in updates.values())})
+                                           "updated_ids": sorted(row[VICTIM_COLUMNS.index(
+                                               "victim_id")] for row in updates.values())})
         return AddResult(new=new, unchanged=unchanged, updated=updated)
-
-    def _victim_rows(self, items: list[tuple[Any, ...]], batch_id: str,
-                     now: datetime) -> list[tuple[Any, ...]]:
-        """Full victims rows (``VICTIM_COLUMNS`` order): plain values, then ids, pseudonym,
-        keyed row hash and the sealed identity."""
-        sealed = self.sealer.seal_many([item[2] for item in items],
-                                       [victim_context(item[3]) for item in items])
-        key_id = self.sealer.active_key_id
-        pseudonym, keyed = self.pseudonymiser.pseudonym, self.pseudonymiser.keyed_hash
-        rows = []
-        for (record, values, _text, victim_id, content_hash), blob in zip(items, sealed,
-                                                                          strict=True):
-            ident = record.identity
-            prov_hash = record.provenance.source_record_hash if record.provenance else None
-            rows.append(values + (
-                victim_id, content_hash, batch_id,
-                pseudonym(ident.given_name, ident.family_name, ident.date_of_birth),
-                keyed("row", prov_hash.encode()) if prov_hash else None,
-                blob, key_id, now, now))
-        return rows
 
     def victim_count(self) -> int:
         with self.engine.connect() as conn:

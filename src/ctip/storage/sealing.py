@@ -50,6 +50,14 @@ class Sealer:
         self.ring = ring
         self._ciphers: dict[str, AESGCM] = {}
 
+    def __getstate__(self) -> dict[str, object]:
+        """Picklable for import worker processes (``services/import_pool.py``): the ring goes
+        through the pipe to the worker; the cipher objects, which cannot, are rebuilt there."""
+        return {"ring": self.ring}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__init__(state["ring"])  # type: ignore[misc]
+
     @property
     def active_key_id(self) -> str:
         return self.ring.active

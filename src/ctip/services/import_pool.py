@@ -1,0 +1,140 @@
+"""The per-row part of an import (map, check, derive, hash, seal), in order, optionally spread
+over worker processes while the calling process reads the file and writes the store.
+
+Why processes: mapping and sealing a row is pure Python and CPU-bound (the GIL rules out
+threads), and the database takes one writer at a time anyway. The file is read in the calling
+process (row numbers and reader errors stay exact), cut into chunks, mapped by the workers, and
+the outcomes come back **in file order**, so duplicate detection, rejects and counts are the same
+whatever the number of workers (tested).
+
+Keys: each worker gets the sealing key ring and the pseudonym key through its start-up pipe
+(never a file); they live in the worker's memory only while the import runs.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+
+from ctip.domain.problems import RejectedRow
+from ctip.domain.records import Perpetrator, VictimRecord
+from ctip.errors import InputFileError
+from ctip.ingest.profiles import get_profile
+from ctip.storage.victim_rows import PreparedVictim, VictimPreparer
+
+Chunk = list[tuple[int, dict[str, str]]]
+# one row's outcome: (row number, prepared victim or reject, perpetrators described in the row)
+Outcome = tuple[int, PreparedVictim | RejectedRow, tuple[Perpetrator, ...]]
+
+CHUNK_ROWS = 1000  # rows per task sent to a worker: big enough that pickling overhead is small
+MIN_ROWS_FOR_WORKERS = 20_000  # below this, starting processes costs more than it saves
+
+
+@dataclass(frozen=True)
+class RowMapper:
+    """Everything a chunk needs, picklable: sent once to each worker at its start."""
+
+    profile: str
+    source_file: str
+    agency: str | None
+    today: date
+    batch_id: str
+    preparer: VictimPreparer
+
+    def __call__(self, chunk: Chunk) -> list[Outcome]:
+        prof = get_profile(self.profile)
+        wants_perpetrators = prof.has_perpetrators
+        records: list[VictimRecord] = []
+        mapped: list[tuple[int, VictimRecord | RejectedRow, tuple[Perpetrator, ...]]] = []
+        for number, raw in chunk:
+            result = prof.map_row(raw, source_file=self.source_file, source_row=number,
+                                  agency=self.agency, today=self.today)
+            perps: tuple[Perpetrator, ...] = ()
+            if isinstance(result, VictimRecord):
+                records.append(result)
+                if wants_perpetrators:
+                    perps = tuple(prof.perpetrators(raw, result))
+            mapped.append((number, result, perps))
+        prepared = iter(self.preparer.prepare(records, self.batch_id))
+        return [(number, next(prepared) if isinstance(result, VictimRecord) else result, perps)
+                for number, result, perps in mapped]
+
+
+_WORKER: list[RowMapper] = []
+
+
+def _start_worker(mapper: RowMapper) -> None:
+    _WORKER[:] = [mapper]
+
+
+def _map_in_worker(chunk: Chunk) -> list[Outcome]:
+    return _WORKER[0](chunk)
+
+
+def chunked(rows: Iterable[tuple[int, dict[str, str]]], size: int = CHUNK_ROWS) -> Iterator[Chunk]:
+    """Rows in chunks; when the reader fails part-way, the rows read so far come out first."""
+    chunk: Chunk = []
+    try:
+        for item in rows:
+            chunk.append(item)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+    except InputFileError:
+        if chunk:
+            yield chunk
+        raise
+    if chunk:
+        yield chunk
+
+
+def default_workers() -> int:
+    """One worker per CPU: the calling process mostly waits on reading and the database."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+               else os.cpu_count() or 1)
+
+
+def outcomes(rows: Iterable[tuple[int, dict[str, str]]], mapper: RowMapper, *,
+             workers: int) -> Iterator[tuple[dict[str, str], Outcome]]:
+    """(raw row, outcome) for every row, in file order. ``workers`` <= 1 maps in this process.
+
+    A reader error (``InputFileError``) is raised only after every row read before it has come
+    out, so the caller can store them first."""
+    if workers <= 1:
+        for chunk in chunked(rows):
+            yield from zip((raw for _, raw in chunk), mapper(chunk), strict=True)
+        return
+    # forkserver, not fork: the caller may run threads (progress bars) and hold open databases
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                             initializer=_start_worker, initargs=(mapper,)) as pool:
+        pending: deque[tuple[Chunk, Future[list[Outcome]]]] = deque()
+        try:
+            for chunk in chunked(rows):
+                pending.append((chunk, pool.submit(_map_in_worker, chunk)))
+                if len(pending) >= 2 * workers:  # bounded: memory stays flat on any file size
+                    done, future = pending.popleft()
+                    yield from zip((raw for _, raw in done), future.result(), strict=True)
+        except InputFileError:
+            while pending:  # what was read before the reader failed is still handed out
+                done, future = pending.popleft()
+                yield from zip((raw for _, raw in done), future.result(), strict=True)
+            raise
+        while pending:
+            done, future = pending.popleft()
+            yield from zip((raw for _, raw in done), future.result(), strict=True)
+
+
+def use_workers(requested: int | None, estimated_rows: int | None) -> int:
+    """How many workers for a file: ``requested`` when given (0 = one per CPU), else one per CPU
+    for big files and none for small ones."""
+    if requested is not None:
+        return requested if requested > 0 else default_workers()
+    if estimated_rows is not None and estimated_rows >= MIN_ROWS_FOR_WORKERS:
+        return default_workers()
+    return 1
