@@ -157,3 +157,21 @@ def test_small_files_stay_in_process_and_big_ones_use_every_cpu() -> None:
     assert import_pool.use_workers(None, import_pool.MIN_ROWS_FOR_WORKERS) >= 1
     assert import_pool.use_workers(3, 10) == 3
     assert import_pool.use_workers(0, 10) == import_pool.default_workers()
+
+
+def test_cli_import_with_workers(tmp_path: Path, ctip_home: Path) -> None:
+    """The CLI path with worker processes (they start from multiprocessing's fork server)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "agency.csv"
+    write_rows(path, 40)
+    env = {**os.environ, "CTIP_HOME": str(ctip_home), "CTIP_IMPORT_WORKERS": "2"}
+    subprocess.run([sys.executable, "-m", "ctip", "init"], env=env, check=True,
+                   capture_output=True)
+    done = subprocess.run([sys.executable, "-m", "ctip", "import", str(path), "--json"], env=env,
+                          check=True, capture_output=True, text=True, timeout=120)
+    report = json.loads(done.stdout)
+    assert report["read"] == 42 == report["accepted"] + report["rejected"]

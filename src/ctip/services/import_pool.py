@@ -110,7 +110,8 @@ def outcomes(rows: Iterable[tuple[int, dict[str, str]]], mapper: RowMapper, *,
             yield from zip((raw for _, raw in chunk), mapper(chunk), strict=True)
         return
     # forkserver, not fork: the caller may run threads (progress bars) and hold open databases
-    context = multiprocessing.get_context("forkserver")
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                              initializer=_start_worker, initargs=(mapper,)) as pool:
         pending: deque[tuple[Chunk, Future[list[Outcome]]]] = deque()
