@@ -70,3 +70,21 @@ def test_concurrent_migrations_on_postgres(pg_url: str) -> None:
     engine = make_engine(pg_url)
     assert current_revisions(engine) == set(ScriptDirectory(str(MIGRATIONS)).get_heads())
     engine.dispose()
+
+
+def test_concurrent_migrations_on_one_sqlite_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Two `ctip` commands opening a new SQLite home at once: one migrates, the other waits."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    make_engine(url).dispose()  # the file exists (ctip init makes it); the schema does not
+    code = ("import sys; from ctip.storage.engine import make_engine, migrate; "
+            "migrate(make_engine(sys.argv[1]))")
+    runs = [subprocess.Popen([sys.executable, "-c", code, url], stderr=subprocess.PIPE,
+                             text=True) for _ in range(4)]
+    failures = [err for run in runs if (err := run.communicate(timeout=120)[1]) and run.returncode]
+    assert failures == []
+    engine = make_engine(url)
+    assert current_revisions(engine) == set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+    engine.dispose()

@@ -100,8 +100,14 @@ def migrate(engine: sa.Engine) -> None:
     """Upgrade the database to every head (each area may add its own branch off 0001)."""
     config = _config()
     with engine.begin() as connection:
-        if is_postgres(connection):  # several processes (web workers) may start at once
+        # several processes (web workers, two `ctip` commands) may start at once: the first
+        # migrates, the others wait for it and then find the schema at its heads
+        if is_postgres(connection):
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(7411200)"))
+        elif connection.dialect.name == "sqlite":
+            # Python's sqlite3 opens no transaction before DDL or SELECT; take the write lock
+            # now, so the check below and the DDL happen as one (SQLite's DDL is transactional)
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         if _at_heads(connection, config):
             return
         config.attributes["connection"] = connection
