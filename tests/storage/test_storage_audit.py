@@ -114,3 +114,58 @@ def test_cut_off_tail_is_caught_against_recorded_head(engine: sa.Engine) -> None
     assert _verify(engine).ok  # a chain alone cannot see a cut end: hence the recorded head
     result = _verify(engine, expect_head=f"{head.head_seq}:{head.head_hash}")
     assert not result.ok and "cut off" in result.problem
+
+
+def test_entries_written_in_sql_and_in_python_hash_alike(engine: sa.Engine) -> None:
+    """On PostgreSQL the append runs in the database (migration 0104); verify recomputes every
+    hash in Python, so text that stresses encoding and length prefixes must still verify."""
+    log = AuditLog()
+    tricky = {"quote": "it's \"x\"", "nl": "a\nb", "astral": "𝔘𝔫𝔦 🧭", "empty": "", "n": 10**12}
+    with engine.begin() as conn:
+        log.append(conn, actor="ä@agency", action="case.view", subject="", details=tricky)
+        log.append(conn, actor="a", action="b", subject="c" * 5000, details={})
+    result = _verify(engine)
+    assert result.ok and result.entries == 8
+    with engine.connect() as conn:
+        last = list(log.entries(conn))[-2:]
+    assert last[0].details == tricky and last[0].actor == "ä@agency" and last[1].seq == 8
+
+
+def test_concurrent_appends_from_many_connections_form_one_valid_chain(
+    engine: sa.Engine,
+) -> None:
+    """Appends from several threads, each with its own connection and transactions (as the web
+    server's workers do), give one unbroken chain holding every entry exactly once."""
+    import threading
+
+    threads, per_thread = 8, 25
+    log = AuditLog()
+    errors: list[BaseException] = []
+    start = threading.Barrier(threads)
+
+    def work(t: int) -> None:
+        try:
+            start.wait()
+            for i in range(per_thread):
+                with engine.begin() as conn:
+                    conn.execute(sa.select(audit_log.c.seq).limit(1)).all()  # other work first
+                    log.append(conn, actor=f"thread{t}", action="case.view",
+                               subject=f"case-{t}-{i}", details={"i": i})
+                    if i % 10 == 9:  # a rolled-back transaction leaves no entry and no gap
+                        conn.rollback()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    workers = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert not errors, errors
+    result = _verify(engine)
+    kept = [i for i in range(per_thread) if i % 10 != 9]
+    assert result.ok, result.problem
+    assert result.entries == 6 + threads * len(kept)
+    with engine.connect() as conn:
+        subjects = [e.subject for e in log.entries(conn) if e.action == "case.view"]
+    assert sorted(subjects) == sorted(f"case-{t}-{i}" for t in range(threads) for i in kept)

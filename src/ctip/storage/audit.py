@@ -10,6 +10,16 @@ What it does not prove: anyone who can write to the database AND recompute hashe
 the chain from some point on, or cut entries off its end. ``verify`` therefore reports the head
 (last sequence number and hash); record it somewhere the database administrator cannot write
 (``ctip audit verify --expect-head``) to detect that too. Details never hold identity.
+
+Concurrency: appends are strictly serialised, so the chain has one order and no gaps. On
+PostgreSQL ``append`` is a single call of the database function ``ctip_audit_append``
+(migration 0104): it takes a transaction-level advisory lock, reads the head and inserts the
+next entry with its hash computed in the database exactly as ``entry_hash`` does (``verify``
+recomputes every hash in Python). The lock is held until the caller's transaction commits or
+rolls back: the next append sees this entry or, after a rollback, none of it (no gap). Because
+every audited request waits for that lock, callers append as the *last* statement before their
+commit, so it is held for one round trip and the commit. On SQLite the append first takes the
+database's write lock (SQLite has one writer at a time), then reads the head.
 """
 
 from __future__ import annotations
@@ -28,6 +38,9 @@ from ctip.storage.tables import audit_log
 
 GENESIS = "0" * 64
 _PG_LOCK_ID = 7_411_201  # advisory lock serialising appends on PostgreSQL
+_PG_APPEND = sa.text(
+    "SELECT ctip_audit_append(:lock, :at, :actor, :action, :subject, :details)"
+)
 
 
 def canonical(details: dict[str, Any]) -> str:
@@ -70,15 +83,24 @@ class AuditLog:
 
     def append(self, conn: sa.Connection, *, actor: str, action: str, subject: str,
                details: dict[str, Any]) -> None:
+        at = datetime.now(UTC).isoformat(timespec="microseconds")
+        text = canonical(details)
         if is_postgres(conn):
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
+            # lock, read the head, hash and insert in one round trip (migration 0104); the
+            # lock is held until this transaction ends, so callers append last, then commit
+            conn.execute(_PG_APPEND, {"lock": _PG_LOCK_ID, "at": at, "actor": actor,
+                                      "action": action, "subject": subject, "details": text})
+            return
+        # SQLite: take the database's write lock before reading the head. A transaction that has
+        # only read so far has not begun (the driver begins it at the first write), so without
+        # this a concurrent append could slip in between the read and the insert (two entries
+        # with one sequence number: IntegrityError). A DELETE matching nothing changes nothing.
+        conn.execute(audit_log.delete().where(audit_log.c.seq < 0))
         last = conn.execute(
             sa.select(audit_log.c.seq, audit_log.c.entry_hash)
             .order_by(audit_log.c.seq.desc()).limit(1)
         ).first()
         seq, prev = (last.seq + 1, last.entry_hash) if last else (1, GENESIS)
-        at = datetime.now(UTC).isoformat(timespec="microseconds")
-        text = canonical(details)
         conn.execute(audit_log.insert().values(
             seq=seq, at=at, actor=actor, action=action, subject=subject, details=text,
             prev_hash=prev, entry_hash=entry_hash(prev, seq, at, actor, action, subject, text),
