@@ -78,6 +78,7 @@ def negotiate(accept_language: str | None, preferred: str | None = None) -> str:
     return DEFAULT_LOCALE
 
 
+@cache
 def language_name(locale: str) -> str:
     """The language's own name ("Français"), for the language switcher."""
     name = Locale.parse(locale).get_display_name(locale)

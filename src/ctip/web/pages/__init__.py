@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ctip.errors import CtipError
 from ctip.web.pages import agency, auth, case_page, cases
-from ctip.web.pages.render import STATIC_DIR
+from ctip.web.pages.render import STATIC_DIR, warm_templates
 
 router = APIRouter()
 router.include_router(auth.router)
@@ -38,5 +38,6 @@ def static_files() -> StaticFiles:
 def install(app: FastAPI) -> None:
     """Add the pages and their static files to an app (what ``create_app`` calls)."""
     app.include_router(router)
+    warm_templates()  # compiled once here, not by every thread of the first requests
     if not any(getattr(r, "path", None) == "/static" for r in app.routes):
         app.mount("/static", static_files(), name="static")
