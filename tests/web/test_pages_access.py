@@ -206,10 +206,21 @@ def test_emergency_access_needs_a_justification_and_is_reviewed(world):
 
 def test_search_by_exact_name_without_decrypting(world):
     _, clients, case_id = world
-    found = clients["a"].get("/cases", params={"name": "tomasz  QUIETNAME"})
+
+    def search(client, name):
+        page = client.get("/cases")
+        assert 'method="post"' in page.text and "hx-push-url" not in page.text
+        return client.post("/cases", data={"csrf_token": csrf_from(page.text), "name": name})
+
+    found = search(clients["a"], "tomasz  QUIETNAME")
     assert found.status_code == 200 and case_id.split("-")[0] in found.text
     assert "Tomasz" not in found.text  # the list never shows names
-    partial = clients["a"].get("/cases", params={"name": "Tomasz"})
+    partial = search(clients["a"], "Tomasz")
     assert case_id.split("-")[0] not in partial.text
-    other = clients["b"].get("/cases", params={"name": "Tomasz Quietname"})
+    other = search(clients["b"], "Tomasz Quietname")
     assert case_id.split("-")[0] not in other.text  # another agency finds nothing
+    # a name never travels in a URL: the query string does not search by name at all
+    by_url = clients["a"].get("/cases", params={"name": "Nobody Atall"})
+    assert case_id.split("-")[0] in by_url.text  # the name was ignored, not matched
+    forged = clients["a"].post("/cases", data={"name": "Tomasz Quietname"})
+    assert forged.status_code == 403  # no CSRF token, no search

@@ -21,6 +21,7 @@ from ctip.domain.records import Identity
 from ctip.errors import CtipError, ValidationError
 from ctip.services.casework import CaseIntake
 from ctip.web.pages.common import (
+    PageUser,
     _,
     casework,
     check_csrf,
@@ -38,10 +39,25 @@ DOB_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 
 
 @router.get("/cases", name="pages_cases", include_in_schema=False)
-def case_list(
-    request: Request, q: str = "", name: str = "", status: str = "", page: int = 1
-) -> Response:
+def case_list(request: Request, q: str = "", status: str = "", page: int = 1) -> Response:
+    """Case number and status come in the query string; a name never does (``case_search``)."""
+    return _case_list(request, require_user(request, "cases"), q, "", status, page)
+
+
+@router.post("/cases", include_in_schema=False)
+async def case_search(request: Request) -> Response:
+    """The search form posts, so a name searched for never lands in a URL: not in the browser's
+    history, not in a proxy's or server's access log."""
     user = require_user(request, "cases")
+    form = await request.form()
+    check_csrf(request, user, form)
+    return _case_list(request, user, str(form.get("q") or ""), str(form.get("name") or ""),
+                      str(form.get("status") or ""), 1)
+
+
+def _case_list(
+    request: Request, user: PageUser, q: str, name: str, status: str, page: int
+) -> Response:
     gettext = request.state.page_context["status_label"]
     page = max(page, 1)
     try:
