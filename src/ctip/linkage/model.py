@@ -26,6 +26,8 @@ import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
 
+from ctip.linkage.clustering import constrained_clusters
+
 #: Pairs at or above this match probability are the same person (clusters are built from them).
 DEFAULT_MATCH_THRESHOLD = 0.95
 #: Pairs between this and the match threshold go to a person for review.
@@ -34,18 +36,31 @@ DEFAULT_REVIEW_THRESHOLD = 0.80
 _DUCK = "duckdb"  # custom SQL below is written in DuckDB's dialect; Splink transpiles it.
 
 
-def _name_comparison(col: str, other: str) -> cl.CustomComparison:
+def _name_comparison(col: str) -> cl.CustomComparison:
+    """One name (given or family), compared with the other record's same name.
+
+    Swapped order is weighed once, in the given-name comparison: when the two names are
+    swapped, the family-name comparison lands on a level whose weight is fixed at zero (m = u),
+    otherwise the same evidence would be counted twice (once per name) and a swapped full name
+    would outweigh a flatly contradicting date of birth.
+    """
     l_, r_ = f"{col}_l", f"{col}_r"
+    swapped: Any = cll.ColumnsReversedLevel("given_name", "family_name", symmetrical=True)
+    swapped = swapped.configure(
+        label_for_charts="swapped with the other name"
+        if col == "given_name"
+        else "swapped (weighed in given_name)"
+    )
+    if col != "given_name":
+        swapped = swapped.configure(
+            m_probability=0.05, u_probability=0.05, fix_m_probability=True, fix_u_probability=True
+        )
     return cl.CustomComparison(
         output_column_name=col,
         comparison_levels=[
             cll.NullLevel(col),
             cll.ExactMatchLevel(col).configure(tf_adjustment_column=col),
-            cll.CustomLevel(
-                f"{l_} = {other}_r AND {r_} = {other}_l",
-                "swapped with the other name",
-                base_dialect_str=_DUCK,
-            ),
+            swapped,
             cll.JaroWinklerLevel(col, 0.92),
             cll.CustomLevel(
                 f"list_contains(name_tokens_r, {l_}) OR list_contains(name_tokens_l, {r_})",
@@ -89,14 +104,29 @@ def _dob_comparison() -> cl.CustomComparison:
 def core_comparisons(columns: Sequence[str]) -> list[Any]:
     """The victim-record comparisons for the columns present in a prepared frame."""
     comps: list[Any] = [
-        _name_comparison("given_name", "family_name"),
-        _name_comparison("family_name", "given_name"),
+        _name_comparison("given_name"),
+        _name_comparison("family_name"),
         _dob_comparison(),
     ]
     if "citizenship" in columns:
         comps.append(cl.ExactMatch("citizenship").configure(term_frequency_adjustments=True))
     if "sex" in columns:
         comps.append(cl.ExactMatch("sex"))
+    if "identified_day" in columns:
+        comps.append(
+            cl.CustomComparison(
+                output_column_name="identified",
+                comparison_levels=[
+                    cll.NullLevel("identified_day"),
+                    cll.AbsoluteDifferenceLevel("identified_day", 31),
+                    cll.AbsoluteDifferenceLevel("identified_day", 183),
+                    cll.AbsoluteDifferenceLevel("identified_day", 366),
+                    cll.ElseLevel(),
+                ],
+            )
+        )
+    if "forms" in columns:
+        comps.append(cl.ExactMatch("forms"))
     return comps
 
 
@@ -109,6 +139,10 @@ def core_blocking_rules() -> list[Any]:
         block_on("family_name", "given_prefix"),
         block_on("given_name", "family_prefix", "birth_year"),
         block_on("given_name", "birth_year", "dob_month"),
+        # letters transposed in one or both names, or the names swapped, and no date known
+        block_on("name_anagram"),
+        block_on("given_anagram", "family_initial"),
+        block_on("family_anagram", "given_initial"),
     ]
 
 
@@ -127,6 +161,8 @@ class ModelOptions:
     em_max_pairs: float | None = 2e6
     seed: int = 42
     recall_of_deterministic_rules: float = 0.7
+    #: smallest m-probability of any level after training (see ``floor_m_probabilities``)
+    min_m_probability: float = 0.005
 
 
 def informative_columns(frame: pd.DataFrame) -> list[str]:
@@ -199,8 +235,21 @@ def build_linker(
 def train(linker: Linker, options: ModelOptions) -> None:
     """Unsupervised training: lambda from near-certain rules, u by sampling, m by EM.
 
-    EM runs twice on blocks that do not contain the fields they estimate (dates on name blocks,
-    names on date blocks), each capped at ``em_max_pairs`` so a million records train quickly.
+    EM runs twice, each time on a block that fixes the comparisons it cannot learn:
+
+    1. on pairs that share a date of birth: names, citizenship, sex and the case facts are
+       learnt (a shared date says little about names, so matches and non-matches both occur);
+    2. on pairs that share given name, family name, citizenship and sex (those of the four that
+       are compared): only the date of birth
+       and the case facts are learnt. Every comparison of the block's columns is left out, so
+       the block's non-matches (namesakes: frequent where a few names are very common) can only
+       be told from matches by their dates, whose distribution among non-matches (u, from
+       random pairs) is known. A looser name block (the name tokens alone) let namesakes pass
+       for matches, because their names, citizenship and sex all agree far more often than
+       independent u-probabilities predict; EM then learnt that true matches disagree on the
+       date of birth 30% of the time and the date lost almost all its weight.
+
+    Each pass is capped at ``em_max_pairs`` so a million records train quickly.
     """
     training = linker.training
     training.estimate_probability_two_random_records_match(
@@ -211,9 +260,43 @@ def train(linker: Linker, options: ModelOptions) -> None:
     training.estimate_parameters_using_expectation_maximisation(
         block_on("dob"), max_pairs=options.em_max_pairs
     )
+    compared = {c["output_column_name"] for c in linker.misc.save_model_to_json()["comparisons"]}
+    namesakes = ["given_name", "family_name"] + [c for c in ("citizenship", "sex") if c in compared]
     training.estimate_parameters_using_expectation_maximisation(
-        block_on("name_key"), max_pairs=options.em_max_pairs
+        block_on(*namesakes), max_pairs=options.em_max_pairs
     )
+
+
+def floor_m_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]:
+    """A copy of a trained model where no level's m-probability is below ``floor``.
+
+    EM on clean data learns that matches never disagree on, say, sex or the form of
+    exploitation (m = 1e-30), and one disagreement then vetoes a match however strong the
+    rest. Real records carry keying errors in every field, so each level keeps at least
+    ``floor`` (the m-probabilities of a comparison are then rescaled to sum to 1).
+    """
+    import copy
+
+    out = copy.deepcopy(model)
+    for comparison in out["comparisons"]:
+        levels = [
+            lv
+            for lv in comparison["comparison_levels"]
+            if not lv.get("is_null_level")
+            and isinstance(lv.get("m_probability"), float)
+            and not lv.get("fix_m_probability")
+        ]
+        if not levels:
+            continue
+        for lv in levels:
+            lv["m_probability"] = max(lv["m_probability"], floor)
+        total = sum(lv["m_probability"] for lv in levels)
+        for lv in levels:
+            lv["m_probability"] /= total
+    return out
+
+
+PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
 
 
 @dataclass
@@ -223,9 +306,8 @@ class SplinkRun:
     pairs: pd.DataFrame  # unique_id_l, unique_id_r, match_probability, match_weight
     clusters: pd.DataFrame  # unique_id, source_dataset, cluster_id
     model: dict[str, Any]
-
-
-PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
+    #: links at the match threshold kept apart because their records clearly disagree
+    refused: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PAIR_COLUMNS[:3]))
 
 
 def predict_pairs(linker: Linker, options: ModelOptions) -> pd.DataFrame:
@@ -236,16 +318,29 @@ def predict_pairs(linker: Linker, options: ModelOptions) -> pd.DataFrame:
     return predictions.as_pandas_dataframe()[PAIR_COLUMNS]
 
 
-def predict_and_cluster(linker: Linker, options: ModelOptions) -> SplinkRun:
+def predict_and_cluster(
+    linker: Linker, options: ModelOptions, frame: pd.DataFrame | None = None
+) -> SplinkRun:
+    """Score the candidate pairs, then cluster the links at the match threshold.
+
+    With the prepared ``frame`` (what ``run_splink`` passes), clusters are built strongest link
+    first and never join records whose dates of birth clearly disagree
+    (``clustering.constrained_clusters``); the links so refused are returned for review.
+    Without it, Splink's connected components on the engine itself.
+    """
     predictions = linker.inference.predict(
         threshold_match_probability=options.review_threshold, warning_mode="never"
     )
+    pairs = predictions.as_pandas_dataframe()[PAIR_COLUMNS]
+    model = linker.misc.save_model_to_json()
+    if frame is not None:
+        done = constrained_clusters(frame, pairs, options.match_threshold)
+        return SplinkRun(pairs=pairs, clusters=done.clusters, model=model, refused=done.refused)
     clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=options.match_threshold
     )
-    pairs = predictions.as_pandas_dataframe()[PAIR_COLUMNS]
     clusters = clustered.as_pandas_dataframe()[["unique_id", "source_dataset", "cluster_id"]]
-    return SplinkRun(pairs=pairs, clusters=clusters, model=linker.misc.save_model_to_json())
+    return SplinkRun(pairs=pairs, clusters=clusters, model=model)
 
 
 def run_splink(
@@ -259,12 +354,13 @@ def run_splink(
     linker = build_linker(frame, db_api, options, model)
     if model is None:
         train(linker, options)
-    return predict_and_cluster(linker, options)
+        trained = floor_m_probabilities(linker.misc.save_model_to_json(), options.min_m_probability)
+        linker = build_linker(frame, db_api, options, trained)
+    return predict_and_cluster(linker, options, frame)
 
 
 def review_pairs(pairs: pd.DataFrame, options: ModelOptions) -> pd.DataFrame:
-    """Borderline pairs: probable but below the stated match threshold."""
-    keep = (pairs["match_probability"] >= options.review_threshold) & (
-        pairs["match_probability"] < options.match_threshold
-    )
+    """Pairs a person should look at: probable but below the match threshold, and links at or
+    above it (kept only when the clustering refused them, see ``link_store``)."""
+    keep = pairs["match_probability"] >= options.review_threshold
     return pairs.loc[keep].sort_values("match_probability", ascending=False).reset_index(drop=True)

@@ -87,6 +87,19 @@ def normalise_dob(text: str | None) -> str | None:
     return f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day is not None else "")
 
 
+def anagram_key(name: str | None) -> str | None:
+    """The letters of each token sorted, tokens sorted: "satnos jennifer" -> "eefijnnr anoss".
+
+    A blocking key only: two spellings that differ by transposed letters ("Santos"/"Satnos",
+    the commonest keying error after a single wrong letter) or by name order share it, so they
+    are compared even when neither name is spelt the same in both records and no date of birth
+    is known. It is never a comparison (anagrams of different names are scored by the model).
+    """
+    if not name:
+        return None
+    return " ".join(sorted("".join(sorted(token)) for token in name.split(" ")))
+
+
 def approximate_birth_year(
     dob: str | None, age: float | None, reference_year: float | None
 ) -> int | None:
@@ -110,6 +123,8 @@ INPUT_COLUMNS = (
     "reference_year",
     "sex",
     "citizenship",
+    "identification_date",
+    "exploitation_forms",
 )
 
 
@@ -126,14 +141,27 @@ def _aliases(value: object) -> list[str]:
     return [n for n in (normalise_name(i) for i in items) if n]
 
 
+def _forms_key(value: object) -> str | None:
+    """Forms of exploitation as one order-free key ("forced_labour;sexual_exploitation")."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    items = value.split(";") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+    forms = sorted({str(i).strip() for i in items if str(i).strip() not in ("", "unknown")})
+    return ";".join(forms) or None
+
+
 def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The linkage frame: normalised names, token sets, partial DOB parts, birth year, codes.
 
     Output columns: ``unique_id``, ``source_dataset`` (the list), ``given_name``, ``family_name``,
     ``full_name`` (given + family), ``name_key`` (sorted tokens, order-free), ``name_tokens``
-    (array, aliases included), ``given_prefix``/``family_prefix`` (blocking helpers), ``dob``
+    (array, aliases included), ``given_prefix``/``family_prefix``, ``given_initial``/
+    ``family_initial`` and ``given_anagram``/``family_anagram``/``name_anagram`` (blocking
+    helpers: first letters, and letters sorted within tokens, see ``anagram_key``), ``dob``
     (partial ISO), ``dob_year``/``dob_month``/``dob_day``, ``birth_year`` (from DOB or age),
-    ``sex``, ``citizenship``, plus any other input column unchanged (extra comparisons).
+    ``sex``, ``citizenship``; when the input has them, ``identified_day`` (identification date
+    as a day number) and ``forms`` (forms of exploitation, sorted, ";"-joined); plus any other
+    input column unchanged (extra comparisons).
     """
     if "unique_id" not in frame.columns:
         raise ValueError("the linkage frame needs a unique_id column")
@@ -161,6 +189,11 @@ def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out["name_key"] = [" ".join(t) if t else None for t in core]
     out["given_prefix"] = given.str[:2]
     out["family_prefix"] = family.str[:2]
+    out["given_initial"] = given.str[:1]
+    out["family_initial"] = family.str[:1]
+    out["given_anagram"] = _map_unique(given, anagram_key)
+    out["family_anagram"] = _map_unique(family, anagram_key)
+    out["name_anagram"] = _map_unique(out["full_name"], anagram_key)
     dob = _map_unique(col("date_of_birth").astype(object), normalise_dob)
     out["dob"] = dob
     out["dob_year"] = pd.to_numeric(dob.str[:4], errors="coerce").astype("Int64")
@@ -175,6 +208,14 @@ def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
         .astype(object)
         .where(~col("citizenship").isin(["unknown", "", None]), None)
     )
+    # case facts, not identity: when and for what an agency identified the person (only when
+    # given: a column of nulls has no type for engines that infer one, such as Spark)
+    if "identification_date" in frame.columns:
+        identified = pd.to_datetime(frame["identification_date"], errors="coerce")
+        epoch = pd.Timestamp("1970-01-01")
+        out["identified_day"] = ((identified - epoch).dt.days).astype("Int64")
+    if "exploitation_forms" in frame.columns:
+        out["forms"] = frame["exploitation_forms"].map(_forms_key).astype(object)
     for extra in frame.columns:
         if extra not in INPUT_COLUMNS and extra not in out.columns:
             out[extra] = frame[extra]

@@ -66,6 +66,10 @@ def record_row(victim_id: str, record: VictimRecord, lists: str) -> dict[str, An
         "reference_year": year,
         "sex": record.sex,
         "citizenship": record.citizenships[0] if record.citizenships else None,
+        "identification_date": (
+            record.identification_date.isoformat() if record.identification_date else None
+        ),
+        "exploitation_forms": list(record.exploitation_forms or ()),
     }
 
 
@@ -85,6 +89,8 @@ def records_frame(records: Iterable[tuple[str, VictimRecord]], lists: str) -> pd
             "reference_year",
             "sex",
             "citizenship",
+            "identification_date",
+            "exploitation_forms",
         ],
     )
 
@@ -138,7 +144,8 @@ def link_store(
         )
     )
     borderline = review_pairs(result.pairs, options)
-    # a borderline pair already joined through other links needs no decision
+    # a pair already joined through other links needs no decision; links at the match
+    # threshold that the clustering refused (their records clearly disagree) need one
     apart = [
         cluster_of.get(str(a)) != cluster_of.get(str(b))
         for a, b in zip(borderline["unique_id_l"], borderline["unique_id_r"], strict=True)
