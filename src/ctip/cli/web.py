@@ -50,15 +50,11 @@ def register(app: typer.Typer) -> None:
             access_log=False,
         )
         if workers > 1:
-            # each worker builds its own app (and Settings from the same environment)
-            # (a slow, busy machine may need more than uvicorn's default 5 s to start a worker)
-            uvicorn.run(
-                "ctip.web.app:create_app",
-                factory=True,
-                workers=workers,
-                timeout_worker_healthcheck=60,
-                **common,
-            )
+            # each worker builds its own app (and Settings from the same environment) and
+            # listens on its own socket, so connections spread evenly (ctip/web/serve.py)
+            from ctip.web.serve import run
+
+            run(**common, workers=workers)
         else:
             uvicorn.run(create_app(settings(ctx)), **common)
 
