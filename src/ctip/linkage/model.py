@@ -25,6 +25,7 @@ import pandas as pd
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
+from splink.blocking_rule_library import CustomRule
 
 from ctip.linkage.clustering import constrained_clusters
 
@@ -160,7 +161,9 @@ class ModelOptions:
     u_max_pairs: float = 2e6
     em_max_pairs: float | None = 2e6
     seed: int = 42
-    recall_of_deterministic_rules: float = 0.7
+    #: recall of the near-certain rules that set lambda; None = estimated by the trained model
+    #: (``estimated_recall``), since it depends on how often dates of birth are missing
+    recall_of_deterministic_rules: float | None = None
     #: smallest m-probability of any level after training (see ``floor_m_probabilities``)
     min_m_probability: float = 0.005
 
@@ -232,7 +235,54 @@ def build_linker(
     return Linker(_register(db_api, frame, options.link_type), settings, log_level=logging.ERROR)
 
 
-def train(linker: Linker, options: ModelOptions) -> None:
+#: The near-certain rule whose recall the trained model can estimate level by level.
+_CERTAIN_RULE = (
+    "l.given_name = r.given_name AND l.family_name = r.family_name AND l.dob = r.dob"
+    " AND length(l.dob) = 10"
+)
+
+
+def _share(frame: pd.DataFrame, column: str) -> float:
+    return float(frame[column].notna().mean()) if column in frame.columns and len(frame) else 0.0
+
+
+def estimated_recall(model: dict[str, Any], frame: pd.DataFrame) -> float | None:
+    """How many true matches ``_CERTAIN_RULE`` finds, by the trained model: the chance that a
+    match agrees exactly on given name, family name and full date of birth (the m-probabilities
+    of those levels, which are conditional on both values being known) times the chance that
+    both records have the three values (missingness taken as unrelated to matching).
+
+    ``None`` when the model lacks one of those levels.
+    """
+    wanted = {
+        "given_name": "Exact match on given_name",
+        "family_name": "Exact match on family_name",
+        "dob": "exact date",
+    }
+    recall = 1.0
+    for comparison in model["comparisons"]:
+        label = wanted.pop(comparison["output_column_name"], None)
+        if label is None:
+            continue
+        level = next(
+            (lv for lv in comparison["comparison_levels"] if lv.get("label_for_charts") == label),
+            None,
+        )
+        m = level.get("m_probability") if level else None
+        if not isinstance(m, float):
+            return None
+        recall *= m
+    if wanted:
+        return None
+    recall *= (
+        _share(frame, "given_name") ** 2
+        * _share(frame, "family_name") ** 2
+        * _share(frame, "birth_year") ** 2
+    )
+    return recall if recall > 0 else None
+
+
+def train(linker: Linker, options: ModelOptions, frame: pd.DataFrame | None = None) -> None:
     """Unsupervised training: lambda from near-certain rules, u by sampling, m by EM.
 
     EM runs twice, each time on a block that fixes the comparisons it cannot learn:
@@ -254,7 +304,7 @@ def train(linker: Linker, options: ModelOptions) -> None:
     training = linker.training
     training.estimate_probability_two_random_records_match(
         [block_on("given_name", "family_name", "dob"), block_on("name_key", "dob")],
-        recall=options.recall_of_deterministic_rules,
+        recall=options.recall_of_deterministic_rules or 0.7,
     )
     training.estimate_u_using_random_sampling(max_pairs=options.u_max_pairs, seed=options.seed)
     training.estimate_parameters_using_expectation_maximisation(
@@ -265,6 +315,12 @@ def train(linker: Linker, options: ModelOptions) -> None:
     training.estimate_parameters_using_expectation_maximisation(
         block_on(*namesakes), max_pairs=options.em_max_pairs
     )
+    if frame is not None and options.recall_of_deterministic_rules is None:
+        recall = estimated_recall(linker.misc.save_model_to_json(), frame)
+        if recall is not None:
+            training.estimate_probability_two_random_records_match(
+                [CustomRule(_CERTAIN_RULE, _DUCK)], recall=min(1.0, recall)
+            )
 
 
 def floor_m_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]:
@@ -353,7 +409,7 @@ def run_splink(
     options = options or ModelOptions()
     linker = build_linker(frame, db_api, options, model)
     if model is None:
-        train(linker, options)
+        train(linker, options, frame)
         trained = floor_m_probabilities(linker.misc.save_model_to_json(), options.min_m_probability)
         linker = build_linker(frame, db_api, options, trained)
     return predict_and_cluster(linker, options, frame)
