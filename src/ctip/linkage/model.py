@@ -6,12 +6,21 @@ here opens a file or a store: frames in (``prepare_frame`` output), frames out.
 
 Comparisons made for trafficking data (why each level exists):
 - given and family name: exact (term-frequency adjusted: a match on a rare name says more),
-  the two swapped (name-order conventions differ between agencies), Jaro-Winkler for spelling
+  the two swapped (name-order conventions differ between agencies; weighed once, in the given
+  name's comparison), Jaro-Winkler for spelling
   and transliteration variants, and "this name is one of the other record's names or aliases";
 - date of birth: exact full date, one-character typo, day/month transposed, partial dates that
   agree as far as both go ("1990-04" vs "1990-04-12"), then birth years within 1 and within 3,
   where a birth year may come from an approximate age ("about 17") at identification;
-- citizenship (term-frequency adjusted) and sex.
+- citizenship (term-frequency adjusted) and sex;
+- case facts when given: identification dates within a month, six months, a year (agencies
+  that meet the same person mostly do so around the same time: referrals), and the forms of
+  exploitation. They matter where names are few and dates of birth missing: namesakes.
+
+Training (``train``) learns dates of birth on namesake blocks, names on date blocks, and
+lambda from a near-certain rule whose recall the trained model estimates. Clustering
+(``clustering.constrained_clusters``) takes links strongest first and never merges records
+whose dates of birth clearly disagree. docs/methods/linkage.md says why, with the figures.
 """
 
 from __future__ import annotations
