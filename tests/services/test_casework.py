@@ -267,3 +267,21 @@ def test_consent_override_is_a_supervised_break_glass(cw):
     assert "review_consent_override" in [t.kind for t in cw.tasks(A_SUP)]
     actions = [e["action"] for e in cw.audit_entries(person("auditor"), subject=case_id)]
     assert "consent.override" in actions and why not in str(cw.audit_entries(person("auditor")))
+
+
+def test_timers_pick_up_a_case_at_its_deadline_and_not_before(cw):
+    """The database selects only cases whose earliest deadline for their state has passed
+    (consent_pending: 14 days); the result is the same as testing every case in Python."""
+    case_id = adult_case(cw)
+    to_presumed(cw, case_id)
+    cw.transition(A_CW, case_id, to_state="consent_pending")
+    entered = datetime.now(UTC)
+
+    def at(days: float) -> Casework:
+        moment = entered + timedelta(days=days)
+        return Casework(cw.engine, cw.sealer, cw.pseudonymiser, clock=lambda: moment)
+
+    assert at(13.9).run_timers() == 0
+    assert cw.tasks(A_CW) == []
+    assert at(14.1).run_timers() == 1
+    assert [t.kind for t in cw.tasks(A_CW)] == ["follow_up_consent"]

@@ -179,11 +179,14 @@ class ProtectionWork(CaseworkCore):
     def run_timers(self, at: datetime | None = None) -> int:
         """Create review tasks for deadlines passed. Never changes a case's state (I6)."""
         at = at or self.clock()
-        states = {r.state for r in self.timers}
+        cutoffs: dict[str, datetime] = {}  # per state, entered before the earliest deadline
+        for rule in self.timers:
+            cutoff = at - timedelta(days=rule.days)
+            cutoffs[rule.state] = max(cutoff, cutoffs.get(rule.state, cutoff))
         with self._tx() as conn:
             due_now = [
                 (row.case_id, row.agency, due)
-                for row in pdb.cases_in_states(conn, states)
+                for row in pdb.cases_in_state_since(conn, cutoffs)
                 for due in nrm.due_reviews(row.status, db.aware(row.status_since), at, self.timers)
             ]
         # Write in short transactions: one long one would hold the audit chain's lock and stall

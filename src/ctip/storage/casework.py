@@ -56,6 +56,8 @@ cases = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Index("ix_cases_agency_updated", "agency", "updated_at"),
     sa.Index("ix_cases_agency_status_updated", "agency", "status", "updated_at"),
+    # NRM timers: cases that entered a timed state before its deadline
+    sa.Index("ix_cases_status_since", "status", "status_since"),
     # case-number prefix search within an agency (LIKE 'ab12%' as a range scan on PostgreSQL)
     sa.Index(
         "ix_cases_agency_case_id",
