@@ -20,6 +20,8 @@ from alembic.script import ScriptDirectory
 from ctip.errors import ConfigurationError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+POOL_SIZE = 15  # PostgreSQL connections kept open per process
+POOL_OVERFLOW = 5  # opened beyond that under bursts, closed when returned
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -66,7 +68,11 @@ def make_engine(url: str) -> sa.Engine:
     if backend == "postgresql":
         if parsed.get_driver_name() in ("", "psycopg2"):
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return sa.create_engine(parsed, pool_pre_ping=True)
+        # a web worker runs up to 40 request threads: keep up to POOL_SIZE connections open
+        # (beyond the default 5, each connection over it was opened and closed per request)
+        return sa.create_engine(
+            parsed, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+        )
     raise ConfigurationError(
         f"Database {backend!r} is not supported.", hint="use SQLite (default) or PostgreSQL"
     )

@@ -27,22 +27,22 @@ BACKLOG = 2048  # uvicorn's default
 STOP_SECONDS = 30
 
 
-def _bind(host: str, port: int, *, listen: bool) -> socket.socket:
+def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
-    if listen:
-        sock.listen(BACKLOG)
-    return sock
+    return sock  # bound, not listening: the kernel sends connections only to listening sockets
 
 
 def _worker(host: str, port: int, options: dict[str, Any]) -> None:
     import uvicorn
 
-    sock = _bind(host, port, listen=True)
-    config = uvicorn.Config(APP, factory=True, host=host, port=port, **options)
+    # uvicorn builds the app (migrations, keys, templates) and only then starts serving, which
+    # is when the socket starts listening: no connection waits on a worker still starting
+    sock = _bind(host, port)
+    config = uvicorn.Config(APP, factory=True, host=host, port=port, backlog=BACKLOG, **options)
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -54,7 +54,7 @@ def run(host: str, port: int, workers: int, **options: Any) -> None:
         uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, **options)
         return
     # bound, never listening: holds the port for the workers (and chooses it when port is 0)
-    anchor = _bind(host, port, listen=False)
+    anchor = _bind(host, port)
     port = int(anchor.getsockname()[1])
     ctx = multiprocessing.get_context("spawn")
 
