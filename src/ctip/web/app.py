@@ -72,6 +72,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(_open_pool, casework.engine)
+        await run_in_threadpool(casework.warm_up)
         task = asyncio.create_task(_run_timers(casework, timers_every)) if timers_every else None
         try:
             yield
