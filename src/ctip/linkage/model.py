@@ -151,7 +151,6 @@ def core_blocking_rules() -> list[Any]:
         block_on("given_name", "birth_year", "dob_month"),
         # letters transposed in one or both names, or the names swapped, and no date known
         block_on("name_anagram"),
-        block_on("given_anagram", "family_initial"),
         block_on("family_anagram", "given_initial"),
     ]
 
