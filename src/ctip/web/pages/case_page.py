@@ -6,11 +6,13 @@ the reason, and a version conflict shows the latest version instead of overwriti
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 
 from ctip.domain import nrm, screening
 from ctip.domain.access import RECIPIENT_TRANSITION_ROLES, Action
@@ -29,7 +31,7 @@ from ctip.web.pages.common import (
     require_user,
 )
 from ctip.web.pages.helpers import options
-from ctip.web.pages.render import render
+from ctip.web.pages.render import render, templates
 from ctip.web.pages.view import CaseData
 
 router = APIRouter()
@@ -59,12 +61,8 @@ REGION_STATE = {
 }
 
 
-def _screening_form(
-    case: CaseData, latest: screening.ScreeningResult | None, gettext: Any
-) -> dict[str, Any]:
-    profile = screening.profile_for(is_child=bool(case.is_child))
+def _dimensions(profile: str) -> list[dict[str, Any]]:
     inds = screening.indicators(profile)
-    yes = set(latest.indicators_yes) if latest else set()
     dims = []
     for dim in screening.DIMENSIONS:
         items = [
@@ -74,14 +72,37 @@ def _screening_form(
         ]
         if items:
             dims.append({"code": dim, "name": screening.dimension_name(dim), "indicators": items})
+    return dims
+
+
+def _screening_form(
+    case: CaseData, latest: screening.ScreeningResult | None, gettext: Any
+) -> dict[str, Any]:
+    profile = screening.profile_for(is_child=bool(case.is_child))
+    yes = tuple(sorted(latest.indicators_yes)) if latest else ()
     return {
         "profile": profile,
         "profile_label": gettext("children, labour exploitation")
         if profile == "CL"
         else gettext("adults, labour exploitation"),
-        "dimensions": dims,
-        "observed": {i: "yes" for i in yes},
+        "yes": yes,
     }
+
+
+@functools.lru_cache(maxsize=256)
+def screening_fields(locale: str, profile: str, yes: tuple[str, ...]) -> Markup:
+    """The screening form's indicator fieldsets (some 67 rows: most of a case page's rendering
+    time), rendered once per language, indicator list and observations, then reused. The rest
+    of the form (CSRF token, version, the case's address) is rendered per request around it."""
+    from ctip.web import i18n
+
+    translations = i18n.translations(locale)
+    html = templates.env.get_template("case_screening_fields.html").render(
+        screening_form={"dimensions": _dimensions(profile), "observed": dict.fromkeys(yes, "yes")},
+        observation_options=options(labels.OBSERVATION, translations.gettext),
+        translations=translations,
+    )
+    return Markup(html)  # noqa: S704 - rendered by the autoescaping template above
 
 
 def case_context(request: Request, user: PageUser, case_id: str) -> dict[str, Any]:
@@ -133,6 +154,7 @@ def case_context(request: Request, user: PageUser, case_id: str) -> dict[str, An
     service_options = [(s.service_id, f"{s.name} · {s.agency}") for s in eligible] + [
         (s.service_id, f"{s.name} · {s.agency} ({not_eligible})") for s in others
     ]
+    form = _screening_form(case, latest, tr) if owner else None
     today = date.today()
     done = request.query_params.get("done")
     flashes = [("ok", tr(DONE_MESSAGES[done]))] if done in DONE_MESSAGES else []
@@ -151,9 +173,11 @@ def case_context(request: Request, user: PageUser, case_id: str) -> dict[str, An
         "revealable": view.revealable_identity,
         "can_reveal": user.may(Action.IDENTITY_REVEAL),
         "screening": latest,
-        "screening_form": _screening_form(case, latest, tr) if owner else None,
+        "screening_form": form,
+        "screening_fields": screening_fields(request.state.locale, form["profile"], form["yes"])
+        if form
+        else "",
         "can_screen": owner and user.may(Action.CASE_SCREEN),
-        "observation_options": options(labels.OBSERVATION, tr),
         "actions": actions,
         "consents": page.consents,
         "can_consent": owner and user.may(Action.CONSENT_RECORD),
