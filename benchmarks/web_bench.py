@@ -13,7 +13,9 @@
    prefix) and opens case pages (``/cases/{id}``), plus the same through the REST API.
 5. Prints p50/p95/p99 latency per request kind and the error count, against the target
    (p95 < 150 ms, zero errors). Baseline in the same run: ``/healthz`` (the server with no
-   database work), so the cost of the page itself can be read off.
+   database work), so the cost of the page itself can be read off. On Linux it also prints the
+   load average and the CPU seconds used during the run by the server, PostgreSQL, locust and
+   everything else on the machine (the server, the database and the load generator share it).
 
     python benchmarks/web_bench.py [--cases 1000000] [--users 50] [--run-time 60] [--workers 2]
 """
@@ -25,6 +27,7 @@ import csv
 import json
 import os
 import random
+import resource
 import secrets
 import signal
 import socket
@@ -346,6 +349,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         prefix = home / "locust"
+        before = machine_snapshot(proc.pid, db_name)
         subprocess.run(  # noqa: S603
             [
                 sys.executable,
@@ -371,7 +375,9 @@ def main(argv: list[str] | None = None) -> int:
             check=False,
             env={**os.environ},
         )
+        after = machine_snapshot(proc.pid, db_name)
         report(prefix.with_name("locust_stats.csv"), args)
+        report_machine(before, after, args.run_time)
     finally:
         if proc is not None:  # the server and its worker processes: the group we started
             os.killpg(proc.pid, signal.SIGTERM)
@@ -382,6 +388,55 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             drop_database(db_name)
     return 0
+
+
+def _cpu_seconds(pid: str) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_snapshot(server_group: int, db_name: str) -> dict[str, float] | None:
+    """CPU seconds so far of the server (its process group), of PostgreSQL's backends for this
+    database, of this process's finished children (locust), and of the whole machine; with the
+    load average. The machine is shared: what the others use is what is left. None off Linux."""
+    try:
+        out = {"server": 0.0, "postgres": 0.0}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                if int(stat[2]) == server_group:
+                    out["server"] += _cpu_seconds(entry.name)
+                elif cmd.startswith("postgres:") and f" {db_name} " in cmd:
+                    out["postgres"] += _cpu_seconds(entry.name)
+            except (OSError, IndexError, ValueError):
+                continue
+        ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        out["machine"] = (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out["children"] = usage.ru_utime + usage.ru_stime
+        out["load"] = os.getloadavg()[0]
+        return out
+    except (OSError, ValueError):
+        return None
+
+
+def report_machine(
+    before: dict[str, float] | None, after: dict[str, float] | None, seconds: int
+) -> None:
+    if before is None or after is None:
+        return
+    used = {k: after[k] - before[k] for k in ("server", "postgres", "children", "machine")}
+    others = used["machine"] - used["server"] - used["postgres"] - used["children"]
+    cores = os.cpu_count() or 1
+    print(
+        f"machine: {cores} cores; load average (1 min) {before['load']:.2f} before the run, "
+        f"{after['load']:.2f} after; CPU seconds during the run: server {used['server']:.1f}, "
+        f"PostgreSQL for this database {used['postgres']:.1f}, locust {used['children']:.1f}, "
+        f"everything else {max(others, 0.0):.1f} (of {cores * seconds} available)"
+    )
 
 
 def report(stats_csv: Path, args: argparse.Namespace) -> None:
