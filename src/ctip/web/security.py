@@ -18,6 +18,7 @@ import hmac
 from typing import Annotated, cast
 
 from fastapi import Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from ctip.domain.access import Principal
@@ -57,15 +58,17 @@ async def current_session(
     cookie: Annotated[str | None, Depends(_cookie)],
 ) -> SessionInfo:
     """The caller's session; 401 without one, 403 for a cookie-authenticated write without CSRF."""
+    # the lookup is a database transaction: run it in the thread pool, never on the event
+    # loop, which would stop every other request of this worker while it waits
     if bearer is not None and bearer.credentials:
-        return accounts.session(bearer.credentials)
+        return await run_in_threadpool(accounts.session, bearer.credentials)
     if not cookie:
         raise AuthenticationError(
             "you are not logged in",
             hint="POST /api/session with username, password and code, then send the cookie or "
             "'Authorization: Bearer <token>'",
         )
-    info = accounts.session(cookie)
+    info = await run_in_threadpool(accounts.session, cookie)
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER)
         if sent is None and request.headers.get("content-type", "").startswith(
