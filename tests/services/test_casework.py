@@ -285,3 +285,47 @@ def test_timers_pick_up_a_case_at_its_deadline_and_not_before(cw):
     assert cw.tasks(A_CW) == []
     assert at(14.1).run_timers() == 1
     assert [t.kind for t in cw.tasks(A_CW)] == ["follow_up_consent"]
+
+
+def test_case_page_reads_like_the_separate_calls_and_audits_the_view_once(cw):
+    """``case_page`` (one transaction) shows each part exactly as the separate calls do, to the
+    owner and to a receiving agency, records the view for "who viewed" and writes one
+    ``case.view`` audit entry per page, like ``get_case``."""
+    case_id = adult_case(cw)
+    to_presumed(cw, case_id)
+    cw.record_consent(A_CW, case_id, purpose="share_with_service_provider", recipient="B")
+    cw.refer(A_CW, case_id, to_agency="B", shared_fields=("given_name",))
+    from ctip.domain.screening import indicators
+
+    cw.screen_case(A_CW, case_id, {indicators("AL")[0].id: "yes"})
+    auditor = person("auditor")
+
+    def views_of(p: Principal) -> int:
+        return sum(1 for v in cw.who_viewed(A_CW, case_id) if v.username == p.username)
+
+    def audited_views() -> int:
+        return sum(1 for e in cw.audit_entries(auditor, subject=case_id, limit=10_000)
+                   if e["action"] == "case.view")
+
+    before = audited_views()
+    owner = cw.case_page(A_CW, case_id)
+    assert owner.view == cw.get_case(A_CW, case_id)
+    assert owner.consents == cw.consents(A_CW, case_id)
+    assert owner.referrals == cw.case_referrals(A_CW, case_id)
+    assert owner.services_given == cw.services_given(A_CW, case_id)
+    assert owner.screening == cw.latest_screening(A_CW, case_id)
+    assert owner.directory == cw.find_services(A_CW)
+    assert owner.views is not None and owner.views[0].username == A_CW.username  # this view
+    assert audited_views() == before + 2 and views_of(A_CW) == 2  # case_page, then get_case
+
+    recipient = cw.case_page(B_CW, case_id)  # receiving agency: no consents, no view log
+    assert recipient.view == cw.get_case(B_CW, case_id) and recipient.view.relation == "recipient"
+    assert recipient.consents is None and recipient.views is None and recipient.screening is None
+    assert recipient.referrals == cw.case_referrals(B_CW, case_id)
+    assert audited_views() == before + 4 and views_of(B_CW) == 2
+
+    with pytest.raises(NotFoundError):  # no relation: the same answer as a missing case
+        cw.case_page(C_CW, case_id)
+    with pytest.raises(PermissionDeniedError):  # the role may not read cases at all
+        cw.case_page(person("analyst"), case_id)
+    assert audited_views() == before + 4 and views_of(C_CW) == 0
