@@ -32,6 +32,9 @@ def test_demo_runs_every_stage_reconciles_and_prints_no_identity(tmp_path, monke
         data["estimate"]["estimable"]
         and data["estimate"]["estimate"] >= data["estimate"]["observed"]
     )
+    others = data["other_estimates"]  # how much the figure depends on the model, shown beside it
+    assert [e["method"] for e in others] == ["bic", "aic", "bayesthresh", "lcmcr"]
+    assert all(e["estimate"] >= e["observed"] == data["estimate"]["observed"] for e in others)
     assert any(p.endswith("report.html") for p in data["report"])
     names = {r["family_name"] for rs in rows.values() for r in rs if len(r["family_name"]) > 5}
     assert not [n for n in names if n in out.stdout]

@@ -86,6 +86,7 @@ def _show_later_stages(result: Any) -> None:
                 f"{est.hidden:,.0f} never met by any of them. Model terms: "
                 f"{', '.join(est.model) or 'main effects only'}."
             )
+            _show_sensitivity(est, result.other_estimates)
             console.print(f"  (The synthetic population really had {TRUE_POPULATION:,} people.)")
         else:
             console.print(f"[bold]Estimate[/]: not estimable: {est.reason}")
@@ -94,6 +95,29 @@ def _show_later_stages(result: Any) -> None:
         for path in result.report.files:
             if path != result.report.report:
                 console.print(f"  export: {path}")
+
+
+def _show_sensitivity(headline: Any, others: list[Any]) -> None:
+    """The headline beside the other models' figures, and a warning when they disagree."""
+    shown = [e for e in [headline, *others] if e.estimable]
+    if len(shown) < 2:
+        return
+    table = Table(title="The same lists under each model", title_justify="left")
+    table.add_column("Model")
+    table.add_column("Estimate", justify="right")
+    table.add_column("95% interval", justify="right")
+    for e in shown:
+        table.add_row(e.method + (" (headline)" if e is headline else ""), f"{e.estimate:,.0f}",
+                      f"{e.ci_low:,.0f} to {e.ci_high:,.0f}")
+    console.print(table)
+    if max(e.ci_low for e in shown) > min(e.ci_high for e in shown):
+        console.print(
+            "  [yellow]The models disagree[/] (their intervals do not all overlap): read the "
+            "range, not one number. The log-linear models (stepwise, BIC, AIC, thresholding) "
+            "differ in which dependences between lists they keep; LCMCR instead allows for "
+            "people who are more or less visible to every agency alike "
+            "(docs/methods/estimation.md)."
+        )
 
 
 def register(app: typer.Typer) -> None:
@@ -140,6 +164,7 @@ def register(app: typer.Typer) -> None:
                         "against_ground_truth": result.linkage_check,
                     },
                     "estimate": None if result.estimate is None else result.estimate.to_dict(),
+                    "other_estimates": [e.to_dict() for e in result.other_estimates],
                     "report": None
                     if result.report is None
                     else [str(p) for p in result.report.files],
