@@ -64,8 +64,8 @@ def _show_later_stages(result: Any) -> None:
         run = result.linkage.run
         console.print(
             f"\n[bold]Linkage[/]: {run.records:,} records -> {run.clusters:,} people; "
-            f"{result.linkage.review_count:,} borderline pairs wait in the review queue "
-            "(`ctip link review`)."
+            f"{result.linkage.review_count:,} pairs wait in the review queue (borderline scores, "
+            "or links refused because the dates of birth disagree: `ctip link review`)."
         )
         check = result.linkage_check
         if check:
@@ -73,7 +73,7 @@ def _show_later_stages(result: Any) -> None:
                 f"  Against the demo's ground truth: the agencies met {check['people_true']:,} "
                 f"different people; pairwise precision {check['precision']:.2f}, recall "
                 f"{check['recall']:.2f}. Records left unlinked look like people only one agency "
-                "met, which inflates the estimate below; reviewing borderline pairs helps."
+                "met, which inflates the estimate below; reviewing those pairs helps."
             )
     est = result.estimate
     if est is not None:

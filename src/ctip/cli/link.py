@@ -110,8 +110,8 @@ def run(
         return
     console.print(
         f"Linked {run_.records} records into [bold]{run_.clusters}[/] people "
-        f"(threshold {threshold}); {result.review_count} borderline pairs to review "
-        "(`ctip link review`)."
+        f"(threshold {threshold}); {result.review_count} pairs to review (borderline, or refused "
+        "links whose dates of birth disagree: `ctip link review`)."
     )
     console.print(result.histories.to_string(index=False))
 
