@@ -80,6 +80,8 @@ def test_idle_session_times_out(app):  # type: ignore[no-untyped-def]
     app.state.accounts.clock = lambda: later
     r = c.get("/api/cases", headers=bearer(token))
     assert r.status_code == 401 and "timed out" in r.json()["message"]
+    again = c.get("/api/cases", headers=bearer(token))  # the timed-out session was deleted
+    assert again.status_code == 401 and "not logged in" in again.json()["message"]
 
 
 def test_second_editor_gets_a_conflict(app):  # type: ignore[no-untyped-def]

@@ -263,21 +263,24 @@ class Accounts:
         """The user behind a session token; expired after ``session_minutes`` of inactivity."""
         at = self.clock()
         token_hash = _hash_token(token)
+        ended = None
         with self.engine.begin() as conn:
             row = adb.get_session(conn, token_hash)
             if row is None or not row.active:
                 raise AuthenticationError("you are not logged in", hint="log in again")
             last = db.aware(row.last_seen_at)
             if db.aware(row.expires_at) < at:  # absolute lifetime, however active
-                adb.delete_session(conn, token_hash)
-                raise AuthenticationError("your session has ended", hint="log in again")
-            if last + timedelta(minutes=self.session_minutes) < at:
-                adb.delete_session(conn, token_hash)
-                raise AuthenticationError("your session timed out", hint="log in again")
-            if (
+                ended = "your session has ended"
+            elif last + timedelta(minutes=self.session_minutes) < at:
+                ended = "your session timed out"
+            if ended:
+                adb.delete_session(conn, token_hash)  # committed: the refusal is raised after
+            elif (
                 at - last
             ).total_seconds() > 30:  # touch at most every 30 s: fewer writes under load
                 adb.touch_session(conn, token_hash, at)
+        if ended:
+            raise AuthenticationError(ended, hint="log in again")
         return SessionInfo(
             Principal(row.user_id, row.username, Role(row.role), row.agency),
             row.csrf_token,
