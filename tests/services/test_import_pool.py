@@ -175,3 +175,17 @@ def test_cli_import_with_workers(tmp_path: Path, ctip_home: Path) -> None:
                           check=True, capture_output=True, text=True, timeout=120)
     report = json.loads(done.stdout)
     assert report["read"] == 42 == report["accepted"] + report["rejected"]
+
+
+def test_rows_travel_to_workers_unchanged() -> None:
+    from ctip.domain.problems import Problem
+    from ctip.ingest.readers import RawRow
+
+    bad = RawRow({"a": "1"}, (Problem(None, "the row has 3 fields", None, "2 fields"),))
+    chunk = [(2, {"a": "1", "b": ""}), (3, {"a": "x", "b": "y"}), (4, bad), (5, {"c": "z"})]
+    packed = import_pool.pack(chunk)
+    assert packed[0][1] is packed[1][1]  # one tuple of column names, pickled once
+    back = import_pool.unpack(pickle.loads(pickle.dumps(packed)))
+    assert back == chunk
+    assert [type(raw) for _, raw in back] == [dict, dict, RawRow, dict]
+    assert back[2][1].problems == bad.problems

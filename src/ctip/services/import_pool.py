@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from ctip.domain.problems import RejectedRow
 from ctip.domain.records import Perpetrator, VictimRecord
@@ -72,8 +73,31 @@ def _start_worker(mapper: RowMapper) -> None:
     _WORKER[:] = [mapper]
 
 
-def _map_in_worker(chunk: Chunk) -> list[Outcome]:
-    return _WORKER[0](chunk)
+# A chunk on its way to a worker: (row number, column names, values), the names one shared
+# tuple per chunk (pickle writes it once), or (row number, None, row) for a row with problems.
+# Unpickling 27-key dicts cost the worker about 11 microseconds per row; this, about 4.
+Packed = list[tuple[int, tuple[str, ...] | None, Any]]
+
+
+def pack(chunk: Chunk) -> Packed:
+    names: dict[tuple[str, ...], tuple[str, ...]] = {}
+    out: Packed = []
+    for number, raw in chunk:
+        if type(raw) is dict:
+            keys = tuple(raw)
+            out.append((number, names.setdefault(keys, keys), tuple(raw.values())))
+        else:  # readers.RawRow: a row that could not be read cleanly keeps its problems
+            out.append((number, None, raw))
+    return out
+
+
+def unpack(packed: Packed) -> Chunk:
+    return [(number, raw if keys is None else dict(zip(keys, raw, strict=True)))
+            for number, keys, raw in packed]
+
+
+def _map_in_worker(packed: Packed) -> list[Outcome]:
+    return _WORKER[0](unpack(packed))
 
 
 def chunked(rows: Iterable[tuple[int, dict[str, str]]], size: int = CHUNK_ROWS) -> Iterator[Chunk]:
@@ -117,7 +141,7 @@ def outcomes(rows: Iterable[tuple[int, dict[str, str]]], mapper: RowMapper, *,
         pending: deque[tuple[Chunk, Future[list[Outcome]]]] = deque()
         try:
             for chunk in chunked(rows):
-                pending.append((chunk, pool.submit(_map_in_worker, chunk)))
+                pending.append((chunk, pool.submit(_map_in_worker, pack(chunk))))
                 if len(pending) >= 2 * workers:  # bounded: memory stays flat on any file size
                     done, future = pending.popleft()
                     yield from zip((raw for _, raw in done), future.result(), strict=True)
