@@ -99,7 +99,8 @@ def create_app(
     async def _ctip_error(request: Request, error: CtipError) -> Response:
         render = getattr(request.app.state, "render_error", None)
         if render is not None and not request.url.path.startswith("/api"):
-            return render(request, error)
+            # the page looks the user up in the database: not on the event loop
+            return await run_in_threadpool(render, request, error)
         return JSONResponse(
             {"error": type(error).__name__, "message": error.message, "hint": error.hint},
             status_code=error.http_status,

@@ -15,7 +15,15 @@ from ctip.errors import CtipError, PermissionDeniedError, ValidationError
 from ctip.web import i18n
 from ctip.web.pages import labels
 from ctip.web.pages.charts import bar_chart, line_chart
-from ctip.web.pages.common import _, casework, check_csrf, error_page, redirect, require_user
+from ctip.web.pages.common import (
+    FormDep,
+    _,
+    casework,
+    check_csrf,
+    error_page,
+    redirect,
+    require_user,
+)
 from ctip.web.pages.helpers import code_options, options
 from ctip.web.pages.render import render
 
@@ -72,9 +80,8 @@ def inbox(request: Request, show: str = "open") -> Response:
 
 
 @router.post("/referrals/{referral_id}", name="pages_referral_respond", include_in_schema=False)
-async def respond(request: Request, referral_id: str) -> Response:
+def respond(request: Request, referral_id: str, form: FormDep) -> Response:
     user = require_user(request, "referrals")
-    form = await request.form()
     check_csrf(request, user, form)
     svc, p = casework(request), user.principal
     decision, reason = str(form.get("decision") or ""), str(form.get("reason") or "")
@@ -150,9 +157,8 @@ def directory(request: Request) -> Response:
 
 
 @router.post("/directory", include_in_schema=False)
-async def add_service(request: Request) -> Response:
+def add_service(request: Request, form: FormDep) -> Response:
     user = require_user(request, "services")
-    form = await request.form()
     check_csrf(request, user, form)
     values: dict[str, Any] = {
         k: str(form.get(k) or "").strip()

@@ -18,6 +18,7 @@ from ctip.errors import AuthenticationError
 from ctip.web import i18n
 from ctip.web.pages.common import (
     SESSION_COOKIE,
+    FormDep,
     _,
     accounts,
     current_user,
@@ -86,8 +87,7 @@ def login_form(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002
 
 
 @router.post("/login", include_in_schema=False)
-async def login(request: Request) -> Response:
-    form = await request.form()
+def login(request: Request, form: FormDep) -> Response:
     next_url = safe_next(str(form.get("next") or "/"))
     username = str(form.get("username") or "").strip().lower()
     sent, kept = str(form.get("csrf_token") or ""), request.cookies.get(LOGIN_CSRF_COOKIE, "")
@@ -122,8 +122,7 @@ async def login(request: Request) -> Response:
 
 
 @router.post("/logout", name="pages_logout", include_in_schema=False)
-async def logout(request: Request) -> Response:
-    form = await request.form()
+def logout(request: Request, form: FormDep) -> Response:
     user = current_user(request)
     token = request.cookies.get(SESSION_COOKIE)
     if (

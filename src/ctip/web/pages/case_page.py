@@ -22,6 +22,7 @@ from ctip.errors import ConflictError, CtipError, ValidationError
 from ctip.services.casework import DEFAULT_REFERRAL_DAYS, PURPOSE_CONSENT
 from ctip.web.pages import labels
 from ctip.web.pages.common import (
+    FormDep,
     PageUser,
     _,
     casework,
@@ -218,10 +219,9 @@ def case_page(request: Request, case_id: str) -> Response:
     return _page(request, user, case_id)
 
 
-async def _act(request: Request, case_id: str, run: Any, done: str) -> Response:
+def _act(request: Request, case_id: str, form: Any, run: Any, done: str) -> Response:
     """Run one action from a posted form; show the case again with the outcome."""
     user = require_user(request, "cases")
-    form = await request.form()
     check_csrf(request, user, form)
     try:
         run(user, form)
@@ -242,18 +242,18 @@ def _version(form: Any) -> int | None:
 
 
 @router.post("/cases/{case_id}/screen", name="pages_case_screen", include_in_schema=False)
-async def screen(request: Request, case_id: str) -> Response:
+def screen(request: Request, case_id: str, form: FormDep) -> Response:
     def run(user: PageUser, form: Any) -> None:
         observations = {
             k.removeprefix("ind-"): str(v) for k, v in form.items() if k.startswith("ind-") and v
         }
         casework(request).screen_case(user.principal, case_id, observations)
 
-    return await _act(request, case_id, run, "screened")
+    return _act(request, case_id, form, run, "screened")
 
 
 @router.post("/cases/{case_id}/transition", name="pages_case_transition", include_in_schema=False)
-async def transition(request: Request, case_id: str) -> Response:
+def transition(request: Request, case_id: str, form: FormDep) -> Response:
     def run(user: PageUser, form: Any) -> None:
         casework(request).transition(
             user.principal,
@@ -265,14 +265,13 @@ async def transition(request: Request, case_id: str) -> Response:
             expected_version=_version(form),
         )
 
-    return await _act(request, case_id, run, "moved")
+    return _act(request, case_id, form, run, "moved")
 
 
 @router.post("/cases/{case_id}/reveal", name="pages_case_reveal", include_in_schema=False)
-async def reveal(request: Request, case_id: str) -> Response:
+def reveal(request: Request, case_id: str, form: FormDep) -> Response:
     """The identity is shown in this response only: never stored in a URL or a cache."""
     user = require_user(request, "cases")
-    form = await request.form()
     check_csrf(request, user, form)
     reason = str(form.get("reason") or "")
     try:
@@ -294,7 +293,7 @@ async def reveal(request: Request, case_id: str) -> Response:
 
 
 @router.post("/cases/{case_id}/consents", name="pages_consent_add", include_in_schema=False)
-async def consent_add(request: Request, case_id: str) -> Response:
+def consent_add(request: Request, case_id: str, form: FormDep) -> Response:
     def run(user: PageUser, form: Any) -> None:
         casework(request).record_consent(
             user.principal,
@@ -304,7 +303,7 @@ async def consent_add(request: Request, case_id: str) -> Response:
             given_by=str(form.get("given_by") or "person"),
         )
 
-    return await _act(request, case_id, run, "consent")
+    return _act(request, case_id, form, run, "consent")
 
 
 @router.post(
@@ -312,15 +311,15 @@ async def consent_add(request: Request, case_id: str) -> Response:
     name="pages_consent_revoke",
     include_in_schema=False,
 )
-async def consent_revoke(request: Request, case_id: str, consent_id: str) -> Response:
+def consent_revoke(request: Request, case_id: str, consent_id: str, form: FormDep) -> Response:
     def run(user: PageUser, form: Any) -> None:
         casework(request).revoke_consent(user.principal, case_id, consent_id)
 
-    return await _act(request, case_id, run, "revoked")
+    return _act(request, case_id, form, run, "revoked")
 
 
 @router.post("/cases/{case_id}/referrals", name="pages_case_refer", include_in_schema=False)
-async def refer(request: Request, case_id: str) -> Response:
+def refer(request: Request, case_id: str, form: FormDep) -> Response:
     def run(user: PageUser, form: Any) -> None:
         svc = casework(request)
         service_id = str(form.get("service_id") or "") or None
@@ -345,11 +344,11 @@ async def refer(request: Request, case_id: str) -> Response:
             due_date=due_date,
         )
 
-    return await _act(request, case_id, run, "referred")
+    return _act(request, case_id, form, run, "referred")
 
 
 @router.post("/cases/{case_id}/services", name="pages_service_add", include_in_schema=False)
-async def service_add(request: Request, case_id: str) -> Response:
+def service_add(request: Request, case_id: str, form: FormDep) -> Response:
     def run(user: PageUser, form: Any) -> None:
         given = str(form.get("given_on") or "")
         try:
@@ -366,4 +365,4 @@ async def service_add(request: Request, case_id: str) -> Response:
             note=str(form.get("note") or "") or None,
         )
 
-    return await _act(request, case_id, run, "service")
+    return _act(request, case_id, form, run, "service")

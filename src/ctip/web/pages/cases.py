@@ -21,6 +21,7 @@ from ctip.domain.records import Identity
 from ctip.errors import CtipError, ValidationError
 from ctip.services.casework import CaseIntake
 from ctip.web.pages.common import (
+    FormDep,
     PageUser,
     _,
     casework,
@@ -45,11 +46,10 @@ def case_list(request: Request, q: str = "", status: str = "", page: int = 1) ->
 
 
 @router.post("/cases", include_in_schema=False)
-async def case_search(request: Request) -> Response:
+def case_search(request: Request, form: FormDep) -> Response:
     """The search form posts, so a name searched for never lands in a URL: not in the browser's
     history, not in a proxy's or server's access log."""
     user = require_user(request, "cases")
-    form = await request.form()
     check_csrf(request, user, form)
     return _case_list(request, user, str(form.get("q") or ""), str(form.get("name") or ""),
                       str(form.get("status") or ""), 1)
@@ -192,9 +192,8 @@ _COLUMN_FIELD = {
 
 
 @router.post("/cases/new", include_in_schema=False)
-async def intake(request: Request) -> Response:
+def intake(request: Request, form: FormDep) -> Response:
     user = require_user(request, "cases")
-    form = await request.form()
     check_csrf(request, user, form)
     values, errors, intake = parse_intake(request, form)
     if intake is not None:
@@ -222,9 +221,8 @@ def emergency_form(request: Request, case_id: str = "") -> HTMLResponse:
 
 
 @router.post("/emergency", include_in_schema=False)
-async def emergency(request: Request) -> Response:
+def emergency(request: Request, form: FormDep) -> Response:
     user = require_user(request, "cases")
-    form = await request.form()
     check_csrf(request, user, form)
     case_id = str(form.get("case_id") or "").strip()
     justification = str(form.get("justification") or "")
@@ -272,9 +270,8 @@ def emergency_reviews(request: Request) -> Response:
 @router.post(
     "/emergency/reviews/{grant_id}", name="pages_emergency_review", include_in_schema=False
 )
-async def emergency_review(request: Request, grant_id: str) -> Response:
+def emergency_review(request: Request, grant_id: str, form: FormDep) -> Response:
     user = require_user(request, "emergency")
-    form = await request.form()
     check_csrf(request, user, form)
     try:
         casework(request).review_emergency_access(

@@ -9,11 +9,12 @@ page in the user's language with the error's status code, never a stack trace.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Annotated, Any, cast
 from urllib.parse import quote
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import FormData
 
 from ctip.domain.access import ROLE_ACTIONS, Action, Principal
 from ctip.errors import AuthenticationError, CtipError, PermissionDeniedError
@@ -33,6 +34,16 @@ class PageUser:
 
     def may(self, action: Action) -> bool:
         return action in ROLE_ACTIONS.get(self.principal.role, frozenset())
+
+
+async def _read_form(request: Request) -> FormData:
+    return await request.form()
+
+
+# A posted form, read on the event loop before the handler runs. Page handlers are plain ``def``
+# so FastAPI runs them in its thread pool: their session lookup, database work and argon2 checks
+# must never run on the event loop, where they would stall every other request of the worker.
+FormDep = Annotated[FormData, Depends(_read_form)]
 
 
 def casework(request: Request) -> Casework:
