@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 
 from api_support import add_user, bearer, client, login, make_app
@@ -36,8 +37,11 @@ def test_timers_create_review_tasks_while_serving(tmp_path):  # type: ignore[no-
     cw.clock = lambda: datetime.now(UTC) + timedelta(days=15)
     with TestClient(
         app, base_url="https://testserver"
-    ) as c:  # runs the lifespan: timers run at start
-        tasks = c.get("/api/tasks", headers=bearer(token)).json()
+    ) as c:  # runs the lifespan: the first timer run starts with the server, in the background
+        deadline = time.monotonic() + 30
+        while not (tasks := c.get("/api/tasks", headers=bearer(token)).json()):
+            assert time.monotonic() < deadline, "no review task 30 s after the server started"
+            time.sleep(0.05)
         assert [t["kind"] for t in tasks] == ["follow_up_consent"]
         assert (
             c.get(f"/api/cases/{case.case_id}", headers=bearer(token)).json()["status"]
