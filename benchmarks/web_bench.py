@@ -23,7 +23,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import random
@@ -36,6 +35,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -368,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
                 base,
                 "--csv",
                 str(prefix),
+                "--json-file",
+                str(prefix.with_name("locust_final")),
                 "--only-summary",
                 "--loglevel",
                 "WARNING",
@@ -376,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
             env={**os.environ},
         )
         after = machine_snapshot(proc.pid, db_name)
-        report(prefix.with_name("locust_stats.csv"), args)
+        report(final_stats(prefix.with_name("locust_final.json"), args.run_time), args)
         report_machine(before, after, args.run_time)
     finally:
         if proc is not None:  # the server and its worker processes: the group we started
@@ -439,8 +441,42 @@ def report_machine(
     )
 
 
-def report(stats_csv: Path, args: argparse.Namespace) -> None:
-    rows = list(csv.DictReader(stats_csv.open()))
+def final_stats(path: Path, run_time: int) -> list[dict[str, str]]:
+    """Per request kind and aggregated, from locust's final statistics (``--json-file``).
+
+    Not from ``--csv``'s stats file: that is rewritten every few seconds and missed the last
+    requests of a run (its counts and percentiles differed from locust's own closing summary).
+    Percentiles are computed by locust's own function over the same response-time histogram."""
+    rows, every, total_failures = [], Counter(), 0
+    for entry in sorted(json.loads(path.read_text()), key=lambda e: str(e["name"])):
+        times = Counter({int(float(k)): int(v) for k, v in entry["response_times"].items()})
+        every.update(times)
+        total_failures += int(entry["num_failures"])
+        rows.append(_stats_row(entry["name"], times, int(entry["num_failures"]), run_time))
+    rows.append(_stats_row("Aggregated", every, total_failures, run_time))
+    return rows
+
+
+def _stats_row(name: str, times: Counter, failures: int, run_time: int) -> dict[str, str]:
+    from locust.stats import calculate_response_time_percentile
+
+    count = sum(times.values())
+
+    def pct(q: float) -> str:
+        return str(calculate_response_time_percentile(times, count, q)) if count else "N/A"
+
+    return {
+        "Name": name,
+        "Request Count": str(count),
+        "Failure Count": str(failures),
+        "50%": pct(0.50),
+        "95%": pct(0.95),
+        "99%": pct(0.99),
+        "Requests/s": str(count / max(run_time, 1)),
+    }
+
+
+def report(rows: list[dict[str, str]], args: argparse.Namespace) -> None:
     print()
     print(
         f"web_bench: {args.cases:,} cases in PostgreSQL, {args.users} concurrent users, "
