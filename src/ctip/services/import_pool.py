@@ -33,6 +33,9 @@ Chunk = list[tuple[int, dict[str, str]]]
 Outcome = tuple[int, PreparedVictim | RejectedRow, tuple[Perpetrator, ...]]
 
 CHUNK_ROWS = 1000  # rows per task sent to a worker: big enough that pickling overhead is small
+# chunks sent ahead of the one being stored: enough to keep the workers busy while this process
+# writes a whole batch (5,000 rows by default), about 10 MB of rows in flight
+IN_FLIGHT = 16
 MIN_ROWS_FOR_WORKERS = 20_000  # below this, starting processes costs more than it saves
 
 
@@ -142,7 +145,7 @@ def outcomes(rows: Iterable[tuple[int, dict[str, str]]], mapper: RowMapper, *,
         try:
             for chunk in chunked(rows):
                 pending.append((chunk, pool.submit(_map_in_worker, pack(chunk))))
-                if len(pending) >= 2 * workers:  # bounded: memory stays flat on any file size
+                if len(pending) >= IN_FLIGHT:  # bounded: memory stays flat on any file size
                     done, future = pending.popleft()
                     yield from zip((raw for _, raw in done), future.result(), strict=True)
         except InputFileError:
