@@ -26,6 +26,7 @@ from ctip.domain.records import Perpetrator
 from ctip.errors import InputFileError
 from ctip.ingest.profiles import PROFILE_NAMES, get_profile
 from ctip.ingest.readers import read_table
+from ctip.services.file_duplicates import AcceptedInFile
 from ctip.services.import_pool import RowMapper, outcomes, use_workers
 from ctip.storage.victim_rows import PreparedVictim, VictimPreparer
 
@@ -149,6 +150,10 @@ def import_file(
     return report
 
 
+# (row number, raw row, prepared victim, perpetrators, key hash, 32-bit content hash)
+Candidate = tuple[int, dict[str, str], PreparedVictim, tuple[Perpetrator, ...], int, int]
+
+
 def _run(
     store: Store,
     table: Any,
@@ -164,47 +169,72 @@ def _run(
 ) -> None:
     source_file = report.file
     check_duplicates = not prof.rows_are_distinct
-    # hash(agency, id) -> row << 32 | 32 bits of hash(content): one small int pair per row
-    # (about 90 bytes; ~90 MB per million rows), the only memory that grows with the file.
-    seen: dict[int, int] = {}
+    accepted = AcceptedInFile()  # record ids accepted so far from this file, 16 bytes a row
+    # accepted rows of the batch being built, before the duplicate check (done per batch)
+    candidates: list[Candidate] = []
     victims: list[PreparedVictim] = []
     rejects: list[RejectedRow] = []
     perpetrators: list[Perpetrator] = []
     mapper = RowMapper(prof.name, source_file, agency, today, report.batch_id, store.preparer)
     number = 0
+
+    def flush() -> None:
+        if candidates:
+            _settle(accepted, candidates, victims, rejects, perpetrators, report)
+        _flush(store, report, victims, rejects, perpetrators)
+
     try:
         for raw, (number, result, perps) in outcomes(table, mapper, workers=workers):
             report.read += 1
-            if isinstance(result, PreparedVictim):
-                if check_duplicates:
-                    key = hash((result.agency, result.source_record_id))
-                    content = hash(tuple(raw.values())) & 0xFFFFFFFF
-                    prior = seen.get(key)
-                    if prior is not None:
-                        rejects.append(_duplicate(raw, result.source_record_id, number, prior,
-                                                  content, source_file))
-                        report.duplicates += 1
-                        continue
-                    seen[key] = number << 32 | content
+            if not isinstance(result, PreparedVictim):
+                rejects.append(result)
+            elif check_duplicates:
+                candidates.append((number, raw, result, perps,
+                                   hash((result.agency, result.source_record_id)),
+                                   hash(tuple(raw.values())) & 0xFFFFFFFF))
+            else:
                 victims.append(result)
                 perpetrators.extend(perps)
-            else:
-                rejects.append(result)
-            if len(victims) + len(rejects) >= batch_size:
-                _flush(store, report, victims, rejects, perpetrators)
+            if len(candidates) + len(victims) + len(rejects) >= batch_size:
+                flush()
                 if on_progress is not None:
                     on_progress(report.read, estimate)
     except InputFileError as error:
-        _flush(store, report, victims, rejects, perpetrators)
+        flush()
         raise InputFileError(
             f"{error.message}; the import stopped after row {number} (batch {report.batch_id}: "
             f"{report.accepted} rows accepted and {report.rejected} rejected so far are kept)",
             hint=(error.hint or "")
             + "; importing the repaired file again adds only what is missing",
         ) from None
-    _flush(store, report, victims, rejects, perpetrators)
+    flush()
     if on_progress is not None:
         on_progress(report.read, report.read)
+
+
+def _settle(
+    accepted: AcceptedInFile,
+    candidates: list[Candidate],
+    victims: list[PreparedVictim],
+    rejects: list[RejectedRow],
+    perpetrators: list[Perpetrator],
+    report: ImportReport,
+) -> None:
+    """Accept a batch's rows whose record id is new to this file; the others become duplicate
+    rejects naming the row the id was first accepted from (earlier batch or this one)."""
+    verdicts = accepted.classify([c[4] for c in candidates], [c[0] for c in candidates],
+                                 [c[5] for c in candidates])
+    for (number, raw, result, perps, _key, content), prior in zip(candidates, verdicts,
+                                                                   strict=True):
+        if prior is None:
+            victims.append(result)
+            perpetrators.extend(perps)
+        else:
+            rejects.append(_duplicate(raw, result.source_record_id, number, prior, content,
+                                      report.file))
+            report.duplicates += 1
+    candidates.clear()
+    rejects.sort(key=lambda row: row.source_row)
 
 
 def _duplicate(
