@@ -279,3 +279,24 @@ def test_allowed_targets_lists_only_the_roles_steps():
     )
     assert "rg_positive" not in nrm.allowed_targets("main", "recovery_reflection", "caseworker")
     assert "withdrawn" in nrm.allowed_targets("main", "recovery_reflection", "caseworker")
+
+
+def test_residence_region_permit_track():
+    """Decisions need the reason given; assistance guards cannot see the residence state."""
+    assert "residence" in nrm.REGIONS and nrm.RegionStates().residence == "not_applicable"
+    names = {f.name for f in dataclasses.fields(AssistanceFacts)}
+    assert not {n for n in names if "residence" in n or "permit" in n or "immigra" in n}
+    path = ["reflection_leave", "permit_requested", "permit_granted", "permit_renewed",
+            "long_term_status"]
+    state = "not_applicable"
+    for target in path:
+        out = nrm.decide("residence", state, target, role="caseworker", facts=facts(),
+                         request=Request(reason="decision letter"))
+        state = out.target
+    with pytest.raises(WorkflowError, match="reason"):
+        nrm.decide("residence", "permit_requested", "permit_granted", role="caseworker",
+                   facts=facts(), request=Request())
+    with pytest.raises(PermissionDeniedError):
+        nrm.decide("residence", "permit_granted", "permit_renewed", role="competent_authority",
+                   facts=facts(), request=Request())
+    assert "permit_requested" in nrm.allowed_targets("residence", "permit_refused", "caseworker")

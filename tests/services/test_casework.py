@@ -329,3 +329,26 @@ def test_case_page_reads_like_the_separate_calls_and_audits_the_view_once(cw):
     with pytest.raises(PermissionDeniedError):  # the role may not read cases at all
         cw.case_page(person("analyst"), case_id)
     assert audited_views() == before + 4 and views_of(C_CW) == 0
+
+
+def test_residence_region_records_the_permit_track_and_never_gates_assistance(cw):
+    """The immigration authority's decisions are recorded with reasons; a refusal changes no
+    other region, and the permit status is owner-only (tier 3), never shared by a referral."""
+    case_id = adult_case(cw)
+    assert cw.get_case(A_CW, case_id).data["residence_state"] == "not_applicable"
+    cw.transition(A_CW, case_id, region="residence", to_state="reflection_leave")
+    cw.transition(A_CW, case_id, region="residence", to_state="permit_requested")
+    with pytest.raises(WorkflowError, match="reason"):
+        cw.transition(A_CW, case_id, region="residence", to_state="permit_refused")
+    cw.transition(A_CW, case_id, region="residence", to_state="permit_refused",
+                  reason="decision letter of 2 May: no proof of cooperation asked for")
+    to_presumed(cw, case_id)  # a refused permit does not stop identification or assistance
+    view = cw.get_case(A_CW, case_id)
+    assert view.data["residence_state"] == "permit_refused"
+    assert view.data["assistance_state"] == "active"
+    cw.transition(A_CW, case_id, region="residence", to_state="permit_requested")  # appeal
+    with pytest.raises(PermissionDeniedError):  # only a supervisor closes the track
+        cw.transition(A_CW, case_id, region="residence", to_state="not_applicable", reason="x")
+    cw.record_consent(A_CW, case_id, purpose="share_with_service_provider", recipient="B")
+    cw.refer(A_CW, case_id, to_agency="B", shared_fields=("given_name",))
+    assert "residence_state" not in cw.get_case(B_CW, case_id).data

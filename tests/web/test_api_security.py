@@ -179,3 +179,16 @@ def test_name_search_goes_in_the_body_never_the_url(app):  # type: ignore[no-unt
     assert [f["case_id"] for f in found] == [made["case_id"]]
     listing = client(app).get("/openapi.json").json()["paths"]["/api/cases"]["get"]
     assert "name" not in {p["name"] for p in listing["parameters"]}
+
+
+def test_residence_region_moves_over_the_api(app):  # type: ignore[no-untyped-def]
+    c = client(app)
+    token = login(c, "cw-a", add_user(app, "cw-a", "caseworker", "A"))["token"]
+    case_id = c.post("/api/cases", json={"sex": "female"}, headers=bearer(token)).json()["case_id"]
+    moved = c.post(f"/api/cases/{case_id}/transitions", headers=bearer(token),
+                   json={"region": "residence", "to_state": "permit_requested"})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["residence_state"] == "permit_requested"
+    refused = c.post(f"/api/cases/{case_id}/transitions", headers=bearer(token),
+                     json={"region": "residence", "to_state": "permit_granted"})
+    assert refused.status_code == 409 and "reason" in refused.text  # a decision needs its reason

@@ -224,3 +224,20 @@ def test_search_by_exact_name_without_decrypting(world):
     assert case_id.split("-")[0] in by_url.text  # the name was ignored, not matched
     forged = clients["a"].post("/cases", data={"name": "Tomasz Quietname"})
     assert forged.status_code == 403  # no CSRF token, no search
+
+
+def test_residence_region_on_the_case_page(world):
+    """The owner sees the permit track and moves it through the page; in French too."""
+    _, clients, case_id = world
+    page = clients["a"].get(f"/cases/{case_id}")
+    assert "Residence (migrants)" in page.text and "Residence permit requested" in page.text
+    moved = clients["a"].post(
+        f"/cases/{case_id}/transition",
+        data={"csrf_token": csrf_from(page.text), "region": "residence",
+              "target": "permit_requested",
+              "version": re.search(r'name="version" value="(\d+)"', page.text).group(1)},
+    )
+    assert moved.status_code == 200
+    assert "Residence permit requested" in moved.text.split("<h2")[1]  # now the region's state
+    fr = clients["a"].get(f"/cases/{case_id}", headers={"Accept-Language": "fr"})
+    assert "Séjour (personnes migrantes)" in fr.text and "Titre de séjour demandé" in fr.text

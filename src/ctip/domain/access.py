@@ -148,7 +148,8 @@ OPERATIONAL_FIELDS: tuple[str, ...] = (
     "updated_at",
     "version",
 )
-OWNER_ONLY_FIELDS: tuple[str, ...] = ("justice_state", "notes")
+# immigration status is tier 3 (CASE-MANAGEMENT.md 7.2): never part of what a referral shares
+OWNER_ONLY_FIELDS: tuple[str, ...] = ("justice_state", "residence_state", "notes")
 SHAREABLE_IDENTITY_FIELDS: tuple[str, ...] = IDENTITY_FIELDS
 
 

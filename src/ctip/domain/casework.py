@@ -57,6 +57,7 @@ class Case:
     non_punishment_state: str = "none"
     non_punishment_flag: bool = False
     child_state: str = "not_applicable"
+    residence_state: str = "not_applicable"
     notes: str | None = None
     status_since: datetime | None = None
     created_at: datetime | None = None

@@ -101,6 +101,18 @@ CHILD_STATES: tuple[str, ...] = (
     "bid_done",
     "turned_18",
 )
+# Residence (migrants; section 5.3): the permit track. The immigration authority decides; the
+# case records its decisions (with the reason given) and never makes assistance wait for them.
+RESIDENCE_STATES: tuple[str, ...] = (
+    "not_applicable",
+    "reflection_leave",
+    "permit_requested",
+    "permit_granted",
+    "permit_refused",
+    "permit_renewed",
+    "permit_expired",
+    "long_term_status",
+)
 ASSISTANCE_STATES: tuple[str, ...] = ("none", "active", "ended")
 CHILD_PROTECTION_ENGAGED = frozenset(
     {
@@ -379,8 +391,20 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("child", {"guardian_appointed"}, "bia_done", {CW, SUP}),
     _t("child", {"bia_done"}, "bid_done", {SUP}, None, (), True),
     _t("child", set(CHILD_STATES) - {"not_applicable", "turned_18"}, "turned_18", {CW, SUP}),
+    # Residence region: decisions are the immigration authority's, recorded with its reasons.
+    _t("residence", {"not_applicable"}, "reflection_leave", {CW, SUP}),
+    _t("residence", {"not_applicable", "reflection_leave", "permit_refused", "permit_expired"},
+       "permit_requested", {CW, SUP}),
+    _t("residence", {"permit_requested"}, "permit_granted", {CW, SUP}, None, (), True),
+    _t("residence", {"permit_requested"}, "permit_refused", {CW, SUP}, None, (), True),
+    _t("residence", {"permit_granted", "permit_renewed"}, "permit_renewed", {CW, SUP}),
+    _t("residence", {"permit_granted", "permit_renewed"}, "permit_expired", {CW, SUP}),
+    _t("residence", {"permit_granted", "permit_renewed"}, "long_term_status", {CW, SUP},
+       None, (), True),
+    _t("residence", set(RESIDENCE_STATES) - {"not_applicable"}, "not_applicable", {SUP},
+       None, (), True),
 )
-REGIONS = ("main", "assistance", "justice", "non_punishment", "child")
+REGIONS = ("main", "assistance", "justice", "non_punishment", "child", "residence")
 
 
 @dataclass(frozen=True)
@@ -392,6 +416,7 @@ class RegionStates:
     justice: str = "none"
     non_punishment: str = "none"
     child: str = "not_applicable"
+    residence: str = "not_applicable"
     extra: dict[str, str] = field(default_factory=dict)
 
     def get(self, region: str) -> str:

@@ -274,6 +274,7 @@ _REGION_COLUMN = {
     "justice": "justice_state",
     "non_punishment": "non_punishment_state",
     "child": "child_state",
+    "residence": "residence_state",
 }
 
 

@@ -145,6 +145,7 @@ class CasePublic(_Out):
     nationality: str | None = None
     assistance_state: str | None = None
     child_state: str | None = None
+    residence_state: str | None = None
     non_punishment_flag: bool | None = None
     non_punishment_state: str | None = None
     justice_state: str | None = None
@@ -189,7 +190,9 @@ class IndicatorPublic(_Out):
 
 class TransitionCreate(_In):
     to_state: Code
-    region: Literal["main", "assistance", "justice", "non_punishment", "child"] = "main"
+    region: Literal[
+        "main", "assistance", "justice", "non_punishment", "child", "residence"
+    ] = "main"
     reason: Text = ""
     confirmations: list[Code] = Field(default_factory=list, max_length=10)
     consent_id: Ref | None = None

@@ -59,6 +59,7 @@ REGION_STATE = {
     "justice": "justice_state",
     "non_punishment": "non_punishment_state",
     "child": "child_state",
+    "residence": "residence_state",
 }
 
 

@@ -61,6 +61,13 @@ STATUS: dict[str, str] = {
     "bia_done": N_("Best-interests assessment done"),
     "bid_done": N_("Best-interests determination done"),
     "turned_18": N_("Turned 18"),
+    "reflection_leave": N_("Reflection leave (no removal)"),
+    "permit_requested": N_("Residence permit requested"),
+    "permit_granted": N_("Residence permit granted"),
+    "permit_refused": N_("Residence permit refused"),
+    "permit_renewed": N_("Residence permit renewed"),
+    "permit_expired": N_("Residence permit expired"),
+    "long_term_status": N_("Long-term residence status"),
 }
 
 REGION: dict[str, str] = {
@@ -69,6 +76,7 @@ REGION: dict[str, str] = {
     "justice": N_("Justice (voluntary)"),
     "non_punishment": N_("Non-punishment review"),
     "child": N_("Child safeguards"),
+    "residence": N_("Residence (migrants)"),
 }
 
 ROLE: dict[str, str] = {
