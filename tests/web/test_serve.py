@@ -13,11 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
-pytestmark = pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="reads connections from /proc (Linux)"
-)
+import psutil
 
 
 def _free_port() -> int:
@@ -26,44 +22,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
+def _workers(pid: int) -> list[psutil.Process]:
+    return psutil.Process(pid).children()
 
 
-def _established_inodes(port: int) -> set[str]:
-    """Socket inodes of established connections whose local port is ``port``."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
-                inodes.add(fields[9])
-    return inodes
-
-
-def _sockets_of(pid: int) -> set[str]:
-    out = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            out.add(target[8:-1])
-    return out
+def _established(worker: psutil.Process, port: int) -> int:
+    """Established connections the worker holds on ``port``."""
+    return sum(1 for c in worker.net_connections(kind="tcp")
+               if c.status == psutil.CONN_ESTABLISHED and c.laddr and c.laddr.port == port)
 
 
 def test_two_workers_share_kept_open_connections_and_stop_on_sigterm(tmp_path: Path) -> None:
@@ -81,7 +47,7 @@ def test_two_workers_share_kept_open_connections_and_stop_on_sigterm(tmp_path: P
     connections: list[http.client.HTTPConnection] = []
     try:
         deadline = time.monotonic() + 60
-        while len(_children(server.pid)) < 2 or not _answers(port):
+        while len(_workers(server.pid)) < 2 or not _answers(port):
             assert server.poll() is None, (tmp_path / "serve.log").read_text()
             assert time.monotonic() < deadline, "ctip serve did not start"
             time.sleep(0.3)
@@ -93,8 +59,7 @@ def test_two_workers_share_kept_open_connections_and_stop_on_sigterm(tmp_path: P
             assert response.status == 200 and response.read() == b'{"status":"ok"}'
             assert response.getheader("X-Frame-Options") == "DENY"
             connections.append(conn)
-        live = _established_inodes(port)
-        per_worker = {pid: len(_sockets_of(pid) & live) for pid in _children(server.pid)}
+        per_worker = {w.pid: _established(w, port) for w in _workers(server.pid)}
         per_worker = {pid: n for pid, n in per_worker.items() if n}
         assert sum(per_worker.values()) == 40, per_worker
         assert len(per_worker) == 2 and min(per_worker.values()) >= 5, per_worker
