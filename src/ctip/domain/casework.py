@@ -184,3 +184,14 @@ def live_consent_purposes(
         for c in consents
         if c.live and (recipient is None or c.recipient in (None, recipient))
     )
+
+
+# The Case field holding each workflow region's state (domain/nrm.py REGIONS).
+REGION_FIELD: dict[str, str] = {
+    "main": "status",
+    "assistance": "assistance_state",
+    "justice": "justice_state",
+    "non_punishment": "non_punishment_state",
+    "child": "child_state",
+    "residence": "residence_state",
+}

@@ -36,6 +36,7 @@ from ctip.domain.access import (
     require_role,
 )
 from ctip.domain.casework import (
+    REGION_FIELD,
     Case,
     ConsentRecord,
     Referral,
@@ -46,7 +47,6 @@ from ctip.domain.records import Identity
 from ctip.domain.vocabulary import code_list
 from ctip.errors import PermissionDeniedError, ValidationError, WorkflowError
 from ctip.services.casework_core import (  # noqa: F401 - re-exported for adapters
-    _REGION_COLUMN,
     DEFAULT_REFERRAL_DAYS,
     EMERGENCY_MINUTES,
     PURPOSE_CONSENT,
@@ -343,7 +343,7 @@ class Casework(ReferralWork, ProtectionWork):
         case = db.case_from_row(row)
         regions = ("main",) if rel is not Relation.OWNER else nrm.REGIONS
         return {
-            r: nrm.allowed_targets(r, getattr(case, _REGION_COLUMN[r]), p.role.value)
+            r: nrm.allowed_targets(r, getattr(case, REGION_FIELD[r]), p.role.value)
             for r in regions
         }
 
@@ -368,12 +368,12 @@ class Casework(ReferralWork, ProtectionWork):
                     hint="the owning agency manages the other regions",
                 )
             case = db.case_from_row(row)
-            if region not in _REGION_COLUMN:
+            if region not in REGION_FIELD:
                 raise WorkflowError(
                     f"unknown workflow region {region!r}",
                     hint=f"use one of {', '.join(nrm.REGIONS)}",
                 )
-            current = getattr(case, _REGION_COLUMN[region])
+            current = getattr(case, REGION_FIELD[region])
             outcome = nrm.decide(
                 region,
                 current,
@@ -421,7 +421,7 @@ class Casework(ReferralWork, ProtectionWork):
     def _apply(
         self, conn: sa.Connection, case: Case, outcome: nrm.Outcome, p: Principal
     ) -> dict[str, Any]:
-        values: dict[str, Any] = {_REGION_COLUMN[outcome.region]: outcome.target}
+        values: dict[str, Any] = {REGION_FIELD[outcome.region]: outcome.target}
         if outcome.region == "main":
             values["status_since"] = self.clock()
         for effect in outcome.effects:
@@ -434,16 +434,7 @@ class Casework(ReferralWork, ProtectionWork):
             elif effect == "revoke_consents":
                 rdb.revoke_consent(conn, case.case_id, None, by=p.user_id)
             elif effect == "stop_sharing":
-                for ref in rdb.case_referrals(conn, case.case_id):
-                    if ref.live:
-                        rdb.set_referral_status(
-                            conn,
-                            ref.referral_id,
-                            expected=("pending", "accepted"),
-                            status="revoked",
-                            by=p.user_id,
-                            reason_sealed=None,
-                        )
+                self._revoke_live_referrals(conn, p, case.case_id)
             elif effect.endswith("_task"):
                 self._task(conn, case, effect.removesuffix("_task"))
         return values

@@ -268,16 +268,6 @@ class CaseworkCore:
         )
 
 
-_REGION_COLUMN = {
-    "main": "status",
-    "assistance": "assistance_state",
-    "justice": "justice_state",
-    "non_punishment": "non_punishment_state",
-    "child": "child_state",
-    "residence": "residence_state",
-}
-
-
 def _valid_id(value: str) -> bool:
     try:
         uuid.UUID(value)

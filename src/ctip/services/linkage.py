@@ -21,7 +21,7 @@ from ctip.errors import ConfigurationError, InputFileError, ValidationError
 from ctip.linkage import dice, pprl
 from ctip.linkage.histories import capture_histories
 from ctip.linkage.model import ModelOptions, review_pairs, run_splink
-from ctip.linkage.normalise import prepare_frame
+from ctip.linkage.normalise import INPUT_COLUMNS, prepare_frame
 from ctip.storage import linkage as tables
 
 LIST_CHOICES = ("agency", "agency_type")
@@ -78,20 +78,7 @@ def records_frame(records: Iterable[tuple[str, VictimRecord]], lists: str) -> pd
         raise ConfigurationError(f"lists must be one of {', '.join(LIST_CHOICES)}; got {lists!r}")
     return pd.DataFrame(
         [record_row(vid, rec, lists) for vid, rec in records],
-        columns=[
-            "unique_id",
-            "list",
-            "given_name",
-            "family_name",
-            "aliases",
-            "date_of_birth",
-            "age",
-            "reference_year",
-            "sex",
-            "citizenship",
-            "identification_date",
-            "exploitation_forms",
-        ],
+        columns=list(INPUT_COLUMNS),
     )
 
 

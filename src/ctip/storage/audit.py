@@ -33,7 +33,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ctip.storage.engine import is_postgres
+from ctip.storage.engine import is_postgres, take_sqlite_write_lock
 from ctip.storage.tables import audit_log
 
 GENESIS = "0" * 64
@@ -91,11 +91,9 @@ class AuditLog:
             conn.execute(_PG_APPEND, {"lock": _PG_LOCK_ID, "at": at, "actor": actor,
                                       "action": action, "subject": subject, "details": text})
             return
-        # SQLite: take the database's write lock before reading the head. A transaction that has
-        # only read so far has not begun (the driver begins it at the first write), so without
-        # this a concurrent append could slip in between the read and the insert (two entries
-        # with one sequence number: IntegrityError). A DELETE matching nothing changes nothing.
-        conn.execute(audit_log.delete().where(audit_log.c.seq < 0))
+        # SQLite: take the write lock before reading the head, or a concurrent append could slip
+        # in between the read and the insert (two entries with one sequence number)
+        take_sqlite_write_lock(conn)
         last = conn.execute(
             sa.select(audit_log.c.seq, audit_log.c.entry_hash)
             .order_by(audit_log.c.seq.desc()).limit(1)

@@ -92,6 +92,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def take_sqlite_write_lock(connection: sa.Connection) -> None:
+    """Start the transaction with SQLite's write lock (BEGIN IMMEDIATE) when none has begun yet.
+
+    Python's sqlite3 begins a transaction only at the first INSERT/UPDATE/DELETE, so a read
+    before it (the audit chain's head, the schema version) is not protected from another
+    writer slipping in between. A transaction that has already written holds the lock."""
+    driver = connection.connection.dbapi_connection
+    if driver is not None and not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def is_postgres(engine_or_conn: sa.Engine | sa.Connection) -> bool:
     return engine_or_conn.dialect.name == "postgresql"
 
@@ -111,9 +122,8 @@ def migrate(engine: sa.Engine) -> None:
         if is_postgres(connection):
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(7411200)"))
         elif connection.dialect.name == "sqlite":
-            # Python's sqlite3 opens no transaction before DDL or SELECT; take the write lock
-            # now, so the check below and the DDL happen as one (SQLite's DDL is transactional)
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # the check below and the DDL happen as one (SQLite's DDL is transactional)
+            take_sqlite_write_lock(connection)
         if _at_heads(connection, config):
             return
         config.attributes["connection"] = connection

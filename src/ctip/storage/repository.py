@@ -38,6 +38,7 @@ from ctip.storage.tables import (
 )
 from ctip.storage.victim_rows import (
     VICTIM_COLUMNS,
+    VICTIM_ID,
     PreparedVictim,
     VictimPreparer,
     victim_context,
@@ -236,8 +237,8 @@ class CaseStore:
             if inserts or updates:
                 self.audit.append(conn, actor=self.actor, action="victims.add", subject=batch_id,
                                   details={"new": new, "updated": updated, "unchanged": unchanged,
-                                           "updated_ids": sorted(row[VICTIM_COLUMNS.index(
-                                               "victim_id")] for row in updates.values())})
+                                           "updated_ids": sorted(row[VICTIM_ID]
+                                                                 for row in updates.values())})
         return AddResult(new=new, unchanged=unchanged, updated=updated)
 
     def victim_count(self) -> int:

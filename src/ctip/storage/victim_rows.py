@@ -25,8 +25,8 @@ from ctip.storage.sealing import Pseudonymiser, Sealer
 VICTIM_COLUMNS: tuple[str, ...] = (*codec.VICTIM_PLAIN_COLUMNS, "victim_id", "content_hash",
                                    "import_batch", "pseudonym", "source_record_hash",
                                    "identity_sealed", "seal_key_id", "created_at", "updated_at")
-_ID = codec.VICTIM_PLAIN_COLUMNS.__len__()  # position of victim_id in a prepared row
-_SEALED = _ID + 5  # position of identity_sealed
+VICTIM_ID = VICTIM_COLUMNS.index("victim_id")  # positions in a prepared row
+_SEALED = VICTIM_COLUMNS.index("identity_sealed")
 
 
 def victim_context(victim_id: str) -> str:
@@ -45,7 +45,7 @@ class PreparedVictim(NamedTuple):
 
     @property
     def victim_id(self) -> str:
-        return str(self.row[_ID])
+        return str(self.row[VICTIM_ID])
 
 
 class VictimPreparer:
@@ -86,6 +86,6 @@ class VictimPreparer:
         so its associated data names that row."""
         row = list(item.row)
         text = self.sealer.open(row[_SEALED], context=victim_context(item.victim_id))
-        row[_ID] = victim_id
+        row[VICTIM_ID] = victim_id
         row[_SEALED] = self.sealer.seal(text, context=victim_context(victim_id))
         return tuple(row)

@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from ctip.domain import nrm, screening
 from ctip.domain.access import RECIPIENT_TRANSITION_ROLES, Action
-from ctip.domain.casework import CONSENT_PURPOSES, SERVICE_TYPES
+from ctip.domain.casework import CONSENT_PURPOSES, REGION_FIELD, SERVICE_TYPES
 from ctip.domain.records import IDENTITY_FIELDS
 from ctip.errors import ConflictError, CtipError, ValidationError
 from ctip.services.casework import DEFAULT_REFERRAL_DAYS, PURPOSE_CONSENT
@@ -52,14 +52,6 @@ DONE_MESSAGES = {
     "referred": labels.N_("Referral sent. The receiving agency sees only the fields you shared."),
     "service": labels.N_("Service recorded."),
     "emergency": labels.N_("Emergency access granted for 60 minutes. A supervisor will review it."),
-}
-REGION_STATE = {
-    "main": "status",
-    "assistance": "assistance_state",
-    "justice": "justice_state",
-    "non_punishment": "non_punishment_state",
-    "child": "child_state",
-    "residence": "residence_state",
 }
 
 
@@ -128,7 +120,7 @@ def case_context(request: Request, user: PageUser, case_id: str) -> dict[str, An
     regions = nrm.REGIONS if owner else ("main",)
     steps = (
         {
-            r: nrm.allowed_targets(r, str(case.__getattr__(REGION_STATE[r]) or ""), p.role.value)
+            r: nrm.allowed_targets(r, str(case.__getattr__(REGION_FIELD[r]) or ""), p.role.value)
             for r in regions
         }
         if may_move
@@ -136,7 +128,7 @@ def case_context(request: Request, user: PageUser, case_id: str) -> dict[str, An
     )
     actions = []
     for region, targets in steps.items():
-        state = case.__getattr__(REGION_STATE[region]) or ""
+        state = case.__getattr__(REGION_FIELD[region]) or ""
         for target in targets:
             step = next(
                 (t for t in nrm.transitions_from(region, state) if t.target == target), None
@@ -166,9 +158,9 @@ def case_context(request: Request, user: PageUser, case_id: str) -> dict[str, An
         "relation": view.relation,
         "flashes": flashes,
         "regions": [
-            r for r in nrm.REGIONS if r != "main" and case.__getattr__(REGION_STATE[r]) is not None
+            r for r in nrm.REGIONS if r != "main" and case.__getattr__(REGION_FIELD[r]) is not None
         ],
-        "region_state": lambda r: case.__getattr__(REGION_STATE[r]),
+        "region_state": lambda r: case.__getattr__(REGION_FIELD[r]),
         "show_notes": owner,
         "revealed": None,
         "reveal_errors": {},
