@@ -14,7 +14,9 @@ Roles (least privilege; admins administer but see no case data, separation of du
 - ``competent_authority``: identification decisions (reasonable / conclusive grounds) on cases of
   their agency or referred to it;
 - ``analyst``: de-identified data only;
-- ``auditor``: the audit log only.
+- ``auditor``: the audit log only;
+- ``investigator``: the investigation modules' review queues of their agency (financial-flow
+  alerts, screened ads, supply-chain hits); no victim case data.
 A case is visible to its owning agency, to agencies it was referred to while the referral is live
 (they see the operational fields plus the identity fields the referral shares), and to a user
 holding a time-boxed emergency-access grant.
@@ -36,6 +38,7 @@ class Role(StrEnum):
     COMPETENT_AUTHORITY = "competent_authority"
     ANALYST = "analyst"
     AUDITOR = "auditor"
+    INVESTIGATOR = "investigator"
 
 
 class Action(StrEnum):
@@ -104,6 +107,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     ),
     Role.ANALYST: frozenset({Action.DEIDENTIFIED_READ, Action.DASHBOARD_READ}),
     Role.AUDITOR: frozenset({Action.AUDIT_READ}),
+    Role.INVESTIGATOR: frozenset({Action.DIRECTORY_READ}),
 }
 
 # What each relationship to a case allows (on top of the role's grant).
