@@ -15,12 +15,13 @@ import numpy as np
 
 from ctip.errors import EstimationError
 from ctip.estimate import intervals
-from ctip.estimate.existence import Check
+from ctip.estimate.existence import Check, fit_checked
 from ctip.estimate.histories import CaptureHistory
 from ctip.estimate.loglinear import Fit, Pair, expected_overlaps
 from ctip.estimate.selection import EXHAUSTIVE_MAX_LISTS, Selection, by_criterion, stepwise
 
-METHODS = ("stepwise", "aic", "bic", "main", "lcmcr", "bayesthresh")
+METHODS = ("stepwise", "aic", "bic", "main", "lcmcr", "bayesthresh", "dga")
+BAYESIAN = ("lcmcr", "bayesthresh", "dga")
 INTERVALS = ("auto", "wald", "profile", "bootstrap")
 ABSURD_RATIO = 100.0  # a dark figure above 100 x the observed is flagged as not to be trusted
 
@@ -87,16 +88,29 @@ def _not_estimable(
     )
 
 
+NO_OVERLAP = (
+    "no one is on more than one list: without overlaps between lists the number of "
+    "people on none cannot be estimated"
+)
+FEW_OVERLAPS = 10  # people on two lists or more below which every estimate is flagged
+
+
 def _why_not(history: CaptureHistory, check: Check) -> str:
     if len(history.empty_pairs()) == history.t * (history.t - 1) // 2:
-        return (
-            "no one is on more than one list: without overlaps between lists the number of "
-            "people on none cannot be estimated"
-        )
+        return NO_OVERLAP
     return f"main-effects model: {check.reason}"
 
 
 def _prepare(history: CaptureHistory) -> tuple[CaptureHistory | None, list[str], str]:
+    """Lists with nobody on them are dropped; then the stated rule for every method:
+
+    1. nobody observed, or nobody on two lists or more: not estimable (every method's answer
+       would come from its prior or its model alone, e.g. LCMCR's 3 [3, 10] for 3 people);
+    2. the main-effects model's MLE does not exist: not estimable (no model can say more, and a
+       Bayesian posterior with flat priors on the main effects is improper);
+    3. fewer than 10 people on two lists or more: estimated, with a warning (the relative error
+       is then at least about 1/sqrt(overlaps), over 30%).
+    """
     warnings = []
     empty_lists = [name for name, total in history.list_totals().items() if total == 0]
     if empty_lists:
@@ -106,6 +120,17 @@ def _prepare(history: CaptureHistory) -> tuple[CaptureHistory | None, list[str],
         history = history.drop_lists(empty_lists)
     if history.observed == 0:
         return None, warnings, "nobody was observed"
+    on_several = int(history.counts[history.patterns.sum(axis=1) >= 2].sum())
+    if on_several == 0:
+        return None, warnings, NO_OVERLAP
+    main, check = fit_checked(history.counts, history.t, ())
+    if main is None:
+        return None, warnings, f"main-effects model: {check.reason}"
+    if on_several < FEW_OVERLAPS:
+        warnings.append(
+            f"only {on_several} people are on more than one list: every estimate rests on "
+            "this handful of overlaps (relative error over 30%); treat it as an order of magnitude"
+        )
     return history, warnings, ""
 
 
@@ -273,6 +298,8 @@ def estimate(
     level: float = 0.95,
     workers: int = 1,
     lcmcr_options: dict[str, Any] | None = None,
+    dga_options: dict[str, Any] | None = None,
+    bayes_options: dict[str, Any] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> EstimateResult:
     """Estimate the total number of victims N (observed + hidden) from a capture-history table.
@@ -290,63 +317,29 @@ def estimate(
     if prepared is None:
         return _not_estimable(history, method, reason, warnings=warnings)
     history = prepared
-    if method == "lcmcr":
-        return _lcmcr(history, level, seed, lcmcr_options or {}, on_progress, warnings)
-    if method == "bayesthresh":
-        from ctip.estimate.bayesthresh import bayes_threshold
+    if method in BAYESIAN:
+        from ctip.estimate import bayesian
 
-        r = bayes_threshold(history, level=level)
-        terms = [history.pair_name(p) for p in r.terms]
-        how = (
-            f"posterior {round(level * 100)}% (normal approximation at the posterior mode, "
-            "interactions with |mean|/sd < 2 dropped)"
+        run = bayesian.RUNNERS[method]
+        options = {"lcmcr": lcmcr_options, "dga": dga_options, "bayesthresh": bayes_options}
+        out = run(
+            history, level=level, seed=seed, options=options[method] or {}, on_progress=on_progress
         )
+        warnings.extend(out.warnings)
         return _finish(
             history,
             method,
-            r.median,
-            r.low,
-            r.high,
-            how,
-            terms,
+            out.point,
+            out.low,
+            out.high,
+            out.how,
+            out.terms,
             warnings,
-            {"log_dark": r.log_dark_mean, "sd_log_dark": r.log_dark_sd},
+            out.details,
         )
     return _loglinear(
         history, method, threshold, interval, bootstrap, seed, level, workers, on_progress, warnings
     )
-
-
-def _lcmcr(
-    history: CaptureHistory,
-    level: float,
-    seed: int,
-    options: dict[str, Any],
-    on_progress: Callable[[int], None] | None,
-    warnings: list[str],
-) -> EstimateResult:
-    from ctip.estimate.lcmcr import sample
-
-    options = {"seed": seed, **options}
-    r = sample(history, level=level, on_progress=on_progress, **options)
-    details = {"rhat": r.rhat, "ess": r.ess, "share_above_20n": r.share_above_20n, **r.settings}
-    if not r.rhat < 1.1:
-        warnings.append(
-            f"the chains have not converged (R-hat {r.rhat:.2f} >= 1.1): run longer "
-            "(--iterations) before using this figure"
-        )
-    if r.ess < 100:
-        warnings.append(f"effective sample size only {r.ess:.0f}: the interval ends are imprecise")
-    if r.share_above_20n > 0.01:
-        warnings.append(
-            f"{r.share_above_20n:.1%} of the posterior is above 21 times the observed "
-            "(LCMCR itself would silently cut it off there)"
-        )
-    how = (
-        f"posterior median and {round(level * 100)}% credible interval, {r.settings['chains']} "
-        f"chains x {r.settings['iterations']} iterations"
-    )
-    return _finish(history, "lcmcr", r.median, r.low, r.high, how, [], warnings, details)
 
 
 def pair_index(history: CaptureHistory, terms: Sequence[str]) -> tuple[Pair, ...]:

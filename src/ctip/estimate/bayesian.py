@@ -1,0 +1,170 @@
+"""The Bayesian methods as ``estimate`` sees them: LCMCR, Bayesian thresholding, dga.
+
+Each runner turns its method's posterior into the common result: a point (posterior median), a
+credible interval, the model it speaks for, diagnostics in ``details`` and warnings a reader must
+see (chains not converged, a posterior with a heavy tail at the end of the grid, two modes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ctip.estimate.histories import CaptureHistory
+
+
+@dataclass
+class Posterior:
+    point: float
+    low: float
+    high: float
+    how: str
+    terms: list[str]
+    details: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+def _pct(level: float) -> str:
+    return f"{round(level * 100)}%"
+
+
+def _modes(grid: np.ndarray, density: np.ndarray, share: float = 0.1) -> list[float]:
+    """Local maxima of a posterior density at least ``share`` of its highest point."""
+    top = density.max()
+    inner = (density[1:-1] >= density[:-2]) & (density[1:-1] > density[2:])
+    peaks = [float(grid[k + 1]) for k in np.flatnonzero(inner) if density[k + 1] >= share * top]
+    if density[0] > density[1] and density[0] >= share * top:
+        peaks.insert(0, float(grid[0]))
+    # a plateau of near-equal maxima is one mode: keep peaks separated by a real dip
+    kept: list[float] = []
+    for p in peaks:
+        if kept:
+            lo, hi = np.searchsorted(grid, [kept[-1], p])
+            if density[lo : hi + 1].min() > 0.8 * min(density[lo], density[hi]):
+                if density[hi] > density[lo]:
+                    kept[-1] = p
+                continue
+        kept.append(p)
+    return kept
+
+
+def run_dga(
+    history: CaptureHistory,
+    *,
+    level: float,
+    seed: int,
+    options: dict[str, Any],
+    on_progress: Callable[[int], None] | None = None,
+) -> Posterior:
+    from ctip.estimate.dga import _widths, bma, graph_label
+
+    r = bma(history, level=level, **options)
+    lists = history.lists
+    top = [
+        {
+            "cliques": graph_label(lists, m.graph),
+            "edges": [f"{lists[i]}:{lists[j]}" for i, j in m.graph.edges],
+            "weight": m.weight,
+            "median": m.median,
+            "ci_low": m.low,
+            "ci_high": m.high,
+        }
+        for m in r.top
+    ]
+    missing = r.grid - history.observed
+    density = r.posterior / _widths(missing) if "missing" not in options else r.posterior
+    modes = _modes(r.grid, density)
+    details = {
+        "mean": r.mean,
+        "mode": r.mode,
+        "bayes_estimate": r.bayes,
+        "modes": modes,
+        "top_models": top,
+        "tail_mass": r.tail_mass,
+        **r.settings,
+    }
+    warnings = []
+    if r.tail_mass > 0.001:
+        warnings.append(
+            f"{r.tail_mass:.1%} of the posterior lies at the far end of the grid (N near "
+            f"{r.grid[-1]:,.0f}): the lists overlap too little to bound N; dga would cut it off "
+            "where its grid ends"
+        )
+    if len(modes) > 1:
+        warnings.append(
+            "the posterior of N has more than one mode (near "
+            + ", ".join(f"{m:,.0f}" for m in modes)
+            + "): different graphs tell different stories; see details.top_models"
+        )
+    best = r.top[0]
+    how = (
+        f"posterior median and {_pct(level)} credible interval, averaged over the "
+        f"{r.settings['graphs']:,} decomposable graphs (Madigan-York / dga; delta "
+        f"{r.settings['delta']:.4g}, prior on N {r.settings['prior']}); most probable graph "
+        f"{graph_label(lists, best.graph)} ({best.weight:.0%})"
+    )
+    terms = [f"{lists[i]}:{lists[j]}" for i, j in best.graph.edges]
+    return Posterior(r.median, r.low, r.high, how, terms, details, warnings)
+
+
+def run_lcmcr(
+    history: CaptureHistory,
+    *,
+    level: float,
+    seed: int,
+    options: dict[str, Any],
+    on_progress: Callable[[int], None] | None = None,
+) -> Posterior:
+    from ctip.estimate.lcmcr import sample
+
+    options = {"seed": seed, **options}
+    r = sample(history, level=level, on_progress=on_progress, **options)
+    details = {"rhat": r.rhat, "ess": r.ess, "share_above_20n": r.share_above_20n, **r.settings}
+    warnings = []
+    if not r.rhat < 1.1:
+        warnings.append(
+            f"the chains have not converged (R-hat {r.rhat:.2f} >= 1.1): run longer "
+            "(--iterations) before using this figure"
+        )
+    if r.ess < 100:
+        warnings.append(f"effective sample size only {r.ess:.0f}: the interval ends are imprecise")
+    if r.share_above_20n > 0.01:
+        warnings.append(
+            f"{r.share_above_20n:.1%} of the posterior is above 21 times the observed "
+            "(LCMCR itself would silently cut it off there)"
+        )
+    how = (
+        f"posterior median and {_pct(level)} credible interval, {r.settings['chains']} "
+        f"chains x {r.settings['iterations']} iterations"
+    )
+    return Posterior(r.median, r.low, r.high, how, [], details, warnings)
+
+
+def run_bayesthresh(
+    history: CaptureHistory,
+    *,
+    level: float,
+    seed: int,
+    options: dict[str, Any],
+    on_progress: Callable[[int], None] | None = None,
+) -> Posterior:
+    from ctip.estimate.bayesthresh import bayes_threshold
+
+    r = bayes_threshold(history, level=level, **options)
+    terms = [history.pair_name(p) for p in r.terms]
+    how = (
+        f"posterior {_pct(level)} (normal approximation at the posterior mode, "
+        "interactions with |mean|/sd < 2 dropped)"
+    )
+    details = {"log_dark": r.log_dark_mean, "sd_log_dark": r.log_dark_sd}
+    return Posterior(r.median, r.low, r.high, how, terms, details)
+
+
+RUNNERS: dict[str, Callable[..., Posterior]] = {
+    "dga": run_dga,
+    "lcmcr": run_lcmcr,
+    "bayesthresh": run_bayesthresh,
+}
