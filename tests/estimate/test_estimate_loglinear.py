@@ -64,7 +64,7 @@ def test_batched_criterion_equals_scalar():
     hist = _table(5, t=3, N=600)
     rng = np.random.default_rng(2)
     rows = rng.multinomial(hist.observed, hist.counts / hist.observed, size=25)
-    models = [m for m, f, _ in by_criterion(hist.counts, 3, "bic").candidates]
+    models = list(by_criterion(hist.counts, 3, "bic").models.models)
     batched = criterion_many(rows, 3, "bic", models)
     for row, value in zip(rows, batched, strict=True):
         sel = by_criterion(row, 3, "bic", models=models)

@@ -14,13 +14,12 @@ from typing import Any
 import numpy as np
 
 from ctip.errors import EstimationError
-from ctip.estimate import intervals
 from ctip.estimate.existence import Check, fit_checked
 from ctip.estimate.histories import CaptureHistory
-from ctip.estimate.loglinear import Fit, Pair, expected_overlaps
-from ctip.estimate.selection import EXHAUSTIVE_MAX_LISTS, Selection, by_criterion, stepwise
+from ctip.estimate.loglinear import Pair, expected_overlaps
+from ctip.estimate.selection import EXHAUSTIVE_MAX_LISTS
 
-METHODS = ("stepwise", "aic", "bic", "main", "lcmcr", "bayesthresh", "dga")
+METHODS = ("stepwise", "homeoffice", "aic", "bic", "main", "fixed", "lcmcr", "bayesthresh", "dga")
 BAYESIAN = ("lcmcr", "bayesthresh", "dga")
 INTERVALS = ("auto", "wald", "profile", "bootstrap")
 ABSURD_RATIO = 100.0  # a dark figure above 100 x the observed is flagged as not to be trusted
@@ -134,120 +133,6 @@ def _prepare(history: CaptureHistory) -> tuple[CaptureHistory | None, list[str],
     return history, warnings, ""
 
 
-def _select(history: CaptureHistory, method: str, threshold: float) -> Selection:
-    if method == "main":
-        return stepwise(history.counts, history.t, 0.0)
-    if method == "stepwise":
-        return stepwise(history.counts, history.t, threshold)
-    return by_criterion(history.counts, history.t, method)
-
-
-def _bootstrap_selector(
-    history: CaptureHistory, method: str, threshold: float, sel: Selection
-) -> tuple[intervals.Selector, str]:
-    t = history.t
-    if method == "stepwise":
-        return intervals.select_stepwise(
-            t, threshold
-        ), "stepwise selection repeated in every replicate"
-    if method == "main":
-        return intervals.select_fixed(t, ()), "main-effects model"
-    key = (lambda f: f.bic) if method == "bic" else (lambda f: f.aic)
-    if sel.candidates:
-        ntop = {2: 2, 3: 8, 4: 20}.get(t, 100)
-        ranked = sorted((c for c in sel.candidates if c[1] is not None), key=lambda c: key(c[1]))
-        models = [tuple(sorted(c[0])) for c in ranked[:ntop]]
-        note = f"{method.upper()} selection repeated over the {len(models)} best models"
-    else:  # greedy search: the nested models along its path
-        models = [tuple(sorted(sel.terms[:k])) for k in range(len(sel.terms) + 1)]
-        note = (
-            f"{method.upper()} selection repeated over the {len(models)} models of the search path"
-        )
-    return intervals.select_criterion(t, method, models), note
-
-
-def _loglinear(
-    history: CaptureHistory,
-    method: str,
-    threshold: float,
-    interval: str,
-    replicates: int,
-    seed: int,
-    level: float,
-    workers: int,
-    on_progress: Callable[[int], None] | None,
-    warnings: list[str],
-) -> EstimateResult:
-    sel = _select(history, method, threshold)
-    fit: Fit | None = sel.fit
-    if fit is None:
-        return _not_estimable(history, method, _why_not(history, sel.check), warnings=warnings)
-    terms = [history.pair_name(p) for p in sel.terms]
-    details: dict[str, Any] = {
-        "aic": fit.aic,
-        "bic": fit.bic,
-        "deviance": fit.deviance,
-        "log_dark": float(fit.beta[0]),
-        "se_log_dark": fit.se_log_dark,
-        "threshold": threshold if method == "stepwise" else None,
-    }
-    if sel.note:
-        details["note"] = sel.note
-    details["empty_overlaps"] = _empty_overlap_report(history, fit)
-    if interval == "auto":
-        interval = "bootstrap" if replicates > 0 else "wald"
-    pct = f"{round(level * 100)}%"
-    if interval == "wald":
-        low, high = intervals.wald(fit, level)
-        how = f"Wald {pct} on the log dark figure, conditional on the selected model"
-    elif interval == "profile":
-        n_hat, low, high = intervals.profile(fit, history.counts, level)
-        details["profile_maximiser"] = n_hat
-        how = f"profile likelihood {pct}, conditional on the selected model"
-    elif interval == "bootstrap":
-        replicates = replicates or 1000
-        selector, what = _bootstrap_selector(history, method, threshold, sel)
-        boot = intervals.bootstrap(
-            history.counts,
-            selector,
-            fit.estimate,
-            replicates=replicates,
-            seed=seed,
-            level=level,
-            workers=workers,
-            on_progress=on_progress,
-        )
-        low, high = boot.low, boot.high
-        details.update(
-            bootstrap_replicates=replicates,
-            bootstrap_seed=seed,
-            bootstrap_failed=boot.failed,
-            acceleration=boot.acceleration,
-            bias_z0=boot.bias_z0,
-        )
-        if boot.failed:
-            warnings.append(
-                f"{boot.failed} of {replicates} bootstrap replicates could not be "
-                "estimated and were left out"
-            )
-        how = f"bootstrap BCa {pct} ({replicates} replicates, seed {seed}; {what})"
-    else:
-        raise EstimationError(
-            f"unknown interval {interval!r}", hint=f"use one of {', '.join(INTERVALS)}"
-        )
-    return _finish(history, method, fit.estimate, low, high, how, terms, warnings, details)
-
-
-def _empty_overlap_report(history: CaptureHistory, fit: Fit) -> list[dict[str, Any]]:
-    """Per empty pair in the model: P(overlap empty | model without that term), as SparseMSE."""
-    out = []
-    for pair in fit.design.empty:
-        i, j = pair
-        lam = float(np.exp(fit.beta[0] + fit.beta[1 + i] + fit.beta[1 + j]))
-        out.append({"pair": history.pair_name(pair), "p_empty": float(np.exp(-lam))})
-    return out
-
-
 def _finish(
     history: CaptureHistory,
     method: str,
@@ -291,12 +176,14 @@ def estimate(
     history: CaptureHistory,
     method: str = "stepwise",
     *,
-    threshold: float = 0.02,
+    threshold: float | None = None,
     interval: str = "auto",
     bootstrap: int = 0,
     seed: int = 1234,
     level: float = 0.95,
     workers: int = 1,
+    maxorder: int | None = None,
+    model: str | Sequence[str] | None = None,
     lcmcr_options: dict[str, Any] | None = None,
     dga_options: dict[str, Any] | None = None,
     bayes_options: dict[str, Any] | None = None,
@@ -304,9 +191,14 @@ def estimate(
 ) -> EstimateResult:
     """Estimate the total number of victims N (observed + hidden) from a capture-history table.
 
-    ``interval`` "auto" means bootstrap when ``bootstrap`` > 0, else Wald (log-linear methods);
-    LCMCR and Bayesian thresholding always give posterior intervals.
+    ``interval`` "auto" means bootstrap when ``bootstrap`` > 0, else Wald (profile for the Home
+    Office method); the Bayesian methods (lcmcr, bayesthresh, dga) give posterior intervals.
+    ``threshold`` defaults to 0.02 for stepwise (SparseMSE) and 0.05 for homeoffice (modslavmse);
+    ``maxorder`` (aic, bic) to MultipleSystemsEstimation's 1/2/3/3/2 for 2 to 6 lists; ``model``
+    ("A:B,B:C:D") fits that one model (method "fixed").
     """
+    if model is not None and method == "stepwise":
+        method = "fixed"
     if method not in METHODS:
         raise EstimationError(f"unknown method {method!r}", hint=f"use one of {', '.join(METHODS)}")
     if interval not in INTERVALS:
@@ -325,20 +217,27 @@ def estimate(
         out = run(
             history, level=level, seed=seed, options=options[method] or {}, on_progress=on_progress
         )
-        warnings.extend(out.warnings)
-        return _finish(
+    else:
+        from ctip.estimate import classical
+
+        out = classical.run(
             history,
             method,
-            out.point,
-            out.low,
-            out.high,
-            out.how,
-            out.terms,
-            warnings,
-            out.details,
+            threshold=threshold,
+            interval=interval,
+            replicates=bootstrap,
+            seed=seed,
+            level=level,
+            workers=workers,
+            maxorder=maxorder,
+            model=model,
+            on_progress=on_progress,
         )
-    return _loglinear(
-        history, method, threshold, interval, bootstrap, seed, level, workers, on_progress, warnings
+    warnings.extend(out.warnings)
+    if out.refused:
+        return _not_estimable(history, method, out.refused, warnings=warnings)
+    return _finish(
+        history, method, out.point, out.low, out.high, out.how, out.terms, warnings, out.details
     )
 
 

@@ -19,7 +19,7 @@ from scipy.special import gammaln, pdtr, pdtrc
 
 from ctip.estimate.existence import _STARTS, BETA_BOUND, MU_FLOOR, rank_deficient
 from ctip.estimate.histories import all_pairs
-from ctip.estimate.loglinear import STEP_TOL, Pair, _grid, design
+from ctip.estimate.loglinear import STEP_TOL, Pair, _grid, _terms_grid, design, needs_terms
 from ctip.estimate.selection import by_criterion, stepwise
 
 MAX_ITER = 60
@@ -80,8 +80,8 @@ _GROUP_STARTS: dict[tuple, np.ndarray] = {}
 def _key(t: int, model: tuple[Pair, ...], nstar_row: np.ndarray) -> tuple:
     index = _INDEX.get(t)
     if index is None:
-        index = _INDEX[t] = {pair: k for k, pair in enumerate(all_pairs(t))}
-    model = tuple(sorted(model))
+        index = _INDEX[t] = _terms_grid(t)[1]
+    model = tuple(sorted(model, key=lambda x: (len(x), x)))
     return model, tuple(p for p in model if nstar_row[index[p]] == 0)
 
 
@@ -192,7 +192,7 @@ def criterion_many(
     """Smallest-AIC/BIC estimate over ``models`` for every row of ``counts``."""
     counts = np.asarray(counts, dtype=np.int64)
     rows = counts.shape[0]
-    _, prod, _ = _grid(t)
+    prod = _terms_grid(t)[0] if any(needs_terms(tuple(m)) for m in models) else _grid(t)[1]
     nstar = counts @ prod
     n_obs = counts.sum(axis=1)
     best_ic = np.full(rows, np.inf)

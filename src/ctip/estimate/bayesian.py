@@ -8,27 +8,16 @@ see (chains not converged, a posterior with a heavy tail at the end of the grid,
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ctip.estimate.histories import CaptureHistory
+from ctip.estimate.outcome import Outcome, pct
+from ctip.estimate.terms import name
 
-
-@dataclass
-class Posterior:
-    point: float
-    low: float
-    high: float
-    how: str
-    terms: list[str]
-    details: dict[str, Any]
-    warnings: list[str] = field(default_factory=list)
-
-
-def _pct(level: float) -> str:
-    return f"{round(level * 100)}%"
+Posterior = Outcome
+_pct = pct
 
 
 def _modes(grid: np.ndarray, density: np.ndarray, share: float = 0.1) -> list[float]:
@@ -154,7 +143,7 @@ def run_bayesthresh(
     from ctip.estimate.bayesthresh import bayes_threshold
 
     r = bayes_threshold(history, level=level, **options)
-    terms = [history.pair_name(p) for p in r.terms]
+    terms = [name(history.lists, p) for p in r.terms]
     how = (
         f"posterior {_pct(level)} (normal approximation at the posterior mode, "
         "interactions with |mean|/sd < 2 dropped)"

@@ -19,7 +19,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linprog
 
-from ctip.estimate.loglinear import Design, Fit, Pair, design, fit, overlaps
+from ctip.estimate.loglinear import (
+    Design,
+    Fit,
+    Pair,
+    design,
+    fit,
+    needs_terms,
+    overlaps,
+    term_overlaps,
+)
 
 LP_TOL = 1e-7
 
@@ -103,8 +112,9 @@ def trustworthy(beta: np.ndarray, mu_kept: np.ndarray, converged: bool) -> bool:
 
 
 def check(counts: np.ndarray, t: int, pairs: tuple[Pair, ...]) -> Check:
-    """SparseMSE ``checkident`` for main effects plus ``pairs``."""
-    d = design(t, tuple(pairs), overlaps(counts, t))
+    """SparseMSE ``checkident`` for main effects plus ``pairs`` (terms of any order)."""
+    nstar = term_overlaps(counts, t) if needs_terms(tuple(pairs)) else overlaps(counts, t)
+    d = design(t, tuple(pairs), nstar)
     return Check((0 if lp_exists(d, counts) else 1) + (2 if rank_deficient(d) else 0))
 
 
@@ -129,8 +139,8 @@ def fit_checked(
     then Newton; only a fit that did not converge is sent to the linear program.
     """
     if nstar is None:
-        nstar = overlaps(counts, t)
-    pairs = tuple(sorted(pairs))
+        nstar = term_overlaps(counts, t) if needs_terms(tuple(pairs)) else overlaps(counts, t)
+    pairs = tuple(sorted(pairs, key=lambda x: (len(x), x)))
     key = (t, pairs, tuple(bool(nstar[k] == 0) for k in range(len(nstar))))
     deficient = _RANK_CACHE.get(key)
     if deficient is None:

@@ -79,8 +79,8 @@ class CaptureHistory:
     def empty_pairs(self) -> list[tuple[int, int]]:
         return [(i, j) for i, j in all_pairs(self.t) if self.overlap(i, j) == 0]
 
-    def pair_name(self, pair: tuple[int, int]) -> str:
-        return f"{self.lists[pair[0]]}:{self.lists[pair[1]]}"
+    def pair_name(self, pair: tuple[int, ...]) -> str:
+        return ":".join(self.lists[k] for k in pair)
 
     def reorder(self, order: Sequence[int]) -> CaptureHistory:
         """The same table with the lists in another order (for permutation checks)."""

@@ -20,17 +20,16 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 from scipy.optimize import brentq, minimize_scalar
 from scipy.special import gammaln
 from scipy.stats import chi2, norm
+from threadpoolctl import threadpool_limits
 
 from ctip.estimate.batch import criterion_many, stepwise_many
-from ctip.estimate.loglinear import Fit, _grid, newton
-
-Selector = Callable[[np.ndarray], np.ndarray]  # rows of counts -> estimates (NaN: not estimable)
+from ctip.estimate.histories import pattern_grid
+from ctip.estimate.loglinear import Fit, _grid, newton, term_columns
 
 
 def wald(fit: Fit, level: float = 0.95) -> tuple[float, float]:
@@ -46,9 +45,8 @@ def wald(fit: Fit, level: float = 0.95) -> tuple[float, float]:
 def _full_design(fit: Fit) -> np.ndarray:
     """The model's design on all 2^t cells: the zero cell first (intercept only)."""
     d = fit.design
-    main, prod, index = _grid(d.t)
-    cols = [index[p] for p in d.fitted_pairs]
-    x_obs = np.hstack([main[d.keep], prod[d.keep][:, cols]])
+    main = _grid(d.t)[0]
+    x_obs = np.hstack([main[d.keep], term_columns(d.t, d.fitted_pairs)[d.keep]])
     zero = np.zeros((1, x_obs.shape[1]))
     zero[0, 0] = 1.0
     return np.vstack([zero, x_obs])
@@ -106,19 +104,86 @@ def profile(
 # ---------------------------------------------------------------- bootstrap
 
 
+@dataclass(frozen=True)
+class Selector:
+    """The estimator a bootstrap repeats: rows of counts -> estimates (NaN: not estimable).
+
+    ``kind`` is "stepwise" (SparseMSE), "criterion" (smallest AIC/BIC over ``models``) or "scalar"
+    (any selection function of (counts, t) -> Selection, one replicate at a time). A resample in
+    which a list has nobody is estimated as the real data would be: that list is dropped (and
+    the model's terms holding it), so the bootstrap repeats the procedure, not a failed fit.
+    """
+
+    kind: str
+    t: int
+    threshold: float = 0.02
+    criterion: str = "aic"
+    models: tuple = ()
+    scalar: Callable | None = None
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.full(len(rows), np.nan)
+        totals = rows @ pattern_grid(self.t)
+        whole = (totals > 0).all(axis=1)
+        if whole.any():
+            out[whole] = self._batched(rows[whole])
+        for r in np.flatnonzero(~whole):
+            out[r] = self._reduced(rows[r], np.flatnonzero(totals[r] > 0))
+        return out
+
+    def _batched(self, rows: np.ndarray) -> np.ndarray:
+        if self.kind == "stepwise":
+            return stepwise_many(rows, self.t, self.threshold)
+        if self.kind == "criterion":
+            return criterion_many(rows, self.t, self.criterion, list(self.models))
+        assert self.scalar is not None
+        fits = [self.scalar(row, self.t).fit for row in rows]
+        return np.array([f.estimate if f is not None else np.nan for f in fits])
+
+    def _reduced(self, row: np.ndarray, keep: np.ndarray) -> float:
+        if len(keep) < 2:
+            return float("nan")
+        patterns = pattern_grid(self.t)[:, keep]
+        codes = (patterns.astype(np.int64) << np.arange(len(keep))).sum(axis=1)
+        small = np.zeros(2 ** len(keep) - 1, dtype=np.int64)
+        on = codes > 0
+        np.add.at(small, codes[on] - 1, row[on])
+        if (small[patterns_with_two(len(keep))]).sum() == 0:
+            return float("nan")  # no overlap left: the estimator itself refuses
+        where = {int(old): new for new, old in enumerate(keep)}
+        models = tuple(
+            dict.fromkeys(
+                tuple(tuple(where[v] for v in term) for term in m if all(v in where for v in term))
+                for m in self.models
+            )
+        )
+        sub = Selector(self.kind, len(keep), self.threshold, self.criterion, models, self.scalar)
+        return float(sub._batched(small[None, :])[0])
+
+
+def patterns_with_two(t: int) -> np.ndarray:
+    return np.flatnonzero(pattern_grid(t).sum(axis=1) >= 2)
+
+
 def select_stepwise(t: int, threshold: float) -> Selector:
     """Rows of counts -> stepwise estimates (batched; identical to ``selection.stepwise``)."""
-    return partial(stepwise_many, t=t, threshold=threshold)
+    return Selector("stepwise", t, threshold=threshold)
 
 
 def select_criterion(t: int, criterion: str, models: list) -> Selector:
     """Rows of counts -> smallest-AIC/BIC estimate over ``models``."""
-    return partial(criterion_many, t=t, criterion=criterion, models=models)
+    return Selector("criterion", t, criterion=criterion, models=tuple(tuple(m) for m in models))
 
 
 def select_fixed(t: int, pairs: tuple) -> Selector:
     """Rows of counts -> estimate under one fixed model (no selection)."""
-    return partial(criterion_many, t=t, criterion="aic", models=[tuple(pairs)])
+    return Selector("criterion", t, criterion="aic", models=(tuple(pairs),))
+
+
+def select_scalar(t: int, selection: Callable) -> Selector:
+    """Rows of counts -> ``selection(counts, t).fit.estimate``, one replicate at a time."""
+    return Selector("scalar", t, scalar=selection)
 
 
 @dataclass
@@ -147,10 +212,11 @@ def run_many(
     chunks = np.array_split(rows, max(1, -(-len(rows) // chunk)))
     out = []
     if workers <= 1:
-        for part in chunks:
-            out.append(selector(part))
-            if on_progress:
-                on_progress(len(part))
+        with threadpool_limits(limits=1, user_api="blas"):  # tiny matrices: threads only hurt
+            for part in chunks:
+                out.append(selector(part))
+                if on_progress:
+                    on_progress(len(part))
     else:
         ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:

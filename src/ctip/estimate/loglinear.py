@@ -24,8 +24,9 @@ from scipy.linalg import lapack
 from scipy.special import gammaln
 
 from ctip.estimate.histories import CaptureHistory, all_pairs, pattern_grid
+from ctip.estimate.terms import HIGHER_ORDER_MAX_LISTS, Term, all_terms
 
-Pair = tuple[int, int]
+Pair = Term  # a pair (i, j), or any interaction term of the hierarchical models
 MAX_ITER = 100
 _posv = lapack.dposv
 STEP_TOL = 1e-7  # Newton is quadratic: after a step this small the error is ~1e-14
@@ -49,13 +50,42 @@ def overlaps(counts: np.ndarray, t: int) -> np.ndarray:
     return counts @ prod
 
 
+@lru_cache(maxsize=32)
+def _terms_grid(t: int) -> tuple[np.ndarray, dict[Term, int]]:
+    """Columns of every interaction term (up to t-1 lists for t <= 6, pairs beyond): pairs first,
+    at the same positions as in ``_grid``."""
+    terms = all_terms(t, t - 1 if t <= HIGHER_ORDER_MAX_LISTS else 2)
+    p = pattern_grid(t).astype(np.float64)
+    cols = (
+        np.column_stack([p[:, list(term)].prod(axis=1) for term in terms])
+        if terms
+        else np.zeros((len(p), 0))
+    )
+    return cols, {term: k for k, term in enumerate(terms)}
+
+
+def term_overlaps(counts: np.ndarray, t: int) -> np.ndarray:
+    """N*_theta (people on every list of the term) for every term of ``_terms_grid``."""
+    cols, _ = _terms_grid(t)
+    return np.asarray(counts) @ cols
+
+
+def term_columns(t: int, terms: tuple[Term, ...]) -> np.ndarray:
+    cols, index = _terms_grid(t)
+    return cols[:, [index[term] for term in terms]]
+
+
+def needs_terms(terms: tuple[Term, ...]) -> bool:
+    return any(len(term) > 2 for term in terms)
+
+
 @dataclass
 class Design:
     """The GLM design of one model on one table's support of empty pairs."""
 
     t: int
-    pairs: tuple[Pair, ...]  # every pair in the model, sorted
-    empty: tuple[Pair, ...]  # pairs of the model with an empty overlap (cells removed)
+    pairs: tuple[Term, ...]  # every term in the model (pairs first), sorted
+    empty: tuple[Term, ...]  # terms of the model nobody is on (cells removed, MLE -inf)
     keep: np.ndarray  # bool per cell
     X: np.ndarray  # kept cells x (1 + t + nonempty pairs)
 
@@ -65,17 +95,23 @@ class Design:
         return self.X.shape[1] + len(self.empty)
 
     @property
-    def fitted_pairs(self) -> tuple[Pair, ...]:
+    def fitted_pairs(self) -> tuple[Term, ...]:
         return tuple(p for p in self.pairs if p not in self.empty)
 
 
 _DESIGNS: dict[tuple, Design] = {}
 
 
-def design(t: int, pairs: tuple[Pair, ...], nstar: np.ndarray) -> Design:
-    """Build the design for ``pairs`` given the overlaps ``nstar`` (from ``overlaps``); cached."""
-    main, prod, index = _grid(t)
-    pairs = tuple(sorted(pairs))
+def design(t: int, pairs: tuple[Term, ...], nstar: np.ndarray) -> Design:
+    """Build the design for the model's terms given the overlaps ``nstar``; cached.
+
+    ``nstar`` is ``overlaps`` (pairs only) for two-way models or ``term_overlaps`` (which begins
+    with the same pairs) when the model has terms of three lists or more."""
+    main = _grid(t)[0]
+    prod, index = _terms_grid(t)
+    pairs = tuple(sorted(pairs, key=lambda x: (len(x), x)))
+    if needs_terms(pairs) and len(nstar) <= max(index[p] for p in pairs):
+        raise ValueError("models with terms of 3 lists or more need term_overlaps()")
     key = (t, pairs, tuple(pair for pair in pairs if nstar[index[pair]] == 0))
     cached = _DESIGNS.get(key)
     if cached is not None:
@@ -142,7 +178,7 @@ class Fit:
     def bic(self) -> float:
         return -2.0 * self.loglik + np.log(max(self.observed, 2)) * self.design.n_params
 
-    def coefficient(self, pair: Pair) -> float:
+    def coefficient(self, pair: Term) -> float:
         """The fitted interaction (log odds-ratio scale); -inf for an empty-overlap term."""
         if pair in self.design.empty:
             return float("-inf")
@@ -196,7 +232,7 @@ def newton(
 
 def fit(
     history: CaptureHistory | np.ndarray,
-    pairs: tuple[Pair, ...] = (),
+    pairs: tuple[Term, ...] = (),
     *,
     t: int | None = None,
     start: np.ndarray | None = None,
@@ -211,7 +247,7 @@ def fit(
     counts = history.counts if isinstance(history, CaptureHistory) else np.asarray(history)
     t = history.t if isinstance(history, CaptureHistory) else int(t)  # type: ignore[arg-type]
     if nstar is None:
-        nstar = overlaps(counts, t)
+        nstar = term_overlaps(counts, t) if needs_terms(tuple(pairs)) else overlaps(counts, t)
     d = design(t, tuple(pairs), nstar)
     y = counts[d.keep].astype(np.float64)
     if start is not None and len(start) != d.X.shape[1]:

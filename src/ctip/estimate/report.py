@@ -12,90 +12,98 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from ctip.estimate.api import METHODS, estimate
-from ctip.estimate.existence import fit_checked
+from ctip.estimate.existence import Check
 from ctip.estimate.histories import CaptureHistory
-from ctip.estimate.intervals import wald
-from ctip.estimate.loglinear import Pair
-from ctip.estimate.selection import EXHAUSTIVE_MAX_LISTS, all_models, by_criterion, stepwise
+from ctip.estimate.search import fit_models
+from ctip.estimate.selection import EXHAUSTIVE_MAX_LISTS, by_criterion, stepwise
+from ctip.estimate.terms import (
+    Model,
+    check_maxorder,
+    hierarchical_models,
+    model_name,
+    name,
+    sort_model,
+)
 
 
-def _candidate_models(history: CaptureHistory) -> list[tuple[Pair, ...]]:
-    """Every two-way model for <= 5 lists; else the models met by the selection procedures."""
+def _candidate_models(history: CaptureHistory, maxorder: int) -> list[Model]:
+    """Every hierarchical model for <= 6 lists; else the models met by the selection procedures."""
     if history.t <= EXHAUSTIVE_MAX_LISTS:
-        return [m for m, _, _ in all_models(history.counts, history.t)]
-    seen: dict[tuple[Pair, ...], None] = {(): None}
+        return list(hierarchical_models(history.t, maxorder))
+    seen: dict[Model, None] = {(): None}
     for threshold in (0.001, 0.02, 0.05):
         terms = stepwise(history.counts, history.t, threshold).terms
         for k in range(1, len(terms) + 1):
-            seen[tuple(sorted(terms[:k]))] = None
+            seen[sort_model(terms[:k])] = None
     for criterion in ("aic", "bic"):
         terms = by_criterion(history.counts, history.t, criterion).terms
         for k in range(1, len(terms) + 1):
-            seen[tuple(sorted(terms[:k]))] = None
+            seen[sort_model(terms[:k])] = None
     return list(seen)
 
 
 def model_table(
-    history: CaptureHistory, *, level: float = 0.95, threshold: float = 0.02
+    history: CaptureHistory, *, level: float = 0.95, threshold: float = 0.02, maxorder: int = 2
 ) -> pd.DataFrame:
     """One row per candidate model: estimate, Wald interval, AIC, BIC, terms, which method picks it.
 
     Models whose MLE does not exist or is not identifiable stay in the table with
-    ``estimable=False`` and the reason, so the reader sees they were considered.
+    ``estimable=False`` and the reason, so the reader sees they were considered. All 32,768
+    two-way models of a 6-list table are fitted in one batched pass (``search``).
     """
-    models = _candidate_models(history)
-    picks: dict[tuple[Pair, ...], list[str]] = {}
-    picks.setdefault((), []).append("main")
-    sw = stepwise(history.counts, history.t, threshold)
-    if sw.fit is not None:
-        picks.setdefault(tuple(sorted(sw.terms)), []).append("stepwise")
-    rows = []
-    for model in models:
-        f, chk = fit_checked(history.counts, history.t, model)
-        row: dict[str, Any] = {
-            "model": " ".join(history.pair_name(p) for p in model) or "main effects",
-            "terms": [history.pair_name(p) for p in model],
-            "interactions": len(model),
-            "estimable": f is not None,
-            "reason": chk.reason,
+    t = history.t
+    maxorder = check_maxorder(t, min(maxorder, t - 1))
+    ms = fit_models(history.counts, t, _candidate_models(history, maxorder))
+    z = norm.ppf(0.5 + level / 2)
+    n = history.observed
+    ok = ms.code == 0
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        low = np.where(ok, n + np.exp(np.log(ms.dark) - z * ms.se_log_dark), np.nan)
+        high = np.where(ok, n + np.exp(np.log(ms.dark) + z * ms.se_log_dark), np.nan)
+    lists = history.lists
+    table = pd.DataFrame(
+        {
+            "model": [model_name(lists, m) for m in ms.models],
+            "terms": [[name(lists, term) for term in m] for m in ms.models],
+            "interactions": [len(m) for m in ms.models],
+            "estimable": ok,
+            "reason": [Check(int(c)).reason for c in ms.code],
+            "estimate": np.where(ok, ms.estimate, np.nan),
+            "hidden": np.where(ok, ms.dark, np.nan),
+            "ci_low": low,
+            "ci_high": high,
+            "aic": np.where(ok, ms.aic, np.nan),
+            "bic": np.where(ok, ms.bic, np.nan),
+            "empty_overlaps": [[name(lists, term) for term in e] for e in ms.empty],
         }
-        if f is not None:
-            low, high = wald(f, level)
-            row.update(
-                estimate=f.estimate,
-                hidden=f.dark,
-                ci_low=low,
-                ci_high=high,
-                aic=f.aic,
-                bic=f.bic,
-                empty_overlaps=[history.pair_name(p) for p in f.design.empty],
-            )
-        rows.append(row)
-    table = pd.DataFrame(rows)
-    for col in ("estimate", "hidden", "ci_low", "ci_high", "aic", "bic"):
-        if col not in table:
-            table[col] = np.nan
+    )
     table["delta_aic"] = table["aic"] - table["aic"].min()
     table["delta_bic"] = table["bic"] - table["bic"].min()
+    picks: dict[int, list[str]] = {}
+    index = {m: k for k, m in enumerate(ms.models)}
+    picks.setdefault(index[()], []).append("main")
+    sw = stepwise(history.counts, t, threshold)
+    if sw.fit is not None and sort_model(sw.terms) in index:
+        picks.setdefault(index[sort_model(sw.terms)], []).append("stepwise")
     for criterion in ("aic", "bic"):
-        if table[criterion].notna().any():
-            best = table.loc[table[criterion].idxmin(), "terms"]
-            picks.setdefault(tuple(sorted(_pairs(history, best))), []).append(criterion)
-    table["selected_by"] = [
-        ", ".join(picks.get(tuple(sorted(_pairs(history, terms))), [])) for terms in table["terms"]
-    ]
+        ranked = ms.ranked(criterion)
+        if len(ranked):
+            picks.setdefault(int(ranked[0]), []).append(criterion)
+    table["selected_by"] = [", ".join(picks.get(k, [])) for k in range(len(ms.models))]
     return table.sort_values(["bic", "interactions"], na_position="last").reset_index(drop=True)
 
 
-def _pairs(history: CaptureHistory, terms: list[str]) -> list[Pair]:
-    idx = {name: k for k, name in enumerate(history.lists)}
-    return [tuple(sorted((idx[a], idx[b]))) for a, b in (term.split(":") for term in terms)]  # type: ignore[misc]
+COMPARED = tuple(method for method in METHODS if method != "fixed")
 
 
 def method_table(
-    history: CaptureHistory, *, methods: tuple[str, ...] = METHODS, **options: Any
+    history: CaptureHistory,
+    *,
+    methods: tuple[str, ...] = COMPARED,
+    **options: Any,
 ) -> pd.DataFrame:
     """The same table estimated by every method, side by side (sensitivity across methods)."""
     rows = []

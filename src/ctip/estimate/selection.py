@@ -7,33 +7,29 @@ negative dependence can enter too. A candidate whose model fails the existence/i
 check gets p = 1. Add the smallest p while p < threshold (default 0.02); ties go to the lowest pair
 in R's ``combn`` order.
 
-Information criteria: every hierarchical model with main effects and any set of pairs (2^C(t,2)
-models: 1,024 for 5 lists) is checked and fitted; the smallest AIC or BIC wins. With more than 5
-lists the exhaustive search is too large and a greedy forward search on the criterion is used
-(as ``downhill_fit`` in Silverman's MultipleSystemsEstimation), which the result states.
+Information criteria: every hierarchical model with main effects and terms of at most ``maxorder``
+lists (MultipleSystemsEstimation's defaults: two-way for 3 and 6 lists, three-way for 4 and 5) is
+checked and fitted (``search``: all 32,768 two-way models of 6 lists in about 2 s); the smallest
+AIC or BIC wins. With more than 6 lists the exhaustive search is too large and a greedy forward
+search on the criterion is used (as ``downhill_fit`` in MultipleSystemsEstimation), which the
+result states.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from itertools import combinations
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import pdtr, pdtrc
 
+from ctip.estimate import search
 from ctip.estimate.existence import Check, fit_checked
 from ctip.estimate.histories import all_pairs
-from ctip.estimate.loglinear import (
-    Design,
-    Fit,
-    Pair,
-    design,
-    expected_overlaps,
-    newton_stack,
-    overlaps,
-)
+from ctip.estimate.loglinear import Fit, Pair, expected_overlaps, overlaps
+from ctip.estimate.search import ModelSet
+from ctip.estimate.terms import check_maxorder, default_maxorder
 
-EXHAUSTIVE_MAX_LISTS = 5
+EXHAUSTIVE_MAX_LISTS = 6  # 32,768 two-way models: fitted in batches in about 2 s
 
 
 @dataclass
@@ -44,11 +40,11 @@ class Selection:
     terms: tuple[Pair, ...]  # in order of entry
     check: Check
     note: str = ""
-    candidates: list[tuple[tuple[Pair, ...], Fit | None, Check]] = field(default_factory=list)
+    models: ModelSet | None = None  # every candidate of an exhaustive search, fitted
 
 
 def _warm_start(current: Fit, pairs: tuple[Pair, ...], nstar: np.ndarray) -> np.ndarray:
-    index = {pair: k for k, pair in enumerate(all_pairs(current.design.t))}
+    index: dict[Pair, int] = {pair: k for k, pair in enumerate(all_pairs(current.design.t))}
     old = current.design.fitted_pairs
     t = current.design.t
     beta = list(current.beta[: 1 + t])
@@ -106,86 +102,31 @@ def stepwise(counts: np.ndarray, t: int, threshold: float = 0.02) -> Selection:
     return Selection(current, tuple(terms), Check(0))
 
 
-def all_models(counts: np.ndarray, t: int) -> list[tuple[tuple[Pair, ...], Fit | None, Check]]:
-    """Check and fit every model with main effects plus any subset of pairs (<= 5 lists)."""
-    if t > EXHAUSTIVE_MAX_LISTS:
-        raise ValueError("exhaustive search is limited to 5 lists")
-    counts = np.asarray(counts, dtype=np.int64)
-    nstar = overlaps(counts, t)
-    pairs = all_pairs(t)
-    out: list[tuple[tuple[Pair, ...], Fit | None, Check]] = []
-    main, chk = fit_checked(counts, t, (), nstar=nstar)
-    out.append(((), main, chk))
-    # SparseMSE's checkallmodels argument: if the MLE exists for a model it still exists with an
-    # overlapping pair removed; so a model that adds an overlapping pair to a failing one fails
-    # too, with no need to fit it or solve its linear program
-    prefit = _prefit(
-        counts, t, [m for k in range(1, len(pairs) + 1) for m in combinations(pairs, k)], nstar
-    )
-    failing: set[tuple[Pair, ...]] = set() if main is not None else {()}
-    fitted: dict[tuple[Pair, ...], Fit] = {(): main} if main is not None else {}
-    for size in range(1, len(pairs) + 1):
-        for model in combinations(pairs, size):
-            inherited = any(
-                nstar[pairs.index(p)] > 0 and tuple(q for q in model if q != p) in failing
-                for p in model
-            )
-            if inherited:
-                f, c = None, Check(1)
-            else:
-                parent = fitted.get(model[:-1]) if model not in prefit else None
-                start = _warm_start(parent, model, nstar) if parent is not None else None
-                f, c = fit_checked(
-                    counts, t, model, start=start, nstar=nstar, exact_start=prefit.get(model)
-                )
-                if f is not None:
-                    fitted[model] = f
-            if f is None and c.code in (1, 3):
-                failing.add(model)
-            out.append((model, f, c))
-    return out
-
-
-def _prefit(
-    counts: np.ndarray, t: int, models: list[tuple[Pair, ...]], nstar: np.ndarray
-) -> dict[tuple[Pair, ...], np.ndarray]:
-    """Batched Newton over models sharing a design shape: converged coefficients as exact starts."""
-    groups: dict[tuple[int, int], list[tuple[tuple[Pair, ...], Design]]] = {}
-    for model in models:
-        d = design(t, model, nstar)
-        groups.setdefault(d.X.shape, []).append((model, d))
-    out: dict[tuple[Pair, ...], np.ndarray] = {}
-    for members in groups.values():
-        Xs = np.stack([d.X for _, d in members])
-        Ys = np.stack([counts[d.keep] for _, d in members]).astype(np.float64)
-        beta, converged = newton_stack(Xs, Ys)
-        for (model, _), b, ok in zip(members, beta, converged, strict=True):
-            if ok:
-                out[model] = b
-    return out
-
-
 def by_criterion(
-    counts: np.ndarray, t: int, criterion: str = "bic", models: list[tuple[Pair, ...]] | None = None
+    counts: np.ndarray,
+    t: int,
+    criterion: str = "bic",
+    models: list[tuple[Pair, ...]] | None = None,
+    maxorder: int | None = None,
 ) -> Selection:
-    """Smallest AIC/BIC: exhaustive for <= 5 lists (or over ``models``), greedy forward beyond."""
+    """Smallest AIC/BIC: over every hierarchical model with terms of at most ``maxorder`` lists
+    (exhaustive up to 6 lists: 32,768 two-way models), over ``models`` if given, greedy beyond."""
     counts = np.asarray(counts, dtype=np.int64)
-    key = (lambda f: f.bic) if criterion == "bic" else (lambda f: f.aic)
-    if models is not None:
-        nstar = overlaps(counts, t)
-        cands = []
-        for model in models:
-            f, c = fit_checked(counts, t, model, nstar=nstar)
-            cands.append((model, f, c))
-    elif t <= EXHAUSTIVE_MAX_LISTS:
-        cands = all_models(counts, t)
-    else:
+    if models is None and t > EXHAUSTIVE_MAX_LISTS:
+        key = (lambda f: f.bic) if criterion == "bic" else (lambda f: f.aic)
         return _greedy(counts, t, key, criterion)
-    ok = [(m, f, c) for m, f, c in cands if f is not None]
-    if not ok:
-        return Selection(None, (), cands[0][2] if cands else Check(1), candidates=cands)
-    model, best, chk = min(ok, key=lambda item: key(item[1]))
-    return Selection(best, tuple(model), chk, candidates=cands)
+    if models is None:
+        order = default_maxorder(t) if maxorder is None else check_maxorder(t, maxorder)
+        cands = search.all_models(counts, t, order)
+    else:
+        cands = search.fit_models(counts, t, [tuple(m) for m in models])
+    ranked = cands.ranked(criterion)
+    if len(ranked) == 0:
+        code = int(cands.code[0]) if len(cands.code) else 1
+        return Selection(None, (), Check(code), models=cands)
+    best = int(ranked[0])
+    fit, chk = cands.fit(best)
+    return Selection(fit, tuple(cands.models[best]), chk, models=cands)
 
 
 def _greedy(counts: np.ndarray, t: int, key, criterion: str) -> Selection:
@@ -210,6 +151,57 @@ def _greedy(counts: np.ndarray, t: int, key, criterion: str) -> Selection:
         remaining.remove(best[0])
         current = best[1]
     note = (
-        f"greedy forward {criterion.upper()} search ({t} lists: exhaustive search is limited to 5)"
+        f"greedy forward {criterion.upper()} search ({t} lists: the exhaustive search covers up "
+        f"to {EXHAUSTIVE_MAX_LISTS}, {2 ** (t * (t - 1) // 2):,} models would be needed here)"
     )
+    return Selection(current, tuple(terms), Check(0), note=note)
+
+
+def aic_stepwise(counts: np.ndarray, t: int, threshold: float = 0.05) -> Selection:
+    """The Home Office 2014 method (Silverman 2014; Bales, Hesketh & Silverman 2015; modslavmse's
+    ``MSEfit``): from main effects, add the pair that lowers the AIC most (ties: lowest pair);
+    stop when no pair lowers it, or when the added pair's Wald p-value exceeds ``threshold``
+    (the papers use 5% and 0.1%). A pair nobody is on both lists of has a coefficient of -inf
+    (Rcapture's glm drifts there with a p-value near 1), so adding it stops the search too.
+    Models whose MLE does not exist are not candidates (Rcapture would fit them regardless).
+    """
+    from scipy.stats import norm
+
+    counts = np.asarray(counts, dtype=np.int64)
+    nstar = overlaps(counts, t)
+    current, chk = fit_checked(counts, t, (), nstar=nstar)
+    if current is None:
+        return Selection(None, (), chk)
+    pairs = all_pairs(t)
+    terms: list[Pair] = []
+    note = ""
+    while len(terms) < len(pairs):
+        best: tuple[float, int, Fit] | None = None
+        for k, pair in enumerate(pairs):
+            if pair in terms:
+                continue
+            model = (*terms, pair)
+            f, _ = fit_checked(
+                counts, t, model, start=_warm_start(current, model, nstar), nstar=nstar
+            )
+            if f is not None and f.aic < current.aic and (best is None or f.aic < best[0]):
+                best = (f.aic, k, f)
+        if best is None:
+            note = "stopped: no pair lowers the AIC"
+            break
+        _, k, candidate = best
+        coef = candidate.coefficient(pairs[k])
+        if not np.isfinite(coef):
+            pvalue = 1.0
+        else:
+            j = 1 + t + candidate.design.fitted_pairs.index(pairs[k])
+            se = float(np.sqrt(max(candidate.cov[j, j], 0.0)))
+            pvalue = float(2 * norm.sf(abs(coef) / se)) if se > 0 else 1.0
+        if pvalue > threshold:
+            note = (
+                f"stopped: the next pair by AIC, {pairs[k]}, has p = {pvalue:.3g} > {threshold:g}"
+            )
+            break
+        terms.append(pairs[k])
+        current = candidate
     return Selection(current, tuple(terms), Check(0), note=note)
