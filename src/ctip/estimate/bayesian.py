@@ -48,8 +48,19 @@ def run_dga(
     options: dict[str, Any],
     on_progress: Callable[[int], None] | None = None,
 ) -> Posterior:
-    from ctip.estimate.dga import _widths, bma, graph_label
+    from ctip.estimate.dga import MAX_LISTS, MIN_LISTS, _widths, bma, graph_label
 
+    if not MIN_LISTS <= history.t <= MAX_LISTS:
+        return Posterior(
+            0,
+            0,
+            0,
+            "",
+            [],
+            {},
+            refused=f"graphical-model averaging (dga) needs {MIN_LISTS} to {MAX_LISTS} lists with "
+            f"people on them; this table has {history.t}",
+        )
     r = bma(history, level=level, **options)
     lists = history.lists
     top = [
@@ -142,14 +153,30 @@ def run_bayesthresh(
 ) -> Posterior:
     from ctip.estimate.bayesthresh import bayes_threshold
 
+    options = {"seed": seed, **options}
     r = bayes_threshold(history, level=level, **options)
-    terms = [name(history.lists, p) for p in r.terms]
+    lists = history.lists
+    terms = [name(lists, p) for p in r.terms]
+    s = r.sampling
     how = (
-        f"posterior {_pct(level)} (normal approximation at the posterior mode, "
-        "interactions with |mean|/sd < 2 dropped)"
+        f"posterior median and {_pct(level)} credible interval (MCMC: {s['chains']} chains, "
+        f"independence Metropolis-Hastings; interactions with |mean|/sd < {s['threshold']:g} "
+        "dropped, the rest refitted)"
     )
-    details = {"log_dark": r.log_dark_mean, "sd_log_dark": r.log_dark_sd}
-    return Posterior(r.median, r.low, r.high, how, terms, details)
+    details = {
+        "log_dark": r.log_dark_mean,
+        "sd_log_dark": r.log_dark_sd,
+        "threshold_statistics": {name(lists, k): v for k, v in r.statistics.items()},
+        "triples_considered": [name(lists, k) for k in r.triples_considered],
+        **s,
+    }
+    warnings = []
+    if not s["converged"]:
+        warnings.append(
+            f"the MCMC did not reach R-hat < 1.01 and ESS >= 400 within its cap (worst R-hat "
+            f"{s['worst_rhat']:.3f}, ESS {s['ess']:.0f}): the interval ends are imprecise"
+        )
+    return Posterior(r.median, r.low, r.high, how, terms, details, warnings)
 
 
 RUNNERS: dict[str, Callable[..., Posterior]] = {

@@ -27,7 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ctip.estimate.diagnostics import effective_size, split_rhat
 from ctip.estimate.histories import CaptureHistory
+
+__all__ = ["LcmcrResult", "effective_size", "sample", "split_rhat"]
 
 
 @dataclass
@@ -40,48 +43,6 @@ class LcmcrResult:
     ess: float
     share_above_20n: float
     settings: dict
-
-
-def split_rhat(draws: np.ndarray) -> float:
-    """Gelman-Rubin potential scale reduction on split chains (BDA3 11.4)."""
-    c, n = draws.shape
-    half = n // 2
-    if half < 2:
-        return float("nan")
-    chains = np.vstack([draws[:, :half], draws[:, half : 2 * half]])
-    m, n = chains.shape
-    means = chains.mean(axis=1)
-    w = chains.var(axis=1, ddof=1).mean()
-    b = n * means.var(ddof=1)
-    if w == 0:
-        return 1.0 if b == 0 else float("inf")
-    var_plus = (n - 1) / n * w + b / n
-    return float(np.sqrt(var_plus / w))
-
-
-def effective_size(draws: np.ndarray) -> float:
-    """Effective sample size over all chains (BDA3 11.5, Geyer's initial positive sequence)."""
-    m, n = draws.shape
-    if n < 4:
-        return float(m * n)
-    centred = draws - draws.mean(axis=1, keepdims=True)
-    size = 1 << (2 * n - 1).bit_length()
-    f = np.fft.rfft(centred, n=size, axis=1)
-    acov = np.fft.irfft(f * np.conj(f), n=size, axis=1)[:, :n] / n
-    means = draws.mean(axis=1)
-    w = draws.var(axis=1, ddof=1).mean()
-    var_plus = (n - 1) / n * w + (means.var(ddof=1) if m > 1 else 0.0)
-    if var_plus <= 0:
-        return float(m * n)
-    rho = 1.0 - (w - acov.mean(axis=0)) / var_plus
-    total, t = 0.0, 1
-    while t + 1 < n:
-        pair = rho[t] + rho[t + 1]
-        if pair < 0:
-            break
-        total += pair
-        t += 2
-    return float(min(m * n / (1.0 + 2.0 * total), m * n))
 
 
 def sample(
