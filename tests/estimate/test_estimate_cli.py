@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ctip.cli import app
+from ctip.errors import CtipError
 
 runner = CliRunner()
 FIELDS = {
@@ -135,3 +136,41 @@ def test_estimate_histories_from_linkage_frame():
     rows = estimate_histories(frame, strata=["sex"])
     assert [r.stratum["sex"] for r in rows] == ["female", "total"]
     assert rows[0].estimate == pytest.approx(one.estimate)
+
+
+def test_new_methods_and_options(tmp_path):
+    path = _write(tmp_path, KOREA_LIKE)
+    for args, method in (
+        (["--method", "dga"], "dga"),
+        (["--method", "dga", "--prior", "lognormal:300:0.5", "--delta", "0.25"], "dga"),
+        (["--method", "homeoffice"], "homeoffice"),
+        (["--method", "bic", "--maxorder", "2"], "bic"),
+        (["--method", "bayesthresh", "--threshold", "1.5"], "bayesthresh"),
+        (["--model", "A:B,B:C"], "fixed"),
+        (["--method", "lcmcr"], "lcmcr"),  # until converged
+    ):
+        result = runner.invoke(app, ["estimate", str(path), "--json", *args])
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.output)
+        assert data["estimable"] and data["method"] == method, data
+    data = json.loads(
+        runner.invoke(app, ["estimate", str(path), "--json", "--model", "a:b"]).output
+    )
+    assert data["model"] == ["A:B"]
+    lcmcr = json.loads(
+        runner.invoke(app, ["estimate", str(path), "--json", "--method", "lcmcr"]).output
+    )
+    assert lcmcr["details"]["converged"] and lcmcr["details"]["rhat"] < 1.01
+
+
+def test_dga_prints_its_top_graphs_and_bad_options_are_clear(tmp_path):
+    path = _write(tmp_path, KOREA_LIKE)
+    result = runner.invoke(app, ["estimate", str(path), "--method", "dga"])
+    assert result.exit_code == 0, result.output
+    assert "Most probable graphs" in result.output
+    bad = runner.invoke(app, ["estimate", str(path), "--method", "dga", "--prior", "beta"])
+    assert bad.exit_code != 0 and "prior" in str(bad.exception) + bad.output
+    assert isinstance(bad.exception, CtipError)  # the CLI's handler prints it, no traceback
+    unknown = runner.invoke(app, ["estimate", str(path), "--model", "A:Z"])
+    assert unknown.exit_code != 0 and isinstance(unknown.exception, CtipError)
+    assert "unknown list" in str(unknown.exception)

@@ -11,6 +11,32 @@ from rich.table import Table
 from ctip.cli.common import console, print_json, progress
 
 
+def _dga_options(delta: float | None, prior: str) -> dict[str, Any]:
+    """--delta and --prior ("1/N", "uniform", "lognormal:MEDIAN:SDLOG") for dga."""
+    from ctip.errors import ValidationError
+
+    out: dict[str, Any] = {} if delta is None else {"delta": delta}
+    kind, _, rest = prior.partition(":")
+    if kind == "lognormal":
+        try:
+            median, _, sdlog = rest.partition(":")
+            out.update(prior="lognormal", prior_median=float(median), prior_sdlog=float(sdlog or 1))
+        except ValueError as error:
+            raise ValidationError(
+                "a log-normal prior is written lognormal:MEDIAN:SDLOG",
+                column="--prior",
+                value=prior,
+                hint="e.g. --prior lognormal:12000:0.5",
+            ) from error
+    elif kind in ("1/N", "uniform"):
+        out["prior"] = kind
+    else:
+        raise ValidationError(
+            "unknown prior on N", column="--prior", value=prior, allowed="1/N, uniform, lognormal"
+        )
+    return out
+
+
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f}"
 
@@ -18,6 +44,9 @@ def _fmt(value: float | None) -> str:
 def _model_label(r: Any) -> str:
     if r.method == "lcmcr":
         return f"latent classes (K={r.details.get('K', '?')})"
+    if r.method == "dga":
+        top = r.details.get("top_models") or [{}]
+        return f"averaged over graphs; best {top[0].get('cliques', '?')}"
     return " ".join(r.model) or "main effects"
 
 
@@ -57,11 +86,26 @@ def _show(results: list[Any], title: str) -> None:
             console.print(f"[yellow]warning:[/] {label}{warning}")
 
 
-def _show_models(path: Path) -> None:
+def _show_top_graphs(r: Any) -> None:
+    """dga: the most probable graphs, their weights and what each alone would say."""
+    table = Table(title="Most probable graphs (dga)", title_justify="left")
+    for col in ("cliques", "posterior weight", "median N", "95% interval"):
+        table.add_column(col, justify="left" if col == "cliques" else "right")
+    for m in r.details.get("top_models", []):
+        table.add_row(
+            m["cliques"],
+            f"{m['weight']:.1%}",
+            _fmt(m["median"]),
+            f"{_fmt(m['ci_low'])} to {_fmt(m['ci_high'])}",
+        )
+    console.print(table)
+
+
+def _show_models(path: Path, maxorder: int = 2) -> None:
     from ctip.estimate.report import model_table
     from ctip.services.estimation import history_from_file
 
-    frame = model_table(history_from_file(path))
+    frame = model_table(history_from_file(path), maxorder=maxorder)
     table = Table(title="Every candidate model (best BIC first)", title_justify="left")
     for col in ("model", "estimate", "95% Wald interval", "AIC", "BIC", "chosen by"):
         table.add_column(col, justify="left" if col in ("model", "chosen by") else "right")
@@ -103,10 +147,28 @@ def register(app: typer.Typer) -> None:
         ),
         method: str = typer.Option(
             "stepwise",
-            help="stepwise (SparseMSE), aic, bic, main "
-            "(main effects only), lcmcr (Bayesian latent classes), bayesthresh.",
+            help="stepwise (SparseMSE, the default), homeoffice (AIC stepwise with a p-value "
+            "stop and profile intervals, Home Office 2014), aic, bic (every hierarchical model, "
+            "three-way terms for 4-5 lists), main (main effects only), lcmcr (Bayesian latent "
+            "classes), bayesthresh (Bayesian thresholding), dga (model averaging over "
+            "decomposable graphs, HRDAG).",
         ),
-        threshold: float = typer.Option(0.02, help="p-value threshold of the stepwise selection."),
+        model: str | None = typer.Option(
+            None,
+            "--model",
+            help='Fit this one model instead of selecting one, e.g. "LA:NG,NG:GP" or "A:B:C" '
+            "(completed to a hierarchical model).",
+        ),
+        threshold: float | None = typer.Option(
+            None,
+            help="p-value threshold: stepwise 0.02 (SparseMSE), homeoffice 0.05; "
+            "bayesthresh: |posterior mean|/sd, default 2.",
+        ),
+        maxorder: int | None = typer.Option(
+            None,
+            help="aic/bic: most lists in one interaction term (default 2 for 3 and 6 lists, "
+            "3 for 4-5 lists, as MultipleSystemsEstimation); bayesthresh: 2 or 3.",
+        ),
         strata: list[str] = typer.Option(
             [],
             "--strata",
@@ -118,14 +180,26 @@ def register(app: typer.Typer) -> None:
             "each); 0 = Wald interval. 1000 is the usual choice.",
         ),
         seed: int = typer.Option(
-            1234, help="Random seed (bootstrap, LCMCR): same seed, same answer."
+            1234, help="Random seed (bootstrap, MCMC): same seed, same answer."
         ),
         interval: str = typer.Option("auto", help="auto, wald, profile or bootstrap."),
         level: float = typer.Option(0.95, help="Interval level."),
         iterations: int = typer.Option(
-            10_000, help="LCMCR: Gibbs iterations per chain after burn-in."
+            0,
+            help="LCMCR: iterations per chain after burn-in; 0 (default) = until converged "
+            "(R-hat < 1.01 and effective sample size >= 400).",
         ),
-        chains: int = typer.Option(4, help="LCMCR: number of chains (for R-hat)."),
+        max_iterations: int = typer.Option(
+            400_000, help="LCMCR: cap on iterations per chain when running until converged."
+        ),
+        chains: int = typer.Option(4, help="MCMC chains (for R-hat)."),
+        delta: float | None = typer.Option(
+            None, help="dga: hyper-Dirichlet prior people per cell (default 2^-lists)."
+        ),
+        prior: str = typer.Option(
+            "1/N",
+            help="dga: prior on N: 1/N (as dga), uniform, or lognormal:MEDIAN:SDLOG.",
+        ),
         workers: int = typer.Option(1, help="Processes for the bootstrap."),
         models: bool = typer.Option(
             False,
@@ -138,11 +212,33 @@ def register(app: typer.Typer) -> None:
         """Estimate how many victims there are in total, including those on no agency's list."""
         from ctip.services.estimation import estimate_file, progress_total
 
-        lcmcr_options = {
-            "iterations": iterations,
+        lcmcr_options: dict[str, Any] = {
+            "iterations": iterations or None,
             "chains": chains,
-            "burnin": max(1000, iterations // 5),
+            "max_iterations": max_iterations,
         }
+        bayes_options: dict[str, Any] = {"chains": chains}
+        if method == "bayesthresh":
+            if threshold is not None:
+                bayes_options["threshold"] = threshold
+            if maxorder is not None:
+                bayes_options["maxorder"] = maxorder
+            threshold = maxorder = None
+        options: dict[str, Any] = dict(
+            method=method,
+            strata=strata,
+            threshold=threshold,
+            interval=interval,
+            bootstrap=bootstrap,
+            seed=seed,
+            level=level,
+            workers=workers,
+            maxorder=maxorder,
+            model=model,
+            lcmcr_options=lcmcr_options,
+            dga_options=_dga_options(delta, prior),
+            bayes_options=bayes_options,
+        )
         total = (
             progress_total(
                 file,
@@ -154,18 +250,11 @@ def register(app: typer.Typer) -> None:
             if not strata
             else 0
         )
-        options: dict[str, Any] = dict(
-            method=method,
-            strata=strata,
-            threshold=threshold,
-            interval=interval,
-            bootstrap=bootstrap,
-            seed=seed,
-            level=level,
-            workers=workers,
-            lcmcr_options=lcmcr_options,
-        )
-        if total:
+        if method == "lcmcr" and not strata and not as_json and not total:
+            with progress() as bar:
+                task = bar.add_task("LCMCR sampling until the chains converge", total=None)
+                result = estimate_file(file, on_progress=lambda k: bar.advance(task, k), **options)
+        elif total:
             with progress() as bar:
                 what = "LCMCR sampling" if method == "lcmcr" else "bootstrap with selection"
                 task = bar.add_task(what, total=total)
@@ -179,7 +268,7 @@ def register(app: typer.Typer) -> None:
                 from ctip.estimate.report import model_table
                 from ctip.services.estimation import history_from_file
 
-                frame = model_table(history_from_file(file))
+                frame = model_table(history_from_file(file), maxorder=maxorder or 2)
                 payload = {
                     "result": payload,
                     "models": frame.drop(columns=["terms"]).to_dict(orient="records"),
@@ -187,5 +276,7 @@ def register(app: typer.Typer) -> None:
             print_json(payload)
             return
         _show(results, f"Multiple systems estimation: {file.name}")
+        if method == "dga" and not strata and results[0].estimable:
+            _show_top_graphs(results[0])
         if models:
-            _show_models(file)
+            _show_models(file, maxorder or 2)

@@ -122,23 +122,35 @@ def run_lcmcr(
 
     options = {"seed": seed, **options}
     r = sample(history, level=level, on_progress=on_progress, **options)
-    details = {"rhat": r.rhat, "ess": r.ess, "share_above_20n": r.share_above_20n, **r.settings}
+    details = {
+        "rhat": r.rhat,
+        "ess": r.ess,
+        "converged": r.converged,
+        "seconds": r.seconds,
+        "share_above_20n": r.share_above_20n,
+        **r.settings,
+    }
     warnings = []
-    if not r.rhat < 1.1:
-        warnings.append(
-            f"the chains have not converged (R-hat {r.rhat:.2f} >= 1.1): run longer "
-            "(--iterations) before using this figure"
+    s = r.settings
+    if not r.converged:
+        cap = (
+            f"stopped at the cap of {s['max_iterations']:,} iterations per chain"
+            if s["until_converged"]
+            else f"after the {s['iterations']:,} iterations asked for"
         )
-    if r.ess < 100:
-        warnings.append(f"effective sample size only {r.ess:.0f}: the interval ends are imprecise")
+        warnings.append(
+            f"the chains have not converged ({cap}: R-hat {r.rhat:.3f}, target < 1.01; "
+            f"effective sample size {r.ess:.0f}, target >= 400): the figure and its interval "
+            "are not reliable; run longer (--max-iterations) or check the table"
+        )
     if r.share_above_20n > 0.01:
         warnings.append(
             f"{r.share_above_20n:.1%} of the posterior is above 21 times the observed "
             "(LCMCR itself would silently cut it off there)"
         )
     how = (
-        f"posterior median and {_pct(level)} credible interval, {r.settings['chains']} "
-        f"chains x {r.settings['iterations']} iterations"
+        f"posterior median and {_pct(level)} credible interval, {s['chains']} chains x "
+        f"{s['iterations']:,} iterations (K={s['K']}; R-hat {r.rhat:.3f}, ESS {r.ess:.0f})"
     )
     return Posterior(r.median, r.low, r.high, how, [], details, warnings)
 

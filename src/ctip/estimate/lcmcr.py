@@ -1,27 +1,28 @@
-"""Bayesian latent-class model (Manrique-Vallier 2016, R package LCMCR), Gibbs sampler in numpy.
+"""Bayesian latent-class model (Manrique-Vallier 2016, R package LCMCR), run to convergence.
 
 People belong to one of K latent classes (truncated stick-breaking Dirichlet process, concentration
 alpha ~ Gamma(0.25, 0.25)); within a class the lists are independent with inclusion probabilities
 lambda_jk ~ Beta(1, 1). Differences in catchability between classes (heterogeneity) are what create
-dependence between lists. Prior on N proportional to 1/N. Gibbs steps, vectorised over capture
-patterns and over chains (all chains advance in the same numpy calls):
+dependence between lists. Prior on N proportional to 1/N. The Gibbs sweep is LCMCR's own
+(``lcmcr_kernel``, compiled by numba), plus one thing LCMCR lacks: Metropolis moves on each class's
+number of missing people with lambda integrated out (a partially collapsed sampler, same posterior).
+On the UK table the plain sweep gives R-hat 1.30 and ESS 10 after 4 x 110,000 iterations; with the
+moves, R-hat 1.001 and ESS ~1,700.
 
-1. class counts of the observed people of each pattern ~ Multinomial(n_w, class posterior);
-2. n0 (people on no list) ~ NegBin(n_obs, 1 - P(on no list)); their classes ~ Multinomial;
-3. lambda_jk ~ Beta(1 + on list j in class k, 1 + not on list j in class k);
-4. stick weights V_k ~ Beta(1 + n_k, alpha + sum_{l>k} n_l);
-   alpha ~ Gamma(a + K - 1, b - sum log(1-V)).
+By default the chains run until the rank-normalised split R-hat of N is below 1.01 and its bulk
+effective sample size at least 400 (Vehtari et al. 2021) over the second half of the run (the
+first half is warm-up), checked after every block of iterations, up to ``max_iterations`` per
+chain; a run stopped by the cap says so (``converged`` False, and ``estimate`` warns). A fixed
+``iterations`` runs exactly that many after ``burnin``, as LCMCR does.
 
-Why hand-written: LCMCR is R/C++ only and no Python package implements it. Differences from LCMCR:
-several chains with split R-hat and effective sample size reported, and no silent truncation of
-the posterior at 21 x n_obs (LCMCR redraws n0 until n0 <= 20 n_obs); instead the share of draws
-above 20 x n_obs is reported so a user sees when the posterior is unbounded.
-numba was not used: with the work vectorised over patterns and chains, most of a step is the
-multinomial and beta draws themselves (C code either way), so a JIT would save little.
+Differences from LCMCR: several chains with diagnostics, convergence by default, and no silent
+truncation of the posterior at 21 x n_obs (LCMCR redraws n0 until n0 <= 20 n_obs); the share of
+draws above it is reported instead. Seeds give the same draws on the same build.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,6 +32,8 @@ from ctip.estimate.diagnostics import effective_size, split_rhat
 from ctip.estimate.histories import CaptureHistory
 
 __all__ = ["LcmcrResult", "effective_size", "sample", "split_rhat"]
+
+RHAT_TARGET, ESS_TARGET = 1.01, 400.0
 
 
 @dataclass
@@ -43,90 +46,116 @@ class LcmcrResult:
     ess: float
     share_above_20n: float
     settings: dict
+    converged: bool = True
+    seconds: float = 0.0
+
+
+def _seed(seed: int, chain: int, block: int) -> int:
+    """One numba seed per (chain, block): the draws do not depend on how blocks are scheduled."""
+    state = np.random.SeedSequence([seed, chain, block]).generate_state(1)
+    return int(state[0])
+
+
+def _second_half(kept: list[list[np.ndarray]], fixed: bool) -> np.ndarray:
+    """The draws judged and reported: all after burn-in for a fixed run; when running to
+    convergence, the second half of each chain (the first half is warm-up, as Gelman & Rubin):
+    on the UK table the chains take ~10,000 sweeps to leave the low mode they start in."""
+    matrix = np.array([np.concatenate(k) for k in kept])
+    return matrix if fixed else matrix[:, matrix.shape[1] // 2 :]
 
 
 def sample(
     history: CaptureHistory,
     *,
     K: int = 10,
-    iterations: int = 10_000,
-    burnin: int = 2_000,
-    thin: int = 5,
+    iterations: int | None = None,
+    burnin: int = 5_000,
+    thin: int = 10,
     chains: int = 4,
     seed: int = 12345,
     a_alpha: float = 0.25,
     b_alpha: float = 0.25,
     level: float = 0.95,
+    block: int = 5_000,
+    max_iterations: int = 400_000,
+    rhat_target: float = RHAT_TARGET,
+    ess_target: float = ESS_TARGET,
     on_progress: Callable[[int], None] | None = None,
 ) -> LcmcrResult:
-    """Run ``chains`` chains of ``burnin + iterations`` Gibbs steps; keep every ``thin``-th."""
-    rng = np.random.default_rng(seed)
+    """``chains`` chains of ``burnin`` + iterations sweeps, every ``thin``-th N kept.
+
+    ``iterations`` None: until R-hat < ``rhat_target`` and ESS >= ``ess_target`` (checked every
+    ``block`` iterations per chain) or ``max_iterations`` per chain; else exactly that many.
+    """
+    from ctip.estimate import lcmcr_kernel as kernel
+
+    started = time.perf_counter()
     obs = history.counts > 0
-    P = history.patterns[obs].astype(np.float64)  # m x t
-    n_w = history.counts[obs].astype(np.int64)
-    Q, PT = 1.0 - P, np.ascontiguousarray(P.T)
-    n = int(n_w.sum())
-    t = history.t
-    C = chains
-    lam = rng.uniform(0.05, 0.5, size=(C, t, K))
-    alpha = np.ones(C)
-    v = rng.beta(1.0, 1.0, size=(C, K))
-    v[:, -1] = 1.0
-    n0 = np.full(C, n, dtype=np.int64)
-    cap = 10_000 * n  # only a guard against overflow; draws this large are reported, not hidden
-    total = burnin + iterations
-    kept = []
-    tick = max(1, total // 100)
-    for it in range(total):
-        pi = v * np.concatenate([np.ones((C, 1)), np.cumprod(1 - v[:, :-1], axis=1)], axis=1)
-        log_lam, log_not = np.log(lam), np.log1p(-lam)
-        # log P(pattern | class): (C, m, K)
-        loglik = P @ log_lam + Q @ log_not
-        logpost = loglik + np.log(np.maximum(pi, 1e-300))[:, None, :]
-        logpost -= logpost.max(axis=2, keepdims=True)
-        post = np.exp(logpost)
-        post /= post.sum(axis=2, keepdims=True)
-        z = rng.multinomial(np.broadcast_to(n_w, (C, len(n_w))), post)  # (C, m, K)
-        on_list = PT @ z
-        n_obs_k = z.sum(axis=1)  # (C, K)
-        q = np.exp(log_not.sum(axis=1))  # (C, K) P(on no list | class)
-        p0 = np.clip((pi * q).sum(axis=1), 0.0, 1 - 1e-12)
-        n0 = np.minimum(rng.negative_binomial(n, 1.0 - p0), cap)
-        w0 = pi * q
-        w0 /= w0.sum(axis=1, keepdims=True)
-        z0 = rng.multinomial(n0, w0)  # (C, K)
-        n_k = n_obs_k + z0
-        lam = rng.beta(1.0 + on_list, 1.0 + n_k[:, None, :] - on_list)
-        lam = np.clip(lam, 1e-10, 1 - 1e-10)
-        after = np.cumsum(n_k[:, ::-1], axis=1)[:, ::-1]  # sum_{l >= k}
-        rest = np.concatenate([after[:, 1:], np.zeros((C, 1))], axis=1)  # sum_{l > k}
-        v = rng.beta(1.0 + n_k, alpha[:, None] + rest)
-        v[:, -1] = 1.0
-        v[:, :-1] = np.clip(v[:, :-1], 1e-12, 1 - 1e-12)
-        alpha = rng.gamma(a_alpha + K - 1, 1.0 / (b_alpha - np.log1p(-v[:, :-1]).sum(axis=1)))
-        if it >= burnin and (it - burnin) % thin == 0:
-            kept.append(n + n0)
-        if on_progress and (it + 1) % tick == 0:
-            on_progress(tick)
-    draws = np.array(kept, dtype=np.float64).T  # (C, draws)
+    cells = np.ascontiguousarray(history.patterns[obs].astype(np.int64))
+    freq = np.ascontiguousarray(history.counts[obs].astype(np.int64))
+    n = int(freq.sum())
+    states = []
+    for c in range(chains):
+        kernel.seed(_seed(seed, c, 0))
+        lam, nu, log_nu, alpha, count0 = kernel.start(cells, freq, n, K)
+        _, alpha = kernel.run(  # burn-in: the state moves (in place), nothing is kept
+            cells, freq, n, lam, nu, log_nu, alpha, count0, burnin, burnin + 1, a_alpha, b_alpha
+        )
+        states.append([lam, nu, log_nu, alpha, count0])
+    if on_progress:
+        on_progress(burnin)
+    fixed = iterations is not None
+    target = int(iterations) if iterations is not None else max_iterations
+    kept: list[list[np.ndarray]] = [[] for _ in range(chains)]
+    done, blocks = 0, 0
+    rhat, ess = float("nan"), 0.0
+    while done < target:
+        size = min(block if not fixed else target, target - done)
+        size = max(thin, size - size % thin)
+        blocks += 1
+        for c, state in enumerate(states):
+            kernel.seed(_seed(seed, c, blocks))
+            lam, nu, log_nu, alpha, count0 = state
+            draws, alpha = kernel.run(
+                cells, freq, n, lam, nu, log_nu, alpha, count0, size, thin, a_alpha, b_alpha
+            )
+            state[3] = alpha
+            kept[c].append(draws)
+        done += size
+        if on_progress:
+            on_progress(size)
+        matrix = _second_half(kept, fixed)
+        rhat, ess = split_rhat(matrix), effective_size(matrix)
+        if not fixed and rhat < rhat_target and ess >= ess_target:
+            break
+        if not fixed:
+            block = min(int(1.5 * block), 50_000)  # fewer diagnostics as the run grows
+    draws = _second_half(kept, fixed)
     flat = draws.ravel()
     lo, med, hi = np.quantile(flat, [0.5 - level / 2, 0.5, 0.5 + level / 2])
+    converged = bool(rhat < rhat_target and ess >= ess_target)
     return LcmcrResult(
         draws,
         float(med),
         float(lo),
         float(hi),
-        split_rhat(draws),
-        effective_size(draws),
+        float(rhat),
+        float(ess),
         float(np.mean(flat > 21 * n)),
         {
             "K": K,
-            "iterations": iterations,
+            "iterations": done,
             "burnin": burnin,
             "thin": thin,
             "chains": chains,
             "seed": seed,
             "a_alpha": a_alpha,
             "b_alpha": b_alpha,
+            "until_converged": not fixed,
+            "kept_draws": int(draws.size),
+            "max_iterations": max_iterations if not fixed else None,
+            "sampler": "LCMCR's Gibbs sweep (numba) + collapsed moves on the missing counts",
         },
+        converged,
+        time.perf_counter() - started,
     )

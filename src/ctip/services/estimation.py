@@ -66,13 +66,17 @@ def estimate_file(
     *,
     method: str = "stepwise",
     strata: Sequence[str] = (),
-    threshold: float = 0.02,
+    threshold: float | None = None,
     interval: str = "auto",
     bootstrap: int = 0,
     seed: int = 1234,
     level: float = 0.95,
     workers: int = 1,
+    maxorder: int | None = None,
+    model: str | None = None,
     lcmcr_options: dict[str, Any] | None = None,
+    dga_options: dict[str, Any] | None = None,
+    bayes_options: dict[str, Any] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> EstimateResult | list[EstimateResult]:
     """One result for the whole file, or one per stratum plus the total when ``strata`` given."""
@@ -85,7 +89,11 @@ def estimate_file(
         seed=seed,
         level=level,
         workers=workers,
+        maxorder=maxorder,
+        model=model,
         lcmcr_options=lcmcr_options,
+        dga_options=dga_options,
+        bayes_options=bayes_options,
         on_progress=on_progress,
     )
     # validate the whole file first, so a bad cell is reported with its row, not per stratum
@@ -110,7 +118,9 @@ def progress_total(
     """Units of work the progress bar will see (per stratum it restarts; this is for one run)."""
     if method == "lcmcr":
         o = lcmcr_options or {}
-        return int(o.get("iterations", 10_000)) + int(o.get("burnin", 2_000))
+        if o.get("iterations") is None:
+            return 0  # runs until converged: the bar cannot know its end (an open bar is shown)
+        return int(o["iterations"]) + int(o.get("burnin", 5_000))
     if interval == "bootstrap" or (interval == "auto" and bootstrap > 0):
         hist = history_from_file(path)
         return (bootstrap or 1000) + int((hist.counts > 0).sum())
@@ -129,4 +139,3 @@ def estimate_histories(
     if strata:
         return estimate_strata(frame, lists=lists, strata=list(strata), **options)
     return estimate(from_frame(frame[[*lists, "count"]], lists=lists), **options)
-
