@@ -37,15 +37,18 @@ def _log_gamma_draw(shape: float) -> float:
 
 
 @njit(cache=True)
-def _multinomial(n: int, probs: np.ndarray, out: np.ndarray) -> None:
-    """Sequential binomial draws (probabilities need not sum to 1)."""
+def _multinomial(n: int, probs: np.ndarray, out: np.ndarray, order: np.ndarray) -> None:
+    """Sequential binomial draws (probabilities need not sum to 1), classes taken in ``order``
+    (heaviest first: the people run out after a few classes, the rest cost nothing; the order of
+    the conditional binomials does not change the distribution)."""
+    K = probs.shape[0]
     total = 0.0
-    for k in range(probs.shape[0]):
+    for k in range(K):
         total += probs[k]
-    left = n
-    for k in range(probs.shape[0]):
         out[k] = 0
-    for k in range(probs.shape[0] - 1):
+    left = n
+    for i in range(K - 1):
+        k = order[i]
         if left == 0:
             return
         if total <= 0.0:
@@ -58,7 +61,7 @@ def _multinomial(n: int, probs: np.ndarray, out: np.ndarray) -> None:
         out[k] = draw
         left -= draw
         total -= probs[k]
-    out[probs.shape[0] - 1] += left
+    out[order[K - 1]] += left
 
 
 @njit(cache=True)
@@ -135,6 +138,7 @@ def _sweep(cells, freq, n, lam, nu, log_nu, alpha, count0, counts, update_alpha,
     K = nu.shape[0]
     probs = np.empty(K)
     row = np.empty(K, dtype=np.int64)
+    order = np.argsort(-nu)
     # classes of the observed people, pattern by pattern
     for m in range(M):
         for k in range(K):
@@ -143,7 +147,7 @@ def _sweep(cells, freq, n, lam, nu, log_nu, alpha, count0, counts, update_alpha,
                 p *= lam[j, k] if cells[m, j] == 1 else 1.0 - lam[j, k]
             probs[k] = p
         if freq[m] > 1:
-            _multinomial(freq[m], probs, row)
+            _multinomial(freq[m], probs, row, order)
             for k in range(K):
                 counts[m, k] = row[k]
         else:
@@ -195,7 +199,7 @@ def _sweep(cells, freq, n, lam, nu, log_nu, alpha, count0, counts, update_alpha,
     if p0 > 1.0 - 1e-12:
         p0 = 1.0 - 1e-12
     n0 = np.random.negative_binomial(n, 1.0 - p0)
-    _multinomial(n0, probs, row)
+    _multinomial(n0, probs, row, np.argsort(-probs))
     for k in range(K):
         count0[k] = row[k]
     if update_alpha:

@@ -54,7 +54,7 @@ def overlaps(counts: np.ndarray, t: int) -> np.ndarray:
 def _terms_grid(t: int) -> tuple[np.ndarray, dict[Term, int]]:
     """Columns of every interaction term (up to t-1 lists for t <= 6, pairs beyond): pairs first,
     at the same positions as in ``_grid``."""
-    terms = all_terms(t, t - 1 if t <= HIGHER_ORDER_MAX_LISTS else 2)
+    terms = all_terms(t, max(2, t - 1) if t <= HIGHER_ORDER_MAX_LISTS else 2)
     p = pattern_grid(t).astype(np.float64)
     cols = (
         np.column_stack([p[:, list(term)].prod(axis=1) for term in terms])
