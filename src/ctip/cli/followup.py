@@ -44,7 +44,7 @@ def parse_date(text: str | None, option: str) -> date | None:
         raise ValidationError("dates are YYYY-MM-DD", column=option, value=text) from None
 
 
-def _service(ctx: typer.Context):  # type: ignore[no-untyped-def]
+def _service(ctx: typer.Context):
     from ctip.services.followup import FollowUp
 
     return FollowUp.open(settings(ctx))
@@ -54,7 +54,7 @@ def _pct(value: float | None) -> str:
     return "no evidence" if value is None else f"{value:.1f}%"
 
 
-def print_result(result: dict, explain: bool) -> None:  # type: ignore[type-arg]
+def print_result(result: dict, explain: bool) -> None:
     if explain:
         for step in result.get("steps", []):
             console.print(step, highlight=False, markup=False)
@@ -122,8 +122,8 @@ def register(app: typer.Typer) -> None:
         """Open a review cycle for a country."""
         svc = _service(ctx)
         row = svc.new_cycle(operator(by, Role.COORDINATOR), country=country,
-                            period_start=parse_date(start, "--start"),  # type: ignore[arg-type]
-                            period_end=parse_date(end, "--end"),  # type: ignore[arg-type]
+                            period_start=parse_date(start, "--start"),
+                            period_end=parse_date(end, "--end"),
                             kind=kind, cycle_id=cycle_id)
         console.print(f"Opened cycle [bold]{row.cycle_id}[/] ({row.framework_id} "
                       f"v{row.framework_version}, rules {row.rules_id} v{row.rules_version}).")

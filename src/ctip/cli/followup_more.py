@@ -76,7 +76,7 @@ def register(group: typer.Typer) -> None:
                                             _read_crosswalk(file))
         console.print(f"Declared {n} crosswalk entries {from_key} -> {to_key}.")
 
-    def _ledgers(ctx: typer.Context):  # type: ignore[no-untyped-def]
+    def _ledgers(ctx: typer.Context):
         from ctip.services.followup_ledgers import Ledgers
 
         return Ledgers(_service(ctx))
@@ -134,7 +134,7 @@ def register(group: typer.Typer) -> None:
         """Record a pledge to the UN Voluntary Trust Fund (with its source document)."""
         pledge_id = _ledgers(ctx).add_pledge(
             operator(by, Role.COORDINATOR), donor=donor, donor_type=donor_type,
-            pledged_on=parse_date(pledged_on, "--on"), currency=currency,  # type: ignore[arg-type]
+            pledged_on=parse_date(pledged_on, "--on"), currency=currency,
             amount=amount, paid=paid, source_doc=source)
         console.print(f"Recorded pledge {pledge_id}.")
 
