@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 MET, PARTLY, NOT_MET, NO_EVIDENCE = "met", "partly", "not_met", "no_evidence"
@@ -89,8 +90,9 @@ class Framework:
                            for c, i in sorted(self.indicators.items())},
         }
 
-    @property
+    @cached_property
     def sha256(self) -> str:
+        # computed once per (immutable) framework: scoring 176 countries hashed it 176 times
         return sha256_of(self.as_data())
 
     def unit(self, unit_id: str) -> Unit:
@@ -126,7 +128,7 @@ class RuleSet:
     def key(self) -> str:
         return f"{self.id} v{self.version}"
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         return sha256_of({"data": self.data, "recodes": [r.__dict__ for r in self.recodes]})
 
