@@ -15,7 +15,6 @@ and entering evidence acts as a coordinator, reviewing as a reviewer (never your
 from __future__ import annotations
 
 import getpass
-import json
 from datetime import date
 from pathlib import Path
 
@@ -94,9 +93,9 @@ def register(app: typer.Typer) -> None:
                                                       help="List every indicator."),
                       json_out: bool = JSON) -> None:
         """The commitment catalogue (44 rows) with its version hash."""
-        from ctip.followup import catalogue
+        from ctip.services.followup import catalogue_framework
 
-        fw = catalogue.declaration()
+        fw = catalogue_framework()
         if json_out:
             print_json(fw.as_data() | {"sha256": fw.sha256})
             return
@@ -210,15 +209,9 @@ def register(app: typer.Typer) -> None:
                   dry_run: bool = typer.Option(False, "--dry-run", help="Do not store."),
                   json_out: bool = JSON, by: str = BY) -> None:
         """Score a cycle from its accepted evidence and store the snapshot."""
-        from ctip.services.followup import _weights
+        from ctip.services.followup import read_weights
 
-        declared = None
-        if weights is not None:
-            try:
-                declared = _weights(json.loads(weights.read_text(encoding="utf-8")))
-            except (OSError, ValueError, KeyError, TypeError) as error:
-                raise ValidationError(f"cannot read the weights: {error}",
-                                      file=str(weights)) from error
+        declared = read_weights(weights) if weights is not None else None
         scored = _service(ctx).score(operator(by, Role.COORDINATOR), cycle_id, weights=declared,
                                      save=not dry_run)
         if json_out:

@@ -161,14 +161,13 @@ def register(group: typer.Typer) -> None:
                      country: str = typer.Option(None, help="ISO3, for the rate per 100,000."),
                      json_out: bool = JSON) -> None:
         """Outcomes for victims before and after a measure started (association, not proof)."""
-        from ctip.services.followup_outcomes import outcomes
-        from ctip.storage.repository import CaseStore
+        from ctip.services.followup_outcomes import outcomes_of
 
-        s = settings(ctx)
-        with CaseStore.open(s, actor="followup") as store:
-            got = outcomes(store, operator(None, Role.COORDINATOR), measure=measure,
-                           start=parse_date(start, "--start"),  # type: ignore[arg-type]
-                           country=country, threshold=s.suppression_threshold)
+        when = parse_date(start, "--start")
+        if when is None:
+            raise typer.BadParameter("give --start")
+        got = outcomes_of(settings(ctx), operator(None, Role.COORDINATOR), measure=measure,
+                          start=when, country=country)
         if json_out:
             print_json(got)
             return
@@ -191,10 +190,9 @@ def register(group: typer.Typer) -> None:
                    donor: str = typer.Option(None, help="Trust Fund donor to report on."),
                    by: str = BY) -> None:
         """The country progress report (offline HTML with charts), JSON and SDMX-CSV."""
-        from ctip.services.followup_outcomes import outcomes
+        from ctip.services.followup_outcomes import outcomes_of
         from ctip.services.followup_report import write_report
 
-        s = settings(ctx)
         svc = _service(ctx)
         p = operator(by, Role.COORDINATOR)
         outcome_data = None
@@ -202,12 +200,8 @@ def register(group: typer.Typer) -> None:
             when = parse_date(start, "--start")
             if when is None:
                 raise typer.BadParameter("--measure needs --start")
-            from ctip.storage.repository import CaseStore
-
-            with CaseStore.open(s, actor="followup") as store:
-                outcome_data = outcomes(store, p, measure=measure, start=when,
-                                        country=svc.cycle(p, cycle_id).country,
-                                        threshold=s.suppression_threshold)
+            outcome_data = outcomes_of(settings(ctx), p, measure=measure, start=when,
+                                       country=svc.cycle(p, cycle_id).country)
         files = write_report(svc, p, cycle_id, out, outcome_data=outcome_data, donor=donor)
         for f in files.files:
             console.print(f"wrote {f}")

@@ -99,11 +99,12 @@ def _kernel(a, ca, b, cb, b_index, lo, hi, balanced, cut, t32, same,
 def _windows(ca: np.ndarray, cb_sorted: np.ndarray, threshold: float) -> tuple[np.ndarray, ...]:
     """For each left row, the window of the sorted right side whose cardinality can reach the
     threshold (with a margin, so float rounding never prunes a pair that would be kept)."""
-    if threshold <= 0:  # every pair is kept, even two empty filters (Dice 0)
+    t = float(np.float32(threshold))  # the kernel compares with the float32 threshold
+    if t <= 0:  # every pair is kept, even two empty filters (Dice 0)
         return np.zeros(len(ca), np.int64), np.full(len(ca), len(cb_sorted), np.int64)
-    t = threshold
-    low = ca * t / (2.0 - t) - 1e-6 * (ca + 1)
-    high = ca * (2.0 - t) / t + 1e-6 * (ca + 1)
+    with np.errstate(over="ignore"):  # a tiny threshold gives an unbounded window: fine
+        low = ca * t / (2.0 - t) - 1e-6 * (ca + 1)
+        high = ca * (2.0 - t) / t + 1e-6 * (ca + 1)
     lo = np.searchsorted(cb_sorted, np.floor(low), side="left").astype(np.int64)
     hi = np.searchsorted(cb_sorted, np.ceil(high), side="right").astype(np.int64)
     return lo, hi

@@ -27,7 +27,7 @@ from ctip.domain.access import Action, Principal, require_role
 from ctip.errors import ConflictError, InputFileError, NotFoundError, PermissionDeniedError
 from ctip.errors import ValidationError as Invalid
 from ctip.followup import catalogue, cycles, rules
-from ctip.followup.model import Evidence, Framework, RuleSet
+from ctip.followup.model import INFO_GRADES, SOURCE_GRADES, Evidence, Framework, RuleSet
 from ctip.followup.scoring import Weights
 from ctip.settings import Settings
 from ctip.storage import followup as db
@@ -37,6 +37,7 @@ from ctip.storage.repository import CaseStore
 KINDS = ("annual", "quadrennial")
 SOURCE_KINDS = ("law", "policy", "statistics", "report", "budget", "treaty", "ctip", "other")
 SCORED_STATUSES = ("accepted", "submitted")
+GRADES = tuple(f"{s}{c}" for s in SOURCE_GRADES for c in INFO_GRADES)
 CYCLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")
 
 
@@ -83,6 +84,23 @@ class Scored:
     inputs_sha256: str
     result_sha256: str
     new: bool
+
+
+def catalogue_framework(version: str = catalogue.DEFAULT_VERSION) -> Framework:
+    """The commitment catalogue (for listing; scoring loads it per cycle)."""
+    return catalogue.declaration(version)
+
+
+def read_weights(path: Path) -> Weights:
+    """A declared weight set from JSON ``{"name": ..., "weights": {"P8": 2, ...}}``."""
+    try:
+        weights = _weights(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise Invalid(f"cannot read the weights: {error}", file=str(path),
+                      hint='write {"name": "...", "weights": {"P8": 2}}') from error
+    if weights is None:
+        raise Invalid("the weights file declares no weights", file=str(path))
+    return weights
 
 
 def _weights(data: Mapping[str, Any] | None) -> Weights | None:

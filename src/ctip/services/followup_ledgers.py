@@ -17,6 +17,7 @@ from ctip.errors import InputFileError, NotFoundError
 from ctip.errors import ValidationError as Invalid
 from ctip.followup import pledges as ledger
 from ctip.followup import treaties
+from ctip.ingest.readers import read_table
 from ctip.services.followup import FollowUp, _actor
 from ctip.storage import followup_ledgers as db
 
@@ -35,30 +36,20 @@ class Loaded:
     rejected: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _read_table(path: Path) -> list[list[str]]:
-    if not path.is_file():
-        raise InputFileError(f"{path} not found", hint="check the file name")
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        import openpyxl
-
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        sheet = book.worksheets[0]
-        rows = [["" if v is None else str(v) for v in r] for r in sheet.iter_rows(values_only=True)]
-        book.close()
-        return rows
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            return [list(r) for r in csv.reader(handle)]
-    except UnicodeDecodeError as error:
-        raise InputFileError(f"file {path} is not UTF-8 text",
-                             hint="save the table as UTF-8 CSV or as XLSX") from error
+def _cells(path: Path) -> list[list[str]]:
+    """Every row of the file's first sheet or table as cells, header row included (the UNTC page
+    saved as it is shown may have a title line above the header)."""
+    with read_table(path) as table:
+        rows = [list(table.header)]
+        rows += [list(values.values()) for _number, values in table.rows]
+    return rows
 
 
 def untc_rows(path: Path) -> list[dict[str, str]]:
     """The status table's rows under its header row (the one that starts with Participant)."""
-    table = _read_table(path)
+    table = _cells(path)
     for index, row in enumerate(table):
-        lowered = [c.strip().lower() for c in row]
+        lowered = [str(c).strip().lower() for c in row]
         if lowered and lowered[0].startswith("participant"):
             columns: dict[str, int] = {}
             for key, words in UNTC_HEADERS.items():
@@ -67,8 +58,9 @@ def untc_rows(path: Path) -> list[dict[str, str]]:
                         columns.setdefault(key, position)
             if set(columns) != set(UNTC_HEADERS):
                 break
-            return [{k: (r[i] if i < len(r) else "") for k, i in columns.items()}
-                    for r in table[index + 1:] if any(c.strip() for c in r)]
+            return [{k: (str(r[i]) if i < len(r) and r[i] is not None else "")
+                     for k, i in columns.items()}
+                    for r in table[index + 1:] if any(str(c or "").strip() for c in r)]
     raise InputFileError(f"file {path}: no header row with Participant, Signature and "
                          "Ratification/Accession columns",
                          hint="save the UN Treaty Collection status table as it is shown")

@@ -17,6 +17,7 @@ import pandas as pd
 from ctip.domain.access import Action, Principal, require_role
 from ctip.errors import NotFoundError
 from ctip.followup import outcomes as oc
+from ctip.settings import Settings
 from ctip.stats.population import population
 from ctip.storage import followup_outcomes as facts
 from ctip.storage import linkage as linkage_db
@@ -122,3 +123,11 @@ def outcomes(store: CaseStore, p: Principal, *, measure: str, start: date,
     return {"measure": measure, "start": start.isoformat(), "label": oc.LABEL,
             "threshold": threshold, "identifications_per_100k": rate,
             "outcomes": [r.as_dict() for r in results], "notes": notes}
+
+
+def outcomes_of(settings: Settings, p: Principal, *, measure: str, start: date,
+                country: str | None = None) -> dict[str, Any]:
+    """``outcomes`` over the store of ``settings``, at its suppression threshold."""
+    with CaseStore.open(settings, actor="followup") as store:
+        return outcomes(store, p, measure=measure, start=start, country=country,
+                        threshold=settings.suppression_threshold)

@@ -18,8 +18,7 @@ from starlette.datastructures import UploadFile
 
 from ctip.domain.access import Action
 from ctip.errors import CtipError, ValidationError
-from ctip.followup.model import INFO_GRADES, SOURCE_GRADES
-from ctip.services.followup import KINDS, SOURCE_KINDS, FollowUp
+from ctip.services.followup import GRADES, KINDS, SOURCE_KINDS, FollowUp
 from ctip.web.pages.common import (
     FormDep,
     _,
@@ -98,7 +97,7 @@ def cycle_page(request: Request, cycle_id: str) -> Response:
         "snapshots": snapshots, "titles": {u.id: u.title for u in framework.units},
         "indicators": sorted(framework.indicators.items()),
         "source_kinds": [(k, k) for k in SOURCE_KINDS],
-        "grades": [(f"{s}{c}", f"{s}{c}") for s in SOURCE_GRADES for c in INFO_GRADES],
+        "grades": [(g, g) for g in GRADES],
         "can_edit": user.may(Action.FOLLOWUP_EDIT) and row.status == "open",
         "can_review": user.may(Action.FOLLOWUP_REVIEW) and row.status == "open", "me": me})
 
