@@ -101,11 +101,21 @@ def _show_top_graphs(r: Any) -> None:
     console.print(table)
 
 
-def _show_models(path: Path, maxorder: int = 2) -> None:
+def _table_of_models(path: Path, method: str, maxorder: int | None) -> Any:
+    """The model table at the order the method searched (aic/bic), two-way otherwise."""
     from ctip.estimate.report import model_table
+    from ctip.estimate.terms import HIGHER_ORDER_MAX_LISTS, default_maxorder
     from ctip.services.estimation import history_from_file
 
-    frame = model_table(history_from_file(path), maxorder=maxorder)
+    history = history_from_file(path)
+    if maxorder is None:
+        searched = method in ("aic", "bic") and history.t <= HIGHER_ORDER_MAX_LISTS
+        maxorder = default_maxorder(history.t) if searched else 2
+    return model_table(history, maxorder=max(1, min(maxorder, history.t - 1)))
+
+
+def _show_models(path: Path, method: str, maxorder: int | None) -> None:
+    frame = _table_of_models(path, method, maxorder)
     table = Table(title="Every candidate model (best BIC first)", title_justify="left")
     for col in ("model", "estimate", "95% Wald interval", "AIC", "BIC", "chosen by"):
         table.add_column(col, justify="left" if col in ("model", "chosen by") else "right")
@@ -265,10 +275,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             payload: Any = [r.to_dict() for r in results] if strata else results[0].to_dict()
             if models:
-                from ctip.estimate.report import model_table
-                from ctip.services.estimation import history_from_file
-
-                frame = model_table(history_from_file(file), maxorder=maxorder or 2)
+                frame = _table_of_models(file, method, maxorder)
                 payload = {
                     "result": payload,
                     "models": frame.drop(columns=["terms"]).to_dict(orient="records"),
@@ -279,4 +286,4 @@ def register(app: typer.Typer) -> None:
         if method == "dga" and not strata and results[0].estimable:
             _show_top_graphs(results[0])
         if models:
-            _show_models(file, maxorder or 2)
+            _show_models(file, method, maxorder)
