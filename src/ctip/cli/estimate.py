@@ -102,16 +102,9 @@ def _show_top_graphs(r: Any) -> None:
 
 
 def _table_of_models(path: Path, method: str, maxorder: int | None) -> Any:
-    """The model table at the order the method searched (aic/bic), two-way otherwise."""
-    from ctip.estimate.report import model_table
-    from ctip.estimate.terms import HIGHER_ORDER_MAX_LISTS, default_maxorder
-    from ctip.services.estimation import history_from_file
+    from ctip.services.estimation import model_table_for_file
 
-    history = history_from_file(path)
-    if maxorder is None:
-        searched = method in ("aic", "bic") and history.t <= HIGHER_ORDER_MAX_LISTS
-        maxorder = default_maxorder(history.t) if searched else 2
-    return model_table(history, maxorder=max(1, min(maxorder, history.t - 1)))
+    return model_table_for_file(path, method=method, maxorder=maxorder)
 
 
 def _show_models(path: Path, method: str, maxorder: int | None) -> None:

@@ -106,6 +106,19 @@ def estimate_file(
     return estimate(hist, **options)
 
 
+def model_table_for_file(path: str | Path, *, method: str, maxorder: int | None) -> pd.DataFrame:
+    """Every candidate model of the file's table, at the order the method searched (aic/bic:
+    three-way terms for 4-5 lists by default), two-way otherwise."""
+    from ctip.estimate.report import model_table
+    from ctip.estimate.terms import HIGHER_ORDER_MAX_LISTS, default_maxorder
+
+    history = history_from_file(path)
+    if maxorder is None:
+        searched = method in ("aic", "bic") and history.t <= HIGHER_ORDER_MAX_LISTS
+        maxorder = default_maxorder(history.t) if searched else 2
+    return model_table(history, maxorder=max(1, min(maxorder, history.t - 1)))
+
+
 def progress_total(
     path: str | Path,
     *,
