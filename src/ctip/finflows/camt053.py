@@ -102,7 +102,7 @@ def read_camt053(data: bytes, *, source_name: str
         account = _account(stmt.find("Acct"))
         stmt_id = _text(stmt, "Id") or f"stmt{stmt_no}"
         for entry_no, entry in enumerate(stmt.findall("Ntry"), start=1):
-            details = entry.findall("NtryDtls/TxDtls") or [None]
+            details: list[Element | None] = list(entry.findall("NtryDtls/TxDtls")) or [None]
             for detail_no, detail in enumerate(details, start=1):
                 row += 1
                 ref = f"{stmt_id}:{entry_no}.{detail_no}"

@@ -154,7 +154,7 @@ def validate(items: Iterable[dict[str, Any]]) -> list[str]:
             if name not in schema.properties:
                 problems.append(f"{e['id']}: {e['schema']} has no property {name}")
         try:
-            schema.validate(e)
+            schema.validate(e)  # type: ignore[arg-type]
         except Exception as error:  # noqa: BLE001 - followthemoney's InvalidData
             problems.append(f"{e['id']}: {error}")
         for name in schema.required:

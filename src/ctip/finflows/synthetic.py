@@ -273,7 +273,8 @@ def generate(accounts: int = 5000, *, seed: int = 1, months: int = 6, instances:
                 quiet, no_ach, merchants, plan["light"])
     # branch staff also note a third party with some ordinary customers (false alarms)
     observed = (~business) & (rng.random(n) < 0.002)
-    observed[[i for group in plan.values() if isinstance(group, list) for i in _flat(group)]] = False
+    involved = [i for group in plan.values() if isinstance(group, list) for i in _flat(group)]
+    observed[involved] = False
     for kind, builder in _INJECT.items():
         for spec in plan[kind]:
             builder(rows, rng, spec, bank, ext, home_loc, days, merchants, observed)
@@ -376,7 +377,8 @@ def _background(rows: _Rows, rng: np.random.Generator, n: int, days: int, busine
                             rng.choice(internal_employers, len(who)),
                             rng.choice(ext["employer"], len(who)))
         for m in range(months):
-            ts = (m * 30 + rng.integers(24, 28, len(who))) * DAY + rng.integers(8, 12, len(who)) * 3600
+            ts = ((m * 30 + rng.integers(24, 28, len(who))) * DAY
+                  + rng.integers(8, 12, len(who)) * 3600)
             pay = salary[jobs > j] / (1 + j)
             rows.add(len(who), account=who, ts=ts, amount=pay, channel=ach, direction=0,
                      counterparty=employer, country=0, purpose=1)
@@ -565,7 +567,7 @@ def _wage_collection(rows: _Rows, rng: np.random.Generator, spec: Any, bank: Ban
             rows.transfer(employer, v, t, wage, "ach", n, purpose="SALA")
             rows.transfer(v, controller, t + int(rng.uniform(1, 20) * 3600),
                           round(wage * float(rng.uniform(.7, .9)), 2), "transfer", n)
-        for j, d in enumerate(direct):
+        for j in range(len(direct)):
             rows.transfer(int(ext["employer"][(employer + j + 1) % len(ext["employer"])]),
                           controller, (m * 30 + 25) * DAY + 11 * 3600,
                           float(rng.uniform(1400, 2200)), "ach", n, purpose="SALA")
@@ -588,10 +590,10 @@ def _front_company(rows: _Rows, rng: np.random.Generator, who: int, bank: Bank, 
                    home: np.ndarray, days: int, merchants: list[str], observed: Any) -> None:
     bank.truth["front_company"].add(who)
     for m in range(days // 30):
-        for _ in range(int(rng.integers(14, 22))):
+        for _ in range(int(rng.integers(20, 30))):
             late = rng.random() < 0.5
             rows.one(who, _day(rng, m, rng.uniform(21, 23.5) if late else None),
-                     float(rng.uniform(800, 2500)), "cash", "in", location=int(home[who]))
+                     float(rng.uniform(1000, 3000)), "cash", "in", location=int(home[who]))
         for _ in range(int(rng.integers(4, 7))):
             mcc = str(rng.choice(["7011", "7512", "4121", "5912"]))
             rows.one(who, _day(rng, m, rng.uniform(22, 27) % 24), float(rng.uniform(90, 350)),
@@ -738,7 +740,7 @@ def _high_risk_wires(rows: _Rows, rng: np.random.Generator, who: int, bank: Bank
                           country=str(rng.choice(HIGH_RISK)))
 
 
-_INJECT = {"structuring": _structuring, "wage_collection": _wage_collection,
+_INJECT: dict[str, Any] = {"structuring": _structuring, "wage_collection": _wage_collection,
            "front_company": _front_company, "sex_ads": _sex_ads, "funnel": _funnel,
            "round_tripping": _round_tripping, "layering": _layering,
            "alternative_payments": _alternative_payments, "recruitment_fees": _recruitment_fees,

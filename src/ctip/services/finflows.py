@@ -137,6 +137,7 @@ class FinFlows:
         if fmt == "camt053" and kind != "transactions":
             raise InputFileError("camt.053 statements hold transactions, not parties",
                                  hint="import the KYC file as CSV with --kind parties")
+        rows: Any
         if fmt == "camt053":
             rows = ((r, raw, ref, probs, ref) for r, raw, ref, probs in
                     camt053.read_camt053(data, source_name=path.name))
@@ -196,7 +197,8 @@ class FinFlows:
                              [p.describe(report.file, row) for p in problems],
                              [p.column or "" for p in problems])
                 continue
-            values = checked.values  # type: ignore[union-attr]
+            assert checked is not None and checked.values is not None
+            values: dict[str, Any] = checked.values
             txn_id = values["txn_id"]
             if txn_id in first_row:
                 self._reject(rejects, report, agency, row, ref, raw,
@@ -301,7 +303,8 @@ class FinFlows:
                              [p.describe(report.file, row) for p in problems],
                              [p.column or "" for p in problems])
                 continue
-            v = checked.values  # type: ignore[union-attr]
+            assert checked is not None and checked.values is not None
+            v: dict[str, Any] = checked.values
             party_ref = reference(self.pseudonymiser.keyed_hash(
                 "finflows.party", f"{agency}\x00{v['party_id']}".encode()))
             identifiers = {k: v[k] for k in IDENTIFIER_KINDS if v.get(k)}
@@ -347,7 +350,7 @@ class FinFlows:
             else:
                 continue
             rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-            kind = spec.get("kind")
+            kind = str(spec.get("kind"))
             column = {"country": "code", "merchant": "pattern", "account": "account",
                       "identifier": "value"}[kind]
             if rows and column not in rows[0]:
@@ -464,7 +467,7 @@ class FinFlows:
                                        "finflows.reason", reason.strip().encode())[:16]})
         return out
 
-    def _evidence(self, conn: sa.Connection, agency: str, alerts: list[dict[str, Any]]
+    def evidence_rows(self, conn: sa.Connection, agency: str, alerts: list[dict[str, Any]]
                   ) -> list[dict[str, Any]]:
         ids = sorted({i for a in alerts for h in a["hits"] for i in h["evidence"]})
         return [dict(r._mapping) for r in db.transactions_by_id(conn, agency, ids)]
@@ -476,7 +479,7 @@ class FinFlows:
             raise PermissionDeniedError("only a supervisor or investigator opens identities")
         alerts = self.alerts(p, run_id=run_id)
         with self.engine.begin() as conn:
-            evidence = self._evidence(conn, p.agency, alerts)
+            evidence = self.evidence_rows(conn, p.agency, alerts)
             refs = sorted({a["account_ref"] for a in alerts}
                           | {t["account_ref"] for t in evidence}
                           | {t["counterparty_ref"] for t in evidence
@@ -512,7 +515,7 @@ class FinFlows:
                                   hint="accept the alert first: ctip finflows review --decide")
         alert = self.alert(p, item.subject)
         with self.engine.begin() as conn:
-            evidence = self._evidence(conn, p.agency, [alert])
+            evidence = self.evidence_rows(conn, p.agency, [alert])
             subject = f"account reference {alert['account_ref']} (identity not opened)"
             if identities:
                 info = self._identities(conn, p, [alert["account_ref"]], reason or "",
