@@ -783,3 +783,32 @@ def lists_for_rules(bank: Bank) -> dict[str, Any]:
         "identifiers": {"ad_identifiers": [value for _, value in
                                            bank.lists.get("ad_identifiers", [])]},
     }
+
+
+def evaluate(bank: Bank, alerts: list[Any], rules: Any) -> dict[str, Any]:
+    """Per-typology recall and precision of the alerts against the ground truth.
+
+    For typology T, A_T = alerted accounts on which at least one rule serving T fired (the
+    rule file's ``typologies``). recall = |truth_T and A_T| / |truth_T|; precision =
+    |truth_T and A_T| / |A_T|. Overall precision counts an alert true when its account is in
+    any typology's truth. References are index + 1 (``Bank.analytic``)."""
+    serving: dict[str, set[str]] = {}
+    for rule in rules.running:
+        for typology in rule.typologies:
+            serving.setdefault(typology, set()).add(rule.id)
+    truth = {t: {i + 1 for i in members} for t, members in bank.truth.items()}
+    everyone = set().union(*truth.values()) if truth else set()
+    alerted = {a.account: set(a.rules) for a in alerts}
+    per: dict[str, dict[str, float]] = {}
+    for typology, members in sorted(truth.items()):
+        found = {acct for acct, fired in alerted.items() if fired & serving.get(typology, set())}
+        hit = len(members & found)
+        per[typology] = {"accounts": len(members), "recall": hit / len(members) if members else 0,
+                         "precision": hit / len(found) if found else 0.0,
+                         "alerted_by_its_rules": len(found)}
+    customers = len(bank.customers["type"])
+    true_alerts = len(set(alerted) & everyone)
+    return {"typologies": per, "alerts": len(alerted), "customers": customers,
+            "alerts_per_10k": 10_000 * len(alerted) / customers if customers else 0.0,
+            "precision_any": true_alerts / len(alerted) if alerted else 0.0,
+            "recall_any": true_alerts / len(everyone) if everyone else 0.0}
