@@ -202,7 +202,8 @@ def review(
         queues.decide(p, item, decide, reason=reason, linked_case=case)
     if sar_out is not None:
         sar_out.write_text(flows.sar_draft(p, item), encoding="utf-8")
-        console.print(f"Draft SAR written to {sar_out} (account by reference; not filed).")
+        if not json_out:
+            console.print(f"Draft SAR written to {sar_out} (account by reference; not filed).")
     shown = queues.item(p, item)
     if json_out:
         print_json({"item_id": shown.item_id, "alert_id": shown.subject, "score": shown.score,
