@@ -785,18 +785,21 @@ def lists_for_rules(bank: Bank) -> dict[str, Any]:
     }
 
 
-def evaluate(bank: Bank, alerts: list[Any], rules: Any) -> dict[str, Any]:
+def evaluate(bank: Bank, alerts: list[Any], rules: Any,
+             ref_of: Any = None) -> dict[str, Any]:
     """Per-typology recall and precision of the alerts against the ground truth.
 
     For typology T, A_T = alerted accounts on which at least one rule serving T fired (the
     rule file's ``typologies``). recall = |truth_T and A_T| / |truth_T|; precision =
     |truth_T and A_T| / |A_T|. Overall precision counts an alert true when its account is in
-    any typology's truth. References are index + 1 (``Bank.analytic``)."""
+    any typology's truth. References are index + 1 (``Bank.analytic``) unless ``ref_of`` maps
+    an account index to the reference a store gave it."""
+    ref_of = ref_of or (lambda index: index + 1)
     serving: dict[str, set[str]] = {}
     for rule in rules.running:
         for typology in rule.typologies:
             serving.setdefault(typology, set()).add(rule.id)
-    truth = {t: {i + 1 for i in members} for t, members in bank.truth.items()}
+    truth = {t: {ref_of(i) for i in members} for t, members in bank.truth.items()}
     everyone = set().union(*truth.values()) if truth else set()
     alerted = {a.account: set(a.rules) for a in alerts}
     per: dict[str, dict[str, float]] = {}
