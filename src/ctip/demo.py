@@ -68,7 +68,7 @@ def run_demo(directory: Path, *, say: Callable[[str], None] = print,
     say("Writing the report and its exports (every cell through disclosure control)...")
     store.close()
     result.report = report_stage(settings, settings.home / "report")
-    from ctip.demo_data.finance import finance_stage
+    from ctip.services.finflows_demo import finance_stage
 
     result.finance = finance_stage(settings, say=say)
     return result

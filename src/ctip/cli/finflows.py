@@ -179,7 +179,7 @@ def review(
     json_out: bool = JSON,
 ) -> None:
     """List open alerts on the review queue, show one, decide, or draft a SAR."""
-    from ctip.finflows.review import QUEUE, QUEUE_NAME
+    from ctip.services.finflows import QUEUE, QUEUE_NAME
 
     flows = _flows(ctx)
     p = _principal(ctx, flows, user)

@@ -44,6 +44,8 @@ from ctip.storage import finflows as db
 from ctip.storage.audit import AuditLog
 from ctip.storage.sealing import Pseudonymiser, Sealer
 
+__all__ = ["QUEUE", "QUEUE_NAME", "FinFlows", "ImportReport", "RunReport", "load_rules"]
+
 Progress = Callable[[int, int], None]
 
 

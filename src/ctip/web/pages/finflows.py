@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ctip.errors import CtipError
-from ctip.finflows.review import QUEUE, QUEUE_NAME
+from ctip.services.finflows import QUEUE, QUEUE_NAME
 from ctip.services.review import ReviewQueues
 from ctip.web.pages.common import (
     FormDep,

@@ -1,4 +1,4 @@
-"""The demo's finance stage: a synthetic bank's statements, imported and screened.
+"""The demo's finance stage (``ctip demo``): a synthetic bank's statements, imported and screened.
 
 Files as a bank would send them (a CSV statement export with the bank's own column names and
 its mapping file, one account's ISO 20022 camt.053 statement, a KYC extract, and the FIU's
