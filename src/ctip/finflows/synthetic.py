@@ -540,8 +540,8 @@ def _day(rng: np.random.Generator, month: int, hour: float | None = None) -> int
 def _structuring(rows: _Rows, rng: np.random.Generator, who: int, bank: Bank, ext: Any,
                  home: np.ndarray, days: int, merchants: list[str], observed: Any) -> None:
     bank.truth["structuring"].add(who)
-    first = int(rng.integers(0, days // 30 - 2))
-    for m in range(first, first + 3):
+    first = int(rng.integers(0, max(1, days // 30 - 2)))
+    for m in range(first, min(first + 3, days // 30)):
         for _ in range(int(rng.integers(3, 6))):
             rows.one(who, _day(rng, m), float(rng.uniform(9000, 9990)), "cash", "in",
                      location=int(home[who]))
@@ -636,8 +636,8 @@ def _sex_ads(rows: _Rows, rng: np.random.Generator, who: int, bank: Bank, ext: A
 def _funnel(rows: _Rows, rng: np.random.Generator, who: int, bank: Bank, ext: Any,
             home: np.ndarray, days: int, merchants: list[str], observed: Any) -> None:
     bank.truth["funnel"].add(who)
-    first = int(rng.integers(0, days // 30 - 2))
-    for m in range(first, first + 3):
+    first = int(rng.integers(0, max(1, days // 30 - 2)))
+    for m in range(first, min(first + 3, days // 30)):
         for _ in range(int(rng.integers(4, 8))):
             t = _day(rng, m)
             dep = int(rng.integers(0, len(LOCATIONS) - 8))
@@ -653,7 +653,7 @@ def _round_tripping(rows: _Rows, rng: np.random.Generator, ring: list[int], bank
     bank.truth["round_tripping"].update(ring)
     n = bank_n(bank, ext)
     for _ in range(2):
-        t = _day(rng, int(rng.integers(0, days // 30 - 1)))
+        t = _day(rng, int(rng.integers(0, max(1, days // 30 - 1))))
         amount = float(rng.uniform(20000, 80000))
         for i, src in enumerate(ring):
             dst = ring[(i + 1) % len(ring)]
@@ -732,8 +732,8 @@ def _high_risk_wires(rows: _Rows, rng: np.random.Generator, who: int, bank: Bank
                      home: np.ndarray, days: int, merchants: list[str], observed: Any) -> None:
     bank.truth["high_risk_wires"].add(who)
     n = bank_n(bank, ext)
-    first = int(rng.integers(0, days // 30 - 1))
-    for m in range(first, first + 2):
+    first = int(rng.integers(0, max(1, days // 30 - 1)))
+    for m in range(first, min(first + 2, days // 30)):
         for _ in range(int(rng.integers(3, 6))):
             rows.transfer(who, int(rng.choice(ext["abroad"])), _day(rng, m),
                           float(rng.uniform(1000, 5000)), "wire", n,
