@@ -70,7 +70,9 @@ def _write_bank(tmp_path: Path, bank: synthetic.Bank) -> tuple[Path, Path, list[
     return tx, parties, rows
 
 
-def test_import_run_review_export(flows: FinFlows, tmp_path: Path) -> None:
+def test_import_run_review_export(flows: FinFlows, tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("ctip.services.finflows.IMPORT_CHUNK", 5000)  # several chunks a file
     bank = synthetic.generate(300, seed=4, instances=3, months=3)
     tx, parties, rows = _write_bank(tmp_path, bank)
     mapping = tmp_path / "bank.yaml"

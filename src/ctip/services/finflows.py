@@ -47,6 +47,7 @@ from ctip.storage.sealing import Pseudonymiser, Sealer
 __all__ = ["QUEUE", "QUEUE_NAME", "FinFlows", "ImportReport", "RunReport", "load_rules"]
 
 Progress = Callable[[int, int], None]
+IMPORT_CHUNK = 20_000  # rows validated, then stored together
 
 
 def _now() -> datetime:
@@ -187,6 +188,7 @@ class FinFlows:
 
     def _transactions(self, conn: sa.Connection, rows: Any, report: ImportReport, agency: str,
                       on_progress: Progress | None) -> None:
+        """Validate, then store in chunks (bounded memory for files of any size)."""
         rejects: list[dict[str, Any]] = []
         good: list[tuple[int, str | None, Any, dict[str, Any], str]] = []
         first_row: dict[str, int] = {}
@@ -209,6 +211,19 @@ class FinFlows:
                 continue
             first_row[txn_id] = row
             good.append((row, ref, raw, values, row_hash(raw)))
+            if len(good) >= IMPORT_CHUNK:
+                self._store_chunk(conn, good, rejects, report, agency)
+                good = []
+                if on_progress:
+                    on_progress(report.read, 0)
+        self._store_chunk(conn, good, rejects, report, agency)
+        db.insert_rejects(conn, rejects)
+        if on_progress:
+            on_progress(report.read, report.read)
+
+    def _store_chunk(self, conn: sa.Connection, good: list[tuple[int, str | None, Any,
+                                                                  dict[str, Any], str]],
+                     rejects: list[dict[str, Any]], report: ImportReport, agency: str) -> None:
         stored = db.existing_txn_ids(conn, agency, [g[3]["txn_id"] for g in good])
         accounts: dict[int, dict[str, Any]] = {}
         out: list[dict[str, Any]] = []
@@ -237,13 +252,9 @@ class FinFlows:
                         "location": values["location"], "region": values["region"],
                         "purpose": values["purpose"]})
             report.accepted += 1
-            if on_progress and report.accepted % 5000 == 0:
-                on_progress(report.accepted, len(good))
-        self._store_accounts(conn, accounts, agency)
+        if accounts:
+            self._store_accounts(conn, accounts, agency)
         db.insert_transactions(conn, out)
-        db.insert_rejects(conn, rejects)
-        if on_progress:
-            on_progress(len(good), len(good))
 
     def _account(self, accounts: dict[int, dict[str, Any]], agency: str, number: str | None,
                  name: str | None, *, holder: bool) -> int:
