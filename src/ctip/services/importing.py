@@ -64,6 +64,7 @@ class ImportReport:
     perpetrators_new: int = 0
     perpetrators_unchanged: int = 0
     format: str = ""
+    lines: int | None = None  # physical lines of a CSV or JSON Lines file, header included
     encoding: str | None = None
     delimiter: str | None = None
     extra_columns: list[str] = field(default_factory=list)
@@ -140,6 +141,7 @@ def import_file(
             today=today or date.today(),
             workers=use_workers(workers, estimate),
         )
+    _reading_notes(report, table)
     if report.read == 0:
         report.warnings.append("the file has a header but no data rows")
     assert report.read == report.accepted + report.rejected, report
@@ -148,6 +150,26 @@ def import_file(
     )
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _reading_notes(report: ImportReport, table: Any) -> None:
+    """What the reader saw that the counts alone do not say: physical lines against records,
+    records an unbalanced quote made of several rows, over-long lines, formulas."""
+    report.lines = table.stats.get("lines")
+    folded = table.stats.get("folded", [])
+    if folded:
+        row, first, last = folded[0]
+        report.warnings.append(
+            f"an unbalanced quote made {len(folded):,} record(s) out of several rows (first: "
+            f"row {row}, lines {first:,}-{last:,}; the file has {report.lines:,} lines for "
+            f"{report.read:,} records): they were rejected and the rows inside them were not "
+            "imported; close the quote and import the file again"
+        )
+    if table.stats.get("long_lines"):
+        report.warnings.append(
+            f"{table.stats['long_lines']:,} line(s) were too long to read and were rejected"
+        )
+    report.warnings.extend(table.notes)
 
 
 # (row number, raw row, prepared victim, perpetrators, key hash, 32-bit content hash)
@@ -324,7 +346,8 @@ def import_path(
         )
 
 
-REJECT_EXPORT_COLUMNS = ("batch_id", "source_file", "source_row", "reasons", "raw")
+REJECT_EXPORT_COLUMNS = ("batch_id", "source_file", "source_row", "columns", "reasons", "raw")
+RAW_WITHHELD = "[raw content withheld: export with --with-identity to include it]"
 
 
 def export_rejects(
@@ -334,53 +357,54 @@ def export_rejects(
     batch_id: str | None = None,
     actor: str = "system",
     include_identity: bool = False,
+    reason: str | None = None,
 ) -> int:
-    """Write the kept rejects (reasons and raw row) to CSV or XLSX; returns the number written.
+    """Write the kept rejects to CSV or XLSX (created 0600); returns the number written.
 
-    Identity values in the raw rows are withheld unless ``include_identity`` (reading rejects is
-    audited either way); every cell goes through the formula-injection guard.
+    A reject's raw content is identity by default: a row that could not be split (a broken
+    JSON line, an unbalanced quote that folded later lines into one cell) or whose columns are
+    shifted holds names in any column. So without ``include_identity`` no raw content leaves
+    the store, neither the raw row nor the values quoted in the reasons: each reject is written
+    as its file, row, the columns at fault and the reasons without values. With
+    ``include_identity`` (a stated ``reason`` is required) the raw rows and full reasons are
+    written, and the audit entry says so. Every cell goes through the formula-injection guard.
     """
     import json
 
-    from ctip.domain.records import IDENTITY_FIELDS
-    from ctip.ingest.cells import WITHHELD
+    from ctip.errors import PermissionDeniedError
     from ctip.ingest.writers import write_csv, write_xlsx
     from ctip.storage.repository import CaseStore
 
-    identity_keys = {f.casefold() for f in IDENTITY_FIELDS} | {
-        "prs_firstname",
-        "prs_middlename",
-        "prs_secondname",
-        "prs_birthdate",
-        "prs_identitynumber",
-        "prs_email",
-        "prs_homephone",
-        "prs_mobilephone",
-        "prs_mailingstreet",
-        "vic_detailsofvulnerabilities",
-    }
+    if include_identity and not (reason and reason.strip()):
+        raise PermissionDeniedError(
+            "Exporting rejects with their raw content (identity) needs a stated reason.",
+            hint="give --reason (it is written to the audit log; do not name the person)",
+        )
+    out = Path(out)
+    details = {"export": out.name, "with_identity": include_identity}
+    if include_identity:
+        details["reason"] = str(reason).strip()
 
     def rows(store: Any) -> Any:
-        for reject in store.rejects(batch_id):
-            raw = reject.raw
-            if isinstance(raw, dict) and not include_identity:
-                raw = {
-                    k: (
-                        WITHHELD
-                        if v and k.strip().casefold().replace(" ", "_") in identity_keys
-                        else v
-                    )
-                    for k, v in raw.items()
-                }
+        for reject in store.rejects(batch_id, details=details):
+            columns = ", ".join(sorted({p.column for p in reject.problems if p.column}))
+            if include_identity:
+                reasons, raw = reject.reasons, json.dumps(reject.raw, ensure_ascii=False)
+            else:
+                reasons = [
+                    p.describe(reject.source_file, reject.source_row, show_value=False)
+                    for p in reject.problems
+                ]
+                raw = RAW_WITHHELD
             yield (
                 reject.batch_id,
                 reject.source_file,
                 reject.source_row,
-                " | ".join(reject.reasons),
-                json.dumps(raw, ensure_ascii=False),
+                columns,
+                " | ".join(reasons),
+                raw,
             )
 
-    out = Path(out)
     with CaseStore.open(settings, actor=actor) as store:
         if out.suffix.lower() == ".xlsx":
             counted: list[int] = []
@@ -390,6 +414,6 @@ def export_rejects(
                     counted.append(1)
                     yield row
 
-            write_xlsx(out, {"rejects": (REJECT_EXPORT_COLUMNS, counting(store))})
+            write_xlsx(out, {"rejects": (REJECT_EXPORT_COLUMNS, counting(store))}, private=True)
             return len(counted)
-        return write_csv(out, REJECT_EXPORT_COLUMNS, rows(store))
+        return write_csv(out, REJECT_EXPORT_COLUMNS, rows(store), private=True)

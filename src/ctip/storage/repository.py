@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ctip.domain.problems import RejectedRow
+from ctip.domain.problems import Problem, RejectedRow
 from ctip.domain.records import Identity, Perpetrator, VictimRecord
 from ctip.errors import NotFoundError, PermissionDeniedError
 from ctip.settings import Settings
@@ -61,6 +61,7 @@ class StoredReject:
     source_row: int
     raw: dict[str, str] | str
     reasons: list[str]
+    problems: tuple[Problem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -384,12 +385,13 @@ class CaseStore:
                                            "already_stored": len(rows) - len(values)})
         return len(values)
 
-    def rejects(self, batch_id: str | None = None) -> Iterator[StoredReject]:
-        """Rejected rows with raw content and reasons (opening them is audited: raw rows can
-        hold names)."""
+    def rejects(self, batch_id: str | None = None, *,
+                details: dict[str, Any] | None = None) -> Iterator[StoredReject]:
+        """Rejected rows with raw content and reasons (opening them is audited, with
+        ``details`` such as where they go: raw rows can hold names)."""
         with self.engine.begin() as conn:
             self.audit.append(conn, actor=self.actor, action="rejects.read",
-                              subject=batch_id or "*", details={})
+                              subject=batch_id or "*", details=details or {})
         query = sa.select(import_rejects).order_by(
             import_rejects.c.source_file, import_rejects.c.source_row, import_rejects.c.reject_id)
         if batch_id is not None:
@@ -399,7 +401,8 @@ class CaseStore:
                 data = json.loads(self.sealer.open(row.sealed,
                                                    context=reject_context(row.reject_id)))
                 yield StoredReject(row.batch_id, row.source_file, row.source_row, data["raw"],
-                                   data["reasons"])
+                                   data["reasons"],
+                                   tuple(Problem(**p) for p in data.get("problems", ())))
 
     def reject_count(self, batch_id: str | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(import_rejects)
