@@ -348,13 +348,29 @@ def _column_names(path: Path, cells: list[Any]) -> list[str]:
     return names
 
 
+def _excel_separator(line: str) -> str | None:
+    """The delimiter named by Excel's optional first line ``sep=;``, or None."""
+    text = line.strip().lstrip("\ufeff")
+    if len(text) == 5 and text.casefold().startswith("sep=") and text[4] in DELIMITERS:
+        return text[4]
+    return None
+
+
 def _read_csv(path: Path, encoding: str, first_line: str) -> TableSource:
-    delimiter = sniff_delimiter(first_line)
+    excel = _excel_separator(first_line)
     csv.field_size_limit(MAX_FIELD_BYTES)
     handle = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed by the generator
     lines = BoundedLines(handle)
-    reader = csv.reader(lines, delimiter=delimiter)
     number = 0
+    if excel is not None:  # "sep=;" is not the header: the line after it is
+        for line in lines:
+            if _excel_separator(line):
+                break
+        number = lines.number
+        delimiter = excel
+    else:
+        delimiter = sniff_delimiter(first_line)
+    reader = csv.reader(lines, delimiter=delimiter)
     try:
         for cells in reader:
             number += 1
@@ -642,13 +658,30 @@ def _json_text(value: Any) -> str | None:
     return None
 
 
+class DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's fields; a key given twice is an error (``json`` would keep the last one in
+    silence, so a value would be lost)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        twice = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise DuplicateKey(f"the field {shown(twice, 40)!r} appears twice in one object")
+    return obj
+
+
 def _json_line(line: str) -> tuple[Any, str | None]:
     """(object, None) or (None, what is wrong). Nesting deeper than Python's recursion limit
     (a row nested 100,000 deep) is a broken line like any other, not a crash."""
     try:
-        return json.loads(line), None
+        return json.loads(line, object_pairs_hook=_unique_keys), None
     except RecursionError:
         return None, "the line nests JSON values too deeply to read"
+    except DuplicateKey as error:
+        return None, f"the line is not a usable JSON object ({error})"
     except ValueError as error:
         return None, f"the line is not valid JSON ({shown(str(error), 120)})"
 

@@ -39,7 +39,10 @@ READ = 1 << 20
 
 _RUN = re.compile(rb"[^<]{%d}" % MAX_TEXT_CHARS)
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
-_NO_VALUE = re.compile(rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)\s*</(?:\w+:)?c>")
+_NO_VALUE = re.compile(  # a formula, then no value or an empty one, then the cell's end
+    rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)\s*"
+    rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
 _CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*\br="([A-Z]{1,3}[0-9]{1,7})"')
 
 

@@ -25,7 +25,7 @@ from ctip.domain.problems import Problem, RejectedRow
 from ctip.domain.records import Perpetrator
 from ctip.errors import InputFileError
 from ctip.ingest.profiles import PROFILE_NAMES, get_profile
-from ctip.ingest.readers import read_table
+from ctip.ingest.readers import read_table, shown
 from ctip.services.file_duplicates import AcceptedInFile
 from ctip.services.import_pool import RowMapper, outcomes, use_workers
 from ctip.storage.victim_rows import PreparedVictim, VictimPreparer
@@ -125,9 +125,11 @@ def import_file(
             extra_columns=list(check.extra_columns),
         )
         if check.extra_columns:
+            names = ", ".join(shown(c, 40) for c in check.extra_columns[:20])
+            more = len(check.extra_columns) - 20
             report.warnings.append(
-                f"columns not used by the {prof.name!r} profile were ignored: "
-                f"{', '.join(check.extra_columns)}"
+                f"columns not used by the {prof.name!r} profile were ignored: {names}"
+                + (f" and {more:,} more" if more > 0 else "")
             )
         _run(
             store,
