@@ -28,6 +28,7 @@ from ctip.storage.audit import AuditLog
 from ctip.storage.bulk import insert_many, insert_rows, new_id
 from ctip.storage.engine import make_engine, migrate
 from ctip.storage.export import analytic_rows, perpetrator_rows, to_duckdb
+from ctip.storage.keystate import guard_of, open_keys
 from ctip.storage.sealing import Pseudonymiser, Sealer, load_keys
 from ctip.storage.tables import (
     import_batches,
@@ -37,6 +38,7 @@ from ctip.storage.tables import (
     victims,
 )
 from ctip.storage.victim_rows import (
+    SEAL_KEY_ID,
     VICTIM_COLUMNS,
     VICTIM_ID,
     PreparedVictim,
@@ -106,11 +108,17 @@ class CaseStore:
 
     @classmethod
     def open(cls, settings: Settings, *, actor: str = "system") -> CaseStore:
-        """Keys first (a missing key says "run `ctip init`"), then the engine, then migrations."""
-        ring, pseudonym_key = load_keys(settings)
+        """Keys first (a missing key says "run `ctip init`"), then the engine, then migrations,
+        then the keys checked against the database (``storage.keystate``)."""
+        load_keys(settings)
         engine = make_engine(settings.resolved_database_url)
-        migrate(engine)
-        return cls(engine, Sealer(ring), Pseudonymiser(pseudonym_key), actor=actor)
+        try:
+            migrate(engine)
+            sealer, pseudonymiser = open_keys(settings, engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, sealer, pseudonymiser, actor=actor)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -200,6 +208,7 @@ class CaseStore:
             return AddResult()
         now = _now()
         with self.engine.begin() as conn:
+            items = self._under_active_key(conn, items)
             known = self._existing(conn, victims, "victim_id", "source_record_id",
                                    {(i.agency, i.source_record_id) for i in items})
             inserts: dict[tuple[str, str], tuple[Any, ...]] = {}
@@ -220,7 +229,7 @@ class CaseStore:
                 updated += 1
                 known[key] = (prior[0], item.content_hash)
                 row = (item.row if prior[0] == item.victim_id
-                       else self.preparer.reseal_for(item, prior[0])) + stamps
+                       else self.preparer.reseal_for(item, prior[0]).row) + stamps
                 # the same key twice in one call: the later content wins, in whichever set
                 (inserts if key in inserts else updates)[key] = row
             if inserts:
@@ -241,6 +250,20 @@ class CaseStore:
                                            "updated_ids": sorted(row[VICTIM_ID]
                                                                  for row in updates.values())})
         return AddResult(new=new, unchanged=unchanged, updated=updated)
+
+    def _under_active_key(self, conn: sa.Connection,
+                          items: Sequence[PreparedVictim]) -> Sequence[PreparedVictim]:
+        """The items, each sealed under the database's active key: rows prepared (in a worker)
+        under another key, because the keys were rotated meanwhile, are re-sealed here, in the
+        transaction that holds the key lock (``storage.keystate``)."""
+        guard = guard_of(self.sealer)
+        if guard is None:
+            return items
+        active = guard.sync(conn, self.sealer)
+        if all(item.row[SEAL_KEY_ID] == active for item in items):
+            return items
+        return [item if item.row[SEAL_KEY_ID] == active
+                else self.preparer.reseal_for(item, item.victim_id) for item in items]
 
     def victim_count(self) -> int:
         with self.engine.connect() as conn:
