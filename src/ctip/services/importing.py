@@ -14,6 +14,8 @@ because there identical rows are different victims.
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -38,8 +40,11 @@ class Store(Protocol):
     """The part of ``storage.repository.CaseStore`` an import uses."""
 
     def start_batch(
-        self, *, source_file: str, file_sha256: str | None, profile: str, agency: str | None
+        self, *, source_file: str, file_sha256: str | None, profile: str, agency: str | None,
+        owner: str | None = None,
     ) -> str: ...
+    def unfinished_batches(self) -> list[tuple[str, str, str | None, Any]]: ...
+    def mark_interrupted(self, batch_id: str) -> tuple[int, int]: ...
     preparer: VictimPreparer
 
     def store_victims(self, batch_id: str, items: list[PreparedVictim]) -> Any: ...
@@ -112,8 +117,10 @@ def import_file(
         )
         sha256, lines = file_facts(path)
         estimate = max(lines - 1, 0) if table.format != "xlsx" else None
+        interrupted = interrupted_imports(store)
         batch_id = store.start_batch(
-            source_file=path.name, file_sha256=sha256, profile=prof.name, agency=agency
+            source_file=path.name, file_sha256=sha256, profile=prof.name, agency=agency,
+            owner=OWNER,
         )
         report = ImportReport(
             batch_id,
@@ -124,6 +131,7 @@ def import_file(
             delimiter=table.delimiter,
             extra_columns=list(check.extra_columns),
         )
+        report.warnings.extend(interrupted)
         if check.extra_columns:
             names = ", ".join(shown(c, 40) for c in check.extra_columns[:20])
             more = len(check.extra_columns) - 20
@@ -152,6 +160,47 @@ def import_file(
     )
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+OWNER = f"{socket.gethostname()}:{os.getpid()}"  # who runs an import: "host:pid"
+
+
+def _gone(owner: str | None) -> bool:
+    """Whether the process that ran an import is gone (only a process on this host can tell;
+    a zombie, killed but not yet reaped, counts as gone)."""
+    if not owner:
+        return False
+    host, _, pid_text = owner.rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    pid = int(pid_text)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rpartition(")")[2].split()[:1] == ["Z"]
+    except OSError:
+        return False
+
+
+def interrupted_imports(store: Store) -> list[str]:
+    """Mark every import batch whose process died before it finished, and say so (once)."""
+    notes = []
+    for batch_id, source_file, owner, started in store.unfinished_batches():
+        if not _gone(owner):
+            continue
+        kept, rejected = store.mark_interrupted(batch_id)
+        notes.append(
+            f"an earlier import of {shown(source_file)} (batch {batch_id}, started "
+            f"{started:%Y-%m-%d %H:%M} UTC) was interrupted before it finished: the {kept:,} "
+            f"records and {rejected:,} rejects it stored are kept; import that file again to "
+            "add the rest"
+        )
+    return notes
 
 
 def _reading_notes(report: ImportReport, table: Any) -> None:

@@ -131,12 +131,13 @@ class CaseStore:
 
     # ---- import batches -------------------------------------------------------------------
     def start_batch(self, *, source_file: str, file_sha256: str | None, profile: str,
-                    agency: str | None) -> str:
+                    agency: str | None, owner: str | None = None) -> str:
         batch_id = new_id()
         with self.engine.begin() as conn:
             conn.execute(import_batches.insert().values(
                 batch_id=batch_id, source_file=source_file, file_sha256=file_sha256,
-                profile=profile, agency=agency, actor=self.actor, started_at=_now()))
+                profile=profile, agency=agency, actor=self.actor, started_at=_now(),
+                owner=owner))
             self.audit.append(conn, actor=self.actor, action="batch.start", subject=batch_id,
                               details={"source_file": source_file, "file_sha256": file_sha256,
                                        "profile": profile, "agency": agency})
@@ -153,6 +154,35 @@ class CaseStore:
                                     hint="list batches with `ctip import` output or the web UI")
             self.audit.append(conn, actor=self.actor, action="batch.finish", subject=batch_id,
                               details={"read": read, "accepted": accepted, "rejected": rejected})
+
+    def unfinished_batches(self) -> list[tuple[str, str, str | None, datetime]]:
+        """(batch id, source file, owner, started at) of batches neither finished nor yet
+        marked interrupted."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(import_batches.c.batch_id, import_batches.c.source_file,
+                          import_batches.c.owner, import_batches.c.started_at)
+                .where(import_batches.c.finished_at.is_(None),
+                       import_batches.c.interrupted_at.is_(None))
+                .order_by(import_batches.c.started_at))
+            return [(r.batch_id, r.source_file, r.owner, r.started_at) for r in rows]
+
+    def mark_interrupted(self, batch_id: str) -> tuple[int, int]:
+        """Mark a batch whose import died; returns the (victims, rejects) it had stored."""
+        with self.engine.begin() as conn:
+            kept = int(conn.execute(sa.select(sa.func.count()).select_from(victims)
+                                    .where(victims.c.import_batch == batch_id)).scalar_one())
+            rejected = int(conn.execute(sa.select(sa.func.count()).select_from(import_rejects)
+                                        .where(import_rejects.c.batch_id == batch_id))
+                           .scalar_one())
+            done = conn.execute(import_batches.update().where(
+                import_batches.c.batch_id == batch_id, import_batches.c.finished_at.is_(None),
+                import_batches.c.interrupted_at.is_(None)).values(interrupted_at=_now()))
+            if done.rowcount == 1:
+                self.audit.append(conn, actor=self.actor, action="batch.interrupted",
+                                  subject=batch_id,
+                                  details={"victims_kept": kept, "rejects_kept": rejected})
+        return kept, rejected
 
     def batches(self) -> list[BatchSummary]:
         with self.engine.connect() as conn:
