@@ -14,6 +14,7 @@
     ├── AuditChainError            the audit log's hash chain is broken (exit 1)
     ├── EstimationError            the data cannot support the estimate asked for (exit 8, HTTP 422)
     ├── DisclosureError            a release would breach disclosure rules or budget (exit 9)
+    ├── NotComparableError         two assessments' frameworks differ and no crosswalk is declared
     └── MissingDependencyError     an optional extra is missing; says how to install it (exit 10)
 
 Adapters (the CLI's single handler, the web app's exception handler) render ``str(error)`` and use
@@ -22,14 +23,26 @@ Adapters (the CLI's single handler, the web app's exception handler) render ``st
 
 from __future__ import annotations
 
+MAX_MESSAGE_CHARS = 2_000  # a message quoting a 400 MB header made the terminal wrap for minutes
+
+
+def bounded(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit:,} more characters not shown)"
+
 
 class CtipError(Exception):
-    """Base of every error ctip raises on purpose."""
+    """Base of every error ctip raises on purpose. Message and hint are bounded in length
+    whatever they quote (the last line of defence; messages also cut each quoted value)."""
 
     exit_code: int = 1
     http_status: int = 500
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        message = bounded(message)
+        hint = None if hint is None else bounded(hint)
         self.message = message
         self.hint = hint
         super().__init__(message if hint is None else f"{message}\n  What to do: {hint}")
@@ -129,6 +142,13 @@ class EstimationError(CtipError):
 class DisclosureError(CtipError):
     exit_code = 9
     http_status = 422
+
+
+class NotComparableError(CtipError):
+    """Two assessments made under different framework versions, with no declared crosswalk."""
+
+    exit_code = 7
+    http_status = 409
 
 
 class MissingDependencyError(CtipError):

@@ -16,7 +16,11 @@ Roles (least privilege; admins administer but see no case data, separation of du
 - ``analyst``: de-identified data only;
 - ``auditor``: the audit log only;
 - ``investigator``: the investigation modules' review queues of their agency (financial-flow
-  alerts, screened ads, supply-chain hits); no victim case data.
+  alerts, screened ads, supply-chain hits); no victim case data;
+- ``coordinator``: the national follow-up of commitments (para 31): cycles, evidence, scores;
+  no case data;
+- ``reviewer``: reviews (accepts or rejects) follow-up evidence someone else entered; no case
+  data.
 A case is visible to its owning agency, to agencies it was referred to while the referral is live
 (they see the operational fields plus the identity fields the referral shares), and to a user
 holding a time-boxed emergency-access grant.
@@ -39,6 +43,8 @@ class Role(StrEnum):
     ANALYST = "analyst"
     AUDITOR = "auditor"
     INVESTIGATOR = "investigator"
+    COORDINATOR = "coordinator"
+    REVIEWER = "reviewer"
 
 
 class Action(StrEnum):
@@ -63,6 +69,9 @@ class Action(StrEnum):
     USERS_MANAGE = "users.manage"
     DEIDENTIFIED_READ = "deidentified.read"
     AUDIT_READ = "audit.read"
+    FOLLOWUP_READ = "followup.read"
+    FOLLOWUP_EDIT = "followup.edit"
+    FOLLOWUP_REVIEW = "followup.review"
 
 
 class Relation(StrEnum):
@@ -108,6 +117,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ANALYST: frozenset({Action.DEIDENTIFIED_READ, Action.DASHBOARD_READ}),
     Role.AUDITOR: frozenset({Action.AUDIT_READ}),
     Role.INVESTIGATOR: frozenset({Action.DIRECTORY_READ}),
+    Role.COORDINATOR: frozenset({Action.FOLLOWUP_READ, Action.FOLLOWUP_EDIT}),
+    Role.REVIEWER: frozenset({Action.FOLLOWUP_READ, Action.FOLLOWUP_REVIEW}),
 }
 
 # What each relationship to a case allows (on top of the role's grant).
@@ -155,6 +166,10 @@ OPERATIONAL_FIELDS: tuple[str, ...] = (
 # immigration status is tier 3 (CASE-MANAGEMENT.md 7.2): never part of what a referral shares
 OWNER_ONLY_FIELDS: tuple[str, ...] = ("justice_state", "residence_state", "notes")
 SHAREABLE_IDENTITY_FIELDS: tuple[str, ...] = IDENTITY_FIELDS
+# Break-glass shows the least that recognises the person (CASE-MANAGEMENT.md 7.3): any other
+# field is opened one request at a time, naming it, each with its own reason and audited, and
+# the supervisor's review lists what was opened.
+EMERGENCY_MINIMUM: tuple[str, ...] = ("given_name", "family_name", "date_of_birth")
 
 
 @dataclass(frozen=True)
@@ -239,3 +254,18 @@ def revealable_identity_fields(relation: Relation, shared: frozenset[str]) -> tu
     if relation is Relation.RECIPIENT:
         return tuple(f for f in SHAREABLE_IDENTITY_FIELDS if f in shared)
     return SHAREABLE_IDENTITY_FIELDS
+
+
+def fields_to_reveal(relation: Relation, allowed: tuple[str, ...],
+                     requested: tuple[str, ...] | None) -> tuple[str, ...]:
+    """What one reveal opens: the fields asked for (each must be allowed), else every allowed
+    field, except under break-glass, where it is ``EMERGENCY_MINIMUM`` unless fields are named.
+    Raises ``ValueError`` naming a field that may not be opened."""
+    if requested:
+        wrong = [f for f in requested if f not in allowed]
+        if wrong:
+            raise ValueError(", ".join(wrong))
+        return tuple(f for f in allowed if f in requested)
+    if relation is Relation.EMERGENCY:
+        return tuple(f for f in EMERGENCY_MINIMUM if f in allowed)
+    return allowed
