@@ -17,6 +17,7 @@ from typing import Any, Self
 
 import sqlalchemy as sa
 
+from ctip import storage
 from ctip.domain import nrm
 from ctip.domain.access import (
     Action,
@@ -41,6 +42,7 @@ from ctip.storage import protection as pdb
 from ctip.storage import referrals as rdb
 from ctip.storage.audit import AuditLog
 from ctip.storage.sealing import Pseudonymiser, Sealer
+from ctip.storage.store import Store
 
 EMERGENCY_MINUTES = 60
 DEFAULT_REFERRAL_DAYS = 7
@@ -107,17 +109,24 @@ class CaseworkCore:
         self.timers = tuple(timers)
 
     @classmethod
-    def open(cls, settings: Settings) -> Self:
-        """Engine + migrations + keys from settings (clear error naming `ctip init` if keys are
-        missing)."""
-        from ctip.storage.engine import make_engine, migrate
-        from ctip.storage.keys import KeyRing  # noqa: F401 - imported for its error messages
-        from ctip.storage.sealing import load_keys
+    def of(cls, store: Store) -> Self:
+        """Over the store facade's engine, keys and audit log (``store.repository(Casework.of)``
+        keeps one per store)."""
+        return cls(store.engine, store.sealer, store.pseudonymiser, store.audit)
 
-        engine = make_engine(settings.resolved_database_url)
-        migrate(engine)
-        ring, pseudonym_key = load_keys(settings)
-        return cls(engine, Sealer(ring), Pseudonymiser(pseudonym_key))
+    @classmethod
+    def open(cls, settings: Settings) -> Self:
+        """Over ``ctip.storage.open(settings)`` (a clear error naming `ctip init` when keys are
+        missing, `ctip migrate` when the schema is behind)."""
+        return storage.open(settings).repository(cls.of)
+
+    def open_pool(self) -> None:
+        """Open the connection pool before the first request (a server listens only after
+        this), so the first users do not each wait for a new database connection."""
+        size = getattr(self.engine.pool, "size", lambda: 0)()
+        connections = [self.engine.connect() for _ in range(min(int(size), 20))]
+        for connection in connections:
+            connection.close()
 
     def warm_up(self) -> None:
         """Run the case page's and case search's read statements once, matching nothing.

@@ -393,3 +393,11 @@ def export_rejects(
             write_xlsx(out, {"rejects": (REJECT_EXPORT_COLUMNS, counting(store))})
             return len(counted)
         return write_csv(out, REJECT_EXPORT_COLUMNS, rows(store))
+
+
+def stored_rejects(settings: Any, *, actor: str) -> list[Any]:
+    """Every kept reject with its reasons and raw row (reading them is audited as ``actor``)."""
+    from ctip.storage.repository import CaseStore
+
+    with CaseStore.open(settings, actor=actor) as store:
+        return list(store.rejects())
