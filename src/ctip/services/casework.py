@@ -53,8 +53,11 @@ from ctip.services.casework_core import (  # noqa: F401 - re-exported for adapte
     CaseView,
     CaseworkCore,
     Dashboard,
+    Step,
     ViewEntry,
     _id,
+    allowed_steps,
+    step_regions,
 )
 from ctip.services.protection import ProtectionWork, _views
 from ctip.services.referrals import ReferralWork
@@ -91,6 +94,7 @@ class CasePage:
     services_given: list[ServiceEntry]
     views: list[ViewEntry] | None
     directory: list[Service] | None
+    steps: tuple[Step, ...] = ()  # the NRM steps this user may take now
 
 
 class Casework(ReferralWork, ProtectionWork):
@@ -175,6 +179,10 @@ class Casework(ReferralWork, ProtectionWork):
                 directory=rdb.list_services(conn)
                 if Action.DIRECTORY_READ in ROLE_ACTIONS.get(p.role, frozenset())
                 else None,
+                steps=allowed_steps(
+                    p, rel, case_id,
+                    {r: view.data.get(REGION_FIELD[r]) for r in step_regions(rel)},
+                ),
             )
             self._audit(conn, p, "case.view", case_id, relation=rel.value)
             return page
@@ -336,16 +344,14 @@ class Casework(ReferralWork, ProtectionWork):
         return screening.screen(json.loads(row.observations), row.profile) if row else None
 
     def next_steps(self, p: Principal, case_id: str) -> dict[str, tuple[str, ...]]:
-        """Per region, the states this user's role may move the case to (guards checked on
-        submit)."""
+        """Per region, the states this user may move the case to now (``allowed_steps``: the
+        permission ``transition`` checks, then the state machine; guards checked on submit)."""
         with self._tx() as conn:
             row, rel, _ = self._load(conn, p, case_id, Action.CASE_READ)
         case = db.case_from_row(row)
-        regions = ("main",) if rel is not Relation.OWNER else nrm.REGIONS
-        return {
-            r: nrm.allowed_targets(r, getattr(case, REGION_FIELD[r]), p.role.value)
-            for r in regions
-        }
+        states = {r: getattr(case, REGION_FIELD[r]) for r in step_regions(rel)}
+        steps = allowed_steps(p, rel, case_id, states)
+        return {r: tuple(s.target for s in steps if s.region == r) for r in states}
 
     def transition(
         self,

@@ -35,6 +35,7 @@ from ctip.domain.casework import (
     ReviewTask,
     live_consent_purposes,
 )
+from ctip.errors import PermissionDeniedError
 from ctip.settings import Settings
 from ctip.storage import casework as db
 from ctip.storage import casework_sealing as sdb
@@ -62,6 +63,41 @@ class CaseView:
     data: dict[str, Any]
     revealable_identity: tuple[str, ...]
     version: int
+
+
+@dataclass(frozen=True)
+class Step:
+    """An NRM step this user may take now; its guards are checked when it is taken."""
+
+    region: str
+    target: str
+    needs_reason: bool
+    confirmations: tuple[str, ...]
+
+
+def step_regions(rel: Relation) -> tuple[str, ...]:
+    """The workflow regions a relation works in: all for the owner, identification otherwise."""
+    return nrm.REGIONS if rel is Relation.OWNER else ("main",)
+
+
+def allowed_steps(
+    p: Principal, rel: Relation, case_id: str, states: Mapping[str, str | None]
+) -> tuple[Step, ...]:
+    """The steps ``p`` may take from the case's current ``states`` (region -> state): the same
+    permission ``transition`` checks (``authorize`` for CASE_TRANSITION), then the state
+    machine's steps from each state that the role may take. The one place a page or the API
+    learns what to offer."""
+    try:
+        authorize(p, Action.CASE_TRANSITION, rel, case_id)
+    except PermissionDeniedError:
+        return ()
+    steps: dict[tuple[str, str], Step] = {}
+    for region in step_regions(rel):
+        for t in nrm.transitions_from(region, states.get(region) or ""):
+            if p.role.value in t.actors:
+                steps.setdefault((region, t.target),
+                                 Step(region, t.target, t.needs_reason, t.confirmations))
+    return tuple(steps.values())
 
 
 @dataclass(frozen=True)
