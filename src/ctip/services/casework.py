@@ -36,7 +36,9 @@ from ctip.domain.access import (
     require_role,
 )
 from ctip.domain.casework import (
+    INTAKE_FIELDS,
     REGION_FIELD,
+    SEALED_CASE_FIELDS,
     Case,
     ConsentRecord,
     Referral,
@@ -250,17 +252,7 @@ class Casework(ReferralWork, ProtectionWork):
     ) -> CaseView:
         """Change intake fields. A stale ``expected_version`` raises ConflictError (nothing
         lost)."""
-        allowed = {
-            "sex",
-            "age",
-            "age_disputed",
-            "nationality",
-            "languages",
-            "interpreter_needed",
-            "exploitation_forms",
-            "notes",
-            "identity",
-        }
+        allowed = {*INTAKE_FIELDS, *SEALED_CASE_FIELDS}
         unknown = set(changes) - allowed
         if unknown:
             raise ValidationError(
