@@ -28,6 +28,7 @@ from ctip.ingest.profiles import PROFILE_NAMES, get_profile
 from ctip.ingest.readers import read_table
 from ctip.services.file_duplicates import AcceptedInFile
 from ctip.services.import_pool import RowMapper, outcomes, use_workers
+from ctip.settings import Settings
 from ctip.storage.victim_rows import PreparedVictim, VictimPreparer
 
 ProgressCallback = Callable[[int, int | None], None]
@@ -93,7 +94,7 @@ def import_file(
     profile: str = "canonical",
     agency: str | None = None,
     on_progress: ProgressCallback | None = None,
-    batch_size: int = 5000,
+    batch_size: int = Settings.model_fields["batch_size"].default,  # one default: Settings'
     today: date | None = None,
     workers: int | None = None,
 ) -> ImportReport:
