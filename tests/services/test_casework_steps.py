@@ -94,3 +94,32 @@ def test_each_offered_step_is_taken_with_the_confirmations_it_shows(referred) ->
         else:
             return  # one step taken: the case moved on
     pytest.fail("no offered step could be taken")
+
+
+def test_each_use_case_stands_alone_over_one_store(tmp_path, database_url, ctip_home) -> None:
+    """Intake, workflow, referrals and protection are separate classes over the store's one
+    engine, keys and audit; ``Casework`` only brings them together for the adapters."""
+    from ctip import storage
+    from ctip.services.case_intake import IntakeWork
+    from ctip.services.case_workflow import WorkflowWork
+    from ctip.services.home import init_home
+    from ctip.services.protection import ProtectionWork
+    from ctip.services.referrals import ReferralWork
+    from ctip.settings import Settings
+
+    settings = Settings(home=tmp_path / "home", database_url=database_url, seal_key=None,
+                        pseudonym_key=None, key_file=None, pseudonym_key_file=None)
+    init_home(settings)
+    with storage.open(settings) as store:
+        intake, workflow = store.repository(IntakeWork.of), store.repository(WorkflowWork.of)
+        referrals = store.repository(ReferralWork.of)
+        protection = store.repository(ProtectionWork.of)
+        assert len({id(part.engine) for part in (intake, workflow, referrals, protection)}) == 1
+        case_id = intake.create_case(A_CW, CaseIntake(sex="male", age=30)).case_id
+        assert workflow.next_steps(A_CW, case_id)["main"]
+        workflow.transition(A_CW, case_id, to_state="screening",
+                            confirmations=("safe_setting", "interpreter_offered"))
+        referrals.record_consent(A_CW, case_id, purpose="share_with_service_provider",
+                                 recipient="B")
+        assert intake.get_case(A_CW, case_id).data["status"] == "screening"
+        assert {v.username for v in protection.who_viewed(A_CW, case_id)} == {A_CW.username}

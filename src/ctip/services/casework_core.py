@@ -232,6 +232,22 @@ class CaseworkCore:
         )
         return reason_id
 
+    @staticmethod
+    def _revoke_live_referrals(
+        conn: sa.Connection, p: Principal, case_id: str, *, relying_on: str | None = None
+    ) -> None:
+        """Revoke the case's live referrals: all of them, or those made under one consent."""
+        for ref in rdb.case_referrals(conn, case_id):
+            if ref.live and (relying_on is None or ref.consent_id == relying_on):
+                rdb.set_referral_status(
+                    conn,
+                    ref.referral_id,
+                    expected=("pending", "accepted"),
+                    status="revoked",
+                    by=p.user_id,
+                    reason_sealed=None,
+                )
+
     def _seal(self, text: str | None, context: str) -> bytes | None:
         return self.sealer.seal(text, context=context) if text else None
 
