@@ -25,6 +25,7 @@ from ctip.domain.problems import Problem, RejectedRow
 from ctip.domain.records import Perpetrator
 from ctip.errors import InputFileError
 from ctip.ingest.profiles import PROFILE_NAMES, get_profile
+from ctip.ingest.profiles.canonical import RECORD_COLUMNS as CANONICAL_COLUMNS  # noqa: F401 - for writers of canonical files (demo data)
 from ctip.ingest.readers import read_table
 from ctip.services.file_duplicates import AcceptedInFile
 from ctip.services.import_pool import RowMapper, outcomes, use_workers
