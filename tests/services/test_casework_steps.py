@@ -9,7 +9,7 @@ import secrets
 import pytest
 
 from ctip.domain import nrm
-from ctip.domain.access import Principal, Role
+from ctip.domain.access import Action, Principal, Role
 from ctip.domain.records import Identity
 from ctip.errors import PermissionDeniedError, WorkflowError
 from ctip.services.casework import CaseIntake, Casework
@@ -55,7 +55,12 @@ def test_the_page_offers_what_the_service_allows(referred, who: Principal) -> No
     }
     if who.agency == "B":  # a receiving agency: identification decisions only
         assert {s.region for s in page.steps} <= {"main"}
+    if who.agency == "B":  # and no intake work: screening, consent and referral are the owner's
+        assert not page.may & {Action.CASE_SCREEN, Action.CONSENT_RECORD, Action.CASE_REFER}
+    else:
+        assert {Action.CASE_SCREEN, Action.CONSENT_RECORD, Action.CASE_REFER} <= page.may
     if who is B_CW:  # ... and only its competent authority takes them
+        assert page.may == {Action.IDENTITY_REVEAL, Action.SERVICE_RECORD}
         assert page.steps == ()
         with pytest.raises(PermissionDeniedError):
             cw.transition(who, case_id, to_state="identified_victim", reason="r")

@@ -77,6 +77,17 @@ class CasePage:
     views: list[ViewEntry] | None
     directory: list[Service] | None
     steps: tuple[Step, ...] = ()  # the NRM steps this user may take now
+    may: frozenset[Action] = frozenset()  # of CASE_PAGE_ACTIONS, what this user may do here
+
+
+# what the case page offers besides NRM steps; CasePage.may says which this user may do
+CASE_PAGE_ACTIONS = (
+    Action.IDENTITY_REVEAL,
+    Action.CASE_SCREEN,
+    Action.CONSENT_RECORD,
+    Action.CASE_REFER,
+    Action.SERVICE_RECORD,
+)
 
 
 
@@ -118,6 +129,7 @@ class Casework(IntakeWork, WorkflowWork, ReferralWork, ProtectionWork):
                     p, rel, case_id,
                     {r: view.data.get(REGION_FIELD[r]) for r in step_regions(rel)},
                 ),
+                may=frozenset(a for a in CASE_PAGE_ACTIONS if _allowed(p, a, rel, case_id)),
             )
             self._audit(conn, p, "case.view", case_id, relation=rel.value)
             return page
