@@ -20,6 +20,27 @@ PG_ADMIN_URL = os.environ.get("CTIP_TEST_PG_URL", "postgresql+psycopg://postgres
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+# Tests that take long (Spark, Chromium, the demo, mypy, real servers): left out of a plain local
+# `python -m pytest` so the default run stays quick; CI (CI=true), `--slow`, an explicit `-m` or
+# naming the test files runs them.
+SLOW_MARKERS = {"slow", "spark", "browser"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--slow", action="store_true",
+                     help="also run the slow tests (Spark, browser, demo, mypy); CI always does")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    chosen = config.args_source is not pytest.Config.ArgsSource.TESTPATHS
+    if IN_CI or config.getoption("--slow") or config.option.markexpr or chosen:
+        return
+    slow = [i for i in items if SLOW_MARKERS & {m.name for m in i.iter_markers()}]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [i for i in items if i not in set(slow)]
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
     outcome = yield

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from ctip.cli import app
 from ctip.demo_data.generate import generate
 
 
+@pytest.mark.slow  # the whole demo: ~1 min
 def test_demo_runs_every_stage_reconciles_and_prints_no_identity(tmp_path, monkeypatch):
     for var in ("CTIP_HOME", "CTIP_DATABASE_URL", "CTIP_KEY_FILE", "CTIP_PSEUDONYM_KEY_FILE"):
         monkeypatch.delenv(var, raising=False)

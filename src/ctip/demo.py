@@ -42,43 +42,38 @@ def demo_settings(directory: Path) -> Settings:
 def run_demo(directory: Path, *, say: Callable[[str], None] = print,
              on_progress: Callable[[str, int, int], None] | None = None) -> DemoResult:
     from ctip.services.home import init_home
-    from ctip.services.importing import import_file
-    from ctip.storage.repository import CaseStore
+    from ctip.services.importing import import_path, stored_rejects
+    from ctip.services.linkage import LinkageWork
+    from ctip.services.statistics import store_summary
 
     settings = demo_settings(directory)
     result = DemoResult(directory=settings.home)
     init_home(settings)
     say(f"Home {settings.home}: keys and a SQLite database ready.")
-    store = CaseStore.open(settings, actor="demo")
     for path in shipped_files():
         def progress(done: int, total: int | None = None, _name: str = path.name) -> None:
             if on_progress:
                 on_progress(_name, done, total or 0)
 
-        report = import_file(store, path, profile="canonical", on_progress=progress)
+        report = import_path(settings, path, profile="canonical", actor="demo",
+                             on_progress=progress)
         result.imports.append(report)
-    result.rejects = list(store.rejects())
-    result.summary = summarise(store)
+    result.rejects = stored_rejects(settings, actor="demo")
+    result.summary = store_summary(settings)
     say("Linking the agencies' lists (Splink; identities opened only inside this audited run)...")
-    result.linkage = link_stage(store)
+    with LinkageWork.open(settings, actor="demo") as work:
+        result.linkage = work.link(lists="agency",
+                                   reason="ctip demo: link the agencies' lists for estimation")
     result.linkage_check = linkage_check(result.linkage.clusters)
     say("Estimating the hidden number of victims (multiple systems estimation)...")
     result.estimate = estimate_stage(result.linkage.histories)
     result.other_estimates = sensitivity_stage(result.linkage.histories)
     say("Writing the report and its exports (every cell through disclosure control)...")
-    store.close()
     result.report = report_stage(settings, settings.home / "report")
     from ctip.services.finflows_demo import finance_stage
 
     result.finance = finance_stage(settings, say=say)
     return result
-
-
-def link_stage(store: Any) -> Any:
-    from ctip.services.linkage import link_store
-
-    return link_store(store, lists="agency", actor="demo",
-                      reason="ctip demo: link the agencies' lists for estimation")
 
 
 def linkage_check(clusters: Any) -> dict[str, Any]:
@@ -111,10 +106,9 @@ def linkage_check(clusters: Any) -> dict[str, Any]:
 
 
 def estimate_stage(histories: Any) -> Any:
-    from ctip.estimate.api import estimate
-    from ctip.estimate.histories import from_frame
+    from ctip.services.estimation import estimate_histories
 
-    return estimate(from_frame(histories), method="stepwise")
+    return estimate_histories(histories, method="stepwise")
 
 
 SENSITIVITY_METHODS = ("bic", "aic", "bayesthresh", "lcmcr")
@@ -125,25 +119,12 @@ def sensitivity_stage(histories: Any) -> list[Any]:
     the figure depends on the model (docs/methods/estimation.md): log-linear models capture
     dependence between lists, LCMCR also differences between people in how visible they are to
     every list alike, and these disagree most when that heterogeneity is strong."""
-    from ctip.estimate.api import estimate
-    from ctip.estimate.histories import from_frame
+    from ctip.services.estimation import estimate_histories
 
-    history = from_frame(histories)
-    return [estimate(history, method=method) for method in SENSITIVITY_METHODS]
+    return [estimate_histories(histories, method=method) for method in SENSITIVITY_METHODS]
 
 
 def report_stage(settings: Settings, out: Path) -> Any:
     from ctip.services.reporting import build_report
 
     return build_report(settings, out)
-
-
-def summarise(store: Any) -> dict[str, Any]:
-    """Counts by sex, age group and form of exploitation over the de-identified analytic view."""
-    import duckdb
-
-    from ctip.stats.summary import demo_summary
-
-    con = duckdb.connect()
-    store.to_duckdb(con)
-    return demo_summary(con)

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     pseudonym_key: str | None = Field(
         default=None, description="Pseudonym key given directly (base64)."
     )
+    linkage_key: str | None = Field(
+        default=None, description="Shared PPRL linkage secret given directly (base64), instead "
+        "of `ctip link encode --key-file`.",
+    )
     batch_size: int = Field(default=5000, ge=1, description="Rows per import batch.")
     import_workers: int | None = Field(
         default=None, ge=0,
@@ -48,6 +52,12 @@ class Settings(BaseSettings):
     suppression_threshold: int = Field(default=5, ge=1, description="Smallest publishable cell.")
     k_anonymity: int = Field(default=11, ge=2, description="k for released microdata.")
     session_timeout_minutes: int = Field(default=30, ge=1)
+    pool_size: int = Field(
+        default=15, ge=1, description="PostgreSQL connections kept open per process."
+    )
+    pool_overflow: int = Field(
+        default=5, ge=0, description="PostgreSQL connections opened beyond pool_size under bursts."
+    )
 
     @property
     def resolved_database_url(self) -> str:

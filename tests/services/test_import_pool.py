@@ -66,6 +66,7 @@ def two_stores(tmp_path: Path, ctip_home: Path) -> Iterator[tuple[CaseStore, Cas
                         key_file=None, pseudonym_key_file=None, batch_size=50)
     init_home(settings)
     other = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'other.db'}"})
+    init_home(other)  # opening a store never migrates: `ctip init` / `ctip migrate` do
     with CaseStore.open(settings, actor="t") as one, CaseStore.open(other, actor="t") as two:
         yield one, two
 

@@ -14,6 +14,8 @@ import schemathesis
 from api_support import add_user, client, login, make_app
 from hypothesis import HealthCheck, given, settings
 
+pytestmark = pytest.mark.slow  # schemathesis over every operation
+
 EXAMPLES = 10
 
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 
 def _free_port() -> int:
@@ -32,6 +33,7 @@ def _established(worker: psutil.Process, port: int) -> int:
                if c.status == psutil.CONN_ESTABLISHED and c.laddr and c.laddr.port == port)
 
 
+@pytest.mark.slow  # two real server processes
 def test_two_workers_share_kept_open_connections_and_stop_on_sigterm(tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = {**os.environ, "CTIP_HOME": str(home)}

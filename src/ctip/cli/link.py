@@ -37,16 +37,16 @@ def _strata(text: str) -> list[str]:
     return [s.strip() for s in text.split(",") if s.strip()]
 
 
-def _store(ctx: typer.Context):
-    from ctip.storage.repository import CaseStore
+def _work(ctx: typer.Context):
+    from ctip.services.linkage import LinkageWork
 
-    return CaseStore.open(settings(ctx), actor=_actor())
+    return LinkageWork.open(settings(ctx), actor=_actor())
 
 
 def _write_frame(path: Path, frame) -> int:
-    from ctip.ingest.writers import write_csv
+    from ctip.services.linkage import write_frame
 
-    return write_csv(path, list(frame.columns), frame.itertuples(index=False, name=None))
+    return write_frame(path, frame)
 
 
 @link_app.command("run")
@@ -76,24 +76,11 @@ def run(
     json_out: bool = JSON,
 ) -> None:
     """Deduplicate and link every victim record in the store (Splink; identities stay in memory)."""
-    from ctip.linkage.model import ModelOptions
-    from ctip.services.linkage import link_store
-
-    options = ModelOptions(
-        match_threshold=threshold, review_threshold=min(review_threshold, threshold)
-    )
-    store = _store(ctx)
-    try:
-        with (
-            console.status("Linking records (train, predict, cluster)...")
-            if not json_out
-            else _Null()
-        ):
-            result = link_store(
-                store, lists=lists, actor=_actor(), reason=reason, engine=engine, options=options
-            )
-    finally:
-        store.close()
+    with _work(ctx) as work, (
+        console.status("Linking records (train, predict, cluster)...") if not json_out else _Null()
+    ):
+        result = work.run(lists=lists, reason=reason, engine=engine, match_threshold=threshold,
+                          review_threshold=review_threshold)
     run_ = result.run
     data = {
         "run_id": run_.run_id,
@@ -135,20 +122,17 @@ def review(
     json_out: bool = JSON,
 ) -> None:
     """List borderline pairs, or resolve them: interactively, or with --decide ID --as match."""
-    from ctip.services.linkage import open_reviews, resolve_review
-
-    store = _store(ctx)
-    try:
+    with _work(ctx) as work:
         if decide is not None:
             if as_ not in ("match", "non_match"):
                 raise typer.BadParameter("--as must be match or non_match", param_hint="--as")
-            resolve_review(store, decide, as_, actor=_actor())
+            work.resolve(decide, as_)
             if json_out:
                 print_json({"review_id": decide, "decision": as_})
             else:
                 console.print(f"Review item {decide}: {as_}.")
             return
-        items = open_reviews(store)
+        items = work.reviews()
         if json_out:
             print_json([item.__dict__ for item in items])
             return
@@ -163,9 +147,8 @@ def review(
                 highlight=False,
             )
             if show_identity:
-                ids = store.identities(
+                ids = work.identities(
                     [item.victim_id_l, item.victim_id_r],
-                    actor=_actor(),
                     reason=f"linkage review item {item.review_id}",
                 )
                 for vid in (item.victim_id_l, item.victim_id_r):
@@ -181,14 +164,9 @@ def review(
                 if answer.lower().startswith("q"):
                     break
                 if answer.lower()[:1] in ("y", "n"):
-                    resolve_review(
-                        store,
-                        item.review_id,
-                        "match" if answer.lower().startswith("y") else "non_match",
-                        actor=_actor(),
+                    work.resolve(
+                        item.review_id, "match" if answer.lower().startswith("y") else "non_match"
                     )
-    finally:
-        store.close()
 
 
 @link_app.command("export")
@@ -198,13 +176,8 @@ def export(
     json_out: bool = JSON,
 ) -> None:
     """Write one row per record of the latest run: agency, source_record_id, cluster_id."""
-    from ctip.services.linkage import cluster_table
-
-    store = _store(ctx)
-    try:
-        frame = cluster_table(store)[["agency", "source_record_id", "cluster_id"]]
-    finally:
-        store.close()
+    with _work(ctx) as work:
+        frame = work.clusters()[["agency", "source_record_id", "cluster_id"]]
     rows = _write_frame(out, frame)
     if json_out:
         print_json({"out": str(out), "rows": rows})
@@ -220,13 +193,8 @@ def histories(
     json_out: bool = JSON,
 ) -> None:
     """Write the capture-history table of the latest run (0/1 per list, strata, count)."""
-    from ctip.services.linkage import histories as make
-
-    store = _store(ctx)
-    try:
-        frame = make(store, _strata(strata))
-    finally:
-        store.close()
+    with _work(ctx) as work:
+        frame = work.histories(_strata(strata))
     rows = _write_frame(out, frame)
     if json_out:
         print_json({"out": str(out), "rows": rows, "people": int(frame["count"].sum())})
@@ -252,6 +220,7 @@ def keygen(out: Path = typer.Option(..., "--out", help="Key file to create (mode
 
 @link_app.command("encode")
 def encode(
+    ctx: typer.Context,
     file: Path = typer.Argument(..., help="The agency's records file (CSV, XLSX or JSONL)."),
     agency: str = typer.Option(..., "--agency", help="This agency's list name."),
     out: Path = typer.Option(..., "--out", help="Encodings file to send to the linkage unit."),
@@ -264,7 +233,7 @@ def encode(
     """Encode an agency's records into keyed Bloom filters (run at the agency)."""
     from ctip.services.linkage import encode_file, read_secret
 
-    secret = read_secret(key_file, os.environ.get("CTIP_LINKAGE_KEY"))
+    secret = read_secret(key_file, settings(ctx).linkage_key)
     doc, encoded, rejected = encode_file(file, agency=agency, secret=secret, profile=profile)
     out.write_text(json.dumps(doc), encoding="utf-8")
     data = {"out": str(out), "agency": agency, "encoded": encoded, "rejected": rejected}

@@ -141,12 +141,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """SDMX-CSV (SDG 16.2.2), UNODC questionnaire XLSX, k-anonymous CTDC microdata and a
         Frictionless datapackage.json, all disclosure-controlled and audited."""
-        from ctip.services.publishing import export_all
-        from ctip.storage.repository import CaseStore
+        from ctip.services.publishing import export_files
 
-        s = settings(ctx)
-        with CaseStore.open(s, actor="publish") as store:
-            files = export_all(store, out, s)
+        files = export_files(settings(ctx), out)
         if json_out:
             print_json({"files": [str(f) for f in files]})
             return

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -37,17 +36,9 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 
 
 def _csv_text(frame: Any) -> str:
-    """CSV for stdout, every text cell made inert for spreadsheets (ingest.writers.safe_cell):
-    agency names and categories come from imported files."""
-    from ctip.ingest.writers import safe_cell
+    from ctip.services.statistics import csv_text
 
-    safe = frame.copy()
-    for column in safe.columns:
-        if safe[column].dtype == object:
-            safe[column] = safe[column].map(lambda v: v if v is None else safe_cell(v))
-    buffer = io.StringIO()
-    safe.to_csv(buffer, index=False)
-    return buffer.getvalue()
+    return csv_text(frame)
 
 
 def _cell(column: str, value: Any) -> str:
@@ -118,23 +109,23 @@ def register(app: typer.Typer) -> None:
         Examples: `ctip stats victims --by year,sex,age_group`, `ctip stats sdg-16-2-2
         --format csv`, `ctip stats flows --format json`. Without TABLE: the list of tables.
         """
-        from ctip.stats.registry import TABLES
+        from ctip.services.statistics import table_specs
 
         if output not in {"table", "csv", "json"}:
             raise typer.BadParameter("use table, csv or json", param_hint="--format")
         if table is None:
             if output == "json":
                 print_json([{"name": s.name, "title": s.title, "default_by": list(s.default_by),
-                             "allowed_by": list(s.allowed)} for s in TABLES.values()])
+                             "allowed_by": list(s.allowed)} for s in table_specs()])
                 return
             listing = Table(title="Tables (ctip stats TABLE [--by ...])", title_justify="left")
             for column in ("table", "what", "default --by"):
                 listing.add_column(column)
-            for s in TABLES.values():
+            for s in table_specs():
                 listing.add_row(s.name, s.title, ",".join(s.default_by) or "-")
             console.print(listing)
             groups: dict[tuple[str, ...], list[str]] = {}
-            for s in TABLES.values():
+            for s in table_specs():
                 if s.allowed:
                     groups.setdefault(s.allowed, []).append(s.name)
             for allowed, names in groups.items():

@@ -1,4 +1,5 @@
-"""Store commands: ``ctip init``, ``ctip backup``, ``ctip restore``, ``ctip keys init|rotate``,
+"""Store commands: ``ctip init``, ``ctip migrate``, ``ctip backup``, ``ctip restore``,
+``ctip keys init|rotate``,
 ``ctip audit verify``."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import typer
 
 from ctip.cli.common import console, err_console, print_json, progress, settings
 from ctip.services.backup import backup, restore
-from ctip.services.home import init_home, verify_audit
+from ctip.services.home import init_home, migrate_home, verify_audit
 from ctip.services.keys import init_keys, rotate_keys
 
 keys_app = typer.Typer(help="Create and rotate the sealing and pseudonym keys.",
@@ -43,6 +44,21 @@ def init(ctx: typer.Context, json_out: bool = JSON) -> None:
         return
     _show(report.created, report.existing)
     console.print(f"ctip home ready: {report.home}", highlight=False)
+
+
+def migrate(ctx: typer.Context, json_out: bool = JSON) -> None:
+    """Upgrade the database to this version's schema, after an upgrade of ctip (back the
+    database up first). Safe to run again. Other commands refuse a database that is behind."""
+    report = migrate_home(settings(ctx))
+    if json_out:
+        print_json(report.as_dict())
+        return
+    if report.changed:
+        console.print(f"[green]migrated[/] {report.database}: "
+                      f"{', '.join(report.before) or 'empty'} -> {', '.join(report.after)}",
+                      highlight=False, soft_wrap=True)
+    else:
+        console.print(f"{report.database} is up to date.", highlight=False)
 
 
 @keys_app.command("init")
@@ -163,6 +179,7 @@ def restore_command(
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the root app."""
     app.command("init")(init)
+    app.command("migrate")(migrate)
     app.command("backup")(backup_command)
     app.command("restore")(restore_command)
     app.add_typer(keys_app, name="keys")

@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ctip.ingest.profiles.canonical import RECORD_COLUMNS
+from ctip.services.importing import CANONICAL_COLUMNS as RECORD_COLUMNS
 
 SEED = 2025
 TRUE_POPULATION = 2400

@@ -72,6 +72,21 @@ class Case:
         return self.age is None or self.age < 18 or self.age_disputed
 
 
+#: The one list of the fields a person records at intake and may edit later (besides the sealed
+#: notes and identity): the intake object, the edit check and the forms follow it.
+INTAKE_FIELDS: tuple[str, ...] = (
+    "sex",
+    "age",
+    "age_disputed",
+    "nationality",
+    "languages",
+    "interpreter_needed",
+    "exploitation_forms",
+)
+#: Fields of ``Case`` that are not plain columns of its row: notes and identity are sealed apart.
+SEALED_CASE_FIELDS: tuple[str, ...] = ("notes", "identity")
+
+
 @dataclass(frozen=True)
 class Referral:
     referral_id: str

@@ -165,6 +165,11 @@ class Transition:
     effects: tuple[str, ...] = ()
     needs_reason: bool = False
 
+    @property
+    def confirmations(self) -> tuple[str, ...]:
+        """What the person ticks for this step (its guard checks them; a form shows them)."""
+        return tuple(getattr(self.guard, "confirmations", ()))
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -181,6 +186,7 @@ def _need(*items: str) -> Guard:
         missing = [i for i in items if i not in req.confirmations]
         return f"confirm first: {', '.join(missing)}" if missing else None
 
+    guard.confirmations = items  # type: ignore[attr-defined]  # read by Transition
     return guard
 
 
@@ -218,8 +224,14 @@ def _durable(facts: AssistanceFacts, req: Request) -> str | None:
     return None
 
 
+_RISK_ASSESSED = _need("risk_assessment")
+
+
 def _return(facts: AssistanceFacts, req: Request) -> str | None:
-    return _durable(facts, req) or _need("risk_assessment")(facts, req)
+    return _durable(facts, req) or _RISK_ASSESSED(facts, req)
+
+
+_return.confirmations = _RISK_ASSESSED.confirmations  # type: ignore[attr-defined]
 
 
 def _no_safety_task(facts: AssistanceFacts, req: Request) -> str | None:

@@ -143,7 +143,7 @@ def _combination(value: Any) -> str:
 
 
 def kanonymise(
-    victims: pd.DataFrame, *, k: int = 11, max_suppression: float = 0.1, min_l: int = 1
+    victims: pd.DataFrame, *, k: int, max_suppression: float = 0.1, min_l: int = 1
 ) -> KAnonRelease:
     """Release ``victims`` (analytic-view rows) as k-anonymous CTDC-layout microdata.
 

@@ -35,6 +35,7 @@ from ctip.storage import casework as db
 from ctip.storage import casework_sealing as sdb
 from ctip.storage.audit import AuditLog
 from ctip.storage.sealing import Sealer
+from ctip.storage.store import Store
 
 MAX_FAILURES = 5
 LOCKOUT_MINUTES = 15
@@ -119,6 +120,12 @@ class Accounts:
     @classmethod
     def from_settings(cls, settings: Settings, engine: sa.Engine, sealer: Sealer) -> Accounts:
         return cls(engine, sealer, session_minutes=settings.session_timeout_minutes)
+
+    @classmethod
+    def of(cls, store: Store) -> Accounts:
+        """Over the store facade (``store.repository(Accounts.of)``), with its settings."""
+        return cls(store.engine, store.sealer, store.audit,
+                   session_minutes=store.settings.session_timeout_minutes)
 
     def add_user(
         self, actor: Principal | None, username: str, password: str, *, role: str, agency: str

@@ -17,6 +17,7 @@ from typing import Any, Self
 
 import sqlalchemy as sa
 
+from ctip import storage
 from ctip.domain import nrm
 from ctip.domain.access import (
     Action,
@@ -34,6 +35,7 @@ from ctip.domain.casework import (
     ReviewTask,
     live_consent_purposes,
 )
+from ctip.errors import PermissionDeniedError
 from ctip.settings import Settings
 from ctip.storage import casework as db
 from ctip.storage import casework_sealing as sdb
@@ -41,6 +43,7 @@ from ctip.storage import protection as pdb
 from ctip.storage import referrals as rdb
 from ctip.storage.audit import AuditLog
 from ctip.storage.sealing import Pseudonymiser, Sealer
+from ctip.storage.store import Store
 
 EMERGENCY_MINUTES = 60
 DEFAULT_REFERRAL_DAYS = 7
@@ -60,6 +63,41 @@ class CaseView:
     data: dict[str, Any]
     revealable_identity: tuple[str, ...]
     version: int
+
+
+@dataclass(frozen=True)
+class Step:
+    """An NRM step this user may take now; its guards are checked when it is taken."""
+
+    region: str
+    target: str
+    needs_reason: bool
+    confirmations: tuple[str, ...]
+
+
+def step_regions(rel: Relation) -> tuple[str, ...]:
+    """The workflow regions a relation works in: all for the owner, identification otherwise."""
+    return nrm.REGIONS if rel is Relation.OWNER else ("main",)
+
+
+def allowed_steps(
+    p: Principal, rel: Relation, case_id: str, states: Mapping[str, str | None]
+) -> tuple[Step, ...]:
+    """The steps ``p`` may take from the case's current ``states`` (region -> state): the same
+    permission ``transition`` checks (``authorize`` for CASE_TRANSITION), then the state
+    machine's steps from each state that the role may take. The one place a page or the API
+    learns what to offer."""
+    try:
+        authorize(p, Action.CASE_TRANSITION, rel, case_id)
+    except PermissionDeniedError:
+        return ()
+    steps: dict[tuple[str, str], Step] = {}
+    for region in step_regions(rel):
+        for t in nrm.transitions_from(region, states.get(region) or ""):
+            if p.role.value in t.actors:
+                steps.setdefault((region, t.target),
+                                 Step(region, t.target, t.needs_reason, t.confirmations))
+    return tuple(steps.values())
 
 
 @dataclass(frozen=True)
@@ -107,18 +145,24 @@ class CaseworkCore:
         self.timers = tuple(timers)
 
     @classmethod
-    def open(cls, settings: Settings) -> Self:
-        """Engine + migrations + keys from settings (clear error naming `ctip init` if keys are
-        missing)."""
-        from ctip.storage.engine import make_engine, migrate
-        from ctip.storage.keystate import open_keys
-        from ctip.storage.sealing import load_keys
+    def of(cls, store: Store) -> Self:
+        """Over the store facade's engine, keys and audit log (``store.repository(Casework.of)``
+        keeps one per store)."""
+        return cls(store.engine, store.sealer, store.pseudonymiser, store.audit)
 
-        load_keys(settings)  # a missing key says "run `ctip init`" before the database is made
-        engine = make_engine(settings.resolved_database_url)
-        migrate(engine)
-        sealer, pseudonymiser = open_keys(settings, engine)
-        return cls(engine, sealer, pseudonymiser)
+    @classmethod
+    def open(cls, settings: Settings) -> Self:
+        """Over ``ctip.storage.open(settings)`` (a clear error naming `ctip init` when keys are
+        missing, `ctip migrate` when the schema is behind)."""
+        return storage.open(settings).repository(cls.of)
+
+    def open_pool(self) -> None:
+        """Open the connection pool before the first request (a server listens only after
+        this), so the first users do not each wait for a new database connection."""
+        size = getattr(self.engine.pool, "size", lambda: 0)()
+        connections = [self.engine.connect() for _ in range(min(int(size), 20))]
+        for connection in connections:
+            connection.close()
 
     def warm_up(self) -> None:
         """Run the case page's and case search's read statements once, matching nothing.
@@ -187,6 +231,22 @@ class CaseworkCore:
             reason_sealed=self.sealer.seal(text, context=sdb.access_reason_context(reason_id)),
         )
         return reason_id
+
+    @staticmethod
+    def _revoke_live_referrals(
+        conn: sa.Connection, p: Principal, case_id: str, *, relying_on: str | None = None
+    ) -> None:
+        """Revoke the case's live referrals: all of them, or those made under one consent."""
+        for ref in rdb.case_referrals(conn, case_id):
+            if ref.live and (relying_on is None or ref.consent_id == relying_on):
+                rdb.set_referral_status(
+                    conn,
+                    ref.referral_id,
+                    expected=("pending", "accepted"),
+                    status="revoked",
+                    by=p.user_id,
+                    reason_sealed=None,
+                )
 
     def _seal(self, text: str | None, context: str) -> bytes | None:
         return self.sealer.seal(text, context=context) if text else None

@@ -98,13 +98,11 @@ class FinFlows:
 
     @classmethod
     def open(cls, settings: Settings) -> FinFlows:
-        from ctip.storage.engine import make_engine, migrate
-        from ctip.storage.sealing import load_keys
+        """Over ``ctip.storage.open(settings)`` (keys checked, schema current, sealer bound to
+        the key guard that makes rotation safe)."""
+        from ctip import storage
 
-        engine = make_engine(settings.resolved_database_url)
-        migrate(engine)
-        ring, pseudonym_key = load_keys(settings)
-        return cls(engine, Sealer(ring), Pseudonymiser(pseudonym_key))
+        return storage.open(settings).repository(cls.of)
 
     @classmethod
     def of(cls, store: Any) -> FinFlows:

@@ -1,5 +1,8 @@
 """Set up a ctip home: the folder, the keys and the migrated database. Safe to run again.
 
+The two places a schema is migrated: ``init_home`` (``ctip init``) and ``migrate_home``
+(``ctip migrate``); opening a store only checks it.
+
 Nothing that exists is overwritten: an existing key is checked (permissions, format) and kept,
 because replacing a key would make every sealed value unreadable.
 """
@@ -13,7 +16,12 @@ from pathlib import Path
 from ctip.errors import ConfigurationError
 from ctip.settings import Settings
 from ctip.storage.audit import AuditLog, VerifyResult
-from ctip.storage.engine import current_revisions, make_engine, migrate, sqlite_path
+from ctip.storage.engine import (
+    current_revisions,
+    engine_for,
+    migrate,
+    sqlite_path,
+)
 from ctip.storage.keys import (
     KeyRing,
     load_pseudonym_key,
@@ -52,7 +60,7 @@ def _database_has_data(settings: Settings) -> bool:
     path = sqlite_path(url)
     if path is not None and not path.exists():
         return False
-    engine = make_engine(url)
+    engine = engine_for(settings)
     try:
         return database_has_data(engine)
     finally:
@@ -129,7 +137,7 @@ def init_home(settings: Settings) -> HomeReport:
     report.existing += kept
     path = sqlite_path(url)
     fresh = path is not None and not path.exists()
-    engine = make_engine(url)
+    engine = engine_for(settings)
     try:
         before = current_revisions(engine)
         migrate(engine)
@@ -146,11 +154,44 @@ def init_home(settings: Settings) -> HomeReport:
     return report
 
 
+@dataclass(frozen=True)
+class MigrateReport:
+    database: str  # URL with any password hidden
+    before: list[str]
+    after: list[str]
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+    def as_dict(self) -> dict[str, object]:
+        return {"database": self.database, "before": self.before, "after": self.after,
+                "changed": self.changed}
+
+
+def migrate_home(settings: Settings) -> MigrateReport:
+    """Upgrade the configured database to this ctip's schema (every head). Run after an upgrade
+    of ctip; safe to run again. The home must exist (``ctip init``)."""
+    url = settings.resolved_database_url
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        raise ConfigurationError(f"There is no database at {path}.",
+                                 hint="run `ctip init` to create the home and its database")
+    engine = engine_for(settings)
+    try:
+        before = sorted(current_revisions(engine))
+        migrate(engine)
+        after = sorted(current_revisions(engine))
+    finally:
+        engine.dispose()
+    return MigrateReport(engine.url.render_as_string(hide_password=True), before, after)
+
+
 def verify_audit(settings: Settings, *, expect_head: str | None = None) -> VerifyResult:
     """Check the audit chain of the configured store. Needs no key: the chain is plain hashes."""
     import sqlalchemy as sa
 
-    engine = make_engine(settings.resolved_database_url)
+    engine = engine_for(settings)
     try:
         if not sa.inspect(engine).has_table("audit_log"):
             raise ConfigurationError(

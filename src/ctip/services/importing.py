@@ -27,9 +27,11 @@ from ctip.domain.problems import Problem, RejectedRow
 from ctip.domain.records import Perpetrator
 from ctip.errors import InputFileError
 from ctip.ingest.profiles import PROFILE_NAMES, get_profile
+from ctip.ingest.profiles.canonical import RECORD_COLUMNS as CANONICAL_COLUMNS  # noqa: F401 - for writers of canonical files (demo data)
 from ctip.ingest.readers import read_table, shown
 from ctip.services.file_duplicates import AcceptedInFile
 from ctip.services.import_pool import RowMapper, outcomes, use_workers
+from ctip.settings import Settings
 from ctip.storage.victim_rows import PreparedVictim, VictimPreparer
 
 ProgressCallback = Callable[[int, int | None], None]
@@ -99,7 +101,7 @@ def import_file(
     profile: str = "canonical",
     agency: str | None = None,
     on_progress: ProgressCallback | None = None,
-    batch_size: int = 5000,
+    batch_size: int = Settings.model_fields["batch_size"].default,  # one default: Settings'
     today: date | None = None,
     workers: int | None = None,
 ) -> ImportReport:
@@ -468,3 +470,11 @@ def export_rejects(
             write_xlsx(out, {"rejects": (REJECT_EXPORT_COLUMNS, counting(store))}, private=True)
             return len(counted)
         return write_csv(out, REJECT_EXPORT_COLUMNS, rows(store), private=True)
+
+
+def stored_rejects(settings: Any, *, actor: str) -> list[Any]:
+    """Every kept reject with its reasons and raw row (reading them is audited as ``actor``)."""
+    from ctip.storage.repository import CaseStore
+
+    with CaseStore.open(settings, actor=actor) as store:
+        return list(store.rejects())

@@ -16,12 +16,15 @@ from typing import Any
 
 import pandas as pd
 
-from ctip.domain.records import VictimRecord
+from ctip import storage
+from ctip.domain.records import Identity, VictimRecord
 from ctip.errors import ConfigurationError, InputFileError, ValidationError
+from ctip.ingest.writers import write_csv
 from ctip.linkage import dice, pprl
 from ctip.linkage.histories import capture_histories
 from ctip.linkage.model import ModelOptions, review_pairs, run_splink
 from ctip.linkage.normalise import INPUT_COLUMNS, prepare_frame
+from ctip.settings import Settings
 from ctip.storage import linkage as tables
 
 LIST_CHOICES = ("agency", "agency_type")
@@ -341,3 +344,59 @@ def match_files(
         raise ValidationError(str(error)) from None
     hist = capture_histories(result.clusters, lists=[e.list_name for e in encodings])
     return result, hist
+
+
+# ---- for adapters: the linkage use cases over one store -------------------------------------
+class LinkageWork:
+    """The linkage use cases over the store of ``settings``, for an adapter:
+    ``with LinkageWork.open(settings, actor=...) as work: work.run(...)``."""
+
+    def __init__(self, store: Any, actor: str) -> None:
+        self.store, self.actor = store, actor
+
+    @classmethod
+    def open(cls, settings: Settings, *, actor: str) -> LinkageWork:
+        return cls(storage.open(settings).records(actor=actor), actor)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> LinkageWork:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def run(self, *, lists: str, reason: str, engine: str, match_threshold: float,
+            review_threshold: float) -> LinkageResult:
+        """Link every record (``link_store``); borderline pairs from ``review_threshold`` up to
+        ``match_threshold`` go to review."""
+        options = ModelOptions(match_threshold=match_threshold,
+                               review_threshold=min(review_threshold, match_threshold))
+        return link_store(self.store, lists=lists, actor=self.actor, reason=reason,
+                          engine=engine, options=options)
+
+    def link(self, *, lists: str, reason: str) -> LinkageResult:
+        """Link every record with the model's default options on DuckDB."""
+        return link_store(self.store, lists=lists, actor=self.actor, reason=reason)
+
+    def reviews(self) -> list[tables.ReviewItem]:
+        return open_reviews(self.store)
+
+    def resolve(self, review_id: int, decision: str) -> None:
+        resolve_review(self.store, review_id, decision, actor=self.actor)
+
+    def identities(self, victim_ids: Sequence[str], *, reason: str) -> dict[str, Identity]:
+        """Open identities to compare a pair (audited with ``reason``)."""
+        return dict(self.store.identities(victim_ids, actor=self.actor, reason=reason))
+
+    def clusters(self) -> pd.DataFrame:
+        return cluster_table(self.store)
+
+    def histories(self, strata: Sequence[str] = ()) -> pd.DataFrame:
+        return histories(self.store, strata)
+
+
+def write_frame(path: Path, frame: pd.DataFrame) -> int:
+    """Write a frame as CSV (formula-injection safe); returns the rows written."""
+    return write_csv(path, list(frame.columns), frame.itertuples(index=False, name=None))

@@ -127,6 +127,12 @@ def questionnaire_sheets(
     return sheets, info
 
 
+def export_files(settings: Settings, out_dir: Path, *, actor: str = "publish") -> list[Path]:
+    """``export_all`` over the store of ``settings`` (for ``ctip publish exports``)."""
+    with CaseStore.open(settings, actor=actor) as store:
+        return export_all(store, out_dir, settings, actor=actor)
+
+
 def export_all(
     store: CaseStore,
     out_dir: Path,

@@ -98,22 +98,6 @@ class ReferralWork(CaseworkCore):
             self._revoke_live_referrals(conn, p, case_id, relying_on=consent_id)
             self._audit(conn, p, "consent.revoke", case_id, consent_id=consent_id)
 
-    @staticmethod
-    def _revoke_live_referrals(
-        conn: sa.Connection, p: Principal, case_id: str, *, relying_on: str | None = None
-    ) -> None:
-        """Revoke the case's live referrals: all of them, or those made under one consent."""
-        for ref in rdb.case_referrals(conn, case_id):
-            if ref.live and (relying_on is None or ref.consent_id == relying_on):
-                rdb.set_referral_status(
-                    conn,
-                    ref.referral_id,
-                    expected=("pending", "accepted"),
-                    status="revoked",
-                    by=p.user_id,
-                    reason_sealed=None,
-                )
-
     def consents(self, p: Principal, case_id: str) -> list[ConsentRecord]:
         with self._tx() as conn:
             self._load(conn, p, case_id, Action.CONSENT_RECORD)

@@ -64,7 +64,8 @@ class ReviewQueues:
 
     @classmethod
     def of(cls, store: Any) -> ReviewQueues:
-        """From any store object with ``engine``, ``sealer`` and ``audit`` (CaseStore, casework)."""
+        """From any store object with ``engine``, ``sealer`` and ``audit``: the store facade
+        (``store.repository(ReviewQueues.of)``), a CaseStore or a Casework."""
         return cls(store.engine, store.sealer, store.audit)
 
     def _audit(self, conn: sa.Connection, actor: str, action: str, subject: str,

@@ -24,7 +24,7 @@ from ctip.domain.derive import RollupRule
 from ctip.errors import DisclosureError
 from ctip.publish.suppression import TOTAL_LABELS, suppress, with_margins
 from ctip.settings import Settings
-from ctip.stats.registry import StatTable, compute, table_spec
+from ctip.stats.registry import StatTable, TableSpec, compute, table_spec
 from ctip.storage.repository import CaseStore
 
 HIDDEN = "x"
@@ -211,3 +211,34 @@ def international(path: Any, *, year: int | None = None, level: str = "region") 
         regions=regions.reset_index(drop=True),
         flows=glotip.flow_matrix(data, level=level, year=year),
         flow_shares=glotip.flow_type_shares(data, year=year))
+
+
+def store_summary(settings: Settings) -> dict[str, Any]:
+    """Counts by sex, age group and form of exploitation over the de-identified analytic view."""
+    from ctip.stats.summary import demo_summary
+
+    with CaseStore.open(settings, actor="stats") as store, analytic_connection(store) as con:
+        return demo_summary(con)
+
+
+def table_specs() -> list[TableSpec]:
+    """Every national table `ctip stats` can make (name, title, default and allowed --by)."""
+    from ctip.stats.registry import TABLES
+
+    return list(TABLES.values())
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """CSV text of a published table, every text cell made inert for spreadsheets
+    (``ingest.writers.safe_cell``): agency names and categories come from imported files."""
+    import io
+
+    from ctip.ingest.writers import safe_cell
+
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object:
+            safe[column] = safe[column].map(lambda v: v if v is None else safe_cell(v))
+    buffer = io.StringIO()
+    safe.to_csv(buffer, index=False)
+    return buffer.getvalue()

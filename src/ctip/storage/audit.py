@@ -33,7 +33,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ctip.storage.engine import is_postgres, take_sqlite_write_lock
+from ctip.storage.backend import backend_of
 from ctip.storage.tables import audit_log
 
 GENESIS = "0" * 64
@@ -85,7 +85,8 @@ class AuditLog:
                details: dict[str, Any]) -> None:
         at = datetime.now(UTC).isoformat(timespec="microseconds")
         text = canonical(details)
-        if is_postgres(conn):
+        backend = backend_of(conn)
+        if backend.appends_audit_in_database:
             # lock, read the head, hash and insert in one round trip (migration 0104); the
             # lock is held until this transaction ends, so callers append last, then commit
             conn.execute(_PG_APPEND, {"lock": _PG_LOCK_ID, "at": at, "actor": actor,
@@ -93,7 +94,7 @@ class AuditLog:
             return
         # SQLite: take the write lock before reading the head, or a concurrent append could slip
         # in between the read and the insert (two entries with one sequence number)
-        take_sqlite_write_lock(conn)
+        backend.begin_write(conn)
         last = conn.execute(
             sa.select(audit_log.c.seq, audit_log.c.entry_hash)
             .order_by(audit_log.c.seq.desc()).limit(1)

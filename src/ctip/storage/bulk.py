@@ -16,10 +16,11 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+
+from ctip.storage.backend import backend_of
 
 _lock = threading.Lock()
 _last = [0, 0]  # last millisecond, counter within it
@@ -61,14 +62,6 @@ def new_id() -> str:
     return str(uuid.UUID(int=value))
 
 
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert dict rows (all with the same keys) in one executemany."""
     if not rows:
@@ -81,39 +74,4 @@ def insert_rows(conn: sa.Connection, table: sa.Table, names: Sequence[str],
                 rows: Sequence[tuple[Any, ...]]) -> None:
     """Insert value tuples (in the order of ``names``) in one executemany (COPY on PostgreSQL):
     the import path builds tuples directly, no dict per row."""
-    if not rows:
-        return
-    columns = ", ".join(f'"{name}"' for name in names)
-    if conn.dialect.name == "sqlite":
-        sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join("?" * len(names))})'
-        temporal = [i for i, n in enumerate(names)
-                    if isinstance(table.c[n].type, sa.Date | sa.DateTime)]
-        params: Sequence[tuple[Any, ...]] = rows
-        if temporal:
-            converted: dict[Any, Any] = {}  # dates repeat a lot within a batch
-            out = []
-            for row in rows:
-                values = list(row)
-                for i in temporal:
-                    value = values[i]
-                    if value is not None:
-                        text = converted.get(value)
-                        if text is None:
-                            text = converted[value] = _sqlite_value(value)
-                        values[i] = text
-                out.append(tuple(values))
-            params = out
-    elif conn.dialect.name == "postgresql":
-        # COPY: PostgreSQL's bulk path, several times faster than even pipelined INSERTs
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
-                for row in rows:
-                    copy.write_row(row)
-        finally:
-            cursor.close()
-        return
-    else:
-        sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join(["%s"] * len(names))})'
-        params = rows
-    conn.exec_driver_sql(sql, list(params))
+    backend_of(conn).insert_rows(conn, table, names, rows)

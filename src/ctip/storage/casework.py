@@ -14,15 +14,17 @@ entry in one transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
-from collections.abc import Iterable
+import typing
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, overload
 
 import sqlalchemy as sa
 
-from ctip.domain.casework import Case
+from ctip.domain.casework import SEALED_CASE_FIELDS, Case
 from ctip.errors import ConflictError
 from ctip.storage.tables import metadata
 
@@ -337,31 +339,28 @@ def get_case_row(conn: sa.Connection, case_id: str) -> sa.Row | None:
     return conn.execute(sa.select(cases).where(cases.c.case_id == case_id)).first()
 
 
+def _from_column(hint: Any) -> Callable[[Any], Any]:
+    """How a column's value becomes the ``Case`` field of type ``hint``."""
+    if hint is bool:
+        return bool
+    if hint == tuple[str, ...]:
+        return lambda text: tuple(json.loads(text))
+    if hint in (datetime, datetime | None):
+        return aware
+    return lambda value: value
+
+
+# one converter per row field, derived from the Case dataclass (its field list is the one list)
+_CASE_COLUMNS: dict[str, Callable[[Any], Any]] = {
+    f.name: _from_column(typing.get_type_hints(Case)[f.name])
+    for f in dataclasses.fields(Case)
+    if f.name not in SEALED_CASE_FIELDS
+}
+
+
 def case_from_row(row: sa.Row, *, notes: str | None = None) -> Case:
-    return Case(
-        case_id=row.case_id,
-        agency=row.agency,
-        status=row.status,
-        sex=row.sex,
-        age=row.age,
-        age_disputed=bool(row.age_disputed),
-        nationality=row.nationality,
-        languages=tuple(json.loads(row.languages)),
-        interpreter_needed=bool(row.interpreter_needed),
-        exploitation_forms=tuple(json.loads(row.exploitation_forms)),
-        assistance_state=row.assistance_state,
-        justice_state=row.justice_state,
-        non_punishment_state=row.non_punishment_state,
-        non_punishment_flag=bool(row.non_punishment_flag),
-        child_state=row.child_state,
-        residence_state=row.residence_state,
-        notes=notes,
-        status_since=aware(row.status_since),
-        created_at=aware(row.created_at),
-        updated_at=aware(row.updated_at),
-        created_by=row.created_by,
-        version=row.version,
-    )
+    return Case(**{name: convert(getattr(row, name)) for name, convert in _CASE_COLUMNS.items()},
+                notes=notes)
 
 
 def update_case(

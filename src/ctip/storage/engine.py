@@ -2,14 +2,15 @@
 
 SQLite is the embedded default: the file is created with 0600 permissions before SQLite opens it
 (SQLite gives its -wal/-shm/-journal files the same mode), in WAL mode. PostgreSQL URLs are
-routed to psycopg 3. Backend differences stay in this module and in ``_is_postgres`` checks.
+routed to psycopg 3. What differs between the two is in ``storage/backend.py``.
+
+Migrations run only from ``ctip init`` and ``ctip migrate`` (``services.home``); opening a store
+checks the schema and says "run `ctip migrate`" when it is behind (``require_current_schema``).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -18,93 +19,35 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from ctip.errors import ConfigurationError
+from ctip.settings import Settings
+from ctip.storage.backend import (  # noqa: F401 - re-exported for callers of the engine module
+    _sqlite_pragmas,
+    backend_for_url,
+    backend_of,
+    create_sqlite_file,
+    sqlite_path,
+)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-POOL_SIZE = 15  # PostgreSQL connections kept open per process
-POOL_OVERFLOW = 5  # opened beyond that under bursts, closed when returned
+_POOL = Settings.model_fields
 
 
-def sqlite_path(url: str) -> Path | None:
-    """The file behind a SQLite URL, or None for other databases and in-memory SQLite."""
-    parsed = sa.make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return None
-    database = parsed.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return Path(database)
+class SchemaError(ConfigurationError):
+    """The database schema is not the one this ctip expects (behind, ahead, or absent)."""
 
 
-def create_sqlite_file(path: Path) -> None:
-    """Create an empty database file readable by its owner only (0600)."""
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-    os.close(fd)
-    os.chmod(path, 0o600)
+def make_engine(url: str, *, pool_size: int = _POOL["pool_size"].default,
+                pool_overflow: int = _POOL["pool_overflow"].default) -> sa.Engine:
+    """An engine for ``url``; for SQLite the file is created (0600) if its directory exists.
+    The pool sizes apply to PostgreSQL (``Settings.pool_size`` / ``pool_overflow``)."""
+    backend, parsed = backend_for_url(url)
+    return backend.make_engine(parsed, pool_size=pool_size, pool_overflow=pool_overflow)
 
 
-def make_engine(url: str) -> sa.Engine:
-    """An engine for ``url``; for SQLite the file is created (0600) if its directory exists."""
-    try:
-        parsed = sa.make_url(url)
-    except sa.exc.ArgumentError as error:
-        raise ConfigurationError(
-            f"The database URL {url!r} is not valid: {error}",
-            hint="set CTIP_DATABASE_URL to e.g. postgresql+psycopg://user@host/db, or unset it",
-        ) from error
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        path = sqlite_path(url)
-        if path is not None:
-            if not path.parent.is_dir():
-                raise ConfigurationError(
-                    f"The folder for the database {path} does not exist.",
-                    hint="run `ctip init` to create the ctip home, or set CTIP_HOME",
-                )
-            if not path.exists():
-                create_sqlite_file(path)
-        engine = sa.create_engine(url)
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    if backend == "postgresql":
-        if parsed.get_driver_name() in ("", "psycopg2"):
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        # a web worker runs up to 40 request threads: keep up to POOL_SIZE connections open
-        # (beyond the default 5, each connection over it was opened and closed per request)
-        return sa.create_engine(
-            parsed, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
-        )
-    raise ConfigurationError(
-        f"Database {backend!r} is not supported.", hint="use SQLite (default) or PostgreSQL"
-    )
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    # imports write millions of rows with four indexes: a page cache of up to 64 MiB (the
-    # default is 2 MiB) keeps index pages in memory, and checkpointing every ~40 MB of WAL
-    # instead of every 4 MB copies fewer pages twice (benchmarks/import_bench.py)
-    cursor.execute("PRAGMA cache_size=-65536")
-    cursor.execute("PRAGMA wal_autocheckpoint=10000")
-    cursor.close()
-
-
-def take_sqlite_write_lock(connection: sa.Connection) -> None:
-    """Start the transaction with SQLite's write lock (BEGIN IMMEDIATE) when none has begun yet.
-
-    Python's sqlite3 begins a transaction only at the first INSERT/UPDATE/DELETE, so a read
-    before it (the audit chain's head, the schema version) is not protected from another
-    writer slipping in between. A transaction that has already written holds the lock."""
-    driver = connection.connection.dbapi_connection
-    if driver is not None and not driver.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def is_postgres(engine_or_conn: sa.Engine | sa.Connection) -> bool:
-    return engine_or_conn.dialect.name == "postgresql"
+def engine_for(settings: Settings) -> sa.Engine:
+    """The engine ``settings`` describe (its database URL and pool sizes)."""
+    return make_engine(settings.resolved_database_url, pool_size=settings.pool_size,
+                       pool_overflow=settings.pool_overflow)
 
 
 def _config() -> Config:
@@ -119,19 +62,19 @@ def migrate(engine: sa.Engine) -> None:
     with engine.begin() as connection:
         # several processes (web workers, two `ctip` commands) may start at once: the first
         # migrates, the others wait for it and then find the schema at its heads
-        if is_postgres(connection):
-            connection.execute(sa.text("SELECT pg_advisory_xact_lock(7411200)"))
-        elif connection.dialect.name == "sqlite":
-            # the check below and the DDL happen as one (SQLite's DDL is transactional)
-            take_sqlite_write_lock(connection)
+        backend_of(connection).serialise_migrations(connection)
         if _at_heads(connection, config):
             return
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")
 
 
+def _heads() -> set[str]:
+    return set(ScriptDirectory.from_config(_config()).get_heads())
+
+
 def _at_heads(connection: sa.Connection, config: Config) -> bool:
-    """Cheap check so opening an up-to-date store does not run Alembic's upgrade machinery."""
+    """Cheap check so an up-to-date database does not run Alembic's upgrade machinery."""
     current = set(MigrationContext.configure(connection).get_current_heads())
     heads = set(ScriptDirectory.from_config(config).get_heads())
     return current == heads
@@ -140,3 +83,25 @@ def _at_heads(connection: sa.Connection, config: Config) -> bool:
 def current_revisions(engine: sa.Engine) -> set[str]:
     with engine.connect() as connection:
         return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def require_current_schema(engine: sa.Engine) -> None:
+    """Raise ``SchemaError`` unless the database is migrated to every head of this ctip."""
+    current = current_revisions(engine)
+    heads = _heads()
+    if current == heads:
+        return
+    where = engine.url.render_as_string(hide_password=True)
+    if not current:
+        raise SchemaError(f"The database {where} has no ctip schema yet.",
+                          hint="run `ctip init` (or check CTIP_HOME / CTIP_DATABASE_URL)")
+    script = ScriptDirectory.from_config(_config())
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current - known:
+        raise SchemaError(
+            f"The database {where} was migrated by a newer ctip "
+            f"(revisions {', '.join(sorted(current - known))} are unknown to this one).",
+            hint="upgrade ctip to the version that migrated it",
+        )
+    raise SchemaError(f"The database {where} is behind this version of ctip.",
+                      hint="run `ctip migrate` (back up the database first)")

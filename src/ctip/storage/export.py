@@ -16,7 +16,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from ctip.domain.analytic import ANALYTIC_COLUMNS, PERPETRATOR_COLUMNS
-from ctip.storage.engine import sqlite_path
+from ctip.storage.backend import backend_of
 from ctip.storage.tables import justice_stages, perpetrators, victims
 
 BATCH = 100_000
@@ -107,33 +107,12 @@ def _adbc_reader(engine: sa.Engine, query: sa.Select[Any], columns: dict[str, st
     SQLite has no column types in a result, and the ADBC SQLite driver infers each column's type
     from the first rows, so a leading row of typed placeholders (``__real = 0``) fixes the types
     and is filtered out again in DuckDB. PostgreSQL results are typed (binary COPY)."""
-    sql_query = query.order_by(None)
-    if engine.dialect.name == "sqlite":
-        path = sqlite_path(engine.url.render_as_string(hide_password=False))
-        try:
-            from adbc_driver_sqlite import dbapi as sqlite_adbc
-        except ImportError:
-            return None
-        if path is None:
-            return None
-        inner = str(sql_query.compile(dialect=engine.dialect))
-        placeholders = ", ".join(
-            f"{0 if columns[n] in ('INTEGER', 'BOOLEAN') else chr(39) * 2} AS \"{n}\""
-            for n in columns)
-        sql = (f"SELECT {placeholders}, 0 AS __real UNION ALL "
-               f"SELECT __q.*, 1 FROM ({inner}) AS __q")
-        connection = sqlite_adbc.connect(f"file:{path}?mode=ro")
-    elif engine.dialect.name == "postgresql":
-        try:
-            from adbc_driver_postgresql import dbapi as pg_adbc
-        except ImportError:
-            return None
-        inner = str(sql_query.compile(dialect=engine.dialect))
-        sql = f"SELECT __q.*, 1 AS __real FROM ({inner}) AS __q"
-        url = engine.url.set(drivername="postgresql")
-        connection = pg_adbc.connect(url.render_as_string(hide_password=False))
-    else:
+    backend = backend_of(engine)
+    connection = backend.arrow_connection(engine)
+    if connection is None:
         return None
+    inner = str(query.order_by(None).compile(dialect=engine.dialect))
+    sql = backend.typed_arrow_query(inner, columns)
     cursor = connection.cursor()
     cursor.execute(sql)
     return (connection, cursor), cursor.fetch_record_batch()  # the stream lives with its cursor

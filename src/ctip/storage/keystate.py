@@ -36,7 +36,7 @@ import sqlalchemy as sa
 
 from ctip.errors import KeyError_
 from ctip.settings import Settings
-from ctip.storage.engine import is_postgres, take_sqlite_write_lock
+from ctip.storage.backend import backend_of
 from ctip.storage.keys import KeyRing
 from ctip.storage.tables import audit_log, metadata
 
@@ -66,18 +66,12 @@ def check_value(key: bytes, kind: str) -> str:
 
 def lock_shared(conn: sa.Connection) -> None:
     """Writers: held until the transaction ends; rotation's switch and retire steps wait for it."""
-    if is_postgres(conn):
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": KEY_LOCK})
-    else:
-        take_sqlite_write_lock(conn)
+    backend_of(conn).lock_shared(conn, KEY_LOCK)
 
 
 def lock_exclusive(conn: sa.Connection) -> None:
     """Rotation: no sealing transaction runs while it is held."""
-    if is_postgres(conn):
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": KEY_LOCK})
-    else:
-        take_sqlite_write_lock(conn)
+    backend_of(conn).lock_exclusive(conn, KEY_LOCK)
 
 
 def seal_keys(conn: sa.Connection) -> dict[str, tuple[str, str]]:

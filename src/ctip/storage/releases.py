@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ctip.errors import DisclosureError, NotFoundError
+from ctip.storage.backend import backend_of
 from ctip.storage.tables import metadata
 
 RELEASES_REVISION = "0301_releases"
@@ -120,8 +121,8 @@ def declare_budget(
 
 def budget(conn: sa.Connection, dataset: str, *, lock: bool = False) -> Budget:
     query = sa.select(release_budgets).where(release_budgets.c.dataset == dataset)
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
+    if lock:
+        query = backend_of(conn).for_update(query)
     row = conn.execute(query).first()
     if row is None:
         raise NotFoundError(

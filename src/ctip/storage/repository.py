@@ -25,11 +25,11 @@ from ctip.errors import NotFoundError, PermissionDeniedError
 from ctip.settings import Settings
 from ctip.storage import codec
 from ctip.storage.audit import AuditLog
+from ctip.storage.backend import backend_of
 from ctip.storage.bulk import insert_many, insert_rows, new_id
-from ctip.storage.engine import make_engine, migrate
 from ctip.storage.export import analytic_rows, perpetrator_rows, to_duckdb
-from ctip.storage.keystate import guard_of, open_keys
-from ctip.storage.sealing import Pseudonymiser, Sealer, load_keys
+from ctip.storage.keystate import guard_of
+from ctip.storage.sealing import Pseudonymiser, Sealer
 from ctip.storage.tables import (
     import_batches,
     import_rejects,
@@ -98,27 +98,21 @@ class CaseStore:
     """Sealed, audited storage of victim records, perpetrators, import batches and rejects."""
 
     def __init__(self, engine: sa.Engine, sealer: Sealer, pseudonymiser: Pseudonymiser, *,
-                 actor: str = "system") -> None:
+                 actor: str = "system", audit: AuditLog | None = None) -> None:
         self.engine = engine
         self.sealer = sealer
         self.pseudonymiser = pseudonymiser
         self.preparer = VictimPreparer(sealer, pseudonymiser)
-        self.audit = AuditLog()
+        self.audit = audit or AuditLog()
         self.actor = actor
 
     @classmethod
     def open(cls, settings: Settings, *, actor: str = "system") -> CaseStore:
-        """Keys first (a missing key says "run `ctip init`"), then the engine, then migrations,
-        then the keys checked against the database (``storage.keystate``)."""
-        load_keys(settings)
-        engine = make_engine(settings.resolved_database_url)
-        try:
-            migrate(engine)
-            sealer, pseudonymiser = open_keys(settings, engine)
-        except BaseException:
-            engine.dispose()
-            raise
-        return cls(engine, sealer, pseudonymiser, actor=actor)
+        """The records of ``ctip.storage.open(settings)``, for a use case that needs nothing
+        else of the store (closing it closes the store's engine)."""
+        from ctip.storage.store import open_store
+
+        return open_store(settings).records(actor=actor)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -199,29 +193,11 @@ class CaseStore:
         for agency, key in keys:
             by_agency.setdefault(agency, []).append(key)
         found: dict[tuple[str, str], tuple[str, str]] = {}
-        # one statement per agency with the keys as ONE parameter (a JSON array for SQLite's
-        # json_each, an array for PostgreSQL's = ANY): no per-key bind parameters to compile
-        head = f'SELECT "{id_col}", "{key_col}", content_hash FROM "{table.name}" WHERE agency = '
-        if conn.dialect.name == "sqlite":
-            sql = head + f'? AND "{key_col}" IN (SELECT value FROM json_each(?))'
-            for agency, ids in by_agency.items():
-                rows = conn.exec_driver_sql(sql, (agency, json.dumps(ids)))
-                for row in rows:
-                    found[(agency, row[1])] = (row[0], row[2])
-            return found
-        if conn.dialect.name == "postgresql":
-            sql = head + f'%s AND "{key_col}" = ANY(%s)'
-            for agency, ids in by_agency.items():
-                for row in conn.exec_driver_sql(sql, (agency, ids)):
-                    found[(agency, row[1])] = (row[0], row[2])
-            return found
+        backend = backend_of(conn)
+        columns = (id_col, key_col, "content_hash")
         for agency, ids in by_agency.items():
-            for chunk in _chunks(ids):
-                rows = conn.execute(
-                    sa.select(table.c[id_col], table.c[key_col], table.c.content_hash)
-                    .where(table.c.agency == agency, table.c[key_col].in_(chunk)))
-                for row in rows:
-                    found[(agency, row[1])] = (row[0], row[2])
+            for row in backend.keys_in(conn, table, columns, key_col, agency, ids):
+                found[(agency, row[1])] = (row[0], row[2])
         return found
 
     def add_victims(self, batch_id: str, records: Sequence[VictimRecord]) -> AddResult:

@@ -24,7 +24,6 @@ import importlib.util
 import logging
 from collections.abc import AsyncIterator
 
-import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
@@ -71,7 +70,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await run_in_threadpool(_open_pool, casework.engine)
+        await run_in_threadpool(casework.open_pool)
         await run_in_threadpool(casework.warm_up)
         task = asyncio.create_task(_run_timers(casework, timers_every)) if timers_every else None
         try:
@@ -116,15 +115,6 @@ def create_app(
     app.include_router(api.router)
     _mount_pages(app)
     return app
-
-
-def _open_pool(engine: sa.Engine) -> None:
-    """Open the connection pool before the first request (the server listens only after this),
-    so the first users do not each wait for a new database connection."""
-    size = getattr(engine.pool, "size", lambda: 0)()
-    connections = [engine.connect() for _ in range(min(int(size), 20))]
-    for connection in connections:
-        connection.close()
 
 
 class SecurityHeaders:

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from ctip.domain import nrm, screening
-from ctip.domain.access import RECIPIENT_TRANSITION_ROLES, Action
+from ctip.domain.access import Action
 from ctip.domain.casework import CONSENT_PURPOSES, REGION_FIELD, SERVICE_TYPES
 from ctip.domain.records import IDENTITY_FIELDS
 from ctip.errors import ConflictError, CtipError, ValidationError
@@ -37,12 +37,6 @@ from ctip.web.pages.view import CaseData
 
 router = APIRouter()
 
-# steps whose guard asks the person acting to confirm something first (domain/nrm.py)
-CONFIRMATIONS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("main", "screening"): ("safe_setting", "interpreter_offered"),
-    ("main", "return_preparation"): ("risk_assessment",),
-    ("main", "returned_reintegration"): ("handover_acknowledged",),
-}
 DONE_MESSAGES = {
     "created": labels.N_("Case created. Identity is sealed and hidden by default."),
     "screened": labels.N_("Screening recorded. The suggestion is below; you decide the next step."),
@@ -111,36 +105,12 @@ def case_context(request: Request, user: PageUser, case_id: str) -> dict[str, An
     case = CaseData(view)
     owner = view.relation == "owner"
     latest = page.screening
-    # a receiving agency takes only the competent authority's decisions (domain/access.py)
-    may_move = owner or (
-        view.relation == "recipient" and p.role.value in RECIPIENT_TRANSITION_ROLES
-    )
-    # computed here from the state machine (pure domain), as Casework.next_steps does, to spare
-    # the page one more database round trip; guards are still checked when the step is posted
-    regions = nrm.REGIONS if owner else ("main",)
-    steps = (
-        {
-            r: nrm.allowed_targets(r, str(case.__getattr__(REGION_FIELD[r]) or ""), p.role.value)
-            for r in regions
-        }
-        if may_move
-        else {}
-    )
-    actions = []
-    for region, targets in steps.items():
-        state = case.__getattr__(REGION_FIELD[region]) or ""
-        for target in targets:
-            step = next(
-                (t for t in nrm.transitions_from(region, state) if t.target == target), None
-            )
-            actions.append(
-                {
-                    "region": region,
-                    "target": target,
-                    "needs_reason": bool(step and step.needs_reason),
-                    "confirmations": CONFIRMATIONS.get((region, target), ()),
-                }
-            )
+    # the steps the service says this user may take now (the same check as taking one)
+    actions = [
+        {"region": step.region, "target": step.target, "needs_reason": step.needs_reason,
+         "confirmations": step.confirmations}
+        for step in page.steps
+    ]
     services = page.directory or []
     eligible = [s for s in services if s.eligible(sex=case.sex, age=case.age)]
     others = [s for s in services if s not in eligible]
@@ -165,29 +135,28 @@ def case_context(request: Request, user: PageUser, case_id: str) -> dict[str, An
         "revealed": None,
         "reveal_errors": {},
         "revealable": view.revealable_identity,
-        "can_reveal": user.may(Action.IDENTITY_REVEAL),
+        "can_reveal": Action.IDENTITY_REVEAL in page.may,
         "screening": latest,
         "screening_form": form,
         "screening_fields": screening_fields(request.state.locale, form["profile"], form["yes"])
         if form
         else "",
-        "can_screen": owner and user.may(Action.CASE_SCREEN),
+        "can_screen": Action.CASE_SCREEN in page.may,
         "actions": actions,
         "consents": page.consents,
-        "can_consent": owner and user.may(Action.CONSENT_RECORD),
+        "can_consent": Action.CONSENT_RECORD in page.may,
         "purpose_options": options(labels.PURPOSE, tr, CONSENT_PURPOSES),
         "referral_purpose_options": options(labels.REFERRAL_PURPOSE, tr, tuple(PURPOSE_CONSENT)),
         "given_by_options": [("person", tr("The person")), ("guardian", tr("Guardian"))],
         "agencies": sorted({s.agency for s in services} - {case.agency}),
         "referrals": page.referrals,
-        "can_refer": owner and user.may(Action.CASE_REFER),
+        "can_refer": Action.CASE_REFER in page.may,
         "service_options": service_options,
         "identity_options": options(labels.IDENTITY_FIELD, tr, IDENTITY_FIELDS),
         "default_due": (today + timedelta(days=DEFAULT_REFERRAL_DAYS)).isoformat(),
         "today": today,
         "services_given": page.services_given,
-        "can_record_service": user.may(Action.SERVICE_RECORD)
-        and view.relation in ("owner", "recipient"),
+        "can_record_service": Action.SERVICE_RECORD in page.may,
         "service_type_options": options(labels.SERVICE_TYPE, tr, SERVICE_TYPES),
         "access_log": page.views,
         "conflict": "",
