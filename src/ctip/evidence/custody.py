@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from ctip.evidence.canonical import canonical_json, sha256_hex
 from ctip.evidence.signing import verify_signature
@@ -99,8 +99,13 @@ def event_body(*, case: str, seq: int, prev: str, at: datetime, action: str, ite
     })
 
 
+def as_utc(at: datetime) -> datetime:
+    """A time read back from a database that drops the zone (SQLite) is UTC."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
 def iso(at: datetime) -> str:
-    return at.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return as_utc(at).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def parse_time(text: str) -> datetime:

@@ -74,7 +74,8 @@ def rotate_keys(settings: Settings, *, actor: str = "system", batch_size: int = 
                                         "resumed": resumed})
         for label, col in sorted(SEALED.items()):
             report.resealed[label] = reseal_column(store.engine, store.sealer, col, actor=actor,
-                                                   batch_size=batch_size, on_batch=on_batch)
+                                                   batch_size=batch_size, on_batch=on_batch,
+                                                   audit=store.audit)
         left = {label: n for label, col in SEALED.items()
                 if (n := remaining(store.engine, col, ring.active))}
         left |= unregistered_under(store.engine, metadata, set(ring.retiring))

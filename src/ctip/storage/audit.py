@@ -63,13 +63,19 @@ audit_tags = sa.Table(
 )
 
 
+TAG_KEY_INFO = b"ctip audit tag key v1"
+
+
 def audit_tag_key(pseudonym_key: bytes) -> bytes:
     """The audit tag key: HKDF from the pseudonym key (outside the database, never rotated)."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    from ctip.storage.sealing import Pseudonymiser
 
-    return HKDF(hashes.SHA256(), 32, salt=None, info=b"ctip audit tag key v1").derive(
-        pseudonym_key)
+    return Pseudonymiser(pseudonym_key).derived_key(TAG_KEY_INFO)
+
+
+def keyed_audit_log(pseudonymiser: Any) -> AuditLog:
+    """The audit log whose entries carry keyed tags (the key derived from the pseudonymiser's)."""
+    return AuditLog(pseudonymiser.derived_key(TAG_KEY_INFO))
 
 
 def entry_tag(key: bytes, seq: int, entry_hash_hex: str) -> str:

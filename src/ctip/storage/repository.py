@@ -24,7 +24,7 @@ from ctip.domain.records import Identity, Perpetrator, VictimRecord
 from ctip.errors import NotFoundError, PermissionDeniedError
 from ctip.settings import Settings
 from ctip.storage import codec
-from ctip.storage.audit import AuditLog
+from ctip.storage.audit import keyed_audit_log
 from ctip.storage.bulk import insert_many, insert_rows, new_id
 from ctip.storage.engine import make_engine, migrate
 from ctip.storage.export import analytic_rows, perpetrator_rows, to_duckdb
@@ -100,7 +100,7 @@ class CaseStore:
         self.sealer = sealer
         self.pseudonymiser = pseudonymiser
         self.preparer = VictimPreparer(sealer, pseudonymiser)
-        self.audit = AuditLog()
+        self.audit = keyed_audit_log(pseudonymiser)
         self.actor = actor
 
     @classmethod

@@ -60,9 +60,11 @@ def _pending(col: SealedColumn, active: str, after: str | None, limit: int) -> s
 
 def reseal_column(engine: sa.Engine, sealer: Sealer, col: SealedColumn, *, actor: str,
                   batch_size: int = 2000,
-                  on_batch: Callable[[str, int], None] | None = None) -> int:
-    """Re-seal every value of ``col`` not yet under the active key. Returns how many."""
-    audit = AuditLog()
+                  on_batch: Callable[[str, int], None] | None = None,
+                  audit: AuditLog | None = None) -> int:
+    """Re-seal every value of ``col`` not yet under the active key. Returns how many.
+    ``audit``: the store's keyed audit log (``CaseStore.audit``)."""
+    audit = audit or AuditLog()
     active = sealer.active_key_id
     t = col.table
     done = 0
