@@ -28,3 +28,14 @@ def new_case(cw: Casework) -> str:
 
 def ingest(locker: Locker, case_id: str, data: bytes, name: str = "chat.txt"):  # type: ignore[no-untyped-def]
     return locker.ingest(SUP, case_id, io.BytesIO(data), name=name, origin="phone of witness")
+
+
+def drop_guards(conn) -> None:  # type: ignore[no-untyped-def]
+    """What an attacker with database rights does first: drop the append-only triggers."""
+    for table in ("evidence_events", "log_checkpoints", "audit_tags", "audit_log"):
+        if conn.dialect.name == "postgresql":
+            trigger = "audit_log_append_only" if table == "audit_log" else f"{table}_append_only"
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
+        else:
+            for verb in ("update", "delete"):
+                conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")

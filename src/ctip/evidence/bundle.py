@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Protocol
 
 from ctip.evidence.canonical import canonical_json, sha256_hex
@@ -36,7 +35,7 @@ from ctip.evidence.custody import (
     verify_chain,
 )
 from ctip.evidence.signing import fingerprint, public_from_pem, verify_signature
-from ctip.evidence.timestamp import TokenError, verify_token
+from ctip.evidence.timestamp import TokenError, TokenInfo, verify_token
 
 FORMAT = "ctip-evidence-bundle-1"
 SUMS = "SHA256SUMS"
@@ -105,7 +104,7 @@ def _check_sums(files: BundleFiles, report: BundleReport) -> None:
 
 
 def _token(files: BundleFiles, name: str | None, digest: bytes, where: str, ca: bytes,
-           tsa: bytes, report: BundleReport) -> datetime | None:
+           tsa: bytes, report: BundleReport) -> TokenInfo | None:
     if not name:
         report.problems.append(Problem("token.missing", where, "has no time-stamp token"))
         return None
@@ -114,7 +113,7 @@ def _token(files: BundleFiles, name: str | None, digest: bytes, where: str, ca: 
     except (TokenError, OSError, KeyError) as error:
         report.problems.append(Problem("token.invalid", where, str(error)))
         return None
-    return info.gen_time
+    return info
 
 
 def verify_bundle(files: BundleFiles, *, trusted_locker: str | None = None,
@@ -167,8 +166,8 @@ def verify_bundle(files: BundleFiles, *, trusted_locker: str | None = None,
         gen = _token(files, meta.get("token"), bytes.fromhex(sha256_hex(cp.payload)),
                      f"checkpoint {cp.size}", ca, tsa, report)
         if gen is not None:
-            trusted.append(TrustedCheckpoint(cp.size, gen))
-            report.trusted_time.append(f"checkpoint {cp.size}: {gen.isoformat()}")
+            trusted.append(TrustedCheckpoint(cp.size, gen.gen_time, gen.accuracy))
+            report.trusted_time.append(f"checkpoint {cp.size}: {gen.gen_time.isoformat()}")
     if not trusted:
         report.problems.append(Problem("checkpoint.missing", "custody log",
                                        "no verified, time-stamped checkpoint covers it"))
@@ -189,7 +188,7 @@ def verify_bundle(files: BundleFiles, *, trusted_locker: str | None = None,
         gen = _token(files, item.get("token"), bytes.fromhex(item["sha256"]), where, ca, tsa,
                      report)
         if gen is not None:
-            report.trusted_time.append(f"{where}: {gen.isoformat()}")
+            report.trusted_time.append(f"{where}: {gen.gen_time.isoformat()}")
     report.items, report.events, report.checkpoints = (len(manifest["items"]), len(events),
                                                        len(trusted))
     report.checks += [f"manifest signed by locker key {report.locker_key}",

@@ -69,7 +69,7 @@ def check_checkpoint(cp: Checkpoint, *, log: str, entry_hashes: Sequence[str],
     """Signature by a trusted signer, and agreement with the log's entries as they are now."""
     try:
         f = cp.fields()
-        size = int(f["size"])
+        size = int(str(f["size"]))
         where = f"checkpoint {size}"
     except (ValueError, KeyError, TypeError):
         return [Problem("checkpoint.malformed", "checkpoint", "cannot be read")]

@@ -80,6 +80,12 @@ class TrustedCheckpoint:
 
     size: int
     gen_time: datetime
+    accuracy: timedelta = timedelta(seconds=1)
+
+    @property
+    def latest(self) -> datetime:
+        """The latest time the TSA's statement allows."""
+        return self.gen_time + self.accuracy
 
 
 def event_body(*, case: str, seq: int, prev: str, at: datetime, action: str, item: str | None,
@@ -167,7 +173,7 @@ def verify_chain(case: str, events: Sequence[SignedEvent], keys: Mapping[str, Ke
             continue
         covering = _covering(checkpoints, position)
         if key is not None and key.revoked_at is not None and (
-                covering is None or covering.gen_time >= key.revoked_at):
+                covering is None or covering.latest >= key.revoked_at):
             problems.append(Problem(
                 "signature.revoked", where,
                 f"is signed by key {key.key_id}, revoked at {iso(key.revoked_at)}, and no "

@@ -14,7 +14,7 @@ therefore includes only its signer certificate.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from rfc3161_client import VerificationError, VerifierBuilder, decode_timestamp_response
@@ -55,6 +55,7 @@ class TokenInfo:
     gen_time: datetime  # the TSA's time (UTC, timezone-aware)
     serial: int
     tsa_name: str
+    accuracy: timedelta = timedelta(seconds=1)  # the TSA's stated accuracy (1 s if unstated)
 
 
 def verify_token(response: bytes, digest: bytes, *, root_pem: bytes, tsa_pem: bytes,
@@ -81,4 +82,15 @@ def verify_token(response: bytes, digest: bytes, *, root_pem: bytes, tsa_pem: by
     if gen.tzinfo is None:
         gen = gen.replace(tzinfo=UTC)
     return TokenInfo(gen_time=gen, serial=info.serial_number,
-                     tsa_name=tsa.subject.rfc4514_string())
+                     tsa_name=tsa.subject.rfc4514_string(), accuracy=_accuracy(info))
+
+
+def _accuracy(info: object) -> timedelta:
+    try:
+        acc = info.accuracy  # type: ignore[attr-defined]
+        found = timedelta(seconds=acc.seconds or 0, milliseconds=acc.millis or 0,
+                          microseconds=acc.micros or 0)
+    except (AttributeError, ValueError, TypeError):
+        return timedelta(seconds=1)
+    # times are given to the second: never less than 1 s of uncertainty
+    return max(found, timedelta(seconds=1))

@@ -124,7 +124,7 @@ def check_checkpoints(checkpoints: Sequence[Checkpoint], *, log: str,
             problems.append(Problem("token.invalid", f"checkpoint {cp.size}", str(error)))
             continue
         if not found:
-            trusted.append(TrustedCheckpoint(cp.size, info.gen_time))
+            trusted.append(TrustedCheckpoint(cp.size, info.gen_time, info.accuracy))
     return problems, trusted
 
 

@@ -167,14 +167,13 @@ def _fill(locker: Locker, case_id: str, key: bytes, rows: Sequence[object], tmp:
             entry["token"] = f"{stem}.tsr"
         manifest_checkpoints.append(entry)
     notary = locker.notary
-    keys = [{"key_id": notary.key_id, "owner": "locker", "file": f"keys/{notary.key_id}.pem",
-             "revoked_at": None}]
-    sums[keys[0]["file"]] = _write(tmp / str(keys[0]["file"]), public_pem(notary.public_key))
-    for k in signers:
-        entry = {"key_id": k.key_id, "owner": k.username, "file": f"keys/{k.key_id}.pem",
-                 "revoked_at": iso(k.revoked_at) if k.revoked_at else None}
-        sums[entry["file"]] = _write(tmp / entry["file"], public_pem(bytes(k.public_key)))
-        keys.append(entry)
+    keys: list[dict[str, str | None]] = []
+    for key_id, owner, public, revoked in [(notary.key_id, "locker", notary.public_key, None)] + [
+            (k.key_id, k.username, bytes(k.public_key), k.revoked_at) for k in signers]:
+        file = f"keys/{key_id}.pem"
+        sums[file] = _write(tmp / file, public_pem(public))
+        keys.append({"key_id": key_id, "owner": owner, "file": file,
+                     "revoked_at": iso(revoked) if revoked else None})
     for n in notes:
         text = locker.sealer.open(n.note_sealed, context=edb.note_context(n.note_id))
         sums[f"notes/{n.note_id}.txt"] = _write(tmp / f"notes/{n.note_id}.txt", text.encode())

@@ -189,7 +189,8 @@ class AuditLog:
         query = sa.select(audit_log.c.entry_hash).order_by(audit_log.c.seq)
         if upto is not None:
             query = query.where(audit_log.c.seq <= upto)
-        return list(conn.execution_options(yield_per=50_000).scalars(query))
+        # statement-level: Connection.execution_options would change the caller's connection
+        return list(conn.scalars(query.execution_options(yield_per=50_000)))
 
     def verify(self, conn: sa.Connection, *, expect_head: str | None = None) -> VerifyResult:
         """Walk the whole chain (and the keyed tags, with the key); stop at the first entry
@@ -199,10 +200,10 @@ class AuditLog:
         want_seq, want_hash = _parse_head(expect_head) if expect_head else (None, None)
         seen_expected = False
         key = self.tag_key
-        rows = conn.execution_options(yield_per=10_000).execute(
+        rows = conn.execute(
             sa.select(audit_log, audit_tags.c.tag)
             .select_from(audit_log.outerjoin(audit_tags, audit_tags.c.seq == audit_log.c.seq))
-            .order_by(audit_log.c.seq))
+            .order_by(audit_log.c.seq).execution_options(yield_per=10_000))
         for row in rows:
             count += 1
             if row.seq != expected_seq:
