@@ -24,6 +24,7 @@ LAYER = {
     "estimate": "maths",
     "linkage": "maths",
     "publish": "maths",
+    "evidence": "maths",
     "reference": "maths",
     "storage": "storage",
     "services": "services",
