@@ -35,7 +35,21 @@ def casework(database_url: str) -> Iterator[Casework]:
     engine.dispose()
 
 
+def _locker(casework: Casework, tsa: LocalTSA, folder: Path) -> Locker:
+    notary = Notary(new_signing_key())
+    return Locker(casework, BlobStore(folder / "blobs"), lambda: tsa, lambda: notary)
+
+
 @pytest.fixture
 def locker(casework: Casework, local_tsa: LocalTSA, tmp_path: Path) -> Locker:
-    notary = Notary(new_signing_key())
-    return Locker(casework, BlobStore(tmp_path / "blobs"), lambda: local_tsa, lambda: notary)
+    return _locker(casework, local_tsa, tmp_path)
+
+
+@pytest.fixture
+def sqlite_locker(local_tsa: LocalTSA, tmp_path: Path) -> Iterator[Locker]:
+    """For tests whose subject does not touch the database's dialect (web captures)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'ctip.db'}")
+    migrate(engine)
+    yield _locker(Casework(engine, Sealer(KeyRing.generate()),
+                           Pseudonymiser(secrets.token_bytes(32))), local_tsa, tmp_path)
+    engine.dispose()

@@ -73,14 +73,19 @@ class Ingested:
 
 
 def sniff_type(head: bytes, name: str) -> str:
-    """MIME type from the content's first bytes (puremagic), not from the name."""
+    """MIME type from the content's first bytes (puremagic), not from the name; among equally
+    possible types (zip-based formats look alike), the one agreeing with the name's extension."""
     try:
-        found = puremagic.magic_string(head, filename=name) if head else []
+        found = [m for m in (puremagic.magic_string(head, filename=name) if head else [])
+                 if getattr(m, "mime_type", "")]
     except (puremagic.PureError, ValueError):
         found = []
+    suffix = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
     for match in found:
-        if getattr(match, "mime_type", ""):
+        if suffix and match.extension.lower() == suffix:
             return str(match.mime_type)
+    if found:
+        return str(found[0].mime_type)
     try:
         head.decode("utf-8")
         return "text/plain" if head else "application/x-empty"
@@ -203,8 +208,9 @@ class Locker:
     def ingest(self, p: Principal, case_id: str, source: BinaryIO, *, name: str,
                origin: str | None = None, purpose: str = "investigation",
                note: str | None = None, kind: str = "file", derived_from: str | None = None,
-               details: dict[str, Any] | None = None) -> Ingested:
-        """Hash (first), encrypt and store the bytes, time-stamp their hash, log the ingest."""
+               details: dict[str, Any] | None = None, mime: str | None = None) -> Ingested:
+        """Hash (first), encrypt and store the bytes, time-stamp their hash, log the ingest.
+        ``mime``: only for content ctip made itself (captures); uploads are sniffed."""
         with self.engine.begin() as conn:
             self._access(conn, p, case_id, Action.EVIDENCE_ADD)
             key = self.case_key(conn, case_id, create=True)
@@ -219,7 +225,7 @@ class Locker:
                 return Ingested(self._item_view(existing), new=False)
         stamp = self.tsa.stamp(bytes.fromhex(sha))
         item_id, at = str(uuid.uuid4()), self.clock()
-        mime = sniff_type(head, name)
+        mime = mime or sniff_type(head, name)
         with self.engine.begin() as conn:
             edb.insert_item(
                 conn, item_id=item_id, case_id=case_id, sha256=sha, size=size, mime=mime,

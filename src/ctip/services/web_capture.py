@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import shutil
 import tempfile
 import urllib.request
@@ -54,8 +55,13 @@ def package_wacz(warc: Path, wacz: Path, url: str, at: datetime) -> None:
         from wacz.main import main as wacz_main
     except ImportError:
         raise MissingDependencyError("wacz", "capture") from None
+    pages = wacz.with_name("pages.jsonl")  # the page list replay tools open first
+    pages.write_text(json.dumps({"format": "json-pages-1.0", "id": "pages",
+                                 "title": "All Pages"}) + "\n"
+                     + json.dumps({"url": url, "ts": at.isoformat().replace("+00:00", "Z"),
+                                   "title": "ctip evidence capture"}) + "\n", encoding="utf-8")
     with contextlib.redirect_stdout(io.StringIO()):  # wacz prints its progress
-        code = wacz_main(["create", "-o", str(wacz), str(warc), "--detect-pages", "--url", url,
+        code = wacz_main(["create", "-o", str(wacz), str(warc), "-p", str(pages), "--url", url,
                           "--ts", at.strftime("%Y%m%d%H%M%S"), "--title",
                           "ctip evidence capture"])
     if code not in (0, None) or not wacz.exists():
@@ -103,8 +109,8 @@ def capture_page(locker: Locker, p: Principal, case_id: str, url: str, *,
         with wacz.open("rb") as handle:
             archive = locker.ingest(p, case_id, handle, name=f"{stem}.wacz", origin=url,
                                     purpose=purpose, note=note, kind="web-capture",
-                                    details=details)
+                                    details=details, mime="application/zip")
     shot = locker.ingest(p, case_id, io.BytesIO(png), name=f"{stem}.png", origin=url,
                          purpose=purpose, note=note, kind="screenshot",
-                         details={**details, "capture": archive.item.sha256})
+                         details={**details, "capture": archive.item.sha256}, mime="image/png")
     return [archive, shot]
