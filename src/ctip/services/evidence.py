@@ -108,7 +108,12 @@ class Locker:
 
     @classmethod
     def open(cls, settings: Settings) -> Locker:
-        core = CaseworkCore.open(settings)
+        return cls.over(CaseworkCore.open(settings), settings)
+
+    @classmethod
+    def over(cls, core: CaseworkCore, settings: Settings) -> Locker:
+        """A locker sharing an open casework service (the web app's) and its settings; the
+        TSA and the notary key are loaded at first use."""
         return cls(core, BlobStore(settings.resolved_evidence_dir),
                    lambda: tsa_from_settings(settings), lambda: load_notary(settings))
 

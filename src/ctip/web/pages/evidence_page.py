@@ -21,11 +21,8 @@ from fastapi.responses import Response, StreamingResponse
 
 from ctip.domain.access import Action
 from ctip.errors import CtipError, InputFileError
-from ctip.services.anchoring import load_notary
 from ctip.services.evidence import Locker
 from ctip.services.evidence_bundle import export_bundle
-from ctip.services.timestamping import tsa_from_settings
-from ctip.storage.evidence_blobs import BlobStore
 from ctip.web.pages import labels
 from ctip.web.pages.common import (
     FormDep,
@@ -64,11 +61,7 @@ def locker(request: Request) -> Locker:
     state = request.app.state
     found = getattr(state, "locker", None)
     if found is None:
-        settings = state.settings
-        found = state.locker = Locker(casework(request),
-                                      BlobStore(settings.resolved_evidence_dir),
-                                      lambda: tsa_from_settings(settings),
-                                      lambda: load_notary(settings))
+        found = state.locker = Locker.over(casework(request), state.settings)
     return found
 
 
