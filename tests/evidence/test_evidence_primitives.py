@@ -128,3 +128,13 @@ def test_event_body_refuses_unknown_actions_and_local_times() -> None:
                    at=datetime.now(UTC).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Manila")),
                    action="view", item=None, actor="a", role="r", purpose="other", note=None,
                    key="k")
+
+
+def test_fast_canonical_check_agrees_with_rfc_8785() -> None:
+    from ctip.evidence.canonical import is_canonical
+
+    for value in ({"b": [1, None, True], "a": "é\n\u2028\"\\"}, {"x": 1e-7}, {"é": 1},
+                  {"n": 2**53 - 1, "s": "\u0001"}):
+        assert is_canonical(value, canonical_json(value))
+    assert not is_canonical({"x": 1e-7}, b'{"x":1e-07}')  # Python's float form, not RFC 8785's
+    assert not is_canonical({"a": 1, "b": 2}, b'{"b":2,"a":1}')

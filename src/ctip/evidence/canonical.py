@@ -8,6 +8,7 @@ made here verifies anywhere that canonicalises by RFC 8785.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,6 +19,29 @@ def canonical_json(value: Any) -> bytes:
     """The RFC 8785 bytes of a JSON value (dicts, lists, str, int, bool, None; no floats with
     fractions beyond IEEE doubles)."""
     return rfc8785.dumps(value)
+
+
+def is_canonical(value: Any, data: bytes) -> bool:
+    """Whether ``data`` is the RFC 8785 form of ``value`` (parsed from it).
+
+    Fast path first: for JSON without floats and with ASCII keys (every custody event and
+    checkpoint ctip writes), Python's sorted, compact, non-ASCII-preserving ``json.dumps`` gives
+    the same bytes as RFC 8785, and it runs in C; any difference is settled by ``rfc8785``."""
+    if not _has_float(value):
+        fast = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        if fast.encode("utf-8") == data:
+            return True
+    return canonical_json(value) == data
+
+
+def _has_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(not k.isascii() or _has_float(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_float(v) for v in value)
+    return False
 
 
 def sha256_hex(data: bytes) -> str:

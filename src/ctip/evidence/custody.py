@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ctip.evidence.canonical import canonical_json, sha256_hex
+from ctip.evidence.canonical import canonical_json, is_canonical, sha256_hex
 from ctip.evidence.signing import verify_signature
 
 GENESIS = "0" * 64
@@ -137,7 +137,7 @@ def verify_chain(case: str, events: Sequence[SignedEvent], keys: Mapping[str, Ke
         where = f"event {position}"
         try:
             f = event.fields()
-            canonical = canonical_json(f) == event.body
+            canonical = is_canonical(f, event.body)
         except (ValueError, TypeError):
             problems.append(Problem("event.malformed", where, "is not a JSON object"))
             prev = event.event_hash

@@ -192,6 +192,13 @@ def _fill(locker: Locker, case_id: str, key: bytes, rows: Sequence[object], tmp:
     _write(tmp / SUMS, sums_text(sums.items()))
 
 
+def _fields(event: SignedEvent) -> dict[str, object]:
+    try:
+        return event.fields()
+    except ValueError:
+        return {}
+
+
 @dataclass
 class LockerReport:
     cases: int = 0
@@ -217,9 +224,9 @@ def verify_locker(locker: Locker, case_ids: Sequence[str] = ()) -> LockerReport:
                 for k in edb.signing_keys(conn)}
         for case in cases:
             report.cases += 1
-            events = [SignedEvent(bytes(r.body), bytes(r.signature))
-                      for r in edb.events_of_case(conn, case)]
-            stored_hashes = [r.event_hash for r in edb.events_of_case(conn, case)]
+            rows = edb.events_of_case(conn, case)
+            events = [SignedEvent(bytes(r.body), bytes(r.signature)) for r in rows]
+            stored_hashes = [r.event_hash for r in rows]
             hashes = [e.event_hash for e in events]
             for seq, (a, b) in enumerate(zip(stored_hashes, hashes, strict=True), start=1):
                 if a != b:
@@ -234,8 +241,8 @@ def verify_locker(locker: Locker, case_ids: Sequence[str] = ()) -> LockerReport:
                                 for p in problems]
             report.events += len(events)
             report.checkpoints += len(trusted)
-            ingested = {e.fields().get("item") for e in events
-                        if e.fields().get("action") == "ingest"}
+            ingested = {f.get("item") for f in map(_fields, events)
+                        if f.get("action") == "ingest"}
             try:
                 key = locker.case_key(conn, case, create=False)
             except CtipError as error:

@@ -10,9 +10,9 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ctip.errors import ConfigurationError, KeyError_
-from ctip.services.anchoring import AuditReport
 from ctip.settings import Settings
 from ctip.storage.audit import AuditLog, audit_tag_key
 from ctip.storage.engine import current_revisions, make_engine, migrate, sqlite_path
@@ -25,6 +25,9 @@ from ctip.storage.keys import (
     write_secret,
 )
 from ctip.storage.sealing import load_keys
+
+if TYPE_CHECKING:  # the evidence modules load only for the commands that need them
+    from ctip.services.anchoring import AuditReport
 
 
 @dataclass
