@@ -36,6 +36,8 @@ def test_demo_runs_every_stage_reconciles_and_prints_no_identity(tmp_path, monke
     assert [e["method"] for e in others] == ["bic", "aic", "bayesthresh", "lcmcr"]
     assert all(e["estimate"] >= e["observed"] == data["estimate"]["observed"] for e in others)
     assert any(p.endswith("report.html") for p in data["report"])
+    evidence = data["evidence"]  # one file kept, exported, the bundle verified
+    assert evidence["verified"] and evidence["events"] == 2  # ingest, export
     names = {r["family_name"] for rs in rows.values() for r in rs if len(r["family_name"]) > 5}
     assert not [n for n in names if n in out.stdout]
 
