@@ -117,7 +117,7 @@ def main() -> None:
         item = locker.items(who, case_log)[0].sha256
         with cw.engine.begin() as conn:
             for _ in range(args.events - 1):
-                locker._event(conn, who, case_log, "view", item=item, purpose="investigation")
+                locker.record_event(conn, who, case_log, "view", item=item, purpose="investigation")
         locker.checkpoint(case_log)
         verify_wall, verify_cpu = timed([ctip, "evidence", "verify", "--case", case_log], env)
         start, cpu = time.perf_counter(), time.process_time()

@@ -128,3 +128,34 @@ def test_a_revoked_user_gets_a_new_key_and_old_events_still_verify(locker: Locke
     events = locker.custody(SUP, case)
     assert events[0]["key"] != events[-1]["key"]
     assert verify_locker(locker, [case]).ok
+
+
+def test_concurrent_actions_on_one_case_form_one_valid_chain(locker: Locker) -> None:
+    """Four users' threads viewing the same case at once: one chain, no gap, every event."""
+    import threading
+
+    case = new_case(locker.core)
+    sha = ingest(locker, case, DATA).item.sha256
+    errors: list[BaseException] = []
+    users = [person(r) for r in ("caseworker", "supervisor", "investigator")] + [SUP]
+    start = threading.Barrier(len(users))
+
+    def work(p) -> None:  # type: ignore[no-untyped-def]
+        try:
+            start.wait()
+            for _ in range(8):
+                _view, chunks = locker.view(p, case, sha, purpose="investigation")
+                assert b"".join(chunks) == DATA
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(p,)) for p in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    locker.checkpoint(case)
+    report = verify_locker(locker, [case])
+    assert report.ok, report.problems
+    assert report.events == 1 + 8 * len(users)

@@ -171,7 +171,7 @@ def test_backdated_event(locker: Locker, case: str) -> None:
     clock = locker.clock
     locker.clock = lambda: clock() - timedelta(days=1)
     with locker.engine.begin() as conn:
-        locker._event(conn, CW, case, "copy", item=sha256_hex(A), purpose="investigation")
+        locker.record_event(conn, CW, case, "copy", item=sha256_hex(A), purpose="investigation")
     locker.clock = clock
     assert "event.backdated" in codes(locker, case)
 

@@ -130,7 +130,9 @@ class Locker:
         return self._notary
 
     # ---- access, keys, events ---------------------------------------------------------------
-    def _access(self, conn: sa.Connection, p: Principal, case_id: str, action: Action) -> None:
+    def check_access(self, conn: sa.Connection, p: Principal, case_id: str, action: Action) -> None:
+        """Role, then relation to the case (none: "not found"), then the action; a receiving
+        agency sees evidence only through its competent authority."""
         _row, rel, _live = self.core._load(conn, p, case_id, action)
         if rel is Relation.RECIPIENT and p.role is not Role.COMPETENT_AUTHORITY:
             raise PermissionDeniedError(
@@ -165,20 +167,22 @@ class Locker:
         self.core._audit(conn, p, "evidence.key.create", key_id)
         return key_id, key
 
-    def _event(self, conn: sa.Connection, p: Principal, case_id: str, action: str, *,
+    def record_event(self, conn: sa.Connection, p: Principal, case_id: str, action: str, *,
                item: str | None, purpose: str, note: str | None = None,
                details: dict[str, Any] | None = None) -> int:
         """Append one signed event to the case's custody log (and audit it). Returns its seq."""
         if purpose not in PURPOSES:
             raise ValidationError("unknown purpose", column="purpose", value=purpose,
                                   allowed=", ".join(sorted(PURPOSES)))
+        # the case's lock first, the audit chain's lock last (a new key is audited below): one
+        # order for every transaction, or two users acting on one case deadlock on PostgreSQL
+        edb.case_lock(conn, case_id)
         key_id, key = self._signing_key(conn, p)
         note_id = None
         if note:
             note_id = sha256_hex(note.encode("utf-8"))
             edb.insert_note(conn, note_id, case_id,
                             self.sealer.seal(note, context=edb.note_context(note_id)))
-        edb.case_lock(conn, case_id)
         head = edb.log_head(conn, case_id)
         seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
         body = event_body(case=case_id, seq=seq, prev=prev, at=self.clock(), action=action,
@@ -188,7 +192,8 @@ class Locker:
         self.core._audit(conn, p, f"evidence.{action}", case_id, item=item, seq=seq)
         return seq
 
-    def _item_view(self, row: Any) -> ItemView:
+    def item_view(self, row: Any) -> ItemView:
+        """An item row with its sealed name and source opened (callers audit the read)."""
         source = (self.sealer.open(row.source_sealed,
                                    context=edb.item_source_context(row.item_id))
                   if row.source_sealed is not None else None)
@@ -198,7 +203,8 @@ class Locker:
                         source, row.kind, row.acquired_at, row.acquired_by, row.derived_from,
                         row.token_time, row.status, bool(row.legal_hold))
 
-    def _item(self, conn: sa.Connection, case_id: str, sha256: str) -> Any:
+    def item_row(self, conn: sa.Connection, case_id: str, sha256: str) -> Any:
+        """The case's item by full hash, or by a unique prefix of 8+ hex digits."""
         row = edb.item_by_hash(conn, case_id, sha256.lower())
         if row is None:
             matches = [r for r in edb.items_of_case(conn, case_id)
@@ -217,17 +223,17 @@ class Locker:
         """Hash (first), encrypt and store the bytes, time-stamp their hash, log the ingest.
         ``mime``: only for content ctip made itself (captures); uploads are sniffed."""
         with self.engine.begin() as conn:
-            self._access(conn, p, case_id, Action.EVIDENCE_ADD)
+            self.check_access(conn, p, case_id, Action.EVIDENCE_ADD)
             key = self.case_key(conn, case_id, create=True)
             if derived_from is not None:
-                derived_from = self._item(conn, case_id, derived_from).sha256
+                derived_from = self.item_row(conn, case_id, derived_from).sha256
         sha, size, head, _new = self.blobs.write(case_id, key, source)  # no transaction held
         with self.engine.begin() as conn:
             existing = edb.item_by_hash(conn, case_id, sha)
             if existing is not None:
-                self._event(conn, p, case_id, "acquire", item=sha, purpose=purpose, note=note,
+                self.record_event(conn, p, case_id, "acquire", item=sha, purpose=purpose, note=note,
                             details={"name_sha256": sha256_hex(name.encode()), "kind": kind})
-                return Ingested(self._item_view(existing), new=False)
+                return Ingested(self.item_view(existing), new=False)
         stamp = self.tsa.stamp(bytes.fromhex(sha))
         item_id, at = str(uuid.uuid4()), self.clock()
         mime = mime or sniff_type(head, name)
@@ -244,28 +250,28 @@ class Locker:
                     "name_sha256": sha256_hex(name.encode()),
                     "derived_from": derived_from, "token_time": stamp.info.gen_time.isoformat(),
                     **(details or {})}
-            self._event(conn, p, case_id, "ingest", item=sha, purpose=purpose, note=note,
+            self.record_event(conn, p, case_id, "ingest", item=sha, purpose=purpose, note=note,
                         details=info)
             if derived_from is not None:
-                self._event(conn, p, case_id, "redact-copy", item=derived_from, purpose=purpose,
-                            details={"working_copy": sha})
+                self.record_event(conn, p, case_id, "redact-copy", item=derived_from,
+                                  purpose=purpose, details={"working_copy": sha})
             row = edb.item_by_hash(conn, case_id, sha)
-        return Ingested(self._item_view(row), new=True)
+        return Ingested(self.item_view(row), new=True)
 
     def items(self, p: Principal, case_id: str) -> list[ItemView]:
         """The case's items (names opened: audited)."""
         with self.engine.begin() as conn:
-            self._access(conn, p, case_id, Action.EVIDENCE_READ)
+            self.check_access(conn, p, case_id, Action.EVIDENCE_READ)
             rows = edb.items_of_case(conn, case_id)
             self.core._audit(conn, p, "evidence.list", case_id, items=len(rows))
-        return [self._item_view(r) for r in rows]
+        return [self.item_view(r) for r in rows]
 
     def custody(self, p: Principal, case_id: str) -> list[dict[str, Any]]:
         """The case's custody events as recorded (hashes and codes; notes stay sealed)."""
         import json
 
         with self.engine.begin() as conn:
-            self._access(conn, p, case_id, Action.EVIDENCE_READ)
+            self.check_access(conn, p, case_id, Action.EVIDENCE_READ)
             rows = edb.events_of_case(conn, case_id)
             self.core._audit(conn, p, "evidence.log.read", case_id, events=len(rows))
         return [{**json.loads(r.body), "hash": r.event_hash} for r in rows]
@@ -274,33 +280,33 @@ class Locker:
              note: str | None = None) -> tuple[ItemView, Iterator[bytes]]:
         """Open an item's bytes; the view is a custody event, committed before any byte."""
         with self.engine.begin() as conn:
-            self._access(conn, p, case_id, Action.EVIDENCE_READ)
-            row = self._item(conn, case_id, sha256)
+            self.check_access(conn, p, case_id, Action.EVIDENCE_READ)
+            row = self.item_row(conn, case_id, sha256)
             if row.status != "held":
                 raise EvidenceError(f"item {row.sha256[:16]} was disposed of",
                                     hint="the custody log records when and by whom")
             key = self.case_key(conn, case_id, create=False)
-            self._event(conn, p, case_id, "view", item=row.sha256, purpose=purpose, note=note)
-        return self._item_view(row), self.blobs.read(case_id, key, row.sha256)
+            self.record_event(conn, p, case_id, "view", item=row.sha256, purpose=purpose, note=note)
+        return self.item_view(row), self.blobs.read(case_id, key, row.sha256)
 
     def hold(self, p: Principal, case_id: str, sha256: str, *, on: bool, purpose: str,
              note: str | None = None) -> ItemView:
         with self.engine.begin() as conn:
-            self._access(conn, p, case_id, Action.EVIDENCE_DISPOSE)
-            row = self._item(conn, case_id, sha256)
+            self.check_access(conn, p, case_id, Action.EVIDENCE_DISPOSE)
+            row = self.item_row(conn, case_id, sha256)
             edb.update_item(conn, row.item_id, legal_hold=on)
-            self._event(conn, p, case_id, "legal-hold" if on else "hold-release",
+            self.record_event(conn, p, case_id, "legal-hold" if on else "hold-release",
                         item=row.sha256, purpose=purpose, note=note)
             row = edb.item_by_hash(conn, case_id, row.sha256)
-        return self._item_view(row)
+        return self.item_view(row)
 
     def dispose(self, p: Principal, case_id: str, sha256: str, *, purpose: str = "retention",
                 note: str | None = None) -> ItemView:
         """Delete the stored copy at the end of retention (never under legal hold); the item's
         hash, token and custody stay, so what was disposed of stays provable."""
         with self.engine.begin() as conn:
-            self._access(conn, p, case_id, Action.EVIDENCE_DISPOSE)
-            row = self._item(conn, case_id, sha256)
+            self.check_access(conn, p, case_id, Action.EVIDENCE_DISPOSE)
+            row = self.item_row(conn, case_id, sha256)
             if row.legal_hold:
                 raise EvidenceError(f"item {row.sha256[:16]} is under legal hold and cannot be "
                                     "disposed of", hint="release the hold first (a supervisor, "
@@ -309,14 +315,14 @@ class Locker:
                 raise EvidenceError(f"item {row.sha256[:16]} was already disposed of")
             key = self.case_key(conn, case_id, create=False)
             edb.update_item(conn, row.item_id, status="disposed")
-            self._event(conn, p, case_id, "dispose", item=row.sha256, purpose=purpose,
+            self.record_event(conn, p, case_id, "dispose", item=row.sha256, purpose=purpose,
                         note=note)
             path = self.blobs.path(case_id, key, row.sha256)
             if path.exists():
                 path.chmod(0o600)
                 path.unlink()
             row = edb.item_by_hash(conn, case_id, row.sha256)
-        return self._item_view(row)
+        return self.item_view(row)
 
     def checkpoint(self, case_id: str | None = None) -> list[tuple[str, int]]:
         """Signed, time-stamped checkpoints of each custody log with new events (or one case's)

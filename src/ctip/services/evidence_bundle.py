@@ -98,14 +98,14 @@ def export_bundle(locker: Locker, p: Principal, case_id: str, out: Path, *, purp
     if out.exists():
         raise InputFileError(f"{out} already exists.", hint="name a new folder for the bundle")
     with locker.engine.begin() as conn:
-        locker._access(conn, p, case_id, Action.EVIDENCE_EXPORT)
-        rows = [locker._item(conn, case_id, h) for h in items] if items else \
+        locker.check_access(conn, p, case_id, Action.EVIDENCE_EXPORT)
+        rows = [locker.item_row(conn, case_id, h) for h in items] if items else \
             edb.items_of_case(conn, case_id)
         rows = [r for r in rows if r.status == "held"]
         if not rows:
             raise EvidenceError(f"case {case_id!r} has no held items to export")
         key = locker.case_key(conn, case_id, create=False)
-        locker._event(conn, p, case_id, "export", item=None, purpose=purpose, note=note,
+        locker.record_event(conn, p, case_id, "export", item=None, purpose=purpose, note=note,
                       details={"items": [r.sha256 for r in rows]})
     locker.checkpoint(case_id)
     tmp = out.with_name(f".{out.name}.partial")
@@ -131,7 +131,7 @@ def _fill(locker: Locker, case_id: str, key: bytes, rows: Sequence[object], tmp:
         notes = edb.notes_of_case(conn, case_id)
     manifest_items = []
     for row in rows:
-        view = locker._item_view(row)
+        view = locker.item_view(row)
         name = f"items/{view.sha256}"
         path = tmp / name
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -96,7 +96,7 @@ def capture_page(locker: Locker, p: Principal, case_id: str, url: str, *,
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ValidationError("only http and https pages can be captured", value=url)
     with locker.engine.begin() as conn:  # refuse before fetching anything
-        locker._access(conn, p, case_id, Action.EVIDENCE_ADD)
+        locker.check_access(conn, p, case_id, Action.EVIDENCE_ADD)
     at = datetime.now(UTC)
     url_hash = sha256_hex(url.encode())
     with tempfile.TemporaryDirectory(prefix="ctip-capture-") as work:
