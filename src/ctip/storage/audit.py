@@ -134,7 +134,9 @@ class AuditLog:
 
     ``tag_key`` (``audit_tag_key``) adds the keyed tag to each append and makes ``verify``
     check every entry's tag; without it entries are untagged and ``verify`` checks the chain
-    only (and says so: ``VerifyResult.tagged``)."""
+    only (and says so: ``VerifyResult.tagged``). Every store opened from settings holds the
+    keyed log (``keyed_audit_log``): a service must append through the store's ``audit``, since
+    an entry written without the key is refused by ``verify`` like a forged one."""
 
     def __init__(self, tag_key: bytes | None = None) -> None:
         self.tag_key = tag_key
