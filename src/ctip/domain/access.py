@@ -16,7 +16,11 @@ Roles (least privilege; admins administer but see no case data, separation of du
 - ``analyst``: de-identified data only;
 - ``auditor``: the audit log only;
 - ``investigator``: the investigation modules' review queues of their agency (financial-flow
-  alerts, screened ads, supply-chain hits); no victim case data.
+  alerts, screened ads, supply-chain hits); no victim case data;
+- ``coordinator``: the national follow-up of commitments (para 31): cycles, evidence, scores;
+  no case data;
+- ``reviewer``: reviews (accepts or rejects) follow-up evidence someone else entered; no case
+  data.
 Evidence (CASE-MANAGEMENT.md 7.1; the locker of INVESTIGATIONS.md 3): the owning agency's
 case workers add and view items; supervisors and investigators also export bundles; only
 supervisors place legal holds and dispose; a competent authority of the owning agency, or of one
@@ -43,6 +47,8 @@ class Role(StrEnum):
     ANALYST = "analyst"
     AUDITOR = "auditor"
     INVESTIGATOR = "investigator"
+    COORDINATOR = "coordinator"
+    REVIEWER = "reviewer"
 
 
 class Action(StrEnum):
@@ -67,6 +73,9 @@ class Action(StrEnum):
     USERS_MANAGE = "users.manage"
     DEIDENTIFIED_READ = "deidentified.read"
     AUDIT_READ = "audit.read"
+    FOLLOWUP_READ = "followup.read"
+    FOLLOWUP_EDIT = "followup.edit"
+    FOLLOWUP_REVIEW = "followup.review"
     EVIDENCE_READ = "evidence.read"
     EVIDENCE_ADD = "evidence.add"
     EVIDENCE_EXPORT = "evidence.export"
@@ -121,6 +130,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.AUDITOR: frozenset({Action.AUDIT_READ}),
     Role.INVESTIGATOR: frozenset({Action.DIRECTORY_READ, Action.EVIDENCE_READ,
                                   Action.EVIDENCE_ADD, Action.EVIDENCE_EXPORT}),
+    Role.COORDINATOR: frozenset({Action.FOLLOWUP_READ, Action.FOLLOWUP_EDIT}),
+    Role.REVIEWER: frozenset({Action.FOLLOWUP_READ, Action.FOLLOWUP_REVIEW}),
 }
 
 # What each relationship to a case allows (on top of the role's grant).
