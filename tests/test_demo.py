@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -36,6 +37,13 @@ def test_demo_runs_every_stage_reconciles_and_prints_no_identity(tmp_path, monke
     assert [e["method"] for e in others] == ["bic", "aic", "bayesthresh", "lcmcr"]
     assert all(e["estimate"] >= e["observed"] == data["estimate"]["observed"] for e in others)
     assert any(p.endswith("report.html") for p in data["report"])
+    finance = data["finance"]  # the finance stage (issue 15)
+    assert all(i["read"] == i["accepted"] + i["rejected"] for i in finance["imports"])
+    assert finance["alerts"] > 0 and finance["queued"] == finance["alerts"]
+    assert finance["not_assessed"] == {}
+    assert finance["against_ground_truth"]["recall_any"] >= 0.7
+    page = Path(finance["page"]).read_text()
+    assert "<svg" in page and "SY0" not in page and "SY0" not in out.stdout
     evidence = data["evidence"]  # one file kept, exported, the bundle verified
     assert evidence["verified"] and evidence["events"] == 2  # ingest, export
     names = {r["family_name"] for rs in rows.values() for r in rs if len(r["family_name"]) > 5}
@@ -44,3 +52,6 @@ def test_demo_runs_every_stage_reconciles_and_prints_no_identity(tmp_path, monke
     again = CliRunner().invoke(app, ["demo", "--dir", str(tmp_path / "d"), "--json"])
     assert again.exit_code == 0, again.output
     assert all(i["new"] == 0 for i in json.loads(again.stdout)["imports"])
+    finance_again = json.loads(again.stdout)["finance"]
+    assert all(i["accepted"] == 0 for i in finance_again["imports"][:2])  # nothing new
+    assert finance_again["queued"] == 0

@@ -29,6 +29,7 @@ class DemoResult:
     other_estimates: list[Any] = field(default_factory=list)
     report: Any = None
     linkage_check: dict[str, Any] = field(default_factory=dict)
+    finance: dict[str, Any] = field(default_factory=dict)
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
@@ -68,6 +69,9 @@ def run_demo(directory: Path, *, say: Callable[[str], None] = print,
     say("Writing the report and its exports (every cell through disclosure control)...")
     store.close()
     result.report = report_stage(settings, settings.home / "report")
+    from ctip.services.finflows_demo import finance_stage
+
+    result.finance = finance_stage(settings, say=say)
     say("Keeping a file as evidence (hashed, encrypted, time-stamped by a local test TSA, signed "
         "custody) and exporting a bundle a court can check with openssl...")
     result.evidence = evidence_stage(settings)

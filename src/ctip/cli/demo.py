@@ -90,6 +90,8 @@ def _show_later_stages(result: Any) -> None:
             console.print(f"  (The synthetic population really had {TRUE_POPULATION:,} people.)")
         else:
             console.print(f"[bold]Estimate[/]: not estimable: {est.reason}")
+    if result.finance:
+        _show_finance(result.finance)
     if result.report is not None:
         console.print(f"[bold]Report[/]: {result.report.report}")
         for path in result.report.files:
@@ -100,6 +102,25 @@ def _show_later_stages(result: Any) -> None:
         state = "verifies" if ev["verified"] else "[red]does NOT verify[/]"
         console.print(f"[bold]Evidence bundle[/]: {ev['bundle']} ({state}; locker key "
                       f"{ev['locker_key']}; check it with sha256sum and openssl: README.txt)")
+
+
+def _show_finance(finance: dict[str, Any]) -> None:
+    reads = ", ".join(f"{i['file']} {i['read']:,} read = {i['accepted']:,} + {i['rejected']:,}"
+                      for i in finance["imports"])
+    truth = finance["against_ground_truth"]
+    console.print(
+        f"\n[bold]Finance[/] (para 16): {reads}. {finance['transactions']:,} transactions of "
+        f"{finance['accounts']:,} accounts screened: {finance['hits']:,} rule hits, "
+        f"[bold]{finance['alerts']:,}[/] alerts ({finance['alerts_per_10k_accounts']:,} per "
+        f"10,000 accounts) on the review queue (`ctip finflows review`). Against the "
+        f"generator's truth: precision {truth['precision_any']:.2f}, recall "
+        f"{truth['recall_any']:.2f}. The top alert's network: {finance['page']}")
+    table = Table(title="Typologies found (synthetic truth)", title_justify="left")
+    for col in ("typology", "accounts", "recall", "precision"):
+        table.add_column(col, justify="left" if col == "typology" else "right")
+    for name, v in truth["typologies"].items():
+        table.add_row(name, str(v["accounts"]), f"{v['recall']:.2f}", f"{v['precision']:.2f}")
+    console.print(table)
 
 
 def _show_sensitivity(headline: Any, others: list[Any]) -> None:
@@ -169,6 +190,7 @@ def register(app: typer.Typer) -> None:
                         "against_ground_truth": result.linkage_check,
                     },
                     "estimate": None if result.estimate is None else result.estimate.to_dict(),
+                    "finance": result.finance,
                     "other_estimates": [e.to_dict() for e in result.other_estimates],
                     "evidence": result.evidence,
                     "report": None

@@ -16,7 +16,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
-from ctip.domain.access import ROLE_ACTIONS, Action, Principal
+from ctip.domain.access import ROLE_ACTIONS, Action, Principal, Role
 from ctip.errors import AuthenticationError, CtipError, PermissionDeniedError
 from ctip.services.accounts import Accounts
 from ctip.services.casework import Casework
@@ -68,6 +68,8 @@ def _nav(user: PageUser, gettext: Any) -> list[tuple[str, str, str]]:
         items.append(("followup", "/followup", gettext("Follow-up of commitments")))
     if user.may(Action.EMERGENCY_REVIEW):
         items.append(("emergency", "/emergency/reviews", gettext("Emergency access reviews")))
+    if user.principal.role in (Role.SUPERVISOR, Role.INVESTIGATOR):
+        items.append(("finflows", "/finflows/alerts", gettext("Financial-flow alerts")))
     return items
 
 
