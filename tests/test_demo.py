@@ -46,6 +46,8 @@ def test_demo_runs_every_stage_reconciles_and_prints_no_identity(tmp_path, monke
     assert finance["against_ground_truth"]["recall_any"] >= 0.7
     page = Path(finance["page"]).read_text()
     assert "<svg" in page and "SY0" not in page and "SY0" not in out.stdout
+    evidence = data["evidence"]  # one file kept, exported, the bundle verified
+    assert evidence["verified"] and evidence["events"] == 2  # ingest, export
     names = {r["family_name"] for rs in rows.values() for r in rs if len(r["family_name"]) > 5}
     assert not [n for n in names if n in out.stdout]
 

@@ -12,6 +12,7 @@
     ├── ConflictError              someone else changed the record first (exit 7, HTTP 409)
     ├── WorkflowError              a transition the NRM state machine forbids (exit 7, HTTP 409)
     ├── AuditChainError            the audit log's hash chain is broken (exit 1)
+    ├── EvidenceError              evidence that does not verify, or a locker rule (exit 11, 409)
     ├── EstimationError            the data cannot support the estimate asked for (exit 8, HTTP 422)
     ├── DisclosureError            a release would breach disclosure rules or budget (exit 9)
     ├── NotComparableError         two assessments' frameworks differ and no crosswalk is declared
@@ -132,6 +133,14 @@ class WorkflowError(CtipError):
 
 class AuditChainError(CtipError):
     exit_code = 1
+
+
+class EvidenceError(CtipError):
+    """Evidence that does not verify (altered blob, broken custody chain, bad token), or an
+    action the locker's rules forbid (disposal under legal hold, an untrusted TSA)."""
+
+    exit_code = 11
+    http_status = 409
 
 
 class EstimationError(CtipError):

@@ -58,6 +58,23 @@ class Settings(BaseSettings):
     pool_overflow: int = Field(
         default=5, ge=0, description="PostgreSQL connections opened beyond pool_size under bursts."
     )
+    evidence_dir: Path | None = Field(
+        default=None, description="Encrypted evidence blobs; default home/evidence"
+    )
+    tsa: str | None = Field(
+        default=None, description="RFC 3161 time-stamp authority: an http(s) URL, or 'local' "
+        "for the local OpenSSL TSA made by `ctip evidence setup --local-tsa` (tests, demo)",
+    )
+    tsa_ca_file: Path | None = Field(
+        default=None, description="The TSA's root certificate (PEM); default home/tsa/ca.pem"
+    )
+    tsa_cert_file: Path | None = Field(
+        default=None, description="The TSA's signing certificate (PEM); default home/tsa/tsa.pem"
+    )
+    notary_key_file: Path | None = Field(
+        default=None, description="Ed25519 key signing checkpoints and bundles; default "
+        "home/keys/notary.key",
+    )
 
     @property
     def resolved_database_url(self) -> str:
@@ -72,3 +89,23 @@ class Settings(BaseSettings):
     @property
     def resolved_pseudonym_key_file(self) -> Path:
         return self.pseudonym_key_file or self.home / "keys" / "pseudonym.key"
+
+    @property
+    def resolved_evidence_dir(self) -> Path:
+        return self.evidence_dir or self.home / "evidence"
+
+    @property
+    def resolved_tsa_dir(self) -> Path:
+        return self.home / "tsa"
+
+    @property
+    def resolved_tsa_ca_file(self) -> Path:
+        return self.tsa_ca_file or self.resolved_tsa_dir / "ca.pem"
+
+    @property
+    def resolved_tsa_cert_file(self) -> Path:
+        return self.tsa_cert_file or self.resolved_tsa_dir / "tsa.pem"
+
+    @property
+    def resolved_notary_key_file(self) -> Path:
+        return self.notary_key_file or self.home / "keys" / "notary.key"

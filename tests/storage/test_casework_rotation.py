@@ -34,7 +34,7 @@ OVERRIDE_WHY = "she is in danger tonight and cannot be reached to consent"
 
 
 def _accounts(cw: Casework) -> Accounts:
-    return Accounts(cw.engine, cw.sealer, hasher=FAST_HASHER)
+    return Accounts(cw.engine, cw.sealer, cw.audit, hasher=FAST_HASHER)
 
 
 def _fill(settings: Settings) -> tuple[str, str, str]:

@@ -27,7 +27,8 @@ def make_app(home: Path, database_url: str | None = None):  # type: ignore[no-un
     init_home(settings)
     cw = Casework.open(settings)
     accounts = Accounts(
-        cw.engine, cw.sealer, session_minutes=settings.session_timeout_minutes, hasher=FAST_HASHER
+        cw.engine, cw.sealer, cw.audit, session_minutes=settings.session_timeout_minutes,
+        hasher=FAST_HASHER
     )
     return create_app(settings, casework=cw, accounts=accounts)
 

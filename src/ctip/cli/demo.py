@@ -97,6 +97,11 @@ def _show_later_stages(result: Any) -> None:
         for path in result.report.files:
             if path != result.report.report:
                 console.print(f"  export: {path}")
+    if result.evidence:
+        ev = result.evidence
+        state = "verifies" if ev["verified"] else "[red]does NOT verify[/]"
+        console.print(f"[bold]Evidence bundle[/]: {ev['bundle']} ({state}; locker key "
+                      f"{ev['locker_key']}; check it with sha256sum and openssl: README.txt)")
 
 
 def _show_finance(finance: dict[str, Any]) -> None:
@@ -187,6 +192,7 @@ def register(app: typer.Typer) -> None:
                     "estimate": None if result.estimate is None else result.estimate.to_dict(),
                     "finance": result.finance,
                     "other_estimates": [e.to_dict() for e in result.other_estimates],
+                    "evidence": result.evidence,
                     "report": None
                     if result.report is None
                     else [str(p) for p in result.report.files],

@@ -11,7 +11,7 @@ import typer
 
 from ctip.cli.common import console, err_console, print_json, progress, settings
 from ctip.services.backup import backup, restore
-from ctip.services.home import init_home, migrate_home, verify_audit
+from ctip.services.home import adopt_audit_entries, init_home, migrate_home, verify_audit
 from ctip.services.keys import init_keys, rotate_keys
 
 keys_app = typer.Typer(help="Create and rotate the sealing and pseudonym keys.",
@@ -104,26 +104,44 @@ def audit_verify(
     ctx: typer.Context,
     json_out: bool = JSON,
     expect_head: str | None = typer.Option(
-        None, help="The head (SEQ:HASH or HASH) recorded earlier outside the database; "
-        "detects entries cut off the end or a rewritten chain."),
+        None, help="A head (SEQ:HASH, or HASH) recorded earlier outside the database: the chain "
+        "must still contain that entry (entries appended since are fine)."),
+    anchor: list[Path] = typer.Option(  # noqa: B006 - typer reads the default
+        [], "--anchor", help="A checkpoint file (.json, with its .sig and .tsr beside it) "
+        "written by `ctip audit checkpoint --out` and kept off the server; repeatable."),
 ) -> None:
-    """Walk the audit log's hash chain. Exit 0 when it holds; exit 1 naming the first bad entry
-    (edited, deleted, inserted or reordered)."""
-    result = verify_audit(settings(ctx), expect_head=expect_head)
+    """Check the audit log: the hash chain, every entry's keyed tag (forged or rewritten
+    entries fail), every signed, time-stamped checkpoint (entries cut off the end fail) and the
+    recorded head. Exit 0 when all hold; exit 1 naming the first bad entry or checkpoint."""
+    report = verify_audit(settings(ctx), expect_head=expect_head, anchors=anchor)
+    result = report.chain
     if json_out:
-        print_json({"ok": result.ok, "entries": result.entries, "first_bad": result.first_bad,
+        print_json({"ok": report.ok, "entries": result.entries, "first_bad": result.first_bad,
                     "problem": result.problem, "head_seq": result.head_seq,
-                    "head_hash": result.head_hash})
-    elif result.ok:
+                    "head_hash": result.head_hash, "tagged": result.tagged,
+                    "checkpoints": report.checkpoints, "trusted_time": report.trusted_time,
+                    "problems": [str(p) for p in report.problems]})
+    elif report.ok:
         head = f"{result.head_seq}:{result.head_hash}" if result.head_seq else "empty"
-        console.print(f"[green]audit chain holds[/]: {result.entries} entries", highlight=False)
+        console.print(f"[green]audit chain holds[/]: {result.entries} entries, "
+                      f"{report.checkpoints} checkpoints", highlight=False)
         console.print(f"head: {head}", highlight=False, soft_wrap=True)
-        console.print("Record the head somewhere the database administrator cannot write, and "
-                      "check it later with --expect-head.", style="dim")
+        for line in report.trusted_time:
+            console.print(f"trusted time: {line}", highlight=False)
+        if not result.tagged:
+            err_console.print("[yellow]keyed tags not checked[/] (no pseudonym key here): a "
+                              "forged entry with a valid hash would not be noticed.")
+        console.print("Keep the head and `ctip audit checkpoint --out` files where the "
+                      "database administrator cannot write (docs/methods/evidence.md).",
+                      style="dim")
     else:
-        err_console.print(f"[bold red]audit chain broken[/] at entry {result.first_bad}: "
-                          f"{result.problem}", highlight=False)
-    if not result.ok:
+        if not result.ok:
+            err_console.print(f"[bold red]audit chain broken[/] at entry {result.first_bad}: "
+                              f"{result.problem}", highlight=False)
+        for problem in report.problems:
+            err_console.print(f"[bold red]audit checkpoint fails[/]: {problem}",
+                              highlight=False)
+    if not report.ok:
         raise typer.Exit(1)
 
 
@@ -174,6 +192,42 @@ def restore_command(
     console.print(f"[green]restored[/] {report.restored_from} to {report.database}: "
                   f"{report.audit_entries:,} audit entries verified, head {report.audit_head}",
                   highlight=False, soft_wrap=True)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    ctx: typer.Context,
+    out: Path | None = typer.Option(
+        None, help="Also write the checkpoint (.json, .sig, .tsr) to this folder: copy it "
+        "somewhere the database administrator cannot write."),
+) -> None:
+    """Sign and time-stamp a checkpoint of the audit log (needs the notary key and the TSA:
+    `ctip evidence setup`). Run it regularly (cron); `ctip audit verify` checks them all."""
+    from ctip.services.anchoring import AUDIT_LOG, stored_checkpoints
+    from ctip.services.evidence import Locker
+
+    locker = Locker.open(settings(ctx))
+    made = locker.checkpoint_audit()
+    with locker.engine.connect() as conn:
+        latest = stored_checkpoints(conn, AUDIT_LOG)[-1:]
+    if not latest:
+        console.print("The audit log is empty: nothing to checkpoint.")
+        return
+    console.print(f"checkpoint of entries 1..{latest[0].size}"
+                  + ("" if made else " (already made; nothing new since)"), highlight=False)
+    if out is not None:
+        from ctip.services.anchoring import write_checkpoint_files
+
+        for path in write_checkpoint_files(latest[0], out):
+            console.print(f"wrote {path}", highlight=False)
+
+
+@audit_app.command("adopt")
+def audit_adopt(ctx: typer.Context) -> None:
+    """Once, after upgrading a database whose audit entries predate keyed tags: check the
+    chain, then tag those entries (trust on first use; recorded in the log)."""
+    count = adopt_audit_entries(settings(ctx), actor=_actor())
+    console.print(f"tagged {count} earlier entries", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
 
         s = settings(ctx)
         casework = Casework.open(s)
-        new = Accounts.from_settings(s, casework.engine, casework.sealer).add_user(
+        new = Accounts.from_settings(s, casework.engine, casework.sealer, casework.audit).add_user(
             None, username.strip().lower(), password, role=role, agency=agency
         )
         if as_json:
@@ -112,7 +112,8 @@ def register(app: typer.Typer) -> None:
         s = settings(ctx)
         casework = Casework.open(s)
         operator = Principal("cli", "cli", Role.ADMIN, "-")
-        rows = Accounts.from_settings(s, casework.engine, casework.sealer).users(operator)
+        accounts = Accounts.from_settings(s, casework.engine, casework.sealer, casework.audit)
+        rows = accounts.users(operator)
         if as_json:
             print_json(rows)
             return
@@ -148,4 +149,4 @@ def _accounts(ctx: typer.Context) -> Accounts:
 
     s = settings(ctx)
     casework = Casework.open(s)
-    return Accounts.from_settings(s, casework.engine, casework.sealer)
+    return Accounts.from_settings(s, casework.engine, casework.sealer, casework.audit)

@@ -21,6 +21,10 @@ Roles (least privilege; admins administer but see no case data, separation of du
   no case data;
 - ``reviewer``: reviews (accepts or rejects) follow-up evidence someone else entered; no case
   data.
+Evidence (CASE-MANAGEMENT.md 7.1; the locker of INVESTIGATIONS.md 3): the owning agency's
+case workers add and view items; supervisors and investigators also export bundles; only
+supervisors place legal holds and dispose; a competent authority of the owning agency, or of one
+the case is referred to, views items (the identification dossier). Every view is a custody event.
 A case is visible to its owning agency, to agencies it was referred to while the referral is live
 (they see the operational fields plus the identity fields the referral shares), and to a user
 holding a time-boxed emergency-access grant.
@@ -72,6 +76,10 @@ class Action(StrEnum):
     FOLLOWUP_READ = "followup.read"
     FOLLOWUP_EDIT = "followup.edit"
     FOLLOWUP_REVIEW = "followup.review"
+    EVIDENCE_READ = "evidence.read"
+    EVIDENCE_ADD = "evidence.add"
+    EVIDENCE_EXPORT = "evidence.export"
+    EVIDENCE_DISPOSE = "evidence.dispose"  # disposal, legal hold and its release
 
 
 class Relation(StrEnum):
@@ -98,10 +106,13 @@ _CASEWORK = {
     Action.DASHBOARD_READ,
     Action.DIRECTORY_READ,
 }
+_EVIDENCE = {Action.EVIDENCE_READ, Action.EVIDENCE_ADD, Action.EVIDENCE_EXPORT,
+             Action.EVIDENCE_DISPOSE}
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset({Action.USERS_MANAGE, Action.DIRECTORY_MANAGE, Action.DIRECTORY_READ}),
-    Role.SUPERVISOR: frozenset(_CASEWORK | {Action.EMERGENCY_REVIEW, Action.DIRECTORY_MANAGE}),
-    Role.CASEWORKER: frozenset(_CASEWORK),
+    Role.SUPERVISOR: frozenset(_CASEWORK | _EVIDENCE
+                               | {Action.EMERGENCY_REVIEW, Action.DIRECTORY_MANAGE}),
+    Role.CASEWORKER: frozenset(_CASEWORK | {Action.EVIDENCE_READ, Action.EVIDENCE_ADD}),
     Role.COMPETENT_AUTHORITY: frozenset(
         {
             Action.CASE_LIST,
@@ -112,11 +123,13 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.TASKS_READ,
             Action.DASHBOARD_READ,
             Action.DIRECTORY_READ,
+            Action.EVIDENCE_READ,
         }
     ),
     Role.ANALYST: frozenset({Action.DEIDENTIFIED_READ, Action.DASHBOARD_READ}),
     Role.AUDITOR: frozenset({Action.AUDIT_READ}),
-    Role.INVESTIGATOR: frozenset({Action.DIRECTORY_READ}),
+    Role.INVESTIGATOR: frozenset({Action.DIRECTORY_READ, Action.EVIDENCE_READ,
+                                  Action.EVIDENCE_ADD, Action.EVIDENCE_EXPORT}),
     Role.COORDINATOR: frozenset({Action.FOLLOWUP_READ, Action.FOLLOWUP_EDIT}),
     Role.REVIEWER: frozenset({Action.FOLLOWUP_READ, Action.FOLLOWUP_REVIEW}),
 }
@@ -124,7 +137,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
 # What each relationship to a case allows (on top of the role's grant).
 RELATION_ACTIONS: dict[Relation, frozenset[Action]] = {
     Relation.OWNER: frozenset(
-        _CASEWORK - {Action.CASE_CREATE, Action.EMERGENCY_ACCESS} | {Action.EMERGENCY_REVIEW}
+        _CASEWORK - {Action.CASE_CREATE, Action.EMERGENCY_ACCESS}
+        | {Action.EMERGENCY_REVIEW} | _EVIDENCE
     ),
     Relation.RECIPIENT: frozenset(
         {
@@ -134,6 +148,7 @@ RELATION_ACTIONS: dict[Relation, frozenset[Action]] = {
             Action.SERVICE_RECORD,
             Action.IDENTITY_REVEAL,
             Action.CASE_TRANSITION,
+            Action.EVIDENCE_READ,
         }
     ),
     Relation.EMERGENCY: frozenset({Action.CASE_READ, Action.IDENTITY_REVEAL}),

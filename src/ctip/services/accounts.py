@@ -118,8 +118,10 @@ class Accounts:
         return self._dummy
 
     @classmethod
-    def from_settings(cls, settings: Settings, engine: sa.Engine, sealer: Sealer) -> Accounts:
-        return cls(engine, sealer, session_minutes=settings.session_timeout_minutes)
+    def from_settings(cls, settings: Settings, engine: sa.Engine, sealer: Sealer,
+                      audit: AuditLog | None = None) -> Accounts:
+        """``audit``: the store's (keyed) audit log, e.g. ``Casework.audit``."""
+        return cls(engine, sealer, audit, session_minutes=settings.session_timeout_minutes)
 
     @classmethod
     def of(cls, store: Store) -> Accounts:

@@ -41,7 +41,7 @@ from ctip.storage import casework as db
 from ctip.storage import casework_sealing as sdb
 from ctip.storage import protection as pdb
 from ctip.storage import referrals as rdb
-from ctip.storage.audit import AuditLog
+from ctip.storage.audit import AuditLog, keyed_audit_log
 from ctip.storage.sealing import Pseudonymiser, Sealer
 from ctip.storage.store import Store
 
@@ -140,7 +140,7 @@ class CaseworkCore:
         timers: Iterable[nrm.TimerRule] = nrm.DEFAULT_TIMERS,
     ) -> None:
         self.engine, self.sealer, self.pseudonymiser = engine, sealer, pseudonymiser
-        self.audit = audit or AuditLog()
+        self.audit = audit or keyed_audit_log(pseudonymiser)
         self.clock = clock
         self.timers = tuple(timers)
 

@@ -41,7 +41,7 @@ from ctip.finflows.rules import RuleSet, parse_rules, shipped_list_bytes, shippe
 from ctip.services.review import ReviewQueues
 from ctip.settings import Settings
 from ctip.storage import finflows as db
-from ctip.storage.audit import AuditLog
+from ctip.storage.audit import AuditLog, keyed_audit_log
 from ctip.storage.sealing import Pseudonymiser, Sealer
 
 __all__ = ["QUEUE", "QUEUE_NAME", "FinFlows", "ImportReport", "RunReport", "load_rules"]
@@ -92,7 +92,7 @@ class FinFlows:
     def __init__(self, engine: sa.Engine, sealer: Sealer, pseudonymiser: Pseudonymiser,
                  audit: AuditLog | None = None, *, clock: Callable[[], datetime] = _now) -> None:
         self.engine, self.sealer, self.pseudonymiser = engine, sealer, pseudonymiser
-        self.audit = audit or AuditLog()
+        self.audit = audit or keyed_audit_log(pseudonymiser)
         self.clock = clock
         self._refs: dict[str, dict[tuple[str | None, str | None], tuple[str, int]]] = {}
 

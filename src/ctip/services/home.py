@@ -10,16 +10,19 @@ because replacing a key would make every sealed value unreadable.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ctip.errors import ConfigurationError
+from ctip.errors import ConfigurationError, KeyError_
 from ctip.settings import Settings
-from ctip.storage.audit import AuditLog, VerifyResult
+from ctip.storage.audit import AuditLog, audit_tag_key
 from ctip.storage.engine import (
     current_revisions,
     engine_for,
     migrate,
+    require_current_schema,
     sqlite_path,
 )
 from ctip.storage.keys import (
@@ -32,6 +35,9 @@ from ctip.storage.keys import (
 )
 from ctip.storage.keystate import open_keys
 from ctip.storage.sealing import load_keys
+
+if TYPE_CHECKING:  # the evidence modules load only for the commands that need them
+    from ctip.services.anchoring import AuditReport
 
 
 @dataclass
@@ -187,10 +193,33 @@ def migrate_home(settings: Settings) -> MigrateReport:
     return MigrateReport(engine.url.render_as_string(hide_password=True), before, after)
 
 
-def verify_audit(settings: Settings, *, expect_head: str | None = None) -> VerifyResult:
-    """Check the audit chain of the configured store. Needs no key: the chain is plain hashes."""
+def verify_audit(settings: Settings, *, expect_head: str | None = None,
+                 anchors: Sequence[Path] = ()) -> AuditReport:
+    """Check the audit log of the configured store: the hash chain; the keyed tags when the
+    pseudonym key is at hand (a verifier without keys checks the chain only, and is told so);
+    every checkpoint stored in the database and every checkpoint file given (``anchors``)
+    against the notary key and the TSA's certificates; and the head recorded earlier."""
     import sqlalchemy as sa
 
+    from ctip.services.anchoring import (
+        load_notary,
+        read_checkpoint_file,
+        verify_audit_anchors,
+    )
+
+    try:
+        _ring, pseudonym_key = load_keys(settings)
+        audit = AuditLog(audit_tag_key(pseudonym_key))
+    except KeyError_:
+        audit = AuditLog()
+    signers = {}
+    if settings.resolved_notary_key_file.exists():
+        notary = load_notary(settings)
+        signers[notary.key_id] = notary.public_key
+    ca, tsa = settings.resolved_tsa_ca_file, settings.resolved_tsa_cert_file
+    ca_pem = ca.read_bytes() if ca.exists() else None
+    tsa_pem = tsa.read_bytes() if tsa.exists() else None
+    files = [read_checkpoint_file(path) for path in anchors]
     engine = engine_for(settings)
     try:
         if not sa.inspect(engine).has_table("audit_log"):
@@ -198,7 +227,22 @@ def verify_audit(settings: Settings, *, expect_head: str | None = None) -> Verif
                 f"The database {settings.resolved_database_url} has no audit log yet.",
                 hint="run `ctip init` first (or check CTIP_HOME / CTIP_DATABASE_URL)",
             )
+        require_current_schema(engine)  # the keyed tags' table: "run `ctip migrate`" if behind
         with engine.connect() as conn:
-            return AuditLog().verify(conn, expect_head=expect_head)
+            return verify_audit_anchors(conn, audit, expect_head=expect_head, anchors=files,
+                                        signers=signers, ca_pem=ca_pem, tsa_pem=tsa_pem)
+    finally:
+        engine.dispose()
+
+
+def adopt_audit_entries(settings: Settings, *, actor: str) -> int:
+    """Give keyed tags to the entries written before keyed tags existed (once, after an
+    upgrade; the chain is checked first)."""
+    _ring, pseudonym_key = load_keys(settings)
+    engine = engine_for(settings)
+    try:
+        require_current_schema(engine)
+        with engine.begin() as conn:
+            return AuditLog(audit_tag_key(pseudonym_key)).adopt_untagged(conn, actor=actor)
     finally:
         engine.dispose()

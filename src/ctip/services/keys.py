@@ -73,7 +73,8 @@ def rotate_keys(settings: Settings, *, actor: str = "system", batch_size: int = 
         report = RotationReport(new_key_id=new_key, retired_key_ids=[], resumed=resumed)
         for label, col in sorted(SEALED.items()):
             report.resealed[label] = reseal_column(store.engine, store.sealer, col, actor=actor,
-                                                   batch_size=batch_size, on_batch=on_batch)
+                                                   batch_size=batch_size, on_batch=on_batch,
+                                                   audit=store.audit)
         report.retired_key_ids = _retire(store, actor, report, batch_size)
     ring = load_ring(path)
     ring.keys = {k: v for k, v in ring.keys.items() if k not in report.retired_key_ids}
@@ -122,7 +123,7 @@ def _retire(store: CaseStore, actor: str, report: RotationReport, batch_size: in
         stragglers = 0
         for label, col in sorted(SEALED.items()):
             n = reseal_column(store.engine, store.sealer, col, actor=actor,
-                              batch_size=batch_size, conn=conn)
+                              batch_size=batch_size, conn=conn, audit=store.audit)
             report.resealed[label] = report.resealed.get(label, 0) + n
             stragglers += n
         left = {label: n for label, col in SEALED.items() if (n := remaining(conn, col, active))}

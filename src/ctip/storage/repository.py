@@ -24,7 +24,7 @@ from ctip.domain.records import Identity, Perpetrator, VictimRecord
 from ctip.errors import NotFoundError, PermissionDeniedError
 from ctip.settings import Settings
 from ctip.storage import codec
-from ctip.storage.audit import AuditLog
+from ctip.storage.audit import AuditLog, keyed_audit_log
 from ctip.storage.backend import backend_of
 from ctip.storage.bulk import insert_many, insert_rows, new_id
 from ctip.storage.export import analytic_rows, perpetrator_rows, to_duckdb
@@ -103,7 +103,7 @@ class CaseStore:
         self.sealer = sealer
         self.pseudonymiser = pseudonymiser
         self.preparer = VictimPreparer(sealer, pseudonymiser)
-        self.audit = audit or AuditLog()
+        self.audit = audit or keyed_audit_log(pseudonymiser)
         self.actor = actor
 
     @classmethod

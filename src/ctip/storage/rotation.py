@@ -63,13 +63,14 @@ def _pending(col: SealedColumn, active: str, after: str | None, limit: int) -> s
 def reseal_column(engine: sa.Engine, sealer: Sealer, col: SealedColumn, *, actor: str,
                   batch_size: int = 2000,
                   on_batch: Callable[[str, int], None] | None = None,
-                  conn: sa.Connection | None = None) -> int:
+                  conn: sa.Connection | None = None, audit: AuditLog | None = None) -> int:
     """Re-seal every value of ``col`` not yet under the active key. Returns how many.
 
     Each batch is its own transaction, sealed under the database's active key read under the
     key lock (``storage.keystate``); with ``conn`` (rotation's retire step, which holds the
-    exclusive lock) everything is done in that one transaction."""
-    audit = AuditLog()
+    exclusive lock) everything is done in that one transaction. ``audit``: the store's keyed
+    audit log (``CaseStore.audit``; an entry written without the key fails verification)."""
+    audit = audit or AuditLog()
     t = col.table
     done = 0
     after: str | None = None

@@ -201,6 +201,13 @@ class Pseudonymiser:
         message = f"ctip-pseudonym-v1\x00{name}\x00{dob}".encode()
         return hmac.digest(self._key, message, "sha256").hex()  # one-shot C HMAC-SHA256
 
+    def derived_key(self, info: bytes) -> bytes:
+        """A separate 32-byte key for another purpose (HKDF-SHA256 over the pseudonym key)."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        return HKDF(hashes.SHA256(), 32, salt=None, info=info).derive(self._key)
+
     def keyed_hash(self, purpose: str, data: bytes) -> str:
         """A keyed digest for dedup keys over content that may hold identity (never unkeyed)."""
         return hmac.digest(self._key, purpose.encode() + b"\x00" + data, "sha256").hex()

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import sqlalchemy as sa
 
 from ctip.settings import Settings
-from ctip.storage.audit import AuditLog
+from ctip.storage.audit import AuditLog, keyed_audit_log
 from ctip.storage.backend import Backend, backend_of, sqlite_path
 from ctip.storage.engine import SchemaError, engine_for, require_current_schema
 from ctip.storage.keystate import open_keys
@@ -44,7 +44,8 @@ class Store:
         self.sealer = sealer
         self.pseudonymiser = pseudonymiser
         self.settings = settings
-        self.audit = audit or AuditLog()
+        # keyed entry tags: the key comes from the pseudonym key, never from the database
+        self.audit = audit or keyed_audit_log(pseudonymiser)
         self.backend: Backend = backend_of(engine)
         self._repositories: dict[Callable[..., Any], Any] = {}
 

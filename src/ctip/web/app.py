@@ -66,7 +66,8 @@ def create_app(
     """
     settings = settings or Settings()
     casework = casework or Casework.open(settings)
-    accounts = accounts or Accounts.from_settings(settings, casework.engine, casework.sealer)
+    accounts = accounts or Accounts.from_settings(settings, casework.engine, casework.sealer,
+                                                  casework.audit)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -12,13 +12,14 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from ctip.errors import CtipError
-from ctip.web.pages import agency, auth, case_page, cases, finflows, followup
+from ctip.web.pages import agency, auth, case_page, cases, evidence_page, finflows, followup
 from ctip.web.pages.render import STATIC_DIR, warm_templates
 
 router = APIRouter()
 router.include_router(auth.router)
 router.include_router(cases.router)  # /cases/new before /cases/{case_id}
 router.include_router(case_page.router)
+router.include_router(evidence_page.router)
 router.include_router(agency.router)
 router.include_router(followup.router)
 router.include_router(finflows.router)

@@ -126,6 +126,7 @@ def case_context(request: Request, user: PageUser, case_id: str) -> dict[str, An
         "title": f"{tr('Case')} {case.short_id}",
         "case": case,
         "relation": view.relation,
+        "evidence_tab": user.may(Action.EVIDENCE_READ) and view.relation != "emergency",
         "flashes": flashes,
         "regions": [
             r for r in nrm.REGIONS if r != "main" and case.__getattr__(REGION_FIELD[r]) is not None
