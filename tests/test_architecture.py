@@ -25,6 +25,7 @@ LAYER = {
     "linkage": "maths",
     "publish": "maths",
     "reference": "maths",
+    "ads": "maths",
     "storage": "storage",
     "services": "services",
     "cli": "adapters",
