@@ -1,4 +1,4 @@
-"""The default model: TF-IDF of the masked text (words and word pairs) beside the R01-R14
+"""The default model: TF-IDF of the masked text (words and word pairs) beside the R01-R12
 indicator features, logistic regression, calibrated (scikit-learn); nothing downloaded.
 
 It is trained at run time, on a labelled file (``ctip ads train``) or on reviewers' decisions
@@ -28,20 +28,25 @@ from sklearn.linear_model import LogisticRegression
 from ctip.ads.indicators import CODES
 from ctip.errors import ValidationError
 
+# R13 and R14 depend on what else is in the store (the same ad would score differently beside
+# other ads), so the model reads R01-R12 only; R13/R14 are shown as reasons and count in the
+# no-model ranking.
+MODEL_CODES = CODES[:12]
+
 MIN_PER_CLASS = 5
 INDICATOR_WEIGHT = 1.0  # indicator columns beside TF-IDF columns whose rows have unit length
 
 
 def indicator_matrix(hit_codes: Sequence[set[str]]) -> sparse.csr_matrix:
     rows, cols = [], []
-    index = {c: i for i, c in enumerate(CODES)}
+    index = {c: i for i, c in enumerate(MODEL_CODES)}
     for r, codes in enumerate(hit_codes):
         for code in codes:
             if code in index:
                 rows.append(r)
                 cols.append(index[code])
     data = np.full(len(rows), INDICATOR_WEIGHT, dtype=np.float32)
-    return sparse.csr_matrix((data, (rows, cols)), shape=(len(hit_codes), len(CODES)))
+    return sparse.csr_matrix((data, (rows, cols)), shape=(len(hit_codes), len(MODEL_CODES)))
 
 
 def indicator_score(codes: set[str]) -> float:
@@ -113,5 +118,5 @@ def fit(texts: Sequence[str], hit_codes: Sequence[set[str]], labels: Sequence[in
     classifier = CalibratedClassifierCV(base, method="sigmoid", cv=folds)
     classifier.fit(x, y)
     return AdModel(vectoriser, classifier, trained_on=len(y), positives=int(y.sum()),
-                   info={"sklearn": sklearn.__version__, "features": "tfidf(1,2)+R01-R14",
+                   info={"sklearn": sklearn.__version__, "features": "tfidf(1,2)+R01-R12",
                          "vocabulary": str(len(vectoriser.vocabulary_))})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ctip.ads.extract import Extraction, Identifier, extract
@@ -33,15 +34,7 @@ class Analysis:
     def masked(self, section: str | None = None) -> str:
         """The text (or one section) with each identifier replaced by a placeholder."""
         lo, hi = self.spans.get(section, (0, 0)) if section else (0, len(self.text))
-        out, at = [], lo
-        for ident in self.identifiers:
-            if ident.start < lo or ident.end > hi:
-                continue
-            out.append(self.text[at:ident.start])
-            out.append(f" {PLACEHOLDER.get(ident.kind, 'xxhandlexx')} ")
-            at = ident.end
-        out.append(self.text[at:hi])
-        return "".join(out)
+        return mask_text(self.text, [(i.kind, i.start, i.end) for i in self.identifiers], lo, hi)
 
     def template_signature_text(self) -> str:
         """What near-duplicate search compares: the body (the whole text when it is short)."""
@@ -68,6 +61,21 @@ class Analysis:
     @property
     def countries(self) -> list[str]:
         return sorted({places()[k]["country"] for k in self.destinations})
+
+
+def mask_text(text: str, identifiers: Sequence[tuple[str, int, int]], lo: int = 0,
+              hi: int | None = None) -> str:
+    """``text[lo:hi]`` with each (kind, start, end) identifier replaced by its placeholder."""
+    hi = len(text) if hi is None else hi
+    out, at = [], lo
+    for kind, start, end in sorted(identifiers, key=lambda i: i[1]):
+        if start < lo or end > hi or start < at:
+            continue
+        out.append(text[at:start])
+        out.append(f" {PLACEHOLDER.get(kind, 'xxhandlexx')} ")
+        at = end
+    out.append(text[at:hi])
+    return "".join(out)
 
 
 def company_key(name: str, profile: str = "") -> str:
