@@ -227,6 +227,10 @@ def identifiers(text: str, salaries: list[Salary], region: str | None,
         if not ("@" in text if pattern is EMAIL else _SPELLED_AT.search(folded)):
             continue
         for m in pattern.finditer(text):
+            written = m.group(0).lower()
+            if pattern is EMAIL_SPELLED and not re.search(r"[\[({<]\s{0,2}(?:at|@)", written) \
+                    and "dot" not in written:
+                continue  # "apply at www.site.com" is prose; "name at site dot com" is not
             domain = re.sub(r"\s|[\[\](){}<>]|dot", lambda x: "." if x.group(0) == "dot" else "",
                             m.group("d").lower())
             domain = re.sub(r"\.+", ".", domain).strip(".")

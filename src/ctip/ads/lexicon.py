@@ -57,6 +57,10 @@ def spaced(ch: str) -> bool:
     return (ch.isalnum() or ch == "_") and (code < 0x0590 or 0x1E00 <= code <= 0x1FFF)
 
 
+def _letter(ch: str) -> bool:
+    return ch.isalpha() and spaced(ch)
+
+
 @dataclass(frozen=True)
 class Term:
     """What a found term means: a lexicon group, a role or a place."""
@@ -86,17 +90,21 @@ class TermIndex:
                     known.append(term)
         self._automaton = ahocorasick.Automaton()
         for key, terms in merged.items():
-            self._automaton.add_word(key, (len(key), spaced(key[0]), spaced(key[-1]),
+            # digit words may be glued to digits ("09one7"): only a letter breaks them
+            glued = all(t.category == "digit" for t in terms)
+            self._automaton.add_word(key, (len(key), spaced(key[0]), spaced(key[-1]), glued,
                                            tuple(terms)))
         self._automaton.make_automaton()
 
     def find(self, folded: str) -> Iterator[Found]:
         n = len(folded)
-        for end_index, (length, bound_start, bound_end, terms) in self._automaton.iter(folded):
+        for end_index, entry in self._automaton.iter(folded):
+            length, bound_start, bound_end, glued, terms = entry
             start, end = end_index - length + 1, end_index + 1
-            if bound_start and start > 0 and spaced(folded[start - 1]):
+            joined = _letter if glued else spaced
+            if bound_start and start > 0 and joined(folded[start - 1]):
                 continue
-            if bound_end and end < n and spaced(folded[end]):
+            if bound_end and end < n and joined(folded[end]):
                 continue
             for term in terms:
                 yield Found(start, end, term)

@@ -126,6 +126,8 @@ def _candidates(text: str, words: bool) -> list[re.Match[str]]:
     found: list[re.Match[str]] = []
     for coarse in _COARSE.finditer(text):
         lo = coarse.start()
+        while lo > 0 and text[lo - 1] in "oOlIiL":  # a letter written for a digit ("O9...")
+            lo -= 1
         if text[max(0, lo - 5):lo].lower().rstrip().endswith("plus"):
             lo = text.lower().rfind("plus", 0, lo)
         found.extend(DIGIT_RUN.finditer(text, lo, coarse.end()))
@@ -149,7 +151,8 @@ def find_runs(text: str, money_near: Callable[[int, int], bool], *,
         if not (MIN_DIGITS <= len(digits) <= MAX_DIGITS):
             continue
         plain = body.strip()
-        if not tricky and (_DATE.match(plain) or _GROUPED.match(plain)):
+        grouped = _GROUPED.match(plain) and not digits.startswith("0")  # amounts never do
+        if not tricky and (_DATE.match(plain) or grouped):
             continue
         if not tricky and not plus and _RANGE.match(plain) and money_near(start, end):
             continue

@@ -24,7 +24,7 @@ app = typer.Typer(
 )
 
 # Areas, each a module of ctip.cli with a ``register(app)`` function.
-AREAS = ("store", "imports", "stats", "estimate", "link", "web", "demo", "publish")
+AREAS = ("store", "imports", "stats", "estimate", "link", "web", "demo", "publish", "ads")
 
 
 @app.callback()

@@ -334,3 +334,15 @@ def models(conn: sa.Connection, agency: str) -> list[Any]:
 def dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=float)
 
+
+
+def for_export(conn: sa.Connection, agency: str, queue: str, *,
+               decided_only: bool) -> list[Any]:
+    """The agency's ads with the current decision of their review item (None if undecided)."""
+    joined = ads.outerjoin(review_items, sa.and_(review_items.c.subject == ads.c.ad_id,
+                                                 review_items.c.queue == queue))
+    query = (sa.select(ads, review_items.c.decision.label("decision"))
+             .select_from(joined).where(ads.c.agency == agency))
+    if decided_only:
+        query = query.where(review_items.c.decision.is_not(None))
+    return list(conn.execute(query.order_by(ads.c.score.desc(), ads.c.ad_id)))
