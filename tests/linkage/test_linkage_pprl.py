@@ -153,7 +153,7 @@ def test_dice_matcher_equals_brute_force_popcount(
     if balanced:
         base_a, base_b = np.hstack([base_a, ~base_a]), np.hstack([base_b, ~base_b])
     a, b = np.packbits(base_a, axis=1), np.packbits(base_b, axis=1)
-    i, j, s = dice_pairs(a, b, threshold, chunk=16)
+    i, j, s = dice_pairs(a, b, threshold)
     truth = _brute_dice(a, b)
     ti, tj = np.nonzero(truth >= threshold - 1e-6)
     assert set(zip(i.tolist(), j.tolist(), strict=True)) == set(
@@ -165,7 +165,7 @@ def test_dice_matcher_equals_brute_force_popcount(
 def test_dice_within_one_list_keeps_each_pair_once() -> None:
     bits = np.packbits(np.random.default_rng(3).random((30, 128)) < 0.5, axis=1)
     bits[7] = bits[2]
-    i, j, s = dice_pairs(bits, bits, 0.99, same=True, chunk=8)
+    i, j, s = dice_pairs(bits, bits, 0.99, same=True)
     assert list(zip(i.tolist(), j.tolist(), strict=True)) == [(2, 7)] and s[0] == pytest.approx(1.0)
 
 

@@ -44,10 +44,9 @@ def _principal(agency: str):
 
 def _screening(ctx: typer.Context):
     from ctip.services.ads import AdScreening
-    from ctip.storage.repository import CaseStore
 
-    store = CaseStore.open(settings(ctx), actor=f"cli:{_user()}")
-    return store, AdScreening.of(store)
+    screening = AdScreening.open(settings(ctx))
+    return screening, screening
 
 
 @ads_app.command("screen")
@@ -94,7 +93,7 @@ def screen(
 
 
 def _show_ad(view) -> None:
-    from ctip.ads.queue import CAVEAT
+    from ctip.services.ads import CAVEAT
 
     console.print(f"[bold]{escape(view.title)}[/]  score {view.score:.3f} ({view.score_kind})"
                   f"  cluster {view.cluster_id or '-'} ({view.cluster_size} ads)")

@@ -1,11 +1,12 @@
-"""Vectorised Dice matching of encodings, 1-1 assignment between lists, and clustering.
+"""Dice matching of encodings, 1-1 assignment between lists, and clustering.
 
-Dice(A, B) = 2 |A and B| / (|A| + |B|). The cardinalities |A| come from a popcount of the packed
-bits (``np.bitwise_count``); the intersections for a whole block of pairs come from one
-matrix product of the 0/1 bit matrices, which BLAS runs at several times the speed of an
-element-wise popcount in numpy (measured: ~67 M against ~7 M comparisons/s on 2 cores for
-1024 bits). Float32 is exact here: counts stay far below 2**24. Written by hand because the
-library that does this (anonlink) is unmaintained (LINKAGE-AND-PRIVACY.md section 4.1).
+Dice(A, B) = 2 |A and B| / (|A| + |B|). The comparisons run in ``dice_kernel`` (the CPU's
+popcount on 64-bit words, compiled by numba, tiled and on every core). ``dice_pairs_blas`` is the
+matcher it replaced, kept as the reference the kernel must equal bit for bit (a property test)
+and as the benchmark's numpy baseline: the intersections of a block of pairs from one matrix
+product of the 0/1 bit matrices (BLAS). Float32 is exact here: counts stay far below 2**24.
+Written by hand because the library that does this (anonlink) is unmaintained
+(LINKAGE-AND-PRIVACY.md section 4.1).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from ctip.linkage import dice_kernel
 from ctip.linkage.pprl import Encoded
 
 #: Dice similarity of balanced filters at or above which two encodings are the same person.
@@ -29,12 +31,18 @@ def _unpack(clks: np.ndarray) -> np.ndarray:
 
 
 def dice_pairs(
+    a: np.ndarray, b: np.ndarray, threshold: float, *, same: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All (i, j, dice) with dice >= threshold between packed encodings ``a`` and ``b``, sorted by
+    (i, j). ``same=True`` compares a list with itself and keeps each pair once (i < j)."""
+    return dice_kernel.dice_pairs(a, b, threshold, same=same)
+
+
+def dice_pairs_blas(
     a: np.ndarray, b: np.ndarray, threshold: float, *, chunk: int = 2048, same: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All (i, j, dice) with dice >= threshold between packed encodings ``a`` and ``b``.
-
-    ``same=True`` compares a list with itself and keeps each pair once (i < j).
-    """
+    """The numpy/BLAS matcher (reference and baseline): the same pairs as ``dice_pairs``, in
+    block order rather than sorted."""
     count_a = np.bitwise_count(a).sum(axis=1, dtype=np.float32)
     count_b = np.bitwise_count(b).sum(axis=1, dtype=np.float32)
     # Balanced filters all have the same weight: then Dice >= t is simply |A and B| >= t * w,
@@ -80,30 +88,38 @@ def blocked_dice_pairs(
     threshold: float,
     *,
     same: bool = False,
-    max_all_to_all: int = 50_000_000,
+    max_all_to_all: int = 2_000_000_000,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Dice pairs, all-to-all when small enough, else only within shared blocking buckets."""
+    """Dice pairs sorted by (i, j), all-to-all when small enough (the kernel compares ~10^8-10^9
+    pairs a second), else only within shared blocking buckets (a pair found in several blocking
+    columns is kept once)."""
     if len(a.ids) * len(b.ids) <= max_all_to_all or a.blocks.shape[1] == 0:
         return dice_pairs(a.clks, b.clks, threshold, same=same)
-    found: dict[tuple[int, int], float] = {}
+    parts_i, parts_j, parts_s = [], [], []
     for col in range(a.blocks.shape[1]):
-        frame_a = pd.DataFrame({"bucket": a.blocks[:, col], "i": np.arange(len(a.ids))})
-        frame_b = pd.DataFrame({"bucket": b.blocks[:, col], "j": np.arange(len(b.ids))})
-        groups_b = {k: g["j"].to_numpy() for k, g in frame_b[frame_b.bucket >= 0].groupby("bucket")}
-        for bucket, group in frame_a[frame_a.bucket >= 0].groupby("bucket"):
-            js = groups_b.get(bucket)
-            if js is None:
-                continue
-            ii = group["i"].to_numpy()
-            bi, bj, bs = dice_pairs(a.clks[ii], b.clks[js], threshold)
-            for x, y, s in zip(ii[bi], js[bj], bs, strict=True):
-                if same and x >= y:
-                    continue
-                found[(int(x), int(y))] = float(s)
-    if not found:
+        ka, kb = a.blocks[:, col], b.blocks[:, col]
+        order_a, order_b = np.argsort(ka, kind="stable"), np.argsort(kb, kind="stable")
+        sorted_a, sorted_b = ka[order_a], kb[order_b]
+        buckets = np.intersect1d(sorted_a[sorted_a >= 0], sorted_b[sorted_b >= 0])
+        from_a = np.searchsorted(sorted_a, buckets, "left")
+        to_a = np.searchsorted(sorted_a, buckets, "right")
+        from_b = np.searchsorted(sorted_b, buckets, "left")
+        to_b = np.searchsorted(sorted_b, buckets, "right")
+        for sa, ea, sb, eb in zip(from_a, to_a, from_b, to_b, strict=True):
+            ii, jj = order_a[sa:ea], order_b[sb:eb]
+            bi, bj, bs = dice_pairs(a.clks[ii], b.clks[jj], threshold)
+            gi, gj = ii[bi], jj[bj]
+            if same:
+                keep = gi < gj
+                gi, gj, bs = gi[keep], gj[keep], bs[keep]
+            parts_i.append(gi)
+            parts_j.append(gj)
+            parts_s.append(bs)
+    if not parts_i:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32)
-    keys = np.asarray(list(found.keys()))
-    return keys[:, 0], keys[:, 1], np.asarray(list(found.values()), dtype=np.float32)
+    i, j, score = np.concatenate(parts_i), np.concatenate(parts_j), np.concatenate(parts_s)
+    _, first = np.unique(i * np.int64(len(b.ids)) + j, return_index=True)
+    return i[first], j[first], score[first]
 
 
 def greedy_one_to_one(i: np.ndarray, j: np.ndarray, score: np.ndarray) -> np.ndarray:

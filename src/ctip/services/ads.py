@@ -30,7 +30,7 @@ from ctip.ads.indicators import INDICATORS, Hit
 from ctip.ads.lexicon import reference_versions
 from ctip.ads.phones import phone_key
 from ctip.ads.pipeline import Analysis, analyse, company_key, mask_text
-from ctip.ads.queue import ADS_QUEUE, QUEUE_NAME, reasons
+from ctip.ads.queue import ADS_QUEUE, CAVEAT, QUEUE_NAME, reasons
 from ctip.ads.readers import PROFILES, ad_from_html, detect_profile, map_rows
 from ctip.ads.records import Ad, RejectedAd
 from ctip.domain.access import Principal
@@ -38,11 +38,15 @@ from ctip.domain.review import ReviewItem, check_decision, may_read
 from ctip.errors import InputFileError, NotFoundError, ValidationError
 from ctip.ingest.readers import read_table
 from ctip.services.review import ReviewQueues
+from ctip.settings import Settings
 from ctip.storage import ads as db
 from ctip.storage.audit import AuditLog
 from ctip.storage.bulk import new_id, new_ids
+from ctip.storage.repository import CaseStore
 from ctip.storage.sealing import Pseudonymiser, Sealer
 
+__all__ = ["CAVEAT", "AdScreening", "AdView", "ClusterView", "ScreenResult", "ScreenedAd",
+           "phone_pseudonym"]
 BATCH = 2000
 DEFAULT_QUEUE_ABOVE = 0.35  # two indicators without a model; a 35 % probability with one
 HTML_SUFFIXES = (".html", ".htm")
@@ -180,6 +184,14 @@ class AdScreening:
     def of(cls, store: Any) -> AdScreening:
         """From any store with ``engine``, ``sealer``, ``pseudonymiser`` and ``audit``."""
         return cls(store.engine, store.sealer, store.pseudonymiser, store.audit)
+
+    @classmethod
+    def open(cls, settings: Settings) -> AdScreening:
+        """Keys, engine and migrations from the settings (what a command line needs)."""
+        return cls.of(CaseStore.open(settings))
+
+    def close(self) -> None:
+        self.engine.dispose()
 
     def pseudonym(self, key: str) -> str:
         return identifier_pseudonym(self.pseudonymiser, key)

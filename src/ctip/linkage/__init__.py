@@ -1,0 +1,1 @@
+"""Record linkage: normalisation, the Splink model, clustering, PPRL (Bloom-filter encodings)."""

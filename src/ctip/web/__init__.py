@@ -1,0 +1,1 @@
+"""The web adapter: the FastAPI app (``app.create_app``), its REST API and its pages."""
