@@ -1,26 +1,14 @@
-"""The review queue of screened ads: what a moderator or investigator may decide on an ad."""
+"""Review-queue reasons of a screened ad (the queue kind itself is ``domain/ads_queue.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ctip.domain.review import QueueKind, Reason, register_queue
+from ctip.domain.ads_queue import ADS_QUEUE, CAVEAT, DECISIONS, QUEUE_NAME
+from ctip.domain.review import Reason
 
-QUEUE_NAME = "ads.screened"
-DECISIONS = ("risky", "fine", "escalate")
-CAVEAT = ("Indicators are hypotheses, not findings. The NIJ-funded JIRN study of 1,263 ads with "
-          "known case outcomes found several popular indicators did not predict trafficking "
-          "(movement language was even less common in trafficking ads). Read the ad; decide on "
-          "what it says, not on the count of flags.")
-
-ADS_QUEUE = register_queue(QueueKind(
-    name=QUEUE_NAME,
-    title="Screened job ads",
-    decisions=DECISIONS,
-    reason_required=frozenset({"escalate"}),
-    caveat=CAVEAT,
-))
+__all__ = ["ADS_QUEUE", "CAVEAT", "DECISIONS", "QUEUE_NAME", "reasons"]
 
 
 def reasons(ad_id: str, hits: Sequence[Mapping[str, Any]], score: float, score_kind: str,

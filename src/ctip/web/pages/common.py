@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
 from ctip.domain.access import ROLE_ACTIONS, Action, Principal
+from ctip.domain.ads_queue import ADS_QUEUE
 from ctip.errors import AuthenticationError, CtipError, PermissionDeniedError
 from ctip.services.accounts import Accounts
 from ctip.services.casework import Casework
@@ -66,6 +67,8 @@ def _nav(user: PageUser, gettext: Any) -> list[tuple[str, str, str]]:
         items.append(("services", "/directory", gettext("Service directory")))
     if user.may(Action.EMERGENCY_REVIEW):
         items.append(("emergency", "/emergency/reviews", gettext("Emergency access reviews")))
+    if user.principal.role in ADS_QUEUE.readers:
+        items.append(("ads", "/ads", gettext("Screened job ads")))
     return items
 
 
