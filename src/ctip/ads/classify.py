@@ -120,3 +120,26 @@ def fit(texts: Sequence[str], hit_codes: Sequence[set[str]], labels: Sequence[in
     return AdModel(vectoriser, classifier, trained_on=len(y), positives=int(y.sum()),
                    info={"sklearn": sklearn.__version__, "features": "tfidf(1,2)+R01-R12",
                          "vocabulary": str(len(vectoriser.vocabulary_))})
+
+
+@dataclass
+class EmbeddingModel:
+    """The optional model: logistic regression on sentence embeddings beside R01-R12."""
+
+    classifier: CalibratedClassifierCV
+
+    def predict(self, vectors: np.ndarray, hit_codes: Sequence[set[str]]) -> np.ndarray:
+        x = np.hstack([vectors, indicator_matrix(hit_codes).toarray()])
+        return self.classifier.predict_proba(x)[:, 1]
+
+
+def fit_embeddings(vectors: np.ndarray, hit_codes: Sequence[set[str]], labels: Sequence[int], *,
+                   seed: int = 0) -> EmbeddingModel:
+    check_labels(labels)
+    y = np.asarray(labels, dtype=int)
+    x = np.hstack([vectors, indicator_matrix(hit_codes).toarray()])
+    folds = int(min(3, y.sum(), len(y) - y.sum()))
+    base = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000, random_state=seed)
+    classifier = CalibratedClassifierCV(base, method="sigmoid", cv=folds)
+    classifier.fit(x, y)
+    return EmbeddingModel(classifier)

@@ -27,7 +27,7 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import StratifiedGroupKFold
 
-from ctip.ads.classify import check_labels, fit, indicator_score
+from ctip.ads.classify import check_labels, fit, fit_embeddings, indicator_score
 from ctip.ads.cluster import Posting, cluster, signature
 from ctip.ads.indicators import CODES, Hit
 from ctip.ads.pipeline import Analysis, company_key
@@ -95,7 +95,10 @@ def precision_at(scores: np.ndarray, labels: np.ndarray, k: int) -> float:
 
 def grouped_cv(analyses: Sequence[Analysis], labels: Sequence[int], *, folds: int = 5,
                threshold: float = 0.5, seed: int = 0,
-               on_fold: Callable[[int], None] | None = None) -> Evaluation:
+               on_fold: Callable[[int], None] | None = None,
+               vectors: np.ndarray | None = None) -> Evaluation:
+    """Out-of-fold figures of the default model, or of the embedding model when ``vectors``
+    (one sentence embedding per ad, ``ctip.ads.embeddings.embed``) are given."""
     check_labels(labels)
     y = np.asarray(labels, dtype=int)
     codes, groups = with_network_hits(analyses)
@@ -105,9 +108,13 @@ def grouped_cv(analyses: Sequence[Analysis], labels: Sequence[int], *, folds: in
     scores = np.zeros(len(y))
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     for n, (train, test) in enumerate(splitter.split(np.zeros(len(y)), y, groups)):
-        model = fit([texts[i] for i in train], [codes[i] for i in train], y[train].tolist(),
-                    seed=seed)
-        scores[test] = model.predict([texts[i] for i in test], [codes[i] for i in test])
+        train_codes, test_codes = [codes[i] for i in train], [codes[i] for i in test]
+        if vectors is not None:
+            embedded = fit_embeddings(vectors[train], train_codes, y[train].tolist(), seed=seed)
+            scores[test] = embedded.predict(vectors[test], test_codes)
+        else:
+            model = fit([texts[i] for i in train], train_codes, y[train].tolist(), seed=seed)
+            scores[test] = model.predict([texts[i] for i in test], test_codes)
         if on_fold is not None:
             on_fold(n + 1)
     predicted = (scores >= threshold).astype(int)

