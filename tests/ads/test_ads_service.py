@@ -196,3 +196,24 @@ def test_a_missing_file_is_a_clear_error(screening, tmp_path) -> None:
     (tmp_path / "pages").mkdir()
     with pytest.raises(InputFileError, match="no .html pages"):
         screening.screen(tmp_path / "pages", agency="A", actor="t")
+
+
+def test_workers_give_the_same_result_as_one_process(tmp_path) -> None:
+    data = list(rows(700, seed=5))
+    data[10] = dict(data[10], title="", body="")
+    data[20] = dict(data[3])  # a duplicate inside the file
+    path = _write(tmp_path / "ads.csv", data)
+    outcomes = []
+    for workers in (1, 2):
+        engine = make_engine(f"sqlite:///{tmp_path / f'w{workers}.db'}")
+        migrate(engine)
+        svc = AdScreening(engine, Sealer(KeyRing.generate()), Pseudonymiser(b"k" * 32))
+        result = svc.screen(path, agency="A", actor="t", workers=workers, batch=150)
+        with engine.connect() as conn:
+            stored = sorted((r.source_row, r.hits_json, r.network_json, r.score)
+                            for r in db.all_ads(conn, "A"))
+        outcomes.append(((result.read, result.accepted, result.rejected, result.new,
+                          result.duplicates, result.queued, result.clusters), stored))
+        engine.dispose()
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0][:5] == (700, 699, 1, 698, 1)

@@ -57,15 +57,20 @@ def screen(
     profile: str | None = PROFILE,
     queue_above: float = typer.Option(0.35, "--queue-above", min=0.0, max=1.0,
                                       help="Queue new ads scoring at least this."),
+    workers: int = typer.Option(0, "--workers", min=0,
+                                help="Processes analysing ads (0: one per core, at most 4)."),
     json_out: bool = JSON,
 ) -> None:
     """Read, analyse, seal and score every ad of FILE; cluster posters; queue the risky ones."""
+    from ctip.services.ads import default_workers
+
     store, screening = _screening(ctx)
     try:
         with progress() as bar:
             task = bar.add_task("Screening ads", total=None)
             result = screening.screen(file, agency=agency, actor=f"cli:{_user()}",
                                       profile=profile, queue_above=queue_above,
+                                      workers=workers or default_workers(),
                                       on_progress=lambda n: bar.advance(task, n))
     finally:
         store.close()

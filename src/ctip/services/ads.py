@@ -29,7 +29,7 @@ from ctip.ads.display import Piece, pieces, plain
 from ctip.ads.indicators import INDICATORS, Hit
 from ctip.ads.lexicon import reference_versions
 from ctip.ads.phones import phone_key
-from ctip.ads.pipeline import Analysis, analyse, company_key, mask_text
+from ctip.ads.pipeline import company_key, mask_text
 from ctip.ads.queue import ADS_QUEUE, CAVEAT, QUEUE_NAME, reasons
 from ctip.ads.readers import PROFILES, ad_from_html, detect_profile, map_rows
 from ctip.ads.records import Ad, RejectedAd
@@ -37,6 +37,7 @@ from ctip.domain.access import Principal
 from ctip.domain.review import ReviewItem, check_decision, may_read
 from ctip.errors import InputFileError, NotFoundError, ValidationError
 from ctip.ingest.readers import read_table
+from ctip.services.ads_prepare import BATCH, Prepared, PreparedBatch, default_workers, prepared
 from ctip.services.review import ReviewQueues
 from ctip.settings import Settings
 from ctip.storage import ads as db
@@ -46,8 +47,7 @@ from ctip.storage.repository import CaseStore
 from ctip.storage.sealing import Pseudonymiser, Sealer
 
 __all__ = ["CAVEAT", "AdScreening", "AdView", "ClusterView", "ScreenResult", "ScreenedAd",
-           "phone_pseudonym"]
-BATCH = 2000
+           "default_workers", "phone_pseudonym"]
 DEFAULT_QUEUE_ABOVE = 0.35  # two indicators without a model; a 35 % probability with one
 HTML_SUFFIXES = (".html", ".htm")
 IDENTIFIER_PURPOSE = "ctip.ads.identifier.v1"
@@ -231,9 +231,10 @@ class AdScreening:
                     for r in db.models(conn, agency)]
 
     # ---- screening ----------------------------------------------------------------------
-    def _rows(self, batch_id: str, agency: str, analyses: Sequence[Analysis],
-              scores: np.ndarray, score_kind: str, model_version: str | None,
+    def _rows(self, batch_id: str, agency: str, ready: Sequence[Prepared], score_kind: str,
+              model_version: str | None,
               keys: Sequence[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        analyses = [p.analysis for p in ready]
         ad_ids = new_ids(len(analyses))
         now = _now()
         contents = [json.dumps({"sections": a.ad.sections, "text": a.text, "spans": a.spans,
@@ -242,8 +243,8 @@ class AdScreening:
         sealed = self.sealer.seal_many(contents, [db.ad_content_context(i) for i in ad_ids])
         key_id = self.sealer.active_key_id
         ad_rows, ident_rows, values, contexts = [], [], [], []
-        for ad_id, a, blob, score, key in zip(ad_ids, analyses, sealed, scores, keys,
-                                              strict=True):
+        for ad_id, p, blob, key in zip(ad_ids, ready, sealed, keys, strict=True):
+            a, score = p.analysis, p.score
             company = company_key(a.company_name, a.ad.company_profile)
             body = a.spans.get("body") or (0, len(a.text))
             ad_rows.append({
@@ -258,7 +259,7 @@ class AdScreening:
                 "monthly_usd": a.monthly_usd, "label": a.ad.label,
                 "hits_json": db.dumps([_hit_dict(h) for h in a.hits]), "network_json": None,
                 "body_start": body[0], "body_end": body[1],
-                "signature": clustering.signature(a.template_signature_text()).tobytes(),
+                "signature": p.signature,
                 "score": float(score), "score_kind": score_kind, "model_version": model_version,
                 "cluster_id": None, "created_at": now})
             for ident in a.identifiers:
@@ -275,7 +276,7 @@ class AdScreening:
         return ad_rows, ident_rows
 
     def screen(self, path: str | Path, *, agency: str, actor: str, profile: str | None = None,
-               queue_above: float = DEFAULT_QUEUE_ABOVE,
+               queue_above: float = DEFAULT_QUEUE_ABOVE, workers: int = 1, batch: int = BATCH,
                on_progress: Callable[[int], None] | None = None) -> ScreenResult:
         """Screen every ad of a file: store it sealed, score it, re-cluster the agency's ads and
         queue the new ones scoring ``queue_above`` or more. Re-screening a file adds nothing."""
@@ -294,18 +295,10 @@ class AdScreening:
                             started_at=_now(), model_version=result.model_version,
                             references_json=db.dumps(reference_versions()))
         new_ads: list[str] = []
-        pending: list[Ad | RejectedAd] = []
-        for item in stream:
-            pending.append(item)
-            if len(pending) >= BATCH:
-                new_ads += self._store_batch(pending, batch_id, agency, model, result)
-                if on_progress:
-                    on_progress(len(pending))
-                pending = []
-        if pending:
-            new_ads += self._store_batch(pending, batch_id, agency, model, result)
+        for done in prepared(stream, model[1] if model else None, workers=workers, batch=batch):
+            new_ads += self._store_batch(done, batch_id, agency, result)
             if on_progress:
-                on_progress(len(pending))
+                on_progress(done.read)
         result.clusters = self.recluster(agency, actor=actor)
         queued = self._enqueue(agency, new_ads, queue_above, actor)
         result.queued, result.already_queued = queued.added, queued.already_queued
@@ -321,31 +314,25 @@ class AdScreening:
                 "model": result.model_version})
         return result
 
-    def _store_batch(self, items: Sequence[Ad | RejectedAd], batch_id: str, agency: str,
-                     model: tuple[str, AdModel] | None, result: ScreenResult) -> list[str]:
-        result.read += len(items)
-        rejects = [i for i in items if isinstance(i, RejectedAd)]
-        analyses = [analyse(i) for i in items if isinstance(i, Ad)]
+    def _store_batch(self, batch: PreparedBatch, batch_id: str, agency: str,
+                     result: ScreenResult) -> list[str]:
+        result.read += batch.read
+        rejects, ready = batch.rejects, batch.ads
         result.rejected += len(rejects)
-        result.accepted += len(analyses)
-        keys = [self.pseudonymiser.keyed_hash(CONTENT_PURPOSE, a.text.encode("utf-8"))
-                for a in analyses]
+        result.accepted += len(ready)
+        keys = [self.pseudonymiser.keyed_hash(CONTENT_PURPOSE, p.analysis.text.encode("utf-8"))
+                for p in ready]
         with self.engine.begin() as conn:
             known = db.existing_content_keys(conn, agency, keys)
             fresh, fresh_keys, seen = [], [], set(known)
-            for a, key in zip(analyses, keys, strict=True):
+            for p, key in zip(ready, keys, strict=True):
                 if key in seen:
                     result.duplicates += 1
                     continue
                 seen.add(key)
-                fresh.append(a)
+                fresh.append(p)
                 fresh_keys.append(key)
-            if model is not None:
-                scores = model[1].predict([a.masked() for a in fresh],
-                                          [{h.code for h in a.hits} for a in fresh])
-            else:
-                scores = np.array([indicator_score({h.code for h in a.hits}) for a in fresh])
-            ad_rows, ident_rows = self._rows(batch_id, agency, fresh, scores, result.score_kind,
+            ad_rows, ident_rows = self._rows(batch_id, agency, fresh, result.score_kind,
                                              result.model_version, fresh_keys)
             db.insert_rows(conn, db.ads, ad_rows)
             db.insert_rows(conn, db.ad_identifiers, ident_rows)
@@ -358,8 +345,8 @@ class AdScreening:
                  "seal_key_id": self.sealer.active_key_id}
                 for rid, r, raw in zip(reject_ids, rejects, raws, strict=True)])
         result.new += len(fresh)
-        for a in fresh:
-            for h in a.hits:
+        for p in fresh:
+            for h in p.analysis.hits:
                 result.by_indicator[h.code] = result.by_indicator.get(h.code, 0) + 1
         return [r["ad_id"] for r in ad_rows]
 
