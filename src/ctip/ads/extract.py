@@ -11,6 +11,7 @@ hand: no library reads recruitment-ad conventions; phone numbers are ``ctip.ads.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -143,6 +144,7 @@ URL = re.compile(
     rf"(?<![\w@.-])(?:[a-z0-9-]+\.)+(?:{_TLDS})(?![\w@-])(?:/[^\s<>\"'()]*)?",
     re.IGNORECASE)
 _SPELLED_AT = re.compile(r"[\[({<]\s{0,2}(?:at|@)\s{0,2}[\])}>]|\s(?:at|arroba|arobase)\s")
+_AT = re.compile("@")
 _WA_CUE = re.compile(r"wa\s{0,2}\.\s{0,2}me|whatsapp\.com/send")
 _URL_CUE = re.compile(rf"https?:|www\.|\.(?:{_TLDS})(?![\w-])", re.IGNORECASE)
 _HANDLES = (
@@ -185,6 +187,26 @@ def _host(url: str) -> str | None:
     return host.removeprefix("www.").lower()
 
 
+def _near(pattern: re.Pattern[str], text: str, anchors: Iterable[int],
+          reach: int = 90) -> Iterator[re.Match[str]]:
+    """``pattern``'s matches in windows around ``anchors`` (positions of a cue such as "@" or
+    ".com"), not over the whole text: patterns that may start at any letter cost time in
+    proportion to the text, windows in proportion to the cues (most ads have few)."""
+    windows: list[list[int]] = []
+    for at in sorted(anchors):
+        lo, hi = max(0, at - reach), min(len(text), at + reach)
+        if windows and lo <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], hi)
+        else:
+            windows.append([lo, hi])
+    seen: set[tuple[int, int]] = set()
+    for lo, hi in windows:
+        for m in pattern.finditer(text, lo, hi):
+            if m.span() not in seen:
+                seen.add(m.span())
+                yield m
+
+
 def _contact_before(contact_at: list[int], start: int) -> bool:
     return any(start - 25 <= end <= start for end in contact_at)
 
@@ -209,24 +231,22 @@ def identifiers(text: str, salaries: list[Salary], region: str | None,
     for m in (MASK.finditer(text) if "#" in text else ()):
         kind = {"URL": "url", "PHONE": "phone", "EMAIL": "email"}[m.group("k")]
         add(Identifier(kind, m.group("v"), m.start(), m.end(), masked=True))
-    for m in (WHATSAPP_LINK.finditer(text) if _WA_CUE.search(folded) else ()):
+    for m in _near(WHATSAPP_LINK, text, [c.start() for c in _WA_CUE.finditer(folded)]):
         raw = m.group("n")
         digits = re.sub(r"\D", "", raw)
         add(Identifier("phone", phones.canonical(digits, True, region), m.start(), m.end(),
                        app="whatsapp"))
     for pattern, kind, cue in _HANDLES:
-        if not cue.search(folded):
-            continue
-        for m in pattern.finditer(text):
+        for m in _near(pattern, text, [c.start() for c in cue.finditer(folded)]):
             handle = m.group("h")
             if kind == "wechat" and handle.isdigit():
                 continue  # a number: read as a phone below
             add(Identifier(kind, handle.lower(), m.start(), m.end(),
                            obfuscated=bool(re.search(r"\s", m.group(0)[:12]))))
+    ats = [m.start() for m in _AT.finditer(text)]
     for pattern in (EMAIL, EMAIL_SPELLED):
-        if not ("@" in text if pattern is EMAIL else _SPELLED_AT.search(folded)):
-            continue
-        for m in pattern.finditer(text):
+        cues = ats if pattern is EMAIL else [c.start() for c in _SPELLED_AT.finditer(folded)]
+        for m in _near(pattern, text, cues, reach=80):
             written = m.group(0).lower()
             if pattern is EMAIL_SPELLED and not re.search(r"[\[({<]\s{0,2}(?:at|@)", written) \
                     and "dot" not in written:
@@ -249,10 +269,10 @@ def identifiers(text: str, salaries: list[Salary], region: str | None,
                        run.start, run.end, app=_app_before(text, run.start),
                        obfuscated=run.obfuscated))
     telegram_ad = re.search(r"telegram|电报|飞机|\btg\b", text, re.IGNORECASE) is not None
-    for m in (AT_HANDLE.finditer(text) if "@" in text else ()):
+    for m in _near(AT_HANDLE, text, ats, reach=40):
         add(Identifier("telegram" if telegram_ad else "handle", m.group("h").lower(),
                        m.start(), m.end()))
-    for m in (URL.finditer(text) if _URL_CUE.search(folded) else ()):
+    for m in _near(URL, text, [c.start() for c in _URL_CUE.finditer(folded)], reach=120):
         written = m.group(0).rstrip(".,;:!?")
         host = _host(written)
         if host and "." in host:
