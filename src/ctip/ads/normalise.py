@@ -28,7 +28,7 @@ _INVISIBLE = dict.fromkeys(
      0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2060, 0x2061, 0x2062, 0x2063,
      0x2064, 0x20E3, 0xFE0E, 0xFE0F, 0xFEFF],
 )
-_SPACES = re.compile(r"[^\S\n]+")
+_SPACES = re.compile(r"[^\S\n]{2,}|[^\S \n]")  # runs, tabs, no-break spaces: not every space
 _LINES = re.compile(r"\s*\n\s*(?:\n\s*)+")
 _NEWLINE_RUNS = re.compile(r" ?\n ?")
 
