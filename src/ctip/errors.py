@@ -14,6 +14,7 @@
     ├── AuditChainError            the audit log's hash chain is broken (exit 1)
     ├── EstimationError            the data cannot support the estimate asked for (exit 8, HTTP 422)
     ├── DisclosureError            a release would breach disclosure rules or budget (exit 9)
+    ├── NotComparableError         two assessments' frameworks differ and no crosswalk is declared
     └── MissingDependencyError     an optional extra is missing; says how to install it (exit 10)
 
 Adapters (the CLI's single handler, the web app's exception handler) render ``str(error)`` and use
@@ -129,6 +130,13 @@ class EstimationError(CtipError):
 class DisclosureError(CtipError):
     exit_code = 9
     http_status = 422
+
+
+class NotComparableError(CtipError):
+    """Two assessments made under different framework versions, with no declared crosswalk."""
+
+    exit_code = 7
+    http_status = 409
 
 
 class MissingDependencyError(CtipError):

@@ -24,7 +24,8 @@ app = typer.Typer(
 )
 
 # Areas, each a module of ctip.cli with a ``register(app)`` function.
-AREAS = ("store", "imports", "stats", "estimate", "link", "web", "demo", "publish", "ads")
+AREAS = ("store", "imports", "stats", "estimate", "link", "web", "demo", "publish", "followup",
+         "ads")
 
 
 @app.callback()

@@ -16,7 +16,11 @@ Roles (least privilege; admins administer but see no case data, separation of du
 - ``analyst``: de-identified data only;
 - ``auditor``: the audit log only;
 - ``investigator``: the investigation modules' review queues of their agency (financial-flow
-  alerts, screened ads, supply-chain hits); no victim case data.
+  alerts, screened ads, supply-chain hits); no victim case data;
+- ``coordinator``: the national follow-up of commitments (para 31): cycles, evidence, scores;
+  no case data;
+- ``reviewer``: reviews (accepts or rejects) follow-up evidence someone else entered; no case
+  data.
 A case is visible to its owning agency, to agencies it was referred to while the referral is live
 (they see the operational fields plus the identity fields the referral shares), and to a user
 holding a time-boxed emergency-access grant.
@@ -39,6 +43,8 @@ class Role(StrEnum):
     ANALYST = "analyst"
     AUDITOR = "auditor"
     INVESTIGATOR = "investigator"
+    COORDINATOR = "coordinator"
+    REVIEWER = "reviewer"
 
 
 class Action(StrEnum):
@@ -63,6 +69,9 @@ class Action(StrEnum):
     USERS_MANAGE = "users.manage"
     DEIDENTIFIED_READ = "deidentified.read"
     AUDIT_READ = "audit.read"
+    FOLLOWUP_READ = "followup.read"
+    FOLLOWUP_EDIT = "followup.edit"
+    FOLLOWUP_REVIEW = "followup.review"
 
 
 class Relation(StrEnum):
@@ -108,6 +117,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ANALYST: frozenset({Action.DEIDENTIFIED_READ, Action.DASHBOARD_READ}),
     Role.AUDITOR: frozenset({Action.AUDIT_READ}),
     Role.INVESTIGATOR: frozenset({Action.DIRECTORY_READ}),
+    Role.COORDINATOR: frozenset({Action.FOLLOWUP_READ, Action.FOLLOWUP_EDIT}),
+    Role.REVIEWER: frozenset({Action.FOLLOWUP_READ, Action.FOLLOWUP_REVIEW}),
 }
 
 # What each relationship to a case allows (on top of the role's grant).

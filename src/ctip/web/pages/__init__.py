@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from ctip.errors import CtipError
-from ctip.web.pages import ads, agency, auth, case_page, cases
+from ctip.web.pages import ads, agency, auth, case_page, cases, followup
 from ctip.web.pages.render import STATIC_DIR, warm_templates
 
 router = APIRouter()
@@ -20,6 +20,7 @@ router.include_router(auth.router)
 router.include_router(cases.router)  # /cases/new before /cases/{case_id}
 router.include_router(case_page.router)
 router.include_router(agency.router)
+router.include_router(followup.router)
 router.include_router(ads.router)
 
 

@@ -65,6 +65,8 @@ def _nav(user: PageUser, gettext: Any) -> list[tuple[str, str, str]]:
         items.append(("referrals", "/referrals", gettext("Referral inbox")))
     if user.may(Action.DIRECTORY_READ):
         items.append(("services", "/directory", gettext("Service directory")))
+    if user.may(Action.FOLLOWUP_READ):
+        items.append(("followup", "/followup", gettext("Follow-up of commitments")))
     if user.may(Action.EMERGENCY_REVIEW):
         items.append(("emergency", "/emergency/reviews", gettext("Emergency access reviews")))
     if user.principal.role in ADS_QUEUE.readers:

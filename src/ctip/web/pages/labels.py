@@ -86,6 +86,8 @@ ROLE: dict[str, str] = {
     "competent_authority": N_("Competent authority"),
     "analyst": N_("Analyst"),
     "auditor": N_("Auditor"),
+    "coordinator": N_("Follow-up coordinator"),
+    "reviewer": N_("Evidence reviewer"),
 }
 
 REFERRAL_STATUS: dict[str, str] = {
