@@ -23,14 +23,26 @@ Adapters (the CLI's single handler, the web app's exception handler) render ``st
 
 from __future__ import annotations
 
+MAX_MESSAGE_CHARS = 2_000  # a message quoting a 400 MB header made the terminal wrap for minutes
+
+
+def bounded(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit:,} more characters not shown)"
+
 
 class CtipError(Exception):
-    """Base of every error ctip raises on purpose."""
+    """Base of every error ctip raises on purpose. Message and hint are bounded in length
+    whatever they quote (the last line of defence; messages also cut each quoted value)."""
 
     exit_code: int = 1
     http_status: int = 500
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        message = bounded(message)
+        hint = None if hint is None else bounded(hint)
         self.message = message
         self.hint = hint
         super().__init__(message if hint is None else f"{message}\n  What to do: {hint}")

@@ -146,7 +146,8 @@ def test_rows_read_before_a_reader_error_still_come_out(
 
 def test_sealer_survives_the_trip_to_a_worker(two_stores: tuple[CaseStore, CaseStore]) -> None:
     sealer = two_stores[0].sealer
-    blob = sealer.seal("Amina Okafor", context="victims/v1/identity")
+    with two_stores[0].engine.begin():  # a store's sealer seals inside a transaction only
+        blob = sealer.seal("Amina Okafor", context="victims/v1/identity")
     copy = pickle.loads(pickle.dumps(sealer))
     assert copy.open(blob, context="victims/v1/identity") == "Amina Okafor"
 

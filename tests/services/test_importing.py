@@ -61,7 +61,7 @@ EXPECTED: dict[str, tuple[int, int, int, dict[int, str]]] = {
     "tab.tsv": (2, 2, 0, {}),
     "pipe.csv": (2, 2, 0, {}),
     "quoted_newlines.csv": (2, 2, 0, {}),
-    "unterminated_quote.csv": (2, 1, 1, {3: "10 fields but the header has 12"}),
+    "unterminated_quote.csv": (2, 1, 1, {3: "never closed"}),
     "missing_optional_columns.csv": (2, 2, 0, {}),
     "extra_columns.csv": (2, 2, 0, {}),
     "wrong_field_count.csv": (3, 1, 2, {3: "3 fields", 4: "13 fields"}),
@@ -217,6 +217,13 @@ def test_rejects_export_neutralises_formulas_and_withholds_identity(
         (row,) = list(csv.DictReader(f))
     assert row["source_file"] == "'=HYPERLINK(1).csv"
     assert "Secretina" not in out.read_text(encoding="utf-8-sig")
+    assert row["columns"] == "age_at_identification" and "outside 0-120" in row["reasons"]
+    assert "999" not in row["reasons"] + row["raw"]  # raw content only with --with-identity
+    assert export_rejects(
+        conf, out, batch_id=report.batch_id, include_identity=True, reason="fix the source"
+    ) == 1
+    with open(out, encoding="utf-8-sig", newline="") as f:
+        (row,) = list(csv.DictReader(f))
     assert json.loads(row["raw"])["age_at_identification"] == "999"
 
 

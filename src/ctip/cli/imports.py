@@ -111,18 +111,28 @@ def register(app: typer.Typer) -> None:
         with_identity: bool = typer.Option(
             False,
             "--with-identity",
-            help="Keep names, dates of birth and contacts in the raw rows (withheld by "
-            "default). The file then holds identity in plaintext: keep it safe, delete it "
-            "after use.",
+            help="Include each reject's raw content and the values its reasons quote (withheld "
+            "by default: a row that did not split can hold names in any column). The file "
+            "then holds identity in plaintext: keep it safe, delete it after use. Needs "
+            "--reason; audited.",
+        ),
+        reason: str = typer.Option(
+            None, "--reason", help="Why identity is exported (audited; never name the person)."
         ),
         json_out: bool = typer.Option(
             False, "--json", help="Print one JSON object instead of text."
         ),
     ) -> None:
-        """Write rejected rows with their reasons and raw content to a CSV or XLSX file (cells that
-        a spreadsheet would run as formulas are neutralised). Reading rejects is audited."""
+        """Write rejected rows (file, row, columns at fault, reasons) to a CSV or XLSX file
+        readable by you only (0600); raw content only with --with-identity. Cells that a
+        spreadsheet would run as formulas are neutralised. Every export is audited."""
         count = export_rejects(
-            settings(ctx), out, batch_id=batch, actor=_actor(), include_identity=with_identity
+            settings(ctx),
+            out,
+            batch_id=batch,
+            actor=_actor(),
+            include_identity=with_identity,
+            reason=reason,
         )
         if json_out:
             print_json({"out": str(out), "rejects": count, "batch_id": batch})

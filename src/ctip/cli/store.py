@@ -1,12 +1,15 @@
-"""Store commands: ``ctip init``, ``ctip keys init|rotate``, ``ctip audit verify``."""
+"""Store commands: ``ctip init``, ``ctip backup``, ``ctip restore``, ``ctip keys init|rotate``,
+``ctip audit verify``."""
 
 from __future__ import annotations
 
 import getpass
+from pathlib import Path
 
 import typer
 
 from ctip.cli.common import console, err_console, print_json, progress, settings
+from ctip.services.backup import backup, restore
 from ctip.services.home import init_home, verify_audit
 from ctip.services.keys import init_keys, rotate_keys
 
@@ -108,8 +111,59 @@ def audit_verify(
         raise typer.Exit(1)
 
 
+def backup_command(
+    ctx: typer.Context,
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for the backup file and its "
+                             "manifest (created 0700)."),
+    keys_to: Path | None = typer.Option(
+        None, "--keys-to", help="Also copy the key files here: another folder, on other "
+        "storage, under other protection (never beside the database backup)."),
+    json_out: bool = JSON,
+) -> None:
+    """Back up the SQLite database while ctip runs (SQLite's online backup API: every committed
+    change, nothing half-written), with a manifest (SHA-256, audit head, keys' check values).
+    Keys are not in the backup. PostgreSQL: prints the pg_dump command to use."""
+    report = backup(settings(ctx), out, keys_to=keys_to)
+    if json_out:
+        print_json(report.as_dict())
+        return
+    console.print(f"[green]backed up[/] {report.bytes:,} bytes to {report.path} in "
+                  f"{report.seconds:.1f} s", highlight=False)
+    console.print(f"manifest {report.manifest}; audit head {report.audit_head}", highlight=False,
+                  soft_wrap=True)
+    if report.keys_copied_to:
+        console.print(f"keys copied to {report.keys_copied_to}: keep them apart from the "
+                      "database backups", highlight=False)
+    else:
+        console.print("The keys are not in this backup: keep a copy of the key files "
+                      "elsewhere (`--keys-to`), or the backup cannot be read.", style="dim")
+
+
+def restore_command(
+    ctx: typer.Context,
+    backup_file: Path = typer.Argument(..., help="A .db file written by `ctip backup`."),
+    replace: bool = typer.Option(False, "--replace", help="Put the current database aside "
+                                 "(renamed, kept) and restore in its place."),
+    json_out: bool = JSON,
+) -> None:
+    """Restore a backup: checks its integrity and SHA-256, and that the keys in place are the
+    ones it was sealed with, before anything is replaced; then migrates it and verifies the
+    audit chain. PostgreSQL: prints the pg_restore command to use."""
+    report = restore(settings(ctx), backup_file, replace=replace)
+    if json_out:
+        print_json(report.as_dict())
+        return
+    for aside in report.kept_aside:
+        console.print(f"kept aside {aside}", highlight=False)
+    console.print(f"[green]restored[/] {report.restored_from} to {report.database}: "
+                  f"{report.audit_entries:,} audit entries verified, head {report.audit_head}",
+                  highlight=False, soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the root app."""
     app.command("init")(init)
+    app.command("backup")(backup_command)
+    app.command("restore")(restore_command)
     app.add_typer(keys_app, name="keys")
     app.add_typer(audit_app, name="audit")

@@ -166,6 +166,10 @@ OPERATIONAL_FIELDS: tuple[str, ...] = (
 # immigration status is tier 3 (CASE-MANAGEMENT.md 7.2): never part of what a referral shares
 OWNER_ONLY_FIELDS: tuple[str, ...] = ("justice_state", "residence_state", "notes")
 SHAREABLE_IDENTITY_FIELDS: tuple[str, ...] = IDENTITY_FIELDS
+# Break-glass shows the least that recognises the person (CASE-MANAGEMENT.md 7.3): any other
+# field is opened one request at a time, naming it, each with its own reason and audited, and
+# the supervisor's review lists what was opened.
+EMERGENCY_MINIMUM: tuple[str, ...] = ("given_name", "family_name", "date_of_birth")
 
 
 @dataclass(frozen=True)
@@ -250,3 +254,18 @@ def revealable_identity_fields(relation: Relation, shared: frozenset[str]) -> tu
     if relation is Relation.RECIPIENT:
         return tuple(f for f in SHAREABLE_IDENTITY_FIELDS if f in shared)
     return SHAREABLE_IDENTITY_FIELDS
+
+
+def fields_to_reveal(relation: Relation, allowed: tuple[str, ...],
+                     requested: tuple[str, ...] | None) -> tuple[str, ...]:
+    """What one reveal opens: the fields asked for (each must be allowed), else every allowed
+    field, except under break-glass, where it is ``EMERGENCY_MINIMUM`` unless fields are named.
+    Raises ``ValueError`` naming a field that may not be opened."""
+    if requested:
+        wrong = [f for f in requested if f not in allowed]
+        if wrong:
+            raise ValueError(", ".join(wrong))
+        return tuple(f for f in allowed if f in requested)
+    if relation is Relation.EMERGENCY:
+        return tuple(f for f in EMERGENCY_MINIMUM if f in allowed)
+    return allowed

@@ -14,13 +14,17 @@ class Problem:
     value: str | None = None
     allowed: str | None = None
 
-    def describe(self, file: str | None = None, row: int | None = None) -> str:
+    def describe(
+        self, file: str | None = None, row: int | None = None, *, show_value: bool = True
+    ) -> str:
+        """Where, what and what is allowed; ``show_value=False`` leaves out the value found
+        (a reject's raw content is identity by default: exports withhold it)."""
         where = ", ".join(
             p for p in (f"file {file}" if file else "", f"row {row}" if row is not None else "",
                         f"column {self.column!r}" if self.column else "") if p
         )
         text = f"{where}: {self.message}" if where else self.message
-        if self.value is not None:
+        if self.value is not None and show_value:
             shown = self.value if len(self.value) <= 80 else self.value[:77] + "..."
             text += f" (got {shown!r})"
         if self.allowed:
@@ -37,5 +41,8 @@ class RejectedRow:
     raw: dict[str, str] | str  # the row as read (column -> text), or raw text if it did not split
     problems: tuple[Problem, ...]
 
-    def reasons(self) -> list[str]:
-        return [p.describe(self.source_file, self.source_row) for p in self.problems]
+    def reasons(self, *, show_values: bool = True) -> list[str]:
+        return [
+            p.describe(self.source_file, self.source_row, show_value=show_values)
+            for p in self.problems
+        ]

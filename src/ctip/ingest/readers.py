@@ -24,8 +24,6 @@ from __future__ import annotations
 import codecs
 import csv
 import json
-import zipfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -39,6 +37,12 @@ CHUNK = 1 << 20
 # Largest CSV field the parser will hold (cells above cells.MAX_CELL_CHARS are rejected later,
 # with their row); beyond this the file is treated as broken (e.g. an unterminated quote).
 MAX_FIELD_BYTES = 16 << 20
+# Longest physical line read (CSV, JSON Lines), in characters: a row of 30 full cells fits. A
+# longer line is rejected with its line number, never held whole (a 400 MB "line" is a damaged
+# export, and holding it would cost gigabytes).
+MAX_LINE_CHARS = 1 << 20
+MAX_COLUMN_NAME = 256  # characters in a column name
+KEPT_CHARS = 32_768  # of an over-long line, the part kept (sealed) with its reject
 DELIMITERS = (",", ";", "\t", "|")
 
 
@@ -67,6 +71,9 @@ class TableSource:
     delimiter: str | None = None
     header_is_complete: bool = True  # False for JSON Lines: objects may carry other keys
     notes: list[str] = field(default_factory=list)
+    # filled while the rows are read: physical "lines", records "folded" by an unbalanced quote
+    # [(row, first line, last line)], "long_lines" rejected for their length
+    stats: dict[str, Any] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Row]:
         return self.rows
@@ -84,7 +91,63 @@ class TableSource:
 
 
 def _fail(path: Path, what: str, hint: str) -> InputFileError:
-    return InputFileError(f"cannot read {path.name}: {what}", hint=hint)
+    return InputFileError(f"cannot read {shown(path.name)}: {what}", hint=hint)
+
+
+def shown(text: str, limit: int = 60) -> str:
+    """A value quoted in a message, never longer than ``limit`` characters (a 400 MB header cell
+    quoted whole made the terminal spend minutes wrapping one error)."""
+    return text if len(text) <= limit else f"{text[:limit - 3]}... ({len(text):,} characters)"
+
+
+class LineTooLong(Exception):
+    """A physical line longer than ``MAX_LINE_CHARS``; its rest was skipped unread."""
+
+    def __init__(self, line: int, length: int, kept: str) -> None:
+        super().__init__(f"line {line} is {length:,} characters long")
+        self.line, self.length, self.kept = line, length, kept
+
+    def problem(self) -> Problem:
+        return Problem(
+            None,
+            f"line {self.line:,} of the file is {self.length:,} characters long; this record "
+            "was not read",
+            None,
+            f"lines of at most {MAX_LINE_CHARS:,} characters",
+        )
+
+
+class BoundedLines:
+    """The physical lines of a text file, each at most ``MAX_LINE_CHARS`` characters.
+
+    Written by hand because ``csv.reader`` and file iteration hold a whole line however long it
+    is. Counts lines, so the CSV reader can tell how many physical lines a record took, and
+    notes when the end of the file was asked for. A line over the limit raises ``LineTooLong``
+    after its rest is skipped in chunks (memory stays flat)."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.number = 0  # physical lines read so far
+        self.exhausted = False  # the end of the file was asked for (e.g. inside a quote)
+
+    def __iter__(self) -> BoundedLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.handle.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            self.exhausted = True
+            raise StopIteration
+        self.number += 1
+        if len(line) > MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
+            kept, length = line[:KEPT_CHARS], len(line)
+            while True:
+                rest = self.handle.readline(CHUNK)
+                length += len(rest)
+                if not rest or rest.endswith(("\n", "\r")):
+                    break
+            raise LineTooLong(self.number, length, kept)
+        return line
 
 
 def read_table(path: str | Path) -> TableSource:
@@ -222,10 +285,19 @@ def _not_binary(path: Path, encoding: str) -> str:
 
 
 def _first_text(path: Path, encoding: str) -> str:
+    """The first non-blank line; ``InputFileError`` when it is longer than a line may be."""
     with open(path, encoding=encoding, newline="") as f:
-        for line in f:
-            if line.strip():
-                return line
+        try:
+            for line in BoundedLines(f):
+                if line.strip():
+                    return line
+        except LineTooLong as error:
+            raise _fail(
+                path,
+                f"its first line (the header) is {error.length:,} characters long",
+                f"a header names the columns in at most {MAX_LINE_CHARS:,} characters; "
+                "check that this is the file you meant, exported as CSV, XLSX or JSON Lines",
+            ) from None
     return ""
 
 
@@ -256,11 +328,19 @@ def _column_names(path: Path, cells: list[Any]) -> list[str]:
         name = "" if cell is None else str(cell).strip().lstrip("\ufeff").strip()
         if not name:
             name = f"column_{i}"
+        if len(name) > MAX_COLUMN_NAME:
+            raise _fail(
+                path,
+                f"the name of column {i} in the header is {len(name):,} characters long "
+                f"({shown(name)!r})",
+                f"name columns in at most {MAX_COLUMN_NAME} characters; if the first row is "
+                "data, add a header row",
+            )
         key = name.casefold()
         if key in seen:
             raise _fail(
                 path,
-                f"the header names column {name!r} twice (columns {seen[key]} and {i})",
+                f"the header names column {shown(name)!r} twice (columns {seen[key]} and {i})",
                 "give every column a different name",
             )
         seen[key] = i
@@ -268,12 +348,29 @@ def _column_names(path: Path, cells: list[Any]) -> list[str]:
     return names
 
 
+def _excel_separator(line: str) -> str | None:
+    """The delimiter named by Excel's optional first line ``sep=;``, or None."""
+    text = line.strip().lstrip("\ufeff")
+    if len(text) == 5 and text.casefold().startswith("sep=") and text[4] in DELIMITERS:
+        return text[4]
+    return None
+
+
 def _read_csv(path: Path, encoding: str, first_line: str) -> TableSource:
-    delimiter = sniff_delimiter(first_line)
+    excel = _excel_separator(first_line)
     csv.field_size_limit(MAX_FIELD_BYTES)
     handle = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed by the generator
-    reader = csv.reader(handle, delimiter=delimiter)
+    lines = BoundedLines(handle)
     number = 0
+    if excel is not None:  # "sep=;" is not the header: the line after it is
+        for line in lines:
+            if _excel_separator(line):
+                break
+        number = lines.number
+        delimiter = excel
+    else:
+        delimiter = sniff_delimiter(first_line)
+    reader = csv.reader(lines, delimiter=delimiter)
     try:
         for cells in reader:
             number += 1
@@ -286,31 +383,81 @@ def _read_csv(path: Path, encoding: str, first_line: str) -> TableSource:
     except csv.Error as error:
         handle.close()
         raise _fail(
-            path, f"the header row cannot be parsed ({error})", "check the quoting"
+            path, f"the header row cannot be parsed ({shown(str(error))})", "check the quoting"
+        ) from None
+    except LineTooLong as error:
+        handle.close()
+        raise _fail(
+            path,
+            f"its header row runs over a line of {error.length:,} characters",
+            "check the quoting of the header row",
         ) from None
     except InputFileError:
         handle.close()
         raise
-    return TableSource(
-        path,
-        "csv",
-        header,
-        _csv_rows(path, handle, reader, header, number),
-        encoding=encoding,
-        delimiter=delimiter,
-    )
+    if lines.number > number:
+        handle.close()
+        raise _fail(
+            path,
+            f"its header row runs over {lines.number - number + 1} lines (a quote in the "
+            "header is not closed, or a column name holds a line break)",
+            "put the column names on the first line, without line breaks",
+        )
+    table = TableSource(path, "csv", header, iter(()), encoding=encoding, delimiter=delimiter)
+    table.rows = _csv_rows(table, handle, lines, reader, header, number)
+    return table
+
+
+def _folded(cells: list[str], delimiter: str, width: int, open_at_end: bool, first: int,
+            last: int) -> Problem | None:
+    """The problem of a record that an unbalanced quote made out of several rows, or None.
+
+    A quoted cell may hold line breaks (a narrative); what gives a fold away is a line inside a
+    cell with a whole row's worth of delimiters, or a record that ends with its quote still open
+    (the parser asked for the end of the file inside the record: only an open quote does)."""
+    span = f"this record runs from line {first:,} to line {last:,} ({last - first + 1:,} lines)"
+    if open_at_end:
+        return Problem(
+            None,
+            f"a quote opened in this record is never closed: {span}, the end of the file, "
+            "and was read as one record; any rows inside it were not imported",
+            None,
+            "every opening quote closed in the same field",
+        )
+    need = max(2, width - 1)
+    for column, cell in enumerate(cells, start=1):
+        if "\n" not in cell and "\r" not in cell:
+            continue
+        rowlike = sum(1 for line in cell.splitlines()[1:] if line.count(delimiter) >= need)
+        if rowlike:
+            return Problem(
+                None,
+                f"an unbalanced quote: {span}, and its field {column} holds {rowlike:,} "
+                "line(s) that look like rows of their own; they were not imported",
+                None,
+                "every opening quote closed in the same field",
+            )
+    return None
 
 
 def _csv_rows(
-    path: Path, handle: Any, reader: Any, header: list[str], number: int
+    table: TableSource, handle: Any, lines: BoundedLines, reader: Any, header: list[str],
+    number: int,
 ) -> Iterator[Row]:
     width = len(header)
+    stats = table.stats
     try:
         while True:
+            first = lines.number + 1
             try:
                 cells = next(reader)
             except StopIteration:
                 return
+            except LineTooLong as error:
+                number += 1
+                stats["long_lines"] = stats.get("long_lines", 0) + 1
+                yield number, RawRow({"line": error.kept}, (error.problem(),))
+                continue
             except csv.Error as error:
                 number += 1
                 yield (
@@ -320,8 +467,8 @@ def _csv_rows(
                         (
                             Problem(
                                 None,
-                                f"the rest of the file from here cannot be split "
-                                f"into fields ({error}); it was not read",
+                                f"the rest of the file from line {first:,} cannot be split "
+                                f"into fields ({shown(str(error))}); it was not read",
                                 None,
                                 "well-formed CSV quoting",
                             ),
@@ -330,6 +477,16 @@ def _csv_rows(
                 )
                 return
             number += 1
+            if lines.number > first or lines.exhausted:  # several lines, or open at the end
+                fold = _folded(cells, reader.dialect.delimiter, width, lines.exhausted,
+                               first, lines.number)
+                if fold is not None:
+                    stats.setdefault("folded", []).append((number, first, lines.number))
+                    values = dict(zip(header, cells, strict=False))
+                    for i, extra in enumerate(cells[width:], start=width + 1):
+                        values[f"column_{i}"] = extra
+                    yield number, RawRow(values, (fold,))
+                    continue
             if len(cells) == width:
                 yield number, dict(zip(header, cells))  # noqa: B905 - lengths checked above
             elif not any(c.strip() for c in cells):
@@ -355,6 +512,7 @@ def _csv_rows(
                     ),
                 )
     finally:
+        stats["lines"] = lines.number
         handle.close()
 
 
@@ -362,35 +520,18 @@ def _csv_rows(
 
 
 def _read_xlsx(path: Path) -> TableSource:
+    from ctip.ingest.xlsx_guard import DAMAGED, XlsxRefused, check_xlsx
+
     try:
-        with zipfile.ZipFile(path) as archive:
-            bad = archive.testzip()
-            names = set(archive.namelist())
-    except (
-        zipfile.BadZipFile,
-        OSError,
-        EOFError,
-        ValueError,
-        zlib.error,
-        NotImplementedError,
-    ) as error:
+        facts = check_xlsx(str(path))
+    except XlsxRefused as refused:
+        raise _fail(path, refused.what, refused.hint) from None
+    except DAMAGED as error:
         raise _fail(
             path,
-            f"the XLSX workbook is damaged or truncated ({error})",
+            f"the XLSX workbook is damaged or truncated ({shown(str(error), 120)})",
             "open it in a spreadsheet program and save it again, or export CSV",
         ) from None
-    if bad is not None:
-        raise _fail(
-            path,
-            f"the XLSX workbook is damaged (part {bad} fails its checksum)",
-            "save it again from the spreadsheet program",
-        )
-    if "xl/workbook.xml" not in names:
-        raise _fail(
-            path,
-            "this ZIP archive is not an XLSX workbook",
-            "import a .xlsx, CSV or JSON Lines file",
-        )
     try:
         import openpyxl
 
@@ -415,13 +556,26 @@ def _read_xlsx(path: Path) -> TableSource:
     except Exception as error:  # openpyxl raises many types for damaged parts
         raise _fail(
             path,
-            f"the XLSX workbook cannot be read ({type(error).__name__}: {error})",
+            f"the XLSX workbook cannot be read ({type(error).__name__}: "
+            f"{shown(str(error), 120)})",
             "open it in a spreadsheet program and save it again, or export CSV",
         ) from None
     while cells and (cells[-1] is None or not str(cells[-1]).strip()):
         cells = cells[:-1]
     header = _column_names(path, list(cells))
-    return TableSource(path, "xlsx", header, _xlsx_rows(path, workbook, rows, header, number))
+    table = TableSource(path, "xlsx", header, _xlsx_rows(path, workbook, rows, header, number))
+    if facts.formulas_without_value:
+        table.notes.append(
+            f"{facts.formulas_without_value:,} cell(s) of the sheet hold a formula with no saved "
+            f"value (first: {facts.first_without_value}) and were read as empty: open the file "
+            "in a spreadsheet program, let it calculate, save and import again"
+        )
+    elif facts.formulas:
+        table.notes.append(
+            f"{facts.formulas:,} cell(s) of the sheet hold formulas: their last calculated "
+            "values were imported, not the formulas"
+        )
+    return table
 
 
 def xlsx_text(value: Any) -> str:
@@ -504,86 +658,115 @@ def _json_text(value: Any) -> str | None:
     return None
 
 
+class DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's fields; a key given twice is an error (``json`` would keep the last one in
+    silence, so a value would be lost)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        twice = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise DuplicateKey(f"the field {shown(twice, 40)!r} appears twice in one object")
+    return obj
+
+
+def _json_line(line: str) -> tuple[Any, str | None]:
+    """(object, None) or (None, what is wrong). Nesting deeper than Python's recursion limit
+    (a row nested 100,000 deep) is a broken line like any other, not a crash."""
+    try:
+        return json.loads(line, object_pairs_hook=_unique_keys), None
+    except RecursionError:
+        return None, "the line nests JSON values too deeply to read"
+    except DuplicateKey as error:
+        return None, f"the line is not a usable JSON object ({error})"
+    except ValueError as error:
+        return None, f"the line is not valid JSON ({shown(str(error), 120)})"
+
+
 def _read_jsonl(path: Path, encoding: str) -> TableSource:
     header: list[str] = []
-    with open(path, encoding=encoding) as f:
-        for line in f:
-            if line.strip():
-                try:
-                    first = json.loads(line)
-                except ValueError:
-                    first = None
-                if isinstance(first, dict):
-                    header = [str(k) for k in first]
-                break
+    with open(path, encoding=encoding, newline="") as f:
+        try:
+            for line in BoundedLines(f):
+                if line.strip():
+                    first, _ = _json_line(line)
+                    if isinstance(first, dict):
+                        header = [str(k) for k in first]
+                    break
+        except LineTooLong:
+            pass  # refused below, like any first line that is not an object
     if not header:
         raise _fail(
             path,
-            "the first line is not a JSON object with fields",
+            "the first line is not a JSON object with fields (of at most "
+            f"{MAX_LINE_CHARS:,} characters)",
             'JSON Lines needs one object per line, e.g. {"source_record_id": "A1", ...}',
         )
-    return TableSource(
-        path,
-        "jsonl",
-        header,
-        _jsonl_rows(path, encoding),
-        encoding=encoding,
-        header_is_complete=False,
+    for i, name in enumerate(header, start=1):
+        if len(name) > MAX_COLUMN_NAME:
+            raise _fail(
+                path,
+                f"field {i} of the first object has a name of {len(name):,} characters "
+                f"({shown(name)!r})",
+                f"name fields in at most {MAX_COLUMN_NAME} characters",
+            )
+    table = TableSource(path, "jsonl", header, iter(()), encoding=encoding,
+                        header_is_complete=False)
+    table.rows = _jsonl_rows(table, path, encoding)
+    return table
+
+
+def _broken_line(number: int, line: str, message: str) -> Row:
+    return (
+        number,
+        RawRow(
+            {"line": line.rstrip("\r\n")},
+            (Problem(None, message, None, "one JSON object per line"),),
+        ),
     )
 
 
-def _jsonl_rows(path: Path, encoding: str) -> Iterator[Row]:
-    with open(path, encoding=encoding) as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError as error:
-                yield (
-                    number,
-                    RawRow(
-                        {"line": line.rstrip("\r\n")},
-                        (
+def _jsonl_rows(table: TableSource, path: Path, encoding: str) -> Iterator[Row]:
+    with open(path, encoding=encoding, newline="") as f:
+        lines = BoundedLines(f)
+        try:
+            while True:
+                try:
+                    line = next(lines)
+                except StopIteration:
+                    return
+                except LineTooLong as error:
+                    table.stats["long_lines"] = table.stats.get("long_lines", 0) + 1
+                    yield error.line, RawRow({"line": error.kept}, (error.problem(),))
+                    continue
+                number = lines.number
+                if not line.strip():
+                    continue
+                obj, wrong = _json_line(line)
+                if wrong is not None:
+                    yield _broken_line(number, line, wrong)
+                    continue
+                if not isinstance(obj, dict):
+                    yield _broken_line(number, line, "the line is not a JSON object")
+                    continue
+                values: dict[str, str] = {}
+                bad: list[Problem] = []
+                for key, value in obj.items():
+                    text = _json_text(value)
+                    if text is None:
+                        bad.append(
                             Problem(
+                                shown(str(key)),
+                                "holds a nested JSON value",
                                 None,
-                                f"the line is not valid JSON ({error})",
-                                None,
-                                "one JSON object per line",
-                            ),
-                        ),
-                    ),
-                )
-                continue
-            if not isinstance(obj, dict):
-                yield (
-                    number,
-                    RawRow(
-                        {"line": line.rstrip("\r\n")},
-                        (
-                            Problem(
-                                None,
-                                "the line is not a JSON object",
-                                None,
-                                "one JSON object per line",
-                            ),
-                        ),
-                    ),
-                )
-                continue
-            values: dict[str, str] = {}
-            bad: list[Problem] = []
-            for key, value in obj.items():
-                text = _json_text(value)
-                if text is None:
-                    bad.append(
-                        Problem(
-                            str(key),
-                            "holds a nested JSON value",
-                            None,
-                            "text, a number, true/false, null, or a list of texts",
+                                "text, a number, true/false, null, or a list of texts",
+                            )
                         )
-                    )
-                    text = json.dumps(value, ensure_ascii=False)
-                values[str(key)] = text
-            yield number, (RawRow(values, tuple(bad)) if bad else values)
+                        text = json.dumps(value, ensure_ascii=False)
+                    values[str(key)] = text
+                yield number, (RawRow(values, tuple(bad)) if bad else values)
+        finally:
+            table.stats["lines"] = lines.number

@@ -10,6 +10,7 @@ Numbers are left alone (``-3`` stays a number); only text is neutralised.
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -42,15 +43,27 @@ def _is_plain_number(text: str) -> bool:
     return text.strip() == text and text[:1] in "+-" and text[1:2].isdigit()
 
 
+def private_file(path: str | Path) -> None:
+    """Create (or empty) ``path`` readable and writable by its owner only (0600), before any
+    content is written: an export of rejects or identities is as sensitive as the database."""
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)  # an existing file keeps its old mode through O_CREAT
+
+
 def write_csv(
     path: str | Path,
     header: Sequence[str],
     rows: Iterable[Sequence[Any] | Mapping[str, Any]],
     *,
     delimiter: str = ",",
+    private: bool = False,
 ) -> int:
-    """Write a UTF-8 CSV (with BOM, so Excel knows the encoding); returns the data row count."""
+    """Write a UTF-8 CSV (with BOM, so Excel knows the encoding); returns the data row count.
+    ``private``: the file is created 0600 before anything is written."""
     count = 0
+    if private:
+        private_file(path)
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f, delimiter=delimiter)
         writer.writerow([safe_cell(h) for h in header])
@@ -62,11 +75,17 @@ def write_csv(
 
 
 def write_xlsx(
-    path: str | Path, sheets: Mapping[str, tuple[Sequence[str], Iterable[Sequence[Any]]]]
+    path: str | Path,
+    sheets: Mapping[str, tuple[Sequence[str], Iterable[Sequence[Any]]]],
+    *,
+    private: bool = False,
 ) -> None:
-    """Write an XLSX workbook: sheet name -> (header, rows). Streams rows (write-only mode)."""
+    """Write an XLSX workbook: sheet name -> (header, rows). Streams rows (write-only mode).
+    ``private``: the file is created 0600 before anything is written."""
     from openpyxl import Workbook
 
+    if private:
+        private_file(path)
     workbook = Workbook(write_only=True)
     for name, (header, rows) in sheets.items():
         sheet = workbook.create_sheet(title=name[:31])

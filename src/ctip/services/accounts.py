@@ -97,6 +97,7 @@ class Accounts:
         session_minutes: int = 30,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         hasher: PasswordHasher | None = None,
+        max_failures: int = MAX_FAILURES,
     ) -> None:
         """``hasher``: argon2id with the library's defaults (RFC 9106 low-memory profile) unless
         given; tests pass a cheaper one. Each hash records its parameters, so both verify."""
@@ -105,6 +106,7 @@ class Accounts:
         self.session_minutes = session_minutes
         self.clock = clock
         self.hasher = hasher or PasswordHasher()
+        self.max_failures = max_failures
         self._dummy: str | None = None
 
     @property
@@ -177,86 +179,82 @@ class Accounts:
 
     def login(self, username: str, password: str, totp_code: str) -> LoginResult:
         """Password + TOTP; lockout after repeated failures; one generic message for every
-        failure."""
+        failure.
+
+        Race-free by construction (concurrent sign-ins are what an attacker sends): the attempt
+        is counted as a failure and the lock tested in one atomic statement *before* the
+        password is checked (``reserve_login_attempt``), so no more than ``max_failures``
+        guesses are ever checked per lockout window however many arrive at once; a success
+        uses its TOTP time step in one atomic statement (``claim_login``), so a code opens one
+        session only, whatever the number of concurrent sign-ins carrying it."""
         at = self.clock()
-        with self.engine.begin() as conn:
+        with self.engine.connect() as conn:
             user = adb.get_user(conn, username=username)
-            if user is None:
-                with contextlib.suppress(VerificationError, InvalidHashError):
-                    self.hasher.verify(self._dummy_hash, password)  # same time as a real user
-                self.audit.append(
-                    conn,
-                    actor="anonymous",
-                    action="login.failed",
-                    subject="unknown-user",
-                    details={},
-                )
-                raise AuthenticationError(
-                    _FAILED, hint="try again, or ask your administrator to unlock you"
-                )
-            locked = db.aware(user.locked_until)
-            ok = False
-            if user.active and not (locked and locked > at):
-                try:
-                    ok = self.hasher.verify(user.password_hash, password)
-                except (VerifyMismatchError, VerificationError, InvalidHashError):
-                    ok = False
-                step = None
-                if ok:
-                    secret = self.sealer.open(
-                        user.totp_sealed, context=sdb.totp_context(user.user_id)
-                    )
-                    step = _totp_step(secret, str(totp_code).strip(), at)
-                    # RFC 6238 5.2: a code is accepted once; replaying it (or an older one) fails
-                    ok = step is not None and (
-                        user.totp_last_step is None or step > user.totp_last_step
-                    )
-        if not ok:
-            self._failed(user.user_id, at)
+        if user is None:
+            self._verify_dummy(password)  # same time as a real user
+            self._audit_failure("anonymous", "unknown-user", {})
             raise AuthenticationError(
                 _FAILED, hint="try again, or ask your administrator to unlock you"
             )
-        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        expires = at + timedelta(hours=SESSION_MAX_HOURS)
         with self.engine.begin() as conn:
-            adb.update_user(
+            count = adb.reserve_login_attempt(
                 conn,
                 user.user_id,
-                failed_logins=0,
-                locked_until=None,
-                last_login_at=at,
-                totp_last_step=step,
+                at=at,
+                max_failures=self.max_failures,
+                lock_until=at + timedelta(minutes=LOCKOUT_MINUTES),
             )
-            adb.insert_session(
-                conn,
-                token_hash=_hash_token(token),
-                user_id=user.user_id,
-                csrf_token=csrf,
-                created_at=at,
-                last_seen_at=at,
-                expires_at=expires,
-            )
-            self.audit.append(
-                conn, actor=user.username, action="login", subject=user.user_id, details={}
-            )
-        principal = Principal(user.user_id, user.username, Role(user.role), user.agency)
-        return LoginResult(token, csrf, principal, expires)
+        step = None
+        if count is None:  # locked or inactive: not checked, but it takes as long
+            self._verify_dummy(password)
+        elif self._verify(user.password_hash, password):
+            secret = self.sealer.open(user.totp_sealed, context=sdb.totp_context(user.user_id))
+            step = _totp_step(secret, str(totp_code).strip(), at)
+        if step is not None:
+            token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+            expires = at + timedelta(hours=SESSION_MAX_HOURS)
+            with self.engine.begin() as conn:
+                if adb.claim_login(conn, user.user_id, step=step, at=at):
+                    adb.insert_session(
+                        conn,
+                        token_hash=_hash_token(token),
+                        user_id=user.user_id,
+                        csrf_token=csrf,
+                        created_at=at,
+                        last_seen_at=at,
+                        expires_at=expires,
+                    )
+                    self.audit.append(
+                        conn, actor=user.username, action="login", subject=user.user_id,
+                        details={},
+                    )
+                    principal = Principal(user.user_id, user.username, Role(user.role),
+                                          user.agency)
+                    return LoginResult(token, csrf, principal, expires)
+        # the reservation already counted this attempt (a replayed code too)
+        self._audit_failure(
+            user.username,
+            user.user_id,
+            {"locked": count is None or count >= self.max_failures, "checked": count is not None},
+        )
+        raise AuthenticationError(
+            _FAILED, hint="try again, or ask your administrator to unlock you"
+        )
 
-    def _failed(self, user_id: str, at: datetime) -> None:
+    def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return bool(self.hasher.verify(password_hash, password))
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def _verify_dummy(self, password: str) -> None:
+        with contextlib.suppress(VerificationError, InvalidHashError):
+            self.hasher.verify(self._dummy_hash, password)
+
+    def _audit_failure(self, actor: str, subject: str, details: dict[str, object]) -> None:
         with self.engine.begin() as conn:
-            user = adb.get_user(conn, user_id=user_id)
-            assert user is not None  # only called for a user the login just found
-            failures = user.failed_logins + 1
-            values: dict = {"failed_logins": failures}
-            if failures >= MAX_FAILURES:
-                values.update(locked_until=at + timedelta(minutes=LOCKOUT_MINUTES), failed_logins=0)
-            adb.update_user(conn, user_id, **values)
             self.audit.append(
-                conn,
-                actor=user.username,
-                action="login.failed",
-                subject=user_id,
-                details={"locked": failures >= MAX_FAILURES},
+                conn, actor=actor, action="login.failed", subject=subject, details=details
             )
 
     def session(self, token: str) -> SessionInfo:

@@ -43,6 +43,7 @@ from ctip.settings import Settings
 from ctip.storage import ads as db
 from ctip.storage.audit import AuditLog
 from ctip.storage.bulk import new_id, new_ids
+from ctip.storage.keystate import guard_of
 from ctip.storage.repository import CaseStore
 from ctip.storage.sealing import Pseudonymiser, Sealer
 
@@ -193,6 +194,13 @@ class AdScreening:
     def close(self) -> None:
         self.engine.dispose()
 
+    def _under_active_key(self, conn: sa.Connection) -> None:
+        """Take the key lock and the database's active key before ``seal_many`` (which does
+        not check): the batch is sealed and stored in this one transaction (storage.keystate)."""
+        guard = guard_of(self.sealer)
+        if guard is not None:
+            guard.sync(conn, self.sealer)
+
     def pseudonym(self, key: str) -> str:
         return identifier_pseudonym(self.pseudonymiser, key)
 
@@ -209,9 +217,9 @@ class AdScreening:
                    metrics: dict[str, Any]) -> str:
         version = new_id()
         blob = model.to_bytes()
-        sealed = self.sealer.seal(base64.b64encode(blob).decode("ascii"),
-                                  context=db.model_context(version))
-        with self.engine.begin() as conn:
+        with self.engine.begin() as conn:  # sealed in the transaction that writes it
+            sealed = self.sealer.seal(base64.b64encode(blob).decode("ascii"),
+                                      context=db.model_context(version))
             db.insert_model(conn, model_version=version, agency=agency, created_at=_now(),
                             actor=actor, source=source[:500], ads=model.trained_on,
                             risky=model.positives, metrics_json=db.dumps(metrics),
@@ -323,6 +331,7 @@ class AdScreening:
         keys = [self.pseudonymiser.keyed_hash(CONTENT_PURPOSE, p.analysis.text.encode("utf-8"))
                 for p in ready]
         with self.engine.begin() as conn:
+            self._under_active_key(conn)
             known = db.existing_content_keys(conn, agency, keys)
             fresh, fresh_keys, seen = [], [], set(known)
             for p, key in zip(ready, keys, strict=True):

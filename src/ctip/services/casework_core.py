@@ -111,13 +111,14 @@ class CaseworkCore:
         """Engine + migrations + keys from settings (clear error naming `ctip init` if keys are
         missing)."""
         from ctip.storage.engine import make_engine, migrate
-        from ctip.storage.keys import KeyRing  # noqa: F401 - imported for its error messages
+        from ctip.storage.keystate import open_keys
         from ctip.storage.sealing import load_keys
 
+        load_keys(settings)  # a missing key says "run `ctip init`" before the database is made
         engine = make_engine(settings.resolved_database_url)
         migrate(engine)
-        ring, pseudonym_key = load_keys(settings)
-        return cls(engine, Sealer(ring), Pseudonymiser(pseudonym_key))
+        sealer, pseudonymiser = open_keys(settings, engine)
+        return cls(engine, sealer, pseudonymiser)
 
     def warm_up(self) -> None:
         """Run the case page's and case search's read statements once, matching nothing.

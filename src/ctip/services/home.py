@@ -22,6 +22,7 @@ from ctip.storage.keys import (
     save_ring,
     write_secret,
 )
+from ctip.storage.keystate import open_keys
 from ctip.storage.sealing import load_keys
 
 
@@ -43,10 +44,49 @@ def _ensure_dir(path: Path) -> bool:
     return created
 
 
+def _database_has_data(settings: Settings) -> bool:
+    """Whether the configured database already holds data (then it has keys somewhere)."""
+    from ctip.storage.keystate import database_has_data
+
+    url = settings.resolved_database_url
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        return False
+    engine = make_engine(url)
+    try:
+        return database_has_data(engine)
+    finally:
+        engine.dispose()
+
+
+def _refuse_new_keys(settings: Settings, missing: list[str]) -> None:
+    if missing and _database_has_data(settings):
+        raise ConfigurationError(
+            f"The database {settings.resolved_database_url} already holds data, but the "
+            f"{' and the '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing: new "
+            "keys would make that data unreadable (and every pseudonym different).",
+            hint="restore the key files kept with this database's backup (or point "
+            "CTIP_KEY_FILE / CTIP_PSEUDONYM_KEY_FILE at them); ctip never creates keys for a "
+            "database that has data",
+        )
+
+
 def init_keys(settings: Settings) -> tuple[list[str], list[str]]:
-    """Create the sealing key ring and the pseudonym key where absent. Returns (created, kept)."""
+    """Create the sealing key ring and the pseudonym key where absent. Returns (created, kept).
+
+    Refused when the database already holds data: its keys exist somewhere, and new ones
+    would seal nothing it holds (``ctip restore`` puts keys and database back together)."""
     created: list[str] = []
     kept: list[str] = []
+    missing = [
+        what
+        for what, env, path in (
+            ("sealing key ring", settings.seal_key, settings.resolved_key_file),
+            ("pseudonym key", settings.pseudonym_key, settings.resolved_pseudonym_key_file),
+        )
+        if not env and not path.exists()
+    ]
+    _refuse_new_keys(settings, missing)
     if settings.seal_key:
         kept.append("sealing key (CTIP_SEAL_KEY)")
     else:
@@ -94,6 +134,7 @@ def init_home(settings: Settings) -> HomeReport:
         before = current_revisions(engine)
         migrate(engine)
         changed = current_revisions(engine) != before
+        open_keys(settings, engine)  # records the keys' check values, or refuses wrong keys
     finally:
         engine.dispose()
     if fresh:

@@ -13,8 +13,14 @@ Keys: each worker gets the sealing key ring and the pseudonym key through its st
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -70,10 +76,46 @@ class RowMapper:
 
 
 _WORKER: list[RowMapper] = []
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _start_worker(mapper: RowMapper) -> None:
+def _start_worker(mapper: RowMapper, importer: int) -> None:
     _WORKER[:] = [mapper]
+    _die_with(importer)
+
+
+def _die_with(importer: int) -> None:
+    """A worker holds the sealing key in memory: it must not outlive the import (kill -9 of the
+    importer gives it no chance to stop its pool). The kernel kills the worker when its parent
+    (the fork server) exits (``PR_SET_PDEATHSIG``, Linux); a watcher thread also ends it when
+    the importer itself is gone or it was handed to another parent (other systems)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent or not _alive(importer):
+                os._exit(70)
+
+    threading.Thread(target=watch, name="ctip-die-with-importer", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed importer not yet reaped is a zombie: gone all the same
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rpartition(")")[2].split()[:1] != ["Z"]
+    except OSError:
+        return True
 
 
 # A chunk on its way to a worker: (row number, column names, values), the names one shared
@@ -140,7 +182,7 @@ def outcomes(rows: Iterable[tuple[int, dict[str, str]]], mapper: RowMapper, *,
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                             initializer=_start_worker, initargs=(mapper,)) as pool:
+                             initializer=_start_worker, initargs=(mapper, os.getpid())) as pool:
         pending: deque[tuple[Chunk, Future[list[Outcome]]]] = deque()
         try:
             for chunk in chunked(rows):

@@ -14,6 +14,8 @@ because there identical rows are different victims.
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -25,7 +27,7 @@ from ctip.domain.problems import Problem, RejectedRow
 from ctip.domain.records import Perpetrator
 from ctip.errors import InputFileError
 from ctip.ingest.profiles import PROFILE_NAMES, get_profile
-from ctip.ingest.readers import read_table
+from ctip.ingest.readers import read_table, shown
 from ctip.services.file_duplicates import AcceptedInFile
 from ctip.services.import_pool import RowMapper, outcomes, use_workers
 from ctip.storage.victim_rows import PreparedVictim, VictimPreparer
@@ -38,8 +40,11 @@ class Store(Protocol):
     """The part of ``storage.repository.CaseStore`` an import uses."""
 
     def start_batch(
-        self, *, source_file: str, file_sha256: str | None, profile: str, agency: str | None
+        self, *, source_file: str, file_sha256: str | None, profile: str, agency: str | None,
+        owner: str | None = None,
     ) -> str: ...
+    def unfinished_batches(self) -> list[tuple[str, str, str | None, Any]]: ...
+    def mark_interrupted(self, batch_id: str) -> tuple[int, int]: ...
     preparer: VictimPreparer
 
     def store_victims(self, batch_id: str, items: list[PreparedVictim]) -> Any: ...
@@ -64,6 +69,7 @@ class ImportReport:
     perpetrators_new: int = 0
     perpetrators_unchanged: int = 0
     format: str = ""
+    lines: int | None = None  # physical lines of a CSV or JSON Lines file, header included
     encoding: str | None = None
     delimiter: str | None = None
     extra_columns: list[str] = field(default_factory=list)
@@ -111,8 +117,10 @@ def import_file(
         )
         sha256, lines = file_facts(path)
         estimate = max(lines - 1, 0) if table.format != "xlsx" else None
+        interrupted = interrupted_imports(store)
         batch_id = store.start_batch(
-            source_file=path.name, file_sha256=sha256, profile=prof.name, agency=agency
+            source_file=path.name, file_sha256=sha256, profile=prof.name, agency=agency,
+            owner=OWNER,
         )
         report = ImportReport(
             batch_id,
@@ -123,10 +131,13 @@ def import_file(
             delimiter=table.delimiter,
             extra_columns=list(check.extra_columns),
         )
+        report.warnings.extend(interrupted)
         if check.extra_columns:
+            names = ", ".join(shown(c, 40) for c in check.extra_columns[:20])
+            more = len(check.extra_columns) - 20
             report.warnings.append(
-                f"columns not used by the {prof.name!r} profile were ignored: "
-                f"{', '.join(check.extra_columns)}"
+                f"columns not used by the {prof.name!r} profile were ignored: {names}"
+                + (f" and {more:,} more" if more > 0 else "")
             )
         _run(
             store,
@@ -140,6 +151,7 @@ def import_file(
             today=today or date.today(),
             workers=use_workers(workers, estimate),
         )
+    _reading_notes(report, table)
     if report.read == 0:
         report.warnings.append("the file has a header but no data rows")
     assert report.read == report.accepted + report.rejected, report
@@ -148,6 +160,67 @@ def import_file(
     )
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+OWNER = f"{socket.gethostname()}:{os.getpid()}"  # who runs an import: "host:pid"
+
+
+def _gone(owner: str | None) -> bool:
+    """Whether the process that ran an import is gone (only a process on this host can tell;
+    a zombie, killed but not yet reaped, counts as gone)."""
+    if not owner:
+        return False
+    host, _, pid_text = owner.rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    pid = int(pid_text)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rpartition(")")[2].split()[:1] == ["Z"]
+    except OSError:
+        return False
+
+
+def interrupted_imports(store: Store) -> list[str]:
+    """Mark every import batch whose process died before it finished, and say so (once)."""
+    notes = []
+    for batch_id, source_file, owner, started in store.unfinished_batches():
+        if not _gone(owner):
+            continue
+        kept, rejected = store.mark_interrupted(batch_id)
+        notes.append(
+            f"an earlier import of {shown(source_file)} (batch {batch_id}, started "
+            f"{started:%Y-%m-%d %H:%M} UTC) was interrupted before it finished: the {kept:,} "
+            f"records and {rejected:,} rejects it stored are kept; import that file again to "
+            "add the rest"
+        )
+    return notes
+
+
+def _reading_notes(report: ImportReport, table: Any) -> None:
+    """What the reader saw that the counts alone do not say: physical lines against records,
+    records an unbalanced quote made of several rows, over-long lines, formulas."""
+    report.lines = table.stats.get("lines")
+    folded = table.stats.get("folded", [])
+    if folded:
+        row, first, last = folded[0]
+        report.warnings.append(
+            f"an unbalanced quote made {len(folded):,} record(s) out of several rows (first: "
+            f"row {row}, lines {first:,}-{last:,}; the file has {report.lines:,} lines for "
+            f"{report.read:,} records): they were rejected and the rows inside them were not "
+            "imported; close the quote and import the file again"
+        )
+    if table.stats.get("long_lines"):
+        report.warnings.append(
+            f"{table.stats['long_lines']:,} line(s) were too long to read and were rejected"
+        )
+    report.warnings.extend(table.notes)
 
 
 # (row number, raw row, prepared victim, perpetrators, key hash, 32-bit content hash)
@@ -324,7 +397,8 @@ def import_path(
         )
 
 
-REJECT_EXPORT_COLUMNS = ("batch_id", "source_file", "source_row", "reasons", "raw")
+REJECT_EXPORT_COLUMNS = ("batch_id", "source_file", "source_row", "columns", "reasons", "raw")
+RAW_WITHHELD = "[raw content withheld: export with --with-identity to include it]"
 
 
 def export_rejects(
@@ -334,53 +408,54 @@ def export_rejects(
     batch_id: str | None = None,
     actor: str = "system",
     include_identity: bool = False,
+    reason: str | None = None,
 ) -> int:
-    """Write the kept rejects (reasons and raw row) to CSV or XLSX; returns the number written.
+    """Write the kept rejects to CSV or XLSX (created 0600); returns the number written.
 
-    Identity values in the raw rows are withheld unless ``include_identity`` (reading rejects is
-    audited either way); every cell goes through the formula-injection guard.
+    A reject's raw content is identity by default: a row that could not be split (a broken
+    JSON line, an unbalanced quote that folded later lines into one cell) or whose columns are
+    shifted holds names in any column. So without ``include_identity`` no raw content leaves
+    the store, neither the raw row nor the values quoted in the reasons: each reject is written
+    as its file, row, the columns at fault and the reasons without values. With
+    ``include_identity`` (a stated ``reason`` is required) the raw rows and full reasons are
+    written, and the audit entry says so. Every cell goes through the formula-injection guard.
     """
     import json
 
-    from ctip.domain.records import IDENTITY_FIELDS
-    from ctip.ingest.cells import WITHHELD
+    from ctip.errors import PermissionDeniedError
     from ctip.ingest.writers import write_csv, write_xlsx
     from ctip.storage.repository import CaseStore
 
-    identity_keys = {f.casefold() for f in IDENTITY_FIELDS} | {
-        "prs_firstname",
-        "prs_middlename",
-        "prs_secondname",
-        "prs_birthdate",
-        "prs_identitynumber",
-        "prs_email",
-        "prs_homephone",
-        "prs_mobilephone",
-        "prs_mailingstreet",
-        "vic_detailsofvulnerabilities",
-    }
+    if include_identity and not (reason and reason.strip()):
+        raise PermissionDeniedError(
+            "Exporting rejects with their raw content (identity) needs a stated reason.",
+            hint="give --reason (it is written to the audit log; do not name the person)",
+        )
+    out = Path(out)
+    details = {"export": out.name, "with_identity": include_identity}
+    if include_identity:
+        details["reason"] = str(reason).strip()
 
     def rows(store: Any) -> Any:
-        for reject in store.rejects(batch_id):
-            raw = reject.raw
-            if isinstance(raw, dict) and not include_identity:
-                raw = {
-                    k: (
-                        WITHHELD
-                        if v and k.strip().casefold().replace(" ", "_") in identity_keys
-                        else v
-                    )
-                    for k, v in raw.items()
-                }
+        for reject in store.rejects(batch_id, details=details):
+            columns = ", ".join(sorted({p.column for p in reject.problems if p.column}))
+            if include_identity:
+                reasons, raw = reject.reasons, json.dumps(reject.raw, ensure_ascii=False)
+            else:
+                reasons = [
+                    p.describe(reject.source_file, reject.source_row, show_value=False)
+                    for p in reject.problems
+                ]
+                raw = RAW_WITHHELD
             yield (
                 reject.batch_id,
                 reject.source_file,
                 reject.source_row,
-                " | ".join(reject.reasons),
-                json.dumps(raw, ensure_ascii=False),
+                columns,
+                " | ".join(reasons),
+                raw,
             )
 
-    out = Path(out)
     with CaseStore.open(settings, actor=actor) as store:
         if out.suffix.lower() == ".xlsx":
             counted: list[int] = []
@@ -390,6 +465,6 @@ def export_rejects(
                     counted.append(1)
                     yield row
 
-            write_xlsx(out, {"rejects": (REJECT_EXPORT_COLUMNS, counting(store))})
+            write_xlsx(out, {"rejects": (REJECT_EXPORT_COLUMNS, counting(store))}, private=True)
             return len(counted)
-        return write_csv(out, REJECT_EXPORT_COLUMNS, rows(store))
+        return write_csv(out, REJECT_EXPORT_COLUMNS, rows(store), private=True)

@@ -12,6 +12,8 @@ from ctip.domain import nrm
 from ctip.domain.access import (
     Action,
     Principal,
+    Relation,
+    fields_to_reveal,
     not_found,
     require_role,
     revealable_identity_fields,
@@ -39,14 +41,34 @@ if TYPE_CHECKING:
 
 TIMER_BATCH = 500  # review tasks written per transaction
 
+
+def _opened_under(work: CaseworkCore, conn: sa.Connection, grants: list[Any]
+                  ) -> dict[str, list[dict[str, Any]]]:
+    """For each grant, the identity reveals made under it (when, which fields) from the audit
+    log, for the supervisor's review."""
+    wanted = {g.grant_id for g in grants}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for case_id in {g.case_id for g in grants}:
+        for entry in work.audit.entries(conn, subject=case_id, action="identity.reveal"):
+            grant_id = entry.details.get("grant_id")
+            if isinstance(grant_id, str) and grant_id in wanted:
+                out.setdefault(grant_id, []).append(
+                    {"at": entry.at, "fields": entry.details.get("fields", [])}
+                )
+    return out
+
 class ProtectionWork(CaseworkCore):
     """Identity protection, break-glass, timers and oversight."""
 
     # ---- protection ----
 
-    def reveal_identity(self, p: Principal, case_id: str, *, reason: str) -> dict[str, Any]:
-        """Open the sealed identity for a stated reason: every field allowed to this user,
-        audited."""
+    def reveal_identity(
+        self, p: Principal, case_id: str, *, reason: str, fields: tuple[str, ...] | None = None
+    ) -> dict[str, Any]:
+        """Open the sealed identity for a stated reason, audited: the ``fields`` named (each
+        allowed to this user), else every allowed field; under break-glass only the minimum
+        that recognises the person (``EMERGENCY_MINIMUM``) unless fields are named, each such
+        reveal tied to its grant for the supervisor's review."""
         if len(reason.strip()) < 5:
             raise ValidationError(
                 "say why you need to see the identity",
@@ -55,17 +77,32 @@ class ProtectionWork(CaseworkCore):
             )
         with self._tx() as conn:
             row, rel, live = self._load(conn, p, case_id, Action.IDENTITY_REVEAL)
-            fields = revealable_identity_fields(rel, live.get(p.agency, frozenset()))
+            allowed = revealable_identity_fields(rel, live.get(p.agency, frozenset()))
+            try:
+                opened = fields_to_reveal(rel, allowed, tuple(fields) if fields else None)
+            except ValueError as wrong:
+                raise ValidationError(
+                    "you may not open these identity fields of this case",
+                    column="fields",
+                    value=str(wrong),
+                    allowed=", ".join(allowed),
+                ) from None
             identity = json.loads(
                 self.sealer.open(row.identity_sealed, context=sdb.case_identity_context(case_id))
             )
+            emergency = rel is Relation.EMERGENCY
             pdb.record_view(
                 conn,
                 case_id=case_id,
                 user_id=p.user_id,
                 username=p.username,
                 agency=p.agency,
-                action="identity",
+                action="emergency identity" if emergency else "identity",
+            )
+            extra = (
+                {"grant_id": pdb.live_grant_id(conn, case_id, p.user_id, self.clock())}
+                if emergency
+                else {}
             )
             self._audit(
                 conn,
@@ -73,10 +110,11 @@ class ProtectionWork(CaseworkCore):
                 "identity.reveal",
                 case_id,
                 relation=rel.value,
-                fields=list(fields),
+                fields=list(opened),
                 reason_id=self._access_reason(conn, case_id, "identity.reveal", reason),
+                **extra,
             )
-            return {f: identity.get(f) for f in fields}
+            return {f: identity.get(f) for f in opened}
 
     def emergency_access(self, p: Principal, case_id: str, *, justification: str) -> dict[str, Any]:
         """Break-glass: read a case outside your scope for 60 minutes; supervisors review it
@@ -126,9 +164,11 @@ class ProtectionWork(CaseworkCore):
         require_role(p, Action.EMERGENCY_REVIEW)
         with self._tx() as conn:
             rows = pdb.grants(conn, unreviewed_only=unreviewed_only, case_ids_owned_by=p.agency)
+            opened = _opened_under(self, conn, rows)
             self._audit(conn, p, "emergency.list", "emergency_grants", count=len(rows))
             return [
                 {
+                    "identity_opened": opened.get(r.grant_id, []),
                     "grant_id": r.grant_id,
                     "case_id": r.case_id,
                     "user_id": r.user_id,

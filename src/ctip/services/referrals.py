@@ -360,7 +360,13 @@ class ReferralWork(CaseworkCore):
                 ]
                 if not mine:
                     raise WorkflowError("accept the referral before recording services on it")
+                if referral_id is not None and referral_id not in {r.referral_id for r in mine}:
+                    raise _no_such_referral(referral_id)  # another case's, or not yours
                 referral_id = referral_id or mine[-1].referral_id
+            elif referral_id is not None and referral_id not in {
+                r.referral_id for r in rdb.case_referrals(conn, case_id)
+            }:
+                raise _no_such_referral(referral_id)  # the owner names one of this case's
             entry = ServiceEntry(
                 _id(),
                 case_id,
@@ -446,3 +452,15 @@ class ReferralWork(CaseworkCore):
         if eligible_only:
             found = [s for s in found if s.eligible(sex=sex, age=age, language=language)]
         return found
+
+
+def _no_such_referral(referral_id: str) -> ValidationError:
+    """A service is logged against a referral of *this* case only: another case's referral id
+    (or, for a receiving agency, one not sent to it) is refused, saying no more than that."""
+    return ValidationError(
+        "no such referral on this case",
+        column="referral_id",
+        value=referral_id,
+        hint="leave it out (a receiving agency's service goes on its accepted referral), or "
+        "give a referral of this case",
+    )

@@ -72,3 +72,53 @@ def touch_session(conn: sa.Connection, token_hash: str, at: datetime) -> None:
 
 def delete_session(conn: sa.Connection, token_hash: str) -> None:
     conn.execute(sessions.delete().where(sessions.c.token_hash == token_hash))
+
+
+def reserve_login_attempt(
+    conn: sa.Connection, user_id: str, *, at: datetime, max_failures: int, lock_until: datetime
+) -> int | None:
+    """Count a sign-in attempt as failed *before* it is checked, in one atomic statement.
+
+    Returns the new count of consecutive failures when the attempt may be checked, or None when
+    the account is locked or inactive (nothing is checked then). The statement both tests the
+    lock and counts, so concurrent attempts cannot all pass a "not locked yet" test before any
+    of them is counted: at most ``max_failures`` attempts are ever checked per lockout window.
+    An expired lock starts a new window (the count restarts at 1); the attempt that brings the
+    count to ``max_failures`` is still checked and sets the lock. A success resets the count
+    (``claim_login``)."""
+    expired = sa.and_(users.c.locked_until.is_not(None), users.c.locked_until <= at)
+    count = sa.case((expired, sa.literal(1)), else_=users.c.failed_logins + 1)
+    result = conn.execute(
+        users.update()
+        .where(
+            users.c.user_id == user_id,
+            users.c.active.is_(True),
+            sa.or_(users.c.locked_until.is_(None), users.c.locked_until <= at),
+        )
+        .values(
+            failed_logins=count,
+            locked_until=sa.case(
+                (count >= max_failures, sa.literal(lock_until, users.c.locked_until.type)),
+                (expired, sa.null()),
+                else_=users.c.locked_until,
+            ),
+        )
+        .returning(users.c.failed_logins)
+    ).first()
+    return None if result is None else int(result[0])
+
+
+def claim_login(conn: sa.Connection, user_id: str, *, step: int, at: datetime) -> bool:
+    """Use one TOTP time step for a sign-in, in one atomic statement: true for exactly one of
+    any number of concurrent sign-ins with the same code (RFC 6238 5.2: a code is accepted
+    once; an older one never). Resets the failure count and lifts the lock."""
+    done = conn.execute(
+        users.update()
+        .where(
+            users.c.user_id == user_id,
+            users.c.active.is_(True),
+            sa.or_(users.c.totp_last_step.is_(None), users.c.totp_last_step < step),
+        )
+        .values(totp_last_step=step, failed_logins=0, locked_until=None, last_login_at=at)
+    )
+    return done.rowcount == 1

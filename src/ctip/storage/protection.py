@@ -115,6 +115,20 @@ def insert_grant(conn: sa.Connection, **values: Any) -> None:
     conn.execute(emergency_grants.insert().values(**values))
 
 
+def live_grant_id(conn: sa.Connection, case_id: str, user_id: str, at: datetime) -> str | None:
+    """The live break-glass grant of a user on a case (the latest), or None."""
+    return conn.execute(
+        sa.select(emergency_grants.c.grant_id)
+        .where(
+            emergency_grants.c.case_id == case_id,
+            emergency_grants.c.user_id == user_id,
+            emergency_grants.c.expires_at > at,
+        )
+        .order_by(emergency_grants.c.granted_at.desc())
+        .limit(1)
+    ).scalar()
+
+
 def live_grant(conn: sa.Connection, case_id: str, user_id: str, at: datetime) -> bool:
     return (
         conn.execute(

@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ctip.domain.problems import RejectedRow
+from ctip.domain.problems import Problem, RejectedRow
 from ctip.domain.records import Identity, Perpetrator, VictimRecord
 from ctip.errors import NotFoundError, PermissionDeniedError
 from ctip.settings import Settings
@@ -28,6 +28,7 @@ from ctip.storage.audit import AuditLog
 from ctip.storage.bulk import insert_many, insert_rows, new_id
 from ctip.storage.engine import make_engine, migrate
 from ctip.storage.export import analytic_rows, perpetrator_rows, to_duckdb
+from ctip.storage.keystate import guard_of, open_keys
 from ctip.storage.sealing import Pseudonymiser, Sealer, load_keys
 from ctip.storage.tables import (
     import_batches,
@@ -37,6 +38,7 @@ from ctip.storage.tables import (
     victims,
 )
 from ctip.storage.victim_rows import (
+    SEAL_KEY_ID,
     VICTIM_COLUMNS,
     VICTIM_ID,
     PreparedVictim,
@@ -61,6 +63,7 @@ class StoredReject:
     source_row: int
     raw: dict[str, str] | str
     reasons: list[str]
+    problems: tuple[Problem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,11 +108,17 @@ class CaseStore:
 
     @classmethod
     def open(cls, settings: Settings, *, actor: str = "system") -> CaseStore:
-        """Keys first (a missing key says "run `ctip init`"), then the engine, then migrations."""
-        ring, pseudonym_key = load_keys(settings)
+        """Keys first (a missing key says "run `ctip init`"), then the engine, then migrations,
+        then the keys checked against the database (``storage.keystate``)."""
+        load_keys(settings)
         engine = make_engine(settings.resolved_database_url)
-        migrate(engine)
-        return cls(engine, Sealer(ring), Pseudonymiser(pseudonym_key), actor=actor)
+        try:
+            migrate(engine)
+            sealer, pseudonymiser = open_keys(settings, engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, sealer, pseudonymiser, actor=actor)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -122,12 +131,13 @@ class CaseStore:
 
     # ---- import batches -------------------------------------------------------------------
     def start_batch(self, *, source_file: str, file_sha256: str | None, profile: str,
-                    agency: str | None) -> str:
+                    agency: str | None, owner: str | None = None) -> str:
         batch_id = new_id()
         with self.engine.begin() as conn:
             conn.execute(import_batches.insert().values(
                 batch_id=batch_id, source_file=source_file, file_sha256=file_sha256,
-                profile=profile, agency=agency, actor=self.actor, started_at=_now()))
+                profile=profile, agency=agency, actor=self.actor, started_at=_now(),
+                owner=owner))
             self.audit.append(conn, actor=self.actor, action="batch.start", subject=batch_id,
                               details={"source_file": source_file, "file_sha256": file_sha256,
                                        "profile": profile, "agency": agency})
@@ -144,6 +154,35 @@ class CaseStore:
                                     hint="list batches with `ctip import` output or the web UI")
             self.audit.append(conn, actor=self.actor, action="batch.finish", subject=batch_id,
                               details={"read": read, "accepted": accepted, "rejected": rejected})
+
+    def unfinished_batches(self) -> list[tuple[str, str, str | None, datetime]]:
+        """(batch id, source file, owner, started at) of batches neither finished nor yet
+        marked interrupted."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(import_batches.c.batch_id, import_batches.c.source_file,
+                          import_batches.c.owner, import_batches.c.started_at)
+                .where(import_batches.c.finished_at.is_(None),
+                       import_batches.c.interrupted_at.is_(None))
+                .order_by(import_batches.c.started_at))
+            return [(r.batch_id, r.source_file, r.owner, r.started_at) for r in rows]
+
+    def mark_interrupted(self, batch_id: str) -> tuple[int, int]:
+        """Mark a batch whose import died; returns the (victims, rejects) it had stored."""
+        with self.engine.begin() as conn:
+            kept = int(conn.execute(sa.select(sa.func.count()).select_from(victims)
+                                    .where(victims.c.import_batch == batch_id)).scalar_one())
+            rejected = int(conn.execute(sa.select(sa.func.count()).select_from(import_rejects)
+                                        .where(import_rejects.c.batch_id == batch_id))
+                           .scalar_one())
+            done = conn.execute(import_batches.update().where(
+                import_batches.c.batch_id == batch_id, import_batches.c.finished_at.is_(None),
+                import_batches.c.interrupted_at.is_(None)).values(interrupted_at=_now()))
+            if done.rowcount == 1:
+                self.audit.append(conn, actor=self.actor, action="batch.interrupted",
+                                  subject=batch_id,
+                                  details={"victims_kept": kept, "rejects_kept": rejected})
+        return kept, rejected
 
     def batches(self) -> list[BatchSummary]:
         with self.engine.connect() as conn:
@@ -199,6 +238,7 @@ class CaseStore:
             return AddResult()
         now = _now()
         with self.engine.begin() as conn:
+            items = self._under_active_key(conn, items)
             known = self._existing(conn, victims, "victim_id", "source_record_id",
                                    {(i.agency, i.source_record_id) for i in items})
             inserts: dict[tuple[str, str], tuple[Any, ...]] = {}
@@ -219,7 +259,7 @@ class CaseStore:
                 updated += 1
                 known[key] = (prior[0], item.content_hash)
                 row = (item.row if prior[0] == item.victim_id
-                       else self.preparer.reseal_for(item, prior[0])) + stamps
+                       else self.preparer.reseal_for(item, prior[0]).row) + stamps
                 # the same key twice in one call: the later content wins, in whichever set
                 (inserts if key in inserts else updates)[key] = row
             if inserts:
@@ -240,6 +280,20 @@ class CaseStore:
                                            "updated_ids": sorted(row[VICTIM_ID]
                                                                  for row in updates.values())})
         return AddResult(new=new, unchanged=unchanged, updated=updated)
+
+    def _under_active_key(self, conn: sa.Connection,
+                          items: Sequence[PreparedVictim]) -> Sequence[PreparedVictim]:
+        """The items, each sealed under the database's active key: rows prepared (in a worker)
+        under another key, because the keys were rotated meanwhile, are re-sealed here, in the
+        transaction that holds the key lock (``storage.keystate``)."""
+        guard = guard_of(self.sealer)
+        if guard is None:
+            return items
+        active = guard.sync(conn, self.sealer)
+        if all(item.row[SEAL_KEY_ID] == active for item in items):
+            return items
+        return [item if item.row[SEAL_KEY_ID] == active
+                else self.preparer.reseal_for(item, item.victim_id) for item in items]
 
     def victim_count(self) -> int:
         with self.engine.connect() as conn:
@@ -384,12 +438,13 @@ class CaseStore:
                                            "already_stored": len(rows) - len(values)})
         return len(values)
 
-    def rejects(self, batch_id: str | None = None) -> Iterator[StoredReject]:
-        """Rejected rows with raw content and reasons (opening them is audited: raw rows can
-        hold names)."""
+    def rejects(self, batch_id: str | None = None, *,
+                details: dict[str, Any] | None = None) -> Iterator[StoredReject]:
+        """Rejected rows with raw content and reasons (opening them is audited, with
+        ``details`` such as where they go: raw rows can hold names)."""
         with self.engine.begin() as conn:
             self.audit.append(conn, actor=self.actor, action="rejects.read",
-                              subject=batch_id or "*", details={})
+                              subject=batch_id or "*", details=details or {})
         query = sa.select(import_rejects).order_by(
             import_rejects.c.source_file, import_rejects.c.source_row, import_rejects.c.reject_id)
         if batch_id is not None:
@@ -399,7 +454,8 @@ class CaseStore:
                 data = json.loads(self.sealer.open(row.sealed,
                                                    context=reject_context(row.reject_id)))
                 yield StoredReject(row.batch_id, row.source_file, row.source_row, data["raw"],
-                                   data["reasons"])
+                                   data["reasons"],
+                                   tuple(Problem(**p) for p in data.get("problems", ())))
 
     def reject_count(self, batch_id: str | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(import_rejects)

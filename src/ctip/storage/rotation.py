@@ -10,12 +10,14 @@ continues where it stopped, because a row already under the active key is skippe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
+from ctip.storage import keystate
 from ctip.storage.audit import AuditLog
 from ctip.storage.sealing import Sealer
 from ctip.storage.tables import import_rejects, victims
@@ -60,16 +62,21 @@ def _pending(col: SealedColumn, active: str, after: str | None, limit: int) -> s
 
 def reseal_column(engine: sa.Engine, sealer: Sealer, col: SealedColumn, *, actor: str,
                   batch_size: int = 2000,
-                  on_batch: Callable[[str, int], None] | None = None) -> int:
-    """Re-seal every value of ``col`` not yet under the active key. Returns how many."""
+                  on_batch: Callable[[str, int], None] | None = None,
+                  conn: sa.Connection | None = None) -> int:
+    """Re-seal every value of ``col`` not yet under the active key. Returns how many.
+
+    Each batch is its own transaction, sealed under the database's active key read under the
+    key lock (``storage.keystate``); with ``conn`` (rotation's retire step, which holds the
+    exclusive lock) everything is done in that one transaction."""
     audit = AuditLog()
-    active = sealer.active_key_id
     t = col.table
     done = 0
     after: str | None = None
     while True:
-        with engine.begin() as conn:
-            rows = conn.execute(_pending(col, active, after, batch_size)).all()
+        with _transaction(engine, conn) as tx:
+            active = _active(tx, sealer)
+            rows = tx.execute(_pending(col, active, after, batch_size)).all()
             if not rows:
                 return done
             after = rows[-1][0]
@@ -85,8 +92,8 @@ def reseal_column(engine: sa.Engine, sealer: Sealer, col: SealedColumn, *, actor
                     values[col.key_id_column] = active
                 changes.append(values)
             if changes:
-                conn.execute(sa.update(t).where(t.c[col.pk] == sa.bindparam("_pk")), changes)
-                audit.append(conn, actor=actor, action="keys.reseal", subject=col.label,
+                tx.execute(sa.update(t).where(t.c[col.pk] == sa.bindparam("_pk")), changes)
+                audit.append(tx, actor=actor, action="keys.reseal", subject=col.label,
                              details={"rows": len(changes), "from_keys": sorted(old_keys),
                                       "to_key": active})
             done += len(changes)
@@ -94,23 +101,50 @@ def reseal_column(engine: sa.Engine, sealer: Sealer, col: SealedColumn, *, actor
             on_batch(col.label, len(changes))
 
 
-def remaining(engine: sa.Engine, col: SealedColumn, active: str) -> int:
+@contextmanager
+def _transaction(engine: sa.Engine, conn: sa.Connection | None) -> Iterator[sa.Connection]:
+    if conn is not None:
+        yield conn
+        return
+    with engine.begin() as tx:
+        yield tx
+
+
+def _active(conn: sa.Connection, sealer: Sealer) -> str:
+    guard = keystate.guard_of(sealer)
+    return guard.sync(conn, sealer) if guard is not None else sealer.active_key_id
+
+
+def check_opens(engine: sa.Engine, sealer: Sealer) -> None:
+    """Open one stored value of every registered column (``SealError`` / ``KeyError_`` when the
+    ring is not the one the database was sealed with)."""
+    with engine.connect() as conn:
+        existing = set(sa.inspect(conn).get_table_names())
+        for col in SEALED.values():
+            if col.table.name not in existing:
+                continue
+            t = col.table
+            row = conn.execute(sa.select(t.c[col.pk], t.c[col.column])
+                               .where(t.c[col.column].is_not(None)).limit(1)).first()
+            if row is not None:
+                sealer.open(row[1], context=col.context(row[0]))
+
+
+def remaining(conn: sa.Connection, col: SealedColumn, active: str) -> int:
     """How many values of ``col`` are still sealed under a key other than ``active``."""
     t = col.table
-    with engine.connect() as conn:
-        if col.key_id_column:
-            return int(conn.execute(
-                sa.select(sa.func.count()).select_from(t)
-                .where(t.c[col.key_id_column] != active, t.c[col.column].is_not(None))
-            ).scalar_one())
-        count = 0
-        for (blob,) in conn.execution_options(yield_per=10_000).execute(
-                sa.select(t.c[col.column]).where(t.c[col.column].is_not(None))):
-            count += Sealer.key_id_of(bytes(blob)) != active
-        return count
+    if col.key_id_column:
+        return int(conn.execute(
+            sa.select(sa.func.count()).select_from(t)
+            .where(t.c[col.key_id_column] != active, t.c[col.column].is_not(None))
+        ).scalar_one())
+    count = 0
+    for (blob,) in conn.execute(sa.select(t.c[col.column]).where(t.c[col.column].is_not(None))):
+        count += Sealer.key_id_of(bytes(blob)) != active
+    return count
 
 
-def unregistered_under(engine: sa.Engine, metadata: sa.MetaData,
+def unregistered_under(conn: sa.Connection, metadata: sa.MetaData,
                        keys: set[str]) -> dict[str, int]:
     """Binary columns nobody registered that still hold values sealed under ``keys``.
 
@@ -119,7 +153,7 @@ def unregistered_under(engine: sa.Engine, metadata: sa.MetaData,
     """
     registered = set(SEALED)
     found: dict[str, int] = {}
-    existing = set(sa.inspect(engine).get_table_names())
+    existing = set(sa.inspect(conn).get_table_names())
     for table in metadata.sorted_tables:
         if table.name not in existing:
             continue
@@ -128,13 +162,11 @@ def unregistered_under(engine: sa.Engine, metadata: sa.MetaData,
             if label in registered or not isinstance(column.type, sa.LargeBinary):
                 continue
             count = 0
-            with engine.connect() as conn:
-                for (blob,) in conn.execution_options(yield_per=10_000).execute(
-                        sa.select(column).where(column.is_not(None))):
-                    try:
-                        count += Sealer.key_id_of(bytes(blob)) in keys
-                    except Exception:  # noqa: BLE001,S112 - not a sealed value
-                        continue
+            for (blob,) in conn.execute(sa.select(column).where(column.is_not(None))):
+                try:
+                    count += Sealer.key_id_of(bytes(blob)) in keys
+                except Exception:  # noqa: BLE001,S112 - not a sealed value
+                    continue
             if count:
                 found[label] = count
     return found

@@ -22,8 +22,9 @@ import hmac
 import os
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -44,27 +45,61 @@ NONCE_BYTES = 12
 
 
 class Sealer:
-    """Seal and open text under a key ring (authenticated encryption)."""
+    """Seal and open text under a key ring (authenticated encryption).
 
-    def __init__(self, ring: KeyRing) -> None:
+    ``reload`` gives the ring again from where it came (the key file): a value sealed under a
+    key this process has not seen (another process rotated the keys) opens after one reload.
+    ``bind(guard)`` ties the sealer to a store (``storage.keystate.KeyGuard``): each transaction's
+    first ``seal`` then takes the key lock and uses the database's active key."""
+
+    def __init__(self, ring: KeyRing, *, reload: Callable[[], KeyRing] | None = None) -> None:
         self.ring = ring
+        self._reload = reload
+        self._guard: Any = None
         self._ciphers: dict[str, AESGCM] = {}
 
     def __getstate__(self) -> dict[str, object]:
         """Picklable for import worker processes (``services/import_pool.py``): the ring goes
-        through the pipe to the worker; the cipher objects, which cannot, are rebuilt there."""
+        through the pipe to the worker; the cipher objects, which cannot, are rebuilt there.
+        A worker's sealer is unbound: the writer checks the key of what it sealed."""
         return {"ring": self.ring}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__init__(state["ring"])  # type: ignore[misc]
 
+    def bind(self, guard: Any) -> None:
+        self._guard = guard
+
     @property
     def active_key_id(self) -> str:
         return self.ring.active
 
+    def refresh(self) -> bool:
+        """Reload the ring from its source, keeping the keys already held. False: no source."""
+        if self._reload is None:
+            return False
+        fresh = self._reload()
+        self.ring = KeyRing(active=self.ring.active, keys={**self.ring.keys, **fresh.keys})
+        return True
+
+    def use_active(self, key_id: str) -> None:
+        """Seal under ``key_id`` from now on (the database's active key)."""
+        if key_id not in self.ring.keys:
+            self.refresh()
+        if key_id not in self.ring.keys:
+            raise KeyError_(
+                f"The database's active sealing key {key_id!r} is not in this process's key "
+                "ring: the keys were rotated with another key file.",
+                hint="give this process the key ring the rotation wrote (CTIP_KEY_FILE, or the "
+                "new CTIP_SEAL_KEY) and start it again",
+            )
+        self.ring.active = key_id
+
     def _cipher(self, key_id: str) -> AESGCM:
         cipher = self._ciphers.get(key_id)
         if cipher is None:
+            if key_id not in self.ring.keys:
+                self.refresh()  # sealed by a process that rotated the keys after this one started
             cipher = self._ciphers[key_id] = AESGCM(self.ring.key(key_id))
         return cipher
 
@@ -73,6 +108,8 @@ class Sealer:
         return b"ctip-seal-v1\x00" + key_id + b"\x00" + context.encode("utf-8")
 
     def seal(self, text: str, *, context: str) -> bytes:
+        if self._guard is not None:
+            self._guard.before_seal(self)
         key_id = self.ring.active.encode("ascii")
         nonce = os.urandom(NONCE_BYTES)
         body = self._cipher(self.ring.active).encrypt(
@@ -82,7 +119,11 @@ class Sealer:
 
     def seal_many(self, texts: Sequence[str], contexts: Sequence[str]) -> list[bytes]:
         """``seal`` for a whole import batch: one random read for all nonces and the per-key
-        parts (header, cipher, AAD prefix) built once, not per value."""
+        parts (header, cipher, AAD prefix) built once, not per value.
+
+        Unchecked (import rows are sealed in worker processes, outside any transaction): the
+        writer must check each value's key against the database's active key in the
+        transaction that stores it, and re-seal what differs (``CaseStore.store_victims``)."""
         key_text = self.ring.active
         key_id = key_text.encode("ascii")
         encrypt = self._cipher(key_text).encrypt
@@ -163,6 +204,16 @@ class Pseudonymiser:
     def keyed_hash(self, purpose: str, data: bytes) -> str:
         """A keyed digest for dedup keys over content that may hold identity (never unkeyed)."""
         return hmac.digest(self._key, purpose.encode() + b"\x00" + data, "sha256").hex()
+
+
+def ring_source(settings: Settings) -> Callable[[], KeyRing]:
+    """Where the sealing ring is read again after a rotation elsewhere: the file, or the
+    environment (which a rotation cannot change, so reading it again finds nothing new)."""
+    if settings.seal_key:
+        value = settings.seal_key
+        return lambda: KeyRing.from_env(value)
+    path = settings.resolved_key_file
+    return lambda: load_ring(path)
 
 
 def load_keys(settings: Settings) -> tuple[KeyRing, bytes]:

@@ -45,6 +45,10 @@ import_batches = sa.Table(
     sa.Column("read_count", sa.Integer, nullable=True),
     sa.Column("accepted_count", sa.Integer, nullable=True),
     sa.Column("rejected_count", sa.Integer, nullable=True),
+    # "host:pid" of the importing process, and when a later import found it gone before it
+    # finished (migration 0004): such a batch keeps what it stored and is reported once
+    sa.Column("owner", sa.String(200), nullable=True),
+    sa.Column("interrupted_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 import_rejects = sa.Table(

@@ -27,6 +27,7 @@ VICTIM_COLUMNS: tuple[str, ...] = (*codec.VICTIM_PLAIN_COLUMNS, "victim_id", "co
                                    "identity_sealed", "seal_key_id", "created_at", "updated_at")
 VICTIM_ID = VICTIM_COLUMNS.index("victim_id")  # positions in a prepared row
 _SEALED = VICTIM_COLUMNS.index("identity_sealed")
+SEAL_KEY_ID = VICTIM_COLUMNS.index("seal_key_id")
 
 
 def victim_context(victim_id: str) -> str:
@@ -81,11 +82,13 @@ class VictimPreparer:
                 blob, key_id)))
         return out
 
-    def reseal_for(self, item: PreparedVictim, victim_id: str) -> tuple[Any, ...]:
-        """The item's row under another victim id (the one already stored), identity re-sealed
-        so its associated data names that row."""
+    def reseal_for(self, item: PreparedVictim, victim_id: str) -> PreparedVictim:
+        """The item under ``victim_id`` (the one already stored, or its own), identity re-sealed
+        under the active key so its associated data names that row. Called by the writer inside
+        its transaction."""
         row = list(item.row)
         text = self.sealer.open(row[_SEALED], context=victim_context(item.victim_id))
         row[VICTIM_ID] = victim_id
         row[_SEALED] = self.sealer.seal(text, context=victim_context(victim_id))
-        return tuple(row)
+        row[SEAL_KEY_ID] = self.sealer.active_key_id
+        return item._replace(row=tuple(row))

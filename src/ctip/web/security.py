@@ -113,4 +113,7 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' "
     "'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    # HTTPS only from the first visit on, for a year (browsers ignore it over plain HTTP, so a
+    # development server on loopback is not affected)
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
 }

@@ -17,6 +17,7 @@ from ctip.domain.problems import Problem, RejectedRow
 from ctip.domain.records import Perpetrator, VictimRecord
 from ctip.errors import InputFileError
 from ctip.ingest.cells import CellError
+from ctip.ingest.readers import shown
 
 
 def canonical_name(name: str) -> str:
@@ -62,9 +63,11 @@ class Profile(ABC):
         names = {canonical_name(h): h for h in header}
         missing = [c for c in self.required if c not in names]
         if missing and complete:
+            found = ", ".join(shown(name, 40) for name in list(names.values())[:12])
+            more = f" and {len(names) - 12:,} more" if len(names) > 12 else ""
             raise InputFileError(
-                f"{source_file} has no column {', '.join(repr(m) for m in missing)}, which the "
-                f"{self.name!r} profile needs (found: {', '.join(list(names.values())[:12])})",
+                f"{shown(source_file)} has no column {', '.join(repr(m) for m in missing)}, "
+                f"which the {self.name!r} profile needs (found: {found}{more})",
                 hint=f"add the column, rename it, or choose another profile with --profile "
                 f"(known: {', '.join(PROFILE_NAMES)})",
             )

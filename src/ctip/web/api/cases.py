@@ -219,7 +219,8 @@ def reveal_identity(
 ) -> IdentityPublic:
     """Open the sealed identity for a stated reason (audited; a receiving agency gets shared fields
     only)."""
-    return IdentityPublic(**cw.reveal_identity(who, case_id, reason=body.reason))
+    fields = tuple(body.fields) if body.fields else None
+    return IdentityPublic(**cw.reveal_identity(who, case_id, reason=body.reason, fields=fields))
 
 
 @router.post(

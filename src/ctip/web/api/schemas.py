@@ -292,6 +292,12 @@ class ServicePublic(ServiceCreate):
 
 class RevealCreate(_In):
     reason: Text = Field(description="why you need the identity; recorded in the audit log")
+    fields: list[str] | None = Field(
+        default=None,
+        description="only these identity fields (default: all you may see; under emergency "
+        "access, only given_name, family_name and date_of_birth unless named here)",
+        max_length=20,
+    )
 
 
 class IdentityPublic(_Out):
