@@ -12,7 +12,16 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from ctip.errors import CtipError
-from ctip.web.pages import agency, auth, case_page, cases, evidence_page, finflows, followup
+from ctip.web.pages import (
+    ads,
+    agency,
+    auth,
+    case_page,
+    cases,
+    evidence_page,
+    finflows,
+    followup,
+)
 from ctip.web.pages.render import STATIC_DIR, warm_templates
 
 router = APIRouter()
@@ -23,6 +32,7 @@ router.include_router(evidence_page.router)
 router.include_router(agency.router)
 router.include_router(followup.router)
 router.include_router(finflows.router)
+router.include_router(ads.router)
 
 
 def render_error(request: Request, error: CtipError) -> HTMLResponse:

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
 from ctip.domain.access import ROLE_ACTIONS, Action, Principal, Role
+from ctip.domain.ads_queue import ADS_QUEUE
 from ctip.errors import AuthenticationError, CtipError, PermissionDeniedError
 from ctip.services.accounts import Accounts
 from ctip.services.casework import Casework
@@ -70,6 +71,8 @@ def _nav(user: PageUser, gettext: Any) -> list[tuple[str, str, str]]:
         items.append(("emergency", "/emergency/reviews", gettext("Emergency access reviews")))
     if user.principal.role in (Role.SUPERVISOR, Role.INVESTIGATOR):
         items.append(("finflows", "/finflows/alerts", gettext("Financial-flow alerts")))
+    if user.principal.role in ADS_QUEUE.readers:
+        items.append(("ads", "/ads", gettext("Screened job ads")))
     return items
 
 

@@ -1,0 +1,205 @@
+"""Networks of posters: ads that share a phone, handle, e-mail or site, or near-identical text.
+
+Near-identical text is found with MinHash signatures of word 4-shingles of the masked text and
+locality-sensitive hashing (``datasketch``); a candidate pair counts when its estimated Jaccard
+similarity reaches ``threshold``. Identifiers link every ad holding the same key (storage passes
+keyed pseudonyms, so clustering never needs a phone number in clear). Components of the graph
+are ``scipy.sparse.csgraph.connected_components``.
+
+R13 (templated text under different company names) and R14 (one identifier across many ads,
+companies or cities) come out of the same pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zlib
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from ctip.ads.indicators import Hit
+
+NUM_PERM = 64
+SHINGLE = 4
+THRESHOLD = 0.8
+_WORD = re.compile(r"\w+")
+
+
+SCHEME = "affine32"  # datasketch 2's default: 32-bit hash values, stored as uint32
+
+
+@lru_cache(maxsize=4)
+def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    return MinHash(num_perm=num_perm, seed=1, scheme=SCHEME).permutations
+
+
+def _identity(value: int) -> int:
+    return value
+
+
+def signature(masked_text: str, num_perm: int = NUM_PERM) -> np.ndarray:
+    """MinHash of the text's word 4-shingles (fewer words: the words themselves), uint32."""
+    words = _WORD.findall(masked_text.lower())
+    if len(words) >= SHINGLE:
+        grams = [" ".join(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)]
+    else:
+        grams = words or [""]
+    hashes = {zlib.crc32(g.encode("utf-8")) for g in grams}  # stable across runs and machines
+    m = MinHash(num_perm=num_perm, hashfunc=_identity, permutations=_permutations(num_perm),
+                scheme=SCHEME)
+    m.update_batch(list(hashes))
+    return m.hashvalues.astype(np.uint32)
+
+
+@dataclass(frozen=True)
+class Posting:
+    """What clustering needs of one ad (no text): its id, identifier keys with the span each one
+    has in the ad, company key, location and MinHash signature."""
+
+    ad_id: str
+    identifiers: Sequence[tuple[str, int, int]]  # (key or keyed pseudonym, start, end)
+    company: str
+    location: str
+    signature: np.ndarray | None
+    body: tuple[int, int] = (0, 0)  # where the ad's text lies, for the R13 span
+
+
+@dataclass
+class Cluster:
+    cluster_id: str
+    ad_ids: list[str]
+    shared: dict[str, int]  # identifier key -> ads of the cluster holding it (shared ones only)
+    companies: int
+    locations: list[str]
+    near_duplicate_pairs: int
+
+
+@dataclass
+class Clustering:
+    cluster_of: dict[str, str]  # ad id -> cluster id (clusters of two or more ads only)
+    clusters: list[Cluster]
+    hits: dict[str, list[Hit]] = field(default_factory=dict)  # R13 and R14 per ad id
+
+
+def near_duplicates(postings: Sequence[Posting], threshold: float = THRESHOLD,
+                    on_progress: Callable[[int], None] | None = None) -> list[tuple[int, int]]:
+    """Pairs (i, j), i < j, of postings whose texts are near-identical."""
+    sigs = [p.signature for p in postings]
+    num_perm = next((len(s) for s in sigs if s is not None), NUM_PERM)
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    pairs: list[tuple[int, int]] = []
+    perms = _permutations(num_perm)
+    for i, sig in enumerate(sigs):
+        if sig is None:
+            continue
+        m = MinHash(num_perm=num_perm, hashvalues=sig, permutations=perms, scheme=SCHEME)
+        for j in lsh.query(m):
+            other = sigs[j]
+            if other is not None and float(np.mean(other == sig)) >= threshold:
+                pairs.append((j, i))
+        lsh.insert(i, m, check_duplication=False)
+        if on_progress is not None and i % 5000 == 4999:
+            on_progress(5000)
+    return pairs
+
+
+def _components(n: int, edges: list[tuple[int, int]]) -> np.ndarray:
+    if not edges:
+        return np.arange(n)
+    a = np.fromiter((e[0] for e in edges), dtype=np.int64, count=len(edges))
+    b = np.fromiter((e[1] for e in edges), dtype=np.int64, count=len(edges))
+    graph = sparse.coo_matrix((np.ones(len(edges), dtype=np.int8), (a, b)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    return labels
+
+
+def _cluster_id(ad_ids: Sequence[str]) -> str:
+    return "c-" + hashlib.sha256(min(ad_ids).encode()).hexdigest()[:12]
+
+
+def cluster(postings: Sequence[Posting], threshold: float = THRESHOLD,
+            on_progress: Callable[[int], None] | None = None) -> Clustering:
+    n = len(postings)
+    holders: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(postings):
+        for key in dict.fromkeys(k for k, _, _ in p.identifiers):
+            holders[key].append(i)
+    edges: list[tuple[int, int]] = []
+    for members in holders.values():
+        edges += [(members[0], m) for m in members[1:]]
+    text_pairs = near_duplicates(postings, threshold, on_progress)
+    labels = _components(n, edges + text_pairs)
+    text_labels = _components(n, text_pairs)
+
+    hits: dict[str, list[Hit]] = defaultdict(list)
+    # R13: near-identical text under two or more company names
+    text_groups: dict[int, list[int]] = defaultdict(list)
+    for i, label in enumerate(text_labels):
+        text_groups[int(label)].append(i)
+    for members in text_groups.values():
+        companies = {postings[i].company for i in members if postings[i].company}
+        if len(members) >= 2 and len(companies) >= 2:
+            for i in members:
+                p = postings[i]
+                hits[p.ad_id].append(Hit(
+                    "R13", p.body[0], p.body[1],
+                    f"near-identical text in {len(members)} ads under {len(companies)} company "
+                    "names", {"ads": len(members), "companies": len(companies)}))
+    # R14: one identifier across company names (an unnamed poster counts as a name of its
+    # own), or across places when no ad names a company; one company posting its own phone
+    # in many ads and cities is ordinary and does not fire
+    for key, members in holders.items():
+        if len(members) < 2:
+            continue
+        names = {postings[i].company for i in members}
+        cities = {postings[i].location for i in members if postings[i].location}
+        if not (len(names) >= 2 or (names == {""} and len(cities) >= 2)):
+            continue
+        kind = key.split(":", 1)[0]
+        for i in members:
+            p = postings[i]
+            if any(h.code == "R14" for h in hits[p.ad_id]):
+                continue
+            start, end = next((s, e) for k, s, e in p.identifiers if k == key)
+            named = len(names - {""})
+            hits[p.ad_id].append(Hit(
+                "R14", start, end,
+                f"this {kind} appears in {len(members)} ads, under {named} company "
+                f"name{'s' if named != 1 else ''}{' and unnamed' if '' in names else ''}, "
+                f"in {len(cities)} place{'s' if len(cities) != 1 else ''}",
+                {"ads": len(members), "companies": named, "places": len(cities)}))
+
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i, label in enumerate(labels):
+        groups[int(label)].append(i)
+    clusters: list[Cluster] = []
+    cluster_of: dict[str, str] = {}
+    pair_count: dict[int, int] = defaultdict(int)
+    for i, _ in text_pairs:
+        pair_count[int(labels[i])] += 1
+    for label, members in groups.items():
+        if len(members) < 2:
+            continue
+        ad_ids = [postings[i].ad_id for i in members]
+        cid = _cluster_id(ad_ids)
+        counts: dict[str, int] = defaultdict(int)
+        for i in members:
+            for key in dict.fromkeys(k for k, _, _ in postings[i].identifiers):
+                counts[key] += 1
+        clusters.append(Cluster(
+            cid, ad_ids, {k: c for k, c in counts.items() if c >= 2},
+            len({postings[i].company for i in members if postings[i].company}),
+            sorted({postings[i].location for i in members if postings[i].location}),
+            pair_count[label]))
+        for ad_id in ad_ids:
+            cluster_of[ad_id] = cid
+    clusters.sort(key=lambda c: (-len(c.ad_ids), c.cluster_id))
+    return Clustering(cluster_of, clusters, dict(hits))
