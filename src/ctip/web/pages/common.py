@@ -55,6 +55,14 @@ def accounts(request: Request) -> Accounts:
     return cast(Accounts, request.app.state.accounts)
 
 
+def home_path(user: PageUser) -> str:
+    """Where a signed-in user lands: the first page of their menu, work before reference (an
+    investigator lands on a review queue, not on case pages their role cannot open)."""
+    paths = [path for _key, path, _label in _nav(user, lambda text: text)]
+    work = [p for p in paths if p != "/directory"]
+    return (work or paths or ["/directory"])[0]
+
+
 def _nav(user: PageUser, gettext: Any) -> list[tuple[str, str, str]]:
     items = []
     if user.may(Action.DASHBOARD_READ):
@@ -67,6 +75,8 @@ def _nav(user: PageUser, gettext: Any) -> list[tuple[str, str, str]]:
         items.append(("services", "/directory", gettext("Service directory")))
     if user.may(Action.FOLLOWUP_READ):
         items.append(("followup", "/followup", gettext("Follow-up of commitments")))
+    if user.may(Action.AUDIT_READ):
+        items.append(("audit", "/audit-log", gettext("Audit log")))
     if user.may(Action.EMERGENCY_REVIEW):
         items.append(("emergency", "/emergency/reviews", gettext("Emergency access reviews")))
     if user.principal.role in (Role.SUPERVISOR, Role.INVESTIGATOR):
