@@ -1,0 +1,117 @@
+"""Company-name matching: suppliers against the entities of users' lists (UFLPA, WROs).
+
+Normalisation is rigour's (OpenSanctions' name library, also behind ``followthemoney``):
+``normalize_name`` then ``remove_org_types`` drops legal forms in many languages ("Co., Ltd.",
+"Aktiengesellschaft", "OOO"), and the result is transliterated to ASCII (``anyascii``) so a
+Cyrillic or Greek spelling meets its Latin one. rigour's org-type table has no Chinese forms, so
+the few pinyin suffixes of a transliterated Chinese name are cut here (``_PINYIN_FORMS``).
+
+Scoring is rapidfuzz: the best of token-sort ratio (word order, dropped words) and plain ratio on
+the space-free form ("Ho Shine" = "Hoshine"), 0-1. Exact normalised equality scores 1. Every
+candidate above the threshold goes to a person: a name is never an identification.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from anyascii import anyascii
+from rapidfuzz import fuzz, process
+from rigour.names import normalize_name, remove_org_types
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+# transliterated Chinese legal forms (有限公司, 股份有限公司, 有限责任公司, 集团有限公司) that
+# rigour's table does not hold; longest first
+_PINYIN_FORMS = ("gufenyouxiangongsi", "youxianzerengongsi", "youxiangongsi", "gongsi")
+_LEFTOVER_FORMS = frozenset({"co", "ltd", "tbk", "pt", "cv", "jsc", "llc", "inc", "corp", "sa",
+                             "limited", "company", "ooo", "zao", "oao", "pao", "ao", "pvt",
+                             "pte", "plc", "gmbh", "ag", "bv", "nv", "srl", "spa", "sas",
+                             "coltd", "the"})
+DEFAULT_THRESHOLD = 0.88
+
+
+def normalise(name: str | None) -> str:
+    """The comparable form: lower-case ASCII words, legal forms removed."""
+    if not name:
+        return ""
+    text = normalize_name(name) or ""
+    text = remove_org_types(text, replacement=" ")
+    text = _NON_ALNUM.sub(" ", anyascii(text).casefold())
+    words = [w for w in text.split() if w not in _LEFTOVER_FORMS]
+    if words:
+        last = words[-1]
+        for form in _PINYIN_FORMS:
+            if last.endswith(form) and len(last) > len(form):
+                words[-1] = last[: -len(form)]
+                break
+    return " ".join(words)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    query: str  # the supplier name as given
+    entity_index: int  # index into the matcher's entities
+    matched_name: str  # the entity's name or alias that matched
+    score: float
+    method: str  # exact | fuzzy
+
+
+class NameMatcher:
+    """Names (with aliases) of the listed entities, indexed once, matched in bulk."""
+
+    def __init__(self, entity_names: Sequence[Sequence[str]], *,
+                 threshold: float = DEFAULT_THRESHOLD) -> None:
+        self.threshold = threshold
+        self._keys: list[str] = []
+        self._owner: list[int] = []
+        self._shown: list[str] = []
+        self._exact: dict[str, list[tuple[int, str]]] = {}
+        for index, names in enumerate(entity_names):
+            for name in dict.fromkeys(n for n in names if n):
+                key = normalise(name)
+                if not key:
+                    continue
+                self._exact.setdefault(key, []).append((index, name))
+                self._keys.append(key)
+                self._owner.append(index)
+                self._shown.append(name)
+        self._sorted = [" ".join(sorted(k.split())) for k in self._keys]
+        self._squashed = [k.replace(" ", "") for k in self._keys]
+
+    def match(self, names: Iterable[str]) -> list[Candidate]:
+        """Candidates for every name (several per name possible; one per entity, its best)."""
+        queries = list(dict.fromkeys(n for n in names if n))
+        keys = [normalise(q) for q in queries]
+        out: list[Candidate] = []
+        fuzzy_at: list[int] = []
+        for i, (query, key) in enumerate(zip(queries, keys, strict=True)):
+            if not key:
+                continue
+            exact = self._exact.get(key)
+            if exact:
+                out.extend(Candidate(query, idx, shown, 1.0, "exact")
+                           for idx, shown in dict(exact).items())
+            else:
+                fuzzy_at.append(i)
+        if fuzzy_at and self._keys:
+            cutoff = self.threshold * 100
+            sorted_q = [" ".join(sorted(keys[i].split())) for i in fuzzy_at]
+            squashed_q = [keys[i].replace(" ", "") for i in fuzzy_at]
+            # two score matrices (queries x names), both with a cut-off so most cells are 0
+            a = process.cdist(sorted_q, self._sorted, scorer=fuzz.ratio, score_cutoff=cutoff,
+                              dtype=np.uint8, workers=1)
+            b = process.cdist(squashed_q, self._squashed, scorer=fuzz.ratio,
+                              score_cutoff=cutoff, dtype=np.uint8, workers=1)
+            best = np.maximum(a, b)
+            for row, col in zip(*np.nonzero(best), strict=True):
+                out.append(Candidate(queries[fuzzy_at[row]], self._owner[col],
+                                     self._shown[col], float(best[row, col]) / 100, "fuzzy"))
+        keep: dict[tuple[str, int], Candidate] = {}
+        for c in out:
+            seen = keep.get((c.query, c.entity_index))
+            if seen is None or c.score > seen.score:
+                keep[(c.query, c.entity_index)] = c
+        return sorted(keep.values(), key=lambda c: (c.query, -c.score, c.entity_index))
