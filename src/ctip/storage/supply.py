@@ -81,6 +81,7 @@ supply_hit_groups = sa.Table(
     sa.Column("subject", sa.String(200), nullable=False, index=True),  # the review subject
     sa.Column("supplier", sa.String(500), nullable=False),
     sa.Column("supplier_country", sa.String(3), nullable=True),
+    sa.Column("parent", sa.String(500), nullable=True),
     sa.Column("rule", sa.String(40), nullable=False),
     sa.Column("good", sa.String(200), nullable=True),
     sa.Column("hit_country", sa.String(3), nullable=True),

@@ -29,7 +29,11 @@ _PINYIN_FORMS = ("gufenyouxiangongsi", "youxianzerengongsi", "youxiangongsi", "g
 _LEFTOVER_FORMS = frozenset({"co", "ltd", "tbk", "pt", "cv", "jsc", "llc", "inc", "corp", "sa",
                              "limited", "company", "ooo", "zao", "oao", "pao", "ao", "pvt",
                              "pte", "plc", "gmbh", "ag", "bv", "nv", "srl", "spa", "sas",
-                             "coltd", "the"})
+                             "coltd", "the", "group", "holding", "holdings"})
+# the words of two names must pair up: a word of either name with no close word in the other
+# ("Silicon" against "Chemical") costs this factor (same core, different company)
+UNPAIRED = 0.85
+WORD_PAIRS = 80
 DEFAULT_THRESHOLD = 0.88
 
 
@@ -48,6 +52,20 @@ def normalise(name: str | None) -> str:
                 words[-1] = last[: -len(form)]
                 break
     return " ".join(words)
+
+
+def _unpaired(words: list[str], other: list[str]) -> int:
+    return sum(1 for w in words if len(w) > 2 and not any(
+        fuzz.ratio(w, o, score_cutoff=WORD_PAIRS) for o in other))
+
+
+def _paired(a: str, b: str, base: float) -> float:
+    """The whole-name score, lowered for every word that finds no partner in the other name.
+    Space-free equality ("ho shine" = "hoshine") pairs by construction."""
+    if a.replace(" ", "") == b.replace(" ", ""):
+        return base
+    wa, wb = a.split(), b.split()
+    return base * UNPAIRED ** (_unpaired(wa, wb) + _unpaired(wb, wa))
 
 
 @dataclass(frozen=True)
@@ -107,8 +125,10 @@ class NameMatcher:
                               score_cutoff=cutoff, dtype=np.uint8, workers=1)
             best = np.maximum(a, b)
             for row, col in zip(*np.nonzero(best), strict=True):
-                out.append(Candidate(queries[fuzzy_at[row]], self._owner[col],
-                                     self._shown[col], float(best[row, col]) / 100, "fuzzy"))
+                score = _paired(keys[fuzzy_at[row]], self._keys[col], float(best[row, col]) / 100)
+                if score >= self.threshold:
+                    out.append(Candidate(queries[fuzzy_at[row]], self._owner[col],
+                                         self._shown[col], round(score, 4), "fuzzy"))
         keep: dict[tuple[str, int], Candidate] = {}
         for c in out:
             seen = keep.get((c.query, c.entity_index))

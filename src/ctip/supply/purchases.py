@@ -18,10 +18,11 @@ import pyarrow.csv as pacsv
 from ctip.errors import InputFileError
 
 REQUIRED = ("supplier", "country", "value", "date")
-OPTIONAL = ("line_id", "supplier_id", "product", "hs_code", "currency")
+OPTIONAL = ("line_id", "supplier_id", "parent", "product", "hs_code", "currency")
 ALIASES = {"hs": "hs_code", "hs code": "hs_code", "description": "product",
            "product_text": "product", "amount": "value", "supplier_name": "supplier",
-           "supplier_country": "country", "purchase_date": "date", "order_date": "date"}
+           "supplier_country": "country", "purchase_date": "date", "order_date": "date",
+           "parent_company": "parent", "owner": "parent"}
 COLUMNS = (*REQUIRED, *OPTIONAL)
 
 

@@ -184,7 +184,8 @@ def _entity_map(suppliers: list[str], entity_lists: Sequence[EntityList],
 
 CHECK_SQL = r"""
 CREATE TEMP TABLE checked AS
-SELECT r.row, r.line_id, trim(r.supplier) AS supplier, r.supplier_id, r.country AS country_text,
+SELECT r.row, r.line_id, trim(r.supplier) AS supplier, r.supplier_id,
+       nullif(trim(r.parent), '') AS parent, r.country AS country_text,
        c.iso3, nullif(regexp_replace(r.hs_code, '[\s.\-]', '', 'g'), '') AS hs,
        nullif(trim(r.product), '') AS product, r.currency, TRY_CAST(r.date AS DATE) AS date,
        TRY_CAST(trim(r.value) AS DOUBLE) AS value,
@@ -236,7 +237,7 @@ WITH found AS (
          m.method, m.list_label, m.list_version, m.entity_id, m.entity_name, m.matched_name
   FROM lines l JOIN emap m ON m.supplier = l.supplier
 )
-SELECT l.row, l.line_id, l.supplier, l.supplier_id, l.iso3 AS country, l.hs, l.product,
+SELECT l.row, l.line_id, l.supplier, l.supplier_id, l.parent, l.iso3 AS country, l.hs, l.product,
        l.value, l.currency, l.date, f.* EXCLUDE (row), $edition AS edition
 FROM found f JOIN lines l USING (row)
 ORDER BY l.row, f.rule, f.good, f.path, f.entity_id;
@@ -312,7 +313,7 @@ SELECT supplier, rule, good, hit_country, list_label, list_version, entity_id,
        any_value(entity_name) AS entity_name, any_value(matched_name) AS matched_name,
        any_value(flags) AS flags, min(path) AS path, max(score) AS score,
        count(*) AS lines, sum(value) AS value, any_value(edition) AS edition,
-       list(row ORDER BY row)[1:20] AS rows, any_value(country) AS supplier_country,
+       list(row ORDER BY row)[1:20] AS rows, any_value(country) AS supplier_country, any_value(parent) AS parent,
        string_agg(DISTINCT matched_by, ',') AS matched_by
 FROM hits
 GROUP BY supplier, rule, good, hit_country, list_label, list_version, entity_id

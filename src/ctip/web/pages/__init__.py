@@ -21,6 +21,7 @@ from ctip.web.pages import (
     evidence_page,
     finflows,
     followup,
+    supply,
 )
 from ctip.web.pages.render import STATIC_DIR, warm_templates
 
@@ -33,6 +34,7 @@ router.include_router(agency.router)
 router.include_router(followup.router)
 router.include_router(finflows.router)
 router.include_router(ads.router)
+router.include_router(supply.router)
 
 
 def render_error(request: Request, error: CtipError) -> HTMLResponse:
