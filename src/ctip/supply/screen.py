@@ -100,7 +100,7 @@ class PathStep:
     good: str  # the purchased good
     path: str  # "Solar Modules <- Solar Cells <- ... <- Polysilicon (China)"
     input: str
-    input_iso3: str
+    input_iso3: str  # "" when the input may come from any listed country
     flags: str
     depth: int
     score: float
@@ -126,17 +126,26 @@ def upstream_paths(risk: RiskList, crosswalk: Crosswalk) -> list[PathStep]:
                     continue
                 step = (*path, link.input)
                 basis = (*bases, link.basis)
-                for e in by_good.get(link.input, []):
-                    if link.input_country and e.country != link.input_country:
-                        continue
-                    iso3 = crosswalk.iso3(e.country)
-                    if iso3 is None:
-                        continue
-                    depth = len(step) - 1
-                    out.append(PathStep(start, " <- ".join(step) + f" ({e.country})",
-                                        link.input, iso3, ",".join(e.flags), depth,
-                                        round(entry_score(e) * PATH_DECAY ** depth, 4),
-                                        "reviewed" if "reviewed" in basis else "dol-derived"))
+                listed = [e for e in by_good.get(link.input, [])
+                          if crosswalk.iso3(e.country)
+                          and (not link.input_country or e.country == link.input_country)]
+                depth = len(step) - 1
+                kind = "reviewed" if "reviewed" in basis else "dol-derived"
+                if link.input_country:
+                    out.extend(PathStep(start, " <- ".join(step) + f" ({e.country})",
+                                        link.input, crosswalk.iso3(e.country) or "",
+                                        ",".join(e.flags), depth,
+                                        round(entry_score(e) * PATH_DECAY ** depth, 4), kind)
+                               for e in listed)
+                elif listed:
+                    # an input bought anywhere: one hit naming every listed origin, not one per
+                    # country (a garment would otherwise carry a dozen cotton hits)
+                    flags = sorted({f for e in listed for f in e.flags})
+                    origins = ", ".join(sorted(e.country for e in listed))
+                    out.append(PathStep(start, " <- ".join(step) + f" (listed for: {origins})",
+                                        link.input, "", ",".join(flags), depth,
+                                        round(max(entry_score(e) for e in listed)
+                                              * PATH_DECAY ** depth, 4), kind))
                 stack.append((link.input, step, basis))
     return sorted(set(out), key=lambda p: (p.good, p.depth, p.path))
 
@@ -227,7 +236,7 @@ WITH found AS (
          CAST(NULL AS VARCHAR) AS entity_name, CAST(NULL AS VARCHAR) AS matched_name
   FROM line_goods g JOIN entries e ON e.good = g.good AND e.iso3 = g.iso3
   UNION ALL
-  SELECT g.row, 'dol.upstream', p.input, p.input_iso3, p.flags, p.path, p.score, g.matched_by,
+  SELECT g.row, 'dol.upstream', p.input, nullif(p.input_iso3, ''), p.flags, p.path, p.score, g.matched_by,
          $dol_label, $dol_version, NULL, NULL, NULL
   FROM line_goods g JOIN paths p ON p.good = g.good
   UNION ALL

@@ -122,15 +122,19 @@ def ledger_rows(n: int, *, suppliers: int, listed: list[str], listed_share: floa
     pool = entity_names(suppliers, seed=seed + 1)
     disguised = [perturb(name, PERTURBATIONS[i % len(PERTURBATIONS)], rng)
                  for i, name in enumerate(listed)]
-    country_of = {s: rng.choice(PRODUCTS)[2][0] for s in pool}
+    # each supplier sells one product from one country (a listed one: solar, polysilicon,
+    # cotton garments or tomato paste from China)
+    sells = {s: rng.randrange(len(PRODUCTS)) for s in pool}
+    country_of = {s: rng.choice(PRODUCTS[sells[s]][2]) for s in pool}
+    for s in disguised:
+        sells[s], country_of[s] = rng.choice((0, 2, 4, 7)), "CHN"
     for i in range(n):
-        product, hs, countries = PRODUCTS[rng.randrange(len(PRODUCTS))]
         if listed and rng.random() < listed_share:
-            supplier, country = rng.choice(disguised), "CHN"
+            supplier = rng.choice(disguised)
         else:
             supplier = pool[rng.randrange(len(pool))]
-            country = country_of[supplier] if country_of[supplier] in countries else \
-                rng.choice(countries)
+        product, hs, _ = PRODUCTS[sells[supplier]]
+        country = country_of[supplier]
         value = f"{rng.lognormvariate(8, 1.2):.2f}"
         day = f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         text, code = (product, "") if rng.random() < text_share else ("", hs)
