@@ -248,8 +248,7 @@ WITH found AS (
 )
 SELECT l.row, l.line_id, l.supplier, l.supplier_id, l.parent, l.iso3 AS country, l.hs, l.product,
        l.value, l.currency, l.date, f.* EXCLUDE (row), $edition AS edition
-FROM found f JOIN lines l USING (row)
-ORDER BY l.row, f.rule, f.good, f.path, f.entity_id;
+FROM found f JOIN lines l USING (row);
 """
 
 
@@ -300,7 +299,7 @@ def screen(purchases: Purchases, risk: RiskList, crosswalk: Crosswalk,
     timings["entities"] = time.perf_counter() - start
     con.execute(HITS_SQL, {"dol_label": risk.name, "dol_version": risk.version,
                            "edition": risk.edition, "disagree": COUNTRY_DISAGREES})
-    hits = con.sql("SELECT * FROM hits").to_arrow_table()
+    hits = con.sql("SELECT * FROM hits").to_arrow_table()  # unordered: groups sort
     bad = con.sql("SELECT row, problems FROM checked WHERE len(problems) > 0 ORDER BY row")
     rejects = list(purchases.bad_rows)
     rejects.extend({"row": row, "reasons": [f"file {purchases.source_name}, row {row}, {p}"
