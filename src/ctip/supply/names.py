@@ -6,9 +6,9 @@ Normalisation is rigour's (OpenSanctions' name library, also behind ``followthem
 Cyrillic or Greek spelling meets its Latin one. rigour's org-type table has no Chinese forms, so
 the few pinyin suffixes of a transliterated Chinese name are cut here (``_PINYIN_FORMS``).
 
-Candidates are blocked by character 3-gram TF-IDF cosine (scikit-learn), then scored by
-rapidfuzz: the best of token-sort ratio (word order, dropped words) and plain ratio on
-the space-free form ("Ho Shine" = "Hoshine"), 0-1. Exact normalised equality scores 1. Every
+Scoring is rapidfuzz: the ratio of the word-sorted forms (word order), 0-1, lowered for each
+word with no close partner in the other name; exact equality of the normalised or space-free
+forms ("Ho Shine" = "Hoshine") scores 1. Every
 candidate above the threshold goes to a person: a name is never an identification.
 """
 
@@ -20,9 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from anyascii import anyascii
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rigour.names import normalize_name, remove_org_types
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 # transliterated Chinese legal forms (有限公司, 股份有限公司, 有限责任公司, 集团有限公司) that
@@ -37,7 +36,6 @@ _LEFTOVER_FORMS = frozenset({"co", "ltd", "tbk", "pt", "cv", "jsc", "llc", "inc"
 UNPAIRED = 0.85
 WORD_PAIRS = 75
 DEFAULT_THRESHOLD = 0.88
-BLOCK_COSINE = 0.3  # 3-gram cosine a pair needs before it is scored (recall checked in tests)
 
 
 def normalise(name: str | None) -> str:
@@ -101,9 +99,9 @@ class NameMatcher:
                 self._shown.append(name)
         self._sorted = [" ".join(sorted(k.split())) for k in self._keys]
         self._squashed = [k.replace(" ", "") for k in self._keys]
-        self._vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 3),
-                                           dtype=np.float32)
-        self._grams = (self._vectoriser.fit_transform(self._sorted) if self._sorted else None)
+        self._squashed_exact: dict[str, list[tuple[int, str]]] = {}
+        for key, owner, shown in zip(self._keys, self._owner, self._shown, strict=True):
+            self._squashed_exact.setdefault(key.replace(" ", ""), []).append((owner, shown))
 
     def match(self, names: Iterable[str]) -> list[Candidate]:
         """Candidates for every name (several per name possible; one per entity, its best)."""
@@ -114,26 +112,21 @@ class NameMatcher:
         for i, (query, key) in enumerate(zip(queries, keys, strict=True)):
             if not key:
                 continue
-            exact = self._exact.get(key)
+            exact = self._exact.get(key) or self._squashed_exact.get(key.replace(" ", ""))
             if exact:
                 out.extend(Candidate(query, idx, shown, 1.0, "exact")
                            for idx, shown in dict(exact).items())
             else:
                 fuzzy_at.append(i)
         if fuzzy_at and self._keys:
-            # blocking: character 3-gram TF-IDF cosine (one sparse product), then rapidfuzz on
-            # the few pairs that share enough 3-grams; all-pairs rapidfuzz was 4,000 names/s
+            # one C++ score matrix (queries x names) with a cut-off, on the word-sorted forms;
+            # the space-free form ("ho shine" = "hoshine") is an exact look-up above
             sorted_q = [" ".join(sorted(keys[i].split())) for i in fuzzy_at]
-            sims = (self._vectoriser.transform(sorted_q) @ self._grams.T).tocoo()
-            for row, col, sim in zip(sims.row, sims.col, sims.data, strict=True):
-                if sim < BLOCK_COSINE:
-                    continue
+            scores = process.cdist(sorted_q, self._sorted, scorer=fuzz.ratio,
+                                   score_cutoff=self.threshold * 100, dtype=np.uint8, workers=1)
+            for row, col in zip(*np.nonzero(scores), strict=True):
                 key = keys[fuzzy_at[row]]
-                base = max(fuzz.ratio(sorted_q[row], self._sorted[col]),
-                           fuzz.ratio(key.replace(" ", ""), self._squashed[col])) / 100
-                if base < self.threshold:
-                    continue
-                score = _paired(key, self._keys[col], base)
+                score = _paired(key, self._keys[col], float(scores[row, col]) / 100)
                 if score >= self.threshold:
                     out.append(Candidate(queries[fuzzy_at[row]], self._owner[col],
                                          self._shown[col], round(score, 4), "fuzzy"))
