@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -80,12 +81,8 @@ def read_purchases(data: bytes, *, source_name: str) -> Purchases:
         raise InputFileError(f"{source_name} cannot be read as CSV: {str(error)[:200]}",
                              hint="save it as UTF-8 CSV with one header row") from None
     # file row numbers of the kept rows: every data row (2..) but the skipped ones
-    skipped = {b["row"] for b in bad}
-    rows, n = [], 2
-    while len(rows) < table.num_rows:
-        if n not in skipped:
-            rows.append(n)
-        n += 1
+    lines = np.arange(2, table.num_rows + len(bad) + 2, dtype=np.int64)
+    rows = lines[~np.isin(lines, [b["row"] for b in bad])] if bad else lines
     columns = {c: (table.column(c) if c in table.column_names
                    else pa.nulls(table.num_rows, pa.string())) for c in COLUMNS}
     columns["row"] = pa.array(rows, pa.int64())

@@ -64,7 +64,7 @@ class ListEntry:
 
 
 @dataclass(frozen=True)
-class RiskList:
+class RiskList:  # hashable (entries are a tuple): the screen caches its input paths per list
     name: str
     edition: int
     entries: tuple[ListEntry, ...]
@@ -199,7 +199,7 @@ class InputLink:
     basis: str  # dol-2022-derived | reviewed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: the screen caches its indexes
 class Crosswalk:
     """The reviewed tables: DOL country -> ISO3, good -> HS prefixes and keywords, inputs."""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,10 @@ class GoodsIndex:
 
     @classmethod
     def build(cls, crosswalk: Crosswalk) -> GoodsIndex:
+        return _goods_index(crosswalk)
+
+    @classmethod
+    def _build(cls, crosswalk: Crosswalk) -> GoodsIndex:
         prefix: dict[str, list[str]] = {}
         phrase: dict[tuple[str, ...], list[str]] = {}
         for good, codes in crosswalk.hs.items():
@@ -91,6 +96,11 @@ class GoodsIndex:
         return tuple(dict.fromkeys(g for _, _, goods in sorted(spans) for g in goods))
 
 
+@lru_cache(maxsize=8)
+def _goods_index(crosswalk: Crosswalk) -> GoodsIndex:
+    return GoodsIndex._build(crosswalk)
+
+
 def clean_hs(text: str) -> str:
     return re.sub(r"[\s.\-]", "", text or "")
 
@@ -107,6 +117,7 @@ class PathStep:
     basis: str
 
 
+@lru_cache(maxsize=8)
 def upstream_paths(risk: RiskList, crosswalk: Crosswalk) -> list[PathStep]:
     """For every good with listed inputs, each listed input entry reachable and its path."""
     by_good: dict[str, list[ListEntry]] = {}
@@ -193,62 +204,65 @@ def _entity_map(suppliers: list[str], entity_lists: Sequence[EntityList],
 
 CHECK_SQL = r"""
 CREATE TEMP TABLE checked AS
-SELECT r.row, r.line_id, trim(r.supplier) AS supplier, r.supplier_id,
-       nullif(trim(r.parent), '') AS parent, r.country AS country_text,
-       c.iso3, nullif(regexp_replace(r.hs_code, '[\s.\-]', '', 'g'), '') AS hs,
-       nullif(trim(r.product), '') AS product, r.currency, TRY_CAST(r.date AS DATE) AS date,
-       TRY_CAST(trim(r.value) AS DOUBLE) AS value,
+WITH c AS (
+  SELECT r.row, trim(r.supplier) AS supplier, nullif(trim(r.parent), '') AS parent,
+         r.country, m.iso3, r.hs_code, nullif(regexp_replace(r.hs_code, '[\s.\-]', '', 'g'), '')
+         AS hs, nullif(trim(r.product), '') AS product, trim(r.value) AS value_text,
+         TRY_CAST(trim(r.value) AS DOUBLE) AS value, r.date AS date_text,
+         TRY_CAST(r.date AS DATE) AS date
+  FROM raw r LEFT JOIN cmap m ON m.country = r.country)
+SELECT row, supplier, parent, iso3, hs, product, value, date,
        [x FOR x IN [
-         CASE WHEN trim(r.supplier) = '' THEN 'column ''supplier'': is empty' END,
-         CASE WHEN trim(r.country) = '' THEN 'column ''country'': is empty'
-              WHEN c.iso3 IS NULL THEN 'column ''country'': ' || left(r.country, 40)
+         CASE WHEN supplier = '' THEN 'column ''supplier'': is empty' END,
+         CASE WHEN trim(country) = '' THEN 'column ''country'': is empty'
+              WHEN iso3 IS NULL THEN 'column ''country'': ' || left(country, 40)
                    || ' is not a country (ISO code or English name)' END,
-         CASE WHEN coalesce(trim(r.product), '') = '' AND coalesce(trim(r.hs_code), '') = ''
+         CASE WHEN product IS NULL AND hs IS NULL
               THEN 'columns ''product'' and ''hs_code'': both empty' END,
-         CASE WHEN coalesce(trim(r.hs_code), '') <> '' AND NOT regexp_full_match(
-                regexp_replace(r.hs_code, '[\s.\-]', '', 'g'), '[0-9]{2,10}')
-              THEN 'column ''hs_code'': ' || left(r.hs_code, 20)
+         CASE WHEN hs IS NOT NULL AND NOT regexp_full_match(hs, '[0-9]{2,10}')
+              THEN 'column ''hs_code'': ' || left(hs_code, 20)
                    || ' is not an HS code (2 to 10 digits)' END,
-         CASE WHEN trim(r.value) = '' THEN 'column ''value'': is empty'
-              WHEN TRY_CAST(trim(r.value) AS DOUBLE) IS NULL
-              THEN 'column ''value'': ' || left(r.value, 20) || ' is not a number'
-              WHEN TRY_CAST(trim(r.value) AS DOUBLE) < 0 THEN 'column ''value'': is negative'
-              END,
-         CASE WHEN trim(r.date) = '' THEN 'column ''date'': is empty'
-              WHEN TRY_CAST(r.date AS DATE) IS NULL
-              THEN 'column ''date'': ' || left(r.date, 20) || ' is not a date (YYYY-MM-DD)' END
+         CASE WHEN value_text = '' THEN 'column ''value'': is empty'
+              WHEN value IS NULL THEN 'column ''value'': ' || left(value_text, 20)
+                   || ' is not a number'
+              WHEN value < 0 THEN 'column ''value'': is negative' END,
+         CASE WHEN trim(date_text) = '' THEN 'column ''date'': is empty'
+              WHEN date IS NULL
+              THEN 'column ''date'': ' || left(date_text, 20) || ' is not a date (YYYY-MM-DD)' END
        ] IF x IS NOT NULL] AS problems
-FROM raw r LEFT JOIN cmap c ON c.country = r.country
+FROM c
 """
 
 HITS_SQL = """
-CREATE TEMP TABLE lines AS SELECT * EXCLUDE (problems) FROM checked WHERE len(problems) = 0;
+CREATE TEMP TABLE lines AS SELECT row, supplier, iso3, hs, product, value, parent
+  FROM checked WHERE len(problems) = 0;
+CREATE TEMP TABLE mapped_hs AS SELECT DISTINCT hs FROM hmap;
 CREATE TEMP TABLE line_goods AS
-  SELECT l.row, l.iso3, h.good, 'hs' AS matched_by FROM lines l JOIN hmap h ON h.hs = l.hs
+  SELECT l.row, l.supplier, l.parent, l.iso3, l.value, h.good, 'hs' AS matched_by
+  FROM lines l JOIN hmap h ON h.hs = l.hs
   UNION ALL
-  SELECT l.row, l.iso3, t.good, 'text' FROM lines l JOIN tmap t ON t.product = l.product
-  WHERE l.hs IS NULL OR l.hs NOT IN (SELECT hs FROM hmap);
+  SELECT l.row, l.supplier, l.parent, l.iso3, l.value, t.good, 'text'
+  FROM lines l JOIN tmap t ON t.product = l.product ANTI JOIN mapped_hs m ON m.hs = l.hs;
 CREATE TEMP TABLE hits AS
-WITH found AS (
-  SELECT g.row, 'dol.country_good' AS rule, g.good, g.iso3 AS hit_country, e.flags,
-         CAST(NULL AS VARCHAR) AS path, e.score, g.matched_by, $dol_label AS list_label,
-         $dol_version AS list_version, CAST(NULL AS VARCHAR) AS entity_id,
-         CAST(NULL AS VARCHAR) AS entity_name, CAST(NULL AS VARCHAR) AS matched_name
+  SELECT g.row, g.supplier, g.parent, g.iso3 AS country, g.value, 'dol.country_good' AS rule,
+         g.good, g.iso3 AS hit_country, e.flags, CAST(NULL AS VARCHAR) AS path, e.score,
+         g.matched_by, $dol_label AS list_label, $dol_version AS list_version,
+         CAST(NULL AS VARCHAR) AS entity_id, CAST(NULL AS VARCHAR) AS entity_name,
+         CAST(NULL AS VARCHAR) AS matched_name, $edition AS edition
   FROM line_goods g JOIN entries e ON e.good = g.good AND e.iso3 = g.iso3
   UNION ALL
-  SELECT g.row, 'dol.upstream', p.input, nullif(p.input_iso3, ''), p.flags, p.path, p.score, g.matched_by,
-         $dol_label, $dol_version, NULL, NULL, NULL
+  SELECT g.row, g.supplier, g.parent, g.iso3, g.value, 'dol.upstream', p.input,
+         nullif(p.input_iso3, ''), p.flags, p.path, p.score, g.matched_by, $dol_label,
+         $dol_version, NULL, NULL, NULL, $edition
   FROM line_goods g JOIN paths p ON p.good = g.good
   UNION ALL
-  SELECT l.row, 'entity_list', NULL, m.entity_country, NULL, NULL,
+  SELECT l.row, l.supplier, l.parent, l.iso3, l.value, 'entity_list', NULL, m.entity_country,
+         NULL, NULL,
          CASE WHEN m.entity_country IS NOT NULL AND m.entity_country <> l.iso3
               THEN m.similarity - $disagree ELSE m.similarity END,
-         m.method, m.list_label, m.list_version, m.entity_id, m.entity_name, m.matched_name
-  FROM lines l JOIN emap m ON m.supplier = l.supplier
-)
-SELECT l.row, l.line_id, l.supplier, l.supplier_id, l.parent, l.iso3 AS country, l.hs, l.product,
-       l.value, l.currency, l.date, f.* EXCLUDE (row), $edition AS edition
-FROM found f JOIN lines l USING (row);
+         m.method, m.list_label, m.list_version, m.entity_id, m.entity_name, m.matched_name,
+         $edition
+  FROM lines l JOIN emap m ON m.supplier = l.supplier;
 """
 
 
@@ -297,8 +311,11 @@ def screen(purchases: Purchases, risk: RiskList, crosswalk: Crosswalk,
         "SELECT DISTINCT supplier FROM checked WHERE len(problems) = 0").fetchall()]
     con.register("emap", _entity_map(suppliers, entity_lists, threshold))
     timings["entities"] = time.perf_counter() - start
-    con.execute(HITS_SQL, {"dol_label": risk.name, "dol_version": risk.version,
-                           "edition": risk.edition, "disagree": COUNTRY_DISAGREES})
+    params = {"dol_label": risk.name, "dol_version": risk.version, "edition": risk.edition,
+              "disagree": COUNTRY_DISAGREES}
+    for n, statement in enumerate(s for s in HITS_SQL.split(";") if s.strip()):
+        con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
+        timings[f"hits.{n}"] = time.perf_counter() - start
     hits = con.sql("SELECT * FROM hits").to_arrow_table()  # unordered: groups sort
     bad = con.sql("SELECT row, problems FROM checked WHERE len(problems) > 0 ORDER BY row")
     rejects = list(purchases.bad_rows)
@@ -307,8 +324,8 @@ def screen(purchases: Purchases, risk: RiskList, crosswalk: Crosswalk,
                    for row, problems in bad.fetchall())
     rejects.sort(key=lambda r: r["row"])
     accepted = con.execute("SELECT count(*) FROM lines").fetchone()[0]  # type: ignore[index]
-    unmatched = con.execute("SELECT count(*) FROM lines WHERE row NOT IN "
-                        "(SELECT row FROM line_goods)").fetchone()[0]  # type: ignore[index]
+    unmatched = con.execute("SELECT count(*) FROM lines ANTI JOIN line_goods g "
+                            "ON g.row = lines.row").fetchone()[0]  # type: ignore[index]
     timings["hits"] = time.perf_counter() - start
     con.close()
     lists = {risk.name: risk.version, **{el.label: el.version for el in entity_lists}}
