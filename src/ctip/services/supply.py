@@ -38,7 +38,6 @@ from ctip.settings import Settings
 from ctip.storage import supply as db
 from ctip.storage.audit import AuditLog
 from ctip.storage.casework import get_case_row
-from ctip.storage.evidence import evidence_items
 from ctip.storage.sealing import Sealer
 from ctip.supply import entities as entity_lists
 from ctip.supply import reference
@@ -311,13 +310,11 @@ class SupplyChains:
                 case = get_case_row(conn, case_id)
                 if case is None or case.agency != p.agency:
                     raise NotFoundError(f"no case {case_id!r} is visible to you")
-            if evidence_item is not None:
-                item = conn.execute(sa.select(evidence_items.c.case_id).where(
-                    evidence_items.c.item_id == evidence_item)).first()
-                if item is None or item.case_id != case_id:
-                    raise NotFoundError(f"no evidence item {evidence_item!r} of that case is "
-                                        "visible to you",
-                                        hint="give the case the item belongs to (--case)")
+            if (evidence_item is not None
+                    and db.evidence_item_case(conn, evidence_item) != case_id):
+                raise NotFoundError(f"no evidence item {evidence_item!r} of that case is "
+                                    "visible to you",
+                                    hint="give the case the item belongs to (--case)")
             text = note.strip() if note and note.strip() else None
             db.insert_finding(conn, finding_id=finding_id, agency=p.agency,
                               supplier=supplier.strip(), site=site, source=source,

@@ -215,5 +215,13 @@ def findings(conn: sa.Connection, agency: str, supplier: str | None = None) -> l
                                             supply_findings.c.finding_id)))
 
 
+def evidence_item_case(conn: sa.Connection, item_id: str) -> str | None:
+    """The case an evidence locker item belongs to (None: no such item)."""
+    from ctip.storage.evidence import evidence_items
+
+    return conn.execute(sa.select(evidence_items.c.case_id).where(
+        evidence_items.c.item_id == item_id)).scalar()
+
+
 def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)

@@ -1,5 +1,5 @@
-"""Outputs of a screen: HTML and XLSX reports per supplier and per country x good, and a
-FollowTheMoney export.
+"""Outputs of a screen: report sections per supplier and per country x good (the HTML page is
+rendered by ``services/supply_report.py``), the XLSX workbook, and a FollowTheMoney export.
 
 Every report names the lists with edition and version and says, at the top, that a hit is
 sector and geography risk, not an allegation. The FtM stream holds a ``Company`` per supplier
@@ -18,7 +18,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from followthemoney import model
-from jinja2 import Environment, select_autoescape
 from openpyxl import Workbook
 
 CAVEAT = ("A hit is sector and geography risk, not an allegation: the DOL List names goods and "
@@ -26,21 +25,6 @@ CAVEAT = ("A hit is sector and geography risk, not an allegation: the DOL List n
           "confirm.")
 NAMESPACE = "ctip-supply"
 
-_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>{{ title }}</title><style>body{font-family:sans-serif;margin:2em}
-table{border-collapse:collapse}td,th{border:1px solid #999;padding:.3em .6em;text-align:left}
-.caveat{background:#fff4d6;padding:.6em;border-left:4px solid #c90}</style></head><body>
-<h1>{{ title }}</h1>
-<p class="caveat">{{ caveat }}</p>
-<p>Lists: {% for label, version in lists|dictsort %}{{ label }} <code>{{ version }}</code>
-{%- if not loop.last %}; {% endif %}{% endfor %}. DOL List edition {{ edition }}.
-Source file {{ file }}: {{ read }} lines read = {{ accepted }} accepted + {{ rejected }} rejected.
-</p>
-{% for section in sections %}<h2>{{ section.title }}</h2>
-<table><thead><tr>{% for h in headers %}<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>
-{% for row in section.rows %}<tr>{% for h in keys %}<td>{{ row[h] if row[h] is not none else "" }}
-</td>{% endfor %}</tr>{% endfor %}</tbody></table>{% endfor %}
-</body></html>"""
 KEYS = ("supplier", "rule", "good", "hit_country", "flags", "path", "matched_name", "score",
         "lines", "value", "list_version")
 HEADERS = ("Supplier", "Rule", "Listed good", "Country", "Flags", "Input path",
@@ -61,16 +45,6 @@ def sections(groups: Sequence[dict[str, Any]], by: str) -> list[dict[str, Any]]:
         out.setdefault(key, []).append(g)
     return [{"title": k, "rows": sorted(v, key=lambda r: -float(r["score"]))}
             for k, v in sorted(out.items())]
-
-
-def html_report(groups: Sequence[dict[str, Any]], *, by: str, run: dict[str, Any]) -> str:
-    env = Environment(autoescape=select_autoescape(default=True))
-    title = ("Supply-chain risk by supplier" if by == "supplier"
-             else "Supply-chain risk by country and good")
-    return env.from_string(_PAGE).render(
-        title=title, caveat=CAVEAT, lists=run["lists"], edition=run["edition"],
-        file=run["file"], read=run["read"], accepted=run["accepted"], rejected=run["rejected"],
-        sections=sections(groups, by), headers=HEADERS, keys=KEYS)
 
 
 def xlsx_report(groups: Sequence[dict[str, Any]], *, run: dict[str, Any]) -> bytes:

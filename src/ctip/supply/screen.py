@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import duckdb
@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from ctip.domain.countries import normalise_country
 from ctip.supply.entities import EntityList
-from ctip.supply.names import DEFAULT_THRESHOLD, NameMatcher, normalise
+from ctip.supply.names import DEFAULT_THRESHOLD, NameMatcher
 from ctip.supply.purchases import Purchases
 from ctip.supply.reference import Crosswalk, ListEntry, RiskList, nfc
 
@@ -338,7 +338,8 @@ SELECT supplier, rule, good, hit_country, list_label, list_version, entity_id,
        any_value(entity_name) AS entity_name, any_value(matched_name) AS matched_name,
        any_value(flags) AS flags, min(path) AS path, max(score) AS score,
        count(*) AS lines, sum(value) AS value, any_value(edition) AS edition,
-       list(row ORDER BY row)[1:20] AS rows, any_value(country) AS supplier_country, any_value(parent) AS parent,
+       list(row ORDER BY row)[1:20] AS rows, any_value(country) AS supplier_country,
+       any_value(parent) AS parent,
        string_agg(DISTINCT matched_by, ',') AS matched_by
 FROM hits
 GROUP BY supplier, rule, good, hit_country, list_label, list_version, entity_id

@@ -82,7 +82,8 @@ def _route_paths() -> dict[str, str]:
             supply,
         )
 
-        for module in (auth, cases, case_page, agency, followup, finflows, ads, supply):  # site root
+        # site root
+        for module in (auth, cases, case_page, agency, followup, finflows, ads, supply):
             for route in module.router.routes:
                 name, path = getattr(route, "name", None), getattr(route, "path", None)
                 if name and path:
