@@ -31,7 +31,7 @@ def _run(data: bytes = LEDGER):
 
 def test_hits_and_paths_with_the_list_version() -> None:
     ents, result = _run()
-    hits = result.hits.to_pylist()
+    hits = result.hit_rows()
     by_row: dict[int, list[dict]] = {}
     for h in hits:
         by_row.setdefault(h["row"], []).append(h)
@@ -66,7 +66,7 @@ def test_read_is_accepted_plus_rejected_with_reasons() -> None:
 
 def test_groups_rank_by_score() -> None:
     _, result = _run()
-    groups = hit_groups(result.hits)
+    groups = hit_groups(result)
     assert [g["score"] for g in groups] == sorted((g["score"] for g in groups), reverse=True)
     assert groups[0]["rule"] == "entity_list"
 

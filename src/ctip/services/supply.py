@@ -223,7 +223,7 @@ class SupplyChains:
             risk, lists = self._active(conn, agency)
         result = screen(purchases, risk, reference.shipped_crosswalk(), lists,
                         threshold=threshold)
-        groups = hit_groups(result.hits)
+        groups = hit_groups(result)
         run_id = str(uuid.uuid4())
         rows = []
         for g in groups:

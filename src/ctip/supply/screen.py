@@ -171,7 +171,20 @@ class ScreenResult:
     lists: dict[str, str]  # label -> version
     edition: int
     unmatched_goods: int  # accepted lines whose product maps to no good at all
+    paths: list[str] = field(default_factory=list)  # a hit's path_id indexes this
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {version: label for label, version in self.lists.items()}
+
+    def hit_rows(self) -> list[dict[str, Any]]:
+        """Every hit as a dict with its path, list label and edition spelled out (small
+        results; a large one is read through ``hit_groups``)."""
+        labels = self.labels
+        return [{**h, "path": None if h["path_id"] is None else self.paths[h["path_id"]],
+                 "list_label": labels[h["list_version"]], "edition": self.edition}
+                for h in self.hits.to_pylist()]
 
     @property
     def rejected(self) -> int:
@@ -186,13 +199,13 @@ def _country_map(values: list[str], crosswalk: Crosswalk) -> pa.Table:
 def _entity_map(suppliers: list[str], entity_lists: Sequence[EntityList],
                 threshold: float) -> pa.Table:
     cols: dict[str, list[Any]] = {k: [] for k in (
-        "supplier", "list_label", "list_version", "entity_id", "entity_name", "matched_name",
+        "supplier", "list_version", "entity_id", "entity_name", "matched_name",
         "entity_country", "similarity", "method")}
     for el in entity_lists:
         matcher = NameMatcher([e.names for e in el.entities], threshold=threshold)
         for c in matcher.match(suppliers):
             e = el.entities[c.entity_index]
-            for key, value in (("supplier", c.query), ("list_label", el.label),
+            for key, value in (("supplier", c.query),
                                ("list_version", el.version), ("entity_id", e.entity_id),
                                ("entity_name", e.name), ("matched_name", c.matched_name),
                                ("entity_country", e.country), ("similarity", c.score),
@@ -211,8 +224,15 @@ WITH c AS (
          TRY_CAST(trim(r.value) AS DOUBLE) AS value, r.date AS date_text,
          TRY_CAST(r.date AS DATE) AS date
   FROM raw r LEFT JOIN cmap m ON m.country = r.country)
-SELECT row, supplier, parent, iso3, hs, product, value, date,
-       [x FOR x IN [
+SELECT *, (supplier <> '' AND iso3 IS NOT NULL AND (product IS NOT NULL OR hs IS NOT NULL)
+           AND (hs IS NULL OR regexp_full_match(hs, '[0-9]{2,10}')) AND value >= 0
+           AND date IS NOT NULL) IS TRUE AS ok
+FROM c
+"""
+
+# the reasons, written for the rejected rows only
+PROBLEMS_SQL = r"""
+SELECT row, [x FOR x IN [
          CASE WHEN supplier = '' THEN 'column ''supplier'': is empty' END,
          CASE WHEN trim(country) = '' THEN 'column ''country'': is empty'
               WHEN iso3 IS NULL THEN 'column ''country'': ' || left(country, 40)
@@ -230,12 +250,12 @@ SELECT row, supplier, parent, iso3, hs, product, value, date,
               WHEN date IS NULL
               THEN 'column ''date'': ' || left(date_text, 20) || ' is not a date (YYYY-MM-DD)' END
        ] IF x IS NOT NULL] AS problems
-FROM c
+FROM checked WHERE NOT ok ORDER BY row
 """
 
 HITS_SQL = """
 CREATE TEMP TABLE lines AS SELECT row, supplier, iso3, hs, product, value, parent
-  FROM checked WHERE len(problems) = 0;
+  FROM checked WHERE ok;
 CREATE TEMP TABLE mapped_hs AS SELECT DISTINCT hs FROM hmap;
 CREATE TEMP TABLE line_goods AS
   SELECT l.row, l.supplier, l.parent, l.iso3, l.value, h.good, 'hs' AS matched_by
@@ -243,26 +263,24 @@ CREATE TEMP TABLE line_goods AS
   UNION ALL
   SELECT l.row, l.supplier, l.parent, l.iso3, l.value, t.good, 'text'
   FROM lines l JOIN tmap t ON t.product = l.product ANTI JOIN mapped_hs m ON m.hs = l.hs;
-CREATE TEMP TABLE hits AS
   SELECT g.row, g.supplier, g.parent, g.iso3 AS country, g.value, 'dol.country_good' AS rule,
-         g.good, g.iso3 AS hit_country, e.flags, CAST(NULL AS VARCHAR) AS path, e.score,
-         g.matched_by, $dol_label AS list_label, $dol_version AS list_version,
+         g.good, g.iso3 AS hit_country, e.flags, CAST(NULL AS INTEGER) AS path_id, e.score,
+         g.matched_by, $dol_version AS list_version,
          CAST(NULL AS VARCHAR) AS entity_id, CAST(NULL AS VARCHAR) AS entity_name,
-         CAST(NULL AS VARCHAR) AS matched_name, $edition AS edition
+         CAST(NULL AS VARCHAR) AS matched_name
   FROM line_goods g JOIN entries e ON e.good = g.good AND e.iso3 = g.iso3
   UNION ALL
   SELECT g.row, g.supplier, g.parent, g.iso3, g.value, 'dol.upstream', p.input,
-         nullif(p.input_iso3, ''), p.flags, p.path, p.score, g.matched_by, $dol_label,
-         $dol_version, NULL, NULL, NULL, $edition
+         nullif(p.input_iso3, ''), p.flags, p.path_id, p.score, g.matched_by,
+         $dol_version, NULL, NULL, NULL
   FROM line_goods g JOIN paths p ON p.good = g.good
   UNION ALL
   SELECT l.row, l.supplier, l.parent, l.iso3, l.value, 'entity_list', NULL, m.entity_country,
          NULL, NULL,
          CASE WHEN m.entity_country IS NOT NULL AND m.entity_country <> l.iso3
               THEN m.similarity - $disagree ELSE m.similarity END,
-         m.method, m.list_label, m.list_version, m.entity_id, m.entity_name, m.matched_name,
-         $edition
-  FROM lines l JOIN emap m ON m.supplier = l.supplier;
+         m.method, m.list_version, m.entity_id, m.entity_name, m.matched_name
+  FROM lines l JOIN emap m ON m.supplier = l.supplier
 """
 
 
@@ -299,7 +317,7 @@ def screen(purchases: Purchases, risk: RiskList, crosswalk: Crosswalk,
     steps = upstream_paths(risk, crosswalk)
     con.register("paths", pa.table({
         "good": pa.array([p.good for p in steps], pa.string()),
-        "path": pa.array([p.path for p in steps], pa.string()),
+        "path_id": pa.array(list(range(len(steps))), pa.int32()),
         "input": pa.array([p.input for p in steps], pa.string()),
         "input_iso3": pa.array([p.input_iso3 for p in steps], pa.string()),
         "flags": pa.array([p.flags for p in steps], pa.string()),
@@ -308,16 +326,17 @@ def screen(purchases: Purchases, risk: RiskList, crosswalk: Crosswalk,
     con.execute(CHECK_SQL)
     timings["check"] = time.perf_counter() - start
     suppliers = [r[0] for r in con.sql(
-        "SELECT DISTINCT supplier FROM checked WHERE len(problems) = 0").fetchall()]
+        "SELECT DISTINCT supplier FROM checked WHERE ok").fetchall()]
     con.register("emap", _entity_map(suppliers, entity_lists, threshold))
     timings["entities"] = time.perf_counter() - start
-    params = {"dol_label": risk.name, "dol_version": risk.version, "edition": risk.edition,
-              "disagree": COUNTRY_DISAGREES}
-    for n, statement in enumerate(s for s in HITS_SQL.split(";") if s.strip()):
-        con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
-        timings[f"hits.{n}"] = time.perf_counter() - start
-    hits = con.sql("SELECT * FROM hits").to_arrow_table()  # unordered: groups sort
-    bad = con.sql("SELECT row, problems FROM checked WHERE len(problems) > 0 ORDER BY row")
+    params = {"dol_version": risk.version, "disagree": COUNTRY_DISAGREES}
+    statements = [s for s in HITS_SQL.split(";") if s.strip()]
+    for statement in statements[:-1]:
+        con.execute(statement)
+    # the hits straight to Arrow (unordered: groups sort); paths and labels by reference
+    hits = con.sql(statements[-1], params=params).to_arrow_table()
+    timings["hits.query"] = time.perf_counter() - start
+    bad = con.sql(PROBLEMS_SQL)
     rejects = list(purchases.bad_rows)
     rejects.extend({"row": row, "reasons": [f"file {purchases.source_name}, row {row}, {p}"
                                             for p in problems]}
@@ -330,28 +349,34 @@ def screen(purchases: Purchases, risk: RiskList, crosswalk: Crosswalk,
     con.close()
     lists = {risk.name: risk.version, **{el.label: el.version for el in entity_lists}}
     return ScreenResult(purchases.source_name, purchases.read, int(accepted), rejects, hits,
-                        lists, risk.edition, int(unmatched), timings)
+                        lists, risk.edition, int(unmatched), [p.path for p in steps], timings)
 
 
 GROUP_SQL = """
-SELECT supplier, rule, good, hit_country, list_label, list_version, entity_id,
+SELECT supplier, rule, good, hit_country, list_version, entity_id, path_id,
        any_value(entity_name) AS entity_name, any_value(matched_name) AS matched_name,
-       any_value(flags) AS flags, min(path) AS path, max(score) AS score,
-       count(*) AS lines, sum(value) AS value, any_value(edition) AS edition,
-       list(row ORDER BY row)[1:20] AS rows, any_value(country) AS supplier_country,
-       any_value(parent) AS parent,
+       any_value(flags) AS flags, max(score) AS score, count(*) AS lines,
+       sum(value) AS value, list(row ORDER BY row)[1:20] AS rows,
+       any_value(country) AS supplier_country, any_value(parent) AS parent,
        string_agg(DISTINCT matched_by, ',') AS matched_by
 FROM hits
-GROUP BY supplier, rule, good, hit_country, list_label, list_version, entity_id
-ORDER BY score DESC, value DESC, supplier, rule, good
+GROUP BY supplier, rule, good, hit_country, list_version, entity_id, path_id
+ORDER BY score DESC, value DESC, supplier, rule, good, path_id
 """
 
 
-def hit_groups(hits: pa.Table) -> list[dict[str, Any]]:
-    """Hits per (supplier, rule, listed good or entity): what a person reviews."""
+def hit_groups(result: ScreenResult) -> list[dict[str, Any]]:
+    """Hits per (supplier, rule, listed good or entity, path): what a person reviews."""
     con = duckdb.connect()
-    con.register("hits", hits)
+    con.register("hits", result.hits)
     try:
-        return con.sql(GROUP_SQL).to_arrow_table().to_pylist()
+        rows = con.sql(GROUP_SQL).to_arrow_table().to_pylist()
     finally:
         con.close()
+    labels = result.labels
+    for g in rows:
+        path_id = g.pop("path_id")
+        g["path"] = None if path_id is None else result.paths[path_id]
+        g["list_label"] = labels[g["list_version"]]
+        g["edition"] = result.edition
+    return rows
