@@ -22,12 +22,13 @@ from ctip.web.pages import (
     evidence_page,
     finflows,
     followup,
+    supply,
 )
 from ctip.web.pages.render import STATIC_DIR, warm_templates
 
 # in this order (/cases/new before /cases/{case_id}); render.url_for reads the same list
 PAGE_MODULES = (auth, cases, case_page, evidence_page, agency, audit_page, followup, finflows,
-                ads)
+                ads, supply)
 router = APIRouter()
 for _module in PAGE_MODULES:
     router.include_router(_module.router)

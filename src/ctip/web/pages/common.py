@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 
 from ctip.domain.access import ROLE_ACTIONS, Action, Principal, Role
 from ctip.domain.ads_queue import ADS_QUEUE
+from ctip.domain.supply import SUPPLY_QUEUE
 from ctip.errors import AuthenticationError, CtipError, PermissionDeniedError
 from ctip.services.accounts import Accounts
 from ctip.services.casework import Casework
@@ -83,6 +84,8 @@ def _nav(user: PageUser, gettext: Any) -> list[tuple[str, str, str]]:
         items.append(("finflows", "/finflows/alerts", gettext("Financial-flow alerts")))
     if user.principal.role in ADS_QUEUE.readers:
         items.append(("ads", "/ads", gettext("Screened job ads")))
+    if user.principal.role in SUPPLY_QUEUE.readers:
+        items.append(("supply", "/supply", gettext("Supply-chain due diligence")))
     return items
 
 
