@@ -283,3 +283,17 @@ def read_jsonl(data: bytes, *, where: str) -> list[dict[str, Any]]:
         except ValueError:
             raise ExchangeError(f"{where}, line {n}: not JSON.", reason="malformed") from None
     return out
+
+
+def new_mailbox() -> str:
+    """A new age X25519 identity (AGE-SECRET-KEY-1...), for a key file, never the database."""
+    return str(pyrage.x25519.Identity.generate())
+
+
+def mailbox_recipient(identity: str) -> str:
+    """The public age recipient (age1...) of an identity."""
+    try:
+        return str(pyrage.x25519.Identity.from_str(identity.strip()).to_public())
+    except pyrage.IdentityError as error:
+        raise ExchangeError(f"A mailbox key cannot be read ({error}).",
+                            reason="malformed") from None
