@@ -297,3 +297,10 @@ class DirectoryWork:
                      "revoked": [r["key_id"] for r in b["directory"]["revoked"]]}
                     for b in xdb.current_directories(conn)]
         return {"trust": trust, "directories": dirs}
+
+
+def fingerprint_of(record: Mapping[str, Any]) -> str:
+    """The out-of-band fingerprint of an anchor record (for the adapters)."""
+    if not isinstance(record, Mapping) or record.get("kind") != d.ANCHOR:
+        raise ExchangeError("That file is not a ctip trust anchor record.", reason="malformed")
+    return d.ooband_fingerprint(record)
