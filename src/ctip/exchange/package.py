@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import pyrage
 
 from ctip.errors import ExchangeError
@@ -267,22 +268,29 @@ def expiry(created: datetime, days: int) -> datetime:
 
 
 def jsonl(records: Sequence[dict[str, Any]]) -> bytes:
-    """JSON Lines, one object per line with sorted keys and no spaces (the records hold no
-    floats, so this is their RFC 8785 form; ``json`` runs in C, ``rfc8785`` in Python)."""
-    dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-    return "".join(dumps(r) + "\n" for r in records).encode("utf-8")
+    """JSON Lines, one object per line with sorted keys, no spaces, UTF-8 (for records without
+    floats, their RFC 8785 form). ``orjson`` (Rust) writes it about 5x faster than ``json``;
+    ``rfc8785`` is pure Python and kept for the manifest."""
+    dumps, opt = orjson.dumps, orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
+    return b"".join([dumps(r, option=opt) for r in records])
 
 
 def read_jsonl(data: bytes, *, where: str) -> list[dict[str, Any]]:
+    """The records of a JSON Lines file. Fast path: the lines joined into one JSON array and
+    parsed in one C call; on any error, line by line to name the bad line."""
+    lines = [line for line in data.splitlines() if line.strip()]
+    try:
+        return list(orjson.loads(b"[" + b",".join(lines) + b"]"))
+    except orjson.JSONDecodeError:
+        pass
     out = []
-    for n, line in enumerate(data.splitlines(), start=1):
-        if not line.strip():
-            continue
+    for n, line in enumerate(lines, start=1):
         try:
-            out.append(json.loads(line))
-        except ValueError:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError:
             raise ExchangeError(f"{where}, line {n}: not JSON.", reason="malformed") from None
-    return out
+        out.append(value)
+    raise ExchangeError(f"{where}: a line holds more than one JSON value.", reason="malformed")
 
 
 def new_mailbox() -> str:

@@ -138,32 +138,42 @@ def _value_ok(rule: str, value: Any) -> bool:
 
 def check_records(prof: Profile, records: Iterable[Mapping[str, Any]], *, where: str) -> int:
     """Refuse any field outside the profile (or above its tier) and any value breaking one of
-    its rules; the number of records checked. ``where`` names the file in messages."""
-    allow = frozenset(prof.allow)
+    its rules; the number of records checked. ``where`` names the file in messages.
+
+    The fields a record may hold are worked out once (allowed and within the tier); each record
+    is then one set comparison, and only fields with a value rule are looked at one by one."""
     max_tier = TIERS.index(prof.definition["max_tier"])
+    allow = frozenset(prof.allow)
+    ok = frozenset(f for f in allow if TIERS.index(prof.tiers.get(f, "T3")) <= max_tier)
+    rules = [(name, rule) for name, rule in prof.rules.items() if name in ok]
     n = 0
     for n, record in enumerate(records, start=1):  # noqa: B007 - n is the count afterwards
         if not isinstance(record, Mapping):
             raise ExchangeError(f"{where}, record {n}: not a JSON object.", reason="malformed")
-        extra = [k for k in record if k not in allow]
-        if extra:
-            raise ExchangeError(
-                f"{where}, record {n}: field {extra[0]!r} is outside the purpose profile "
-                f"{prof.id!r} ({len(extra)} such field(s): {', '.join(sorted(extra)[:5])}).",
-                reason="out-of-profile",
-                hint=f"profile {prof.id!r} allows only: {', '.join(prof.allow)}")
-        for field_name, value in record.items():
-            tier = prof.tiers.get(field_name, "T3")
-            if TIERS.index(tier) > max_tier:
+        if not record.keys() <= ok:
+            _refuse_fields(prof, record, allow, n, where)
+        for name, rule in rules:
+            if name in record and not _value_ok(rule, record[name]):
                 raise ExchangeError(
-                    f"{where}, record {n}: field {field_name!r} is tier {tier}, above the "
-                    f"profile's {prof.definition['max_tier']}.", reason="out-of-profile")
-            rule = prof.rules.get(field_name)
-            if rule and not _value_ok(rule, value):
-                raise ExchangeError(
-                    f"{where}, record {n}: field {field_name!r} breaks the rule {rule!r} of "
+                    f"{where}, record {n}: field {name!r} breaks the rule {rule!r} of "
                     f"profile {prof.id!r} (value not shown).", reason="out-of-profile")
     return n
+
+
+def _refuse_fields(prof: Profile, record: Mapping[str, Any], allow: frozenset[str], n: int,
+                   where: str) -> None:
+    extra = [k for k in record if k not in allow]
+    if extra:
+        raise ExchangeError(
+            f"{where}, record {n}: field {extra[0]!r} is outside the purpose profile "
+            f"{prof.id!r} ({len(extra)} such field(s): {', '.join(sorted(extra)[:5])}).",
+            reason="out-of-profile", hint=f"profile {prof.id!r} allows only: "
+            f"{', '.join(prof.allow)}")
+    high = next(k for k in record if TIERS.index(prof.tiers.get(k, "T3"))
+                > TIERS.index(prof.definition["max_tier"]))
+    raise ExchangeError(
+        f"{where}, record {n}: field {high!r} is tier {prof.tiers.get(high, 'T3')}, above the "
+        f"profile's {prof.definition['max_tier']}.", reason="out-of-profile")
 
 
 def check_labels(*, tlp: str, handling: str, grade: str | None = None) -> None:
