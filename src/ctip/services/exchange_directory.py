@@ -117,6 +117,9 @@ class DirectoryWork:
                         files=len(made))
         return made
 
+    def has_keys(self) -> bool:
+        return (self.public_dir / "agency.json").exists()
+
     def agency_keys(self) -> AgencyKeys:
         info = self.public_dir / "agency.json"
         if not info.exists():
