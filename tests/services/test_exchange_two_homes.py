@@ -8,6 +8,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -225,6 +226,26 @@ def test_old_directory_serial_is_refused(pair) -> None:
     b.x.import_directory(b.sup, a.x.publish(a.sup))
     with pytest.raises(ExchangeError, match="not newer"):
         b.x.import_directory(b.sup, old)
+
+
+def test_stale_directory_is_not_used_and_expired_packages_are_shredded(pair) -> None:
+    a, b = pair
+    sent = a.x.refer_abroad(a.sup, _case(a), to_agency="NRM-XB",
+                            profile_id="cross-border-return", fields=FIELDS)
+    real = b.x.clock
+    try:
+        b.x.clock = lambda: real() + timedelta(days=31)
+        with pytest.raises(ExchangeError, match="older than 30 days") as caught:
+            b.x.receive(b.sup, sent.data)
+        assert caught.value.reason == "untrusted"
+        b.x.clock = real
+        b.x.receive(b.sup, sent.data)
+        b.x.clock = lambda: real() + timedelta(days=181)  # the profile's expiry is 180 days
+        assert sent.package_id in b.x.purge_expired(b.sup)
+    finally:
+        b.x.clock = real
+    (held,) = [p for p in b.x.packages("in") if p["package_id"] == sent.package_id]
+    assert held["status"] == "purged" and not held["payload_held"]
 
 
 def test_revoked_sender_key_is_refused_after_the_new_directory(pair) -> None:

@@ -231,7 +231,7 @@ def find_sender(directories: Iterable[Mapping[str, Any]], agency: str, key_id: s
     raise ExchangeError(
         f"No trusted directory card of {agency!r} has the signing key {key_id}.",
         reason="untrusted", hint="the sender is unknown here or claims another agency's name; "
-        "import the sender's current directory if it is a partner")
+        "if it is a partner, import its current directory (one older than 30 days is not used)")
 
 
 def card_of(directories: Iterable[Mapping[str, Any]], agency: str) -> dict[str, Any]:
@@ -241,5 +241,6 @@ def card_of(directories: Iterable[Mapping[str, Any]], agency: str) -> dict[str, 
         for entry in body["cards"]:
             if entry["card"]["agency"] == agency and entry["card"]["key_id"] not in revoked:
                 return dict(entry["card"])
-    raise ExchangeError(f"No trusted directory card for {agency!r}.", reason="untrusted",
-                        hint="import that agency's directory, cross-signed, first")
+    raise ExchangeError(f"No trusted, current directory card for {agency!r}.",
+                        reason="untrusted", hint="import that agency's current directory "
+                        "(its anchor cross-signed; one older than 30 days is not used)")

@@ -17,6 +17,7 @@ What is checked against the directory (who signed, is the key trusted) is ``veri
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import re
@@ -279,10 +280,18 @@ def read_jsonl(data: bytes, *, where: str) -> list[dict[str, Any]]:
     """The records of a JSON Lines file. Fast path: the lines joined into one JSON array and
     parsed in one C call; on any error, line by line to name the bad line."""
     lines = [line for line in data.splitlines() if line.strip()]
+    # the cyclic garbage collector would run hundreds of times while a 100,000-record payload
+    # becomes dicts (it triggers on allocations; these objects hold no cycles): a third of
+    # the parse time, measured; it is switched off for the one call and restored
+    enabled = gc.isenabled()
+    gc.disable()
     try:
         return list(orjson.loads(b"[" + b",".join(lines) + b"]"))
     except orjson.JSONDecodeError:
         pass
+    finally:
+        if enabled:
+            gc.enable()
     out = []
     for n, line in enumerate(lines, start=1):
         try:

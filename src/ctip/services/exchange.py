@@ -161,8 +161,8 @@ class Exchange(DirectoryWork):
             kind = self._on_control(p, conn, sender, control)
             reply = self._purge(p, conn, control, sender) if kind == "recall" else None
             return Received(got.package_id, sender, got.profile.id, kind, reply)
-        xdb.store_payload(conn, self.sealer, got.package_id, pk.jsonl(
-            [r for rows in got.records.values() for r in rows]))
+        xdb.store_payload(conn, self.sealer, got.package_id,
+                          b"\n".join(data for _, data in sorted(got.opened.files.items())))
         kind, referral_id = self._on_cases(p, conn, got)
         head = self._audit_head(conn)
         reply = self._control(p, conn, sender, {

@@ -284,10 +284,18 @@ class DirectoryWork:
         return serial
 
     def directories(self, conn: sa.Connection) -> list[dict[str, Any]]:
-        """The bodies of the current directories, verified again now (trust and freshness)."""
+        """The bodies of the current directories, verified again now (trust, signatures); a
+        directory older than 30 days is left out, so its agencies are unknown until a fresh
+        one is imported (a revocation cannot be hidden by withholding the new directory)."""
         own, statements = self._own_anchor(conn)
-        return [d.verify_directory(doc, own, statements, self.clock())
-                for doc in xdb.current_directories(conn)]
+        fresh = []
+        for doc in xdb.current_directories(conn):
+            try:
+                fresh.append(d.verify_directory(doc, own, statements, self.clock()))
+            except ExchangeError as error:
+                if error.reason != "stale-directory":
+                    raise
+        return fresh
 
     def summary(self) -> dict[str, Any]:
         with self.engine.begin() as conn:
