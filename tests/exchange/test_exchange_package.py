@@ -19,7 +19,7 @@ from ctip.evidence.signing import Ed25519PrivateKey, new_signing_key
 from ctip.exchange import directory as d
 from ctip.exchange import package as pk
 from ctip.exchange import profiles as pr
-from ctip.exchange.verify import verify_opened
+from ctip.exchange.verify import check_timestamp, verify_opened
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
@@ -67,7 +67,7 @@ def _records(n: int = 3) -> list[dict[str, Any]]:
 
 def _pack(w: dict[str, Any], *, records: list[dict[str, Any]] | None = None,
           key: Ed25519PrivateKey | None = None, to: list[Agency] | None = None,
-          encrypt_to: list[Agency] | None = None, **env: Any) -> bytes:
+          encrypt_to: list[Agency] | None = None, stamp: Any = None, **env: Any) -> bytes:
     to = to or [w["receiver"]]
     recs = _records() if records is None else records
     files = [pk.PayloadFile("payload/cases.jsonl", "application/x-ndjson", pk.jsonl(recs),
@@ -79,7 +79,7 @@ def _pack(w: dict[str, Any], *, records: list[dict[str, Any]] | None = None,
         tlp="AMBER+STRICT", expires=NOW + timedelta(days=90), retention="P90D",
         directory_serial=1, created=NOW)
     envelope = replace(envelope, **env)
-    ct, _ = pk.pack(envelope, key or w["sender"].key, files)
+    ct, _ = pk.pack(envelope, key or w["sender"].key, files, stamp=stamp)
     if encrypt_to is not None:  # re-encrypt the same signed tar to someone else
         tar = pk.decrypt(ct, [str(to[0].mailbox)])
         ct = pyrage.encrypt(tar, [a.mailbox.to_public() for a in encrypt_to])
@@ -254,3 +254,23 @@ def test_links_are_refused() -> None:
 def test_arbitrary_bytes_never_escape_as_anything_but_exchange_error(data: bytes) -> None:
     with pytest.raises(ExchangeError):
         pk.read_members(data)
+
+
+def test_rfc3161_token_over_the_manifest_is_checked(world, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from ctip.services.timestamping import LocalTSA, init_local_tsa
+
+    init_local_tsa(tmp_path / "tsa")
+    init_local_tsa(tmp_path / "other")
+    tsa, other = LocalTSA(tmp_path / "tsa"), LocalTSA(tmp_path / "other")
+    ct = _pack(world, stamp=lambda digest: tsa.stamp(digest).token)
+    opened = pk.open_package(ct, [str(world["receiver"].mailbox)])
+    assert opened.timestamp is not None
+    assert check_timestamp(opened, (tsa.ca_pem, tsa.cert_pem)).startswith("verified 20")
+    assert check_timestamp(opened, (other.ca_pem, other.cert_pem)).startswith("not verified")
+    assert check_timestamp(opened, None).startswith("not verified: no TSA")
+    # a token over another manifest does not verify for this one
+    moved = pk.Opened(opened.manifest_bytes + b" ", opened.manifest, opened.signature,
+                      opened.files, opened.timestamp)
+    assert check_timestamp(moved, (tsa.ca_pem, tsa.cert_pem)).startswith("not verified")
+    assert check_timestamp(pk.open_package(_pack(world), [str(world["receiver"].mailbox)]),
+                           (tsa.ca_pem, tsa.cert_pem)) == "none"

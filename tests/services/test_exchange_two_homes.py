@@ -228,6 +228,25 @@ def test_old_directory_serial_is_refused(pair) -> None:
         b.x.import_directory(b.sup, old)
 
 
+def test_packages_carry_a_time_stamp_the_receiver_checks(pair, tmp_path: Path) -> None:
+    from ctip.services.timestamping import LocalTSA, init_local_tsa
+
+    a, b = pair
+    init_local_tsa(tmp_path / "tsa")
+    a.x.tsa = b.x.tsa = LocalTSA(tmp_path / "tsa")
+    try:
+        sent = a.x.refer_abroad(a.sup, _case(a), to_agency="NRM-XB",
+                                profile_id="cross-border-return", fields=FIELDS)
+        got = b.x.receive(b.sup, sent.data)
+    finally:
+        a.x.tsa = b.x.tsa = None
+    assert got.timestamp.startswith("verified ")
+    with b.x.engine.connect() as conn:
+        (entry,) = [e for e in b.x.audit.entries(conn)
+                    if e.action == "exchange.verified" and e.subject == sent.package_id]
+    assert entry.details["timestamp"] == got.timestamp
+
+
 def test_stale_directory_is_not_used_and_expired_packages_are_shredded(pair) -> None:
     a, b = pair
     sent = a.x.refer_abroad(a.sup, _case(a), to_agency="NRM-XB",

@@ -228,7 +228,8 @@ def receive(ctx: typer.Context, package: Path = typer.Argument(..., exists=True)
     x, p = _open(ctx, user)
     got = x.receive(p, package.read_bytes())
     console.print(f"{got.kind} {got.package_id} from {got.sender} ({got.profile})"
-                  + (" [yellow]signed by a key later revoked[/]" if got.later_revoked else ""))
+                  + (" [yellow]signed by a key later revoked[/]" if got.later_revoked else "")
+                  + f"; time-stamp: {got.timestamp}", highlight=False)
     if got.reply is not None:
         _write(out / got.reply.file_name, got.reply.data)
 

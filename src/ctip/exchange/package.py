@@ -18,12 +18,13 @@ What is checked against the directory (who signed, is the key trusted) is ``veri
 from __future__ import annotations
 
 import gc
+import hashlib
 import io
 import json
 import re
 import tarfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -131,9 +132,10 @@ def _tar(members: Sequence[tuple[str, bytes]], mtime: int) -> bytes:
 
 
 def pack(env: Envelope, key: Ed25519PrivateKey, files: Sequence[PayloadFile], *,
-         timestamp: bytes | None = None) -> tuple[bytes, dict[str, Any]]:
+         stamp: Callable[[bytes], bytes] | None = None) -> tuple[bytes, dict[str, Any]]:
     """(the ``.ctipx`` bytes, the signed manifest): sign the canonical manifest, tar it with its
-    signature and the payload, encrypt the tar to every recipient."""
+    signature and the payload, encrypt the tar to every recipient. ``stamp``, when given, turns
+    the SHA-256 of the manifest into an RFC 3161 token (kept as ``timestamp.tsr``)."""
     if not env.recipients:
         raise ExchangeError("A package needs at least one recipient.", reason="malformed")
     names = [f.path for f in files]
@@ -145,8 +147,8 @@ def pack(env: Envelope, key: Ed25519PrivateKey, files: Sequence[PayloadFile], *,
     body = canonical_json(manifest)
     members = [(MANIFEST, body), (SIGNATURE, key.sign(body))]
     members += [(f.path, f.data) for f in files]
-    if timestamp is not None:
-        members.append((TIMESTAMP, timestamp))
+    if stamp is not None:
+        members.append((TIMESTAMP, stamp(hashlib.sha256(body).digest())))
     try:
         recipients = [pyrage.x25519.Recipient.from_str(r.age) for r in env.recipients]
     except pyrage.RecipientError as error:

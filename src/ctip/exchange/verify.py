@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from typing import Any
 
 from ctip.errors import ExchangeError
 from ctip.evidence.signing import verify_signature
+from ctip.evidence.timestamp import TokenError, verify_token
 from ctip.exchange import profiles as prof
 from ctip.exchange.directory import TrustedCard, find_sender, unb64
 from ctip.exchange.package import Opened, check_files, parse_time, read_jsonl
@@ -32,6 +34,7 @@ class Verified:
     sender: TrustedCard
     profile: prof.Profile
     records: dict[str, list[dict[str, Any]]]  # payload path -> records
+    timestamp: str = "none"  # "verified <time>", "not verified: <why>" or "none"
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -46,9 +49,25 @@ class Verified:
         return self.sender.revoked_at is not None
 
 
+def check_timestamp(opened: Opened, tsa: tuple[bytes, bytes] | None) -> str:
+    """What the optional RFC 3161 token says: verified against our TSA's certificates (root,
+    signer), or why not. Never a refusal: the sender's TSA need not be one we trust."""
+    if opened.timestamp is None:
+        return "none"
+    if tsa is None:
+        return "not verified: no TSA certificates configured here"
+    try:
+        info = verify_token(opened.timestamp, hashlib.sha256(opened.manifest_bytes).digest(),
+                            root_pem=tsa[0], tsa_pem=tsa[1])
+    except TokenError as error:
+        return f"not verified: {error}"[:180]
+    return f"verified {info.gen_time.isoformat(timespec='seconds')}"
+
+
 def verify_opened(opened: Opened, *, directories: Sequence[Mapping[str, Any]], me: str,
                   my_recipients: Iterable[str], now: datetime,
-                  seen: Callable[[str], bool]) -> Verified:
+                  seen: Callable[[str], bool],
+                  tsa: tuple[bytes, bytes] | None = None) -> Verified:
     m = opened.manifest
     try:
         sender, key_id = str(m["sender"]), str(m["sender_key_id"])
@@ -100,4 +119,4 @@ def verify_opened(opened: Opened, *, directories: Sequence[Mapping[str, Any]], m
         rows = read_jsonl(data, where=path) if path.endswith(".jsonl") else []
         prof.check_records(profile, rows, where=path)
         records[path] = rows
-    return Verified(opened, card, profile, records)
+    return Verified(opened, card, profile, records, check_timestamp(opened, tsa))

@@ -59,6 +59,7 @@ class Received:
     reply: Sent | None = None  # receipt or purge receipt to send back
     referral_id: str | None = None
     later_revoked: bool = False
+    timestamp: str = "none"  # what the package's RFC 3161 token says (verify.check_timestamp)
 
 
 class Exchange(DirectoryWork):
@@ -101,7 +102,8 @@ class Exchange(DirectoryWork):
             retention=prof.retention,
             directory_serial=max((int(b["serial"]) for b in dirs), default=0))
         files = [pk.PayloadFile(path, "application/x-ndjson", pk.jsonl(rows), len(rows))]
-        data, manifest = pk.pack(env, keys.signing, files)
+        stamp = (lambda digest: self.tsa.stamp(digest).token) if self.tsa else None
+        data, manifest = pk.pack(env, keys.signing, files, stamp=stamp)
         manifest_sha = hashlib.sha256(pk.canonical_json(manifest)).hexdigest()
         xdb.insert_package(conn, package_id=env.package_id, direction="out",
                            peer=",".join(to), profile=prof.id, in_reply_to=in_reply_to,
@@ -135,7 +137,8 @@ class Exchange(DirectoryWork):
                 got = verify_opened(
                     opened, directories=self.directories(conn), me=keys.agency,
                     my_recipients=keys.recipients, now=self.clock(),
-                    seen=lambda pid: xdb.get_package(conn, pid, "in") is not None)
+                    seen=lambda pid: xdb.get_package(conn, pid, "in") is not None,
+                    tsa=(self.tsa.ca_pem, self.tsa.cert_pem) if self.tsa else None)
                 return self._accept(p, conn, got, digest, data)
         except ExchangeError as error:
             with self.engine.begin() as conn:
@@ -155,7 +158,8 @@ class Exchange(DirectoryWork):
                            detail="signed by a key later revoked" if got.later_revoked else None)
         self._audit(conn, p, "exchange.verified", got.package_id, sender=sender,
                     manifest_sha256=got.opened.manifest_sha256, profile=got.profile.id,
-                    tlp=m["tlp"], handling=m["handling"], later_revoked=got.later_revoked)
+                    tlp=m["tlp"], handling=m["handling"], later_revoked=got.later_revoked,
+                    timestamp=got.timestamp)
         if CONTROL in got.records:
             (control,) = got.records[CONTROL]
             kind = self._on_control(p, conn, sender, control)
@@ -170,7 +174,7 @@ class Exchange(DirectoryWork):
             "manifest_sha256": got.opened.manifest_sha256, "status": "accepted",
             "audit_head": head}, got.package_id)
         return Received(got.package_id, sender, got.profile.id, kind, reply, referral_id,
-                        got.later_revoked)
+                        got.later_revoked, got.timestamp)
 
     def _on_cases(self, p: Principal | str, conn: sa.Connection,
                   got: Verified) -> tuple[str, str | None]:

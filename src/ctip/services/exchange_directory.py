@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
@@ -32,6 +32,7 @@ from ctip.evidence.signing import Ed25519PrivateKey, fingerprint, new_signing_ke
 from ctip.exchange import directory as d
 from ctip.exchange.package import iso, mailbox_recipient, new_mailbox, parse_time
 from ctip.services.casework import Casework
+from ctip.services.timestamping import TimestampAuthority, tsa_from_settings
 from ctip.settings import Settings
 from ctip.storage import exchange as xdb
 from ctip.storage.keys import read_key_text, write_secret
@@ -79,15 +80,23 @@ class DirectoryWork:
     """Keys, trust and directories of one instance (home folder + store)."""
 
     def __init__(self, casework: Casework, home: Path, *,
-                 clock: Callable[[], datetime] = _now) -> None:
+                 clock: Callable[[], datetime] = _now,
+                 tsa: TimestampAuthority | None = None) -> None:
         self.casework, self.home, self.clock = casework, home, clock
+        self.tsa = tsa  # when set, each manifest gets an RFC 3161 token; tokens are checked
         self.engine, self.sealer, self.audit = casework.engine, casework.sealer, casework.audit
         self.keys_dir = home / "keys" / "exchange"
         self.public_dir = home / "exchange"
 
     @classmethod
-    def open(cls, settings: Settings) -> DirectoryWork:
-        return cls(Casework.open(settings), settings.home)
+    def open(cls, settings: Settings) -> Self:
+        return cls.over(Casework.open(settings), settings)
+
+    @classmethod
+    def over(cls, casework: Casework, settings: Settings) -> Self:
+        """Over an open casework service; with the TSA of ``CTIP_TSA`` when one is set."""
+        return cls(casework, settings.home,
+                   tsa=tsa_from_settings(settings) if settings.tsa else None)
 
     def _audit(self, conn: sa.Connection, p: Principal | str, action: str, subject: str,
                **details: Any) -> None:

@@ -25,7 +25,7 @@ def _exchange(request: Request) -> ExchangeReferrals:
     state = request.app.state
     found = getattr(state, "exchange", None)
     if found is None:
-        found = state.exchange = ExchangeReferrals(state.casework, state.settings.home)
+        found = state.exchange = ExchangeReferrals.over(state.casework, state.settings)
     if not found.has_keys():
         raise NotFoundError("This instance has no exchange drop box.",
                             hint="its operator runs `ctip exchange keys init` first")
