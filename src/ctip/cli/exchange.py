@@ -63,6 +63,14 @@ def _write(path: Path, data: bytes | Any) -> None:
     console.print(f"written {path}", highlight=False)
 
 
+def _rows(rows: list[dict[str, Any]], json_out: bool, *, one: bool = False) -> None:
+    if json_out:
+        print_json(rows[0] if one else rows)
+        return
+    for row in rows:
+        console.print(row, highlight=False)
+
+
 # ---- keys ------------------------------------------------------------------------------------
 @keys_app.command("init")
 def keys_init(ctx: typer.Context, user: str = USER,
@@ -82,9 +90,8 @@ def keys_show(ctx: typer.Context, user: str = USER, json_out: bool = JSON) -> No
     """This agency's public keys (never the private ones)."""
     x, _ = _open(ctx, user)
     k = x.agency_keys()
-    data = {"agency": k.agency, "country": k.country, "signing_key_id": k.key_id,
-            "mailboxes": list(k.recipients)}
-    print_json(data) if json_out else console.print(data, highlight=False)
+    _rows([{"agency": k.agency, "country": k.country, "signing_key_id": k.key_id,
+            "mailboxes": list(k.recipients)}], json_out, one=True)
 
 
 @keys_app.command("rotate-mailbox")
@@ -202,8 +209,7 @@ def import_directory(ctx: typer.Context, path: Path = typer.Argument(..., exists
 def directory_show(ctx: typer.Context, user: str = USER, json_out: bool = JSON) -> None:
     """Trusted anchors (with fingerprints) and current directories."""
     x, _ = _open(ctx, user)
-    data = x.summary()
-    print_json(data) if json_out else console.print(data, highlight=False)
+    _rows([x.summary()], json_out, one=True)
 
 
 # ---- packages and referrals ------------------------------------------------------------------
@@ -238,8 +244,7 @@ def receive(ctx: typer.Context, package: Path = typer.Argument(..., exists=True)
 def inbox(ctx: typer.Context, user: str = USER, json_out: bool = JSON) -> None:
     """Referrals received from other instances."""
     x, p = _open(ctx, user)
-    rows = x.inbox(p)
-    print_json(rows) if json_out else [console.print(r, highlight=False) for r in rows]
+    _rows(x.inbox(p), json_out)
 
 
 @exchange_app.command("show")
@@ -272,8 +277,7 @@ def recall(ctx: typer.Context, package_id: str = typer.Argument(...), user: str 
 def packages(ctx: typer.Context, user: str = USER, json_out: bool = JSON) -> None:
     """Packages sent and received, with their status."""
     x, _ = _open(ctx, user)
-    rows = x.packages()
-    print_json(rows) if json_out else [console.print(r, highlight=False) for r in rows]
+    _rows(x.packages(), json_out)
 
 
 @exchange_app.command("purge-expired")

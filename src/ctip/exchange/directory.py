@@ -213,7 +213,7 @@ def find_sender(directories: Iterable[Mapping[str, Any]], agency: str, key_id: s
                 continue
             rev = revoked.get(key_id)
             rev_at = parse_time(rev["revoked_at"]) if rev else None
-            if rev_at is not None and created >= rev_at:
+            if rev is not None and rev_at is not None and created >= rev_at:
                 raise ExchangeError(
                     f"{agency}'s signing key {key_id} was revoked on {rev['revoked_at']} "
                     f"({rev.get('reason', 'no reason given')}); the package was signed after.",

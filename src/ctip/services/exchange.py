@@ -102,7 +102,8 @@ class Exchange(DirectoryWork):
             retention=prof.retention,
             directory_serial=max((int(b["serial"]) for b in dirs), default=0))
         files = [pk.PayloadFile(path, "application/x-ndjson", pk.jsonl(rows), len(rows))]
-        stamp = (lambda digest: self.tsa.stamp(digest).token) if self.tsa else None
+        tsa = self.tsa
+        stamp = (lambda digest: tsa.stamp(digest).token) if tsa is not None else None
         data, manifest = pk.pack(env, keys.signing, files, stamp=stamp)
         manifest_sha = hashlib.sha256(pk.canonical_json(manifest)).hexdigest()
         xdb.insert_package(conn, package_id=env.package_id, direction="out",

@@ -115,13 +115,13 @@ class ExchangeReferrals(Exchange):
             return "referral-response", None
         if got.profile.id not in REFERRAL_PROFILES or len(rows) != 1:
             return "cases", None
-        ref = str(rows[0].get("ref"))
-        xdb.insert_referral(conn, referral_id=ref, direction="in", package_id=got.package_id,
+        ref_id = str(rows[0].get("ref"))
+        xdb.insert_referral(conn, referral_id=ref_id, direction="in", package_id=got.package_id,
                             peer=sender, case_id=None, profile=got.profile.id,
                             status="pending", updated_at=now)
-        self._audit(conn, p, "exchange.referral_received", got.package_id, referral_id=ref,
+        self._audit(conn, p, "exchange.referral_received", got.package_id, referral_id=ref_id,
                     sender=sender, profile=got.profile.id, fields=sorted(rows[0]))
-        return "referral", ref
+        return "referral", ref_id
 
     def inbox(self, p: Principal) -> list[dict[str, Any]]:
         require_role(p, Action.REFERRAL_RESPOND)
