@@ -13,6 +13,8 @@
     ├── WorkflowError              a transition the NRM state machine forbids (exit 7, HTTP 409)
     ├── AuditChainError            the audit log's hash chain is broken (exit 1)
     ├── EvidenceError              evidence that does not verify, or a locker rule (exit 11, 409)
+    ├── ExchangeError              exchange package or directory refused: forged, tampered,
+    │                              stranger, replayed, expired/revoked, out of profile (exit 12)
     ├── EstimationError            the data cannot support the estimate asked for (exit 8, HTTP 422)
     ├── DisclosureError            a release would breach disclosure rules or budget (exit 9)
     ├── NotComparableError         two assessments' frameworks differ and no crosswalk is declared
@@ -141,6 +143,20 @@ class EvidenceError(CtipError):
 
     exit_code = 11
     http_status = 409
+
+
+class ExchangeError(CtipError):
+    """An exchange package or directory that is refused (issue 17). ``reason`` is a short code
+    (``bad-signature``, ``untrusted``, ``replayed``, ``expired``, ``revoked``, ``out-of-profile``,
+    ``not-a-recipient``, ``tampered``, ``malformed``, ``stale-directory``) recorded in the audit
+    log; the message says what failed and what to do."""
+
+    exit_code = 12
+    http_status = 422
+
+    def __init__(self, message: str, *, reason: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.reason = reason
 
 
 class EstimationError(CtipError):

@@ -1,0 +1,280 @@
+"""Two real ctip instances exchange a referral: country XA on SQLite, country XB on PostgreSQL,
+each its own home, keys and national anchor; packages move between them as files only."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from ctip.domain.access import Principal, Role
+from ctip.domain.records import Identity
+from ctip.errors import ExchangeError, WorkflowError
+from ctip.services.case_intake import CaseIntake
+from ctip.services.exchange_referrals import ExchangeReferrals
+from ctip.services.home import init_home
+from ctip.settings import Settings
+
+
+@dataclass
+class Instance:
+    x: ExchangeReferrals
+    sup: Principal
+    home: Path
+
+    def move(self, data: bytes, name: str) -> bytes:
+        """Write a package to a file and read it back: the only transport between homes."""
+        path = self.home / "outbox" / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(data)
+        return path.read_bytes()
+
+
+def _instance(home: Path, url: str, agency: str, country: str) -> Instance:
+    settings = Settings(home=home, database_url=url)
+    init_home(settings)
+    x = ExchangeReferrals.open(settings)
+    sup = Principal(f"u-{agency}", f"sup.{agency.lower()}", Role.SUPERVISOR, agency)
+    x.init_agency(sup, agency=agency, name=f"{agency} unit", country=country)
+    x.init_anchor(sup, anchor_id=f"ANCHOR-{country}", country=country, name="anchor")
+    x.countersign(sup, x.card(sup))
+    x.publish(sup)
+    return Instance(x, sup, home)
+
+
+@pytest.fixture(scope="module")
+def module_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One PostgreSQL database for the module (the two homes are set up once: CPU is scarce;
+    every test makes its own case and packages, and the one that revokes a key runs last)."""
+    admin_url = os.environ.get("CTIP_TEST_PG_URL",
+                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    try:
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect():
+            pass
+    except Exception:
+        pytest.skip(f"PostgreSQL not reachable at {admin_url} (it runs in CI)")
+    name = f"ctip_t_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                 "WHERE datname = :n"), {"n": name})
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory,
+         module_pg: str) -> Iterator[tuple[Instance, Instance]]:
+    tmp_path = tmp_path_factory.mktemp("homes")
+    pg_url = module_pg
+    a = _instance(tmp_path / "a", f"sqlite:///{tmp_path / 'a.db'}", "NRM-XA", "XA")
+    b = _instance(tmp_path / "b", pg_url, "NRM-XB", "XB")
+    anchor_a = json.loads((a.home / "exchange" / "anchor.json").read_text())
+    anchor_b = json.loads((b.home / "exchange" / "anchor.json").read_text())
+    from ctip.exchange.directory import ooband_fingerprint
+
+    # the fingerprints are read out on a call; each anchor cross-signs the other
+    a.x.cross_sign(a.sup, anchor_b, fingerprint_given=ooband_fingerprint(anchor_b),
+                   agreement="MoU XA-XB 2026/17")
+    b.x.cross_sign(b.sup, anchor_a, fingerprint_given=ooband_fingerprint(anchor_a),
+                   agreement="MoU XA-XB 2026/17")
+    a.x.import_directory(a.sup, b.x.publish(b.sup))
+    b.x.import_directory(b.sup, a.x.publish(a.sup))
+    yield a, b
+    a.x.engine.dispose()
+    b.x.engine.dispose()
+
+
+def _case(a: Instance, *, consent: bool = True) -> str:
+    view = a.x.casework.create_case(a.sup, CaseIntake(
+        sex="female", age=24, nationality="ROU", languages=("ro",),
+        exploitation_forms=("sexual_exploitation",), notes="shelter address: secret",
+        identity=Identity(given_name="Ana", family_name="Popescu", date_of_birth="2002-04-01",
+                          phone="+40 700 000 000", narrative="long private story")))
+    if consent:
+        a.x.casework.record_consent(a.sup, view.case_id, purpose="durable_solution",
+                                    recipient="NRM-XB")
+    return view.case_id
+
+
+FIELDS = ["sex", "age", "nationality", "languages", "given_name", "family_name", "needs"]
+
+
+def test_referral_arrives_with_only_shared_fields_and_the_answer_travels_back(pair) -> None:
+    a, b = pair
+    case_id = _case(a)
+    sent = a.x.refer_abroad(a.sup, case_id, to_agency="NRM-XB", profile_id="cross-border-return",
+                            fields=FIELDS, needs=["safe_return", "medical"])
+    raw = b.move(sent.data, sent.file_name)
+    assert b"Popescu" not in raw and b"NRM-XA" not in raw
+
+    got = b.x.receive(b.sup, raw)
+    assert got.kind == "referral" and got.sender == "NRM-XA"
+    (item,) = [i for i in b.x.inbox(b.sup) if i["package_id"] == sent.package_id]
+    assert item["status"] == "pending" and item["from"] == "NRM-XA"
+    shared = b.x.referral(b.sup, item["referral_id"])
+    assert shared["family_name"] == "Popescu" and shared["needs"] == ["safe_return", "medical"]
+    assert not {"phone", "narrative", "notes", "date_of_birth"} & set(shared)
+
+    # the receipt goes back and lands in A's chain with B's audit head
+    a.x.receive(a.sup, a.move(got.reply.data, got.reply.file_name))
+    (out,) = [p for p in a.x.packages("out") if p["package_id"] == sent.package_id]
+    assert out["status"] == "receipted" and "accepted" in out["detail"]
+
+    answer = b.x.answer(b.sup, item["referral_id"], answer="accepted")
+    a.x.receive(a.sup, a.move(answer.data, answer.file_name))
+    done = b.x.answer(b.sup, item["referral_id"], answer="completed", outcome="returned")
+    a.x.receive(a.sup, a.move(done.data, done.file_name))
+    (ref,) = [r for r in a.x.outbox(a.sup) if r["package_id"] == sent.package_id]
+    assert (ref["status"], ref["outcome"], ref["case_id"]) == ("completed", "returned", case_id)
+
+    actions_a = _actions(a)
+    actions_b = _actions(b)
+    assert {"exchange.created", "exchange.sent", "exchange.receipt",
+            "exchange.referral_answered"} <= actions_a
+    assert {"exchange.received", "exchange.verified", "exchange.opened",
+            "exchange.referral_received", "exchange.referral_accepted"} <= actions_b
+
+
+def _actions(i: Instance) -> set[str]:
+    with i.x.engine.connect() as conn:
+        return {e.action for e in i.x.audit.entries(conn)}
+
+
+def test_recall_shreds_the_payload_at_the_receiver_and_confirms(pair) -> None:
+    a, b = pair
+    sent = a.x.refer_abroad(a.sup, _case(a), to_agency="NRM-XB",
+                            profile_id="cross-border-return", fields=FIELDS)
+    got = b.x.receive(b.sup, b.move(sent.data, sent.file_name))
+    assert [p["payload_held"] for p in b.x.packages("in")
+            if p["package_id"] == sent.package_id] == [True]
+    recall = a.x.recall(a.sup, sent.package_id, reason="consent withdrawn")
+    purged = b.x.receive(b.sup, b.move(recall.data, recall.file_name))
+    assert purged.kind == "recall"
+    with b.x.engine.connect() as conn:
+        left = conn.execute(sa.text("SELECT count(*) FROM exchange_payloads WHERE package_id = :p"),
+                            {"p": sent.package_id}).scalar_one()
+    assert left == 0
+    (held,) = [p for p in b.x.packages("in") if p["package_id"] == sent.package_id]
+    assert held["status"] == "purged" and not held["payload_held"]
+    with pytest.raises(Exception, match="No readable received package"):
+        b.x.referral(b.sup, got.referral_id)
+    with pytest.raises(WorkflowError, match="recalled"):
+        b.x.answer(b.sup, got.referral_id, answer="accepted")
+    a.x.receive(a.sup, a.move(purged.reply.data, purged.reply.file_name))
+    (out,) = [p for p in a.x.packages("out") if p["package_id"] == sent.package_id]
+    assert out["status"] == "purged"
+    assert "exchange.purge_confirmed" in _actions(a) and "exchange.purged" in _actions(b)
+
+
+def test_replay_between_homes_is_refused_and_audited(pair) -> None:
+    a, b = pair
+    sent = a.x.refer_abroad(a.sup, _case(a), to_agency="NRM-XB",
+                            profile_id="cross-border-return", fields=FIELDS)
+    b.x.receive(b.sup, sent.data)
+    with pytest.raises(ExchangeError, match="replay") as caught:
+        b.x.receive(b.sup, sent.data)
+    assert caught.value.reason == "replayed"
+    with b.x.engine.connect() as conn:
+        rejected = [e for e in b.x.audit.entries(conn) if e.action == "exchange.rejected"]
+    assert rejected and rejected[-1].details["reason"] == "replayed"
+
+
+def test_no_consent_no_package(pair) -> None:
+    a, _ = pair
+    case_id = _case(a, consent=False)
+    before = len(a.x.packages("out"))
+    with pytest.raises(WorkflowError, match="consent"):
+        a.x.refer_abroad(a.sup, case_id, to_agency="NRM-XB", profile_id="cross-border-return",
+                         fields=FIELDS)
+    assert len(a.x.packages("out")) == before
+
+
+def test_out_of_profile_field_is_refused_before_anything_leaves(pair) -> None:
+    a, _ = pair
+    case_id, before = _case(a), len(a.x.packages("out"))
+    with pytest.raises(ExchangeError, match="'phone' is outside") as caught:
+        a.x.refer_abroad(a.sup, case_id, to_agency="NRM-XB", profile_id="cross-border-return",
+                         fields=["sex", "phone"])
+    assert caught.value.reason == "out-of-profile" and len(a.x.packages("out")) == before
+
+
+def test_a_directory_from_an_anchor_never_cross_signed_is_refused(pair, tmp_path: Path) -> None:
+    a, _ = pair
+    c = _instance(tmp_path / "c", f"sqlite:///{tmp_path / 'c.db'}", "NRM-XC", "XC")
+    with pytest.raises(ExchangeError, match="not trusted here") as caught:
+        a.x.import_directory(a.sup, c.x.publish(c.sup))
+    assert caught.value.reason == "untrusted"
+    c.x.engine.dispose()
+
+
+def test_old_directory_serial_is_refused(pair) -> None:
+    a, b = pair
+    old = a.x.publish(a.sup)
+    b.x.import_directory(b.sup, a.x.publish(a.sup))
+    with pytest.raises(ExchangeError, match="not newer"):
+        b.x.import_directory(b.sup, old)
+
+
+def test_packages_carry_a_time_stamp_the_receiver_checks(pair, tmp_path: Path) -> None:
+    from ctip.services.timestamping import LocalTSA, init_local_tsa
+
+    a, b = pair
+    init_local_tsa(tmp_path / "tsa")
+    a.x.tsa = b.x.tsa = LocalTSA(tmp_path / "tsa")
+    try:
+        sent = a.x.refer_abroad(a.sup, _case(a), to_agency="NRM-XB",
+                                profile_id="cross-border-return", fields=FIELDS)
+        got = b.x.receive(b.sup, sent.data)
+    finally:
+        a.x.tsa = b.x.tsa = None
+    assert got.timestamp.startswith("verified ")
+    with b.x.engine.connect() as conn:
+        (entry,) = [e for e in b.x.audit.entries(conn)
+                    if e.action == "exchange.verified" and e.subject == sent.package_id]
+    assert entry.details["timestamp"] == got.timestamp
+
+
+def test_stale_directory_is_not_used_and_expired_packages_are_shredded(pair) -> None:
+    a, b = pair
+    sent = a.x.refer_abroad(a.sup, _case(a), to_agency="NRM-XB",
+                            profile_id="cross-border-return", fields=FIELDS)
+    real = b.x.clock
+    try:
+        b.x.clock = lambda: real() + timedelta(days=31)
+        with pytest.raises(ExchangeError, match="older than 30 days") as caught:
+            b.x.receive(b.sup, sent.data)
+        assert caught.value.reason == "untrusted"
+        b.x.clock = real
+        b.x.receive(b.sup, sent.data)
+        b.x.clock = lambda: real() + timedelta(days=181)  # the profile's expiry is 180 days
+        assert sent.package_id in b.x.purge_expired(b.sup)
+    finally:
+        b.x.clock = real
+    (held,) = [p for p in b.x.packages("in") if p["package_id"] == sent.package_id]
+    assert held["status"] == "purged" and not held["payload_held"]
+
+
+def test_revoked_sender_key_is_refused_after_the_new_directory(pair) -> None:
+    """Last in the module: it revokes home A's signing key."""
+    a, b = pair
+    keys = a.x.agency_keys()
+    a.x.revoke_key(a.sup, agency="NRM-XA", key_id=keys.key_id, reason="device lost")
+    b.x.import_directory(b.sup, a.x.publish(a.sup))
+    sent = a.x.refer_abroad(a.sup, _case(a), to_agency="NRM-XB",
+                            profile_id="cross-border-return", fields=FIELDS)
+    with pytest.raises(ExchangeError, match="revoked") as caught:
+        b.x.receive(b.sup, sent.data)
+    assert caught.value.reason == "revoked"
