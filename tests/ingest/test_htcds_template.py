@@ -115,8 +115,9 @@ def test_template_labels_with_commas_are_one_value_each() -> None:
     assert result.citizenships == ("KOR", "FRA", "COD")
     assert result.exploitation_forms == ("forced_labour", "forced_military_non_state")
     assert result.identification_status == "identified" and result.agency_type == "prosecution"
-    wrong = htcds.map_row({"vic_ForcedLabourIndustry": "Agriculture, forestry and fishing, juggling"},
-                          source_file="t.xlsx", source_row=4, agency="IOM", today=TODAY)
+    wrong = htcds.map_row(
+        {"vic_ForcedLabourIndustry": "Agriculture, forestry and fishing, juggling"},
+        source_file="t.xlsx", source_row=4, agency="IOM", today=TODAY)
     assert isinstance(wrong, RejectedRow)
     assert "'juggling' is not an ISIC Rev.4 section" in wrong.problems[0].message
 

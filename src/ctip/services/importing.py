@@ -4,8 +4,9 @@ The promise to the user: every row read is either accepted (stored, or recognise
 stored) or rejected with its reasons and raw content, so ``read == accepted + rejected`` always,
 and each import has a batch id. The one exception is a row that is no record and holds nothing
 (a template's row of field labels, a numbered row left blank: ``Profile.skip_reason``): it is
-counted as skipped, with its reason, so then ``read == accepted + rejected + skipped``. Importing the same file again adds nothing: the store recognises
-unchanged records, and a reject already kept for the same file, row and content is not kept twice.
+counted as skipped, with its reason, so then ``read == accepted + rejected + skipped``.
+Importing the same file again adds nothing: the store recognises unchanged records, and a reject
+already kept for the same file, row and content is not kept twice.
 
 Duplicates inside one file are reported, never dropped in silence: a row whose record id was
 already seen in this file is rejected, as "duplicate of row N" when the content is the same and

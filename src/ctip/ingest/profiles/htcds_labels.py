@@ -77,24 +77,33 @@ LABELS: dict[str, dict[str, str]] = {
         'Agriculture, forestry and fishing': 'A_AgricultureForestryAndFishing',
         'Mining and quarrying': 'B_MiningAndQuarrying',
         'Manufacturing': 'C_Manufacturing',
-        'Electricity, gas, steam and air conditioning supply': 'D_ElectricityGasSteamAndAirConditioningSupply',
-        'Water supply; sewerage, waste management and remediation': 'E_WaterSupplySewerageWasteManagement',
+        'Electricity, gas, steam and air conditioning supply':
+            'D_ElectricityGasSteamAndAirConditioningSupply',
+        'Water supply; sewerage, waste management and remediation':
+            'E_WaterSupplySewerageWasteManagement',
         'Construction': 'F_Construction',
-        'Wholesale and retail trade; repair of motor vehicles and motorcycles': 'G_WholesaleAndRetailTradeRepairOfMotorVehicles',
+        'Wholesale and retail trade; repair of motor vehicles and motorcycles':
+            'G_WholesaleAndRetailTradeRepairOfMotorVehicles',
         'Transportation and storage': 'H_TransportationAndStorage',
         'Accommodation and food service activities': 'I_AccommodationAndFoodServiceActivities',
         'Information and communication': 'J_InformationAndCommunication',
         'Financial and insurance activities': 'K_FinancialAndInsuranceActivities',
         'Real estate activities': 'L_RealEstateActivities',
-        'Professional, scientific and technical activities': 'M_ProfessionalScientificAndTechnicalActivities',
-        'Administrative and support service activities': 'N_AdministrativeAndSupportServiceActivities',
-        'Public administration and defence; compulsory social security': 'O_PublicAdministrationAndDefence',
+        'Professional, scientific and technical activities':
+            'M_ProfessionalScientificAndTechnicalActivities',
+        'Administrative and support service activities':
+            'N_AdministrativeAndSupportServiceActivities',
+        'Public administration and defence; compulsory social security':
+            'O_PublicAdministrationAndDefence',
         'Education': 'P_Education',
         'Human health and social work activities': 'Q_HumanHealthAndSocialWorkActivities',
         'Arts, entertainment and recreation': 'R_ArtsEntertainmentAndRecreation',
         'Other service activities': 'S_OtherServiceActivities',
-        'Activities of households as employers; undifferentiated goods- and services- producing activities of households for own use': 'T_ActivitiesOfHouseholdsAsEmployers',
-        'Activities of extraterritorial organizations and bodies': 'U_ActivitiesOfExtraterritorialOrganizations',
+        ('Activities of households as employers; undifferentiated goods- and services- producing '
+         'activities of households for own use'):
+            'T_ActivitiesOfHouseholdsAsEmployers',
+        'Activities of extraterritorial organizations and bodies':
+            'U_ActivitiesOfExtraterritorialOrganizations',
     },
     "vic_typeofsexexploitation": {
         'Prostitution': 'Prostitution',
@@ -155,13 +164,18 @@ FIELD_LABELS: frozenset[str] = frozenset(label_key(text) for text in (
     'Action Plan', 'Actual End Date', 'Age when Trafficked', 'Agreement to Manage Personal Data',
     'Birthdate', 'Case Comment', 'Case Owner', 'Citizenship', 'City', 'Consent', 'Country', 'Date',
     'Deceased', 'Description', 'Details Of Vulnerabilities',
-    'EXAMPLE QUESTION Is preferential treatment or discrimination in the household a risk factor in this context?',
+    'EXAMPLE QUESTION Is preferential treatment or discrimination in the household a risk '
+    'factor in this context?',
     'EXAMPLE QUESTION Is the Individual’s age a risk factor in this context?',
-    'EXAMPLE QUESTION Is the Individual’s nationality, race or ethnicity a risk factor in this context?',
+    'EXAMPLE QUESTION Is the Individual’s nationality, race or ethnicity a risk factor in '
+    'this context?',
     'EXAMPLE QUESTION Is the Individual’s sexual orientation a risk factor in this context?',
-    "EXAMPLE QUESTION Is the community's ability to implement local governance or collective action a risk factor in this context?",
-    "EXAMPLE QUESTION Is the community's access to appropriate law enforcement a risk factor in this context?",
-    "EXAMPLE QUESTION Is the community's access to education services a risk factor in this context?",
+    "EXAMPLE QUESTION Is the community's ability to implement local governance or "
+    'collective action a risk factor in this context?',
+    "EXAMPLE QUESTION Is the community's access to appropriate law enforcement a risk "
+    'factor in this context?',
+    "EXAMPLE QUESTION Is the community's access to education services a risk factor in this "
+    'context?',
     'EXAMPLE QUESTION Is the household source of income a risk factor in this context?',
     'EXAMPLE QUESTION Is violence or abuse in the household a risk factor in this context?',
     'Email', 'Exploitation Websites and Apps', 'First Name', 'Forced Labour Industry', 'Gender',
