@@ -112,7 +112,9 @@ def estimation_section(histories: pd.DataFrame, *, linkage_note: str = "",
         f"estimate and the second table the {min(TOP_MODELS, len(models))} best by BIC. "
         "Log-linear models assume a closed population and model dependence between lists, "
         "not every kind of heterogeneity between people (LCMCR models that): "
-        "docs/methods/estimation.md. " + linkage_note
+        "docs/methods/estimation.md. The estimate counts every person of the linkage run, "
+        "whatever their identification status, so the number known to an agency may exceed "
+        "the detected victims of the headline. " + linkage_note
     )
     span = sens.estimate_range
     return {

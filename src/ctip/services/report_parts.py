@@ -94,7 +94,7 @@ def linked_people(con: duckdb.DuckDBPyConnection, clusters: pd.DataFrame,
         records, in_run, people = con.execute(
             "SELECT COUNT(*), COUNT(l.cluster_id), COUNT(DISTINCT l.cluster_id) FROM victims v "
             "LEFT JOIN report_clusters l ON l.victim_id = CAST(v.victim_id AS VARCHAR) "
-            f"WHERE {DETECTED}").fetchone()  # type: ignore[misc]
+            f"WHERE {DETECTED}").fetchall()[0]
     finally:
         con.unregister("report_clusters")
     if not in_run:
@@ -192,7 +192,7 @@ def sdg_figure(sdg: PublishedTable, country: str | None, sym: str, *,
     total = f[(f["series"] == "VC_HTF_DETV") & (f["sex"] == "_T") & (f["age"] == "_T")]
     title = "SDG 16.2.2: detected victims per 100,000 population"
     latest = total[total["year"].astype(str) == (years[-1] if years else "")]
-    where = f" in {country_name(country)}" if country else ""
+    where = f" in {country_name(country)}" if country and not guessed else ""
     if not latest.empty and pd.notna(latest["rate"].iloc[0]):
         title = (f"SDG 16.2.2: {float(latest['rate'].iloc[0]):.2f} detected victims per 100,000 "
                  f"population{where} in {years[-1]}")
