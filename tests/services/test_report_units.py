@@ -23,6 +23,7 @@ from ctip.estimate.api import estimate
 from ctip.estimate.histories import from_frame
 from ctip.services.report_estimation import estimation_section
 from ctip.services.reporting import Linked, report_country, write_report
+from ctip.stats.quality import data_quality
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "stats"))
 from stats_fixture import load, victim  # noqa: E402
@@ -128,10 +129,13 @@ def test_pyramid_uses_bands_when_years_are_absent_and_says_no_data_when_none(
     rows = _rows(ages=False)
     for i, row in enumerate(rows):  # a source's band: under 18 for a third, adult for the rest
         row["age_group"] = "0-17" if i % 3 == 0 else "18+"
-    html = write_report(_con(rows), tmp_path / "bands", threshold=THRESHOLD)[0].read_text("utf-8")
+    con = _con(rows)
+    html = write_report(con, tmp_path / "bands", threshold=THRESHOLD)[0].read_text("utf-8")
     pyramid = _section(html, "age_sex")
     assert "<svg" in pyramid and "The largest age group of detected victims was 18 and over" \
         in pyramid
+    quality = data_quality(con)  # a band is a known age: not counted as missing
+    assert quality.loc[quality["field"] == "age", "unknown"].sum() == 0
     unknown = _rows(ages=False)  # age_group 'unknown' throughout
     html = write_report(_con(unknown), tmp_path / "none", threshold=THRESHOLD)[0].read_text(
         "utf-8")
