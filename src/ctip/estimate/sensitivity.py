@@ -57,8 +57,8 @@ class Sensitivity:
         if span is None:
             return (f"Model sensitivity: none of {', '.join(LABELS[m] for m in self.results)} "
                     "could estimate these lists, so no figure can be given.")
-        methods = ", ".join(f"{LABELS.get(r.method, r.method)} {float(r.estimate):,.0f}"
-                            for r in self.estimable)  # type: ignore[arg-type]
+        methods = ", ".join(f"{LABELS.get(r.method, r.method)} {r.estimate or 0:,.0f}"
+                            for r in self.estimable)
         text = (f"Model sensitivity: the defensible models estimate {span[0]:,.0f} to "
                 f"{span[1]:,.0f} people in all ({methods})")
         bounds = self.interval_range

@@ -86,17 +86,9 @@ def linked_people(con: duckdb.DuckDBPyConnection, clusters: pd.DataFrame,
                   run_date: str) -> People | None:
     """Distinct people among the detected victims, by a linkage run's clusters (victim_id ->
     cluster_id); None when the run holds none of them."""
-    from ctip.stats.tables import DETECTED
+    from ctip.stats.tables import detected_in_clusters
 
-    frame = clusters[["victim_id", "cluster_id"]].astype(str)
-    con.register("report_clusters", frame)
-    try:
-        records, in_run, people = con.execute(
-            "SELECT COUNT(*), COUNT(l.cluster_id), COUNT(DISTINCT l.cluster_id) FROM victims v "
-            "LEFT JOIN report_clusters l ON l.victim_id = CAST(v.victim_id AS VARCHAR) "
-            f"WHERE {DETECTED}").fetchall()[0]
-    finally:
-        con.unregister("report_clusters")
+    records, in_run, people = detected_in_clusters(con, clusters)
     if not in_run:
         return None
     return People(int(people) + int(records - in_run), int(records), int(records - in_run),
