@@ -4,7 +4,8 @@ Nothing reads the environment at import time. Environment variables use the ``CT
 ``CTIP_HOME`` (all state: database file, keys), ``CTIP_DATABASE_URL`` (overrides the SQLite file,
 e.g. ``postgresql+psycopg://user@host/db``), ``CTIP_KEY_FILE`` / ``CTIP_PSEUDONYM_KEY_FILE``
 (override key locations), ``CTIP_SEAL_KEY`` / ``CTIP_PSEUDONYM_KEY`` (keys given directly, base64,
-for servers whose secret store injects them).
+for servers whose secret store injects them), ``CTIP_COUNTRY`` (the country the report is about;
+without it the report's title names none).
 """
 
 from __future__ import annotations
@@ -50,6 +51,16 @@ class Settings(BaseSettings):
         "1 = none); default: one per CPU for files of 20,000 rows or more.",
     )
     suppression_threshold: int = Field(default=5, ge=1, description="Smallest publishable cell.")
+    country: str | None = Field(
+        default=None, description="Country the report is about (ISO 3166 code or English "
+        "name): its title, SDG 16.2.2 rates and GLOTIP context. Default: a title naming no "
+        "country (the records may come from several).",
+    )
+    estimate_method: str = Field(
+        default="stepwise", description="The estimation method the office chose for the "
+        "report's headline (stepwise, aic, bic, bayesthresh, lcmcr); the report shows it "
+        "beside the range of all of them.",
+    )
     k_anonymity: int = Field(default=11, ge=2, description="k for released microdata.")
     session_timeout_minutes: int = Field(default=30, ge=1)
     pool_size: int = Field(

@@ -308,7 +308,7 @@ def test_fast_build_makes_the_same_record_as_the_constructor() -> None:
         build(Identity, {"given_name": "x", "aliases": (), "nickname": "y"})
 
 
-def test_htcds_template_rows_without_values_are_rejected_not_invented() -> None:
+def test_htcds_template_rows_without_values_are_skipped_not_invented() -> None:
     htcds = get_profile("htcds")
     empty = htcds.map_row(
         {"column_1": "7", "prs_FirstName": ""},
@@ -317,4 +317,8 @@ def test_htcds_template_rows_without_values_are_rejected_not_invented() -> None:
         agency="nrm",
         today=TODAY,
     )
-    assert isinstance(empty, RejectedRow) and "no HTCDS value" in empty.problems[0].message
+    assert not isinstance(empty, VictimRecord | RejectedRow) and "blank" in empty.reason
+    only_agency = htcds.map_row({"agency": "nrm", "prs_FirstName": ""}, source_file="t.xlsx",
+                                source_row=10, agency="nrm", today=TODAY)
+    assert isinstance(only_agency, RejectedRow)
+    assert "no HTCDS value" in only_agency.problems[0].message

@@ -227,7 +227,7 @@ def test_report_with_international_context(shared_data, tmp_path):
     load(con, "victims", ANALYTIC_COLUMNS, _victims(60))
     load(con, "perpetrators", PERPETRATOR_COLUMNS, [])
     glotip = shared_data / "unodc-glotip" / "data_glotip.csv"
-    path, _ = write_report(con, tmp_path, threshold=THRESHOLD, glotip=glotip)
+    path, _ = write_report(con, tmp_path, threshold=THRESHOLD, glotip=glotip, country="MLT")
     html = path.read_text(encoding="utf-8")
     assert "Worldwide, 112 countries reported 75,128 detected victims to UNODC in 2022" in html
     assert "Malta last reported" in html

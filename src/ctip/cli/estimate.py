@@ -211,6 +211,11 @@ def register(app: typer.Typer) -> None:
             "(estimate, interval, AIC, BIC): how much the answer depends on it.",
         ),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+        model_sensitivity: bool = typer.Option(
+            True, "--sensitivity/--no-sensitivity",
+            help="Also estimate with every defensible method (stepwise, AIC, BIC, Bayesian "
+            "thresholding, LCMCR) and print the range: one model's figure alone misleads.",
+        ),
     ) -> None:
         """Estimate how many victims there are in total, including those on no agency's list."""
         from ctip.services.estimation import estimate_file, progress_total
@@ -265,8 +270,15 @@ def register(app: typer.Typer) -> None:
         else:
             result = estimate_file(file, **options)
         results = result if isinstance(result, list) else [result]
+        sens = None
+        if model_sensitivity and not strata and results[0].estimable:
+            from ctip.services.estimation import sensitivity_for_file
+
+            sens = sensitivity_for_file(file, results[0])
         if as_json:
             payload: Any = [r.to_dict() for r in results] if strata else results[0].to_dict()
+            if sens is not None:
+                payload["model_sensitivity"] = sens.as_dict()
             if models:
                 frame = _table_of_models(file, method, maxorder)
                 payload = {
@@ -276,6 +288,12 @@ def register(app: typer.Typer) -> None:
             print_json(payload)
             return
         _show(results, f"Multiple systems estimation: {file.name}")
+        if sens is not None:
+            console.print(f"[bold]{sens.caveat()}[/]", highlight=False)
+        elif not strata:
+            console.print("[yellow]Model sensitivity not computed (--no-sensitivity): this is "
+                          "one model's figure; other defensible models may differ widely.[/]",
+                          highlight=False)
         if method == "dga" and not strata and results[0].estimable:
             _show_top_graphs(results[0])
         if models:

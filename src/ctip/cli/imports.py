@@ -36,6 +36,8 @@ def _summary(report: ImportReport) -> None:
         ("rejected", report.rejected),
         ("  of which duplicates in the file", report.duplicates),
         ("  rejects newly kept", report.rejects_stored),
+        *((("skipped (template label row, blank rows)", report.skipped),)
+          if report.skipped else ()),
     ):
         table.add_row(label, f"{value:,}")
     if report.perpetrators_new or report.perpetrators_unchanged:
@@ -83,7 +85,8 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Import one agency file. Every row is accepted or rejected with its reasons (read =
-        accepted + rejected); rejected rows are kept (`ctip rejects export`). Importing the same
+        accepted + rejected, + skipped for a template's label row and blank numbered rows);
+        rejected rows are kept (`ctip rejects export`). Importing the same
         file again adds nothing."""
         conf = settings(ctx)
         if json_out:

@@ -197,7 +197,11 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("ctip-report"), "--out", help="Folder for report.html and "
                                  "the exports (created if absent)."),
         title: str = typer.Option(None, "--title",
-                                  help="Report title (default names the country)."),
+                                  help="Report title (default names the country when one is "
+                                  "set, else none)."),
+        country: str = typer.Option(None, "--country", help="Country the report is about "
+                                    "(ISO code or English name; default CTIP_COUNTRY): its "
+                                    "title, SDG 16.2.2 rates and GLOTIP context."),
         glotip_file: Path = typer.Option(None, "--glotip", help="UNODC's GLOTIP export "
                                          "(data_glotip.csv): adds the regional and world "
                                          "figures as context."),
@@ -207,7 +211,10 @@ def register(app: typer.Typer) -> None:
         exports. Every figure and file passes disclosure control first."""
         from ctip.services.reporting import build_report
 
-        result = build_report(settings(ctx), out, title=title, glotip=glotip_file)
+        conf = settings(ctx)
+        if country is not None:
+            conf = conf.model_copy(update={"country": country})
+        result = build_report(conf, out, title=title, glotip=glotip_file)
         if json_output:
             print_json(result.as_dict())
             return

@@ -46,3 +46,13 @@ class RejectedRow:
             p.describe(self.source_file, self.source_row, show_value=show_values)
             for p in self.problems
         ]
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    """A row that is not a record and carries nothing to keep: a template's caption row, or a
+    numbered row left blank. Counted apart (read = accepted + rejected + skipped), never stored."""
+
+    source_file: str
+    source_row: int
+    reason: str  # e.g. "the template's row of field labels", "a blank numbered row"

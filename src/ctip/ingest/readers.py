@@ -24,6 +24,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -535,6 +536,11 @@ def _read_xlsx(path: Path) -> TableSource:
     try:
         import openpyxl
 
+        # validation lists (IOM's HTCDS template has them) only constrain input in Excel:
+        # nothing to read, so openpyxl's note that it drops them (given while the rows stream,
+        # hence a filter and not a catch_warnings block) is noise on the user's screen
+        warnings.filterwarnings("ignore", message="Data Validation extension",
+                                category=UserWarning, module="openpyxl")
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()

@@ -152,3 +152,11 @@ def estimate_histories(
     if strata:
         return estimate_strata(frame, lists=lists, strata=list(strata), **options)
     return estimate(from_frame(frame[[*lists, "count"]], lists=lists), **options)
+
+
+def sensitivity_for_file(path: str | Path, chosen: EstimateResult) -> Any:
+    """The range across the defensible methods for a capture-history file, beside ``chosen``
+    (``estimate.sensitivity``): what `ctip estimate` prints under any single figure."""
+    from ctip.estimate.sensitivity import sensitivity
+
+    return sensitivity(history_from_file(path), chosen=chosen)

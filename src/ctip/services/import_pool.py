@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ctip.domain.problems import RejectedRow
+from ctip.domain.problems import RejectedRow, SkippedRow
 from ctip.domain.records import Perpetrator, VictimRecord
 from ctip.errors import InputFileError
 from ctip.ingest.profiles import get_profile
@@ -36,7 +36,7 @@ from ctip.storage.victim_rows import PreparedVictim, VictimPreparer
 
 Chunk = list[tuple[int, dict[str, str]]]
 # one row's outcome: (row number, prepared victim or reject, perpetrators described in the row)
-Outcome = tuple[int, PreparedVictim | RejectedRow, tuple[Perpetrator, ...]]
+Outcome = tuple[int, PreparedVictim | RejectedRow | SkippedRow, tuple[Perpetrator, ...]]
 
 CHUNK_ROWS = 1000  # rows per task sent to a worker: big enough that pickling overhead is small
 # chunks sent ahead of the one being stored: enough to keep the workers busy while this process
@@ -60,7 +60,8 @@ class RowMapper:
         prof = get_profile(self.profile)
         wants_perpetrators = prof.has_perpetrators
         records: list[VictimRecord] = []
-        mapped: list[tuple[int, VictimRecord | RejectedRow, tuple[Perpetrator, ...]]] = []
+        mapped: list[tuple[int, VictimRecord | RejectedRow | SkippedRow,
+                           tuple[Perpetrator, ...]]] = []
         for number, raw in chunk:
             result = prof.map_row(raw, source_file=self.source_file, source_row=number,
                                   agency=self.agency, today=self.today)

@@ -2,8 +2,11 @@
 
 The promise to the user: every row read is either accepted (stored, or recognised as already
 stored) or rejected with its reasons and raw content, so ``read == accepted + rejected`` always,
-and each import has a batch id. Importing the same file again adds nothing: the store recognises
-unchanged records, and a reject already kept for the same file, row and content is not kept twice.
+and each import has a batch id. The one exception is a row that is no record and holds nothing
+(a template's row of field labels, a numbered row left blank: ``Profile.skip_reason``): it is
+counted as skipped, with its reason, so then ``read == accepted + rejected + skipped``.
+Importing the same file again adds nothing: the store recognises unchanged records, and a reject
+already kept for the same file, row and content is not kept twice.
 
 Duplicates inside one file are reported, never dropped in silence: a row whose record id was
 already seen in this file is rejected, as "duplicate of row N" when the content is the same and
@@ -23,7 +26,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
-from ctip.domain.problems import Problem, RejectedRow
+from ctip.domain.problems import Problem, RejectedRow, SkippedRow
 from ctip.domain.records import Perpetrator
 from ctip.errors import InputFileError
 from ctip.ingest.profiles import PROFILE_NAMES, get_profile
@@ -63,6 +66,7 @@ class ImportReport:
     read: int = 0
     accepted: int = 0
     rejected: int = 0
+    skipped: int = 0  # rows that are no record and hold nothing (a template's label row, blanks)
     new: int = 0
     unchanged: int = 0
     updated: int = 0
@@ -78,6 +82,7 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     rejects_sample: list[str] = field(default_factory=list)  # first reasons, for the summary
+    skipped_reasons: dict[str, int] = field(default_factory=dict)  # reason -> rows
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -156,7 +161,9 @@ def import_file(
     _reading_notes(report, table)
     if report.read == 0:
         report.warnings.append("the file has a header but no data rows")
-    assert report.read == report.accepted + report.rejected, report
+    for reason, count in report.skipped_reasons.items():
+        report.warnings.append(f"{count:,} row(s) skipped, not rejected: {reason}")
+    assert report.read == report.accepted + report.rejected + report.skipped, report
     store.finish_batch(
         batch_id, read=report.read, accepted=report.accepted, rejected=report.rejected
     )
@@ -261,7 +268,11 @@ def _run(
     try:
         for raw, (number, result, perps) in outcomes(table, mapper, workers=workers):
             report.read += 1
-            if not isinstance(result, PreparedVictim):
+            if isinstance(result, SkippedRow):
+                report.skipped += 1
+                reasons = report.skipped_reasons
+                reasons[result.reason] = reasons.get(result.reason, 0) + 1
+            elif not isinstance(result, PreparedVictim):
                 rejects.append(result)
             elif check_duplicates:
                 candidates.append((number, raw, result, perps,

@@ -10,7 +10,6 @@ engineer's exports (``services.publishing.export_all``) are written beside the r
 from __future__ import annotations
 
 import datetime as dt
-import html
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,18 @@ import duckdb
 import jinja2
 import pandas as pd
 
+from ctip.services.report_parts import (
+    Figure,
+    People,
+    cell_value,
+    country_name,
+    fmt,
+    headline_facts,
+    html_table,
+    linked_people,
+    pyramid_figure,
+    sdg_figure,
+)
 from ctip.services.statistics import (
     HIDDEN,
     PublishedTable,
@@ -30,9 +41,8 @@ from ctip.services.statistics import (
 from ctip.settings import Settings
 from ctip.stats import charts
 from ctip.stats.flows import flow_shares, flows
-from ctip.stats.query import AGE_BAND_ORDER
 from ctip.stats.registry import StatTable, table_spec
-from ctip.stats.sdg import SERIES_LABELS, sdg_16_2_2
+from ctip.stats.sdg import sdg_16_2_2
 from ctip.stats.tables import perpetrators_by, reporting_country_of, victims_by
 
 TOP_ORIGINS = 10
@@ -42,15 +52,6 @@ NAV = {"trend": "Trend", "age_sex": "Age and sex", "forms": "Forms", "flows": "F
        "quality": "Data quality",
        "empty": "No data"}
 OTHER_ORIGINS = "Other countries"
-
-
-@dataclass
-class Figure:
-    key: str
-    title: str
-    svg: str | None = None
-    table_html: str | None = None
-    note: str = ""
 
 
 @dataclass
@@ -65,45 +66,19 @@ class ReportResult:
                 "notes": self.notes, "releases": self.releases}
 
 
-def _country_name(iso3: str | None) -> str:
-    from ctip.domain.countries import country
+def report_country(setting: str | None) -> str | None:
+    """ISO3 of ``Settings.country`` (code or English name); None when not set."""
+    from ctip.domain.countries import normalise_country
+    from ctip.errors import ConfigurationError
 
-    if not iso3:
-        return "the reporting country"
-    try:
-        return country(iso3).name
-    except LookupError:
-        return iso3
-
-
-def _value(p: PublishedTable, **dims: str) -> int | None:
-    """A published cell's count, or None when hidden or absent."""
-    f = p.frame
-    mask = pd.Series(True, index=f.index)
-    for k, v in dims.items():
-        mask &= f[k].astype(str) == v
-    hit = f.loc[mask, "count"]
-    if hit.empty or pd.isna(hit.iloc[0]):
+    if setting is None or not setting.strip():
         return None
-    return int(hit.iloc[0])
-
-
-def _fmt(n: int | None, symbol: str) -> str:
-    return symbol if n is None else f"{n:,}"
-
-
-def _html_table(frame: pd.DataFrame, columns: dict[str, str], *, numeric: set[str]) -> str:
-    """A plain accessible HTML table (caption comes from the figure)."""
-    head = "".join(f'<th scope="col"{" class=num" if c in numeric else ""}>{html.escape(t)}</th>'
-                   for c, t in columns.items())
-    rows = []
-    for row in frame[list(columns)].itertuples(index=False):
-        cells = []
-        for c, v in zip(columns, row, strict=True):
-            text = "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
-            cells.append(f'<td{" class=num" if c in numeric else ""}>{html.escape(text)}</td>')
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    iso3 = normalise_country(setting.strip())
+    if iso3 is None:
+        raise ConfigurationError(
+            f"CTIP_COUNTRY / --country {setting!r} is not a known country",
+            hint="give an ISO 3166 code (GBR, GB, 826) or an English name (United Kingdom)")
+    return iso3
 
 
 def _stat(name: str, by: list[str], frame: pd.DataFrame) -> StatTable:
@@ -137,19 +112,23 @@ def international_figure(glotip_path: Path, iso3: str | None) -> Figure:
         own = own[(own["iso3"] == iso3) & own["value"].notna()].sort_values("year")
         if not own.empty:
             row = own.iloc[-1]
-            note += (f" {_country_name(iso3)} last reported {int(row['value']):,} detected "
+            note += (f" {country_name(iso3)} last reported {int(row['value']):,} detected "
                      f"victims to UNODC, for {int(row['year'])}.")
     return Figure("international", title, charts.to_svg(charts.regional_trend_chart(regions,
                                                                                      None)),
-                  note=note)
+                  note=note, unit="detected victims as each country reported them to UNODC")
 
 
-def compute_figures(con: duckdb.DuckDBPyConnection, *, threshold: int) -> tuple[
+def compute_figures(con: duckdb.DuckDBPyConnection, *, threshold: int,
+                    country: str | None = None, people: People | None = None) -> tuple[
         dict[str, Any], list[Figure], dict[str, PublishedTable]]:
-    """Every figure of the report, from published tables only. Returns (facts, figures, tables)."""
+    """Every figure of the report, from published tables only. Returns (facts, figures, tables).
+
+    ``country``: ISO3 of the country the report is about (``Settings.country``); None names no
+    country. ``people``: the linked count of detected victims for the headline."""
     sym = HIDDEN
-    country = reporting_country_of(con)
-    name = _country_name(country)
+    data_country = reporting_country_of(con)
+    name = country_name(country) if country else None
     pub: dict[str, PublishedTable] = {}
 
     def add(key: str, table: StatTable) -> PublishedTable:
@@ -159,21 +138,22 @@ def compute_figures(con: duckdb.DuckDBPyConnection, *, threshold: int) -> tuple[
     trend = add("trend", _stat("victims", ["year", "victim_group"],
                                victims_by(con, ["year", "victim_group"], margins=True)))
     years = sorted(y for y in trend.frame["year"].astype(str).unique() if y.isdigit())
-    total = _value(trend, year="total", victim_group="total")
+    total = cell_value(trend, year="total", victim_group="total")
     facts: dict[str, Any] = {"country": name, "iso3": country, "first_year": years[0] if years
                              else None, "last_year": years[-1] if years else None,
-                             "total": _fmt(total, sym), "threshold": threshold,
-                             "hidden": HIDDEN}
+                             "threshold": threshold, "hidden": HIDDEN,
+                             "records": fmt(total, sym)}
+    headline_facts(facts, total, people, threshold)
     figures: list[Figure] = []
     if not total:
         figures.append(Figure("empty", "No detected victims in the store yet", note=(
-            "Import case records (`ctip import FILE`), then run `ctip report` again.")))
+            "Import case records (`ctip import FILE`), then run `ctip report` again."), unit=""))
         return facts, figures, pub
 
     # 1. trend
     title = "Detected victims by year"
     if len(years) >= 2:
-        last, prev = _value(trend, year=years[-1], victim_group="total"), _value(
+        last, prev = cell_value(trend, year=years[-1], victim_group="total"), cell_value(
             trend, year=years[-2], victim_group="total")
         if last is not None and prev is not None:
             verb = "rose" if last > prev else "fell" if last < prev else "held steady"
@@ -184,8 +164,8 @@ def compute_figures(con: duckdb.DuckDBPyConnection, *, threshold: int) -> tuple[
                           "was not recorded. Points hidden for disclosure control are not drawn."))
 
     # key shares (of published totals)
-    women_girls = [_value(trend, year="total", victim_group=g) for g in ("women", "girls")]
-    children = [_value(trend, year="total", victim_group=g) for g in ("girls", "boys")]
+    women_girls = [cell_value(trend, year="total", victim_group=g) for g in ("women", "girls")]
+    children = [cell_value(trend, year="total", victim_group=g) for g in ("girls", "boys")]
     if total and None not in women_girls:
         facts["women_girls_share"] = f"{sum(women_girls) / total:.0%}"  # type: ignore[arg-type]
     if total and None not in children:
@@ -194,16 +174,7 @@ def compute_figures(con: duckdb.DuckDBPyConnection, *, threshold: int) -> tuple[
     # 2. age-sex pyramid
     pyr = add("age_sex", _stat("victims-by-age-sex", ["sex", "age_band"],
                                victims_by(con, ["sex", "age_band"], margins=True)))
-    bands = pyr.frame[(pyr.frame["sex"] == "total") & ~pyr.frame["age_band"].isin(["total",
-                                                                                    "unknown"])]
-    bands = bands.dropna(subset=["count"])
-    title = "Detected victims by age and sex"
-    if not bands.empty:
-        top = bands.loc[bands["count"].astype(int).idxmax()]
-        title = f"The largest age group of detected victims was {top['age_band']} years"
-    figures.append(Figure("age_sex", title, charts.to_svg(charts.pyramid_chart(
-        pyr.frame, None, list(AGE_BAND_ORDER))), note="Age at identification. Victims of other "
-        "or unknown sex are in the tables, not in this picture."))
+    figures.append(pyramid_figure(pyr))
 
     # 3. forms of exploitation
     forms = add("forms", _stat("victims-by-form", ["unodc_form"],
@@ -214,7 +185,8 @@ def compute_figures(con: duckdb.DuckDBPyConnection, *, threshold: int) -> tuple[
     if not known.empty and total:
         top = known.loc[known["count"].astype(int).idxmax()]
         label = charts.FORM_LABELS.get(top["unodc_form"], top["unodc_form"])
-        title = f"{label} was the most common form: {int(top['count']):,} of {total:,} victims"
+        title = (f"{label} was the most common form: {int(top['count']):,} of {total:,} "
+                 "victim records")
         facts["top_form"] = label
     figures.append(Figure("forms", title, charts.to_svg(charts.bar_chart(
         forms.frame, "unodc_form", None, charts.FORM_LABELS, colour=charts.OKABE_ITO[0])),
@@ -226,14 +198,15 @@ def compute_figures(con: duckdb.DuckDBPyConnection, *, threshold: int) -> tuple[
     flow = add("flows", _stat("flows", [], raw))
     shares = add("flow_shares", _stat("flow-shares", [], flow_shares(con, by=())))
     dom = shares.frame.loc[shares.frame["flow_type"] == "domestic", "share"]
-    title = f"Where victims detected in {name} came from"
+    title = (f"Where victims detected in {name} came from" if name else
+             "Where detected victims came from")
     if not dom.empty and pd.notna(dom.iloc[0]):
         foreign = 1 - float(dom.iloc[0])
         title = (f"{foreign:.0%} of victims with a known citizenship were foreign nationals")
         facts["foreign_share"] = f"{foreign:.0%}"
-    labels = {o: _country_name(o) if len(o) == 3 and o.isupper() else o
+    labels = {o: country_name(o) if len(o) == 3 and o.isupper() else o
               for o in flow.frame["origin"].astype(str)}
-    labels.update({d: _country_name(d) for d in flow.frame["destination"].astype(str)
+    labels.update({d: country_name(d) for d in flow.frame["destination"].astype(str)
                    if len(d) == 3 and d.isupper()})
     labels["unknown"] = "Not known"
     sankey = charts.sankey_chart(flow.frame, None, hidden_width=threshold / 2, label_of=labels)
@@ -245,15 +218,17 @@ def compute_figures(con: duckdb.DuckDBPyConnection, *, threshold: int) -> tuple[
     figures.append(Figure("flow_shares", share_title, charts.to_svg(charts.flow_share_chart(
         shares.frame, None)), note="Domestic: detected in their own country; same "
         "subregion, same region, or another region of the world. Share of victims whose "
-        "citizenship and country of detection are both known."))
+        "citizenship and country of detection are both known.",
+        unit="share of agency records of detected victims whose citizenship and country of "
+        "detection are both known"))
 
     # 5. disability
     dis = add("disability", _stat("victims-by-disability", ["disability"],
                                   victims_by(con, ["disability"], margins=True)))
     title = "Detected victims by disability"
-    n_dis = _value(dis, disability="disability")
+    n_dis = cell_value(dis, disability="disability")
     if n_dis is not None and total:
-        title = f"{n_dis:,} detected victims ({n_dis / total:.0%}) had a disability"
+        title = f"{n_dis:,} detected-victim records ({n_dis / total:.0%}) show a disability"
     dis_labels = {"disability": "Person with disability", "no_disability": "No disability",
                   "unknown": "Not known"}
     figures.append(Figure("disability", title, charts.to_svg(charts.bar_chart(
@@ -263,16 +238,18 @@ def compute_figures(con: duckdb.DuckDBPyConnection, *, threshold: int) -> tuple[
 
     # 6. SDG 16.2.2
     sdg = add("sdg", _stat("sdg-16-2-2", [], sdg_16_2_2(con)))
-    figures.append(_sdg_figure(sdg, country, sym))
+    figures.append(sdg_figure(sdg, country or data_country, sym,
+                               guessed=country is None and data_country is not None))
 
     # 7. perpetrators
     per = add("perpetrators", _stat("perpetrators", ["stage", "sex"],
                                     perpetrators_by(con, ["stage", "sex"], margins=True)))
-    if per.frame.empty or _value(per, stage="total", sex="total") in (None, 0) and \
+    if per.frame.empty or cell_value(per, stage="total", sex="total") in (None, 0) and \
             per.frame["count"].fillna(0).sum() == 0:
         figures.append(Figure("perpetrators", "Suspected, prosecuted and convicted persons",
                               note="No perpetrator records are in the store yet: import the "
-                              "criminal-justice data (GLOTIP Q2-Q4) to fill this table."))
+                              "criminal-justice data (GLOTIP Q2-Q4) to fill this table.",
+                              unit="persons, once per stage of the justice process"))
     else:
         wide = per.frame.pivot_table(index="stage", columns="sex", values="display",
                                      aggfunc="first").reset_index()
@@ -282,12 +259,13 @@ def compute_figures(con: duckdb.DuckDBPyConnection, *, threshold: int) -> tuple[
         cols = {"stage": "Stage", **{c: c.capitalize() for c in ("female", "male", "other",
                                                                  "unknown", "total")
                                      if c in wide.columns}}
-        convicted = _value(per, stage="convicted", sex="total")
+        convicted = cell_value(per, stage="convicted", sex="total")
         title = ("Persons suspected, prosecuted and convicted" if convicted is None else
                  f"{convicted:,} persons were convicted of trafficking in persons")
-        figures.append(Figure("perpetrators", title, table_html=_html_table(
+        figures.append(Figure("perpetrators", title, table_html=html_table(
             wide.fillna(""), cols, numeric=set(cols) - {"stage"}),
-            note="GLOTIP Q2-Q4: persons brought into formal contact, prosecuted and convicted."))
+            note="GLOTIP Q2-Q4: persons brought into formal contact, prosecuted and convicted.",
+            unit="persons, once per stage of the justice process"))
 
     # 8. data quality
     quality = published_table(con, "data-quality", threshold=threshold)
@@ -300,53 +278,25 @@ def compute_figures(con: duckdb.DuckDBPyConnection, *, threshold: int) -> tuple[
         title = (f"{worst['label']} is the field most often missing "
                  f"({float(worst['share_unknown']):.0%} of records)")
     figures.append(Figure("quality", title, charts.to_svg(charts.heatmap_chart(q, None)),
-                          note="Per agency; grey cells are hidden by disclosure control."))
+                          note="Per agency; grey cells are hidden by disclosure control.",
+                          unit="share of an agency's records with the field unknown"))
     return facts, figures, pub
 
 
-def _sdg_figure(sdg: PublishedTable, country: str | None, sym: str) -> Figure:
-    f = sdg.frame
-    if country is not None:
-        f = f[f["ref_area"] == country]
-    f = f[f["year"].astype(str).str.isdigit()]
-    years = sorted(f["year"].astype(str).unique())[-6:]
-    f = f[f["year"].astype(str).isin(years)]
-    rows = f[(f["sex"] != "_U") & (f["age"] != "_U") & (
-        (f["series"] == "VC_HTF_DETV") | ((f["sex"] == "_T") & (f["age"] == "_T")))].copy()
-    rows["what"] = rows["series"].map(SERIES_LABELS)
-    sex = {"_T": "All", "F": "Female", "M": "Male", "_O": "Other sex"}
-    age = {"_T": "all ages", "Y0T17": "under 18", "Y_GE18": "18 and over"}
-    rows["who"] = rows["sex"].map(sex).fillna(rows["sex"]) + ", " + rows["age"].map(age).fillna(
-        rows["age"])
-    rows["cell"] = [
-        sym if d == sym else (f"{float(r):.2f}" if pd.notna(r) else "n/a") + f" ({d})"
-        for r, d in zip(rows["rate"], rows["display"], strict=True)]
-    wide = rows.pivot_table(index=["what", "who"], columns="year", values="cell",
-                            aggfunc="first").reset_index()
-    series_order = {v: i for i, v in enumerate(SERIES_LABELS.values())}
-    who_order = {f"{s}, {a}": i for i, (s, a) in enumerate(
-        (s, a) for s in sex.values() for a in age.values())}
-    wide = wide.sort_values(["what", "who"], key=lambda s: s.map(series_order)
-                            if s.name == "what" else s.map(who_order))
-    cols = {"what": "Form", "who": "Sex, age", **{y: y for y in years}}
-    total = f[(f["series"] == "VC_HTF_DETV") & (f["sex"] == "_T") & (f["age"] == "_T")]
-    title = "SDG 16.2.2: detected victims per 100,000 population"
-    latest = total[total["year"].astype(str) == (years[-1] if years else "")]
-    if not latest.empty and pd.notna(latest["rate"].iloc[0]):
-        title = (f"SDG 16.2.2: {float(latest['rate'].iloc[0]):.2f} detected victims per 100,000 "
-                 f"population in {years[-1]}")
-    # a series with no row for a year had no victims of that form that year
-    return Figure("sdg", title, table_html=_html_table(wide.fillna("0.00 (0)"), cols,
-                                                        numeric=set(years)),
-                  note="Rate per 100,000 total population (count in brackets). Denominator: "
-                  "World Bank total population (SP.POP.TOTL) for every breakdown, so the rates "
-                  "of the groups add up to the total. A form series counts each victim under "
-                  "one form (sexual exploitation before forced labour when both). n/a: no "
-                  f"population figure for that year. {sym}: hidden, and the rate with it.")
+SYNTHETIC_NOTE = ("Synthetic data made up by `ctip demo`: no figure here describes real people "
+                  "or a real country.")
+
+
+def default_title(facts: dict[str, Any], *, synthetic: bool = False) -> str:
+    """Names the country only when one was set (``Settings.country``): records alone do not
+    say whose report it is (CTDC data, for one, is worldwide)."""
+    where = f" in {facts['country']}" if facts.get("country") else ""
+    title = f"Trafficking in persons: detected victims{where}"
+    return title + " (synthetic demo data)" if synthetic else title
 
 
 def render_report(facts: dict[str, Any], figures: list[Figure], pub: dict[str, PublishedTable],
-                  *, title: str | None = None) -> str:
+                  *, title: str | None = None, synthetic: bool = False) -> str:
     env = jinja2.Environment(loader=jinja2.PackageLoader("ctip.services", "templates"),
                              autoescape=jinja2.select_autoescape(["html"]))
     template = env.get_template("report.html")
@@ -355,29 +305,54 @@ def render_report(facts: dict[str, Any], figures: list[Figure], pub: dict[str, P
          "hidden": int(p.frame["suppressed"].sum()) if "suppressed" in p.frame else 0}
         for p in pub.values()]
     return template.render(
-        title=title or f"Trafficking in persons: detected victims in {facts['country']}",
+        title=title or default_title(facts, synthetic=synthetic),
+        synthetic=SYNTHETIC_NOTE if synthetic else "",
         facts=facts, figures=figures, suppression=suppression, nav=NAV,
         generated=dt.datetime.now(dt.UTC).strftime("%d %B %Y, %H:%M UTC"))
 
 
+@dataclass
+class Linked:
+    """What the latest linkage run gives the report: the estimation section and the people."""
+
+    figures: tuple[Figure, ...] = ()
+    clusters: pd.DataFrame | None = None
+    run_date: str = ""
+    estimate_range: tuple[float, float] | None = None
+    estimate_method: str = ""
+
+
 def write_report(con: duckdb.DuckDBPyConnection, out: Path, *, threshold: int,
                  title: str | None = None, glotip: Path | None = None,
-                 extra: tuple[Figure, ...] = (),
+                 extra: tuple[Figure, ...] = (), country: str | None = None,
+                 linked: Linked | None = None, synthetic: bool = False,
                  ) -> tuple[Path, dict[str, PublishedTable]]:
     """Compute, protect, draw and write report.html into ``out``; returns its path and tables.
 
     ``glotip``: UNODC's GLOTIP export, for a section putting the national figures in context.
+    ``country``: ISO3 the report is about (None: a title naming no country). ``linked``: the
+    latest linkage run's people and estimate; without it the headline counts records.
     """
-    facts, figures, pub = compute_figures(con, threshold=threshold)
+    people = None
+    if linked is not None and linked.clusters is not None:
+        people = linked_people(con, linked.clusters, linked.run_date)
+    facts, figures, pub = compute_figures(con, threshold=threshold, country=country,
+                                          people=people)
+    if linked is not None and linked.estimate_range is not None:
+        low, high = linked.estimate_range
+        facts["estimate"] = (f"{low:,.0f}" if round(low) == round(high) else
+                             f"{low:,.0f}\u2013{high:,.0f}")
+        facts["estimate_method"] = linked.estimate_method
     if glotip is not None:
         place = next((i for i, f in enumerate(figures) if f.key == "quality"), len(figures))
         figures.insert(place, international_figure(glotip, facts.get("iso3")))
-    for figure in extra:
+    for figure in (*extra, *(linked.figures if linked else ())):
         place = next((i for i, f in enumerate(figures) if f.key == "quality"), len(figures))
         figures.insert(place, figure)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "report.html"
-    path.write_text(render_report(facts, figures, pub, title=title), encoding="utf-8")
+    path.write_text(render_report(facts, figures, pub, title=title, synthetic=synthetic),
+                    encoding="utf-8")
     return path, pub
 
 
@@ -390,9 +365,10 @@ def _export_all() -> Any:
     return getattr(module, "export_all", None)
 
 
-def _estimation_figures(store: Any) -> tuple[Figure, ...]:
-    """The estimation section from the latest linkage run's capture histories, if there is one."""
+def _linked(store: Any, method: str, given: dict[str, Any] | None = None) -> Linked | None:
+    """The latest linkage run's people and estimation section, or None before any run."""
     from ctip.errors import NotFoundError
+    from ctip.estimate.sensitivity import LABELS
     from ctip.services import linkage
     from ctip.services.report_estimation import estimation_section
 
@@ -400,26 +376,38 @@ def _estimation_figures(store: Any) -> tuple[Figure, ...]:
         with store.engine.connect() as conn:
             run = linkage.tables.latest_run(conn)
     except NotFoundError:
-        return ()  # no linkage run yet: nothing to estimate from
+        return None  # no linkage run yet: records only, nothing to estimate from
+    clusters = linkage.cluster_table(store)
+    linked = Linked(clusters=clusters, run_date=f"{run.started_at:%d %B %Y}",
+                    estimate_method=LABELS.get(method, method))
     note = (f"Lists linked by the linkage run of {run.started_at:%d %B %Y}: {run.records:,} "
             f"records, {run.clusters:,} people, {run.review_pairs:,} borderline pairs for review.")
-    section = estimation_section(linkage.histories(store), linkage_note=note)
-    if section is None:
-        return ()
-    return (Figure("estimate", section["title"], section["svg"], section["table_html"],
-                   section["note"]),)
+    section = estimation_section(linkage.histories_from(clusters, pd.DataFrame()),
+                                 linkage_note=note, method=method, given=given)
+    if section is not None:
+        linked.figures = (Figure("estimate", section["title"], section["svg"],
+                                 section["table_html"], section["note"],
+                                 unit="people (linked across agencies), not records"),)
+        linked.estimate_range = section["range"]
+    return linked
 
 
 def build_report(settings: Settings, out: Path, *, title: str | None = None,
-                 glotip: Path | None = None) -> ReportResult:
-    """``ctip report``: the HTML report and the exports from the store, audited as a release."""
+                 glotip: Path | None = None, synthetic: bool = False,
+                 estimates: dict[str, Any] | None = None) -> ReportResult:
+    """``ctip report``: the HTML report and the exports from the store, audited as a release.
+
+    ``synthetic``: the store holds made-up data (``ctip demo``): the report says so.
+    ``estimates``: method -> result already computed on the latest run's histories (reused)."""
     from ctip.storage.repository import CaseStore
 
+    country = report_country(settings.country)
     with CaseStore.open(settings, actor="report") as store:
-        extra = _estimation_figures(store)
+        linked = _linked(store, settings.estimate_method, estimates)
         with analytic_connection(store) as con:
             path, pub = write_report(con, out, threshold=settings.suppression_threshold,
-                                     title=title, glotip=glotip, extra=extra)
+                                     title=title, glotip=glotip, country=country,
+                                     linked=linked, synthetic=synthetic)
         result = ReportResult(path, [path])
         result.releases = {k: p.suppression for k, p in pub.items()}
         export_all = _export_all()
@@ -431,5 +419,6 @@ def build_report(settings: Settings, out: Path, *, title: str | None = None,
         with store.engine.begin() as conn:
             store.audit.append(conn, actor="report", action="release.report", subject=str(path),
                                details={"threshold": settings.suppression_threshold,
+                                        "country": country, "synthetic": synthetic,
                                         "tables": result.releases})
     return result

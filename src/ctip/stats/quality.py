@@ -20,7 +20,9 @@ def _coded(column: str) -> str:
 # field -> (label, SQL predicate "this record's value is unknown")
 FIELDS: dict[str, tuple[str, str]] = {
     "sex": ("Sex", _coded("sex")),
-    "age": ("Age", "v.age IS NULL"),
+    # a band from the source (CTDC ageBroad) is a known age, to that extent: only records with
+    # neither years nor a band count as unknown
+    "age": ("Age (years or band)", "v.age IS NULL AND " + _coded("age_group")),
     "identification_date": ("Date of identification", "v.identification_date IS NULL"),
     "disability_status": ("Disability", _coded("disability_status")),
     "citizenship": ("Citizenship", _coded("citizenship")),

@@ -103,13 +103,19 @@ AGE_ORDER = ("0-17", "18+", UNKNOWN)
 FLOW_ORDER = ("domestic", "subregional", "intraregional", "transregional", UNKNOWN)
 
 # Age bands for the age-sex pyramid (CTDC ageBroad, STANDARDS.md 3.1), from age in years.
+# A record whose source gave a band instead of years (CTDC's ageBroad "9--17", a majority
+# status) keeps only its age group, so it falls in the wide band "0-17" or "18+" instead of
+# "unknown": its age is known to that extent, and SDG 16.2.2 needs no more.
 _BANDS = ((0, 8), (9, 17), (18, 20), (21, 23), (24, 26), (27, 29), (30, 38), (39, 47))
+FINE_AGE_BANDS = tuple(f"{lo}-{hi}" for lo, hi in _BANDS) + ("48+",)
+WIDE_AGE_BANDS = ("0-17", "18+")  # from the age group, when the age in years is absent
 AGE_BAND_SQL = (
-    "CASE WHEN v.age IS NULL THEN 'unknown' "
+    "CASE WHEN v.age IS NULL THEN (CASE WHEN v.age_group IN ('0-17', '18+') THEN v.age_group "
+    "ELSE 'unknown' END) "
     + " ".join(f"WHEN v.age <= {hi} THEN '{lo}-{hi}'" for lo, hi in _BANDS)
     + " ELSE '48+' END"
 )
-AGE_BAND_ORDER = tuple(f"{lo}-{hi}" for lo, hi in _BANDS) + ("48+", UNKNOWN)
+AGE_BAND_ORDER = FINE_AGE_BANDS + WIDE_AGE_BANDS + (UNKNOWN,)
 
 
 # domain.countries.flow_type in SQL, on the countries joined to both ends (cc: citizenship,

@@ -71,3 +71,19 @@ def reporting_country_of(con: duckdb.DuckDBPyConnection, table: str = "victims")
         "GROUP BY country_of_detection ORDER BY n DESC, country_of_detection LIMIT 1"
     ).fetchall()
     return str(row[0][0]) if row else None
+
+
+def detected_in_clusters(con: duckdb.DuckDBPyConnection, clusters: pd.DataFrame,
+                         table: str = "victims") -> tuple[int, int, int]:
+    """(detected-victim records, of which in ``clusters``, distinct clusters among those):
+    people rather than records, by a linkage run's clusters (victim_id -> cluster_id)."""
+    frame = clusters[["victim_id", "cluster_id"]].astype(str)
+    con.register("detected_clusters", frame)
+    try:
+        records, in_run, people = con.execute(
+            "SELECT COUNT(*), COUNT(l.cluster_id), COUNT(DISTINCT l.cluster_id) "
+            f"FROM {table} v LEFT JOIN detected_clusters l "
+            f"ON l.victim_id = CAST(v.victim_id AS VARCHAR) WHERE {DETECTED}").fetchall()[0]
+    finally:
+        con.unregister("detected_clusters")
+    return int(records), int(in_run), int(people)

@@ -13,7 +13,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from ctip.domain.problems import Problem, RejectedRow
+from ctip.domain.problems import Problem, RejectedRow, SkippedRow
 from ctip.domain.records import Perpetrator, VictimRecord
 from ctip.errors import InputFileError
 from ctip.ingest.cells import CellError
@@ -85,13 +85,17 @@ class Profile(ABC):
         source_row: int,
         agency: str | None = None,
         today: date | None = None,
-    ) -> VictimRecord | RejectedRow:
+    ) -> VictimRecord | RejectedRow | SkippedRow:
         problems = getattr(raw, "problems", ())
         if problems:
             return RejectedRow(source_file, source_row, dict(raw), tuple(problems))
+        row = canonical_row(raw)
+        reason = self.skip_reason(row)
+        if reason is not None:
+            return SkippedRow(source_file, source_row, reason)
         found: list[Problem] = []
         record = self._map(
-            canonical_row(raw),
+            row,
             found,
             source_file=source_file,
             source_row=source_row,
@@ -101,6 +105,12 @@ class Profile(ABC):
         if found or record is None:
             return RejectedRow(source_file, source_row, dict(raw), tuple(found))
         return record
+
+    def skip_reason(self, row: dict[str, str]) -> str | None:
+        """Why a row (canonical column names) is not a record at all, or None. Only for rows
+        that hold nothing to keep (a template's caption row, a numbered blank row): anything
+        else that is wrong is a reject with its reasons."""
+        return None
 
     def perpetrators(self, raw: dict[str, str], victim: VictimRecord) -> tuple[Perpetrator, ...]:
         """Perpetrators described in the same row (only the CTDC victim-perpetrator file)."""

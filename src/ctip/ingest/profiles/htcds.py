@@ -10,15 +10,18 @@ present (``source_record_id``, ``agency``, ``sex``, ``identification_date``,
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import cache, partial
 
+from ctip.domain.countries import normalise_country
 from ctip.domain.problems import Problem
 from ctip.domain.records import Consent, Identity, Provenance, VictimRecord
 from ctip.domain.vocabulary import code_list, code_list_version
 from ctip.ingest import cells
 from ctip.ingest.profiles.base import Profile
 from ctip.ingest.profiles.canonical import Parser, parse_into, record_parsers
+from ctip.ingest.profiles.htcds_labels import FIELD_LABELS, label_key, name_of, split_known
 
 # HTCDS names whose crosswalk to our codes is one-to-many: the closest canonical code.
 _OVERRIDES = {
@@ -40,6 +43,9 @@ _OVERRIDES = {
 }
 
 
+_UNNAMED = re.compile(r"column_\d+")  # the reader's name for a column without a header
+
+
 @cache
 def _lookup(list_name: str) -> dict[str, str]:
     table = dict(cells.code_lookup(list_name))
@@ -48,8 +54,47 @@ def _lookup(list_name: str) -> dict[str, str]:
     return table
 
 
-def _multi(parse, column: str, value: str):
-    return parse(column, value.replace(",", ";"))
+def _multi(parse, column: str, value: str, *, lookup: dict[str, str] | None = None):
+    """A multiselect cell: its values (HTCDS names, codes or the template's labels, which may
+    hold a comma) split at ``;`` or ``,`` and given to ``parse`` as names, ``;``-separated."""
+    def known(piece: str) -> str | None:
+        name = name_of(column, piece)
+        if name is not None:
+            return name
+        key = piece.casefold()
+        if lookup is not None and (key in lookup or label_key(piece) in lookup):
+            return piece
+        return None
+
+    return parse(column, ";".join(split_known(value, known)))
+
+
+def _country_multi(parse, column: str, value: str):
+    """Citizenships: ISO codes or the template's country names ("Korea, Republic of")."""
+    def known(piece: str) -> str | None:
+        ok = piece.casefold() == "stateless" or normalise_country(piece) is not None
+        return piece if ok else None
+
+    return parse(column, ";".join(split_known(value, known)))
+
+
+def _one(parse, column: str, value: str):
+    """A single-select cell: the template's label ("Court or prosecution") read as its name."""
+    return parse(column, name_of(column, value) or value)
+
+
+def _isic(column: str, value: str):
+    def known(piece: str) -> str | None:
+        return name_of(column, piece) or (piece if _isic_code(piece) else None)
+
+    return cells.isic_sections(column, ";".join(split_known(value, known)))
+
+
+def _isic_code(piece: str) -> bool:
+    try:
+        return bool(cells.isic_sections("isic", piece))
+    except cells.CellError:
+        return False
 
 
 _ADDRESS = (
@@ -108,6 +153,21 @@ class HtcdsProfile(Profile):
     )
     required = ()
 
+    def skip_reason(self, row: dict[str, str]) -> str | None:
+        """IOM's template: its second row holds the fields' labels, and its numbered rows (a
+        number in the unnamed first column) stand blank until filled."""
+        named = [v.strip() for k, v in row.items() if not _UNNAMED.fullmatch(k) and v and
+                 v.strip()]
+        if not named:
+            numbers = [(v or "").strip() for k, v in row.items() if _UNNAMED.fullmatch(k)]
+            numbers = [n for n in numbers if n]
+            if all(n.removesuffix(".0").isdigit() for n in numbers):
+                return "a blank numbered row of the template"
+            return None
+        if len(named) >= 3 and all(label_key(v) in FIELD_LABELS for v in named):
+            return "the template's row of field labels"
+        return None
+
     def _map(
         self,
         row: dict[str, str],
@@ -125,22 +185,24 @@ class HtcdsProfile(Profile):
             "identification_date": base["identification_date"],
             "country_of_detection": base["country_of_detection"],
             "age_at_identification": base["age_at_identification"],
-            "prs_gender": partial(
+            "prs_gender": partial(_one, partial(
                 cells.one_code, list_name="gender_identity", lookup=_lookup("gender_identity")
+            )),
+            "prs_citizenship": partial(
+                _country_multi, partial(cells.many_countries, allow_stateless=True)
             ),
-            "prs_citizenship": partial(_multi, partial(cells.many_countries, allow_stateless=True)),
-            "vic_traffickingstatus": partial(
+            "vic_traffickingstatus": partial(_one, partial(
                 cells.one_code,
                 list_name="identification_status",
                 lookup=_lookup("identification_status"),
                 unknown="possible",
-            ),
-            "vic_traffickingstatusdecisionmakingorg": partial(
+            )),
+            "vic_traffickingstatusdecisionmakingorg": partial(_one, partial(
                 cells.one_code, list_name="agency_type", lookup=_lookup("agency_type")
-            ),
-            "vic_traffickinstatusdecisionmakingorg": partial(
+            )),
+            "vic_traffickinstatusdecisionmakingorg": partial(_one, partial(
                 cells.one_code, list_name="agency_type", lookup=_lookup("agency_type")
-            ),
+            )),
             "vic_relationshiptotrafficker": partial(
                 _multi,
                 partial(
@@ -148,6 +210,7 @@ class HtcdsProfile(Profile):
                     list_name="recruiter_relationship",
                     lookup=_lookup("recruiter_relationship"),
                 ),
+                lookup=_lookup("recruiter_relationship"),
             ),
             "vic_methodsofcontrol": partial(
                 _multi,
@@ -156,6 +219,7 @@ class HtcdsProfile(Profile):
                     list_name="means_of_control",
                     lookup=_lookup("means_of_control"),
                 ),
+                lookup=_lookup("means_of_control"),
             ),
             "vic_typeofexploitation": partial(
                 _multi,
@@ -164,8 +228,9 @@ class HtcdsProfile(Profile):
                     list_name="exploitation_form",
                     lookup=_lookup("exploitation_form"),
                 ),
+                lookup=_lookup("exploitation_form"),
             ),
-            "vic_forcedlabourindustry": partial(_multi, cells.isic_sections),
+            "vic_forcedlabourindustry": _isic,
             "vic_typeofsexexploitation": partial(
                 _multi,
                 partial(
@@ -173,6 +238,7 @@ class HtcdsProfile(Profile):
                     list_name="sexual_exploitation_type",
                     lookup=_lookup("sexual_exploitation_type"),
                 ),
+                lookup=_lookup("sexual_exploitation_type"),
             ),
             "con_consent": cells.boolean,
         }
