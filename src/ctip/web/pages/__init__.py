@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ctip.errors import CtipError
 from ctip.web.pages import (
+    account,
     ads,
     agency,
     auth,
@@ -21,6 +22,7 @@ from ctip.web.pages import (
     evidence_page,
     finflows,
     followup,
+    users,
 )
 from ctip.web.pages.render import STATIC_DIR, warm_templates
 
@@ -33,6 +35,8 @@ router.include_router(agency.router)
 router.include_router(followup.router)
 router.include_router(finflows.router)
 router.include_router(ads.router)
+router.include_router(account.router)
+router.include_router(users.router)
 
 
 def render_error(request: Request, error: CtipError) -> HTMLResponse:

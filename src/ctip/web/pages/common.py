@@ -73,6 +73,8 @@ def _nav(user: PageUser, gettext: Any) -> list[tuple[str, str, str]]:
         items.append(("finflows", "/finflows/alerts", gettext("Financial-flow alerts")))
     if user.principal.role in ADS_QUEUE.readers:
         items.append(("ads", "/ads", gettext("Screened job ads")))
+    if user.may(Action.USERS_MANAGE):
+        items.append(("users", "/users", gettext("Users")))
     return items
 
 
@@ -81,7 +83,9 @@ def prepare(request: Request, user: PageUser | None, section: str = "") -> None:
     locale = locale_of(request)
     request.state.locale = locale
     gettext = i18n.translations(locale).gettext
-    ctx: dict[str, Any] = helpers(locale, gettext)
+    fmt = i18n.format_locale(locale, request.headers.get("accept-language"))
+    request.state.format_locale = fmt
+    ctx: dict[str, Any] = helpers(locale, gettext, fmt)
     ctx["section"] = section
     if user is not None:
         ctx.update(principal=user.principal, csrf_token=user.csrf_token, nav=_nav(user, gettext))
@@ -153,8 +157,9 @@ def error_page(request: Request, error: CtipError) -> HTMLResponse:
         {
             "title": heading,
             "heading": heading,
-            "message": error.message,
-            "hint": error.hint,
+            # a service message the catalogue knows is shown in the user's language
+            "message": _(request, error.message) if error.message else "",
+            "hint": _(request, error.hint) if error.hint else "",
             "emergency_case_id": emergency,
         },
         status_code=error.http_status,

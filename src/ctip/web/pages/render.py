@@ -71,9 +71,20 @@ def _route_paths() -> dict[str, str]:
     call with the API mounted), and a list page links every row, so it cost half the render time.
     """
     if not _ROUTE_PATHS:
-        from ctip.web.pages import ads, agency, auth, case_page, cases, finflows, followup
+        from ctip.web.pages import (
+            account,
+            ads,
+            agency,
+            auth,
+            case_page,
+            cases,
+            finflows,
+            followup,
+            users,
+        )
 
-        for module in (auth, cases, case_page, agency, followup, finflows, ads):  # site root
+        for module in (auth, cases, case_page, agency, followup, finflows, ads, account,
+                       users):  # site root
             for route in module.router.routes:
                 name, path = getattr(route, "name", None), getattr(route, "path", None)
                 if name and path:
@@ -113,6 +124,7 @@ def render(
     locale = getattr(request.state, "locale", None) or locale_of(request)
     ctx: dict[str, Any] = {
         "locale": locale,
+        "text_direction": i18n.text_direction(locale),
         "translations": i18n.translations(locale),
         "languages": [(code, i18n.language_name(code)) for code in i18n.LOCALES],
         "principal": None,
