@@ -263,11 +263,11 @@ class AccountChanges:
         row = self._check_own_password(principal, password)
         secret = pyotp.random_base32()
         payload = json.dumps({"s": secret, "t": self.clock().isoformat()})
-        sealed = self.sealer.seal(payload, context=_enrolment_context(row.user_id))
-        token = base64.urlsafe_b64encode(sealed).decode("ascii")
-        with self.engine.begin() as conn:
+        with self.engine.begin() as conn:  # sealed in a transaction: checked against rotation
+            sealed = self.sealer.seal(payload, context=_enrolment_context(row.user_id))
             self.audit.append(conn, actor=principal.username, action="user.totp_enrol_start",
                               subject=row.user_id, details={})
+        token = base64.urlsafe_b64encode(sealed).decode("ascii")
         grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
         return TotpEnrolment(otpauth_uri(secret, row.username, row.agency), grouped, token)
 
