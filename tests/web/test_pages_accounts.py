@@ -170,3 +170,19 @@ def test_a_reused_code_gets_the_wait_hint(world):  # type: ignore[no-untyped-def
         else:
             assert got.status_code == 401 and "already used" in got.text
             assert "does not count" in got.text
+
+
+@pytest.mark.parametrize(("code", "direction", "heading"), [
+    ("ar", "rtl", "حسابي"), ("zh", "ltr", "我的账户"), ("ru", "ltr", "Моя учётная запись"),
+    ("fr", "ltr", "Mon compte"), ("es", "ltr", "Mi cuenta"), ("en", "ltr", "My account"),
+])
+def test_account_page_in_every_language(world, code, direction, heading):  # type: ignore[no-untyped-def]
+    _, _, clients = world
+    client = clients["cw_a"]
+    client.get(f"/language/{code}")
+    try:
+        page = client.get("/account").text
+    finally:
+        client.cookies.delete("ctip_lang")
+    assert f'<html lang="{code}" dir="{direction}">' in page
+    assert f"<h1>{heading}</h1>" in page
