@@ -65,6 +65,9 @@ def test_account_flows(server, browser, tmp_path, code):  # type: ignore[no-unty
     # right to left: the brand sits at the right-hand end of the header bar
     brand = page.locator("header .brand").bounding_box()
     assert (brand["x"] > 550) is (code == "ar"), brand
+    # and nothing widens the page sideways (an element placed off-screen at left: -999px does,
+    # in a right-to-left page)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
     page.fill("#f-username", "new.worker")
     page.select_option("#f-role", "caseworker")

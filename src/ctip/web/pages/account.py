@@ -44,7 +44,7 @@ def qr_svg(uri: str, label: str) -> Markup:
     the URI is its data, the title is escaped here)."""
     from markupsafe import escape
 
-    svg = segno.make(uri, error="m").svg_inline(scale=4, border=2, title=str(escape(label)))
+    svg = segno.make(uri, error="m").svg_inline(scale=5, border=2, title=str(escape(label)))
     return Markup(svg)  # noqa: S704 - segno's own SVG; the only text in it is escaped above
 
 
