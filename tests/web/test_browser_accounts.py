@@ -19,6 +19,7 @@ import pytest
 from pages_support import PASSWORD, add_user
 from test_browser_e2e import browser, server  # noqa: F401 - the fixtures
 
+from ctip.errors import AuthenticationError
 from ctip.services.account_changes import MIN_PASSWORD
 from ctip.web import i18n
 
@@ -87,10 +88,8 @@ def test_account_flows(server, browser, tmp_path, code):  # type: ignore[no-unty
     row.locator("form[action$='/activate'] button").click()
     assert tr("Account active") in page.locator("#user-new\\.worker").inner_text()
     for _ in range(5):  # repeated failures lock the account
-        try:
+        with pytest.raises(AuthenticationError):
             app.state.accounts.login("new.worker", "wrong password", "000000")
-        except Exception:  # noqa: BLE001, S110 - each failure is expected
-            pass
     page.goto(f"{base}/users")
     row = page.locator("#user-new\\.worker")
     assert row.locator("form[action$='/unlock'] button").is_visible()
