@@ -71,7 +71,7 @@ def helpers(
         "country_name": country_name,
         "fmt_number": fmt_number,
         "screening_reason": lambda text: labels.screening_reason(text, gettext),
-        "dimension_name": lambda code: gettext(labels.DIMENSION.get(code, code)),
+        "dimension_name": lambda code: gettext(labels.DIMENSION.get(str(code), str(code))),
         "status_label": lambda c: labels.label(labels.STATUS, c, gettext),
         "region_label": lambda c: labels.label(labels.REGION, c, gettext),
         "role_label": lambda c: labels.label(labels.ROLE, str(c), gettext),
