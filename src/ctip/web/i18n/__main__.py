@@ -8,9 +8,11 @@ since people read them on every form. Existing translations are kept (Babel's
 is the source language: its catalogue is filled with the msgids themselves, so every language,
 English too, has a non-empty ``msgstr`` for every ``msgid``.
 
-After merging branches that add strings: run ``python -m ctip.web.i18n extract``, then fill the
-new entries of each ``<locale>/LC_MESSAGES/messages.po`` (``python -m ctip.web.i18n missing``
-lists them per language) and run ``tests/web/test_pages_i18n.py``.
+After merging branches that add strings: run ``python -m ctip.web.i18n extract``; take the
+translations the other branch made with ``python -m ctip.web.i18n adopt LOCALE OTHER.po`` (it
+fills only entries still empty here, e.g. from ``git show BRANCH:src/ctip/web/i18n/fr/LC_MESSAGES/
+messages.po``); then translate what ``python -m ctip.web.i18n missing`` still lists per language,
+and run ``tests/web/test_pages_i18n.py``.
 """
 
 from __future__ import annotations
@@ -115,7 +117,36 @@ def missing(locale: str) -> list[str]:
     return out
 
 
+def adopt(locale: str, other: Path) -> int:
+    """Fill this catalogue's empty (or fuzzy) entries from another .po of the same language;
+    entries translated here are kept. How many were filled."""
+    path = HERE / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with open(path, "rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    with open(other, "rb") as fh:
+        theirs = read_po(fh, locale=locale)
+    filled = 0
+    for message in catalog:
+        if not message.id:
+            continue
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        found = theirs.get(message.id)
+        if found is None or found.fuzzy or (all(forms) and not message.fuzzy):
+            continue
+        given = found.string if isinstance(found.string, tuple) else (found.string,)
+        if given and all(given) and len(given) == len(forms):
+            message.string = found.string
+            message.flags.discard("fuzzy")
+            filled += 1
+    with open(path, "wb") as out:
+        write_po(out, catalog, sort_output=True, width=100, include_previous=False)
+    return filled
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["adopt"] and len(argv) == 3 and argv[1] in LOCALES:
+        print(f"{argv[1]}: {adopt(argv[1], Path(argv[2]))} entries filled")
+        return 0
     if argv[:1] == ["extract"]:
         update(extract())
         return 0
