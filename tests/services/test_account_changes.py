@@ -244,3 +244,25 @@ def test_a_reused_code_says_wait_and_does_not_count(world) -> None:  # type: ign
     assert not isinstance(wrong.value, CodeReusedError)
     assert _failures(accounts, "cw-a") == 1
     assert "login.code_reused" in [e.action for e in _audit(accounts)]
+
+
+def test_an_administrator_resets_a_lost_authenticator(world) -> None:  # type: ignore[no-untyped-def]
+    accounts, clock = world
+    admin_a, _ = _add(accounts, "adm-a", "admin", "A")
+    _, old = _add(accounts, "cw-a", "caseworker", "A")
+    _add(accounts, "cw-b", "caseworker", "B")
+    token = accounts.login("cw-a", PASSWORD, _code(old, clock)).token
+    with pytest.raises(NotFoundError):  # another agency's user: out of reach
+        accounts.reset_totp(admin_a, "cw-b")
+    with pytest.raises(ValidationError):  # their own: through "My account"
+        accounts.reset_totp(admin_a, "adm-a")
+    new = _secret(accounts.reset_totp(admin_a, "cw-a"))
+    with pytest.raises(AuthenticationError):
+        accounts.session(token)  # the lost phone's session ended
+    clock.step()
+    with pytest.raises(AuthenticationError):
+        accounts.login("cw-a", PASSWORD, _code(old, clock))
+    clock.step()
+    accounts.login("cw-a", PASSWORD, _code(new, clock))
+    entry = next(e for e in _audit(accounts) if e.action == "user.totp_reset")
+    assert entry.actor == "adm-a" and new not in json.dumps(entry.details)

@@ -45,14 +45,16 @@ def _post(client: TestClient, path: str, data: dict, page: str = "/account"):  #
 # "ok" = 200 or a 303 back to the page. Changes target tgt.b (agency B); a creation by an
 # administrator of A lands in A whatever the form says (checked below).
 ROUTES = ("users_page", "user_create", "user_unlock", "user_deactivate", "user_role",
-          "account_page")
+          "user_totp", "account_page")
 EXPECTED = {
     "admin_a": {"users_page": "ok", "user_create": "ok", "user_unlock": 404,
-                "user_deactivate": 404, "user_role": 404, "account_page": "ok"},
+                "user_deactivate": 404, "user_role": 404, "user_totp": 404, "account_page": "ok"},
     "admin_b": {"users_page": "ok", "user_create": "ok", "user_unlock": "ok",
-                "user_deactivate": "ok", "user_role": "ok", "account_page": "ok"},
+                "user_deactivate": "ok", "user_role": "ok", "user_totp": "ok",
+                "account_page": "ok"},
     "national": {"users_page": "ok", "user_create": "ok", "user_unlock": "ok",
-                 "user_deactivate": "ok", "user_role": "ok", "account_page": "ok"},
+                 "user_deactivate": "ok", "user_role": "ok", "user_totp": "ok",
+                 "account_page": "ok"},
     "cw_a": {r: 403 for r in ROUTES} | {"account_page": "ok"},
     "sup_a": {r: 403 for r in ROUTES} | {"account_page": "ok"},
     "cw_b": {r: 403 for r in ROUTES} | {"account_page": "ok"},
@@ -67,7 +69,8 @@ def _call(client: TestClient, route: str, n: int):  # type: ignore[no-untyped-de
     if route == "user_create":
         return _post(client, "/users", {"username": f"new.b{n}", "role": "caseworker",
                                         "agency": "Agency B", "password": PASSWORD})
-    change = {"user_unlock": "unlock", "user_deactivate": "deactivate", "user_role": "role"}
+    change = {"user_unlock": "unlock", "user_deactivate": "deactivate", "user_role": "role",
+              "user_totp": "totp"}
     return _post(client, f"/users/tgt.b/{change[route]}", {"role": "caseworker"})
 
 
@@ -83,6 +86,8 @@ def test_matrix_of_account_routes(world, who):  # type: ignore[no-untyped-def]
             assert got.status_code in (200, 303), cell
         else:
             assert got.status_code == want, cell
+        if route == "user_totp" and want == "ok":
+            assert "<svg" in got.text and "otpauth://totp/" in got.text, cell
         if route == "user_deactivate" and want == "ok":
             app.state.accounts.set_active(None, "tgt.b", True)  # for the next row
     if who == "admin_a":  # the admin of A created nobody in B: the agency is fixed to A

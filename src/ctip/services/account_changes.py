@@ -182,24 +182,47 @@ class AccountChanges:
                                   allowed=", ".join(r.value for r in Role)) from None
         self._change(actor, username, "user.role", {"role": new.value}, role=new.value)
 
+    def reset_totp(self, actor: Principal | None, username: str) -> str:
+        """A new authenticator secret for a user who lost theirs (the old one stops working and
+        their sessions end); the otpauth URI, to be shown to that user once."""
+        if actor is not None:
+            require_role(actor, Action.USERS_MANAGE)
+        secret = pyotp.random_base32()
+        with self.engine.begin() as conn:
+            row = self._target(conn, actor, username, "user.totp_reset")
+            adb.update_user(conn, row.user_id, totp_last_step=None, totp_sealed=self.sealer.seal(
+                secret, context=sdb.totp_context(row.user_id)))
+            ended = adb.delete_user_sessions(conn, row.user_id)
+            self.audit.append(conn, actor=actor.username if actor else "cli",
+                              action="user.totp_reset", subject=row.user_id,
+                              details={"username": username, "agency": row.agency,
+                                       "sessions_ended": ended})
+        return otpauth_uri(secret, row.username, row.agency)
+
+    def _target(self, conn: Any, actor: Principal | None, username: str, action: str) -> Any:
+        """The user an administrator acts on, if within their reach (else "no such user")."""
+        row = adb.get_user(conn, username=username)
+        if row is None or (actor is not None and not may_manage_user(actor, row.agency)):
+            raise _no_user(username)
+        if actor is not None:
+            if row.user_id == actor.user_id and action in (
+                    "user.role", "user.deactivate", "user.totp_reset"):
+                raise ValidationError(
+                    "you cannot change the role of, or deactivate, your own account",
+                    hint="another administrator of your agency can",
+                )
+            # nobody acts on an account holding more than they may grant
+            require_scope(actor, row.agency, Role(row.role))
+        return row
+
     def _change(self, actor: Principal | None, username: str, action: str,
                 details: dict[str, Any], **values: Any) -> None:
         if actor is not None:
             require_role(actor, Action.USERS_MANAGE)
         with self.engine.begin() as conn:
-            row = adb.get_user(conn, username=username)
-            if row is None or (actor is not None and not may_manage_user(actor, row.agency)):
-                raise _no_user(username)
-            if actor is not None:
-                if row.user_id == actor.user_id and action in ("user.role", "user.deactivate"):
-                    raise ValidationError(
-                        "you cannot change the role of, or deactivate, your own account",
-                        hint="another administrator of your agency can",
-                    )
-                # nobody acts on an account holding more than they may grant
-                require_scope(actor, row.agency, Role(row.role))
-                if "role" in values:
-                    require_scope(actor, row.agency, Role(values["role"]))
+            row = self._target(conn, actor, username, action)
+            if actor is not None and "role" in values:
+                require_scope(actor, row.agency, Role(values["role"]))
             if "role" in values:
                 details = {**details, "from": row.role}
             adb.update_user(conn, row.user_id, **values)

@@ -1,4 +1,5 @@
-"""Users (administrators only): create, deactivate, reactivate and unlock users, set roles.
+"""Users (administrators only): create, deactivate, reactivate and unlock users, set roles, and
+give a user who lost their phone a new authenticator secret.
 
 Least privilege is the service's (``services/account_changes.py``): an administrator reaches the
 users of their own agency, a national administrator those of every agency; a user out of reach
@@ -18,6 +19,7 @@ from fastapi.responses import Response
 from ctip.domain.access import ROLE_ACTIONS, Action, Role, may_grant_role
 from ctip.errors import CtipError, PermissionDeniedError, ValidationError
 from ctip.services.account_changes import MIN_PASSWORD
+from ctip.services.accounts import NewUser
 from ctip.web.pages import labels
 from ctip.web.pages.account import qr_svg
 from ctip.web.pages.common import (
@@ -155,6 +157,17 @@ def change(request: Request, username: str, change: str, form: FormDep) -> Respo
             svc.set_active(user.principal, username, change == "activate")
         elif change == "role":
             svc.set_role(user.principal, username, str(form.get("role") or ""))
+        elif change == "totp":  # a lost phone: a new secret, shown to the user once
+            uri = svc.reset_totp(user.principal, username)
+            target = svc.principal_for(username)
+            return render(request, "user_created.html", {
+                "title": _(request, "Authenticator app reset"),
+                "reset": True,
+                "new": NewUser(target.user_id, target.username, target.role.value,
+                               target.agency, uri),
+                "qr": qr_svg(uri, _(request, "QR code for the user's new authenticator app")),
+                "secret": uri.split("secret=", 1)[1].split("&", 1)[0],
+            })
         else:
             raise PermissionDeniedError(_(request, "This change is not offered."))
     except ValidationError as error:
