@@ -46,6 +46,12 @@ DONE = {
 }
 
 
+def _secret_text(uri: str) -> str:
+    """The secret of an otpauth URI in groups of four, for typing into an app by hand."""
+    secret = uri.split("secret=", 1)[1].split("&", 1)[0]
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
 def _admin(request: Request) -> PageUser:
     user = require_user(request, "users")
     if not user.may(Action.USERS_MANAGE):
@@ -140,7 +146,7 @@ def create(request: Request, form: FormDep) -> Response:
             "new": new,
             "qr": qr_svg(new.otpauth_uri, _(request, "QR code for the new user's authenticator "
                                                     "app")),
-            "secret": new.otpauth_uri.split("secret=", 1)[1].split("&", 1)[0],
+            "secret": _secret_text(new.otpauth_uri),
         },
     )
 
@@ -166,7 +172,7 @@ def change(request: Request, username: str, change: str, form: FormDep) -> Respo
                 "new": NewUser(target.user_id, target.username, target.role.value,
                                target.agency, uri),
                 "qr": qr_svg(uri, _(request, "QR code for the user's new authenticator app")),
-                "secret": uri.split("secret=", 1)[1].split("&", 1)[0],
+                "secret": _secret_text(uri),
             })
         else:
             raise PermissionDeniedError(_(request, "This change is not offered."))
