@@ -9,6 +9,7 @@
     ├── NotFoundError              no such record, or not visible to you (exit 5, HTTP 404)
     ├── PermissionDeniedError      role or agency may not do this (exit 6, HTTP 403)
     ├── AuthenticationError        not logged in / bad credentials (exit 6, HTTP 401)
+    │   └── CodeReusedError        right password, one-time code already used: wait for the next
     ├── ConflictError              someone else changed the record first (exit 7, HTTP 409)
     ├── WorkflowError              a transition the NRM state machine forbids (exit 7, HTTP 409)
     ├── AuditChainError            the audit log's hash chain is broken (exit 1)
@@ -121,6 +122,11 @@ class PermissionDeniedError(CtipError):
 class AuthenticationError(CtipError):
     exit_code = 6
     http_status = 401
+
+
+class CodeReusedError(AuthenticationError):
+    """The password was right but the one-time code was already used (RFC 6238 accepts a code
+    once): the person should wait for the next code. Not counted towards the lockout."""
 
 
 class ConflictError(CtipError):

@@ -119,10 +119,14 @@ def test_openapi_exposes_no_internal_fields(app):  # type: ignore[no-untyped-def
 
 def test_admin_adds_user_over_the_api_and_others_cannot(app):  # type: ignore[no-untyped-def]
     c = client(app)
-    admin = login(c, "root", add_user(app, "root", "admin", "HQ"))["token"]
+    admin = login(c, "root", add_user(app, "root", "national_admin", "HQ"))["token"]
     worker = login(c, "cw-a", add_user(app, "cw-a", "caseworker", "A"))["token"]
+    local = login(c, "adm-a", add_user(app, "adm-a", "admin", "A"))["token"]
     body = {"username": "new-user", "password": PASSWORD, "role": "caseworker", "agency": "B"}
     assert c.post("/api/users", json=body, headers=bearer(worker)).status_code == 403
+    # an agency's administrator manages that agency's users only; a national one, every agency's
+    assert c.post("/api/users", json=body, headers=bearer(local)).status_code == 403
+    assert "root" not in {u["username"] for u in c.get("/api/users", headers=bearer(local)).json()}
     made = c.post("/api/users", json=body, headers=bearer(admin))
     assert made.status_code == 201 and made.json()["otpauth_uri"].startswith("otpauth://totp/")
     listed = c.get("/api/users", headers=bearer(admin)).json()

@@ -140,7 +140,7 @@ def test_intake_errors_are_shown_next_to_the_field_and_input_is_kept(world):
         data={
             "csrf_token": csrf_from(page.text),
             "age": "two hundred",
-            "date_of_birth": "31/12/1990",
+            "date_of_birth": "sometime in 1990",  # 31/12/1990 is read in the locale
             "given_name": "Keepme",
         },
     )
@@ -154,11 +154,11 @@ def test_intake_errors_are_shown_next_to_the_field_and_input_is_kept(world):
 def test_language_from_browser_or_choice(world):
     _, clients, _ = world
     fr = clients["a"].get("/cases", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
-    assert '<html lang="fr">' in fr.text and "Dossiers" in fr.text
+    assert '<html lang="fr" dir="ltr">' in fr.text and "Dossiers" in fr.text
     chosen = clients["a"].get(
         "/language/es?next=/cases", follow_redirects=True, headers={"Accept-Language": "fr"}
     )
-    assert '<html lang="es">' in chosen.text and "Casos" in chosen.text
+    assert '<html lang="es" dir="ltr">' in chosen.text and "Casos" in chosen.text
     clients["a"].cookies.delete("ctip_lang")
 
 
@@ -241,3 +241,21 @@ def test_residence_region_on_the_case_page(world):
     assert "Residence permit requested" in moved.text.split("<h2")[1]  # now the region's state
     fr = clients["a"].get(f"/cases/{case_id}", headers={"Accept-Language": "fr"})
     assert "Séjour (personnes migrantes)" in fr.text and "Titre de séjour demandé" in fr.text
+
+
+def test_a_date_of_birth_is_read_in_the_users_locale(world):
+    """en-GB reads 12/2/96 as 12 February; en-US as 2 December; the case stores ISO."""
+    app, clients, _ = world
+    for header, expected in (("en-GB,en;q=0.9", "1996-02-12"), ("en-US,en;q=0.9", "1996-12-02")):
+        page = clients["a"].get("/cases/new", headers={"Accept-Language": header})
+        created = clients["a"].post(
+            "/cases/new",
+            headers={"Accept-Language": header},
+            data={"csrf_token": csrf_from(page.text), "sex": "female", "date_of_birth": "12/2/96",
+                  "given_name": "Dated"},
+        )
+        assert created.status_code == 200, created.text[:300]
+        case_id = re.search(r"/cases/([0-9a-f-]{36})", str(created.url)).group(1)
+        owner = app.state.accounts.principal_for("ana.cw")
+        identity = app.state.casework.reveal_identity(owner, case_id, reason="checking the date")
+        assert identity["date_of_birth"] == expected, header

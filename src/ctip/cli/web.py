@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:
 
         s = settings(ctx)
         casework = Casework.open(s)
-        operator = Principal("cli", "cli", Role.ADMIN, "-")
+        operator = Principal("cli", "cli", Role.NATIONAL_ADMIN, "-")  # the server operator
         accounts = Accounts.from_settings(s, casework.engine, casework.sealer, casework.audit)
         rows = accounts.users(operator)
         if as_json:

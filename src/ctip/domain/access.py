@@ -7,7 +7,9 @@ is worked out; no relationship is answered exactly like a case that does not exi
 user who legitimately sees the case can learn that a further action is forbidden (403).
 
 Roles (least privilege; admins administer but see no case data, separation of duties):
-- ``admin``: users and the service directory;
+- ``admin``: users of their own agency and the service directory;
+- ``national_admin``: an administrator for every agency (the national coordinator's office):
+  the only role that manages users of other agencies or grants ``national_admin``;
 - ``supervisor``: everything on their agency's cases, closure and durable solutions, reviews of
   emergency access;
 - ``caseworker``: intake, screening, consent, referrals, services, identity with a reason;
@@ -41,6 +43,7 @@ from ctip.errors import NotFoundError, PermissionDeniedError
 
 class Role(StrEnum):
     ADMIN = "admin"
+    NATIONAL_ADMIN = "national_admin"
     SUPERVISOR = "supervisor"
     CASEWORKER = "caseworker"
     COMPETENT_AUTHORITY = "competent_authority"
@@ -71,6 +74,7 @@ class Action(StrEnum):
     DIRECTORY_READ = "directory.read"
     DIRECTORY_MANAGE = "directory.manage"
     USERS_MANAGE = "users.manage"
+    USERS_MANAGE_ALL = "users.manage_all"  # users of any agency, and granting national_admin
     DEIDENTIFIED_READ = "deidentified.read"
     AUDIT_READ = "audit.read"
     FOLLOWUP_READ = "followup.read"
@@ -110,6 +114,8 @@ _EVIDENCE = {Action.EVIDENCE_READ, Action.EVIDENCE_ADD, Action.EVIDENCE_EXPORT,
              Action.EVIDENCE_DISPOSE}
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset({Action.USERS_MANAGE, Action.DIRECTORY_MANAGE, Action.DIRECTORY_READ}),
+    Role.NATIONAL_ADMIN: frozenset({Action.USERS_MANAGE, Action.USERS_MANAGE_ALL,
+                                    Action.DIRECTORY_MANAGE, Action.DIRECTORY_READ}),
     Role.SUPERVISOR: frozenset(_CASEWORK | _EVIDENCE
                                | {Action.EMERGENCY_REVIEW, Action.DIRECTORY_MANAGE}),
     Role.CASEWORKER: frozenset(_CASEWORK | {Action.EVIDENCE_READ, Action.EVIDENCE_ADD}),
@@ -204,6 +210,23 @@ def require_role(principal: Principal, action: Action) -> None:
             f"the role {principal.role.value!r} may not do {action.value!r}",
             hint="ask a supervisor or administrator if your work needs it",
         )
+
+
+def may_manage_user(actor: Principal, agency: str) -> bool:
+    """An administrator manages the users of their own agency; a national one, of every agency.
+    (Role first: ``require_role(actor, Action.USERS_MANAGE)``.)"""
+    allowed = ROLE_ACTIONS.get(actor.role, frozenset())
+    if Action.USERS_MANAGE not in allowed:
+        return False
+    return Action.USERS_MANAGE_ALL in allowed or actor.agency == agency
+
+
+def may_grant_role(actor: Principal, role: Role) -> bool:
+    """Nobody grants more than they hold: only a national administrator makes another one."""
+    allowed = ROLE_ACTIONS.get(actor.role, frozenset())
+    if Action.USERS_MANAGE not in allowed:
+        return False
+    return role is not Role.NATIONAL_ADMIN or Action.USERS_MANAGE_ALL in allowed
 
 
 def relation_to(

@@ -7,14 +7,14 @@ so a copy of the database opens no session. Every failed login is audited; after
 ``MAX_FAILURES`` the account locks for ``LOCKOUT_MINUTES``. The message for a failed login is the
 same whatever went wrong, so it does not tell an attacker which usernames exist.
 
-Stable names: ``add_user``, ``login``, ``session``, ``logout``, ``users``, ``unlock``,
-``set_active``, ``principal_for``.
+Stable names: ``add_user``, ``login``, ``session``, ``logout``, ``principal_for``; the changes to
+accounts (``users``, ``unlock``, ``set_active``, ``set_role``, ``change_password``, TOTP
+re-enrolment) are in ``services/account_changes.py``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import re
 import secrets
 import uuid
@@ -27,8 +27,16 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from ctip.domain.access import Action, Principal, Role, require_role
-from ctip.errors import AuthenticationError, NotFoundError, ValidationError
+from ctip.domain.access import Principal, Role
+from ctip.errors import AuthenticationError, CodeReusedError, ValidationError
+from ctip.services.account_changes import (
+    AccountChanges,
+    check_password,
+    hash_token,
+    otpauth_uri,
+    require_scope,
+    totp_step,
+)
 from ctip.settings import Settings
 from ctip.storage import accounts as adb
 from ctip.storage import casework as db
@@ -39,10 +47,9 @@ from ctip.storage.store import Store
 
 MAX_FAILURES = 5
 LOCKOUT_MINUTES = 15
-MIN_PASSWORD = 12
 SESSION_MAX_HOURS = 12  # a session ends after this even if used all along
-ISSUER = "ctip"
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
+CODE_REUSED = "this one-time code was already used"
 _FAILED = (
     "username, password or one-time code is wrong, or the account is locked after repeated failures"
 )
@@ -72,23 +79,7 @@ class SessionInfo:
     token_hash: str
 
 
-def _totp_step(secret: str, code: str, at: datetime) -> int | None:
-    """The time step whose code matches (one step of clock drift either way), or None."""
-    totp = pyotp.TOTP(secret)
-    if not code.isdigit():
-        return None
-    now_step = totp.timecode(at)
-    for step in (now_step - 1, now_step, now_step + 1):
-        if secrets.compare_digest(totp.generate_otp(step), code):
-            return step
-    return None
-
-
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-class Accounts:
+class Accounts(AccountChanges):
     def __init__(
         self,
         engine: sa.Engine,
@@ -134,8 +125,6 @@ class Accounts:
     ) -> NewUser:
         """Create a user with a fresh TOTP secret. ``actor`` None = the local CLI (server
         operator)."""
-        if actor is not None:
-            require_role(actor, Action.USERS_MANAGE)
         if not _USERNAME.match(username):
             raise ValidationError(
                 "username must be 2-63 lower-case letters, digits, '.', '_' or '-'",
@@ -153,10 +142,9 @@ class Accounts:
             ) from None
         if not agency.strip():
             raise ValidationError("every user belongs to an agency", column="agency")
-        if len(password) < MIN_PASSWORD:
-            raise ValidationError(
-                f"password must have at least {MIN_PASSWORD} characters", column="password"
-            )
+        if actor is not None:
+            require_scope(actor, agency.strip(), role_value)
+        check_password(password, username)
         user_id = str(uuid.uuid4())
         secret = pyotp.random_base32()
         with self.engine.begin() as conn:
@@ -183,8 +171,8 @@ class Accounts:
                 subject=user_id,
                 details={"username": username, "role": role_value.value, "agency": agency},
             )
-        uri = pyotp.TOTP(secret).provisioning_uri(name=f"{username}@{agency}", issuer_name=ISSUER)
-        return NewUser(user_id, username, role_value.value, agency, uri)
+        return NewUser(user_id, username, role_value.value, agency,
+                       otpauth_uri(secret, username, agency))
 
     def login(self, username: str, password: str, totp_code: str) -> LoginResult:
         """Password + TOTP; lockout after repeated failures; one generic message for every
@@ -218,7 +206,7 @@ class Accounts:
             self._verify_dummy(password)
         elif self._verify(user.password_hash, password):
             secret = self.sealer.open(user.totp_sealed, context=sdb.totp_context(user.user_id))
-            step = _totp_step(secret, str(totp_code).strip(), at)
+            step = totp_step(secret, str(totp_code).strip(), at)
         if step is not None:
             token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
             expires = at + timedelta(hours=SESSION_MAX_HOURS)
@@ -226,7 +214,7 @@ class Accounts:
                 if adb.claim_login(conn, user.user_id, step=step, at=at):
                     adb.insert_session(
                         conn,
-                        token_hash=_hash_token(token),
+                        token_hash=hash_token(token),
                         user_id=user.user_id,
                         csrf_token=csrf,
                         created_at=at,
@@ -240,7 +228,19 @@ class Accounts:
                     principal = Principal(user.user_id, user.username, Role(user.role),
                                           user.agency)
                     return LoginResult(token, csrf, principal, expires)
-        # the reservation already counted this attempt (a replayed code too)
+            # the password was right and the code was valid but already used (or used a moment
+            # ago by a concurrent sign-in): a person waiting for the next code, not a guess, so
+            # the attempt is taken back from the lockout count and the page says to wait.
+            # It tells the caller the password was right, but only one who also holds a current
+            # code of this account: that is the account's owner (or someone with both factors).
+            with self.engine.begin() as conn:
+                adb.release_login_attempt(conn, user.user_id, max_failures=self.max_failures)
+                self.audit.append(conn, actor=user.username, action="login.code_reused",
+                                  subject=user.user_id, details={})
+            raise CodeReusedError(
+                CODE_REUSED, hint="wait until your authenticator app shows the next code"
+            )
+        # the reservation already counted this attempt
         self._audit_failure(
             user.username,
             user.user_id,
@@ -269,7 +269,7 @@ class Accounts:
     def session(self, token: str) -> SessionInfo:
         """The user behind a session token; expired after ``session_minutes`` of inactivity."""
         at = self.clock()
-        token_hash = _hash_token(token)
+        token_hash = hash_token(token)
         ended = None
         with self.engine.begin() as conn:
             row = adb.get_session(conn, token_hash)
@@ -295,51 +295,12 @@ class Accounts:
         )
 
     def logout(self, token: str) -> None:
-        self.logout_hash(_hash_token(token))
+        self.logout_hash(hash_token(token))
 
     def logout_hash(self, token_hash: str) -> None:
         """End a session known by its stored hash (the API's logout)."""
         with self.engine.begin() as conn:
             adb.delete_session(conn, token_hash)
-
-    def users(self, actor: Principal) -> list[dict]:
-        require_role(actor, Action.USERS_MANAGE)
-        with self.engine.begin() as conn:
-            return [
-                {
-                    "user_id": r.user_id,
-                    "username": r.username,
-                    "role": r.role,
-                    "agency": r.agency,
-                    "active": bool(r.active),
-                    "locked_until": db.aware(r.locked_until),
-                }
-                for r in adb.list_users(conn)
-            ]
-
-    def unlock(self, actor: Principal | None, username: str) -> None:
-        """Lift a lockout (admins; ``actor`` None = the local CLI)."""
-        self._set(actor, username, "user.unlock", failed_logins=0, locked_until=None)
-
-    def set_active(self, actor: Principal | None, username: str, active: bool) -> None:
-        """Deactivate (or reactivate) an account; a deactivated user's sessions stop at once."""
-        self._set(actor, username, "user.activate" if active else "user.deactivate", active=active)
-
-    def _set(self, actor: Principal | None, username: str, action: str, **values: object) -> None:
-        if actor is not None:
-            require_role(actor, Action.USERS_MANAGE)
-        with self.engine.begin() as conn:
-            row = adb.get_user(conn, username=username)
-            if row is None:
-                raise NotFoundError(f"no user {username!r}", hint="`ctip users list` shows them")
-            adb.update_user(conn, row.user_id, **values)
-            self.audit.append(
-                conn,
-                actor=actor.username if actor else "cli",
-                action=action,
-                subject=row.user_id,
-                details={"username": username},
-            )
 
     def principal_for(self, username: str) -> Principal:
         """The principal of a user by name (for the CLI and tests; no login)."""

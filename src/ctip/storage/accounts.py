@@ -33,19 +33,22 @@ def get_user(
     return conn.execute(query).first()
 
 
-def list_users(conn: sa.Connection) -> list[sa.Row]:
-    return list(
-        conn.execute(
-            sa.select(
-                users.c.user_id,
-                users.c.username,
-                users.c.role,
-                users.c.agency,
-                users.c.active,
-                users.c.locked_until,
-            ).order_by(users.c.username)
-        )
-    )
+def list_users(conn: sa.Connection, *, agency: str | None = None) -> list[sa.Row]:
+    """Every user (no secret, no hash), or those of one agency."""
+    query = sa.select(
+        users.c.user_id,
+        users.c.username,
+        users.c.role,
+        users.c.agency,
+        users.c.active,
+        users.c.locked_until,
+        users.c.failed_logins,
+        users.c.created_at,
+        users.c.last_login_at,
+    ).order_by(users.c.agency, users.c.username)
+    if agency is not None:
+        query = query.where(users.c.agency == agency)
+    return list(conn.execute(query))
 
 
 def update_user(conn: sa.Connection, user_id: str, **values: Any) -> None:
@@ -72,6 +75,32 @@ def touch_session(conn: sa.Connection, token_hash: str, at: datetime) -> None:
 
 def delete_session(conn: sa.Connection, token_hash: str) -> None:
     conn.execute(sessions.delete().where(sessions.c.token_hash == token_hash))
+
+
+def delete_user_sessions(conn: sa.Connection, user_id: str, *, keep: str | None = None) -> int:
+    """End a user's sessions (all but the one whose hash is ``keep``); how many ended."""
+    query = sessions.delete().where(sessions.c.user_id == user_id)
+    if keep is not None:
+        query = query.where(sessions.c.token_hash != keep)
+    return int(conn.execute(query).rowcount or 0)
+
+
+def release_login_attempt(conn: sa.Connection, user_id: str, *, max_failures: int) -> None:
+    """Take back one attempt counted by ``reserve_login_attempt`` (a right password with a
+    one-time code already used: a person waiting for the next code, not a guess). The lock goes
+    only when the count falls below the limit again, so other failures still lock."""
+    count = sa.case((users.c.failed_logins > 0, users.c.failed_logins - 1), else_=sa.literal(0))
+    conn.execute(
+        users.update()
+        .where(users.c.user_id == user_id)
+        .values(
+            failed_logins=count,
+            locked_until=sa.case(
+                (users.c.failed_logins - 1 < max_failures, sa.null()),
+                else_=users.c.locked_until,
+            ),
+        )
+    )
 
 
 def reserve_login_attempt(

@@ -1,21 +1,32 @@
 """Extract interface text and update the catalogues: ``python -m ctip.web.i18n extract``.
 
 Babel's own extractors do the work (``jinja2.ext.babel_extract`` for templates, Babel's Python
-extractor for page code); code-list labels are added too, since people read them on every form.
-Existing translations are kept (Babel's ``Catalog.update``); new strings arrive untranslated and
-the catalogue test lists them.
+extractor for page code); code-list labels, the ILO indicator texts and the messages of the
+account services (their literal messages, which the error page shows translated) are added too,
+since people read them on every form. Existing translations are kept (Babel's
+``Catalog.update``); new strings arrive untranslated and the catalogue test lists them. English
+is the source language: its catalogue is filled with the msgids themselves, so every language,
+English too, has a non-empty ``msgstr`` for every ``msgid``.
+
+After merging branches that add strings: run ``python -m ctip.web.i18n extract``; take the
+translations the other branch made with ``python -m ctip.web.i18n adopt LOCALE OTHER.po`` (it
+fills only entries still empty here, e.g. from ``git show BRANCH:src/ctip/web/i18n/fr/LC_MESSAGES/
+messages.po``); then translate what ``python -m ctip.web.i18n missing`` still lists per language,
+and run ``tests/web/test_pages_i18n.py``.
 """
 
 from __future__ import annotations
 
+import copy
 import sys
 from pathlib import Path
 from typing import Any
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po, write_po
 
+from ctip.domain import screening
 from ctip.domain.vocabulary import code_list, code_list_names
 from ctip.web.i18n import DOMAIN, LOCALES
 
@@ -23,6 +34,10 @@ HERE = Path(__file__).resolve().parent
 WEB = HERE.parent
 # code lists whose labels appear in the web forms
 FORM_CODE_LISTS = ("sex", "exploitation_form", "disability_status", "identification_status")
+# service modules whose literal error messages reach the pages (error page, account forms)
+SERVICE_MESSAGES = ("services/accounts.py", "services/account_changes.py", "domain/access.py")
+_ERRORS = ("AuthenticationError", "CodeReusedError", "PermissionDeniedError", "NotFoundError",
+           "ValidationError")
 
 
 def extract() -> Catalog:
@@ -43,6 +58,16 @@ def extract() -> Catalog:
             template.add(
                 message, None, [(filename, lineno)], auto_comments=comments, context=context
             )
+    for relative in SERVICE_MESSAGES:
+        for lineno, message, comments, context in extract_from_file(
+            "python", str(WEB.parent / relative), keywords=dict.fromkeys(_ERRORS)
+        ):
+            if isinstance(message, str) and "{" not in message:
+                template.add(message, None, [(relative, lineno)], auto_comments=comments,
+                             context=context)
+    for profile in screening.PROFILES:
+        for indicator in screening.indicators(profile):
+            template.add(indicator.text, None, [("codelist:ilo_indicators", 0)])
     for name in FORM_CODE_LISTS:
         if name in code_list_names():
             for entry in code_list(name).entries:
@@ -61,18 +86,80 @@ def update(template: Catalog) -> None:
                 catalog = read_po(fh, locale=locale, domain=DOMAIN)
         else:
             catalog = Catalog(locale=locale, domain=DOMAIN, project="ctip", charset="utf-8")
-        catalog.update(template, no_fuzzy_matching=True)
+        # a copy: Catalog.update adopts the template's message objects, which the English fill
+        # below would otherwise change for the languages that follow
+        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
         catalog.obsolete.clear()
+        if locale == "en":  # the source language: each text is its own translation
+            for message in catalog:
+                if message.id:
+                    message.string = message.id
+                    message.flags.discard("fuzzy")
         with open(path, "wb") as out:
             write_po(out, catalog, sort_output=True, width=100, include_previous=False)
 
 
+def missing(locale: str) -> list[str]:
+    """The msgids of ``messages.pot`` without a (complete, non-fuzzy) translation in ``locale``."""
+    with open(HERE / f"{DOMAIN}.pot", "rb") as fh:
+        template = read_po(fh)
+    with open(HERE / locale / "LC_MESSAGES" / f"{DOMAIN}.po", "rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    out = []
+    for entry in template:
+        if not entry.id:
+            continue
+        found = catalog.get(entry.id)
+        forms = () if found is None else (
+            found.string if isinstance(found.string, tuple) else (found.string,))
+        if found is None or found.fuzzy or not forms or not all(forms):
+            out.append(entry.id if isinstance(entry.id, str) else entry.id[0])
+    return out
+
+
+def adopt(locale: str, other: Path) -> int:
+    """Fill this catalogue's empty (or fuzzy) entries from another .po of the same language;
+    entries translated here are kept. How many were filled."""
+    path = HERE / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with open(path, "rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    with open(other, "rb") as fh:
+        theirs = read_po(fh, locale=locale)
+    filled = 0
+    for message in catalog:
+        if not message.id:
+            continue
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        found = theirs.get(message.id)
+        if found is None or found.fuzzy or (all(forms) and not message.fuzzy):
+            continue
+        given = found.string if isinstance(found.string, tuple) else (found.string,)
+        if given and all(given) and len(given) == len(forms):
+            message.string = found.string
+            message.flags.discard("fuzzy")
+            filled += 1
+    with open(path, "wb") as out:
+        write_po(out, catalog, sort_output=True, width=100, include_previous=False)
+    return filled
+
+
 def main(argv: list[str]) -> int:
-    if argv[:1] != ["extract"]:
-        print(__doc__)
-        return 2
-    update(extract())
-    return 0
+    if argv[:1] == ["adopt"] and len(argv) == 3 and argv[1] in LOCALES:
+        print(f"{argv[1]}: {adopt(argv[1], Path(argv[2]))} entries filled")
+        return 0
+    if argv[:1] == ["extract"]:
+        update(extract())
+        return 0
+    if argv[:1] == ["missing"]:
+        total = 0
+        for locale in LOCALES:
+            gaps = missing(locale)
+            total += len(gaps)
+            for text in gaps:
+                print(f"{locale}\t{text}")
+        return 1 if total else 0
+    print(__doc__)
+    return 2
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ctip.errors import CtipError
 from ctip.web.pages import (
+    account,
     ads,
     agency,
     audit_page,
@@ -23,12 +24,13 @@ from ctip.web.pages import (
     finflows,
     followup,
     supply,
+    users,
 )
 from ctip.web.pages.render import STATIC_DIR, warm_templates
 
 # in this order (/cases/new before /cases/{case_id}); render.url_for reads the same list
 PAGE_MODULES = (auth, cases, case_page, evidence_page, agency, audit_page, followup, finflows,
-                ads, supply)
+                ads, supply, account, users)
 router = APIRouter()
 for _module in PAGE_MODULES:
     router.include_router(_module.router)

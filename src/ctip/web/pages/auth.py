@@ -14,7 +14,7 @@ import secrets
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ctip.errors import AuthenticationError
+from ctip.errors import AuthenticationError, CodeReusedError
 from ctip.web import i18n
 from ctip.web.pages.common import (
     SESSION_COOKIE,
@@ -101,6 +101,19 @@ def login(request: Request, form: FormDep) -> Response:
     try:
         result = accounts(request).login(
             username, str(form.get("password") or ""), str(form.get("code") or "")
+        )
+    except CodeReusedError:
+        return _login_page(
+            request,
+            username=username,
+            next_url=next_url,
+            status_code=401,
+            error=_(
+                request,
+                "This one-time code was already used. Wait until your authenticator app shows "
+                "the next code, then type that one. (This attempt does not count towards the "
+                "lockout.)",
+            ),
         )
     except AuthenticationError:
         return _login_page(

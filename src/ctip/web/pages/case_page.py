@@ -49,17 +49,20 @@ DONE_MESSAGES = {
 }
 
 
-def _dimensions(profile: str) -> list[dict[str, Any]]:
+def _dimensions(profile: str, gettext: Any) -> list[dict[str, Any]]:
+    """Indicators by dimension, their texts in the page's language (the ILO texts and dimension
+    names are in the catalogue: ``python -m ctip.web.i18n extract`` adds them)."""
     inds = screening.indicators(profile)
     dims = []
     for dim in screening.DIMENSIONS:
         items = [
-            {"id": i.id, "text": i.text, "strength": i.strength[profile]}
+            {"id": i.id, "text": gettext(i.text), "strength": i.strength[profile]}
             for i in inds
             if i.dimension == dim
         ]
         if items:
-            dims.append({"code": dim, "name": screening.dimension_name(dim), "indicators": items})
+            name = gettext(labels.DIMENSION.get(dim, screening.dimension_name(dim)))
+            dims.append({"code": dim, "name": name, "indicators": items})
     return dims
 
 
@@ -86,7 +89,8 @@ def screening_fields(locale: str, profile: str, yes: tuple[str, ...]) -> Markup:
 
     translations = i18n.translations(locale)
     html = templates.env.get_template("case_screening_fields.html").render(
-        screening_form={"dimensions": _dimensions(profile), "observed": dict.fromkeys(yes, "yes")},
+        screening_form={"dimensions": _dimensions(profile, translations.gettext),
+                        "observed": dict.fromkeys(yes, "yes")},
         observation_options=options(labels.OBSERVATION, translations.gettext),
         translations=translations,
     )

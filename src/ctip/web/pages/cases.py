@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from babel import Locale
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -20,6 +21,7 @@ from ctip.domain.countries import all_countries
 from ctip.domain.records import Identity
 from ctip.errors import CtipError, ValidationError
 from ctip.services.casework import CaseIntake
+from ctip.web import i18n
 from ctip.web.pages.common import (
     FormDep,
     PageUser,
@@ -99,13 +101,18 @@ def _intake_context(
         "errors": errors,
         "sex_options": code_options("sex", tr),
         "exploitation_options": code_options("exploitation_form", tr),
-        "country_options": sorted(((c.iso3, c.name) for c in all_countries()), key=lambda x: x[1]),
+        "country_options": _country_options(request.state.locale),
     }
 
 
-def _gettext(request: Request) -> Callable[[str], str]:
-    from ctip.web import i18n
+def _country_options(locale: str) -> list[tuple[str, str]]:
+    """ISO3 codes with the country names of the page's language (CLDR, through Babel)."""
+    names = Locale.parse(locale).territories
+    return sorted(((c.iso3, str(names.get(c.iso2) or c.name)) for c in all_countries()),
+                  key=lambda x: x[1])
 
+
+def _gettext(request: Request) -> Callable[[str], str]:
     return i18n.translations(request.state.locale).gettext
 
 
@@ -153,9 +160,14 @@ def parse_intake(
                 "Enter the age as a whole number of years between 0 and 120, or leave it empty.",
             )
     if values["date_of_birth"] and not re.match(DOB_PATTERN, values["date_of_birth"]):
-        errors["date_of_birth"] = _(
-            request, "Enter the date of birth as YYYY, YYYY-MM or YYYY-MM-DD."
-        )
+        try:  # a full date as typed in the user's locale: 12/2/26 is 12 February in en-GB
+            values["date_of_birth"] = i18n.parse_user_date(
+                values["date_of_birth"], getattr(request.state, "format_locale", "en")
+            ).isoformat()
+        except ValueError:
+            errors["date_of_birth"] = _(
+                request, "Enter the date of birth as YYYY, YYYY-MM or YYYY-MM-DD."
+            )
     languages = tuple(x.strip().lower() for x in values["languages"].split(",") if x.strip())
     if any(len(x) > 20 for x in languages):
         errors["languages"] = _(request, "List language codes or names separated by commas.")

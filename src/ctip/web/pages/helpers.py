@@ -1,4 +1,5 @@
-"""Template helpers bound to the request's language: labels for codes, dates, eligibility text."""
+"""Template helpers bound to the request's language: labels for codes, dates, numbers, country
+names (CLDR, through Babel), eligibility text, screening texts."""
 
 from __future__ import annotations
 
@@ -8,14 +9,18 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 
 from ctip.domain.countries import country
 from ctip.domain.vocabulary import code_list
 from ctip.web.pages import labels
 
 
-def helpers(locale: str, gettext: Callable[[str], str]) -> dict[str, Any]:
-    """Functions the templates call; each translates into ``locale``."""
+def helpers(
+    locale: str, gettext: Callable[[str], str], format_locale: str | None = None
+) -> dict[str, Any]:
+    """Functions the templates call; each translates into ``locale``. Dates and numbers follow
+    ``format_locale`` (the browser's region for that language, e.g. ``en_GB``) when given."""
 
     def code_label(list_name: str, code: str | None) -> str:
         if not code:
@@ -25,7 +30,7 @@ def helpers(locale: str, gettext: Callable[[str], str]) -> dict[str, Any]:
         except LookupError:
             return str(code).replace("_", " ")
 
-    babel_locale = Locale.parse(locale)  # parsed once per page, not once per date shown
+    babel_locale = Locale.parse(format_locale or locale)  # once per page, not once per date
 
     def fmt_datetime(value: datetime | date | None) -> str:
         if value is None:
@@ -35,12 +40,17 @@ def helpers(locale: str, gettext: Callable[[str], str]) -> dict[str, Any]:
         return str(format_date(value, "medium", locale=babel_locale))
 
     def country_name(iso3: str | None) -> str:
+        """The country's name in the page's language (CLDR territory names)."""
         if not iso3:
             return ""
         try:
-            return country(iso3).name
+            found = country(iso3)
         except LookupError:
             return iso3
+        return str(babel_locale.territories.get(found.iso2) or found.name)
+
+    def fmt_number(value: float | int | None) -> str:
+        return "–" if value is None else str(format_decimal(value, locale=babel_locale))
 
     def eligibility_text(service: Any) -> str:
         parts = []
@@ -59,6 +69,9 @@ def helpers(locale: str, gettext: Callable[[str], str]) -> dict[str, Any]:
         "fmt_datetime": fmt_datetime,
         "eligibility_text": eligibility_text,
         "country_name": country_name,
+        "fmt_number": fmt_number,
+        "screening_reason": lambda text: labels.screening_reason(text, gettext),
+        "dimension_name": lambda code: gettext(labels.DIMENSION.get(str(code), str(code))),
         "status_label": lambda c: labels.label(labels.STATUS, c, gettext),
         "region_label": lambda c: labels.label(labels.REGION, c, gettext),
         "role_label": lambda c: labels.label(labels.ROLE, str(c), gettext),

@@ -8,6 +8,7 @@ Code-list labels come from the shipped code lists and are added to the catalogue
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 
@@ -81,6 +82,8 @@ REGION: dict[str, str] = {
 
 ROLE: dict[str, str] = {
     "admin": N_("Administrator"),
+    "national_admin": N_("National administrator"),
+    "investigator": N_("Investigator"),
     "supervisor": N_("Supervisor"),
     "caseworker": N_("Caseworker"),
     "competent_authority": N_("Competent authority"),
@@ -168,3 +171,56 @@ def label(table: dict[str, str], code: str | None, gettext: Callable[[str], str]
         return ""
     text = table.get(str(code))
     return gettext(text) if text else str(code).replace("_", " ")
+
+
+# The six dimensions of the ILO/EC operational indicators (domain/screening.py).
+DIMENSION: dict[str, str] = {
+    "DR": N_("deceptive recruitment"),
+    "CR": N_("coercive recruitment"),
+    "VR": N_("recruitment by abuse of vulnerability"),
+    "EX": N_("exploitative conditions of work"),
+    "CD": N_("coercion at destination"),
+    "VD": N_("abuse of vulnerability at destination"),
+}
+
+# The reasons ``domain.screening.screen`` gives, as patterns (English, as the domain writes them)
+# and the translatable message each becomes. Why patterns: the domain is stdlib-only and writes
+# its reasons in English for the audit trail and the CLI; the page shows them in the user's
+# language. A reason no pattern matches is shown as written, never dropped.
+_REASONS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^(?P<dim>[A-Z]{2}) \(.*\) positive: (?P<strong>\d+) strong, (?P<medium>\d+) "
+                r"medium, (?P<weak>\d+) weak indicator\(s\)$"),
+     N_("%(dim)s (%(name)s) positive: %(strong)s strong, %(medium)s medium, %(weak)s weak "
+        "indicator(s)")),
+    (re.compile(r"^child: exploitative conditions suffice"),
+     N_("child: exploitative conditions suffice, no means is required (Palermo Protocol, "
+        "art. 3(c))")),
+    (re.compile(r"^adult: recruitment means, exploitation and coercion"),
+     N_("adult: recruitment means, exploitation and coercion or vulnerability at destination "
+        "are all positive (ILO case rule)")),
+    (re.compile(r"^deceived and exploited without coercion"),
+     N_("deceived and exploited without coercion: not the full case rule")),
+    (re.compile(r"^exploitative conditions only"),
+     N_("exploitative conditions only: consider labour-rights services")),
+    (re.compile(r"^no indicator observed$"), N_("no indicator observed")),
+    (re.compile(r"^strong indicator\(s\) observed: (?P<ids>.+)$"),
+     N_("strong indicator(s) observed: %(ids)s")),
+    (re.compile(r"^the NRM presumption is generous"),
+     N_("the NRM presumption is generous: assistance should start now")),
+    (re.compile(r"^(?P<n>\d+) indicator\(s\) observed but no dimension is positive$"),
+     N_("%(n)s indicator(s) observed but no dimension is positive")),
+    (re.compile(r"^this is a suggestion"),
+     N_("this is a suggestion: the person screening decides and records why")),
+)
+
+
+def screening_reason(text: str, gettext: Callable[[str], str]) -> str:
+    """One reason of a screening result in the page's language."""
+    for pattern, message in _REASONS:
+        found = pattern.match(text)
+        if found:
+            values = found.groupdict()
+            if "dim" in values:
+                values["name"] = gettext(DIMENSION.get(values["dim"], values["dim"]))
+            return gettext(message) % values if values else gettext(message)
+    return text
