@@ -132,13 +132,15 @@ def violations(ext: np.ndarray, check: np.ndarray, free: np.ndarray, primary: np
 
 def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarray,
                     free: np.ndarray, cost: np.ndarray, threshold: int,
-                    time_limit: float = TIME_LIMIT,
-                    max_variables: int = MAX_VARIABLES) -> Pattern | None:
+                    time_limit: float = TIME_LIMIT, max_variables: int = MAX_VARIABLES,
+                    gap: float = 1e-9, nodes: int | None = None) -> Pattern | None:
     """The cheapest pattern protecting every ``primary`` cell (None: too large, or no solution
     within the time limit, or infeasible).
 
     ``candidate``: cells that may be hidden at ``cost``; ``free``: cells the attacker does not
-    know anyway (unpublished margins; cost 0); every other cell is known to the attacker."""
+    know anyway (unpublished margins; cost 0); every other cell is known to the attacker.
+    ``gap``: stop when HiGHS proves the pattern within this relative gap of the optimum;
+    ``nodes``: a branch-and-bound node limit (deterministic, unlike the time limit)."""
     movable = primary | candidate | free
     positions = np.argwhere(movable)
     m = len(positions)
@@ -157,7 +159,8 @@ def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarr
         left = deadline - time.monotonic()
         if m * (1 + 2 * len(protected)) > max_variables or left <= 0:
             return None
-        res = _solve(a_eq, value, is_primary, is_fixed_on, price, protected, threshold, left)
+        res = _solve(a_eq, value, is_primary, is_fixed_on, price, protected, threshold, left,
+                     gap, nodes)
         if res is None:
             return None
         x, moves, optimal, gap = res
@@ -216,8 +219,9 @@ def _certified(a_eq: csr_matrix, moves: np.ndarray, on: np.ndarray, value: np.nd
 
 
 def _solve(a_eq: csr_matrix, value: np.ndarray, is_primary: np.ndarray, is_fixed_on: np.ndarray,
-           price: np.ndarray, protected: list[int], threshold: int,
-           time_limit: float) -> tuple[np.ndarray, np.ndarray, bool, float] | None:
+           price: np.ndarray, protected: list[int], threshold: int, time_limit: float,
+           gap: float = 1e-9, nodes: int | None = None) -> tuple[np.ndarray, np.ndarray,
+                                                                  bool, float] | None:
     m, t = len(value), float(threshold)
     q = len(protected)
     n_blocks = 2 * q
@@ -272,7 +276,8 @@ def _solve(a_eq: csr_matrix, value: np.ndarray, is_primary: np.ndarray, is_fixed
                                     np.concatenate(ubs)) if rows else ())
     res = milp(objective, integrality=integrality, bounds=Bounds(lower, upper),
                constraints=constraints,
-               options={"time_limit": time_limit, "mip_rel_gap": 1e-9, "disp": False})
+               options={"time_limit": time_limit, "mip_rel_gap": gap, "disp": False,
+                        **({"node_limit": nodes} if nodes is not None else {})})
     if res.x is None:
         return None
     gap = float(getattr(res, "mip_gap", 0.0) or 0.0)
