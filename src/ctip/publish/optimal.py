@@ -37,7 +37,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import coo_matrix, csr_matrix, hstack, identity, vstack
 
-MAX_VARIABLES = 30_000
+MAX_VARIABLES = 20_000
 TIME_LIMIT = 10.0
 _ROUNDS = 12
 _EPS = 1e-6
