@@ -25,6 +25,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from ctip.publish.suppression import with_margins  # noqa: E402
 from ctip.services.statistics import publish  # noqa: E402
 from ctip.stats.registry import StatTable, compute, table_spec  # noqa: E402
 from ctip.stats.tables import victims_by  # noqa: E402
@@ -62,10 +63,14 @@ def loss(table: StatTable, method: str, threshold: int) -> dict[str, float]:
     published = publish(table, threshold=threshold, method=method)
     seconds = time.perf_counter() - start
     frame = published.frame
-    truth = table.frame.copy()
     dims = list(published.dims)
+    truth = table.frame[[*dims, "count"]].copy()
+    if table.spec.name != "data-quality":  # margins the service put inside the table
+        totals = with_margins(truth, dims=dims, total="total")
+        truth = pd.concat([truth, totals], ignore_index=True)
     for d in dims:
         truth[d] = truth[d].astype(str)
+    truth = truth.drop_duplicates(dims)
     shown = frame.assign(**{d: frame[d].astype(str) for d in dims})
     merged = shown.merge(truth[[*dims, "count"]].rename(columns={"count": "true"}), on=dims,
                          how="left")
