@@ -15,6 +15,7 @@ median of --repeat runs after a warm-up) and the ratio of their sum to the peer.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -156,7 +157,8 @@ def run(rows: int, args: argparse.Namespace) -> None:
     generate(con, rows)
     print(f"\n=== {rows:,} victim records ({min(RARE_ROWS, rows // 10):,} rare in one "
           f"respect) generated in DuckDB in {time.perf_counter() - start:.1f} s; "
-          f"{args.threads} threads; median of {args.repeat} runs; suppression {args.method}")
+          f"{args.threads} threads; median of {args.repeat} runs; suppression {args.method}; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     baseline_sql = ("SELECT identification_year, sex, age_group, COUNT(*) AS n FROM victims "
                     "GROUP BY identification_year, sex, age_group")
     baseline, _ = median_seconds(lambda: con.execute(baseline_sql).fetchall(), args.repeat)
