@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-from scipy.sparse import coo_matrix, csr_matrix, hstack, identity, vstack
+from scipy.sparse import coo_matrix, csr_matrix
 
 MAX_VARIABLES = 20_000
 TIME_LIMIT = 10.0
@@ -248,32 +248,45 @@ def _solve(a_eq: csr_matrix, value: np.ndarray, is_primary: np.ndarray, is_fixed
     if n_blocks:
         lower[m:] = np.concatenate(blocks_lo)
         upper[m:] = np.concatenate(blocks_hi)
-    eye = identity(m, format="csr")
-    rows, lbs, ubs = [], [], []
-    for b in range(n_blocks):
-        pick = _block(b, m, n_blocks)
-        if a_eq.shape[0]:  # additivity of each alternative table
-            rows.append(hstack([csr_matrix((a_eq.shape[0], m)), a_eq @ pick]))
-            lbs.append(np.zeros(a_eq.shape[0]))
-            ubs.append(np.zeros(a_eq.shape[0]))
-        # y - U x <= 0 and -y - a x <= 0: a cell moves only when hidden
-        rows.append(hstack([-t * eye, eye @ pick]))
-        lbs.append(np.full(m, -np.inf))
-        ubs.append(np.zeros(m))
-        rows.append(hstack([-eye.multiply(value[:, None]).tocsr(), -eye @ pick]))
-        lbs.append(np.full(m, -np.inf))
-        ubs.append(np.zeros(m))
-    for j, p in enumerate(protected):  # y+_p - y-_p >= T (x_p for a complementary cell)
-        row = np.zeros(n)
-        row[m + 2 * j * m + p] = 1.0
-        row[m + (2 * j + 1) * m + p] = -1.0
-        if not is_primary[p]:
-            row[p] = -t
-        rows.append(csr_matrix(row))
-        lbs.append(np.array([0.0 if not is_primary[p] else t]))
-        ubs.append(np.array([np.inf]))
-    constraints = (LinearConstraint(vstack(rows).tocsr(), np.concatenate(lbs),
-                                    np.concatenate(ubs)) if rows else ())
+    # the constraint matrix in COO form, built at once (per block: additivity rows, then the
+    # links y - U x <= 0 and -y - a x <= 0, a cell moves only when hidden; then one width row
+    # per protected cell: y+_p - y-_p >= T, or >= T x_p for a complementary cell)
+    coo = a_eq.tocoo()
+    r_a = a_eq.shape[0]
+    per_block = r_a + 2 * m
+    blocks = np.arange(n_blocks)
+    cells = np.arange(m)
+    base = (blocks * per_block)[:, None]
+    col0 = m + (blocks * m)[:, None]
+    rows_a = (base + coo.row[None, :]).ravel()
+    cols_a = (col0 + coo.col[None, :]).ravel()
+    vals_a = np.tile(coo.data, n_blocks)
+    up_row = base + r_a + cells[None, :]
+    lo_row = up_row + m
+    y_col = col0 + cells[None, :]
+    x_col = np.broadcast_to(cells[None, :], (n_blocks, m))
+    row_parts = [rows_a, up_row.ravel(), up_row.ravel(), lo_row.ravel(), lo_row.ravel()]
+    col_parts = [cols_a, y_col.ravel(), x_col.ravel(), y_col.ravel(), x_col.ravel()]
+    val_parts = [vals_a, np.ones(n_blocks * m), np.full(n_blocks * m, -t),
+                 np.full(n_blocks * m, -1.0), np.tile(-value, n_blocks)]
+    width_row = n_blocks * per_block + np.arange(q)
+    prot = np.asarray(protected, dtype=np.int64)
+    j = np.arange(q)
+    secondary = ~is_primary[prot] if q else np.zeros(0, dtype=bool)
+    row_parts += [width_row, width_row, width_row[secondary]]
+    col_parts += [m + 2 * j * m + prot, m + (2 * j + 1) * m + prot, prot[secondary]]
+    val_parts += [np.ones(q), -np.ones(q), np.full(int(secondary.sum()), -t)]
+    n_rows = n_blocks * per_block + q
+    matrix = coo_matrix((np.concatenate(val_parts),
+                         (np.concatenate(row_parts), np.concatenate(col_parts))),
+                        shape=(n_rows, n)).tocsr()
+    lb = np.full(n_rows, -np.inf)
+    ub = np.zeros(n_rows)
+    for blk in range(n_blocks):
+        lb[blk * per_block: blk * per_block + r_a] = 0.0
+    lb[n_blocks * per_block:] = np.where(secondary, 0.0, t)
+    ub[n_blocks * per_block:] = np.inf
+    constraints = LinearConstraint(matrix, lb, ub) if n_rows else ()
     res = milp(objective, integrality=integrality, bounds=Bounds(lower, upper),
                constraints=constraints,
                options={"time_limit": time_limit, "mip_rel_gap": gap, "disp": False,
@@ -282,9 +295,3 @@ def _solve(a_eq: csr_matrix, value: np.ndarray, is_primary: np.ndarray, is_fixed
         return None
     gap = float(getattr(res, "mip_gap", 0.0) or 0.0)
     return np.round(res.x[:m]), res.x[m:].reshape(n_blocks, m), res.status == 0, gap
-
-
-def _block(b: int, m: int, n_blocks: int) -> csr_matrix:
-    """Selector of block b's variables out of the n_blocks * m alternative-table variables."""
-    cols = np.arange(m) + b * m
-    return coo_matrix((np.ones(m), (np.arange(m), cols)), shape=(m, n_blocks * m)).tocsr()

@@ -47,7 +47,7 @@ from ctip.publish.optimal import MAX_VARIABLES, optimal_pattern
 # "auto": HiGHS stops within 2% of the optimum or after AUTO_NODES branch-and-bound nodes (a
 # deterministic limit: the same table gets the same pattern on a busy machine); the time limit
 # is only a safety net. "optimal" (the reference in benchmarks and tests) solves to the end.
-AUTO_GAP, AUTO_NODES, AUTO_TIME_LIMIT = 0.02, 500, 10.0
+AUTO_GAP, AUTO_NODES, AUTO_TIME_LIMIT = 0.02, 500, 60.0
 OPTIMAL_TIME_LIMIT = 120.0
 
 TOTAL_LABELS: tuple[str, ...] = ("_T", "total", "Total")
@@ -95,7 +95,8 @@ class SuppressedTable:
 
 
 def _is_total(series: pd.Series, labels: Sequence[str]) -> pd.Series:
-    return series.astype("string").isin(list(labels)).fillna(False).astype(bool)
+    # isin on the values as they are: a total label is text, and text compares as text
+    return series.isin(list(labels)).astype(bool)
 
 
 def _categories(column: pd.Series, labels: Sequence[str]) -> list[object]:
