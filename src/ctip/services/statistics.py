@@ -119,15 +119,28 @@ def publish(table: StatTable, *, threshold: int, method: str = "auto") -> Publis
         inner = [d for d in dims if d not in sliced]
         parts, infos = [], []
         for key, part in frame.groupby(list(sliced), sort=False):
-            done, part_info = _suppress(part[[*inner, "count"]], inner, threshold, method)
+            if part["count"].between(1, threshold - 1).any():
+                done, part_info = _suppress(part[[*inner, "count"]], inner, threshold, method)
+            else:  # nothing small in this slice: nothing to hide (suppress would agree)
+                done = part[[*inner]].assign(count=part["count"].astype("Int64"),
+                                             suppressed=False,
+                                             display=part["count"].astype(int).astype(str))
+                part_info = {"primary": 0, "secondary": 0}
             for name, value in zip(sliced, key, strict=True):
                 done[name] = value
             parts.append(done)
             infos.append(part_info)
         protected = pd.concat(parts, ignore_index=True)
-        info = {**infos[0], "slices": len(parts), "sliced_by": list(sliced),
+        first = next((i for i in infos if "method" in i), infos[0])
+        info = {**first, "slices": len(parts), "sliced_by": list(sliced),
                 "cells": len(protected), "primary": sum(int(i["primary"]) for i in infos),
-                "secondary": sum(int(i["secondary"]) for i in infos)}
+                "secondary": sum(int(i["secondary"]) for i in infos),
+                "cost": sum(float(i.get("cost", 0.0)) for i in infos),
+                "hypercube_cost": sum(float(i.get("hypercube_cost", i.get("cost", 0.0)))
+                                      for i in infos),
+                "pattern": sorted({str(i["pattern"]) for i in infos if "pattern" in i})}
+        for key in ("rounds", "mip_gap", "proven_optimal", "optimal_tried"):
+            info.pop(key, None)
     else:
         protected, info = _suppress(frame[[*dims, "count"]], dims, threshold, method)
     extra = [c for c in frame.columns if c not in (*dims, "count")]
