@@ -4,7 +4,8 @@ Why by hand: pytauargus does this well but is young (2026), ships a native engin
 hypercube method headless; acro only does primary suppression. The hypercube method (GHMITER,
 Repsilber 1994; used by tau-ARGUS) is short, needs only numpy, and is *provably* sound for the
 attacker we state below, so we write it here and check it with a linear-programming attacker
-(``ctip.publish.audit``) in the tests.
+(``ctip.publish.audit``) in the tests. The boxes are greedy; ``publish.optimal`` solves for the
+cheapest pattern with HiGHS, and ``suppress(method="auto")`` publishes the cheaper of the two.
 
 Attacker model and protection rule (docs/methods/disclosure.md):
 - the attacker knows every published cell, that each margin is the sum of its detailed cells (the
@@ -41,11 +42,19 @@ import numpy as np
 import pandas as pd
 
 from ctip.errors import DisclosureError
+from ctip.publish.optimal import MAX_VARIABLES, optimal_pattern
+
+# "auto": HiGHS stops within 2% of the optimum or after AUTO_NODES branch-and-bound nodes (a
+# deterministic limit: the same table gets the same pattern on a busy machine); the time limit
+# is only a safety net. "optimal" (the reference in benchmarks and tests) solves to the end.
+AUTO_GAP, AUTO_NODES, AUTO_TIME_LIMIT = 0.02, 500, 60.0
+OPTIMAL_TIME_LIMIT = 120.0
 
 TOTAL_LABELS: tuple[str, ...] = ("_T", "total", "Total")
 _PUBLISHED, _SUPPRESSED, _UNPUBLISHED = 0, 1, 2
 # Above this many candidate boxes per primary cell, partners are pruned to the most promising.
 _MAX_BOXES = 3_000
+METHODS = ("auto", "optimal", "hypercube")
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,8 @@ class SuppressedTable:
     def describe(self) -> dict[str, object]:
         """Release parameters for the audit log and the data package (no cell values)."""
         return {
-            "method": "hypercube secondary suppression",
+            "method": "secondary suppression",
+            **self.parameters,
             "dims": list(self.dims),
             "value": self.value,
             "threshold": self.threshold,
@@ -85,7 +95,8 @@ class SuppressedTable:
 
 
 def _is_total(series: pd.Series, labels: Sequence[str]) -> pd.Series:
-    return series.astype("string").isin(list(labels)).fillna(False).astype(bool)
+    # isin on the values as they are: a total label is text, and text compares as text
+    return series.isin(list(labels)).astype(bool)
 
 
 def _categories(column: pd.Series, labels: Sequence[str]) -> list[object]:
@@ -104,6 +115,7 @@ def suppress(
     margins_known: bool = True,
     symbol: str = "x",
     margin_cost: float = 10.0,
+    method: str = "auto",
 ) -> SuppressedTable:
     """Suppress cells 1..threshold-1 (and 0 if ``zeros_sensitive``) plus enough complementary
     cells that none can be recovered from the published cells and margins.
@@ -111,9 +123,16 @@ def suppress(
     ``table``: one row per cell; rows whose dim value is one of ``total`` are margins and must
     equal the sum of their detailed cells. ``margins_known``: assume margins absent from the table
     are published elsewhere (safe default); if False they are treated as unpublished.
+    ``method``: "auto" (the cheaper of the optimal pattern and the hypercube heuristic; the
+    heuristic alone when the table is too large for the integer programme), "optimal" (the
+    integer programme, no size limit) or "hypercube".
     Raises ``DisclosureError`` when a cell cannot be protected (only possible when small margins
     are published elsewhere) or the table is not additive.
     """
+    if method not in METHODS:
+        raise DisclosureError(f"unknown suppression method {method!r}",
+                              hint=f"one of {', '.join(METHODS)}")
+    parameters: dict[str, object] = {}
     dims = tuple(dims)
     if threshold < 1:
         raise DisclosureError(f"threshold must be at least 1, got {threshold}")
@@ -182,25 +201,7 @@ def suppress(
     cost = np.where(is_detail, ext + 1.0, (ext + 1.0) * margin_cost)
     cost[~in_table & (state == _PUBLISHED)] = np.inf
 
-    order = sorted(map(tuple, np.argwhere(primary)), key=lambda p: (ext[p], p))
-    boxes_of: dict[tuple[int, ...], list[tuple[int, float, float]]] = {}
-    for p in order:
-        if _already_protected(int(ext[p]), boxes_of.get(p, ()), threshold):
-            continue
-        box = _best_box(ext, state, cost, p, threshold)
-        if box is None:
-            raise DisclosureError(
-                f"cell {_label(p, cats)} (a small count) cannot be protected: its margins "
-                "are published and too small",
-                hint="include the margin rows in the table so they can be suppressed too, or "
-                "publish this table at a coarser level",
-            )
-        corners, down, up = box
-        for corner, sign in corners:
-            if state[corner] == _PUBLISHED:
-                state[corner] = _SUPPRESSED
-            boxes_of.setdefault(corner, []).append((sign, down, up))
-
+    state = _pattern(method, ext, state, cost, primary, in_table, threshold, cats, parameters)
     suppressed = state[cell_of_row] == _SUPPRESSED
     out = frame[list(dims)].copy()
     if zeros_sensitive:
@@ -222,7 +223,80 @@ def suppress(
         symbol=symbol,
         zeros_sensitive=zeros_sensitive,
         margins_known=margins_known,
+        parameters=parameters,
     )
+
+
+def _pattern(method: str, ext: np.ndarray, state: np.ndarray, cost: np.ndarray,
+             primary: np.ndarray, in_table: np.ndarray, threshold: int, cats: list[list[object]],
+             parameters: dict[str, object]) -> np.ndarray:
+    """The secondary pattern: hypercube boxes, the optimal integer programme, or the cheaper.
+
+    Both start from ``state`` (primary cells suppressed). The optimum is never dearer than the
+    boxes (their moves fit its model), but it has a size limit and a time limit; so "auto" runs
+    the heuristic first and keeps the optimum only when it is found and not dearer."""
+    boxes, refusal = state.copy(), None
+    if method != "optimal":
+        try:
+            _hypercube(ext, boxes, cost, primary, threshold, cats)
+        except DisclosureError as error:
+            refusal = error
+    if not primary.any():
+        parameters["pattern"] = "none needed"
+        return boxes
+    heuristic_cost = float(cost[(boxes == _SUPPRESSED) & ~primary].sum())
+    found = None
+    # auto: the optimum only improves a pattern the boxes found (a refusal goes back to the
+    # caller, who may put the margins inside the table), within a size and time budget
+    if method == "optimal" or (method == "auto" and refusal is None and heuristic_cost > 0):
+        found = optimal_pattern(
+            ext, primary=primary, candidate=in_table & (state == _PUBLISHED) & np.isfinite(cost),
+            free=state == _UNPUBLISHED, cost=cost, threshold=threshold,
+            max_variables=10**12 if method == "optimal" else MAX_VARIABLES,
+            time_limit=OPTIMAL_TIME_LIMIT if method == "optimal" else AUTO_TIME_LIMIT,
+            gap=1e-9 if method == "optimal" else AUTO_GAP,
+            nodes=None if method == "optimal" else AUTO_NODES)
+    if found is not None and (method == "optimal" or refusal is not None
+                              or found.cost <= heuristic_cost):
+        parameters.update(pattern="optimal (HiGHS integer programme)", cost=found.cost,
+                          proven_optimal=found.optimal, mip_gap=round(found.gap, 4),
+                          rounds=found.rounds)
+        if refusal is None and method != "optimal":
+            parameters["hypercube_cost"] = heuristic_cost
+        out = state.copy()
+        out[found.hidden] = _SUPPRESSED
+        return out
+    if refusal is not None:
+        raise refusal
+    if method == "optimal":
+        raise DisclosureError("the optimal suppression pattern was not found within the time "
+                              "limit", hint='use method="auto" or "hypercube"')
+    parameters.update(pattern="hypercube (heuristic)", cost=heuristic_cost,
+                      optimal_tried=method != "hypercube")
+    return boxes
+
+
+def _hypercube(ext: np.ndarray, state: np.ndarray, cost: np.ndarray, primary: np.ndarray,
+               threshold: int, cats: list[list[object]]) -> None:
+    """GHMITER: one cheapest feasible box per primary cell not yet protected (updates state)."""
+    order = sorted(map(tuple, np.argwhere(primary)), key=lambda p: (ext[p], p))
+    boxes_of: dict[tuple[int, ...], list[tuple[int, float, float]]] = {}
+    for p in order:
+        if _already_protected(int(ext[p]), boxes_of.get(p, ()), threshold):
+            continue
+        box = _best_box(ext, state, cost, p, threshold)
+        if box is None:
+            raise DisclosureError(
+                f"cell {_label(p, cats)} (a small count) cannot be protected: its margins "
+                "are published and too small",
+                hint="include the margin rows in the table so they can be suppressed too, or "
+                "publish this table at a coarser level",
+            )
+        corners, down, up = box
+        for corner, sign in corners:
+            if state[corner] == _PUBLISHED:
+                state[corner] = _SUPPRESSED
+            boxes_of.setdefault(corner, []).append((sign, down, up))
 
 
 def _at(axis: int, index: int | slice, ndim: int) -> tuple[Any, ...]:

@@ -38,6 +38,9 @@ MARGIN_COST = 1000.0
 # Tables made of independent slices, each suppressed on its own (see ``publish``).
 SLICED = {"sdg-16-2-2": ("year", "ref_area", "series")}
 ALL_AGENCIES = "all agencies"
+# Data quality: an agency with at least this many x threshold records is a large group, whose
+# counts of records with a field unknown are shown (they count gaps, not victims).
+QUALITY_LARGE_GROUP = 20
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,8 @@ def analytic_connection(store: CaseStore) -> Iterator[duckdb.DuckDBPyConnection]
         con.close()
 
 
-def _suppress(frame: pd.DataFrame, dims: Sequence[str], threshold: int) -> tuple[pd.DataFrame,
-                                                                                dict[str, Any]]:
+def _suppress(frame: pd.DataFrame, dims: Sequence[str], threshold: int,
+              method: str = "auto") -> tuple[pd.DataFrame, dict[str, Any]]:
     """suppress(), first assuming every margin is public (the safe default). When a small cell
     cannot be protected that way (it is alone on a line of its margin), the margins are put
     inside the table instead and suppressed with it where needed: they are then published only
@@ -80,13 +83,13 @@ def _suppress(frame: pd.DataFrame, dims: Sequence[str], threshold: int) -> tuple
     symbol = HIDDEN
     try:
         done = suppress(frame, value="count", dims=list(dims), threshold=threshold, symbol=symbol,
-                        margin_cost=MARGIN_COST)
+                        margin_cost=MARGIN_COST, method=method)
         return done.frame, done.describe()
     except DisclosureError:
         has_totals = any(frame[d].astype(str).isin(TOTAL_LABELS).any() for d in dims)
         full = frame if has_totals else with_margins(frame, dims=list(dims), total="total")
         done = suppress(full, value="count", dims=list(dims), threshold=threshold, symbol=symbol,
-                        margins_known=False, margin_cost=MARGIN_COST)
+                        margins_known=False, margin_cost=MARGIN_COST, method=method)
         out = done.frame
         # a total over a multi-response dimension counts mentions, not victims: not shown
         for d in dims:
@@ -95,12 +98,13 @@ def _suppress(frame: pd.DataFrame, dims: Sequence[str], threshold: int) -> tuple
         return out.reset_index(drop=True), {**done.describe(), "margins": "inside the table"}
 
 
-def publish(table: StatTable, *, threshold: int) -> PublishedTable:
-    """Disclosure control for one computed table (see module docstring)."""
+def publish(table: StatTable, *, threshold: int, method: str = "auto") -> PublishedTable:
+    """Disclosure control for one computed table (see module docstring). ``method``: the
+    secondary suppression (``publish.suppression.METHODS``)."""
     spec, frame = table.spec, table.frame.copy()
     dims = list(table.dims)
     if spec.name == "data-quality":
-        return _publish_quality(table, threshold)
+        return _publish_quality(table, threshold, method)
     if frame.empty:
         out = frame.assign(suppressed=False, display="")
         return PublishedTable(spec.name, spec.title, spec.description, table.by, tuple(dims), out,
@@ -115,17 +119,30 @@ def publish(table: StatTable, *, threshold: int) -> PublishedTable:
         inner = [d for d in dims if d not in sliced]
         parts, infos = [], []
         for key, part in frame.groupby(list(sliced), sort=False):
-            done, part_info = _suppress(part[[*inner, "count"]], inner, threshold)
+            if part["count"].between(1, threshold - 1).any():
+                done, part_info = _suppress(part[[*inner, "count"]], inner, threshold, method)
+            else:  # nothing small in this slice: nothing to hide (suppress would agree)
+                done = part[[*inner]].assign(count=part["count"].astype("Int64"),
+                                             suppressed=False,
+                                             display=part["count"].astype(int).astype(str))
+                part_info = {"primary": 0, "secondary": 0}
             for name, value in zip(sliced, key, strict=True):
                 done[name] = value
             parts.append(done)
             infos.append(part_info)
         protected = pd.concat(parts, ignore_index=True)
-        info = {**infos[0], "slices": len(parts), "sliced_by": list(sliced),
+        first = next((i for i in infos if "method" in i), infos[0])
+        info = {**first, "slices": len(parts), "sliced_by": list(sliced),
                 "cells": len(protected), "primary": sum(int(i["primary"]) for i in infos),
-                "secondary": sum(int(i["secondary"]) for i in infos)}
+                "secondary": sum(int(i["secondary"]) for i in infos),
+                "cost": sum(float(i.get("cost", 0.0)) for i in infos),
+                "hypercube_cost": sum(float(i.get("hypercube_cost", i.get("cost", 0.0)))
+                                      for i in infos),
+                "pattern": sorted({str(i["pattern"]) for i in infos if "pattern" in i})}
+        for key in ("rounds", "mip_gap", "proven_optimal", "optimal_tried"):
+            info.pop(key, None)
     else:
-        protected, info = _suppress(frame[[*dims, "count"]], dims, threshold)
+        protected, info = _suppress(frame[[*dims, "count"]], dims, threshold, method)
     extra = [c for c in frame.columns if c not in (*dims, "count")]
     out = protected.merge(frame[[*dims, *extra]], on=dims, how="left")
     if "rate" in out.columns and "population" in out.columns:
@@ -141,24 +158,45 @@ def publish(table: StatTable, *, threshold: int) -> PublishedTable:
                           threshold, info)
 
 
-def _publish_quality(table: StatTable, threshold: int) -> PublishedTable:
-    """Unknown counts by agency x field (agencies add up to 'all agencies'); records per agency."""
+def _publish_quality(table: StatTable, threshold: int, method: str) -> PublishedTable:
+    """Unknown counts by agency x field (agencies add up to 'all agencies'); records per agency.
+
+    The records of an agency are a count of victims: small ones are hidden. The unknown counts
+    are not counts of victims with a characteristic but of records with a gap; for an agency of
+    at least ``QUALITY_LARGE_GROUP`` x threshold records they (and their shares) are shown as
+    they are. The smaller agencies' unknown counts are suppressed as a table of their own whose
+    margins (all agencies minus the large ones) the attacker knows."""
     frame = table.frame.copy()
     frame["agency"] = frame["agency"].replace({ALL_AGENCIES: "total"})
-    protected, info = _suppress(frame[["agency", "field", "count"]], ["agency", "field"], threshold)
     records = frame.drop_duplicates("agency")[["agency", "records"]].rename(
         columns={"records": "count"})
-    rec, _ = _suppress(records, ["agency"], threshold)
+    rec, _ = _suppress(records, ["agency"], threshold, method)
     rec = rec.rename(columns={"count": "records", "suppressed": "records_suppressed",
                               "display": "records_display"})
+    large = (frame["records"] >= QUALITY_LARGE_GROUP * threshold) | (frame["agency"] == "total")
+    shown = frame.loc[large, ["agency", "field", "count"]].assign(
+        suppressed=False, display=lambda f: f["count"].astype(int).astype(str))
+    shown["count"] = shown["count"].astype("Int64")
+    parts, info = [shown], {"cells": int(large.sum()), "primary": 0, "secondary": 0}
+    if (~large).any():
+        small, info = _suppress(frame.loc[~large, ["agency", "field", "count"]],
+                                ["agency", "field"], threshold, method)
+        parts.append(small)
+    protected = pd.concat(parts, ignore_index=True)
+    info = {**info, "cells": len(protected), "large_group": QUALITY_LARGE_GROUP * threshold,
+            "shown_as_large": int(large.sum())}
     out = protected.merge(frame[["agency", "field", "label", "share_unknown"]],
                           on=["agency", "field"], how="left").merge(rec, on="agency", how="left")
     out["share_unknown"] = out["share_unknown"].astype("Float64").mask(
         out["suppressed"] | out["records_suppressed"])
+    order = {(a, f): i for i, (a, f) in enumerate(zip(frame["agency"], frame["field"],
+                                                       strict=True))}
+    out = out.sort_values(["agency", "field"], key=lambda _: [
+        order[(a, f)] for a, f in zip(out["agency"], out["field"], strict=True)])
     out["agency"] = out["agency"].replace({"total": ALL_AGENCIES})
     spec = table.spec
     return PublishedTable(spec.name, spec.title, spec.description, table.by, ("agency", "field"),
-                          out, threshold, info)
+                          out.reset_index(drop=True), threshold, info)
 
 
 def published_table(con: duckdb.DuckDBPyConnection, name: str, by: Sequence[str] | None = None, *,
