@@ -87,6 +87,20 @@ def normalise_dob(text: str | None) -> str | None:
     return f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day is not None else "")
 
 
+_NON_ALNUM = re.compile(r"[^a-z0-9 ]+")
+
+
+def normalise_address(text: str | None) -> str | None:
+    """An address as lower-case ASCII letters, digits and single spaces (any script, as names);
+    punctuation splits tokens ("12/3 O'Connell St." -> "12 3 oconnell st")."""
+    if text is None or (isinstance(text, float) and text != text):
+        return None
+    ascii_text = anyascii(unicodedata.normalize("NFKC", str(text)))
+    ascii_text = unicodedata.normalize("NFKD", ascii_text).lower().replace("'", "").replace("`", "")
+    cleaned = _SPACES.sub(" ", _NON_ALNUM.sub(" ", ascii_text)).strip()
+    return cleaned or None
+
+
 def anagram_key(name: str | None) -> str | None:
     """The letters of each token sorted, tokens sorted: "satnos jennifer" -> "eefijnnr anoss".
 
@@ -125,6 +139,7 @@ INPUT_COLUMNS = (
     "citizenship",
     "identification_date",
     "exploitation_forms",
+    "address",
 )
 
 
@@ -160,7 +175,8 @@ def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
     helpers: first letters, and letters sorted within tokens, see ``anagram_key``), ``dob``
     (partial ISO), ``dob_year``/``dob_month``/``dob_day``, ``birth_year`` (from DOB or age),
     ``sex``, ``citizenship``; when the input has them, ``identified_day`` (identification date
-    as a day number) and ``forms`` (forms of exploitation, sorted, ";"-joined); plus any other
+    as a day number), ``forms`` (forms of exploitation, sorted, ";"-joined) and ``address``
+    (``normalise_address``) with ``address_tokens`` (its distinct tokens); plus any other
     input column unchanged (extra comparisons).
     """
     if "unique_id" not in frame.columns:
@@ -216,6 +232,15 @@ def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
         out["identified_day"] = ((identified - epoch).dt.days).astype("Int64")
     if "exploitation_forms" in frame.columns:
         out["forms"] = frame["exploitation_forms"].map(_forms_key).astype(object)
+    # where the person was met or lives: one line, compared as a string and as a set of tokens
+    # (street number, street, town, postcode in any order and with parts left out)
+    if "address" in frame.columns:
+        address = _map_unique(frame["address"].astype(object), normalise_address)
+        out["address"] = address
+        out["address_tokens"] = [sorted(set(a.split(" "))) if a else None for a in address]
+        # its first number (house number, or postcode when no number): a blocking key only
+        out["address_number"] = address.str.extract(r"(\d+)", expand=False).astype(object)
+        out["address_number"] = out["address_number"].where(out["address_number"].notna(), None)
     for extra in frame.columns:
         if extra not in INPUT_COLUMNS and extra not in out.columns:
             out[extra] = frame[extra]
