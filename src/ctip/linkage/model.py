@@ -56,6 +56,7 @@ def _name_comparison(col: str) -> cl.CustomComparison:
     would outweigh a flatly contradicting date of birth.
     """
     l_, r_ = f"{col}_l", f"{col}_r"
+    sk = "given_skeleton" if col == "given_name" else "family_skeleton"
     swapped: Any = cll.ColumnsReversedLevel("given_name", "family_name", symmetrical=True)
     swapped = swapped.configure(
         label_for_charts="swapped with the other name"
@@ -74,8 +75,15 @@ def _name_comparison(col: str) -> cl.CustomComparison:
             swapped,
             cll.JaroWinklerLevel(col, 0.92),
             cll.CustomLevel(
-                f"list_contains(name_tokens_r, {l_}) OR list_contains(name_tokens_l, {r_})",
-                "among the other record's names or aliases",
+                f"{sk}_l = {sk}_r",
+                "another romanisation of the same name (same skeleton)",
+                base_dialect_str=_DUCK,
+            ),
+            cll.CustomLevel(
+                f"list_contains(name_tokens_r, {l_}) OR list_contains(name_tokens_l, {r_})"
+                f" OR list_contains(name_skeletons_r, {sk}_l)"
+                f" OR list_contains(name_skeletons_l, {sk}_r)",
+                "among the other record's names or aliases (or their romanisations)",
                 base_dialect_str=_DUCK,
             ),
             cll.JaroWinklerLevel(col, 0.80),
@@ -184,6 +192,13 @@ def core_blocking_rules(columns: Sequence[str] = ()) -> list[Any]:
         # letters transposed in one or both names, or the names swapped, and no date known
         block_on("name_anagram"),
         block_on("family_anagram", "given_initial"),
+        # the same names in another romanisation ("Hussein Bakir" / "Hussain Bakr"), any order
+        block_on("name_skeleton"),
+        block_on("family_skeleton", "birth_year"),
+        block_on("given_skeleton", "birth_year"),
+        # ... and when no date is known: one name as a skeleton, the other's first letter
+        block_on("given_skeleton", "family_initial"),
+        block_on("family_skeleton", "given_initial"),
     ]
 
 

@@ -101,6 +101,36 @@ def normalise_address(text: str | None) -> str | None:
     return cleaned or None
 
 
+# Hand-written (no maintained library keys romanisations rather than English spelling; Metaphone
+# and Soundex are for English): the sounds romanisation systems write differently are merged,
+# vowels dropped, doubled letters collapsed. "Hussain"/"Hussein"/"Husayn" -> "sn",
+# "Mohamed"/"Muhammad" -> "md", "Kravchuk"/"Krawtschuk" -> "krvck", "Xenia"/"Kseniya" -> "ksn".
+_SOUNDS = (("tsch", "c"), ("sch", "s"), ("tch", "c"), ("dzh", "j"), ("kh", "k"), ("gh", "g"),
+           ("sh", "s"), ("ch", "c"), ("zh", "c"), ("ts", "c"), ("tz", "c"), ("ph", "f"),
+           ("th", "t"), ("dj", "j"), ("ck", "k"), ("q", "k"), ("x", "ks"), ("w", "v"),
+           ("z", "s"), ("c", "k"), ("h", ""))
+_VOWELS = re.compile(r"[aeiouy]+")
+_DOUBLES = re.compile(r"(.)\1+")
+
+
+def skeleton(token: str) -> str:
+    """The romanisation-free key of one name token (``_SOUNDS``); its first letter when only
+    vowels are left ("ia")."""
+    key = token
+    for old, new in _SOUNDS:
+        key = key.replace(old, new.upper())
+    key = key.lower()
+    key = _DOUBLES.sub(r"\1", _VOWELS.sub("", key))
+    return key or token[:1]
+
+
+def skeleton_key(name: str | None) -> str | None:
+    """``skeleton`` of each token of a normalised name, in the name's order."""
+    if not name:
+        return None
+    return " ".join(skeleton(t) for t in name.split(" "))
+
+
 def anagram_key(name: str | None) -> str | None:
     """The letters of each token sorted, tokens sorted: "satnos jennifer" -> "eefijnnr anoss".
 
@@ -210,6 +240,14 @@ def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out["given_anagram"] = _map_unique(given, anagram_key)
     out["family_anagram"] = _map_unique(family, anagram_key)
     out["name_anagram"] = _map_unique(out["full_name"], anagram_key)
+    # romanisation-free keys (``skeleton``): compared, and blocked on in any name order
+    out["given_skeleton"] = _map_unique(given, skeleton_key)
+    out["family_skeleton"] = _map_unique(family, skeleton_key)
+    skel = (out["given_skeleton"].fillna("") + " " + out["family_skeleton"].fillna("")).str.strip()
+    out["name_skeleton"] = [" ".join(sorted(k.split(" "))) if k else None for k in skel]
+    out["name_skeletons"] = [
+        sorted({skeleton(t) for t in toks}) if toks else None for toks in out["name_tokens"]
+    ]
     dob = _map_unique(col("date_of_birth").astype(object), normalise_dob)
     out["dob"] = dob
     out["dob_year"] = pd.to_numeric(dob.str[:4], errors="coerce").astype("Int64")
