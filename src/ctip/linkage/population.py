@@ -234,7 +234,7 @@ def generate(n_people: int, *, seed: int = 0, rates: Rates | None = None) -> Pop
         met_police = False
         first_seen = start + timedelta(days=int(rng.integers(0, 5 * 365 - 200)))
         for agency, (agency_type, base) in AGENCIES.items():
-            p = min(0.95, base * float(person["visibility"]))
+            p = min(0.95, base * float(person["visibility"]))  # type: ignore[arg-type]
             if agency == "migrant-ngo" and met_police:
                 p = min(0.95, p * 1.6)  # referrals between police and NGOs
             if rng.random() >= p:

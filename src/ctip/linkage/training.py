@@ -72,7 +72,7 @@ def flooring_em(notices: list[str]) -> Iterator[None]:
                     notices.append(notice)
         return original(fixed, level, column, lookup)
 
-    em.populate_m_u_from_lookup = floored
+    em.populate_m_u_from_lookup = floored  # type: ignore[assignment]
     try:
         yield
     finally:
