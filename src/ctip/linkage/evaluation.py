@@ -106,3 +106,89 @@ def febrl_schema(filter_bits: int = 512) -> Any:
         filter_bits=filter_bits,
         blocking=VICTIM_SCHEMA.blocking,
     )
+
+
+# ---- the product's own path: FEBRL as agencies' canonical files ------------------------------
+#: what an agency's canonical file holds for a FEBRL record (issue 11 item 2): names, date of
+#: birth and one address line; sex unknown; one identification date for every record
+FEBRL_CANONICAL_COLUMNS = (
+    "source_record_id", "agency", "identification_date", "given_name", "family_name",
+    "date_of_birth", "address",
+)
+FEBRL_IDENTIFIED = "2024-01-15"
+
+
+def _febrl_date(value: object) -> str:
+    """FEBRL's ``YYYYMMDD`` as the ISO date an agency would key; an impossible day or month is
+    kept only as far as it is valid ("19560231" -> "1956-02"), as ``normalise_dob`` reads it."""
+    from ctip.linkage.normalise import normalise_dob
+
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    dob = normalise_dob(str(value).strip())
+    return dob if dob and dob[:4] <= FEBRL_IDENTIFIED[:4] else ""
+
+
+def _febrl_address(row: Any) -> str:
+    parts = []
+    for name in ("street_number", "address_1", "address_2", "suburb", "postcode", "state"):
+        value = getattr(row, name, None)
+        if value is not None and not (isinstance(value, float) and value != value):
+            text = str(value).strip()
+            if text:
+                parts.append(text)
+    return " ".join(parts)
+
+
+def febrl_canonical_rows(frame: pd.DataFrame, agency: str) -> list[dict[str, str]]:
+    """A FEBRL frame as one agency's canonical-profile rows (the record id is FEBRL's)."""
+    out = []
+    for rec_id, row in zip(frame.index.astype(str), frame.itertuples(index=False), strict=True):
+        out.append({
+            "source_record_id": rec_id,
+            "agency": agency,
+            "identification_date": FEBRL_IDENTIFIED,
+            "given_name": _text(row.given_name),
+            "family_name": _text(row.surname),
+            "date_of_birth": _febrl_date(row.date_of_birth),
+            "address": _febrl_address(row),
+        })
+    return out
+
+
+def _text(value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value).strip()
+
+
+def write_rows(path: Any, columns: Iterable[str], rows: Iterable[dict[str, str]]) -> None:
+    """Rows as a UTF-8 CSV file (what an agency hands over)."""
+    import csv
+
+    columns = list(columns)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: row.get(c, "") for c in columns})
+
+
+def export_pairs(exported: pd.DataFrame) -> set[tuple[str, str]]:
+    """Within-cluster pairs of ``ctip link export``'s file (agency, source_record_id,
+    cluster_id), each record named ``agency/source_record_id``."""
+    frame = pd.DataFrame({
+        "unique_id": exported["agency"].astype(str) + "/"
+        + exported["source_record_id"].astype(str),
+        "cluster_id": exported["cluster_id"].astype(str),
+    })
+    return cluster_pairs(frame)
+
+
+def truth_pairs(person_of: dict[tuple[str, str], Any]) -> set[tuple[str, str]]:
+    """Pairs of records of the same person, records named ``agency/source_record_id``."""
+    frame = pd.DataFrame({
+        "unique_id": [f"{a}/{r}" for a, r in person_of],
+        "cluster_id": [str(p) for p in person_of.values()],
+    })
+    return cluster_pairs(frame)

@@ -26,7 +26,7 @@ whose dates of birth clearly disagree. docs/methods/linkage.md says why, with th
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +37,7 @@ from splink import Linker, SettingsCreator, block_on
 from splink.blocking_rule_library import CustomRule
 
 from ctip.linkage.clustering import constrained_clusters
+from ctip.linkage.training import complete_with_priors, guarded
 
 #: Pairs at or above this match probability are the same person (clusters are built from them).
 DEFAULT_MATCH_THRESHOLD = 0.95
@@ -55,6 +56,7 @@ def _name_comparison(col: str) -> cl.CustomComparison:
     would outweigh a flatly contradicting date of birth.
     """
     l_, r_ = f"{col}_l", f"{col}_r"
+    sk = "given_skeleton" if col == "given_name" else "family_skeleton"
     swapped: Any = cll.ColumnsReversedLevel("given_name", "family_name", symmetrical=True)
     swapped = swapped.configure(
         label_for_charts="swapped with the other name"
@@ -73,8 +75,15 @@ def _name_comparison(col: str) -> cl.CustomComparison:
             swapped,
             cll.JaroWinklerLevel(col, 0.92),
             cll.CustomLevel(
-                f"list_contains(name_tokens_r, {l_}) OR list_contains(name_tokens_l, {r_})",
-                "among the other record's names or aliases",
+                f"{sk}_l = {sk}_r",
+                "another romanisation of the same name (same skeleton)",
+                base_dialect_str=_DUCK,
+            ),
+            cll.CustomLevel(
+                f"list_contains(name_tokens_r, {l_}) OR list_contains(name_tokens_l, {r_})"
+                f" OR list_contains(name_skeletons_r, {sk}_l)"
+                f" OR list_contains(name_skeletons_l, {sk}_r)",
+                "among the other record's names or aliases (or their romanisations)",
                 base_dialect_str=_DUCK,
             ),
             cll.JaroWinklerLevel(col, 0.80),
@@ -137,12 +146,43 @@ def core_comparisons(columns: Sequence[str]) -> list[Any]:
         )
     if "forms" in columns:
         comps.append(cl.ExactMatch("forms"))
+    if "address" in columns:
+        comps.append(_address_comparison())
     return comps
 
 
-def core_blocking_rules() -> list[Any]:
+def _address_comparison() -> cl.CustomComparison:
+    """Where the person lives or was met: the same line, the same line up to a typo, or sharing
+    three or two of its tokens (street number, street, town, postcode: parts are often left
+    out or keyed in another order). Common tokens ("street", a state) make random pairs share
+    two now and then; u, learnt from random pairs, says how often."""
+    return cl.CustomComparison(
+        output_column_name="address",
+        comparison_levels=[
+            cll.NullLevel("address"),
+            cll.ExactMatchLevel("address"),
+            cll.JaroWinklerLevel("address", 0.92),
+            cll.ArrayIntersectLevel("address_tokens", 3),
+            cll.ArrayIntersectLevel("address_tokens", 2),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def core_blocking_rules(columns: Sequence[str] = ()) -> list[Any]:
     """Candidate pairs: any one of these agreeing (each catches errors the others miss)."""
-    return [
+    extra = []
+    if "address" in columns:
+        # the same address line, or its house number with one of the names: a family name
+        # replaced (marriage, an alias) or a date of birth keyed wrong still meets its pair
+        extra = [block_on("address")]
+        if "address_number" in columns:
+            extra += [
+                block_on("address_number", "family_name"),
+                block_on("address_number", "given_name"),
+                block_on("address_number", "dob"),
+            ]
+    return extra + [
         block_on("dob"),
         block_on("name_key"),  # same name tokens in any order
         block_on("family_name", "birth_year"),
@@ -152,6 +192,13 @@ def core_blocking_rules() -> list[Any]:
         # letters transposed in one or both names, or the names swapped, and no date known
         block_on("name_anagram"),
         block_on("family_anagram", "given_initial"),
+        # the same names in another romanisation ("Hussein Bakir" / "Hussain Bakr"), any order
+        block_on("name_skeleton"),
+        block_on("family_skeleton", "birth_year"),
+        block_on("given_skeleton", "birth_year"),
+        # ... and when no date is known: one name as a skeleton, the other's first letter
+        block_on("given_skeleton", "family_initial"),
+        block_on("family_skeleton", "given_initial"),
     ]
 
 
@@ -176,9 +223,24 @@ class ModelOptions:
     min_m_probability: float = 0.005
 
 
+#: compared columns that must take two values at least to say anything (one identification date
+#: for every record, or one sex, puts every pair on one level: nothing to learn, and EM on such a
+#: level is where Splink's training used to fail with m = 0)
+_NEEDS_TWO_VALUES = ("sex", "citizenship", "identified_day", "forms", "address")
+
+
 def informative_columns(frame: pd.DataFrame) -> list[str]:
-    """Columns with at least one value: an all-null column cannot be trained or compared."""
-    return [c for c in frame.columns if frame[c].notna().any()]
+    """Columns with at least one value (an all-null column cannot be trained or compared); the
+    compared case facts need two distinct values (``_NEEDS_TWO_VALUES``)."""
+    out = []
+    for c in frame.columns:
+        values = frame[c].dropna()
+        if values.empty:
+            continue
+        if c in _NEEDS_TWO_VALUES and values.nunique() < 2:
+            continue
+        out.append(c)
+    return out
 
 
 def settings_for(columns: Sequence[str], options: ModelOptions) -> SettingsCreator:
@@ -187,7 +249,7 @@ def settings_for(columns: Sequence[str], options: ModelOptions) -> SettingsCreat
         unique_id_column_name="unique_id",
         comparisons=core_comparisons(columns) + list(options.extra_comparisons),
         blocking_rules_to_generate_predictions=(
-            core_blocking_rules()
+            core_blocking_rules(columns)
             if options.blocking_rules is None
             else list(options.blocking_rules)
         )
@@ -290,7 +352,12 @@ def estimated_recall(model: dict[str, Any], frame: pd.DataFrame) -> float | None
     return recall if recall > 0 else None
 
 
-def train(linker: Linker, options: ModelOptions, frame: pd.DataFrame | None = None) -> None:
+def train(
+    linker: Linker,
+    options: ModelOptions,
+    frame: pd.DataFrame | None = None,
+    rebuild: Callable[[dict[str, Any]], Linker] | None = None,
+) -> tuple[Linker, list[str]]:
     """Unsupervised training: lambda from near-certain rules, u by sampling, m by EM.
 
     EM runs twice, each time on a block that fixes the comparisons it cannot learn:
@@ -308,27 +375,58 @@ def train(linker: Linker, options: ModelOptions, frame: pd.DataFrame | None = No
        date of birth 30% of the time and the date lost almost all its weight.
 
     Each pass is capped at ``em_max_pairs`` so a million records train quickly.
+    Every step is ``training.guarded``: a level EM finds no match on is floored, a step that
+    fails is skipped (the linker rebuilt by ``rebuild`` from the model as it was before), and
+    the linker is returned with notices of what was done (``training`` says why).
     """
-    training = linker.training
-    training.estimate_probability_two_random_records_match(
-        [block_on("given_name", "family_name", "dob"), block_on("name_key", "dob")],
-        recall=options.recall_of_deterministic_rules or 0.7,
+    notices: list[str] = []
+    state = {"linker": linker}
+
+    def step(name: str, run: Callable[[Any], Any]) -> None:
+        # a failed EM pass leaves the linker holding only that pass's comparisons: start again
+        # from the model as it was before the step
+        before = state["linker"].misc.save_model_to_json()
+        if not guarded(name, lambda: run(state["linker"].training), notices) and rebuild:
+            state["linker"] = rebuild(before)
+
+    step(
+        "the share of matching pairs (near-certain rules)",
+        lambda t: t.estimate_probability_two_random_records_match(
+            [block_on("given_name", "family_name", "dob"), block_on("name_key", "dob")],
+            recall=options.recall_of_deterministic_rules or 0.7,
+        ),
     )
-    training.estimate_u_using_random_sampling(max_pairs=options.u_max_pairs, seed=options.seed)
-    training.estimate_parameters_using_expectation_maximisation(
-        block_on("dob"), max_pairs=options.em_max_pairs
+    step(
+        "u-probabilities (random pairs)",
+        lambda t: t.estimate_u_using_random_sampling(
+            max_pairs=options.u_max_pairs, seed=options.seed
+        ),
     )
-    compared = {c["output_column_name"] for c in linker.misc.save_model_to_json()["comparisons"]}
+    step(
+        "EM on pairs sharing a date of birth",
+        lambda t: t.estimate_parameters_using_expectation_maximisation(
+            block_on("dob"), max_pairs=options.em_max_pairs
+        ),
+    )
+    saved = state["linker"].misc.save_model_to_json()
+    compared = {c["output_column_name"] for c in saved["comparisons"]}
     namesakes = ["given_name", "family_name"] + [c for c in ("citizenship", "sex") if c in compared]
-    training.estimate_parameters_using_expectation_maximisation(
-        block_on(*namesakes), max_pairs=options.em_max_pairs
+    step(
+        "EM on pairs sharing names (namesakes)",
+        lambda t: t.estimate_parameters_using_expectation_maximisation(
+            block_on(*namesakes), max_pairs=options.em_max_pairs
+        ),
     )
     if frame is not None and options.recall_of_deterministic_rules is None:
-        recall = estimated_recall(linker.misc.save_model_to_json(), frame)
+        recall = estimated_recall(state["linker"].misc.save_model_to_json(), frame)
         if recall is not None:
-            training.estimate_probability_two_random_records_match(
-                [CustomRule(_CERTAIN_RULE, _DUCK)], recall=min(1.0, recall)
+            step(
+                "the share of matching pairs (estimated recall)",
+                lambda t: t.estimate_probability_two_random_records_match(
+                    [CustomRule(_CERTAIN_RULE, _DUCK)], recall=min(1.0, recall)
+                ),
             )
+    return state["linker"], notices
 
 
 def floor_m_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]:
@@ -372,6 +470,8 @@ class SplinkRun:
     model: dict[str, Any]
     #: links at the match threshold kept apart because their records clearly disagree
     refused: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PAIR_COLUMNS[:3]))
+    #: what training could not learn and what was used instead (``training``), for the user
+    notices: list[str] = field(default_factory=list)
 
 
 def predict_pairs(linker: Linker, options: ModelOptions) -> pd.DataFrame:
@@ -416,11 +516,17 @@ def run_splink(
     """Train (unless a saved ``model`` is given), predict and cluster on any Splink backend."""
     options = options or ModelOptions()
     linker = build_linker(frame, db_api, options, model)
+    notices: list[str] = []
     if model is None:
-        train(linker, options, frame)
-        trained = floor_m_probabilities(linker.misc.save_model_to_json(), options.min_m_probability)
+        linker, notices = train(
+            linker, options, frame, rebuild=lambda m: build_linker(frame, db_api, options, m)
+        )
+        learnt = complete_with_priors(linker.misc.save_model_to_json(), len(frame), notices)
+        trained = floor_m_probabilities(learnt, options.min_m_probability)
         linker = build_linker(frame, db_api, options, trained)
-    return predict_and_cluster(linker, options, frame)
+    run = predict_and_cluster(linker, options, frame)
+    run.notices = notices
+    return run
 
 
 def review_pairs(pairs: pd.DataFrame, options: ModelOptions) -> pd.DataFrame:

@@ -87,6 +87,50 @@ def normalise_dob(text: str | None) -> str | None:
     return f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day is not None else "")
 
 
+_NON_ALNUM = re.compile(r"[^a-z0-9 ]+")
+
+
+def normalise_address(text: str | None) -> str | None:
+    """An address as lower-case ASCII letters, digits and single spaces (any script, as names);
+    punctuation splits tokens ("12/3 O'Connell St." -> "12 3 oconnell st")."""
+    if text is None or (isinstance(text, float) and text != text):
+        return None
+    ascii_text = anyascii(unicodedata.normalize("NFKC", str(text)))
+    ascii_text = unicodedata.normalize("NFKD", ascii_text).lower().replace("'", "").replace("`", "")
+    cleaned = _SPACES.sub(" ", _NON_ALNUM.sub(" ", ascii_text)).strip()
+    return cleaned or None
+
+
+# Hand-written (no maintained library keys romanisations rather than English spelling; Metaphone
+# and Soundex are for English): the sounds romanisation systems write differently are merged,
+# vowels dropped, doubled letters collapsed. "Hussain"/"Hussein"/"Husayn" -> "sn",
+# "Mohamed"/"Muhammad" -> "md", "Kravchuk"/"Krawtschuk" -> "krvck", "Xenia"/"Kseniya" -> "ksn".
+_SOUNDS = (("tsch", "c"), ("sch", "s"), ("tch", "c"), ("dzh", "j"), ("kh", "k"), ("gh", "g"),
+           ("sh", "s"), ("ch", "c"), ("zh", "c"), ("ts", "c"), ("tz", "c"), ("ph", "f"),
+           ("th", "t"), ("dj", "j"), ("ck", "k"), ("q", "k"), ("x", "ks"), ("w", "v"),
+           ("z", "s"), ("c", "k"), ("h", ""))
+_VOWELS = re.compile(r"[aeiouy]+")
+_DOUBLES = re.compile(r"(.)\1+")
+
+
+def skeleton(token: str) -> str:
+    """The romanisation-free key of one name token (``_SOUNDS``); its first letter when only
+    vowels are left ("ia")."""
+    key = token
+    for old, new in _SOUNDS:
+        key = key.replace(old, new.upper())
+    key = key.lower()
+    key = _DOUBLES.sub(r"\1", _VOWELS.sub("", key))
+    return key or token[:1]
+
+
+def skeleton_key(name: str | None) -> str | None:
+    """``skeleton`` of each token of a normalised name, in the name's order."""
+    if not name:
+        return None
+    return " ".join(skeleton(t) for t in name.split(" "))
+
+
 def anagram_key(name: str | None) -> str | None:
     """The letters of each token sorted, tokens sorted: "satnos jennifer" -> "eefijnnr anoss".
 
@@ -125,6 +169,7 @@ INPUT_COLUMNS = (
     "citizenship",
     "identification_date",
     "exploitation_forms",
+    "address",
 )
 
 
@@ -160,7 +205,8 @@ def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
     helpers: first letters, and letters sorted within tokens, see ``anagram_key``), ``dob``
     (partial ISO), ``dob_year``/``dob_month``/``dob_day``, ``birth_year`` (from DOB or age),
     ``sex``, ``citizenship``; when the input has them, ``identified_day`` (identification date
-    as a day number) and ``forms`` (forms of exploitation, sorted, ";"-joined); plus any other
+    as a day number), ``forms`` (forms of exploitation, sorted, ";"-joined) and ``address``
+    (``normalise_address``) with ``address_tokens`` (its distinct tokens); plus any other
     input column unchanged (extra comparisons).
     """
     if "unique_id" not in frame.columns:
@@ -194,6 +240,14 @@ def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out["given_anagram"] = _map_unique(given, anagram_key)
     out["family_anagram"] = _map_unique(family, anagram_key)
     out["name_anagram"] = _map_unique(out["full_name"], anagram_key)
+    # romanisation-free keys (``skeleton``): compared, and blocked on in any name order
+    out["given_skeleton"] = _map_unique(given, skeleton_key)
+    out["family_skeleton"] = _map_unique(family, skeleton_key)
+    skel = (out["given_skeleton"].fillna("") + " " + out["family_skeleton"].fillna("")).str.strip()
+    out["name_skeleton"] = [" ".join(sorted(k.split(" "))) if k else None for k in skel]
+    out["name_skeletons"] = [
+        sorted({skeleton(t) for t in toks}) if toks else None for toks in out["name_tokens"]
+    ]
     dob = _map_unique(col("date_of_birth").astype(object), normalise_dob)
     out["dob"] = dob
     out["dob_year"] = pd.to_numeric(dob.str[:4], errors="coerce").astype("Int64")
@@ -216,6 +270,15 @@ def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
         out["identified_day"] = ((identified - epoch).dt.days).astype("Int64")
     if "exploitation_forms" in frame.columns:
         out["forms"] = frame["exploitation_forms"].map(_forms_key).astype(object)
+    # where the person was met or lives: one line, compared as a string and as a set of tokens
+    # (street number, street, town, postcode in any order and with parts left out)
+    if "address" in frame.columns:
+        address = _map_unique(frame["address"].astype(object), normalise_address)
+        out["address"] = address
+        out["address_tokens"] = [sorted(set(a.split(" "))) if a else None for a in address]
+        # its first number (house number, or postcode when no number): a blocking key only
+        out["address_number"] = address.str.extract(r"(\d+)", expand=False).astype(object)
+        out["address_number"] = out["address_number"].where(out["address_number"].notna(), None)
     for extra in frame.columns:
         if extra not in INPUT_COLUMNS and extra not in out.columns:
             out[extra] = frame[extra]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,8 @@ class LinkageResult:
     clusters: pd.DataFrame  # victim_id, agency, source_record_id, list, cluster_id
     review_count: int
     histories: pd.DataFrame  # one 0/1 column per list, then count
+    #: what training could not learn and what it used instead (floors, fixed priors)
+    notices: list[str] = field(default_factory=list)
 
 
 def record_row(victim_id: str, record: VictimRecord, lists: str) -> dict[str, Any]:
@@ -73,6 +75,7 @@ def record_row(victim_id: str, record: VictimRecord, lists: str) -> dict[str, An
             record.identification_date.isoformat() if record.identification_date else None
         ),
         "exploitation_forms": list(record.exploitation_forms or ()),
+        "address": ident.address,
     }
 
 
@@ -168,6 +171,7 @@ def link_store(
                 "records": run.records,
                 "clusters": run.clusters,
                 "review_pairs": run.review_pairs,
+                "notices": len(result.notices),
             },
         )
     clusters = cluster_table(store, run.run_id, lists_of=lists_of)
@@ -176,6 +180,7 @@ def link_store(
         clusters=clusters,
         review_count=run.review_pairs,
         histories=histories_from(clusters, _analytic(store), strata),
+        notices=list(result.notices),
     )
 
 
