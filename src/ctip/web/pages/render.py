@@ -71,9 +71,20 @@ def _route_paths() -> dict[str, str]:
     call with the API mounted), and a list page links every row, so it cost half the render time.
     """
     if not _ROUTE_PATHS:
-        from ctip.web.pages import ads, agency, auth, case_page, cases, finflows, followup
+        from ctip.web.pages import (
+            ads,
+            agency,
+            auth,
+            case_edit,
+            case_page,
+            cases,
+            finflows,
+            followup,
+            review,
+        )
 
-        for module in (auth, cases, case_page, agency, followup, finflows, ads):  # site root
+        for module in (auth, cases, case_edit, case_page, agency, followup, finflows, ads,
+                       review):  # site root
             for route in module.router.routes:
                 name, path = getattr(route, "name", None), getattr(route, "path", None)
                 if name and path:
