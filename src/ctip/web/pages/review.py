@@ -250,7 +250,7 @@ def reveal(request: Request, item_id: str, form: FormDep) -> Response:
             "reason": _(request, "Say why you need to see the two identities (a sentence).")})
     except CtipError as error:
         return error_page(request, error)
-    _, pair = _linkage(request).item(user.principal, item_id)
+    pair = _linkage(request).item(user.principal, item_id)[1]
     shown = []
     for side, victim_id in (("left", pair.left), ("right", pair.right)):
         ident = identities.get(victim_id)
