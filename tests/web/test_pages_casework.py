@@ -9,12 +9,11 @@ import re
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from pages_support import add_user, build_app, csrf_from, make_settings, sign_in
+from pages_support import add_user, build_app, csrf_from, linkage_run, make_settings, sign_in
 
 from ctip import storage
 from ctip.domain.access import Principal, Role
 from ctip.domain.casework import Service, case_number_prefix, format_case_number
-from ctip.domain.records import Identity, VictimRecord
 from ctip.storage import linkage as ltables
 from ctip.storage.casework import case_views, cases
 
@@ -32,7 +31,8 @@ def world(tmp_path_factory):
         "auditor": add_user(app, "aud.auditor", "auditor", "Agency A"),
     }
     admin = Principal("setup", "setup", Role.ADMIN, "Agency B")
-    app.state.casework.add_service(admin, Service("", "Agency B", "Shelter B", "safe_accommodation"))
+    app.state.casework.add_service(
+        admin, Service("", "Agency B", "Shelter B", "safe_accommodation"))
     clients = {}
     for key, user in users.items():
         client = TestClient(app)
@@ -216,37 +216,9 @@ def test_unknown_addresses_get_a_page_in_the_browser_and_json_on_the_api(world):
     assert '<html lang="fr">' in french.text
 
 
-def _linkage_run(settings) -> list[str]:
-    """Four victim records and a run with two borderline pairs (one whose dates disagree)."""
-    store = storage.open(settings)
-    records = store.records(actor="tester")
-    batch = records.start_batch(source_file="x.csv", file_sha256=None, profile="canonical",
-                                agency="ngo-a")
-    people = [("Mara", "Voss", "1990-04-01"), ("Mara", "Vos", "1990-04"),
-              ("Ilya", "Petrov", "1985-01-01"), ("Ilia", "Petrov", "1987-06-01")]
-    recs = [VictimRecord(source_record_id=f"r{i}", agency="ngo-a",
-                         identity=Identity(given_name=g, family_name=f, date_of_birth=d))
-            for i, (g, f, d) in enumerate(people)]
-    records.add_victims(batch, recs)
-    records.finish_batch(batch, read=4, accepted=4, rejected=0)
-    ids = sorted(records.victim_ids())
-    by_name = {}
-    for vid, ident in records.identities(ids, actor="tester", reason="test set-up").items():
-        by_name[ident.family_name + ident.date_of_birth] = vid
-    v = [by_name["Voss1990-04-01"], by_name["Vos1990-04"], by_name["Petrov1985-01-01"],
-         by_name["Petrov1987-06-01"]]
-    with store.engine.begin() as conn:
-        ltables.save_run(conn, actor="tester", lists_by="agency", engine="duckdb",
-                         match_threshold=0.95, review_threshold=0.5,
-                         clusters=[(x, f"c{i}") for i, x in enumerate(v)],
-                         reviews=[(v[0], v[1], 0.91), (v[2], v[3], 0.62)], model=None)
-    store.close()
-    return v
-
-
 def test_linkage_review_queue_reasons_reveal_and_decision(world):
     app, settings, clients = world
-    v = _linkage_run(settings)
+    v = linkage_run(settings)
     c = clients["analyst"]
     assert clients["a"].get("/review/linkage.pairs").status_code == 403  # caseworkers do not
     empty = c.get("/review/linkage.pairs")

@@ -97,7 +97,7 @@ def looks_like_case_number(text: str) -> bool:
     value = text.strip()
     if not value:
         return False
-    if any(not (ch in "0123456789abcdefABCDEF-") for ch in value):
+    if any(ch not in "0123456789abcdefABCDEF-" for ch in value):
         return True
     dash = value.find("-")
     return 0 < dash < 8
