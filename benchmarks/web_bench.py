@@ -346,6 +346,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="ctip serve worker processes")
     ap.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = ap.parse_args(argv)
+    import importlib.util
+
+    if importlib.util.find_spec("locust") is None:  # say so before minutes of loading
+        print("web_bench needs locust: pip install 'ctip[bench]'", file=sys.stderr)
+        return 2
 
     db_name, url = create_database()
     home = Path(tempfile.mkdtemp(prefix="ctip-webbench-"))
