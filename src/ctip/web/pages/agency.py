@@ -281,7 +281,7 @@ def dashboard(request: Request) -> Response:
         else 0
     )
     open_cases = sum(n for s, n in board.status_counts.items() if s not in ("closed", "withdrawn"))
-    numbers = svc.case_numbers(p, [x.case_id for x in (*overdue, *tasks)])
+    numbers = svc.case_numbers(p, [r.case_id for r in overdue] + [t.case_id for t in tasks])
     return render(
         request,
         "dashboard.html",

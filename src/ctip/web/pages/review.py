@@ -68,7 +68,7 @@ class QueuePage:
 
     items: Callable[[Request, PageUser, bool], list[ReviewItem]]
     item: Callable[[Request, PageUser, str], tuple[ReviewItem, dict[str, Any]]]
-    decide: Callable[[Request, PageUser, str, str, str | None, str | None], None]
+    decide: Callable[[Request, PageUser, str, str, str | None, str | None], object]
     refresh: Callable[[Request, PageUser], Any] | None = None  # "fetch new items" button
 
 
@@ -91,7 +91,7 @@ def _generic() -> QueuePage:
         items=lambda request, user, open_only: [],  # replaced per queue below
         item=lambda request, user, item_id: (_queues(request).item(user.principal, item_id), {}),
         decide=lambda request, user, item_id, decision, reason, case: _queues(request).decide(
-            user.principal, item_id, decision, reason=reason, linked_case=case) and None,
+            user.principal, item_id, decision, reason=reason, linked_case=case),
     )
 
 
@@ -106,7 +106,7 @@ LINKAGE_PAGE = QueuePage(
         user.principal, open_only=open_only, limit=200),
     item=_linkage_item,
     decide=lambda request, user, item_id, decision, reason, case: _linkage(request).decide(
-        user.principal, item_id, decision, reason=reason) and None,
+        user.principal, item_id, decision, reason=reason),
     refresh=lambda request, user: _linkage(request).queue_latest_run(user.principal),
 )
 PAGES: dict[str, QueuePage] = {linkage_queue.QUEUE_NAME: LINKAGE_PAGE}
@@ -174,7 +174,7 @@ def refresh(request: Request, queue: str, form: FormDep) -> Response:
     user = require_user(request, "review")
     check_csrf(request, user, form)
     try:
-        _, page = _page_of(queue)
+        _kind, page = _page_of(queue)
         if page.refresh is None:
             raise ValidationError(_(request, "This queue is filled by its own module."),
                                   column="queue", value=queue)
@@ -220,7 +220,7 @@ def decide(request: Request, queue: str, item_id: str, form: FormDep) -> Respons
     user = require_user(request, "review")
     check_csrf(request, user, form)
     try:
-        _, page = _page_of(queue)
+        _kind, page = _page_of(queue)
         item, _more = page.item(request, user, item_id)
         if item.queue != queue:
             raise queue_mismatch(item_id)
