@@ -46,6 +46,10 @@ def test_demo_runs_every_stage_reconciles_and_prints_no_identity(tmp_path, monke
     assert finance["against_ground_truth"]["recall_any"] >= 0.7
     page = Path(finance["page"]).read_text()
     assert "<svg" in page and "SY0" not in page and "SY0" not in out.stdout
+    supply = data["supply"]  # the supply-chain stage (issue 18)
+    assert supply["read"] == supply["accepted"] + supply["rejected"] and supply["rejected"] > 0
+    assert supply["queued"] > 0 and all(v for v in supply["lists"].values())
+    assert "not an allegation" in Path(supply["report"]["by_supplier"]).read_text()
     evidence = data["evidence"]  # one file kept, exported, the bundle verified
     assert evidence["verified"] and evidence["events"] == 2  # ingest, export
     names = {r["family_name"] for rs in rows.values() for r in rs if len(r["family_name"]) > 5}
@@ -57,3 +61,4 @@ def test_demo_runs_every_stage_reconciles_and_prints_no_identity(tmp_path, monke
     finance_again = json.loads(again.stdout)["finance"]
     assert all(i["accepted"] == 0 for i in finance_again["imports"][:2])  # nothing new
     assert finance_again["queued"] == 0
+    assert json.loads(again.stdout)["supply"]["queued"] == 0  # the same hits are not queued twice

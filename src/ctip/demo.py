@@ -31,6 +31,7 @@ class DemoResult:
     linkage_check: dict[str, Any] = field(default_factory=dict)
     finance: dict[str, Any] = field(default_factory=dict)
     evidence: dict[str, Any] = field(default_factory=dict)
+    supply: dict[str, Any] = field(default_factory=dict)
 
 
 def demo_settings(directory: Path) -> Settings:
@@ -74,6 +75,9 @@ def run_demo(directory: Path, *, say: Callable[[str], None] = print,
     from ctip.services.finflows_demo import finance_stage
 
     result.finance = finance_stage(settings, say=say)
+    from ctip.services.supply_demo import supply_stage
+
+    result.supply = supply_stage(settings, say=say)
     say("Keeping a file as evidence (hashed, encrypted, time-stamped by a local test TSA, signed "
         "custody) and exporting a bundle a court can check with openssl...")
     result.evidence = evidence_stage(settings)

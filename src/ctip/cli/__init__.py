@@ -25,7 +25,7 @@ app = typer.Typer(
 
 # Areas, each a module of ctip.cli with a ``register(app)`` function.
 AREAS = ("store", "imports", "stats", "estimate", "link", "web", "demo", "publish", "followup",
-         "finflows", "evidence", "ads")
+         "finflows", "evidence", "ads", "supply")
 
 
 @app.callback()

@@ -92,6 +92,13 @@ def _show_later_stages(result: Any) -> None:
             console.print(f"[bold]Estimate[/]: not estimable: {est.reason}")
     if result.finance:
         _show_finance(result.finance)
+    if result.supply:
+        s = result.supply
+        console.print(f"\n[bold]Supply chains[/] (para 30): {s['read']:,} purchase lines read = "
+                      f"{s['accepted']:,} + {s['rejected']:,} rejected; {s['hits']:,} hits in "
+                      f"{s['groups']:,} groups, {s['queued']:,} on the due-diligence queue "
+                      f"(`ctip supply queue`). Report: {s['report']['by_supplier']}. A hit is "
+                      "sector and geography risk, not an allegation.")
     if result.report is not None:
         console.print(f"[bold]Report[/]: {result.report.report}")
         for path in result.report.files:
@@ -191,6 +198,7 @@ def register(app: typer.Typer) -> None:
                     },
                     "estimate": None if result.estimate is None else result.estimate.to_dict(),
                     "finance": result.finance,
+                    "supply": result.supply,
                     "other_estimates": [e.to_dict() for e in result.other_estimates],
                     "evidence": result.evidence,
                     "report": None

@@ -303,12 +303,14 @@ class ProtectionWork(CaseworkCore):
         subject: str | None = None,
         action: str | None = None,
         limit: int = 500,
+        newest_first: bool = False,
     ) -> list[dict[str, Any]]:
         """The audit log (auditors only); reading it is itself audited."""
         require_role(p, Action.AUDIT_READ)
         with self._tx() as conn:
             out = []
-            for entry in self.audit.entries(conn, subject=subject, action=action):
+            for entry in self.audit.entries(conn, subject=subject, action=action,
+                                            newest_first=newest_first):
                 out.append(dataclasses.asdict(entry))
                 if len(out) >= limit:
                     break

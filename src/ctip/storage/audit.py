@@ -177,8 +177,9 @@ class AuditLog:
                                                     tag=entry_tag(self.tag_key, seq, digest)))
 
     def entries(self, conn: sa.Connection, *, subject: str | None = None,
-                action: str | None = None) -> Iterator[AuditEntry]:
-        query = sa.select(audit_log).order_by(audit_log.c.seq)
+                action: str | None = None, newest_first: bool = False) -> Iterator[AuditEntry]:
+        order = audit_log.c.seq.desc() if newest_first else audit_log.c.seq
+        query = sa.select(audit_log).order_by(order)
         if subject is not None:
             query = query.where(audit_log.c.subject == subject)
         if action is not None:

@@ -199,10 +199,14 @@ class SQLite(Backend):
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # the busy timeout first: switching to WAL takes a write lock, and a second `ctip`
+    # process opening the same new file at that moment must wait for it, not fail with
+    # "database is locked"; a file already in WAL is not switched again
+    cursor.execute("PRAGMA busy_timeout=30000")
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     # imports write millions of rows with four indexes: a page cache of up to 64 MiB (the
     # default is 2 MiB) keeps index pages in memory, and checkpointing every ~40 MB of WAL
     # instead of every 4 MB copies fewer pages twice (benchmarks/import_bench.py)

@@ -22,6 +22,7 @@ from ctip.errors import CtipError
 from ctip.web.pages import (
     ads,
     agency,
+    audit_page,
     auth,
     case_edit,
     case_page,
@@ -30,21 +31,17 @@ from ctip.web.pages import (
     finflows,
     followup,
     review,
+    supply,
 )
 from ctip.web.pages.labels import N_
 from ctip.web.pages.render import STATIC_DIR, warm_templates
 
+# in this order (/cases/new before /cases/{case_id}); render.url_for reads the same list
+PAGE_MODULES = (auth, cases, case_edit, case_page, evidence_page, agency, audit_page, followup,
+                finflows, ads, supply, review)
 router = APIRouter()
-router.include_router(auth.router)
-router.include_router(cases.router)  # /cases/new before /cases/{case_id}
-router.include_router(case_edit.router)
-router.include_router(case_page.router)
-router.include_router(evidence_page.router)
-router.include_router(agency.router)
-router.include_router(followup.router)
-router.include_router(finflows.router)
-router.include_router(ads.router)
-router.include_router(review.router)
+for _module in PAGE_MODULES:
+    router.include_router(_module.router)
 
 
 def render_error(request: Request, error: CtipError) -> HTMLResponse:

@@ -22,6 +22,7 @@ from ctip.web.pages.common import (
     _,
     accounts,
     current_user,
+    home_path,
     prepare,
     redirect,
     safe_next,
@@ -76,9 +77,7 @@ def home(request: Request) -> Response:
     user = current_user(request)
     if user is None:
         return redirect("/login")
-    from ctip.domain.access import Action
-
-    return redirect("/dashboard" if user.may(Action.DASHBOARD_READ) else "/cases")
+    return redirect(home_path(user))
 
 
 @router.get("/login", name="pages_login", include_in_schema=False)

@@ -19,6 +19,7 @@ from starlette.datastructures import FormData
 from ctip.domain.access import ROLE_ACTIONS, Action, Principal, Role
 from ctip.domain.ads_queue import ADS_QUEUE
 from ctip.domain.linkage_queue import LINKAGE_QUEUE
+from ctip.domain.supply import SUPPLY_QUEUE
 from ctip.errors import AuthenticationError, CtipError, PermissionDeniedError
 from ctip.services.accounts import Accounts
 from ctip.services.casework import Casework
@@ -56,6 +57,14 @@ def accounts(request: Request) -> Accounts:
     return cast(Accounts, request.app.state.accounts)
 
 
+def home_path(user: PageUser) -> str:
+    """Where a signed-in user lands: the first page of their menu, work before reference (an
+    investigator lands on a review queue, not on case pages their role cannot open)."""
+    paths = [path for _key, path, _label in _nav(user, lambda text: text)]
+    work = [p for p in paths if p != "/directory"]
+    return (work or paths or ["/directory"])[0]
+
+
 def _nav(user: PageUser, gettext: Any) -> list[tuple[str, str, str]]:
     items = []
     if user.may(Action.DASHBOARD_READ):
@@ -70,12 +79,16 @@ def _nav(user: PageUser, gettext: Any) -> list[tuple[str, str, str]]:
         items.append(("services", "/directory", gettext("Service directory")))
     if user.may(Action.FOLLOWUP_READ):
         items.append(("followup", "/followup", gettext("Follow-up of commitments")))
+    if user.may(Action.AUDIT_READ):
+        items.append(("audit", "/audit-log", gettext("Audit log")))
     if user.may(Action.EMERGENCY_REVIEW):
         items.append(("emergency", "/emergency/reviews", gettext("Emergency access reviews")))
     if user.principal.role in (Role.SUPERVISOR, Role.INVESTIGATOR):
         items.append(("finflows", "/finflows/alerts", gettext("Financial-flow alerts")))
     if user.principal.role in ADS_QUEUE.readers:
         items.append(("ads", "/ads", gettext("Screened job ads")))
+    if user.principal.role in SUPPLY_QUEUE.readers:
+        items.append(("supply", "/supply", gettext("Supply-chain due diligence")))
     if user.principal.role in LINKAGE_QUEUE.readers:
         items.append(("review", "/review", gettext("Review queues")))
     return items

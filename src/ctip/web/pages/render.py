@@ -71,20 +71,9 @@ def _route_paths() -> dict[str, str]:
     call with the API mounted), and a list page links every row, so it cost half the render time.
     """
     if not _ROUTE_PATHS:
-        from ctip.web.pages import (
-            ads,
-            agency,
-            auth,
-            case_edit,
-            case_page,
-            cases,
-            finflows,
-            followup,
-            review,
-        )
+        from ctip.web.pages import PAGE_MODULES  # every page module, at the site root
 
-        for module in (auth, cases, case_edit, case_page, agency, followup, finflows, ads,
-                       review):  # site root
+        for module in PAGE_MODULES:
             for route in module.router.routes:
                 name, path = getattr(route, "name", None), getattr(route, "path", None)
                 if name and path:

@@ -43,6 +43,7 @@ TITLES = {  # queue titles, marked for translation (the kinds carry English titl
     "linkage.pairs": N_("Linkage review"),
     "ads.screened": N_("Screened job ads"),
     "finflows.alerts": N_("Financial-flow alerts"),
+    "supply.hits": N_("Supply-chain due diligence"),
 }
 DECISION_LABELS = {
     "match": N_("Same person (match)"),
@@ -59,7 +60,8 @@ REASON_LABELS = {  # reason codes of the linkage queue; other queues' texts are 
     "dob_missing": N_("Date of birth missing"),
 }
 # queues that keep their own pages: the index links there (they use the same generic queue)
-OWN_PAGES = {"ads.screened": "/ads", "finflows.alerts": "/finflows/alerts"}
+OWN_PAGES = {"ads.screened": "/ads", "finflows.alerts": "/finflows/alerts",
+             "supply.hits": "/supply"}
 
 
 @dataclass(frozen=True)
