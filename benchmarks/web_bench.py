@@ -10,7 +10,11 @@
 4. Drives it with locust (headless, ``--users`` users, ``--run-time`` seconds): each user has a
    session signed in beforehand (password + TOTP; argon2 is slow on purpose, so sign-in is not
    part of the timed run) and searches cases (page ``/cases`` by status, by case-number
-   prefix) and opens case pages (``/cases/{id}``), plus the same through the REST API.
+   prefix), opens case pages (``/cases/{id}``), opens the case edit form and saves it now and
+   then (``/cases/{id}/edit``; a 409 conflict counts as a right answer), lists the agency's sent
+   referrals (``/referrals/sent``) and, for the supervisors (every fifth user), the linkage
+   review queue (``/review/linkage.pairs``, 300 waiting pairs per agency), plus the searches and
+   case reads through the REST API.
 5. Prints p50/p95/p99 latency per request kind and the error count, against the target
    (p95 < 150 ms, zero errors). Baseline in the same run: ``/healthz`` (the server with no
    database work), printed beside every figure, so the cost of the page itself can be read off;
@@ -46,10 +50,14 @@ import psycopg
 import pyotp
 import sqlalchemy as sa
 
+from ctip.domain.casework import format_case_number
 from ctip.domain.records import Identity
+from ctip.domain.review import Reason
 from ctip.services.accounts import Accounts
-from ctip.services.casework import Casework, _identity_json
+from ctip.services.case_intake import _identity_json
+from ctip.services.casework import Casework
 from ctip.services.home import init_home
+from ctip.services.review import ReviewQueues
 from ctip.settings import Settings
 from ctip.storage.sealing import normalise_name
 
@@ -92,10 +100,12 @@ CASE_COLUMNS = (
     "updated_at",
     "created_by",
     "version",
+    "case_number",
 )
+REVIEW_ITEMS_PER_AGENCY = 300  # linkage pairs waiting on each agency's review queue
 
 LOCUSTFILE = """
-import json, random
+import json, random, re
 from locust import HttpUser, task, between
 
 CFG = json.load(open(__CFG__))
@@ -109,6 +119,8 @@ class Caseworker(HttpUser):
         me = random.choice(CFG["sessions"])
         self.ids = CFG["case_ids"][me["agency"]]
         token = me["token"]
+        self.csrf = me["csrf"]
+        self.reviewer = me["role"] == "supervisor"
         self.api = {"Authorization": "Bearer " + token}  # the API with a bearer token
         self.client.cookies.set("ctip_session", token)   # the pages with the browser cookie
 
@@ -132,6 +144,33 @@ class Caseworker(HttpUser):
     @task(1)
     def case_api(self):
         self.client.get("/api/cases/" + random.choice(self.ids), name="api: case", headers=self.api)
+
+    @task(1)
+    def case_edit(self):
+        # the edit form, then (one time in four) saving it with the version it showed; a 409 is
+        # the right answer when another user saved the same case in between, not an error
+        case_id = random.choice(self.ids)
+        form = self.client.get("/cases/" + case_id + "/edit", name="page: case edit")
+        if random.random() < 0.25 and form.status_code == 200:
+            m = re.search(r'name="version" value="(\\d+)"', form.text)
+            age = str(random.randint(18, 60))
+            with self.client.post(
+                "/cases/" + case_id + "/edit",
+                data={"csrf_token": self.csrf, "version": m.group(1) if m else "0",
+                      "sex": "female", "age": age},
+                name="page: case edit (save)", catch_response=True,
+            ) as saved:
+                if saved.status_code in (200, 409):
+                    saved.success()
+
+    @task(1)
+    def referral_list(self):
+        self.client.get("/referrals/sent", name="page: referral list")
+
+    @task(1)
+    def review_queue(self):
+        if self.reviewer:
+            self.client.get("/review/linkage.pairs", name="page: review queue")
 
     @task(1)
     def health(self):
@@ -176,7 +215,10 @@ def load_cases(cw: Casework, url: str, n: int, seed: int = 7) -> dict[str, list[
     # make the server's first timer run create hundreds of thousands of review tasks at start-up.)
     recent = datetime.now(UTC) - timedelta(days=7)
     t0 = time.perf_counter()
-    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+    counters: Counter = Counter()  # (agency, year) -> last case number given
+    # sealing happens inside a transaction of the store's engine (its key-rotation guard checks
+    # the active key there); the rows themselves go through psycopg's COPY
+    with cw.engine.begin(), psycopg.connect(dsn) as conn, conn.cursor() as cur:
         with cur.copy(f"COPY cases ({', '.join(CASE_COLUMNS)}) FROM STDIN") as copy:
             for i in range(n):
                 case_id = str(uuid.UUID(int=rnd.getrandbits(128), version=4))
@@ -189,6 +231,8 @@ def load_cases(cw: Casework, url: str, n: int, seed: int = 7) -> dict[str, list[
                     phone=f"+10000{i:07d}",
                 )
                 created = start + timedelta(minutes=i % 1_000_000)
+                counters[(agency, created.year)] += 1
+                number = format_case_number(agency, created.year, counters[(agency, created.year)])
                 age = rnd.randint(8, 60)
                 changed = recent + timedelta(seconds=i % 500_000)
                 copy.write_row(
@@ -220,6 +264,7 @@ def load_cases(cw: Casework, url: str, n: int, seed: int = 7) -> dict[str, list[
                         changed,
                         "bench-loader",
                         1,
+                        number,
                     )
                 )
                 if len(sample[agency]) < 2000:
@@ -250,10 +295,31 @@ def load_cases(cw: Casework, url: str, n: int, seed: int = 7) -> dict[str, list[
                             "bench-loader",
                         )
                     )
+        with cur.copy("COPY case_counters (agency, year, last) FROM STDIN") as copy:
+            for (agency, year), last in counters.items():
+                copy.write_row((agency, year, last))
         conn.commit()
         cur.execute("ANALYZE")
     print(f"loaded {n:,} cases in {time.perf_counter() - t0:.1f} s", flush=True)
     return sample
+
+
+def load_review_queue(cw: Casework, agencies: list[str], seed: int = 11) -> None:
+    """``REVIEW_ITEMS_PER_AGENCY`` linkage pairs on each agency's queue, with the reasons the
+    linkage queue gives (score band, and now and then dates of birth that disagree)."""
+    from ctip.domain.linkage_queue import QUEUE_NAME, pair_reasons
+
+    rnd = random.Random(seed)
+    queues = ReviewQueues.of(cw)
+    for agency in agencies:
+        items = []
+        for k in range(REVIEW_ITEMS_PER_AGENCY):
+            p = rnd.uniform(0.5, 0.95)
+            reasons: tuple[Reason, ...] = pair_reasons(
+                p, match_threshold=0.95, review_threshold=0.5,
+                dob=rnd.choice(("agree", "disagree", "missing")))
+            items.append((f"bench-run:{agency}:{k}", p, reasons))
+        queues.enqueue(QUEUE_NAME, agency, items, actor="bench-loader")
 
 
 def wait_until_up(base: str, proc: subprocess.Popen, timeout: float = 60) -> None:
@@ -280,6 +346,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="ctip serve worker processes")
     ap.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = ap.parse_args(argv)
+    import importlib.util
+
+    if importlib.util.find_spec("locust") is None:  # say so before minutes of loading
+        print("web_bench needs locust: pip install 'ctip[bench]'", file=sys.stderr)
+        return 2
 
     db_name, url = create_database()
     home = Path(tempfile.mkdtemp(prefix="ctip-webbench-"))
@@ -293,20 +364,22 @@ def main(argv: list[str] | None = None) -> int:
         users = []
         for k in range(args.users):  # one user per simulated person: a TOTP code is accepted once
             agency = AGENCIES[k % 10]
-            new = accounts.add_user(
-                None, f"bench{k:03d}", PASSWORD, role="caseworker", agency=agency
-            )
+            role = "supervisor" if k % 5 == 4 else "caseworker"  # supervisors read review queues
+            new = accounts.add_user(None, f"bench{k:03d}", PASSWORD, role=role, agency=agency)
             users.append(
                 {
                     "username": new.username,
                     "agency": agency,
+                    "role": role,
                     "secret": parse_qs(urlparse(new.otpauth_uri).query)["secret"][0],
                 }
             )
+        load_review_queue(cw, sorted({u["agency"] for u in users if u["role"] == "supervisor"}))
         sessions = []
         for u in users:
             result = accounts.login(u["username"], PASSWORD, pyotp.TOTP(u["secret"]).now())
-            sessions.append({"token": result.token, "agency": u["agency"]})
+            sessions.append({"token": result.token, "csrf": result.csrf_token,
+                             "agency": u["agency"], "role": u["role"]})
         cw.engine.dispose()
         cfg = home / "locust.json"
         cfg.write_text(
@@ -505,7 +578,8 @@ def report(rows: list[dict[str, str]], args: argparse.Namespace) -> None:
     base_p95 = float(base["95%"]) if base and base["95%"] != "N/A" else None
     beside = f"  (/healthz p95 in the same run {base_p95:.0f} ms)" if base_p95 is not None else ""
     print()
-    for name in ("page: case search", "page: case", "api: case search", "api: case"):
+    for name in ("page: case search", "page: case", "page: case edit", "page: case edit (save)",
+                 "page: referral list", "page: review queue", "api: case search", "api: case"):
         if name in by_name and by_name[name]["95%"] != "N/A":
             p95 = float(by_name[name]["95%"])
             print(

@@ -68,3 +68,36 @@ def sign_in(client, user: TestUser) -> None:  # type: ignore[no-untyped-def]
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text[:500]
+
+
+def linkage_run(settings) -> list[str]:
+    """Four victim records and a linkage run with two borderline pairs (the first pair's dates
+    of birth agree, the second's disagree); returns the four victim ids in that order."""
+    from ctip import storage
+    from ctip.domain.records import Identity, VictimRecord
+    from ctip.storage import linkage as ltables
+
+    store = storage.open(settings)
+    records = store.records(actor="tester")
+    batch = records.start_batch(source_file="x.csv", file_sha256=None, profile="canonical",
+                                agency="ngo-a")
+    people = [("Mara", "Voss", "1990-04-01"), ("Mara", "Vos", "1990-04"),
+              ("Ilya", "Petrov", "1985-01-01"), ("Ilia", "Petrov", "1987-06-01")]
+    recs = [VictimRecord(source_record_id=f"r{i}", agency="ngo-a",
+                         identity=Identity(given_name=g, family_name=f, date_of_birth=d))
+            for i, (g, f, d) in enumerate(people)]
+    records.add_victims(batch, recs)
+    records.finish_batch(batch, read=4, accepted=4, rejected=0)
+    ids = sorted(records.victim_ids())
+    by_name = {}
+    for vid, ident in records.identities(ids, actor="tester", reason="test set-up").items():
+        by_name[ident.family_name + ident.date_of_birth] = vid
+    v = [by_name["Voss1990-04-01"], by_name["Vos1990-04"], by_name["Petrov1985-01-01"],
+         by_name["Petrov1987-06-01"]]
+    with store.engine.begin() as conn:
+        ltables.save_run(conn, actor="tester", lists_by="agency", engine="duckdb",
+                         match_threshold=0.95, review_threshold=0.5,
+                         clusters=[(x, f"c{i}") for i, x in enumerate(v)],
+                         reviews=[(v[0], v[1], 0.91), (v[2], v[3], 0.62)], model=None)
+    store.close()
+    return v

@@ -129,6 +129,8 @@ def test_intake_screen_refer_accept_in_chromium(server, browser, tmp_path):
     page.get_by_role("button", name="Create case").click()
     page.wait_for_url("**/cases/*?done=created")
     case_id = page.url.split("/cases/")[1].split("?")[0]
+    number = page.locator("#case-number").inner_text()  # readable: "AA-2026-00001"
+    assert number.startswith("AA-")
     assert "Adaeze" not in page.content()  # identity hidden by default
     page.screenshot(path=str(shots / "03-case-new.png"), full_page=True)
 
@@ -138,6 +140,9 @@ def test_intake_screen_refer_accept_in_chromium(server, browser, tmp_path):
     form.get_by_role("button").click()
     page.wait_for_url("**done=moved*")
     for indicator in ("DR-01", "EX-01", "EX-04", "CD-01", "CD-03"):
+        section = page.locator(f"#dim-{indicator.split('-')[0]}")
+        if section.get_attribute("open") is None:  # one collapsible section per dimension
+            section.locator("summary").click()
         page.locator(f"#ind-{indicator}").select_option("yes")
     page.get_by_role("button", name="Screen", exact=True).click()
     page.wait_for_url("**done=screened*")
@@ -154,7 +159,7 @@ def test_intake_screen_refer_accept_in_chromium(server, browser, tmp_path):
     page.get_by_text("Record consent", exact=True).first.click()
     consent = page.locator("form[action*='/consents']")
     consent.get_by_label("Purpose").select_option("share_with_service_provider")
-    consent.get_by_label("Recipient agency").fill("Agency B")
+    consent.get_by_label("Recipient agency").select_option("Agency B")
     consent.get_by_role("button", name="Record consent").click()
     page.wait_for_url("**done=consent*")
 
@@ -163,6 +168,7 @@ def test_intake_screen_refer_accept_in_chromium(server, browser, tmp_path):
     refer.get_by_label("Service (from the directory)").select_option(
         label="Safe house Harbour · Agency B"
     )
+    assert not refer.get_by_label("Given name").is_checked()  # nothing shared by default
     refer.get_by_label("Given name").check()  # share the given name only
     refer.get_by_role("button", name="Send referral").click()
     page.wait_for_url("**done=referred*")
@@ -170,12 +176,12 @@ def test_intake_screen_refer_accept_in_chromium(server, browser, tmp_path):
     page.screenshot(path=str(shots / "05-case-referred.png"), full_page=True)
 
     page.goto(f"{base}/cases?status=signal")  # a search that does not show the case
-    assert case_id[:8] not in page.locator("#case-results").inner_text()
+    assert number not in page.locator("#case-results").inner_text()
     page.get_by_label("Status").select_option("")
-    page.get_by_label("Case number").fill(case_id[:6])  # htmx updates the results as you type
+    page.get_by_label("Case number").fill(number[:-2])  # htmx updates the results as you type
     from playwright.sync_api import expect
 
-    expect(page.locator("#case-results")).to_contain_text(case_id[:8])
+    expect(page.locator("#case-results")).to_contain_text(number)
     assert "q=" not in page.url  # the search posts: nothing searched for lands in the URL
     page.goto(f"{base}/directory?sex=female&age=24")
     assert "Safe house Harbour" in page.content() and "Men's shelter North" not in page.content()

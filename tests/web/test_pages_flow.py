@@ -8,6 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pages_support import add_user, build_app, csrf_from, make_settings, sign_in
 
+from ctip.domain.access import Principal, Role
+from ctip.domain.casework import Service
+
 
 @pytest.fixture
 def app(tmp_path, database_url):
@@ -23,6 +26,8 @@ def _case_id(url: str) -> str:
 def test_intake_screen_refer_accept(app):
     a = add_user(app, "amina.cw", "caseworker", "Agency A")
     b = add_user(app, "bruno.cw", "caseworker", "Agency B")
+    admin = Principal("setup", "setup", Role.ADMIN, "Agency B")
+    app.state.casework.add_service(admin, Service("", "Agency B", "Shelter", "safe_accommodation"))
     with TestClient(app) as ca, TestClient(app) as cb:
         sign_in(ca, a)
         page = ca.get("/cases/new")

@@ -166,6 +166,7 @@ RECIPIENT_TRANSITION_ROLES = frozenset({Role.COMPETENT_AUTHORITY})
 # shown only through an audited reveal, to a recipient only for the fields its referral shares.
 OPERATIONAL_FIELDS: tuple[str, ...] = (
     "case_id",
+    "case_number",
     "agency",
     "status",
     "sex",

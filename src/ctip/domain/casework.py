@@ -65,11 +65,42 @@ class Case:
     created_by: str | None = None
     version: int = 1
     identity: Identity = field(default_factory=Identity)
+    case_number: str | None = None  # readable, unique per agency: "AA-2026-00042"
 
     @property
     def is_child(self) -> bool:
         """Minority is presumed when age is unknown or disputed."""
         return self.age is None or self.age < 18 or self.age_disputed
+
+
+def case_number_prefix(agency: str) -> str:
+    """The agency's case-number prefix: the initials of its name's words (up to four), or its
+    first three letters when it is one word ("Agency A" -> "AA", "Caritas" -> "CAR"). Only
+    ASCII letters and digits, so a number can be read out on the phone and typed anywhere."""
+    words = ["".join(ch for ch in w if ch.isascii() and ch.isalnum()) for w in agency.split()]
+    words = [w for w in words if w]
+    if not words:
+        return "CASE"
+    prefix = "".join(w[0] for w in words[:4]) if len(words) > 1 else words[0][:3]
+    return prefix.upper()
+
+
+def format_case_number(agency: str, year: int, sequence: int) -> str:
+    """``PREFIX-YYYY-NNNNN``: the agency's prefix, the year of intake, the sequence in that
+    year (at least five digits; more once an agency passes 99,999 cases in a year)."""
+    return f"{case_number_prefix(agency)}-{year:04d}-{sequence:05d}"
+
+
+def looks_like_case_number(text: str) -> bool:
+    """Whether a search term is (the start of) a readable case number rather than of a case
+    id (a UUID): it has a character a UUID cannot have, or a dash within its first 7."""
+    value = text.strip()
+    if not value:
+        return False
+    if any(ch not in "0123456789abcdefABCDEF-" for ch in value):
+        return True
+    dash = value.find("-")
+    return 0 < dash < 8
 
 
 #: The one list of the fields a person records at intake and may edit later (besides the sealed

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,8 @@ from ctip.domain.casework import (
     INTAKE_FIELDS,
     SEALED_CASE_FIELDS,
     Case,
+    format_case_number,
+    looks_like_case_number,
 )
 from ctip.domain.records import Identity
 from ctip.domain.vocabulary import code_list
@@ -83,6 +85,10 @@ class IntakeWork(CaseworkCore):
         ident = intake.identity
         name = normalise_name(ident.given_name, ident.family_name)
         with self._tx() as conn:
+            sequence = db.next_case_number(conn, p.agency, at.year)
+            case = dataclasses.replace(
+                case, case_number=format_case_number(p.agency, at.year, sequence)
+            )
             db.insert_case(
                 conn,
                 case,
@@ -94,7 +100,8 @@ class IntakeWork(CaseworkCore):
                 if name
                 else None,
             )
-            self._audit(conn, p, "case.create", case.case_id, status="signal")
+            self._audit(conn, p, "case.create", case.case_id, status="signal",
+                        case_number=case.case_number)
             row = db.get_case_row(conn, case.case_id)
             assert row is not None  # inserted above, in this transaction
             return self._view(row, Relation.OWNER, {}, p, intake.notes)
@@ -138,12 +145,14 @@ class IntakeWork(CaseworkCore):
         offset: int = 0,
     ) -> list[CaseView]:
         """Cases the user's agency owns or has a live referral for. ``name`` matches exactly
-        (normalised) through a keyed hash: nothing is decrypted to search."""
+        (normalised) through a keyed hash: nothing is decrypted to search. ``case_id`` is the
+        start of a readable case number ("AA-2026-0004") or of a case id (a UUID)."""
         require_role(p, Action.CASE_LIST)
         key = None
         if name:
             norm = normalise_name(name)
             key = self.pseudonymiser.keyed_hash("case-name", norm.encode()) if norm else None
+        number = bool(case_id) and looks_like_case_number(case_id or "")
         with self._tx() as conn:
             rows = db.search_cases(
                 conn,
@@ -151,7 +160,8 @@ class IntakeWork(CaseworkCore):
                 referred_to=p.agency,
                 status=status,
                 name_key=key,
-                case_id_prefix=case_id,
+                case_id_prefix=None if number else (case_id or "").lower() or None,
+                case_number_prefix=case_id.strip().upper() if number and case_id else None,
                 limit=min(max(limit, 1), 200),
                 offset=max(offset, 0),
             )
@@ -163,6 +173,12 @@ class IntakeWork(CaseworkCore):
                 out.append(self._view(row, rel, shared.get(row.case_id, {}), p))
             self._audit(conn, p, "case.search", "cases", count=len(out), by_name=bool(name))
             return out
+
+    def case_numbers(self, p: Principal, case_ids: Iterable[str]) -> dict[str, str]:
+        """Readable numbers of cases the user's agency owns or has a referral for (to show in
+        lists of referrals and tasks); a number alone names no one, so no audit entry."""
+        with self._tx() as conn:
+            return db.case_numbers(conn, p.agency, case_ids)
 
     def edit_case(
         self, p: Principal, case_id: str, changes: Mapping[str, Any], *, expected_version: int

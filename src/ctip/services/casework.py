@@ -82,6 +82,7 @@ class CasePage:
 
 # what the case page offers besides NRM steps; CasePage.may says which this user may do
 CASE_PAGE_ACTIONS = (
+    Action.CASE_EDIT,
     Action.IDENTITY_REVEAL,
     Action.CASE_SCREEN,
     Action.CONSENT_RECORD,

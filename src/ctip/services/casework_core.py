@@ -11,8 +11,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Self
 
 import sqlalchemy as sa
@@ -109,6 +109,40 @@ class ViewEntry:
 
 
 @dataclass(frozen=True)
+class ViewGroup:
+    """Every read of a case by one user on one (UTC) day: "who viewed" shows one line per
+    user and day, while each read stays recorded (``case_views`` and the audit log)."""
+
+    username: str
+    agency: str
+    day: date
+    views: int  # reads of the case page
+    identity_opened: int  # audited identity reveals
+    first: datetime
+    last: datetime
+
+
+def group_views(entries: Iterable[ViewEntry]) -> list[ViewGroup]:
+    """Group reads by user, agency and day, newest day first, then the latest reader first."""
+    groups: dict[tuple[str, str, date], list[ViewEntry]] = {}
+    for e in entries:
+        groups.setdefault((e.username, e.agency, e.at.astimezone(UTC).date()), []).append(e)
+    out = [
+        ViewGroup(
+            username=user,
+            agency=agency,
+            day=day,
+            views=sum(1 for e in items if e.action != "identity"),
+            identity_opened=sum(1 for e in items if e.action == "identity"),
+            first=min(e.at for e in items),
+            last=max(e.at for e in items),
+        )
+        for (user, agency, day), items in groups.items()
+    ]
+    return sorted(out, key=lambda g: (g.day, g.last), reverse=True)
+
+
+@dataclass(frozen=True)
 class Dashboard:
     agency: str
     status_counts: dict[str, int]
@@ -116,6 +150,8 @@ class Dashboard:
     overdue_outgoing: int
     open_tasks: int
     caseload_by_month: list[tuple[str, int, int]]  # (YYYY-MM, new cases, open at month end)
+    referrals_sent: dict[str, int] = field(default_factory=dict)  # status -> count
+    referrals_received: dict[str, int] = field(default_factory=dict)
 
 
 def _now() -> datetime:

@@ -24,6 +24,7 @@ from ctip.linkage import dice, pprl
 from ctip.linkage.histories import capture_histories
 from ctip.linkage.model import ModelOptions, review_pairs, run_splink
 from ctip.linkage.normalise import INPUT_COLUMNS, prepare_frame
+from ctip.services.linkage_review import apply_decision
 from ctip.settings import Settings
 from ctip.storage import linkage as tables
 
@@ -231,14 +232,7 @@ def open_reviews(store: Any) -> list[tables.ReviewItem]:
 def resolve_review(store: Any, review_id: int, decision: str, *, actor: str) -> None:
     """Record a person's decision; a "match" merges the two records' clusters."""
     with store.engine.begin() as conn:
-        run_id = tables.latest_run(conn).run_id
-        tables.decide(conn, review_id, decision, actor=actor)
-        mapping = tables.cluster_map(conn, run_id)
-        for left, right, verdict in tables.decided(conn, run_id):
-            if verdict == "match" and mapping.get(left) != mapping.get(right):
-                old, new = mapping[right], mapping[left]
-                mapping = {v: (new if c == old else c) for v, c in mapping.items()}
-        tables.update_clusters(conn, run_id, mapping)
+        apply_decision(conn, review_id, decision, actor=actor)
         store.audit.append(
             conn,
             actor=actor,

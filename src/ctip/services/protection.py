@@ -272,7 +272,10 @@ class ProtectionWork(CaseworkCore):
             )
             tasks = len(pdb.open_tasks(conn, agency=p.agency))
             created, closed = pdb.caseload_by_month(conn, p.agency)
-        return Dashboard(p.agency, counts, over_in, over_out, tasks, _caseload(created, closed))
+            sent = rdb.referral_counts(conn, p.agency, incoming=False)
+            received = rdb.referral_counts(conn, p.agency, incoming=True)
+        return Dashboard(p.agency, counts, over_in, over_out, tasks, _caseload(created, closed),
+                         referrals_sent=sent, referrals_received=received)
 
     def deidentified_cases(self, p: Principal, *, limit: int = 1000) -> list[dict[str, Any]]:
         """The agency's cases without any identifier or case number: for analysts."""

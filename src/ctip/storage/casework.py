@@ -58,6 +58,8 @@ cases = sa.Table(
     sa.Column("updated_at", TS, nullable=False),
     sa.Column("created_by", sa.String(36), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
+    # readable number, unique per agency (migration 1310 numbered the cases made before it)
+    sa.Column("case_number", sa.String(40), nullable=True),
     sa.Index("ix_cases_agency_updated", "agency", "updated_at"),
     sa.Index("ix_cases_agency_status_updated", "agency", "status", "updated_at"),
     # NRM timers: cases that entered a timed state before its deadline
@@ -69,6 +71,22 @@ cases = sa.Table(
         "case_id",
         postgresql_ops={"case_id": "varchar_pattern_ops"},
     ),
+    # one number once per agency, and its prefix search ('AA-2026-0%') as a range scan
+    sa.Index(
+        "uq_cases_agency_case_number",
+        "agency",
+        "case_number",
+        unique=True,
+        postgresql_ops={"case_number": "varchar_pattern_ops"},
+    ),
+)
+
+case_counters = sa.Table(  # the last case number given, per agency and year of intake
+    "case_counters",
+    metadata,
+    sa.Column("agency", sa.String(200), primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("last", sa.Integer, nullable=False),
 )
 
 case_events = sa.Table(  # every workflow step: who, role, when, from, to, consent used
@@ -136,6 +154,7 @@ referrals = sa.Table(
     sa.Column("responded_by", sa.String(36), nullable=True),
     sa.Column("reason_sealed", sa.LargeBinary, nullable=True),
     sa.Index("ix_referrals_to_agency_status", "to_agency", "status"),
+    sa.Index("ix_referrals_from_agency_status", "from_agency", "status"),  # sent, dashboard
 )
 
 consents = sa.Table(
@@ -251,6 +270,7 @@ MAX_RECEIVED = 20_000  # live referrals to one agency considered by a search
 
 TABLES = (
     cases,
+    case_counters,
     case_events,
     screenings,
     services,
@@ -314,7 +334,29 @@ def case_row(case: Case) -> dict[str, Any]:
         updated_at=case.updated_at,
         created_by=case.created_by,
         version=case.version,
+        case_number=case.case_number,
     )
+
+
+def next_case_number(conn: sa.Connection, agency: str, year: int) -> int:
+    """The next sequence number of ``agency`` in ``year``, taken in the caller's transaction.
+
+    Why a counter row rather than ``max(...) + 1`` over the cases: the UPDATE locks the one
+    row on PostgreSQL, so two intakes at once wait for each other instead of both reading the
+    same maximum and one failing on the unique index (SQLite has one writer at a time anyway).
+    """
+    key = (case_counters.c.agency == agency) & (case_counters.c.year == year)
+    bumped = conn.execute(case_counters.update().where(key).values(last=case_counters.c.last + 1))
+    if bumped.rowcount == 0:
+        try:
+            with conn.begin_nested():  # a concurrent first intake of the year may insert first
+                conn.execute(case_counters.insert().values(agency=agency, year=year, last=1))
+            return 1
+        except sa.exc.IntegrityError:
+            conn.execute(
+                case_counters.update().where(key).values(last=case_counters.c.last + 1)
+            )
+    return int(conn.execute(sa.select(case_counters.c.last).where(key)).scalar_one())
 
 
 def insert_case(
@@ -363,6 +405,28 @@ def case_from_row(row: sa.Row, *, notes: str | None = None) -> Case:
                 notes=notes)
 
 
+def case_numbers(conn: sa.Connection, agency: str, case_ids: Iterable[str]) -> dict[str, str]:
+    """case id -> case number, for the cases among ``case_ids`` that ``agency`` owns or has
+    (or had) a referral for; others are left out."""
+    ids = list(dict.fromkeys(case_ids))
+    if not ids:
+        return {}
+    related = sa.exists().where(
+        referrals.c.case_id == cases.c.case_id,
+        sa.or_(referrals.c.to_agency == agency, referrals.c.from_agency == agency),
+    )
+    out: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(
+            sa.select(cases.c.case_id, cases.c.case_number).where(
+                cases.c.case_id.in_(ids[start : start + 500]),
+                sa.or_(cases.c.agency == agency, related),
+            )
+        )
+        out.update({r.case_id: r.case_number for r in rows if r.case_number})
+    return out
+
+
 def update_case(
     conn: sa.Connection, case_id: str, *, expected_version: int, values: dict[str, Any]
 ) -> int:
@@ -394,6 +458,7 @@ def search_cases(
     status: str | None = None,
     name_key: str | None = None,
     case_id_prefix: str | None = None,
+    case_number_prefix: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> list[sa.Row]:
@@ -411,6 +476,7 @@ def search_cases(
         name_key=bool(name_key),
         prefix=bool(case_id_prefix),
         received=referred_to is not None,
+        number=bool(case_number_prefix),
     )
     params: dict[str, Any] = {
         "owner": agencies_owned,
@@ -424,6 +490,8 @@ def search_cases(
         params["name_key"] = name_key
     if case_id_prefix:
         params["prefix"] = _like_prefix(case_id_prefix)
+    if case_number_prefix:
+        params["number"] = _like_prefix(case_number_prefix.upper())
     if referred_to is not None:
         params["recipient"] = referred_to
     return list(conn.execute(statement, params))
@@ -436,7 +504,9 @@ def _like_prefix(prefix: str) -> str:
 
 
 @functools.cache
-def _search_statement(*, status: bool, name_key: bool, prefix: bool, received: bool) -> sa.Select:
+def _search_statement(
+    *, status: bool, name_key: bool, prefix: bool, received: bool, number: bool = False
+) -> sa.Select:
     def narrowed(query: sa.Select) -> sa.Select:
         if status:
             query = query.where(cases.c.status == sa.bindparam("status"))
@@ -444,6 +514,8 @@ def _search_statement(*, status: bool, name_key: bool, prefix: bool, received: b
             query = query.where(cases.c.name_key == sa.bindparam("name_key"))
         if prefix:
             query = query.where(cases.c.case_id.like(sa.bindparam("prefix"), escape="/"))
+        if number:
+            query = query.where(cases.c.case_number.like(sa.bindparam("number"), escape="/"))
         return query.order_by(cases.c.updated_at.desc(), cases.c.case_id).limit(
             sa.bindparam("window", type_=sa.Integer)
         )

@@ -195,7 +195,7 @@ def record_view(
     )
 
 
-def views(conn: sa.Connection, case_id: str, limit: int = 500) -> list[sa.Row]:
+def views(conn: sa.Connection, case_id: str, limit: int = 5000) -> list[sa.Row]:
     return list(
         conn.execute(
             sa.select(case_views)

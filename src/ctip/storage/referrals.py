@@ -109,6 +109,16 @@ def agency_referrals(
     return [referral_from_row(r) for r in rows]
 
 
+def referral_counts(conn: sa.Connection, agency: str, *, incoming: bool) -> dict[str, int]:
+    """status -> number of the agency's referrals received (or sent)."""
+    col = referrals.c.to_agency if incoming else referrals.c.from_agency
+    rows = conn.execute(
+        sa.select(referrals.c.status, sa.func.count()).where(col == agency)
+        .group_by(referrals.c.status)
+    )
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
 def live_referral_agencies(conn: sa.Connection, case_id: str) -> dict[str, frozenset[str]]:
     """Agencies with a live referral of the case -> union of the identity fields shared with
     them."""

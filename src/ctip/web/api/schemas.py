@@ -121,7 +121,9 @@ class CaseUpdate(_In):
 class CaseSearch(_In):
     name: Short | None = Field(default=None, description="full name; matched exactly, normalised")
     status: Code | None = None
-    case_id: Short | None = Field(default=None, description="the start of a case number")
+    case_id: Short | None = Field(
+        default=None, description="the start of a case number (AA-2026-00042) or case id"
+    )
     limit: int = Field(default=50, ge=1, le=200)
     offset: int = Field(default=0, ge=0, le=1_000_000)
 
@@ -130,6 +132,7 @@ class CasePublic(_Out):
     """A case as the caller may see it. Fields the caller may not see are absent, not null."""
 
     case_id: str
+    case_number: str | None = Field(default=None, description="readable, unique per agency")
     relation: str = Field(description="owner, recipient (via a referral) or emergency")
     version: int
     revealable_identity: list[str]

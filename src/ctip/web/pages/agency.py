@@ -62,6 +62,7 @@ def inbox(request: Request, show: str = "open") -> Response:
         "referrals.html",
         {
             "title": _(request, "Referral inbox"),
+            "numbers": svc.case_numbers(p, [r.case_id for r in (*shown, *overdue)]),
             "referrals": shown,
             "overdue": overdue,
             "show": show,
@@ -75,6 +76,52 @@ def inbox(request: Request, show: str = "open") -> Response:
             "today": date.today(),
             "action_error": request.query_params.get("error")
             and tr("That referral could not be updated: it may have been answered already."),
+        },
+    )
+
+
+SENT_FILTERS = {
+    "all": ("pending", "accepted", "declined", "completed", "revoked"),
+    "open": ("pending", "accepted"),
+    "pending": ("pending",),
+    "accepted": ("accepted",),
+    "declined": ("declined",),
+    "closed": ("completed", "revoked"),
+}
+
+
+@router.get("/referrals/sent", name="pages_referrals_sent", include_in_schema=False)
+def sent(request: Request, show: str = "all") -> Response:
+    """The referrals the agency sent, each with its state (and the recipient's answer date)."""
+    user = require_user(request, "referrals_sent")
+    svc, p = casework(request), user.principal
+    try:
+        outgoing = svc.referrals(p, incoming=False)
+    except CtipError as error:
+        return error_page(request, error)
+    wanted = SENT_FILTERS.get(show, SENT_FILTERS["all"])
+    shown = sorted((r for r in outgoing if r.status in wanted),
+                   key=lambda r: (r.created_at is None, r.created_at), reverse=True)
+    counts = {k: sum(1 for r in outgoing if r.status in v) for k, v in SENT_FILTERS.items()}
+    tr = _tr(request)
+    return render(
+        request,
+        "referrals_sent.html",
+        {
+            "title": _(request, "Sent referrals"),
+            "referrals": shown,
+            "numbers": svc.case_numbers(p, [r.case_id for r in shown]),
+            "show": show if show in SENT_FILTERS else "all",
+            "counts": counts,
+            "filters": [
+                ("all", tr("All")),
+                ("open", tr("Open")),
+                ("pending", tr("Waiting for an answer")),
+                ("accepted", tr("Accepted")),
+                ("declined", tr("Declined")),
+                ("closed", tr("Closed")),
+            ],
+            "today": date.today(),
         },
     )
 
@@ -234,6 +281,7 @@ def dashboard(request: Request) -> Response:
         else 0
     )
     open_cases = sum(n for s, n in board.status_counts.items() if s not in ("closed", "withdrawn"))
+    numbers = svc.case_numbers(p, [r.case_id for r in overdue] + [t.case_id for t in tasks])
     return render(
         request,
         "dashboard.html",
@@ -254,5 +302,17 @@ def dashboard(request: Request) -> Response:
             "tasks": tasks,
             "pending_referrals": pending,
             "open_cases": open_cases,
+            "numbers": numbers,
+            "total_cases": sum(board.status_counts.values()),
+            "referrals_sent": sum(board.referrals_sent.values()),
+            "referrals_received": sum(board.referrals_received.values()),
+            "sent_open": sum(board.referrals_sent.get(s, 0) for s in ("pending", "accepted")),
+            "received_open": sum(
+                board.referrals_received.get(s, 0) for s in ("pending", "accepted")
+            ),
+            "can_create": user.may(Action.CASE_CREATE),
+            "can_manage_directory": user.may(Action.DIRECTORY_MANAGE),
+            "can_refer": user.may(Action.CASE_REFER),
+            "can_respond": user.may(Action.REFERRAL_RESPOND),
         },
     )

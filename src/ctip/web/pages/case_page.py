@@ -20,6 +20,7 @@ from ctip.domain.casework import CONSENT_PURPOSES, REGION_FIELD, SERVICE_TYPES
 from ctip.domain.records import IDENTITY_FIELDS
 from ctip.errors import ConflictError, CtipError, ValidationError
 from ctip.services.casework import DEFAULT_REFERRAL_DAYS, PURPOSE_CONSENT
+from ctip.services.casework_core import group_views
 from ctip.web.pages import labels
 from ctip.web.pages.common import (
     FormDep,
@@ -39,6 +40,7 @@ router = APIRouter()
 
 DONE_MESSAGES = {
     "created": labels.N_("Case created. Identity is sealed and hidden by default."),
+    "edited": labels.N_("Changes saved."),
     "screened": labels.N_("Screening recorded. The suggestion is below; you decide the next step."),
     "moved": labels.N_("Status changed. The step is recorded with your reason."),
     "consent": labels.N_("Consent recorded."),
@@ -46,6 +48,22 @@ DONE_MESSAGES = {
     "referred": labels.N_("Referral sent. The receiving agency sees only the fields you shared."),
     "service": labels.N_("Service recorded."),
     "emergency": labels.N_("Emergency access granted for 60 minutes. A supervisor will review it."),
+}
+
+
+# why a receiving agency might need each identity field: shown beside each box, none ticked
+SHARE_HELP = {
+    "given_name": labels.N_("To greet the person by name and recognise them on arrival."),
+    "family_name": labels.N_("Only when the service must register the person officially."),
+    "aliases": labels.N_("Rarely needed: other names can expose the person to those who "
+                         "exploited them."),
+    "date_of_birth": labels.N_("For age-based eligibility or a medical or legal file."),
+    "document_number": labels.N_("Only for legal help or a residence or identity procedure."),
+    "phone": labels.N_("To arrange the first contact, if the person agrees to be called."),
+    "email": labels.N_("To arrange the first contact, if the person agrees to be written to."),
+    "address": labels.N_("Rarely needed: where the person stays must be protected."),
+    "narrative": labels.N_("Almost never: the person's account is theirs to tell again, or "
+                           "not."),
 }
 
 
@@ -147,23 +165,27 @@ def case_context(request: Request, user: PageUser, case_id: str) -> dict[str, An
         if form
         else "",
         "can_screen": Action.CASE_SCREEN in page.may,
+        "can_edit": Action.CASE_EDIT in page.may,
         "actions": actions,
         "consents": page.consents,
         "can_consent": Action.CONSENT_RECORD in page.may,
         "purpose_options": options(labels.PURPOSE, tr, CONSENT_PURPOSES),
         "referral_purpose_options": options(labels.REFERRAL_PURPOSE, tr, tuple(PURPOSE_CONSENT)),
         "given_by_options": [("person", tr("The person")), ("guardian", tr("Guardian"))],
+        # the receiving agency is chosen from the directory: never typed (a typo sent to nobody)
         "agencies": sorted({s.agency for s in services} - {case.agency}),
+        "agency_options": [(a, a) for a in sorted({s.agency for s in services} - {case.agency})],
         "referrals": page.referrals,
         "can_refer": Action.CASE_REFER in page.may,
         "service_options": service_options,
         "identity_options": options(labels.IDENTITY_FIELD, tr, IDENTITY_FIELDS),
+        "share_help": {k: tr(v) for k, v in SHARE_HELP.items()},
         "default_due": (today + timedelta(days=DEFAULT_REFERRAL_DAYS)).isoformat(),
         "today": today,
         "services_given": page.services_given,
         "can_record_service": Action.SERVICE_RECORD in page.may,
         "service_type_options": options(labels.SERVICE_TYPE, tr, SERVICE_TYPES),
-        "access_log": page.views,
+        "access_log": group_views(page.views) if page.views is not None else None,
         "conflict": "",
         "action_error": "",
     }
@@ -291,9 +313,21 @@ def refer(request: Request, case_id: str, form: FormDep) -> Response:
         svc = casework(request)
         service_id = str(form.get("service_id") or "") or None
         to_agency = str(form.get("to_agency") or "").strip()
-        if service_id and not to_agency:
-            match = [s for s in svc.find_services(user.principal) if s.service_id == service_id]
-            to_agency = match[0].agency if match else ""
+        directory = svc.find_services(user.principal)
+        if service_id:
+            match = [s for s in directory if s.service_id == service_id]
+            if match and to_agency and match[0].agency != to_agency:
+                raise ValidationError(
+                    _(request, "The service chosen belongs to another agency than the one "
+                               "chosen. Choose one of them, or both of the same agency."),
+                    column="to_agency", value=to_agency,
+                )
+            to_agency = match[0].agency if match else to_agency
+        if to_agency not in {s.agency for s in directory}:
+            raise ValidationError(
+                _(request, "Choose the receiving agency from the service directory."),
+                column="to_agency", value=to_agency,
+            )
         due = str(form.get("due_date") or "")
         try:
             due_date = date.fromisoformat(due) if due else None

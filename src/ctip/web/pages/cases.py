@@ -67,7 +67,7 @@ def _case_list(
             user.principal,
             status=status or None,
             name=name.strip() or None,
-            case_id=q.strip().lower() or None,
+            case_id=q.strip() or None,
             limit=PAGE_SIZE + 1,
             offset=(page - 1) * PAGE_SIZE,
         )

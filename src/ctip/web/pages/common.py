@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 
 from ctip.domain.access import ROLE_ACTIONS, Action, Principal, Role
 from ctip.domain.ads_queue import ADS_QUEUE
+from ctip.domain.linkage_queue import LINKAGE_QUEUE
 from ctip.domain.supply import SUPPLY_QUEUE
 from ctip.errors import AuthenticationError, CtipError, PermissionDeniedError
 from ctip.services.accounts import Accounts
@@ -72,6 +73,8 @@ def _nav(user: PageUser, gettext: Any) -> list[tuple[str, str, str]]:
         items.append(("cases", "/cases", gettext("Cases")))
     if user.may(Action.REFERRAL_RESPOND):
         items.append(("referrals", "/referrals", gettext("Referral inbox")))
+    if user.may(Action.CASE_REFER):
+        items.append(("referrals_sent", "/referrals/sent", gettext("Sent referrals")))
     if user.may(Action.DIRECTORY_READ):
         items.append(("services", "/directory", gettext("Service directory")))
     if user.may(Action.FOLLOWUP_READ):
@@ -88,6 +91,8 @@ def _nav(user: PageUser, gettext: Any) -> list[tuple[str, str, str]]:
         items.append(("supply", "/supply", gettext("Supply-chain due diligence")))
     if user.may(Action.USERS_MANAGE):
         items.append(("users", "/users", gettext("Users")))
+    if user.principal.role in LINKAGE_QUEUE.readers:
+        items.append(("review", "/review", gettext("Review queues")))
     return items
 
 

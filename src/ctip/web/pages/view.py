@@ -24,5 +24,6 @@ class CaseData:
 
     @property
     def short_id(self) -> str:
-        """The first block of the case number: enough to tell cases apart on a screen."""
-        return self.case_id.split("-")[0]
+        """The readable case number ("AA-2026-00042"); the first block of the case id only for
+        a case the numbering has not reached (none once migration 1310 has run)."""
+        return str(self._data.get("case_number") or self.case_id.split("-")[0])
