@@ -669,6 +669,7 @@ def run_rules(con: Any, rules: RuleSet, *, graph_runner: Runner | None = None,
     prepare(con, rules)
     result.timings["prepare"] = time.perf_counter() - started
     frames = None if reference else fast.frames_for(con)
+    fast.forget(con)  # the registry holds no frames past the run
     todo: list[Rule] = []
     for rule in rules.running:
         if only is not None and rule.id not in only:
@@ -689,6 +690,7 @@ def run_rules(con: Any, rules: RuleSet, *, graph_runner: Runner | None = None,
             started = time.perf_counter()
             result.hits += run_aggregates(con, compiler, group, window, frames)
             result.timings[f"aggregate_{window}"] = time.perf_counter() - started
+    frames = None  # the numpy columns are not needed past the aggregates (memory)
     special = {"peer": lambda c, comp, r: run_peer(c, comp, r),
                "pass_through": lambda c, comp, r: run_pass_through(c, r),
                "collector": lambda c, comp, r: run_collector(c, r),

@@ -19,6 +19,9 @@ account) ``frames_for`` returns None and ``detect`` runs the reference path.
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -30,11 +33,12 @@ import pyarrow.compute as pc
 
 from ctip.finflows.rules import Rule
 
-# the Arrow tables load_frames registered, per connection (a strong reference to the
-# connection keeps its id from being reused; only the newest few are kept)
+# the Arrow tables load_frames registered, per connection, until run_rules takes them (a
+# strong reference to the connection keeps its id from being reused; the newest few only)
 _REGISTRY: list[tuple[Any, pa.Table, pa.Table]] = []
 _KEEP = 4
 _EPOCH = datetime(1970, 1, 1)
+THREADS = max(1, min(2, os.cpu_count() or 1))
 EVIDENCE_CAP = 100  # as detect.EVIDENCE_CAP (detect imports this module)
 _US_DAY = 86_400_000_000
 _US_HOUR = 3_600_000_000
@@ -74,17 +78,12 @@ class Codes:
         """True where the value is in ``wanted`` (a set or a predicate on the string)."""
         test = wanted if callable(wanted) else wanted.__contains__
         table = np.array([bool(test(v)) for v in self.values] + [False])
-        key = table.tobytes()
-        cache = self.__dict__.setdefault("_cache", {})
-        if key not in cache:
-            hits = np.flatnonzero(table)
-            if len(hits) == 0:
-                cache[key] = np.zeros(len(self.index), bool)
-            elif len(hits) == 1:  # one value: a comparison, cheaper than a gather
-                cache[key] = self.index == hits[0]
-            else:
-                cache[key] = table[self.index]
-        return cache[key]
+        hits = np.flatnonzero(table)
+        if len(hits) == 0:
+            return np.zeros(len(self.index), bool)
+        if len(hits) == 1:  # one value: a comparison, cheaper than a gather
+            return self.index == hits[0]
+        return table[self.index]
 
 
 def _numbers(column: pa.ChunkedArray, dtype: Any, fill: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -101,6 +100,7 @@ class Frames:
 
     def __init__(self, tx: pa.Table, accounts: pa.Table) -> None:
         self.tx, self.accounts = tx, accounts
+        self.lock = threading.RLock()  # rules run in threads: each column is built once
         self.n = tx.num_rows
         self.ts = tx.column("booked_at").cast(pa.int64()).to_numpy()
         self.account = tx.column("account").to_numpy()
@@ -108,8 +108,9 @@ class Frames:
     # ---- columns, read when a rule first needs them ----------------------------------------
     def codes(self, name: str) -> Codes:
         cache = self.__dict__.setdefault("_codes", {})
-        if name not in cache:
-            cache[name] = Codes(self.tx.column(name))
+        with self.lock:
+            if name not in cache:
+                cache[name] = Codes(self.tx.column(name))
         return cache[name]
 
     @cached_property
@@ -127,7 +128,7 @@ class Frames:
 
     @cached_property
     def hour(self) -> np.ndarray:
-        return (self.ts // _US_HOUR) % 24
+        return ((self.ts // _US_HOUR) % 24).astype(np.int8)
 
     @cached_property
     def _kyc_index(self) -> pd.Index:
@@ -137,12 +138,12 @@ class Frames:
     def holder_row(self) -> np.ndarray:
         """Index of each row's accounts row (-1: none): looked up once per distinct account."""
         codes, accounts = self.account_codes
-        return self._kyc_index.get_indexer(accounts)[codes]
+        return self._kyc_index.get_indexer(accounts).astype(np.int32)[codes]
 
     @cached_property
     def counterparty_row(self) -> np.ndarray:
         values, valid = self.counterparty
-        rows = self._kyc_index.get_indexer(values)
+        rows = self._kyc_index.get_indexer(values).astype(np.int32)
         rows[~valid] = -1
         return rows
 
@@ -150,7 +151,9 @@ class Frames:
         """An accounts string column per transaction row, of the holder's or the
         counterparty's accounts row (none: NULL)."""
         cache = self.__dict__.setdefault("_kyc", {})
-        if (name, who) not in cache:
+        with self.lock:
+            if (name, who) in cache:
+                return cache[(name, who)]
             rows = self.holder_row if who == "holder" else self.counterparty_row
             codes = Codes(self.accounts.column(name))
             null = len(codes.values)
@@ -160,7 +163,7 @@ class Frames:
             per_row.valid = per_row.index != null
             per_row.has_nulls = not bool(per_row.valid.all())
             cache[(name, who)] = per_row
-        return cache[(name, who)]
+            return per_row
 
     def kyc_number(self, name: str, fill: int) -> np.ndarray:
         """coalesce(accounts.name, fill) per transaction row (the holder's row)."""
@@ -184,7 +187,12 @@ class Frames:
     @cached_property
     def account_codes(self) -> tuple[np.ndarray, np.ndarray]:
         codes, uniques = pd.factorize(self.account, sort=True)
-        return codes.astype(np.int64), np.asarray(uniques)
+        return codes.astype(np.int32), np.asarray(uniques)
+
+    def done_with(self, window: str) -> None:
+        """Drop a window's group ids and buckets (memory: four bytes a row each)."""
+        for name in ("_groups", "_buckets"):
+            self.__dict__.get(name, {}).pop(window, None)
 
     def groups(self, window: str) -> tuple[np.ndarray, int, Any]:
         """A dense group id per row for (account, window), the number of ids and a function
@@ -195,7 +203,7 @@ class Frames:
             bucket = self.bucket(window)
             low = int(bucket.min()) if self.n else 0
             span = (int(bucket.max()) - low + 1) if self.n else 1
-            gid = codes * span + (bucket - low)
+            gid = codes.astype(np.int64) * span + (bucket - low)
             if len(accounts) * span <= 32_000_000:
                 size = len(accounts) * span
 
@@ -208,7 +216,7 @@ class Frames:
                 def decode(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                     raw = np.asarray(uniques)[ids]
                     return accounts[raw // span], raw % span + low
-            cache[window] = (gid.astype(np.int64), size, decode)
+            cache[window] = (gid.astype(np.int32 if size < 2**31 else np.int64), size, decode)
         return cache[window]
 
 
@@ -277,8 +285,18 @@ class Predicates:
     ``detect.Compiler.where`` gives it in SQL, NULLs included."""
 
     def __init__(self, frames: Frames, compiler: Any, con: Any) -> None:
-        self.f, self.compiler, self.con = frames, compiler, con
+        self.f, self.compiler = frames, compiler
         self.home = compiler.rules.home_country
+        # the reference lists, read here: the rules run in threads, a connection is not shared
+        self.lists: dict[tuple[str, str], set[Any]] = {}
+        for kind, sql in (
+                ("country", "SELECT list, code FROM ff_list_country"),
+                ("merchant", "SELECT list, merchant FROM ff_merchants"),
+                ("merchant_abroad", "SELECT list, merchant FROM ff_merchants WHERE country <> ?"),
+                ("ref", "SELECT list, ref FROM ff_list_ref")):
+            params = [self.home] if "?" in sql else []
+            for name, value in con.execute(sql, params).fetchall():
+                self.lists.setdefault((kind, name), set()).add(value)
 
     def _in(self, column: str, values: Any) -> Pred:
         values = {values} if isinstance(values, str) else set(values)
@@ -295,8 +313,8 @@ class Predicates:
             return _known(np.zeros(self.f.n, bool))
         return self._in(column, found)
 
-    def _list(self, sql: str, *params: Any) -> set[Any]:
-        return {r[0] for r in self.con.execute(sql, list(params)).fetchall()}
+    def _list(self, kind: str, name: str) -> set[Any]:
+        return self.lists.get((kind, name), set())
 
     def _kyc_in(self, column: str, values: Any, who: str = "holder") -> Pred:
         codes = self.f.kyc_codes(column, who)
@@ -326,22 +344,18 @@ class Predicates:
                     t &= amount < float(value["lt"])
                 part = _valid(t, valid)
             elif key == "counterparty_country_in":
-                part = self._subquery("counterparty_country", self._list(
-                    "SELECT code FROM ff_list_country WHERE list = ?", value))
+                part = self._subquery("counterparty_country", self._list("country", value))
             elif key == "counterparty_abroad":
                 codes = f.codes("counterparty_country")
                 part = _is(_known(codes.lookup(lambda v: v != self.home) & codes.valid),
                            bool(value))
             elif key == "merchant_in":
-                part = self._subquery("merchant", self._list(
-                    "SELECT merchant FROM ff_merchants WHERE list = ?", value))
+                part = self._subquery("merchant", self._list("merchant", value))
             elif key == "merchant_abroad_in":
-                part = self._subquery("merchant", self._list(
-                    "SELECT merchant FROM ff_merchants WHERE list = ? AND country <> ?",
-                    value, self.home))
+                part = self._subquery("merchant", self._list("merchant_abroad",
+                                                                  value))
             elif key == "counterparty_in":
-                refs = np.array(sorted(self._list(
-                    "SELECT ref FROM ff_list_ref WHERE list = ?", value)), dtype=np.int64)
+                refs = np.array(sorted(self._list("ref", value)), dtype=np.int64)
                 cp, valid = f.counterparty
                 part = (_valid(np.isin(cp, refs), valid) if len(refs)
                         else _known(np.zeros(f.n, bool)))
@@ -479,9 +493,9 @@ def _distinct_per_group(groups: np.ndarray, codes: np.ndarray, size: int) -> np.
     dense, uniques = pd.factorize(codes)
     width = len(uniques)
     if size * width <= 64_000_000:  # few values (regions, categories): a bitmap per group
-        seen = np.bincount(groups * width + dense, minlength=size * width)
+        seen = np.bincount(groups.astype(np.int64) * width + dense, minlength=size * width)
         return (seen.reshape(size, width) > 0).sum(axis=1)
-    pairs = pd.unique(groups * width + dense)
+    pairs = pd.unique(groups.astype(np.int64) * width + dense)
     return np.bincount(pairs // width, minlength=size)
 
 
@@ -490,20 +504,30 @@ def run_aggregates(con: Any, compiler: Any, frames: Frames, rules: list[Rule],
     """The fired windows of every rule of one window (``(r, account, ws, n, total, distinct,
     base)`` rows) and their evidence: ``(r, account, ws) -> (first txn ids, count)``."""
     p = Predicates(frames, compiler, con)
-    gid, size, decode = frames.groups(window)
+    gid, size, _ = frames.groups(window)
+
+    def one(rule: Rule) -> tuple[list[tuple[Any, ...]], np.ndarray]:
+        where = p.rule(rule)
+        rows, groups = fired_groups(p, rule, window, where)
+        wanted = np.zeros(size, bool)
+        wanted[groups] = True
+        return rows, np.flatnonzero(where & wanted[gid])  # the rows of the fired windows
+
+    # numpy releases the GIL in its loops: rules in two threads use both cores (the results
+    # are gathered in rule order, so the output does not depend on the threads)
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        done = list(pool.map(one, rules))
     fired: list[tuple[Any, ...]] = []
     picked: list[np.ndarray] = []
     rule_of: list[np.ndarray] = []
-    for r, rule in enumerate(rules):
-        where = p.rule(rule)
-        rows, groups = fired_groups(p, rule, window, where)
+    for r, (rows, rows_picked) in enumerate(done):
         fired += [(r, *row) for row in rows]
-        if rows:  # the rows of the fired windows
-            wanted = np.zeros(size, bool)
-            wanted[groups] = True
-            picked.append(np.flatnonzero(where & wanted[gid]))
-            rule_of.append(np.full(len(picked[-1]), r, np.int64))
-    return fired, _evidence(frames, window, picked, rule_of) if picked else {}
+        if rows:
+            picked.append(rows_picked)
+            rule_of.append(np.full(len(rows_picked), r, np.int64))
+    evidence = _evidence(frames, window, picked, rule_of) if picked else {}
+    frames.done_with(window)
+    return fired, evidence
 
 
 def _evidence(frames: Frames, window: str, picked: list[np.ndarray],
