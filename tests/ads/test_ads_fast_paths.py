@@ -1,18 +1,27 @@
 """The batch paths of screening give what the libraries give one text at a time: TF-IDF counted
 in numpy equals ``TfidfVectorizer.transform``; MinHash signatures hashed in numpy equal
-datasketch's ``MinHash.update_batch``."""
+datasketch's ``MinHash.update_batch``; banded near-duplicate pairs equal ``MinHashLSH``'s."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from datasketch import MinHash, MinHashLSH
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ctip.ads.classify import _vectoriser, fit, indicator_matrix, tfidf
-from ctip.ads.cluster import signature_datasketch, signatures
+from ctip.ads.cluster import (
+    NUM_PERM,
+    SCHEME,
+    Posting,
+    _permutations,
+    near_duplicates,
+    signature_datasketch,
+    signatures,
+)
 from ctip.ads.pipeline import analyse
 from ctip.ads.synthetic import generate
 
@@ -72,3 +81,38 @@ def test_signatures_of_ads_equal_datasketch() -> None:
     texts = [analyse(a).template_signature_text() for a in generate(120, seed=4)]
     got = signatures(texts)
     assert all(np.array_equal(r, signature_datasketch(t)) for r, t in zip(got, texts, strict=True))
+
+
+def _near_duplicates_datasketch(sigs: list[np.ndarray | None],
+                                threshold: float) -> set[tuple[int, int]]:
+    """The one-ad-at-a-time reference: query each ad against the ads before it, then insert."""
+    perms = _permutations(NUM_PERM)
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    pairs = set()
+    for i, sig in enumerate(sigs):
+        if sig is None:
+            continue
+        m = MinHash(num_perm=NUM_PERM, hashvalues=sig, permutations=perms, scheme=SCHEME)
+        for j in lsh.query(m):
+            if float(np.mean(sigs[j] == sig)) >= threshold:
+                pairs.add((j, i))
+        lsh.insert(i, m, check_duplication=False)
+    return pairs
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(0, 120), changes=st.integers(0, 40),
+       threshold=st.sampled_from([0.5, 0.8, 0.9]))
+def test_banded_near_duplicates_equal_minhash_lsh(seed: int, n: int, changes: int,
+                                                  threshold: float) -> None:
+    rng = np.random.default_rng(seed)
+    bases = rng.integers(0, 2**32, (max(1, n // 6), NUM_PERM), dtype=np.uint32)
+    sigs: list[np.ndarray | None] = []
+    for i in range(n):
+        sig = bases[rng.integers(0, len(bases))].copy()
+        sig[rng.integers(0, NUM_PERM, changes)] = rng.integers(0, 4, changes, dtype=np.uint32)
+        sigs.append(None if i % 17 == 5 else sig)
+    postings = [Posting(str(i), [], "", "", s) for i, s in enumerate(sigs)]
+    got = near_duplicates(postings, threshold)
+    assert len(got) == len(set(got)) and all(j < i for j, i in got)
+    assert set(got) == _near_duplicates_datasketch(sigs, threshold)

@@ -140,24 +140,54 @@ class Clustering:
 
 def near_duplicates(postings: Sequence[Posting], threshold: float = THRESHOLD,
                     on_progress: Callable[[int], None] | None = None) -> list[tuple[int, int]]:
-    """Pairs (i, j), i < j, of postings whose texts are near-identical."""
-    sigs = [p.signature for p in postings]
-    num_perm = next((len(s) for s in sigs if s is not None), NUM_PERM)
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    pairs: list[tuple[int, int]] = []
-    perms = _permutations(num_perm)
-    for i, sig in enumerate(sigs):
-        if sig is None:
-            continue
-        m = MinHash(num_perm=num_perm, hashvalues=sig, permutations=perms, scheme=SCHEME)
-        for j in lsh.query(m):
-            other = sigs[j]
-            if other is not None and float(np.mean(other == sig)) >= threshold:
-                pairs.append((j, i))
-        lsh.insert(i, m, check_duplication=False)
-        if on_progress is not None and i % 5000 == 4999:
+    """Pairs (i, j), i < j, of postings whose texts are near-identical: the pairs datasketch's
+    ``MinHashLSH`` (same bands) proposes whose estimated Jaccard similarity reaches
+    ``threshold``.
+
+    The banding is done for all signatures at once in numpy (each band's rows grouped by their
+    values; every pair inside a group is a candidate) instead of one LSH query and insert per
+    ad in Python; the candidates and the check are those of querying each ad against the ads
+    before it (tests/ads/test_ads_fast_paths.py compares with MinHashLSH)."""
+    keep = [i for i, p in enumerate(postings) if p.signature is not None]
+    if on_progress is not None:
+        for _ in range(len(postings) // 5000):
             on_progress(5000)
-    return pairs
+    if len(keep) < 2:
+        return []
+    sigs = np.vstack([postings[i].signature for i in keep]).astype(np.uint32)
+    bands = MinHashLSH(threshold=threshold, num_perm=sigs.shape[1]).hashranges
+    candidates = [_band_pairs(sigs[:, lo:hi]) for lo, hi in bands]
+    pairs = np.unique(np.concatenate(candidates)) if candidates else np.zeros(0, np.int64)
+    n = len(keep)
+    first, second = pairs // n, pairs % n
+    similar = np.zeros(len(pairs), bool)
+    for lo in range(0, len(pairs), 100_000):  # bounded (pairs x permutations) blocks
+        a, b = first[lo:lo + 100_000], second[lo:lo + 100_000]
+        similar[lo:lo + 100_000] = (sigs[a] == sigs[b]).mean(axis=1) >= threshold
+    index = np.array(keep)
+    return list(zip(index[first[similar]].tolist(), index[second[similar]].tolist(),
+                    strict=True))
+
+
+def _band_pairs(band: np.ndarray) -> np.ndarray:
+    """Every pair (i < j) of rows with the same values in this band, as i * n + j."""
+    n = len(band)
+    keys = np.ascontiguousarray(band).view(np.dtype((np.void, band.dtype.itemsize *
+                                                     band.shape[1]))).ravel()
+    _, group = np.unique(keys, return_inverse=True)
+    order = np.argsort(group, kind="stable")  # rows by group, in row order within one
+    g = group[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    sizes = np.diff(np.r_[starts, n])
+    before = np.arange(n) - np.repeat(starts, sizes)  # earlier members of the same group
+    total = int(before.sum())
+    if not total:
+        return np.zeros(0, np.int64)
+    later = np.repeat(np.arange(n), before)
+    step = np.arange(total) - np.repeat(np.cumsum(before) - before, before)
+    earlier = later - before[later] + step
+    i, j = order[earlier], order[later]
+    return np.minimum(i, j).astype(np.int64) * n + np.maximum(i, j)
 
 
 def _components(n: int, edges: list[tuple[int, int]]) -> np.ndarray:
