@@ -148,13 +148,14 @@ def near_duplicates(postings: Sequence[Posting], threshold: float = THRESHOLD,
     values; every pair inside a group is a candidate) instead of one LSH query and insert per
     ad in Python; the candidates and the check are those of querying each ad against the ads
     before it (tests/ads/test_ads_fast_paths.py compares with MinHashLSH)."""
-    keep = [i for i, p in enumerate(postings) if p.signature is not None]
+    found = [(i, p.signature) for i, p in enumerate(postings) if p.signature is not None]
+    keep = [i for i, _ in found]
     if on_progress is not None:
         for _ in range(len(postings) // 5000):
             on_progress(5000)
     if len(keep) < 2:
         return []
-    sigs = np.vstack([postings[i].signature for i in keep]).astype(np.uint32)
+    sigs = np.vstack([sig for _, sig in found]).astype(np.uint32)
     bands = MinHashLSH(threshold=threshold, num_perm=sigs.shape[1]).hashranges
     candidates = [_band_pairs(sigs[:, lo:hi]) for lo, hi in bands]
     pairs = np.unique(np.concatenate(candidates)) if candidates else np.zeros(0, np.int64)

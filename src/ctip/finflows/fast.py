@@ -417,11 +417,11 @@ class Predicates:
         """The column of ``having.distinct`` as integers, and where it is not NULL."""
         column = rule.having["distinct"]["column"]
         if column == "mcc_category":
-            codes = np.full(self.f.n, -1, np.int64)
-            for i, category in reversed(list(enumerate(rule.where["mcc_category"]))):
-                hit, _ = self._in("mcc", self.compiler.rules.categories[category])
-                codes[hit] = i  # CASE takes the first category that matches
-            return codes, codes >= 0
+            category = np.full(self.f.n, -1, np.int64)
+            for i, name in reversed(list(enumerate(rule.where["mcc_category"]))):
+                hit, _ = self._in("mcc", self.compiler.rules.categories[name])
+                category[hit] = i  # CASE takes the first category that matches
+            return category, category >= 0
         if column == "counterparty":
             return self.f.counterparty
         codes = self.f.codes(column)
