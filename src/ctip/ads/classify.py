@@ -14,6 +14,7 @@ The model sees the text with phones, handles and e-mails replaced by placeholder
 from __future__ import annotations
 
 import io
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -64,7 +65,7 @@ class AdModel:
     info: dict[str, str] = field(default_factory=dict)
 
     def features(self, texts: Sequence[str], hit_codes: Sequence[set[str]]) -> sparse.csr_matrix:
-        return sparse.hstack([self.vectoriser.transform(texts), indicator_matrix(hit_codes)],
+        return sparse.hstack([tfidf(self.vectoriser, texts), indicator_matrix(hit_codes)],
                              format="csr")
 
     def predict(self, texts: Sequence[str], hit_codes: Sequence[set[str]]) -> np.ndarray:
@@ -87,6 +88,88 @@ class AdModel:
             raise ValidationError("the stored ad model is not a ctip ad model",
                                   hint="train a new one with `ctip ads train`")
         return model
+
+
+class _Counts:
+    """Word 1- and 2-gram counts against a fitted vocabulary, for a whole batch at once.
+
+    scikit-learn counts in Python one n-gram at a time (joining each word pair into a string
+    and looking it up); here each word is looked up once and the pairs are matched as integer
+    keys in numpy. The matrix is the one ``CountVectorizer`` builds (same counts, dtype and
+    sorted indices), so the TF-IDF values and the scores are unchanged
+    (tests/ads/test_ads_model.py compares them)."""
+
+    def __init__(self, vectoriser: TfidfVectorizer) -> None:
+        self.preprocess = vectoriser.build_preprocessor()
+        self.tokenize = vectoriser.build_tokenizer()
+        self.dtype = vectoriser.dtype
+        self.n_features = len(vectoriser.vocabulary_)
+        self.token_id: dict[str, int] = {}
+        unigrams: dict[int, int] = {}
+        pairs: list[tuple[int, int, int]] = []
+        for term, column in vectoriser.vocabulary_.items():
+            words = term.split(" ")  # tokens never hold a space: one space = a word pair
+            ids = [self.token_id.setdefault(w, len(self.token_id)) for w in words]
+            if len(ids) == 1:
+                unigrams[ids[0]] = column
+            else:
+                pairs.append((ids[0], ids[1], column))
+        self.width = max(1, len(self.token_id))
+        self.unigram = np.full(self.width + 1, -1, np.int64)  # the last entry: unknown word
+        for token, column in unigrams.items():
+            self.unigram[token] = column
+        keys = np.array([a * self.width + b for a, b, _ in pairs], dtype=np.int64)
+        order = np.argsort(keys)
+        self.pair_keys = keys[order]
+        self.pair_columns = np.array([c for _, _, c in pairs], dtype=np.int64)[order]
+
+    def __call__(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        get = self.token_id.get
+        unknown = self.width
+        ids: list[int] = []
+        lengths: list[int] = []
+        for text in texts:
+            tokens = self.tokenize(self.preprocess(text))
+            ids.extend([get(t, unknown) for t in tokens])
+            lengths.append(len(tokens))
+        tok = np.array(ids, dtype=np.int64)
+        doc = np.repeat(np.arange(len(texts)), lengths)
+        columns = self.unigram[tok]
+        keep = columns >= 0
+        rows, cols = [doc[keep]], [columns[keep]]
+        if len(tok) > 1 and len(self.pair_keys):
+            a, b = tok[:-1], tok[1:]
+            same = (doc[:-1] == doc[1:]) & (a != unknown) & (b != unknown)
+            keys = a[same] * self.width + b[same]
+            at = np.searchsorted(self.pair_keys, keys).clip(0, len(self.pair_keys) - 1)
+            found = self.pair_keys[at] == keys
+            rows.append(doc[:-1][same][found])
+            cols.append(self.pair_columns[at[found]])
+        r, c = np.concatenate(rows), np.concatenate(cols)
+        x = sparse.csr_matrix((np.ones(len(r), dtype=self.dtype), (r, c)),
+                              shape=(len(texts), self.n_features), dtype=self.dtype)
+        x.sum_duplicates()
+        x.sort_indices()
+        return x
+
+
+_COUNTS: weakref.WeakKeyDictionary[TfidfVectorizer, _Counts] = weakref.WeakKeyDictionary()
+
+
+def _supported(vectoriser: TfidfVectorizer) -> bool:
+    return (vectoriser.analyzer == "word" and tuple(vectoriser.ngram_range) == (1, 2)
+            and vectoriser.stop_words is None and not vectoriser.binary
+            and hasattr(vectoriser, "vocabulary_") and hasattr(vectoriser, "_tfidf"))
+
+
+def tfidf(vectoriser: TfidfVectorizer, texts: Sequence[str]) -> sparse.csr_matrix:
+    """``vectoriser.transform(texts)``, counted in batch where the settings are ctip's own."""
+    if not _supported(vectoriser):
+        return vectoriser.transform(texts)
+    counts = _COUNTS.get(vectoriser)
+    if counts is None:  # built once per model, kept beside it (not in its pickle)
+        counts = _COUNTS[vectoriser] = _Counts(vectoriser)
+    return vectoriser._tfidf.transform(counts(texts), copy=False)
 
 
 def _vectoriser(n_docs: int) -> TfidfVectorizer:

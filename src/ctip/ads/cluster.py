@@ -45,17 +45,66 @@ def _identity(value: int) -> int:
     return value
 
 
-def signature(masked_text: str, num_perm: int = NUM_PERM) -> np.ndarray:
-    """MinHash of the text's word 4-shingles (fewer words: the words themselves), uint32."""
+def _shingle_hashes(masked_text: str) -> set[int]:
+    """CRC-32 of each word 4-shingle ("w1 w2 w3 w4" in UTF-8; fewer words: each word).
+
+    The words are joined once, so every shingle is a slice of the same bytes: no string is
+    built per shingle."""
     words = _WORD.findall(masked_text.lower())
-    if len(words) >= SHINGLE:
-        grams = [" ".join(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)]
-    else:
-        grams = words or [""]
-    hashes = {zlib.crc32(g.encode("utf-8")) for g in grams}  # stable across runs and machines
+    if len(words) < SHINGLE:
+        return {zlib.crc32(w.encode("utf-8")) for w in words or [""]}
+    text = " ".join(words)
+    data = memoryview(text.encode("utf-8"))
+    lengths = (np.fromiter(map(len, words), np.int64, len(words)) if len(data) == len(text)
+               else np.array([len(w.encode("utf-8")) for w in words], np.int64))
+    starts = np.cumsum(lengths + 1) - lengths - 1  # each word's first byte
+    ends = starts + lengths
+    crc = zlib.crc32
+    return {crc(data[a:b]) for a, b in zip(starts[: 1 - SHINGLE].tolist(),
+                                           ends[SHINGLE - 1:].tolist(), strict=True)}
+
+
+def signature(masked_text: str, num_perm: int = NUM_PERM) -> np.ndarray:
+    """MinHash of the text's word 4-shingles (fewer words: the words themselves), uint32: the
+    values datasketch's ``MinHash.update_batch`` gives (``signature_datasketch``)."""
+    return signatures([masked_text], num_perm)[0]
+
+
+def signatures(texts: Sequence[str], num_perm: int = NUM_PERM) -> np.ndarray:
+    """``signature`` of each text, one row each, the hashing of the whole batch in numpy.
+
+    datasketch's affine32 scheme, written out because its ``update_batch`` calls the hash
+    function once per shingle in Python and takes one text at a time: each 32-bit shingle hash
+    is mixed by the MurmurHash3 finalizer, then permutation k maps it to a_k * h + b_k (uint32
+    arithmetic wraps, which is the scheme's modulo 2^32); a signature is the minimum per k."""
+    a, b = (p.astype(np.uint32) for p in _permutations(num_perm))
+    out = np.empty((len(texts), num_perm), dtype=np.uint32)
+    hashes = [np.fromiter(_shingle_hashes(t), dtype=np.uint32) for t in texts]
+    step = max(1, 250_000 // (num_perm * 250))  # (shingles x permutations) blocks in cache
+    for lo in range(0, len(texts), step):
+        chunk = hashes[lo:lo + step]
+        hv = _fmix32(np.concatenate(chunk))
+        values = np.multiply(hv[:, None], a[None, :])
+        values += b[None, :]
+        starts = np.cumsum([0] + [len(h) for h in chunk[:-1]])
+        out[lo:lo + len(chunk)] = np.minimum.reduceat(values, starts, axis=0)
+    return out
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
+def signature_datasketch(masked_text: str, num_perm: int = NUM_PERM) -> np.ndarray:
+    """The same signature through datasketch itself (the reference ``signatures`` is tested
+    against)."""
     m = MinHash(num_perm=num_perm, hashfunc=_identity, permutations=_permutations(num_perm),
                 scheme=SCHEME)
-    m.update_batch(list(hashes))
+    m.update_batch(list(_shingle_hashes(masked_text)))
     return m.hashvalues.astype(np.uint32)
 
 
@@ -91,24 +140,55 @@ class Clustering:
 
 def near_duplicates(postings: Sequence[Posting], threshold: float = THRESHOLD,
                     on_progress: Callable[[int], None] | None = None) -> list[tuple[int, int]]:
-    """Pairs (i, j), i < j, of postings whose texts are near-identical."""
-    sigs = [p.signature for p in postings]
-    num_perm = next((len(s) for s in sigs if s is not None), NUM_PERM)
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    pairs: list[tuple[int, int]] = []
-    perms = _permutations(num_perm)
-    for i, sig in enumerate(sigs):
-        if sig is None:
-            continue
-        m = MinHash(num_perm=num_perm, hashvalues=sig, permutations=perms, scheme=SCHEME)
-        for j in lsh.query(m):
-            other = sigs[j]
-            if other is not None and float(np.mean(other == sig)) >= threshold:
-                pairs.append((j, i))
-        lsh.insert(i, m, check_duplication=False)
-        if on_progress is not None and i % 5000 == 4999:
+    """Pairs (i, j), i < j, of postings whose texts are near-identical: the pairs datasketch's
+    ``MinHashLSH`` (same bands) proposes whose estimated Jaccard similarity reaches
+    ``threshold``.
+
+    The banding is done for all signatures at once in numpy (each band's rows grouped by their
+    values; every pair inside a group is a candidate) instead of one LSH query and insert per
+    ad in Python; the candidates and the check are those of querying each ad against the ads
+    before it (tests/ads/test_ads_fast_paths.py compares with MinHashLSH)."""
+    found = [(i, p.signature) for i, p in enumerate(postings) if p.signature is not None]
+    keep = [i for i, _ in found]
+    if on_progress is not None:
+        for _ in range(len(postings) // 5000):
             on_progress(5000)
-    return pairs
+    if len(keep) < 2:
+        return []
+    sigs = np.vstack([sig for _, sig in found]).astype(np.uint32)
+    bands = MinHashLSH(threshold=threshold, num_perm=sigs.shape[1]).hashranges
+    candidates = [_band_pairs(sigs[:, lo:hi]) for lo, hi in bands]
+    pairs = np.unique(np.concatenate(candidates)) if candidates else np.zeros(0, np.int64)
+    n = len(keep)
+    first, second = pairs // n, pairs % n
+    similar = np.zeros(len(pairs), bool)
+    for lo in range(0, len(pairs), 100_000):  # bounded (pairs x permutations) blocks
+        a, b = first[lo:lo + 100_000], second[lo:lo + 100_000]
+        similar[lo:lo + 100_000] = (sigs[a] == sigs[b]).mean(axis=1) >= threshold
+    index = np.array(keep)
+    return list(zip(index[first[similar]].tolist(), index[second[similar]].tolist(),
+                    strict=True))
+
+
+def _band_pairs(band: np.ndarray) -> np.ndarray:
+    """Every pair (i < j) of rows with the same values in this band, as i * n + j."""
+    n = len(band)
+    keys = np.ascontiguousarray(band).view(np.dtype((np.void, band.dtype.itemsize *
+                                                     band.shape[1]))).ravel()
+    _, group = np.unique(keys, return_inverse=True)
+    order = np.argsort(group, kind="stable")  # rows by group, in row order within one
+    g = group[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    sizes = np.diff(np.r_[starts, n])
+    before = np.arange(n) - np.repeat(starts, sizes)  # earlier members of the same group
+    total = int(before.sum())
+    if not total:
+        return np.zeros(0, np.int64)
+    later = np.repeat(np.arange(n), before)
+    step = np.arange(total) - np.repeat(np.cumsum(before) - before, before)
+    earlier = later - before[later] + step
+    i, j = order[earlier], order[later]
+    return np.minimum(i, j).astype(np.int64) * n + np.maximum(i, j)
 
 
 def _components(n: int, edges: list[tuple[int, int]]) -> np.ndarray:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from ctip.ads import phones
@@ -104,6 +105,7 @@ class Extraction:
         return hosts
 
 
+@lru_cache(maxsize=65536)  # hosts repeat across a batch; the answer depends on the host only
 def _platform(host: str) -> bool:
     return host in PLATFORM_HOSTS or any(host.endswith("." + p) for p in PLATFORM_HOSTS)
 
@@ -160,6 +162,9 @@ MASK = re.compile(r"#(?P<k>URL|PHONE|EMAIL)_(?P<v>[0-9a-f]{8,})#")
 _APP_WORDS = re.compile(
     r"(whats\s?app|\bwa\b|viber|zalo|telegram|\btg\b|\bline\b|signal|wechat|微信|\bimo\b)",
     re.IGNORECASE)
+_NON_DIGIT = re.compile(r"\D")
+_SPACE = re.compile(r"\s")
+_TELEGRAM_AD = re.compile(r"telegram|电报|飞机|\btg\b", re.IGNORECASE)
 _APP_NAMES = {"whats app": "whatsapp", "wa": "whatsapp", "tg": "telegram", "微信": "wechat"}
 
 
@@ -233,7 +238,7 @@ def identifiers(text: str, salaries: list[Salary], region: str | None,
         add(Identifier(kind, m.group("v"), m.start(), m.end(), masked=True))
     for m in _near(WHATSAPP_LINK, text, [c.start() for c in _WA_CUE.finditer(folded)]):
         raw = m.group("n")
-        digits = re.sub(r"\D", "", raw)
+        digits = _NON_DIGIT.sub("", raw)
         add(Identifier("phone", phones.canonical(digits, True, region), m.start(), m.end(),
                        app="whatsapp"))
     for pattern, kind, cue in _HANDLES:
@@ -242,7 +247,7 @@ def identifiers(text: str, salaries: list[Salary], region: str | None,
             if kind == "wechat" and handle.isdigit():
                 continue  # a number: read as a phone below
             add(Identifier(kind, handle.lower(), m.start(), m.end(),
-                           obfuscated=bool(re.search(r"\s", m.group(0)[:12]))))
+                           obfuscated=bool(_SPACE.search(m.group(0)[:12]))))
     ats = [m.start() for m in _AT.finditer(text)]
     for pattern in (EMAIL, EMAIL_SPELLED):
         cues = ats if pattern is EMAIL else [c.start() for c in _SPELLED_AT.finditer(folded)]
@@ -268,7 +273,7 @@ def identifiers(text: str, salaries: list[Salary], region: str | None,
         add(Identifier("phone", phones.canonical(run.digits, run.international, region),
                        run.start, run.end, app=_app_before(text, run.start),
                        obfuscated=run.obfuscated))
-    telegram_ad = re.search(r"telegram|电报|飞机|\btg\b", text, re.IGNORECASE) is not None
+    telegram_ad = _TELEGRAM_AD.search(text) is not None
     for m in _near(AT_HANDLE, text, ats, reach=40):
         add(Identifier("telegram" if telegram_ad else "handle", m.group("h").lower(),
                        m.start(), m.end()))

@@ -51,12 +51,14 @@ def reference_versions() -> dict[str, str]:
             "money": money()["version"]}
 
 
+@lru_cache(maxsize=8192)  # called on the characters around every term found: few distinct ones
 def spaced(ch: str) -> bool:
     """A letter or digit of a script that separates words with spaces."""
     code = ord(ch)
     return (ch.isalnum() or ch == "_") and (code < 0x0590 or 0x1E00 <= code <= 0x1FFF)
 
 
+@lru_cache(maxsize=8192)
 def _letter(ch: str) -> bool:
     return ch.isalpha() and spaced(ch)
 

@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 
@@ -166,6 +167,7 @@ def find_runs(text: str, money_near: Callable[[int, int], bool], *,
     return runs
 
 
+@lru_cache(maxsize=65536)  # a network reuses its numbers across many ads; pure in its arguments
 def canonical(digits: str, international: bool, region: str | None) -> str:
     """E.164 (``+85512345678``) where the number parses as a possible number, else the digits."""
     try:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ctip.finflows import fast
 from ctip.finflows.rules import Rule, RuleSet
 
 EVIDENCE_CAP = 100  # transaction ids kept per hit (the figures keep the full count)
@@ -305,34 +306,21 @@ def list_sizes(con: Any) -> dict[str, int]:
 _STEP = {"day": "INTERVAL 1 DAY", "week": "INTERVAL 7 DAY", "month": "INTERVAL 1 MONTH"}
 
 
-def run_aggregates(con: Any, compiler: Compiler, rules: list[Rule], window: str) -> list[Hit]:
-    """Aggregate rules of one window. Each rule is its own filtered GROUP BY (the filter is
-    pushed into the scan, so only the rows the rule can use are grouped); then one pass over
-    the transactions of the accounts that fired fetches the evidence of every rule at once."""
-    fired: list[tuple[Any, ...]] = []
-    for i, rule in enumerate(rules):
-        fired += [(i, *row) for row in fired_groups(con, compiler, rule, window)]
-    if not fired:
-        return []
-    import pyarrow as pa
-
+def run_aggregates(con: Any, compiler: Compiler, rules: list[Rule], window: str,
+                   frames: Any = None) -> list[Hit]:
+    """Aggregate rules of one window: in numpy over ``frames`` (``fast``) when given, else the
+    reference path in SQL: each rule its own filtered GROUP BY (the filter is pushed into the
+    scan, so only the rows the rule can use are grouped), then one pass over the transactions
+    of the accounts that fired fetches the evidence of every rule at once. Both give the same
+    hits (tests/finflows/test_finflows_fast.py)."""
+    if frames is not None:
+        fired, evidence = fast.run_aggregates(con, compiler, frames, rules, window)
+    else:
+        fired = []
+        for i, rule in enumerate(rules):
+            fired += [(i, *row) for row in fired_groups(con, compiler, rule, window)]
+        evidence = _evidence(con, compiler, rules, window, fired) if fired else {}
     names = ("r", "account", "ws", "n", "total", "distinct_n", "base_n")
-    columns = list(zip(*fired, strict=True))
-    con.register("__ff_fired", pa.table({
-        "r": pa.array(columns[0], pa.int32()), "account": pa.array(columns[1], pa.int64()),
-        "ws": pa.array(columns[2], pa.timestamp("us"))}))
-    wheres = " ".join(f"WHEN {i} THEN {_rule_where(compiler, r)}" for i, r in enumerate(rules))
-    try:
-        evidence = {(r, a, ws): (ids, n) for r, a, ws, ids, n in con.execute(f"""
-            SELECT f.r, f.account, f.ws,
-                   list(t.txn_id ORDER BY t.booked_at, t.txn_id)[1:{EVIDENCE_CAP}], count(*)
-            FROM (SELECT * FROM ff_tx WHERE account IN (SELECT account FROM __ff_fired)) t
-            JOIN __ff_fired f ON f.account = t.account
-                 AND f.ws = date_trunc('{window}', t.booked_at)
-            WHERE CASE f.r {wheres} END
-            GROUP BY f.r, f.account, f.ws""").fetchall()}
-    finally:
-        con.unregister("__ff_fired")
     hits = []
     for row in sorted(fired, key=lambda x: (x[0], x[1], x[2])):
         values = dict(zip(names, row, strict=True))
@@ -348,6 +336,28 @@ def run_aggregates(con: Any, compiler: Compiler, rules: list[Rule], window: str)
                                 else 0.0)
         hits.append(_hit(rule, values["account"], values["ws"], window, figures, ids, count))
     return hits
+
+
+def _evidence(con: Any, compiler: Compiler, rules: list[Rule], window: str,
+              fired: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], Any]:
+    import pyarrow as pa
+
+    columns = list(zip(*fired, strict=True))
+    con.register("__ff_fired", pa.table({
+        "r": pa.array(columns[0], pa.int32()), "account": pa.array(columns[1], pa.int64()),
+        "ws": pa.array(columns[2], pa.timestamp("us"))}))
+    wheres = " ".join(f"WHEN {i} THEN {_rule_where(compiler, r)}" for i, r in enumerate(rules))
+    try:
+        return {(r, a, ws): (ids, n) for r, a, ws, ids, n in con.execute(f"""
+            SELECT f.r, f.account, f.ws,
+                   list(t.txn_id ORDER BY t.booked_at, t.txn_id)[1:{EVIDENCE_CAP}], count(*)
+            FROM (SELECT * FROM ff_tx WHERE account IN (SELECT account FROM __ff_fired)) t
+            JOIN __ff_fired f ON f.account = t.account
+                 AND f.ws = date_trunc('{window}', t.booked_at)
+            WHERE CASE f.r {wheres} END
+            GROUP BY f.r, f.account, f.ws""").fetchall()}
+    finally:
+        con.unregister("__ff_fired")
 
 
 def _rule_where(compiler: Compiler, rule: Rule) -> str:
@@ -458,12 +468,16 @@ def run_peer(con: Any, compiler: Compiler, rule: Rule) -> list[Hit]:
     if "denominator_gte" in h:
         cond.append(f"den >= {float(h['denominator_gte'])}")
     den_measure = f", sum(amount) FILTER (WHERE {den}) AS den" if den else ""
+    # the narrowest view with the holder's KYC (business_type): the counterparty's join is
+    # needed only when a clause asks for it
+    source = compiler.source(rule.scope, rule.numerator, rule.denominator)
+    source = "ff_txa" if source == "ff_tx0" else source
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ff_fired AS
         WITH m AS (
             SELECT account, business_type, {bucket} AS ws,
                    sum(amount) FILTER (WHERE {num}) AS num {den_measure}
-            FROM ff_tx WHERE {scope} AND {cur} GROUP BY ALL),
+            FROM {source} WHERE {scope} AND {cur} GROUP BY ALL),
         p AS (SELECT *, {x} AS x FROM m),
         q AS (SELECT *, median(x) OVER (PARTITION BY business_type, ws) AS peer,
                      count(*) OVER (PARTITION BY business_type, ws) AS peers FROM p)
@@ -477,7 +491,7 @@ def run_peer(con: Any, compiler: Compiler, rule: Rule) -> list[Hit]:
                list(t.txn_id ORDER BY t.booked_at, t.txn_id)
                    FILTER (WHERE {evidence_where})[1:{EVIDENCE_CAP}],
                count(t.txn_id) FILTER (WHERE {evidence_where})
-        FROM ff_fired f JOIN ff_tx t ON t.account = f.account
+        FROM ff_fired f JOIN {source} t ON t.account = f.account
              AND date_trunc('{window}', t.booked_at) = f.ws
         GROUP BY f.account, f.ws ORDER BY f.account, f.ws""").fetchall()
     hits = []
@@ -501,12 +515,12 @@ def _wage_events(con: Any, rule: Rule) -> None:
         return  # A18-02 and T20-EE share the join when their lags agree
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ff_wage_out AS
-        WITH w AS (SELECT account, txn_id, booked_at, amount FROM ff_tx
+        WITH w AS (SELECT account, txn_id, booked_at, amount FROM tx
                    WHERE direction = 'in' AND purpose = 'SALA'),
         wd AS (SELECT w.*, CAST(w.booked_at AS DATE) + CAST(k AS INTEGER) AS d
                FROM w, range(0, {days + 1}) r(k)),
         o AS (SELECT account, txn_id, booked_at, amount, counterparty,
-                     CAST(booked_at AS DATE) AS d FROM ff_tx WHERE direction = 'out')
+                     CAST(booked_at AS DATE) AS d FROM tx WHERE direction = 'out')
         SELECT wd.account, wd.txn_id AS wage_id, wd.booked_at AS wage_at, wd.amount AS wage,
                o.txn_id AS out_id, o.booked_at AS out_at, o.amount AS out_amount,
                o.counterparty
@@ -591,13 +605,13 @@ def run_funnel(con: Any, compiler: Compiler, rule: Rule) -> list[Hit]:
     cur = _q(compiler.rules.currency)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ff_fired AS
-        WITH dep AS (SELECT account, txn_id, booked_at, region FROM ff_tx
+        WITH dep AS (SELECT account, txn_id, booked_at, region FROM tx
                      WHERE direction = 'in' AND channel = 'cash' AND region IS NOT NULL
                        AND amount < {float(t['reporting_threshold'])} AND currency = {cur}),
         dd AS (SELECT dep.*, CAST(booked_at AS DATE) + CAST(k AS INTEGER) AS d
                FROM dep, range(0, {days + 1}) r(k)),
         wd AS (SELECT account, txn_id, booked_at, region, CAST(booked_at AS DATE) AS d
-               FROM ff_tx WHERE direction = 'out' AND channel = 'cash' AND region IS NOT NULL),
+               FROM tx WHERE direction = 'out' AND channel = 'cash' AND region IS NOT NULL),
         p AS (SELECT dd.account, dd.txn_id AS dep_id, wd.txn_id AS wd_id, dd.booked_at AS dep_at,
                      dd.region AS r1, wd.region AS r2
               FROM dd JOIN wd ON wd.account = dd.account AND wd.d = dd.d
@@ -638,9 +652,11 @@ Runner = Callable[[Any, Compiler, Rule], list[Hit]]
 
 def run_rules(con: Any, rules: RuleSet, *, graph_runner: Runner | None = None,
               only: set[str] | None = None,
-              on_step: Callable[[str], None] | None = None) -> DetectResult:
+              on_step: Callable[[str], None] | None = None,
+              reference: bool = False) -> DetectResult:
     """Every runnable rule over ``tx``; rules whose inputs or lists are missing are reported
-    as not assessed instead of silently finding nothing."""
+    as not assessed instead of silently finding nothing. ``reference`` runs the aggregate
+    rules one SQL query each instead of in numpy (the same hits; for tests)."""
     import time
 
     result = DetectResult()
@@ -652,6 +668,8 @@ def run_rules(con: Any, rules: RuleSet, *, graph_runner: Runner | None = None,
     started = time.perf_counter()
     prepare(con, rules)
     result.timings["prepare"] = time.perf_counter() - started
+    frames = None if reference else fast.frames_for(con)
+    fast.forget(con)  # the registry holds no frames past the run
     todo: list[Rule] = []
     for rule in rules.running:
         if only is not None and rule.id not in only:
@@ -670,8 +688,9 @@ def run_rules(con: Any, rules: RuleSet, *, graph_runner: Runner | None = None,
             if on_step:
                 on_step(f"{len(group)} {window} rules")
             started = time.perf_counter()
-            result.hits += run_aggregates(con, compiler, group, window)
+            result.hits += run_aggregates(con, compiler, group, window, frames)
             result.timings[f"aggregate_{window}"] = time.perf_counter() - started
+    frames = None  # the numpy columns are not needed past the aggregates (memory)
     special = {"peer": lambda c, comp, r: run_peer(c, comp, r),
                "pass_through": lambda c, comp, r: run_pass_through(c, r),
                "collector": lambda c, comp, r: run_collector(c, r),
@@ -704,6 +723,7 @@ def load_frames(con: Any, tx: Any, accounts: Any, identifiers: Any) -> None:
 
     types = {"VARCHAR": pa.string(), "TIMESTAMP": pa.timestamp("us"), "BOOLEAN": pa.bool_(),
              "DOUBLE": pa.float64(), "BIGINT": pa.int64(), "INTEGER": pa.int32()}
+    tables = {}
     for name, data, columns in (("tx", tx, ANALYTIC_COLUMNS),
                                 ("accounts", accounts, ACCOUNT_COLUMNS),
                                 ("identifiers", identifiers, IDENTIFIER_COLUMNS)):
@@ -717,3 +737,5 @@ def load_frames(con: Any, tx: Any, accounts: Any, identifiers: Any) -> None:
                 index = table.schema.get_field_index(column)
                 table = table.set_column(index, column, table.column(column).dictionary_encode())
         con.register(name, table)
+        tables[name] = table
+    fast.remember(con, tables["tx"], tables["accounts"])

@@ -26,12 +26,14 @@ HUB_DEGREE = 200  # an intermediary with more transfers than this is a business,
 
 
 def transfer_edges(con: Any, compiler: Compiler) -> None:
+    # the counterparty's accounts row only (is it internal?): the holder's KYC is not needed
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ff_edges AS
         SELECT txn_id, booked_at, amount,
                CASE WHEN direction = 'out' THEN account ELSE counterparty END AS src,
                CASE WHEN direction = 'out' THEN counterparty ELSE account END AS dst
-        FROM ff_tx
+        FROM (SELECT t.*, c.account IS NOT NULL AS cp_internal
+              FROM tx t LEFT JOIN accounts c ON c.account = t.counterparty)
         WHERE counterparty IS NOT NULL AND {_in('channel', TRANSFER_CHANNELS)}
           AND (direction = 'out' OR NOT cp_internal)
           AND currency = {_q(compiler.rules.currency)}""")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ctip.ads.classify import AdModel, indicator_score
-from ctip.ads.cluster import signature
+from ctip.ads.cluster import signatures
 from ctip.ads.pipeline import Analysis, analyse
 from ctip.ads.records import Ad, RejectedAd
 
@@ -48,9 +48,10 @@ def prepare(items: Sequence[Ad | RejectedAd], model: AdModel | None) -> Prepared
         scores = model.predict([a.masked() for a in analyses], codes)
     else:
         scores = np.array([indicator_score(c) for c in codes])
+    sigs = signatures([a.template_signature_text() for a in analyses])
     return PreparedBatch(len(items), rejects, [
-        Prepared(a, signature(a.template_signature_text()).tobytes(), float(s))
-        for a, s in zip(analyses, scores, strict=True)])
+        Prepared(a, sig.tobytes(), float(s))
+        for a, sig, s in zip(analyses, sigs, scores, strict=True)])
 
 
 _MODEL: AdModel | None = None
