@@ -19,8 +19,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from itertools import repeat
 from importlib import resources
+from itertools import repeat
 from typing import Any
 
 from ctip.errors import ExchangeError
