@@ -63,8 +63,11 @@ def records(n: int, seed: int = 17) -> list[dict[str, Any]]:
 
 
 def best(fn, repeat: int) -> tuple[float, Any]:  # type: ignore[no-untyped-def]
+    """The fastest of ``repeat`` runs and the last result. The previous result is freed before
+    the clock starts: freeing 100,000 parsed records (about 0.1 s) is not opening them."""
     times, out = [], None
     for _ in range(repeat):
+        out = None
         t = time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - t)
@@ -119,18 +122,19 @@ def main() -> None:
     t_pack, ct = best(pack_records, args.repeat)
     t_pack_bytes, _ = best(lambda: pk.pack(envelope(), sk, files)[0], args.repeat)
 
-    def open_verify(full: bool = True) -> int:
+    def open_verify(full: bool = True) -> Any:
         opened = pk.open_package(ct, [str(me)])
         if not full:
             pk.check_files(opened)
-            return len(opened.files["payload/cases.jsonl"])
-        got = verify_opened(opened, directories=[body], me="CA-XA",
-                            my_recipients=[str(me.to_public())], now=now, seen=lambda _: False)
-        return len(got.records["payload/cases.jsonl"])
+            return opened
+        # the records are returned, as a receiver keeps them, not freed inside the timing
+        return verify_opened(opened, directories=[body], me="CA-XA",
+                             my_recipients=[str(me.to_public())], now=now, seen=lambda _: False)
 
-    t_open, n_back = best(open_verify, args.repeat)
+    t_open, got = best(open_verify, args.repeat)
+    assert got.records["payload/cases.jsonl"] == rows, "every record comes back, unchanged"
+    got = None
     t_open_bytes, _ = best(lambda: open_verify(False), args.repeat)
-    assert n_back == len(rows), "every record comes back"
 
     print(f"cases {len(rows):,}; payload {len(payload) / 1e6:.1f} MB; package "
           f"{len(ct) / 1e6:.1f} MB; 2 recipients; load average {os.getloadavg()[0]:.2f}")

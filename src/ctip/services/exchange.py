@@ -74,7 +74,7 @@ class Exchange(DirectoryWork):
         """Check the records against the profile (refused, never trimmed), sign, encrypt to
         each recipient's current mailbox from the directory, record and audit."""
         prof = pr.profile(profile_id)
-        rows = [pr.apply_rules(prof, r) for r in records]
+        rows = pr.apply_rules_all(prof, records)
         pr.check_records(prof, rows, where=path)
         pr.check_labels(tlp=prof.tlp, handling=prof.handling, grade=grade)
         if legal_basis not in prof.legal_bases:
