@@ -146,7 +146,7 @@ def test_case_work_referrals_and_review_in_chromium(server, browser, tmp_path): 
     page_c.goto(f"{base}/language/fr?next=/login")
     _sign_in_any(page_c, base, analyst)
     page_c.goto(f"{base}/review/linkage.pairs")
-    assert '<html lang="fr">' in page_c.content()
+    assert '<html lang="fr" dir="ltr">' in page_c.content()
     page_c.locator("#refresh-queue").click()
     page_c.wait_for_url("**added=2*")
     listing = page_c.locator("#review-items").inner_text()

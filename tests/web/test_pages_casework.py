@@ -213,7 +213,7 @@ def test_unknown_addresses_get_a_page_in_the_browser_and_json_on_the_api(world):
     assert bad_query.status_code == 422 and "<html" in bad_query.text
     assert clients["a"].get("/cases/new", follow_redirects=False).status_code == 200
     french = clients["a"].get("/nope", headers={"Accept": "text/html", "Accept-Language": "fr"})
-    assert '<html lang="fr">' in french.text
+    assert '<html lang="fr" dir="ltr">' in french.text
 
 
 def test_linkage_review_queue_reasons_reveal_and_decision(world):

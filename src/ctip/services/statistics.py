@@ -181,6 +181,10 @@ def _publish_quality(table: StatTable, threshold: int, method: str) -> Published
     if (~large).any():
         small, info = _suppress(frame.loc[~large, ["agency", "field", "count"]],
                                 ["agency", "field"], threshold, method)
+        # the suppressor returns the margins it protected too; the table keeps its own cells
+        cells = set(zip(frame["agency"], frame["field"], strict=True))
+        small = small[[(a, f) in cells
+                       for a, f in zip(small["agency"], small["field"], strict=True)]]
         parts.append(small)
     protected = pd.concat(parts, ignore_index=True)
     info = {**info, "cells": len(protected), "large_group": QUALITY_LARGE_GROUP * threshold,
