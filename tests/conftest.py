@@ -83,9 +83,8 @@ def _pg_available() -> bool:
         return False
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A brand-new PostgreSQL database for one test, dropped afterwards."""
+def _fresh_pg_database() -> Iterator[str]:
+    """A brand-new PostgreSQL database, dropped afterwards (skips when the server is absent)."""
     if not _pg_available():
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} (it runs in CI)")
     import sqlalchemy as sa
@@ -104,6 +103,18 @@ def pg_url() -> Iterator[str]:
             ), {"n": name})
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A brand-new PostgreSQL database for one test, dropped afterwards."""
+    yield from _fresh_pg_database()
+
+
+@pytest.fixture(scope="module")
+def module_pg_url() -> Iterator[str]:
+    """One PostgreSQL database shared by a module's tests (for set-ups too costly per test)."""
+    yield from _fresh_pg_database()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -1,19 +1,14 @@
 """The optional sentence-embedding path: the bundled model loads offline, near-duplicates are
-found across paraphrase, and the embedding model cross-validates grouped by company. Skips (with
-the reason) where the extra is not installed; CI installs it through the test extra."""
+found across paraphrase, and the embedding model cross-validates grouped by company. The extra
+is part of the test extra, so these tests never skip: without it they fail."""
 
 from __future__ import annotations
 
 import os
 
 import numpy as np
-import pytest
 
 from ctip.ads import embeddings
-
-pytestmark = pytest.mark.skipif(
-    not embeddings.available(),
-    reason="the optional extra is not installed: pip install 'ctip[ads-embeddings]'")
 
 
 def test_model_loads_offline_and_finds_paraphrased_templates() -> None:

@@ -4,8 +4,6 @@ each its own home, keys and national anchor; packages move between them as files
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -50,35 +48,10 @@ def _instance(home: Path, url: str, agency: str, country: str) -> Instance:
 
 
 @pytest.fixture(scope="module")
-def module_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One PostgreSQL database for the module (the two homes are set up once: CPU is scarce;
-    every test makes its own case and packages, and the one that revokes a key runs last)."""
-    admin_url = os.environ.get("CTIP_TEST_PG_URL",
-                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    try:
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect():
-            pass
-    except Exception:
-        pytest.skip(f"PostgreSQL not reachable at {admin_url} (it runs in CI)")
-    name = f"ctip_t_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                 "WHERE datname = :n"), {"n": name})
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-
-@pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory,
-         module_pg: str) -> Iterator[tuple[Instance, Instance]]:
+         module_pg_url: str) -> Iterator[tuple[Instance, Instance]]:
     tmp_path = tmp_path_factory.mktemp("homes")
-    pg_url = module_pg
+    pg_url = module_pg_url
     a = _instance(tmp_path / "a", f"sqlite:///{tmp_path / 'a.db'}", "NRM-XA", "XA")
     b = _instance(tmp_path / "b", pg_url, "NRM-XB", "XB")
     anchor_a = json.loads((a.home / "exchange" / "anchor.json").read_text())

@@ -34,6 +34,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pyotp
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from ctip.domain.access import (
     ROLE_ACTIONS,
@@ -341,5 +342,8 @@ class AccountChanges:
             self.audit.append(conn, actor=principal.username, action="user.totp_reenrol",
                               subject=principal.user_id, details={"sessions_ended": ended})
 
-    def _verify(self, password_hash: str, password: str) -> bool:  # Accounts defines it
-        raise NotImplementedError
+    def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return bool(self.hasher.verify(password_hash, password))
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False

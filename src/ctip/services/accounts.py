@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import sqlalchemy as sa
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from argon2.exceptions import InvalidHashError, VerificationError
 
 from ctip.domain.access import Principal, Role
 from ctip.errors import AuthenticationError, CodeReusedError, ValidationError
@@ -249,12 +249,6 @@ class Accounts(AccountChanges):
         raise AuthenticationError(
             _FAILED, hint="try again, or ask your administrator to unlock you"
         )
-
-    def _verify(self, password_hash: str, password: str) -> bool:
-        try:
-            return bool(self.hasher.verify(password_hash, password))
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
 
     def _verify_dummy(self, password: str) -> None:
         with contextlib.suppress(VerificationError, InvalidHashError):
