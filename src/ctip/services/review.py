@@ -10,9 +10,8 @@ reviewer's words (those are sealed) and never identity.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,14 +26,9 @@ from ctip.domain.review import (
     queue_kind,
 )
 from ctip.errors import NotFoundError
+from ctip.services.store_service import StoreService
 from ctip.storage import review as db
-from ctip.storage.audit import AuditLog
 from ctip.storage.casework import get_case_row
-from ctip.storage.sealing import Sealer
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _actor(p: Principal) -> str:
@@ -53,20 +47,8 @@ def _not_found(item_id: str) -> NotFoundError:
                          hint="check the id, or ask the agency whose queue it is on")
 
 
-class ReviewQueues:
+class ReviewQueues(StoreService):
     """The review queues of one store (its engine, sealing key ring and audit log)."""
-
-    def __init__(self, engine: sa.Engine, sealer: Sealer, audit: AuditLog | None = None, *,
-                 clock: Callable[[], datetime] = _now) -> None:
-        self.engine, self.sealer = engine, sealer
-        self.audit = audit or AuditLog()
-        self.clock = clock
-
-    @classmethod
-    def of(cls, store: Any) -> ReviewQueues:
-        """From any store object with ``engine``, ``sealer`` and ``audit``: the store facade
-        (``store.repository(ReviewQueues.of)``), a CaseStore or a Casework."""
-        return cls(store.engine, store.sealer, store.audit)
 
     def _audit(self, conn: sa.Connection, actor: str, action: str, subject: str,
                **details: Any) -> None:

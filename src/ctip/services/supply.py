@@ -15,9 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +33,10 @@ from ctip.domain.supply import (
 )
 from ctip.errors import InputFileError, NotFoundError, ValidationError
 from ctip.services.review import ReviewQueues
+from ctip.services.store_service import StoreService
 from ctip.settings import Settings
 from ctip.storage import supply as db
-from ctip.storage.audit import AuditLog
 from ctip.storage.casework import get_case_row
-from ctip.storage.sealing import Sealer
 from ctip.supply import entities as entity_lists
 from ctip.supply import reference
 from ctip.supply.purchases import read_purchases
@@ -47,10 +45,6 @@ from ctip.supply.screen import hit_groups, screen
 __all__ = ["CAVEAT", "QUEUE_NAME", "DueDiligence", "ScreenReport", "SupplyChains"]
 FLAG_WORDS = {"child_labor": "child labour", "forced_labor": "forced labour",
               "forced_child_labor": "forced child labour", "derived": "made with listed inputs"}
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _read(path: Path) -> bytes:
@@ -117,18 +111,8 @@ def reasons_of(g: dict[str, Any]) -> list[Reason]:
                    tuple(f"line {r}" for r in json.loads(g["rows_json"])))]
 
 
-class SupplyChains:
+class SupplyChains(StoreService):
     """The supply-chain module of one store (its engine, sealing key ring and audit log)."""
-
-    def __init__(self, engine: sa.Engine, sealer: Sealer, audit: AuditLog | None = None, *,
-                 clock: Callable[[], datetime] = _now) -> None:
-        self.engine, self.sealer = engine, sealer
-        self.audit = audit or AuditLog()
-        self.clock = clock
-
-    @classmethod
-    def of(cls, store: Any) -> SupplyChains:
-        return cls(store.engine, store.sealer, store.audit)
 
     @classmethod
     def open(cls, settings: Settings) -> SupplyChains:
