@@ -11,14 +11,21 @@ keys); the web page signs people in. Indicators are hypotheses: read the ad befo
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ctip.cli.common import console, err_console, print_json, progress, settings
+from ctip.cli.common import (
+    cli_investigator,
+    console,
+    err_console,
+    os_user,
+    print_json,
+    progress,
+    settings,
+)
 
 JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
 AGENCY = typer.Option(..., "--agency", help="The agency whose ads and queue these are.")
@@ -27,19 +34,6 @@ PROFILE = typer.Option(None, "--profile",
 
 ads_app = typer.Typer(help="Screen online job ads for trafficking and scam-compound recruitment.",
                       no_args_is_help=True)
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "cli"
-
-
-def _principal(agency: str):
-    from ctip.domain.access import Principal, Role
-
-    return Principal(f"cli:{_user()}", _user(), Role.INVESTIGATOR, agency)
 
 
 def _screening(ctx: typer.Context):
@@ -68,7 +62,7 @@ def screen(
     try:
         with progress() as bar:
             task = bar.add_task("Screening ads", total=None)
-            result = screening.screen(file, agency=agency, actor=f"cli:{_user()}",
+            result = screening.screen(file, agency=agency, actor=f"cli:{os_user()}",
                                       profile=profile, queue_above=queue_above,
                                       workers=workers or default_workers(),
                                       on_progress=lambda n: bar.advance(task, n))
@@ -133,7 +127,7 @@ def review(
     """The agency's screened ads, highest score first (or one ad with its marked spans)."""
     store, screening = _screening(ctx)
     try:
-        principal = _principal(agency)
+        principal = cli_investigator(agency)
         if item:
             view = screening.ad(principal, item)
             if json_out:
@@ -179,7 +173,7 @@ def decide(
     """Record a decision on a screened ad (audited; a later decision supersedes)."""
     store, screening = _screening(ctx)
     try:
-        done = screening.decide(_principal(agency), item, decision, reason=reason)
+        done = screening.decide(cli_investigator(agency), item, decision, reason=reason)
     finally:
         store.close()
     console.print(f"{item}: {done.current.decision if done.current else decision}")
@@ -195,7 +189,7 @@ def clusters(
     """Networks of posters: ads sharing phones, handles, e-mails, sites or near-identical text."""
     store, screening = _screening(ctx)
     try:
-        found = screening.clusters(_principal(agency), limit=limit)
+        found = screening.clusters(cli_investigator(agency), limit=limit)
     finally:
         store.close()
     if json_out:
@@ -227,7 +221,7 @@ def export(
 
     store, screening = _screening(ctx)
     try:
-        n = run(screening, _principal(agency), out, fmt=fmt, undecided=undecided,
+        n = run(screening, cli_investigator(agency), out, fmt=fmt, undecided=undecided,
                 reveal_reason=reveal)
     finally:
         store.close()
@@ -251,7 +245,7 @@ def train(
     try:
         with console.status("Training (and cross-validating) the ad model..."):
             version, metrics = train_file(screening, file, agency=agency,
-                                          actor=f"cli:{_user()}", profile=profile,
+                                          actor=f"cli:{os_user()}", profile=profile,
                                           evaluate=evaluate)
     finally:
         store.close()
@@ -265,7 +259,7 @@ def retrain(ctx: typer.Context, agency: str = AGENCY) -> None:
     """Train the agency's model again from its reviewers' decisions (risky / fine)."""
     store, screening = _screening(ctx)
     try:
-        version = screening.retrain(_principal(agency))
+        version = screening.retrain(cli_investigator(agency))
     finally:
         store.close()
     console.print(f"Model {version} (from review decisions) is now active for {agency}.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from typing import Any
 
@@ -20,6 +21,21 @@ from ctip.settings import Settings
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+def os_user() -> str:
+    """The operating-system account running the command (``cli`` when it has no name)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+def cli_investigator(agency: str) -> Any:
+    """The command's operator as an investigator of ``agency`` (ads, supply chains)."""
+    from ctip.domain.access import Principal, Role
+
+    return Principal(f"cli:{os_user()}", os_user(), Role.INVESTIGATOR, agency)
 
 
 def settings(ctx: typer.Context) -> Settings:

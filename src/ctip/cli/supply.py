@@ -10,7 +10,6 @@ an allegation. The command line acts as an investigator of ``--agency``.
 
 from __future__ import annotations
 
-import getpass
 from datetime import date
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ctip.cli.common import console, err_console, print_json, settings
+from ctip.cli.common import cli_investigator, console, err_console, os_user, print_json, settings
 
 JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
 AGENCY = typer.Option(..., "--agency", help="The agency whose lists, screens and queue these are.")
@@ -31,19 +30,6 @@ finding_app = typer.Typer(help="Worker-level findings against the ILO 11 indicat
                           no_args_is_help=True)
 supply_app.add_typer(lists_app, name="lists")
 supply_app.add_typer(finding_app, name="finding")
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "cli"
-
-
-def _principal(agency: str):
-    from ctip.domain.access import Principal, Role
-
-    return Principal(f"cli:{_user()}", _user(), Role.INVESTIGATOR, agency)
 
 
 def _chains(ctx: typer.Context):
@@ -60,7 +46,7 @@ def load_dol(ctx: typer.Context,
     """Make a DOL List edition the agency's active one."""
     chains = _chains(ctx)
     try:
-        info = chains.load_dol(file, agency=agency, actor=f"cli:{_user()}", edition=edition)
+        info = chains.load_dol(file, agency=agency, actor=f"cli:{os_user()}", edition=edition)
     finally:
         chains.close()
     if json_out:
@@ -80,7 +66,7 @@ def load_entities(ctx: typer.Context,
     """Load an entity list (replaces the active list of the same label)."""
     chains = _chains(ctx)
     try:
-        info = chains.load_entities(file, agency=agency, actor=f"cli:{_user()}", label=label,
+        info = chains.load_entities(file, agency=agency, actor=f"cli:{os_user()}", label=label,
                                     kind=kind)
     finally:
         chains.close()
@@ -127,7 +113,7 @@ def screen(ctx: typer.Context,
     """Screen every line against the DOL List (goods, inputs) and the entity lists."""
     chains = _chains(ctx)
     try:
-        report = chains.screen(file, agency=agency, actor=f"cli:{_user()}",
+        report = chains.screen(file, agency=agency, actor=f"cli:{os_user()}",
                                queue_above=queue_above, threshold=threshold)
     finally:
         chains.close()
@@ -156,7 +142,7 @@ def queue(ctx: typer.Context, agency: str = AGENCY,
     """The due-diligence queue, highest score first."""
     chains = _chains(ctx)
     try:
-        principal = _principal(agency)
+        principal = cli_investigator(agency)
         found = chains.queue(principal, open_only=not all_items, limit=limit)
         counts = chains.counts(principal)
     finally:
@@ -190,7 +176,7 @@ def decide(ctx: typer.Context, item: str = typer.Argument(...),
     """Record a decision on a queue item (all but due_diligence need --reason)."""
     chains = _chains(ctx)
     try:
-        done = chains.decide(_principal(agency), item, decision, reason=reason)
+        done = chains.decide(cli_investigator(agency), item, decision, reason=reason)
     finally:
         chains.close()
     console.print(f"{item}: {done.current.decision if done.current else ''}")
@@ -221,7 +207,7 @@ def add_finding(ctx: typer.Context,
                               value=observed_on) from None
     chains = _chains(ctx)
     try:
-        found = chains.add_finding(_principal(agency), supplier=supplier, source=source,
+        found = chains.add_finding(cli_investigator(agency), supplier=supplier, source=source,
                                    indicator=indicator, evidence_type=evidence_type,
                                    observed_on=day, site=site, case_id=case,
                                    evidence_item=evidence_item, note=note)
@@ -239,7 +225,7 @@ def findings(ctx: typer.Context, supplier: str | None = typer.Option(None, "--su
 
     chains = _chains(ctx)
     try:
-        found = chains.findings(_principal(agency), supplier)
+        found = chains.findings(cli_investigator(agency), supplier)
     finally:
         chains.close()
     profile = indicator_profile(found)
@@ -263,7 +249,7 @@ def report(ctx: typer.Context, out: Path = typer.Option(Path("supply-report"), "
 
     chains = _chains(ctx)
     try:
-        info = write_reports(chains, _principal(agency), out, run_id=run)
+        info = write_reports(chains, cli_investigator(agency), out, run_id=run)
     finally:
         chains.close()
     if json_out:
