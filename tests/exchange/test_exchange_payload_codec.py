@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from ctip.errors import ExchangeError
 from ctip.exchange import package as pk
+from ctip.exchange import payloads
 from ctip.exchange import profiles as pr
 
 _scalars = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=12)
@@ -68,7 +69,7 @@ def _one_at_a_time(prof: pr.Profile, records: list[Any]) -> str | None:
         if any(k not in ok for k in record):
             return f"record {n}: field"
         for name, rule in prof.rules.items():
-            if name in record and not pr._value_ok(rule, record[name]):
+            if name in record and not pr._value_ok(prof, rule, record[name]):
                 return f"record {n}: field {name!r} breaks"
     return None
 
@@ -94,6 +95,26 @@ def test_gate_by_column_refuses_exactly_what_the_record_gate_refuses(profile_id,
     with pytest.raises(ExchangeError) as caught:
         pr.check_records(prof, records, where="f")
     assert str(caught.value).startswith(f"f, {expected}")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(["referral-services", "cross-border-return", "referral-response",
+                        "nrm-decision"]), _gate_records)
+def test_the_struct_check_of_json_lines_refuses_exactly_what_the_record_gate_refuses(
+        profile_id, records) -> None:  # type: ignore[no-untyped-def]
+    """The receiver checks case JSON Lines without building them (a struct per profile): the
+    verdict and the refusal are those of reading every record and gating it."""
+    prof = pr.profile(profile_id)
+    data = pk.jsonl(records)
+    try:
+        expected: str | int = pr.check_records(prof, pk.read_jsonl(data, where="f"), where="f")
+    except ExchangeError as error:
+        expected = str(error)
+    try:
+        got: str | int = payloads.check_jsonl(prof, data, where="f")
+    except ExchangeError as error:
+        got = str(error)
+    assert got == expected
 
 
 def test_profile_without_rules_passes_records_on_without_copies() -> None:

@@ -31,7 +31,10 @@ HANDLING_CODES = ("H0", "H1", "H2", "H3")
 TIERS = ("T0", "T1", "T2", "T3")
 GRADE_SOURCE = ("A", "B", "C", "X")
 GRADE_INFO = ("1", "2", "3", "4")
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+_MONTH = re.compile(MONTH_PATTERN)
+_CODE = re.compile(r"^[A-Za-z0-9_.@:()+-]{0,80}$")  # an SDMX code: no spaces, no free text
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
 AGE_BANDS = ("0-11", "12-17", "18-24", "25-34", "35-49", "50+")
 
 
@@ -135,14 +138,27 @@ def apply_rules_all(prof: Profile, records: Iterable[Mapping[str, Any]]) -> list
     return [apply_rules(prof, r) for r in records]
 
 
-def _value_ok(rule: str, value: Any) -> bool:
-    if value is None:
-        return True
+def _value_ok(prof: Profile, rule: str, value: Any) -> bool:
+    """Rules: ``age-band``, ``month`` (None passes both); ``ftm-schema`` (one of the profile's
+    ``schemata``); ``number-or-empty`` and ``code`` (SDMX-CSV cells, always text). An unknown
+    rule passes nothing."""
     if rule == "age-band":
-        return value in AGE_BANDS
+        return value is None or value in AGE_BANDS
     if rule == "month":
-        return isinstance(value, str) and bool(_MONTH.match(value))
-    return True
+        return value is None or (isinstance(value, str) and bool(_MONTH.match(value)))
+    if rule == "ftm-schema":
+        return isinstance(value, str) and value in prof.definition.get("schemata", ())
+    if rule == "number-or-empty":
+        return isinstance(value, str) and (value == "" or bool(_NUMBER.match(value)))
+    if rule == "code":
+        return isinstance(value, str) and bool(_CODE.match(value))
+    return False
+
+
+def leaving_fields(prof: Profile) -> frozenset[str]:
+    """The fields a record of this profile may hold: allowed, and within its highest tier."""
+    max_tier = TIERS.index(prof.definition["max_tier"])
+    return frozenset(f for f in prof.allow if TIERS.index(prof.tiers.get(f, "T3")) <= max_tier)
 
 
 def check_records(prof: Profile, records: Iterable[Mapping[str, Any]], *, where: str) -> int:
@@ -155,16 +171,19 @@ def check_records(prof: Profile, records: Iterable[Mapping[str, Any]], *, where:
     against 0.1 s one record at a time). Only when that finds something wrong are the records
     walked one by one, so the refusal names the first bad record exactly as before."""
     rows = records if isinstance(records, list) else list(records)
-    max_tier = TIERS.index(prof.definition["max_tier"])
     allow = frozenset(prof.allow)
-    ok = frozenset(f for f in allow if TIERS.index(prof.tiers.get(f, "T3")) <= max_tier)
+    ok = leaving_fields(prof)
     rules = [(name, rule) for name, rule in prof.rules.items() if name in ok]
-    if not _all_pass(rows, ok, rules):
+    if not _all_pass(prof, rows, ok, rules):
         _first_refusal(prof, rows, allow, ok, rules, where)
     return len(rows)
 
 
-def _all_pass(rows: list[Any], ok: frozenset[str], rules: list[tuple[str, str]]) -> bool:
+_ABSENT = object()
+
+
+def _all_pass(prof: Profile, rows: list[Any], ok: frozenset[str],
+              rules: list[tuple[str, str]]) -> bool:
     """True when every record is a dict within the allowed fields and every ruled value keeps
     its rule; False means look closer (a non-dict mapping is looked at record by record)."""
     if not set(map(type, rows)) <= {dict}:
@@ -173,10 +192,11 @@ def _all_pass(rows: list[Any], ok: frozenset[str], rules: list[tuple[str, str]])
         return False
     for name, rule in rules:
         try:
-            values = set(map(dict.get, rows, repeat(name)))  # absent -> None, which passes
+            values = set(map(dict.get, rows, repeat(name), repeat(_ABSENT)))
         except TypeError:  # an unhashable value (list, object): never a valid band or month
             return False
-        if not all(_value_ok(rule, v) for v in values):
+        values.discard(_ABSENT)  # an absent field breaks no rule
+        if not all(_value_ok(prof, rule, v) for v in values):
             return False
     return True
 
@@ -189,7 +209,7 @@ def _first_refusal(prof: Profile, rows: list[Any], allow: frozenset[str], ok: fr
         if not record.keys() <= ok:
             _refuse_fields(prof, record, allow, n, where)
         for name, rule in rules:
-            if name in record and not _value_ok(rule, record[name]):
+            if name in record and not _value_ok(prof, rule, record[name]):
                 raise ExchangeError(
                     f"{where}, record {n}: field {name!r} breaks the rule {rule!r} of "
                     f"profile {prof.id!r} (value not shown).", reason="out-of-profile")

@@ -8,8 +8,9 @@
 5. we are a listed recipient, by agency and mailbox key (surreptitious forwarding);
 6. not expired; not seen before (replay);
 7. every file matches the signed hashes (tampering);
-8. the purpose profile is the same definition as ours, its labels valid, and every record
-   passes the profile gate again (over-sharing); consent is cited when the profile needs it.
+8. the purpose profile is the same definition as ours, its labels valid, the files are the
+   ones its payload kind holds and every record passes the profile gate again (over-sharing;
+   ``payloads.check_payload``); consent is cited when the profile needs it.
 """
 
 from __future__ import annotations
@@ -18,23 +19,35 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from ctip.errors import ExchangeError
 from ctip.evidence.signing import verify_signature
 from ctip.evidence.timestamp import TokenError, verify_token
+from ctip.exchange import payloads
 from ctip.exchange import profiles as prof
 from ctip.exchange.directory import TrustedCard, find_sender, unb64
-from ctip.exchange.package import Opened, check_files, parse_time, read_jsonl
+from ctip.exchange.package import Opened, check_files, parse_time
 
 
 @dataclass(frozen=True)
 class Verified:
+    """A package that passed every check. Its records were checked against the profile, not
+    built: ``records`` builds them (once) when a reader asks."""
+
     opened: Opened
     sender: TrustedCard
     profile: prof.Profile
-    records: dict[str, list[dict[str, Any]]]  # payload path -> records
+    counts: dict[str, int]  # payload path -> records checked (1 for an item's bytes)
     timestamp: str = "none"  # "verified <time>", "not verified: <why>" or "none"
+
+    @cached_property
+    def records(self) -> dict[str, list[dict[str, Any]]]:
+        """Payload path -> records as dicts (JSON Lines and FtM entities as sent, SDMX rows by
+        column, none for an item's bytes)."""
+        return {path: payloads.records(self.profile, path, data)
+                for path, data in self.opened.files.items()}
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -114,9 +127,5 @@ def verify_opened(opened: Opened, *, directories: Sequence[Mapping[str, Any]], m
     if m.get("legal_basis") == "consent" and not m.get("consent_refs"):
         raise ExchangeError("The package rests on consent but cites no consent record.",
                             reason="out-of-profile", hint="the sender must cite the consent id")
-    records = {}
-    for path, data in opened.files.items():
-        rows = read_jsonl(data, where=path) if path.endswith(".jsonl") else []
-        prof.check_records(profile, rows, where=path)
-        records[path] = rows
-    return Verified(opened, card, profile, records, check_timestamp(opened, tsa))
+    counts = payloads.check_payload(profile, opened.files)
+    return Verified(opened, card, profile, counts, check_timestamp(opened, tsa))

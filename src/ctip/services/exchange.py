@@ -29,14 +29,14 @@ from ctip.domain.access import Action, Principal, require_role
 from ctip.errors import ExchangeError, NotFoundError
 from ctip.exchange import directory as d
 from ctip.exchange import package as pk
+from ctip.exchange import payloads
 from ctip.exchange import profiles as pr
 from ctip.exchange.verify import Verified, verify_opened
 from ctip.services.exchange_directory import DirectoryWork
 from ctip.storage import exchange as xdb
 from ctip.storage.tables import audit_log
 
-CONTROL = "payload/control.jsonl"
-CASES = "payload/cases.jsonl"
+CONTROL, CASES = payloads.CONTROL, payloads.CASES
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Received:
     package_id: str
     sender: str
     profile: str
-    kind: str  # cases | receipt | recall | purge | referral-response
+    kind: str  # cases | ftm | sdmx | evidence | referral | referral-response | receipt | ...
     reply: Sent | None = None  # receipt or purge receipt to send back
     referral_id: str | None = None
     later_revoked: bool = False
@@ -71,11 +71,32 @@ class Exchange(DirectoryWork):
              consent_refs: Sequence[str] = (), in_reply_to: str | None = None,
              grade: str | None = None, path: str = CASES,
              conn: sa.Connection | None = None) -> Sent:
-        """Check the records against the profile (refused, never trimmed), sign, encrypt to
-        each recipient's current mailbox from the directory, record and audit."""
+        """Records as one JSON Lines file: check them against the profile (refused, never
+        trimmed), then ``send_files``."""
         prof = pr.profile(profile_id)
         rows = pr.apply_rules_all(prof, records)
         pr.check_records(prof, rows, where=path)
+        files = [pk.PayloadFile(path, payloads.media_type(path), pk.jsonl(rows), len(rows))]
+        return self._send(p, to, prof, files, legal_basis, consent_refs, in_reply_to, grade,
+                          conn, gated=True)
+
+    def send_files(self, p: Principal | str, *, to: Sequence[str], profile_id: str,
+                   files: Sequence[pk.PayloadFile], legal_basis: str,
+                   consent_refs: Sequence[str] = (), in_reply_to: str | None = None,
+                   grade: str | None = None, conn: sa.Connection | None = None) -> Sent:
+        """Payload files of the profile's kind (FtM, SDMX-CSV, evidence; ``payloads``): the
+        gate the receiver runs (``payloads.check_payload``) runs here first on the very bytes
+        that leave; then sign, encrypt to each recipient's current mailbox, record, audit."""
+        prof = pr.profile(profile_id)
+        return self._send(p, to, prof, files, legal_basis, consent_refs, in_reply_to, grade,
+                          conn, gated=False)
+
+    def _send(self, p: Principal | str, to: Sequence[str], prof: pr.Profile,
+              files: Sequence[pk.PayloadFile], legal_basis: str, consent_refs: Sequence[str],
+              in_reply_to: str | None, grade: str | None, conn: sa.Connection | None, *,
+              gated: bool) -> Sent:
+        counts = ({f.path: f.records or 0 for f in files} if gated
+                  else payloads.check_payload(prof, {f.path: f.data for f in files}))
         pr.check_labels(tlp=prof.tlp, handling=prof.handling, grade=grade)
         if legal_basis not in prof.legal_bases:
             raise ExchangeError(f"Profile {prof.id!r} rests on {', '.join(prof.legal_bases)}, "
@@ -86,9 +107,8 @@ class Exchange(DirectoryWork):
         keys = self.agency_keys()
         if conn is None:
             with self.engine.begin() as own:
-                return self.send(p, to=to, profile_id=profile_id, records=records,
-                                 legal_basis=legal_basis, consent_refs=consent_refs,
-                                 in_reply_to=in_reply_to, grade=grade, path=path, conn=own)
+                return self._send(p, to, prof, files, legal_basis, consent_refs, in_reply_to,
+                                  grade, own, gated=True)
         dirs = self.directories(conn)
         cards = [d.card_of(dirs, agency) for agency in to]
         now = self.clock()
@@ -99,9 +119,11 @@ class Exchange(DirectoryWork):
             profile_sha256=prof.sha256, legal_basis=legal_basis, consent_refs=consent_refs,
             handling=prof.handling, tlp=prof.tlp, grade=grade, in_reply_to=in_reply_to,
             created=now, expires=now + timedelta(days=prof.expires_days),
-            retention=prof.retention,
+            retention=prof.retention, schema_versions=payloads.schema_versions(prof),
             directory_serial=max((int(b["serial"]) for b in dirs), default=0))
-        files = [pk.PayloadFile(path, "application/x-ndjson", pk.jsonl(rows), len(rows))]
+        files = [f if f.records is not None or f.path not in counts
+                 else pk.PayloadFile(f.path, f.media_type, f.data, counts[f.path])
+                 for f in files]
         tsa = self.tsa
         stamp = (lambda digest: tsa.stamp(digest).token) if tsa is not None else None
         data, manifest = pk.pack(env, keys.signing, files, stamp=stamp)
@@ -113,7 +135,8 @@ class Exchange(DirectoryWork):
                            created=now, expires=env.expires, updated_at=now)
         self._audit(conn, p, "exchange.created", env.package_id, manifest_sha256=manifest_sha,
                     profile=prof.id, legal_basis=legal_basis, consent_refs=list(consent_refs),
-                    records=len(rows), to=list(to), tlp=prof.tlp, handling=prof.handling)
+                    records=sum(counts.values()), files=sorted(counts), to=list(to),
+                    tlp=prof.tlp, handling=prof.handling)
         self._audit(conn, p, "exchange.sent", env.package_id, bytes=len(data))
         return Sent(env.package_id, data, manifest)
 
@@ -167,7 +190,7 @@ class Exchange(DirectoryWork):
             reply = self._purge(p, conn, control, sender) if kind == "recall" else None
             return Received(got.package_id, sender, got.profile.id, kind, reply)
         xdb.store_payload(conn, self.sealer, got.package_id,
-                          b"\n".join(data for _, data in sorted(got.opened.files.items())))
+                          payloads.hold(got.profile, got.opened.files))
         kind, referral_id = self._on_cases(p, conn, got)
         head = self._audit_head(conn)
         reply = self._control(p, conn, sender, {
@@ -179,8 +202,8 @@ class Exchange(DirectoryWork):
 
     def _on_cases(self, p: Principal | str, conn: sa.Connection,
                   got: Verified) -> tuple[str, str | None]:
-        """Hook for the referral use cases (``exchange_referrals``)."""
-        return "cases", None
+        """Hook for the referral use cases (``exchange_referrals``); the payload kind."""
+        return got.profile.payload, None
 
     def _audit_head(self, conn: sa.Connection) -> str:
         last = conn.execute(sa.select(audit_log.c.seq, audit_log.c.entry_hash)
@@ -229,7 +252,15 @@ class Exchange(DirectoryWork):
 
     # ---- reading, recall, expiry -------------------------------------------------------------
     def open_records(self, p: Principal, package_id: str) -> list[dict[str, Any]]:
-        """The records of a received package, audited (who opened it)."""
+        """The case records of a received package, audited (who opened it)."""
+        files = self.open_files(p, package_id)
+        if CASES not in files:
+            raise NotFoundError(f"Package {package_id} holds no case records "
+                                f"({', '.join(sorted(files))}).", hint="open its files")
+        return pk.read_jsonl(files[CASES], where=package_id)
+
+    def open_files(self, p: Principal, package_id: str) -> dict[str, bytes]:
+        """The payload files of a received package by path (any kind), audited."""
         require_role(p, Action.REFERRAL_RESPOND)
         with self.engine.begin() as conn:
             row = xdb.get_package(conn, package_id, "in")
@@ -239,7 +270,7 @@ class Exchange(DirectoryWork):
                 raise NotFoundError(f"No readable received package {package_id} ({status}).")
             xdb.set_package_status(conn, package_id, "in", "opened", self.clock(), row.detail)
             self._audit(conn, p, "exchange.opened", package_id, by=p.username)
-            return pk.read_jsonl(data, where=package_id)
+        return payloads.unhold(data)
 
     def recall(self, p: Principal, package_id: str, *, reason: str) -> Sent:
         """A signed recall of a package we sent, to every recipient (send the bytes on)."""

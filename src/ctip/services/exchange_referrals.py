@@ -99,6 +99,9 @@ class ExchangeReferrals(Exchange):
     # ---- receiver ----------------------------------------------------------------------------
     def _on_cases(self, p: Principal | str, conn: sa.Connection,
                   got: Verified) -> tuple[str, str | None]:
+        if got.profile.id not in (*REFERRAL_PROFILES, "referral-response") or (
+                got.counts.get(CASES) != 1 and got.profile.id != "referral-response"):
+            return super()._on_cases(p, conn, got)  # not one referral: records built on opening
         rows = got.records.get(CASES, [])
         sender, now = str(got.manifest["sender"]), self.clock()
         if got.profile.id == "referral-response":
@@ -113,8 +116,6 @@ class ExchangeReferrals(Exchange):
                             referral_id=ref.referral_id, answer=row.get("answer"),
                             outcome=row.get("outcome"), by=sender)
             return "referral-response", None
-        if got.profile.id not in REFERRAL_PROFILES or len(rows) != 1:
-            return "cases", None
         ref_id = str(rows[0].get("ref"))
         xdb.insert_referral(conn, referral_id=ref_id, direction="in", package_id=got.package_id,
                             peer=sender, case_id=None, profile=got.profile.id,
