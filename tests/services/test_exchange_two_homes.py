@@ -3,48 +3,15 @@ each its own home, keys and national anchor; packages move between them as files
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from exchange_support import Instance, cross_sign, instance, new_case
 
-from ctip.domain.access import Principal, Role
-from ctip.domain.records import Identity
 from ctip.errors import ExchangeError, WorkflowError
-from ctip.services.case_intake import CaseIntake
-from ctip.services.exchange_referrals import ExchangeReferrals
-from ctip.services.home import init_home
-from ctip.settings import Settings
-
-
-@dataclass
-class Instance:
-    x: ExchangeReferrals
-    sup: Principal
-    home: Path
-
-    def move(self, data: bytes, name: str) -> bytes:
-        """Write a package to a file and read it back: the only transport between homes."""
-        path = self.home / "outbox" / name
-        path.parent.mkdir(exist_ok=True)
-        path.write_bytes(data)
-        return path.read_bytes()
-
-
-def _instance(home: Path, url: str, agency: str, country: str) -> Instance:
-    settings = Settings(home=home, database_url=url)
-    init_home(settings)
-    x = ExchangeReferrals.open(settings)
-    sup = Principal(f"u-{agency}", f"sup.{agency.lower()}", Role.SUPERVISOR, agency)
-    x.init_agency(sup, agency=agency, name=f"{agency} unit", country=country)
-    x.init_anchor(sup, anchor_id=f"ANCHOR-{country}", country=country, name="anchor")
-    x.countersign(sup, x.card(sup))
-    x.publish(sup)
-    return Instance(x, sup, home)
 
 
 @pytest.fixture(scope="module")
@@ -52,34 +19,12 @@ def pair(tmp_path_factory: pytest.TempPathFactory,
          module_pg_url: str) -> Iterator[tuple[Instance, Instance]]:
     tmp_path = tmp_path_factory.mktemp("homes")
     pg_url = module_pg_url
-    a = _instance(tmp_path / "a", f"sqlite:///{tmp_path / 'a.db'}", "NRM-XA", "XA")
-    b = _instance(tmp_path / "b", pg_url, "NRM-XB", "XB")
-    anchor_a = json.loads((a.home / "exchange" / "anchor.json").read_text())
-    anchor_b = json.loads((b.home / "exchange" / "anchor.json").read_text())
-    from ctip.exchange.directory import ooband_fingerprint
-
-    # the fingerprints are read out on a call; each anchor cross-signs the other
-    a.x.cross_sign(a.sup, anchor_b, fingerprint_given=ooband_fingerprint(anchor_b),
-                   agreement="MoU XA-XB 2026/17")
-    b.x.cross_sign(b.sup, anchor_a, fingerprint_given=ooband_fingerprint(anchor_a),
-                   agreement="MoU XA-XB 2026/17")
-    a.x.import_directory(a.sup, b.x.publish(b.sup))
-    b.x.import_directory(b.sup, a.x.publish(a.sup))
+    a = instance(tmp_path / "a", f"sqlite:///{tmp_path / 'a.db'}", "NRM-XA", "XA")
+    b = instance(tmp_path / "b", pg_url, "NRM-XB", "XB")
+    cross_sign(a, b)
     yield a, b
     a.x.engine.dispose()
     b.x.engine.dispose()
-
-
-def _case(a: Instance, *, consent: bool = True) -> str:
-    view = a.x.casework.create_case(a.sup, CaseIntake(
-        sex="female", age=24, nationality="ROU", languages=("ro",),
-        exploitation_forms=("sexual_exploitation",), notes="shelter address: secret",
-        identity=Identity(given_name="Ana", family_name="Popescu", date_of_birth="2002-04-01",
-                          phone="+40 700 000 000", narrative="long private story")))
-    if consent:
-        a.x.casework.record_consent(a.sup, view.case_id, purpose="durable_solution",
-                                    recipient="NRM-XB")
-    return view.case_id
 
 
 FIELDS = ["sex", "age", "nationality", "languages", "given_name", "family_name", "needs"]
@@ -87,7 +32,7 @@ FIELDS = ["sex", "age", "nationality", "languages", "given_name", "family_name",
 
 def test_referral_arrives_with_only_shared_fields_and_the_answer_travels_back(pair) -> None:
     a, b = pair
-    case_id = _case(a)
+    case_id = new_case(a)
     sent = a.x.refer_abroad(a.sup, case_id, to_agency="NRM-XB", profile_id="cross-border-return",
                             fields=FIELDS, needs=["safe_return", "medical"])
     raw = b.move(sent.data, sent.file_name)
@@ -128,7 +73,7 @@ def _actions(i: Instance) -> set[str]:
 
 def test_recall_shreds_the_payload_at_the_receiver_and_confirms(pair) -> None:
     a, b = pair
-    sent = a.x.refer_abroad(a.sup, _case(a), to_agency="NRM-XB",
+    sent = a.x.refer_abroad(a.sup, new_case(a), to_agency="NRM-XB",
                             profile_id="cross-border-return", fields=FIELDS)
     got = b.x.receive(b.sup, b.move(sent.data, sent.file_name))
     assert [p["payload_held"] for p in b.x.packages("in")
@@ -154,7 +99,7 @@ def test_recall_shreds_the_payload_at_the_receiver_and_confirms(pair) -> None:
 
 def test_replay_between_homes_is_refused_and_audited(pair) -> None:
     a, b = pair
-    sent = a.x.refer_abroad(a.sup, _case(a), to_agency="NRM-XB",
+    sent = a.x.refer_abroad(a.sup, new_case(a), to_agency="NRM-XB",
                             profile_id="cross-border-return", fields=FIELDS)
     b.x.receive(b.sup, sent.data)
     with pytest.raises(ExchangeError, match="replay") as caught:
@@ -167,7 +112,7 @@ def test_replay_between_homes_is_refused_and_audited(pair) -> None:
 
 def test_no_consent_no_package(pair) -> None:
     a, _ = pair
-    case_id = _case(a, consent=False)
+    case_id = new_case(a, consent=False)
     before = len(a.x.packages("out"))
     with pytest.raises(WorkflowError, match="consent"):
         a.x.refer_abroad(a.sup, case_id, to_agency="NRM-XB", profile_id="cross-border-return",
@@ -177,7 +122,7 @@ def test_no_consent_no_package(pair) -> None:
 
 def test_out_of_profile_field_is_refused_before_anything_leaves(pair) -> None:
     a, _ = pair
-    case_id, before = _case(a), len(a.x.packages("out"))
+    case_id, before = new_case(a), len(a.x.packages("out"))
     with pytest.raises(ExchangeError, match="'phone' is outside") as caught:
         a.x.refer_abroad(a.sup, case_id, to_agency="NRM-XB", profile_id="cross-border-return",
                          fields=["sex", "phone"])
@@ -186,7 +131,7 @@ def test_out_of_profile_field_is_refused_before_anything_leaves(pair) -> None:
 
 def test_a_directory_from_an_anchor_never_cross_signed_is_refused(pair, tmp_path: Path) -> None:
     a, _ = pair
-    c = _instance(tmp_path / "c", f"sqlite:///{tmp_path / 'c.db'}", "NRM-XC", "XC")
+    c = instance(tmp_path / "c", f"sqlite:///{tmp_path / 'c.db'}", "NRM-XC", "XC")
     with pytest.raises(ExchangeError, match="not trusted here") as caught:
         a.x.import_directory(a.sup, c.x.publish(c.sup))
     assert caught.value.reason == "untrusted"
@@ -208,7 +153,7 @@ def test_packages_carry_a_time_stamp_the_receiver_checks(pair, tmp_path: Path) -
     init_local_tsa(tmp_path / "tsa")
     a.x.tsa = b.x.tsa = LocalTSA(tmp_path / "tsa")
     try:
-        sent = a.x.refer_abroad(a.sup, _case(a), to_agency="NRM-XB",
+        sent = a.x.refer_abroad(a.sup, new_case(a), to_agency="NRM-XB",
                                 profile_id="cross-border-return", fields=FIELDS)
         got = b.x.receive(b.sup, sent.data)
     finally:
@@ -222,7 +167,7 @@ def test_packages_carry_a_time_stamp_the_receiver_checks(pair, tmp_path: Path) -
 
 def test_stale_directory_is_not_used_and_expired_packages_are_shredded(pair) -> None:
     a, b = pair
-    sent = a.x.refer_abroad(a.sup, _case(a), to_agency="NRM-XB",
+    sent = a.x.refer_abroad(a.sup, new_case(a), to_agency="NRM-XB",
                             profile_id="cross-border-return", fields=FIELDS)
     real = b.x.clock
     try:
@@ -246,7 +191,7 @@ def test_revoked_sender_key_is_refused_after_the_new_directory(pair) -> None:
     keys = a.x.agency_keys()
     a.x.revoke_key(a.sup, agency="NRM-XA", key_id=keys.key_id, reason="device lost")
     b.x.import_directory(b.sup, a.x.publish(a.sup))
-    sent = a.x.refer_abroad(a.sup, _case(a), to_agency="NRM-XB",
+    sent = a.x.refer_abroad(a.sup, new_case(a), to_agency="NRM-XB",
                             profile_id="cross-border-return", fields=FIELDS)
     with pytest.raises(ExchangeError, match="revoked") as caught:
         b.x.receive(b.sup, sent.data)

@@ -16,7 +16,9 @@ content is turned into *fields* for ``profiles.check_records``:
 - ``evidence``: ``payload/evidence.jsonl`` (one record per item: hash, size, type, file),
   ``payload/custody.jsonl`` (the custody events of those items, as the locker recorded them,
   with their hashes) and ``payload/item-<sha256>`` (the bytes). Each item's bytes match its
-  record, each item has its ingest event in the excerpt, each event names a listed item.
+  record, each event its hash (SHA-256 of its canonical body, as the locker chained it), each
+  item has its ingest event in the excerpt, each event names a listed item. (The events'
+  signatures stay in the sender's locker: the excerpt is checked by hash, not by signer.)
 
 Any other file, or a file of another kind, is refused: nothing passes a gate by not being
 looked at. Case JSON Lines are checked without building the records (a struct per profile,
@@ -37,7 +39,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from ctip.errors import ExchangeError
-from ctip.evidence.canonical import sha256_hex
+from ctip.evidence.canonical import canonical_json, sha256_hex
 from ctip.evidence.custody import FORMAT as CUSTODY_FORMAT
 from ctip.exchange import profiles as pr
 from ctip.exchange.package import read_jsonl
@@ -234,6 +236,11 @@ def check_evidence(prof: pr.Profile, files: Mapping[str, bytes]) -> dict[str, in
         raise _refuse(f"{unlisted[0]} is not one of the items listed in {EVIDENCE}.")
     ingested = set()
     for n, event in enumerate(events, start=1):
+        body = {k: v for k, v in event.items() if k != "hash"}
+        if sha256_hex(canonical_json(body)) != event.get("hash"):
+            raise ExchangeError(f"{CUSTODY}, record {n}: the event does not match its hash in "
+                                "the custody log.", reason="tampered",
+                                hint="do not use it; ask the sender")
         if event.get("item") not in listed:
             raise _refuse(f"{CUSTODY}, record {n}: the event is about an item not in the "
                           "package; the excerpt holds only the shared items' events.")
