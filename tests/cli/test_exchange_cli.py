@@ -100,3 +100,26 @@ def test_two_operators_refer_and_answer_with_files_only(tmp_path: Path,
     assert sent[0]["status"] == "receipted"
     shown = json.loads(run(a, mp, "exchange", "directory", "show", *u, "--json"))
     assert {t["anchor"] for t in shown["trust"]} == {"ANCHOR-XA", "ANCHOR-XB"}
+
+    # statistics as ctip publish wrote them, and FtM findings: sent, received, files written
+    import pandas as pd
+
+    from ctip.finflows.ftm import to_lines
+    from ctip.publish.exports.sdmx import write_sdmx_csv
+
+    sdmx = tmp_path / "sdg.sdmx.csv"
+    write_sdmx_csv(sdmx, pd.DataFrame({"year": [2025], "ref_area": ["VNM"],
+                                       "series": ["VC_HTF_DETVML"], "sex": ["M"], "age": ["_T"],
+                                       "count": [12], "suppressed": [False]}))
+    ftm = tmp_path / "findings.ftm.ndjson"
+    ftm.write_text(to_lines([{"id": "c-1", "schema": "Company",
+                              "properties": {"name": ["Fishing Co"], "country": ["th"]}}]))
+    for command, path in (("send-statistics", sdmx), ("send-findings", ftm)):
+        out = tmp_path / command
+        run(a, mp, "exchange", command, str(path), *u, "--to", "NRM-XB", "--out", str(out))
+        (package,) = out.glob("*.ctipx")
+        shown = run(b, mp, "exchange", "receive", str(package), *u, "--out", str(out_b))
+        assert package.stem in shown
+        run(b, mp, "exchange", "files", package.stem, *u, "--out", str(out / "files"))
+        (written,) = (out / "files").iterdir()
+        assert written.read_bytes() == path.read_bytes()

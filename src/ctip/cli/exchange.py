@@ -19,10 +19,12 @@ from ctip.cli.common import console, print_json, settings
 
 if TYPE_CHECKING:
     from ctip.domain.access import Principal
-    from ctip.services.exchange_referrals import ExchangeReferrals
+    from ctip.services.exchange_payloads import ExchangePayloads
 
 JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
 USER = typer.Option(..., "--user", help="The ctip user you act as (role and agency apply).")
+TO = typer.Option(..., "--to", help="Recipient agency id; repeat.")
+ITEMS = typer.Option(..., "--item", help="Evidence item hash or prefix; repeat.")
 OUT = typer.Option(Path("."), "--out", help="Folder for the package written.",
                    file_okay=False)
 
@@ -36,11 +38,11 @@ exchange_app.add_typer(keys_app, name="keys")
 exchange_app.add_typer(directory_app, name="directory")
 
 
-def _open(ctx: typer.Context, user: str) -> tuple[ExchangeReferrals, Principal]:
+def _open(ctx: typer.Context, user: str) -> tuple[ExchangePayloads, Principal]:
     from ctip.services.accounts import Accounts
-    from ctip.services.exchange_referrals import ExchangeReferrals
+    from ctip.services.exchange_payloads import ExchangePayloads
 
-    x = ExchangeReferrals.open(settings(ctx))
+    x = ExchangePayloads.open(settings(ctx))
     p = Accounts.from_settings(settings(ctx), x.engine, x.sealer, x.audit).principal_for(user)
     return x, p
 
@@ -225,6 +227,59 @@ def refer(ctx: typer.Context, case_id: str = typer.Argument(..., metavar="CASE")
     sent = x.refer_abroad(p, case_id, to_agency=to, profile_id=profile, fields=field,
                           needs=need)
     _write(out / sent.file_name, sent.data)
+
+
+@exchange_app.command("send-findings")
+def send_findings(ctx: typer.Context,
+                  entities: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                                  help="FtM NDJSON (finflows or supply export)."),
+                  user: str = USER, to: list[str] = TO,
+                  legal_basis: str = typer.Option("statute", "--legal-basis",
+                                                  help="statute or mla-request"),
+                  out: Path = OUT) -> None:
+    """Send investigation findings (FollowTheMoney entities), profile ``investigation``."""
+    x, p = _open(ctx, user)
+    lines = [json.loads(line) for line in entities.read_text("utf-8").splitlines()
+             if line.strip()]
+    sent = x.send_findings(p, to=to, entities=lines, legal_basis=legal_basis)
+    _write(out / sent.file_name, sent.data)
+
+
+@exchange_app.command("send-statistics")
+def send_statistics(ctx: typer.Context,
+                    sdmx: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                                help="The SDMX-CSV file ctip publish wrote."),
+                    user: str = USER, to: list[str] = TO, out: Path = OUT) -> None:
+    """Send published statistics (SDMX-CSV), profile ``statistics``."""
+    x, p = _open(ctx, user)
+    sent = x.send_statistics(p, to=to, sdmx_csv=sdmx.read_bytes())
+    _write(out / sent.file_name, sent.data)
+
+
+@exchange_app.command("send-evidence")
+def send_evidence(ctx: typer.Context, case_id: str = typer.Argument(..., metavar="CASE"),
+                  user: str = USER, to: list[str] = TO,
+                  item: list[str] = ITEMS,
+                  purpose: str = typer.Option("prosecution", "--purpose"),
+                  note: str | None = typer.Option(None, "--note"), out: Path = OUT) -> None:
+    """Send evidence items with their custody excerpt, profile ``mla-evidence``."""
+    from ctip.services.evidence import Locker
+
+    x, p = _open(ctx, user)
+    sent = x.send_evidence(p, Locker.over(x.casework, settings(ctx)), case_id, to=to,
+                           items=item, purpose=purpose, note=note)
+    _write(out / sent.file_name, sent.data)
+
+
+@exchange_app.command("files")
+def files(ctx: typer.Context, package_id: str = typer.Argument(...), user: str = USER,
+          out: Path = typer.Option(..., "--out", file_okay=False,
+                                   help="Folder for the payload files (the read is audited).")
+          ) -> None:
+    """Write the payload files of a received package (any kind) to a folder."""
+    x, p = _open(ctx, user)
+    for path, data in sorted(x.open_files(p, package_id).items()):
+        _write(out / Path(path).name, data)
 
 
 @exchange_app.command("receive")
