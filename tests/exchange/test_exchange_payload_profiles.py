@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from ctip.errors import ExchangeError
+from ctip.exchange import package as pk
 from ctip.exchange import payloads as pl
 from ctip.exchange import profiles as pr
 from ctip.finflows import ftm
@@ -67,3 +68,36 @@ def test_publish_sdmx_passes_the_statistics_profile_and_microdata_do_not(tmp_pat
     assert caught.value.reason == "out-of-profile"
     with pytest.raises(ExchangeError, match="needs the file"):
         pl.check_payload(prof, {})
+
+
+def _evidence(scan: bytes = b"page one") -> dict[str, bytes]:
+    sha = pl.sha256_hex(scan)
+    event = {"v": 1, "case": "c", "seq": 1, "prev": "0" * 64, "at": "2026-01-01T00:00:00Z",
+             "action": "ingest", "item": sha, "actor": "sup@NRM-XA", "role": "supervisor",
+             "purpose": "investigation", "note": None, "key": "k", "details": {"size": 8}}
+    event["hash"] = pl.sha256_hex(pl.canonical_json(event))
+    item = {"sha256": sha, "size": len(scan), "mime": "text/plain", "kind": "file",
+            "file": pl.item_path(sha)}
+    return {pl.EVIDENCE: pk.jsonl([item]), pl.CUSTODY: pk.jsonl([event]),
+            pl.item_path(sha): scan}
+
+
+def test_an_evidence_excerpt_is_checked_item_by_hash_and_event_by_hash() -> None:
+    prof = pr.profile("mla-evidence")
+    files = _evidence()
+    (item_file,) = [p for p in files if pl.ITEM.match(p)]
+    assert pl.check_payload(prof, files) == {pl.EVIDENCE: 1, pl.CUSTODY: 1, item_file: 1}
+    swapped = {**files, item_file: b"page 0ne"}
+    with pytest.raises(ExchangeError, match="do not match the item's SHA-256") as caught:
+        pl.check_payload(prof, swapped)
+    assert caught.value.reason == "tampered"
+    edited = {**files, pl.CUSTODY: files[pl.CUSTODY].replace(b"sup@NRM-XA", b"inv@NRM-XA")}
+    with pytest.raises(ExchangeError, match="does not match its hash") as caught:
+        pl.check_payload(prof, edited)
+    assert caught.value.reason == "tampered"
+    other = _evidence(b"another item")
+    (stray,) = [p for p in other if pl.ITEM.match(p)]
+    with pytest.raises(ExchangeError, match="not one of the items listed"):
+        pl.check_payload(prof, {**files, stray: other[stray]})
+    with pytest.raises(ExchangeError, match="no ingest event"):
+        pl.check_payload(prof, {**files, pl.CUSTODY: b""})

@@ -230,14 +230,16 @@ def check_evidence(prof: pr.Profile, files: Mapping[str, bytes]) -> dict[str, in
             raise ExchangeError(f"{path}: its bytes do not match the item's SHA-256 and size.",
                                 reason="tampered", hint="do not use it; ask the sender")
         listed[sha] = item
-    unlisted = sorted(p for p in files if ITEM.match(p) and ITEM.match(p).group(1)  # type: ignore[union-attr]
-                      not in listed)
+    unlisted = sorted(p for p in files if ITEM.match(p) and p.rsplit("-", 1)[1] not in listed)
     if unlisted:
         raise _refuse(f"{unlisted[0]} is not one of the items listed in {EVIDENCE}.")
     ingested = set()
     for n, event in enumerate(events, start=1):
-        body = {k: v for k, v in event.items() if k != "hash"}
-        if sha256_hex(canonical_json(body)) != event.get("hash"):
+        try:
+            digest = sha256_hex(canonical_json({k: v for k, v in event.items() if k != "hash"}))
+        except (TypeError, ValueError, OverflowError, ArithmeticError):
+            digest = None  # not canonical JSON (rfc8785 refuses it): cannot be a locker event
+        if digest is None or digest != event.get("hash"):
             raise ExchangeError(f"{CUSTODY}, record {n}: the event does not match its hash in "
                                 "the custody log.", reason="tampered",
                                 hint="do not use it; ask the sender")
