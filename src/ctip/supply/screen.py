@@ -225,8 +225,7 @@ SELECT *, (iso3 IS NOT NULL AND (product IS NOT NULL OR hs IS NOT NULL)
 FROM (SELECT (row_number() OVER ())::INTEGER AS kid, d.country, m.iso3, d.hs_code,
              nullif(regexp_replace(d.hs_code, '[\s.\-]', '', 'g'), '') AS hs,
              d.product AS product_text, nullif(trim(d.product), '') AS product
-      FROM (SELECT DISTINCT country, hs_code, product FROM raw) d
-      LEFT JOIN cmap m ON m.country = d.country)
+      FROM distinct_keys d LEFT JOIN cmap m ON m.country = d.country)
 """
 
 # per key, its goods (HS code first; the product text only when the code maps to nothing) and
@@ -239,23 +238,24 @@ CREATE TEMP TABLE key_goods AS
   SELECT k.kid, t.good, 'text' FROM keys k JOIN tmap t ON t.product = k.product
   ANTI JOIN mapped_hs m ON m.hs = k.hs;
 CREATE TEMP TABLE key_hits AS
-  SELECT g.kid, 'dol.country_good' AS rule, g.good, k.iso3 AS hit_country, e.flags,
-         CAST(NULL AS INTEGER) AS path_id, e.score, g.matched_by
+  SELECT g.kid, k.iso3 AS country, 'dol.country_good' AS rule, g.good, k.iso3 AS hit_country,
+         e.flags, CAST(NULL AS INTEGER) AS path_id, e.score, g.matched_by
   FROM key_goods g JOIN keys k ON k.kid = g.kid JOIN entries e ON e.good = g.good
    AND e.iso3 = k.iso3
   UNION ALL
-  SELECT g.kid, 'dol.upstream', p.input, nullif(p.input_iso3, ''), p.flags, p.path_id, p.score,
-         g.matched_by
-  FROM key_goods g JOIN paths p ON p.good = g.good
+  SELECT g.kid, k.iso3, 'dol.upstream', p.input, nullif(p.input_iso3, ''), p.flags, p.path_id,
+         p.score, g.matched_by
+  FROM key_goods g JOIN keys k ON k.kid = g.kid JOIN paths p ON p.good = g.good
 """
 
-# one pass over the lines: what only a line has (supplier, parent, value, date) checked here
+# one pass over the lines: what only a line has (supplier, parent, value, date) checked here;
+# what its key has (the country's ISO code among it) stays with the key
 LINES_SQL = """
 CREATE TEMP TABLE lines AS
-SELECT row, supplier, parent, kid, iso3, value,
+SELECT row, supplier, parent, kid, value,
        (supplier <> '' AND key_ok AND value >= 0 AND date IS NOT NULL) IS TRUE AS ok
 FROM (SELECT r.row, trim(r.supplier) AS supplier, nullif(trim(r.parent), '') AS parent, k.kid,
-             k.iso3, k.key_ok, TRY_CAST(trim(r.value) AS DOUBLE) AS value,
+             k.key_ok, TRY_CAST(trim(r.value) AS DOUBLE) AS value,
              TRY_CAST(r.date AS DATE) AS date
       FROM raw r JOIN keys k ON k.country = r.country AND k.hs_code = r.hs_code
        AND k.product_text = r.product)
@@ -291,18 +291,18 @@ FROM c ORDER BY row
 """
 
 HITS_SQL = """
-SELECT l.row, l.supplier, l.parent, l.iso3 AS country, l.value, h.rule, h.good, h.hit_country,
+SELECT l.row, l.supplier, l.parent, h.country, l.value, h.rule, h.good, h.hit_country,
        h.flags, h.path_id, h.score, h.matched_by, $dol_version AS list_version,
        CAST(NULL AS VARCHAR) AS entity_id, CAST(NULL AS VARCHAR) AS entity_name,
        CAST(NULL AS VARCHAR) AS matched_name
 FROM lines l JOIN key_hits h ON h.kid = l.kid WHERE l.ok
 UNION ALL
-SELECT l.row, l.supplier, l.parent, l.iso3, l.value, 'entity_list', NULL, m.entity_country,
+SELECT l.row, l.supplier, l.parent, k.iso3, l.value, 'entity_list', NULL, m.entity_country,
        NULL, NULL,
-       CASE WHEN m.entity_country IS NOT NULL AND m.entity_country <> l.iso3
+       CASE WHEN m.entity_country IS NOT NULL AND m.entity_country <> k.iso3
             THEN m.similarity - $disagree ELSE m.similarity END,
        m.method, m.list_version, m.entity_id, m.entity_name, m.matched_name
-FROM lines l JOIN emap m ON m.supplier = l.supplier WHERE l.ok
+FROM lines l JOIN emap m ON m.supplier = l.supplier JOIN keys k ON k.kid = l.kid WHERE l.ok
 """
 
 
@@ -333,7 +333,10 @@ def screen(purchases: Purchases, risk: RiskList, crosswalk: Crosswalk,
     if threads:
         con.execute(f"SET threads TO {int(threads)}")
     con.register("raw", _strings(purchases.table, ("hs_code", "product")))
-    countries = [r[0] for r in con.sql("SELECT DISTINCT country FROM raw").fetchall()]
+    con.execute("CREATE TEMP TABLE distinct_keys AS SELECT DISTINCT country, hs_code, product "
+                "FROM raw")
+    countries = [r[0] for r in con.sql("SELECT DISTINCT country FROM distinct_keys")
+                 .fetchall()]
     con.register("cmap", _country_map(countries, crosswalk))
     con.execute(KEYS_SQL)
     index = GoodsIndex.build(crosswalk)
