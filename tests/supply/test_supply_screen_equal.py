@@ -42,7 +42,8 @@ ODD = [["X1", "  Hotan Silicon Co ", " China ", "", "2804.61", " 12.5 ", "2024-0
        ["X7", "Acme", "", "Solar panels", "", "-4", "", ""],
        ["X8", "", "Atlantis", "Cocoa", "1801.00", "", "01/02/2024", ""],
        ["X9", "Acme", "Ghana", "cocoa beans", "180100", "5", "2024-02-30", "Acme Holdings"],
-       ["X10", "Acme", "GH", "Cocoa beans", "", "5"]]  # a short row
+       ["X10", "Acme", "GH", "Cocoa beans", "", "5"],  # a short row
+       ["X11", " Acme ", "CHN", "Solar modules", "", "6", "2024-03-01", ""]]
 
 
 def _same(data: bytes, entity_lists: list[EntityList]) -> None:

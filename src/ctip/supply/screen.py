@@ -248,17 +248,20 @@ CREATE TEMP TABLE key_hits AS
   FROM key_goods g JOIN keys k ON k.kid = g.kid JOIN paths p ON p.good = g.good
 """
 
-# one pass over the lines: what only a line has (supplier, parent, value, date) checked here;
-# what its key has (the country's ISO code among it) stays with the key
+# one pass over the lines: what only a line has (parent, value, date) checked here; what its
+# key (the country's ISO code among it) and its supplier (the name, trimmed once) have stays
+# with them, the line keeping their ids
 LINES_SQL = """
+CREATE TEMP TABLE sups AS SELECT (row_number() OVER ())::INTEGER AS sid, raw,
+  trim(raw) AS supplier FROM (SELECT DISTINCT supplier AS raw FROM raw);
 CREATE TEMP TABLE lines AS
-SELECT row, supplier, parent, kid, value,
+SELECT row, sid, parent, kid, value,
        (supplier <> '' AND key_ok AND value >= 0 AND date IS NOT NULL) IS TRUE AS ok
-FROM (SELECT r.row, trim(r.supplier) AS supplier, nullif(trim(r.parent), '') AS parent, k.kid,
+FROM (SELECT r.row, s.sid, s.supplier, nullif(trim(r.parent), '') AS parent, k.kid,
              k.key_ok, TRY_CAST(trim(r.value) AS DOUBLE) AS value,
              TRY_CAST(r.date AS DATE) AS date
       FROM raw r JOIN keys k ON k.country = r.country AND k.hs_code = r.hs_code
-       AND k.product_text = r.product)
+       AND k.product_text = r.product JOIN sups s ON s.raw = r.supplier)
 """
 
 # the reasons, written for the rejected rows only
@@ -291,18 +294,19 @@ FROM c ORDER BY row
 """
 
 HITS_SQL = """
-SELECT l.row, l.supplier, l.parent, h.country, l.value, h.rule, h.good, h.hit_country,
+SELECT l.row, s.supplier, l.parent, h.country, l.value, h.rule, h.good, h.hit_country,
        h.flags, h.path_id, h.score, h.matched_by, $dol_version AS list_version,
        CAST(NULL AS VARCHAR) AS entity_id, CAST(NULL AS VARCHAR) AS entity_name,
        CAST(NULL AS VARCHAR) AS matched_name
-FROM lines l JOIN key_hits h ON h.kid = l.kid WHERE l.ok
+FROM lines l JOIN key_hits h ON h.kid = l.kid JOIN sups s ON s.sid = l.sid WHERE l.ok
 UNION ALL
-SELECT l.row, l.supplier, l.parent, k.iso3, l.value, 'entity_list', NULL, m.entity_country,
+SELECT l.row, s.supplier, l.parent, k.iso3, l.value, 'entity_list', NULL, m.entity_country,
        NULL, NULL,
        CASE WHEN m.entity_country IS NOT NULL AND m.entity_country <> k.iso3
             THEN m.similarity - $disagree ELSE m.similarity END,
        m.method, m.list_version, m.entity_id, m.entity_name, m.matched_name
-FROM lines l JOIN emap m ON m.supplier = l.supplier JOIN keys k ON k.kid = l.kid WHERE l.ok
+FROM lines l JOIN sups s ON s.sid = l.sid JOIN emap m ON m.supplier = s.supplier
+  JOIN keys k ON k.kid = l.kid WHERE l.ok
 """
 
 
@@ -366,10 +370,11 @@ def screen(purchases: Purchases, risk: RiskList, crosswalk: Crosswalk,
         "score": pa.array([p.score for p in steps], pa.float64())}))
     _run(con, KEY_HITS_SQL)
     timings["maps"] = time.perf_counter() - start
-    con.execute(LINES_SQL)
+    _run(con, LINES_SQL)
     timings["check"] = time.perf_counter() - start
     suppliers = [r[0] for r in con.sql(
-        "SELECT DISTINCT supplier FROM lines WHERE ok").fetchall()]
+        "SELECT DISTINCT supplier FROM sups WHERE sid IN (SELECT sid FROM lines WHERE ok)")
+        .fetchall()]
     con.register("emap", _entity_map(suppliers, entity_lists, threshold))
     timings["entities"] = time.perf_counter() - start
     params = {"dol_version": risk.version, "disagree": COUNTRY_DISAGREES}
