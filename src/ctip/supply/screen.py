@@ -2,10 +2,12 @@
 against users' entity lists.
 
 Python maps the few *distinct* values (country spellings, HS codes, product texts, supplier
-names) through the reviewed tables and the name matcher; DuckDB then checks every line and
-joins the lines to those maps and to the List by equality, so a million lines cost about what a
-plain join costs (benchmarks/supply_bench.py measures the two side by side). Every hit carries
-the list's label, edition and version; every rejected line its file, row and column reasons.
+names) through the reviewed tables and the name matcher. DuckDB checks and maps each distinct
+(country, HS code, product) key once and works out its List hits; one pass over the lines then
+checks what only a line has (supplier, value, date) and joins each line to its key's hits and
+its supplier's entity matches by id, so a million lines cost about what a plain join costs
+(benchmarks/supply_bench.py measures the two side by side). Every hit carries the list's label,
+edition and version; every rejected line its file, row and column reasons.
 """
 
 from __future__ import annotations
