@@ -39,7 +39,9 @@ class Purchases:
 
 
 def _header(data: bytes, source_name: str) -> list[str]:
-    first = data.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").strip("\r")
+    end = data.find(b"\n")
+    first = data[: end if end >= 0 else len(data)].decode("utf-8-sig", errors="replace")
+    first = first.strip("\r")
     import csv
 
     names = next(csv.reader([first]), [])
@@ -55,7 +57,7 @@ def _header(data: bytes, source_name: str) -> list[str]:
 
 
 def read_purchases(data: bytes, *, source_name: str) -> Purchases:
-    if not data.strip():
+    if not data or data.isspace():  # (not data.strip(): a copy of the whole file)
         raise InputFileError(f"{source_name} is empty")
     if b"\0" in data[:4096]:
         raise InputFileError(f"{source_name} is not a text file",
@@ -69,14 +71,23 @@ def read_purchases(data: bytes, *, source_name: str) -> Purchases:
             f"has {row.expected_columns}"]})
         return "skip"
 
-    try:
-        table = pacsv.read_csv(
+    def parse(handler: Any) -> pa.Table:
+        return pacsv.read_csv(
             pa.py_buffer(data),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False,
                                            encoding="utf8"),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=invalid),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=handler),
             convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
                                                  strings_can_be_null=False))
+
+    try:
+        # a row handler halves pyarrow's speed, so a well-formed file (most) is read without
+        # one; on any error (a row with the wrong number of cells among them) it is read again
+        # with the handler, which keeps such rows aside by number
+        try:
+            table = parse(None)
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            table = parse(invalid)
     except (pa.ArrowInvalid, UnicodeDecodeError) as error:
         raise InputFileError(f"{source_name} cannot be read as CSV: {str(error)[:200]}",
                              hint="save it as UTF-8 CSV with one header row") from None

@@ -2,10 +2,12 @@
 against users' entity lists.
 
 Python maps the few *distinct* values (country spellings, HS codes, product texts, supplier
-names) through the reviewed tables and the name matcher; DuckDB then checks every line and
-joins the lines to those maps and to the List by equality, so a million lines cost about what a
-plain join costs (benchmarks/supply_bench.py measures the two side by side). Every hit carries
-the list's label, edition and version; every rejected line its file, row and column reasons.
+names) through the reviewed tables and the name matcher. DuckDB checks and maps each distinct
+(country, HS code, product) key once and works out its List hits; one pass over the lines then
+checks what only a line has (supplier, value, date) and joins each line to its key's hits and
+its supplier's entity matches by id, so a million lines cost about what a plain join costs
+(benchmarks/supply_bench.py measures the two side by side). Every hit carries the list's label,
+edition and version; every rejected line its file, row and column reasons.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ctip.domain.countries import normalise_country
 from ctip.supply.entities import EntityList
@@ -215,23 +218,62 @@ def _entity_map(suppliers: list[str], entity_lists: Sequence[EntityList],
     return pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in cols.items()})
 
 
-CHECK_SQL = r"""
-CREATE TEMP TABLE checked AS
-WITH c AS (
-  SELECT r.row, trim(r.supplier) AS supplier, nullif(trim(r.parent), '') AS parent,
-         r.country, m.iso3, r.hs_code, nullif(regexp_replace(r.hs_code, '[\s.\-]', '', 'g'), '')
-         AS hs, nullif(trim(r.product), '') AS product, trim(r.value) AS value_text,
-         TRY_CAST(trim(r.value) AS DOUBLE) AS value, r.date AS date_text,
-         TRY_CAST(r.date AS DATE) AS date
-  FROM raw r LEFT JOIN cmap m ON m.country = r.country)
-SELECT *, (supplier <> '' AND iso3 IS NOT NULL AND (product IS NOT NULL OR hs IS NOT NULL)
-           AND (hs IS NULL OR regexp_full_match(hs, '[0-9]{2,10}')) AND value >= 0
-           AND date IS NOT NULL) IS TRUE AS ok
-FROM c
+# the distinct (country, HS code, product) keys of the file, each checked and mapped once: a
+# ledger has millions of lines but a few hundred such keys
+KEYS_SQL = r"""
+CREATE TEMP TABLE keys AS
+SELECT *, (iso3 IS NOT NULL AND (product IS NOT NULL OR hs IS NOT NULL)
+           AND (hs IS NULL OR regexp_full_match(hs, '[0-9]{2,10}'))) IS TRUE AS key_ok
+FROM (SELECT (row_number() OVER ())::INTEGER AS kid, d.country, m.iso3, d.hs_code,
+             nullif(regexp_replace(d.hs_code, '[\s.\-]', '', 'g'), '') AS hs,
+             d.product AS product_text, nullif(trim(d.product), '') AS product
+      FROM distinct_keys d LEFT JOIN cmap m ON m.country = d.country)
+"""
+
+# per key, its goods (HS code first; the product text only when the code maps to nothing) and
+# the List's hits on them: the hit columns every line of the key shares
+KEY_HITS_SQL = """
+CREATE TEMP TABLE mapped_hs AS SELECT DISTINCT hs FROM hmap;
+CREATE TEMP TABLE key_goods AS
+  SELECT k.kid, h.good, 'hs' AS matched_by FROM keys k JOIN hmap h ON h.hs = k.hs
+  UNION ALL
+  SELECT k.kid, t.good, 'text' FROM keys k JOIN tmap t ON t.product = k.product
+  ANTI JOIN mapped_hs m ON m.hs = k.hs;
+CREATE TEMP TABLE key_hits AS
+  SELECT g.kid, k.iso3 AS country, 'dol.country_good' AS rule, g.good, k.iso3 AS hit_country,
+         e.flags, CAST(NULL AS INTEGER) AS path_id, e.score, g.matched_by
+  FROM key_goods g JOIN keys k ON k.kid = g.kid JOIN entries e ON e.good = g.good
+   AND e.iso3 = k.iso3
+  UNION ALL
+  SELECT g.kid, k.iso3, 'dol.upstream', p.input, nullif(p.input_iso3, ''), p.flags, p.path_id,
+         p.score, g.matched_by
+  FROM key_goods g JOIN keys k ON k.kid = g.kid JOIN paths p ON p.good = g.good
+"""
+
+# one pass over the lines: what only a line has (parent, value, date) checked here; what its
+# key (the country's ISO code among it) and its supplier (the name, trimmed once) have stays
+# with them, the line keeping their ids
+LINES_SQL = """
+CREATE TEMP TABLE sups AS SELECT (row_number() OVER ())::INTEGER AS sid, raw,
+  trim(raw) AS supplier FROM (SELECT DISTINCT supplier AS raw FROM raw);
+CREATE TEMP TABLE lines AS
+SELECT row, sid, parent, kid, value,
+       (supplier <> '' AND key_ok AND value >= 0 AND date IS NOT NULL) IS TRUE AS ok
+FROM (SELECT r.row, s.sid, s.supplier, nullif(trim(r.parent), '') AS parent, k.kid,
+             k.key_ok, TRY_CAST(trim(r.value) AS DOUBLE) AS value,
+             TRY_CAST(r.date AS DATE) AS date
+      FROM raw r JOIN keys k ON k.country = r.country AND k.hs_code = r.hs_code
+       AND k.product_text = r.product JOIN sups s ON s.raw = r.supplier)
 """
 
 # the reasons, written for the rejected rows only
 PROBLEMS_SQL = r"""
+WITH c AS (
+  SELECT r.row, trim(r.supplier) AS supplier, r.country, k.iso3, r.hs_code, k.hs, k.product,
+         trim(r.value) AS value_text, TRY_CAST(trim(r.value) AS DOUBLE) AS value,
+         r.date AS date_text, TRY_CAST(r.date AS DATE) AS date
+  FROM (SELECT row, kid FROM lines WHERE NOT ok) b JOIN raw r ON r.row = b.row
+  JOIN keys k ON k.kid = b.kid)
 SELECT row, [x FOR x IN [
          CASE WHEN supplier = '' THEN 'column ''supplier'': is empty' END,
          CASE WHEN trim(country) = '' THEN 'column ''country'': is empty'
@@ -250,38 +292,40 @@ SELECT row, [x FOR x IN [
               WHEN date IS NULL
               THEN 'column ''date'': ' || left(date_text, 20) || ' is not a date (YYYY-MM-DD)' END
        ] IF x IS NOT NULL] AS problems
-FROM checked WHERE NOT ok ORDER BY row
+FROM c ORDER BY row
 """
 
 HITS_SQL = """
-CREATE TEMP TABLE lines AS SELECT row, supplier, iso3, hs, product, value, parent
-  FROM checked WHERE ok;
-CREATE TEMP TABLE mapped_hs AS SELECT DISTINCT hs FROM hmap;
-CREATE TEMP TABLE line_goods AS
-  SELECT l.row, l.supplier, l.parent, l.iso3, l.value, h.good, 'hs' AS matched_by
-  FROM lines l JOIN hmap h ON h.hs = l.hs
-  UNION ALL
-  SELECT l.row, l.supplier, l.parent, l.iso3, l.value, t.good, 'text'
-  FROM lines l JOIN tmap t ON t.product = l.product ANTI JOIN mapped_hs m ON m.hs = l.hs;
-  SELECT g.row, g.supplier, g.parent, g.iso3 AS country, g.value, 'dol.country_good' AS rule,
-         g.good, g.iso3 AS hit_country, e.flags, CAST(NULL AS INTEGER) AS path_id, e.score,
-         g.matched_by, $dol_version AS list_version,
-         CAST(NULL AS VARCHAR) AS entity_id, CAST(NULL AS VARCHAR) AS entity_name,
-         CAST(NULL AS VARCHAR) AS matched_name
-  FROM line_goods g JOIN entries e ON e.good = g.good AND e.iso3 = g.iso3
-  UNION ALL
-  SELECT g.row, g.supplier, g.parent, g.iso3, g.value, 'dol.upstream', p.input,
-         nullif(p.input_iso3, ''), p.flags, p.path_id, p.score, g.matched_by,
-         $dol_version, NULL, NULL, NULL
-  FROM line_goods g JOIN paths p ON p.good = g.good
-  UNION ALL
-  SELECT l.row, l.supplier, l.parent, l.iso3, l.value, 'entity_list', NULL, m.entity_country,
-         NULL, NULL,
-         CASE WHEN m.entity_country IS NOT NULL AND m.entity_country <> l.iso3
-              THEN m.similarity - $disagree ELSE m.similarity END,
-         m.method, m.list_version, m.entity_id, m.entity_name, m.matched_name
-  FROM lines l JOIN emap m ON m.supplier = l.supplier
+SELECT l.row, s.supplier, l.parent, h.country, l.value, h.rule, h.good, h.hit_country,
+       h.flags, h.path_id, h.score, h.matched_by, $dol_version AS list_version,
+       CAST(NULL AS VARCHAR) AS entity_id, CAST(NULL AS VARCHAR) AS entity_name,
+       CAST(NULL AS VARCHAR) AS matched_name
+FROM lines l JOIN key_hits h ON h.kid = l.kid JOIN sups s ON s.sid = l.sid WHERE l.ok
+UNION ALL
+SELECT l.row, s.supplier, l.parent, k.iso3, l.value, 'entity_list', NULL, m.entity_country,
+       NULL, NULL,
+       CASE WHEN m.entity_country IS NOT NULL AND m.entity_country <> k.iso3
+            THEN m.similarity - $disagree ELSE m.similarity END,
+       m.method, m.list_version, m.entity_id, m.entity_name, m.matched_name
+FROM lines l JOIN sups s ON s.sid = l.sid JOIN emap m ON m.supplier = s.supplier
+  JOIN keys k ON k.kid = l.kid WHERE l.ok
 """
+
+
+def _strings(table: pa.Table, names: Sequence[str]) -> pa.Table:
+    """The key columns without nulls (an absent optional column reads as all nulls; empty and
+    null mean the same to the checks), so the lines join their keys on plain equality."""
+    for name in names:
+        i = table.column_names.index(name)
+        if table.column(i).null_count:
+            table = table.set_column(i, name, pc.fill_null(table.column(i), ""))
+    return table
+
+
+def _run(con: duckdb.DuckDBPyConnection, script: str) -> None:
+    for statement in script.split(";"):
+        if statement.strip():
+            con.execute(statement)
 
 
 def screen(purchases: Purchases, risk: RiskList, crosswalk: Crosswalk,
@@ -294,18 +338,22 @@ def screen(purchases: Purchases, risk: RiskList, crosswalk: Crosswalk,
     con = duckdb.connect()
     if threads:
         con.execute(f"SET threads TO {int(threads)}")
-    con.register("raw", purchases.table)
-    countries = [r[0] for r in con.sql("SELECT DISTINCT country FROM raw").fetchall()]
+    con.register("raw", _strings(purchases.table, ("hs_code", "product")))
+    con.execute("CREATE TEMP TABLE distinct_keys AS SELECT DISTINCT country, hs_code, product "
+                "FROM raw")
+    countries = [r[0] for r in con.sql("SELECT DISTINCT country FROM distinct_keys")
+                 .fetchall()]
     con.register("cmap", _country_map(countries, crosswalk))
+    con.execute(KEYS_SQL)
     index = GoodsIndex.build(crosswalk)
     hs_values = [r[0] for r in con.sql(
-        r"SELECT DISTINCT regexp_replace(hs_code, '[\s.\-]', '', 'g') FROM raw "
+        r"SELECT DISTINCT regexp_replace(hs_code, '[\s.\-]', '', 'g') FROM keys "
         "WHERE hs_code <> ''").fetchall()]
     hmap = [(h, g) for h in hs_values if h.isdigit() for g in index.by_hs(h)]
     con.register("hmap", pa.table({"hs": pa.array([h for h, _ in hmap], pa.string()),
                                    "good": pa.array([g for _, g in hmap], pa.string())}))
-    texts = [r[0] for r in con.sql(
-        "SELECT DISTINCT trim(product) FROM raw WHERE trim(product) <> ''").fetchall()]
+    texts = [r[0] for r in con.sql("SELECT DISTINCT product FROM keys WHERE product <> ''")
+             .fetchall()]
     tmap = [(t, g) for t in texts for g in index.by_text(t)]
     con.register("tmap", pa.table({"product": pa.array([t for t, _ in tmap], pa.string()),
                                    "good": pa.array([g for _, g in tmap], pa.string())}))
@@ -322,29 +370,27 @@ def screen(purchases: Purchases, risk: RiskList, crosswalk: Crosswalk,
         "input_iso3": pa.array([p.input_iso3 for p in steps], pa.string()),
         "flags": pa.array([p.flags for p in steps], pa.string()),
         "score": pa.array([p.score for p in steps], pa.float64())}))
+    _run(con, KEY_HITS_SQL)
     timings["maps"] = time.perf_counter() - start
-    con.execute(CHECK_SQL)
+    _run(con, LINES_SQL)
     timings["check"] = time.perf_counter() - start
     suppliers = [r[0] for r in con.sql(
-        "SELECT DISTINCT supplier FROM checked WHERE ok").fetchall()]
+        "SELECT DISTINCT supplier FROM sups WHERE sid IN (SELECT sid FROM lines WHERE ok)")
+        .fetchall()]
     con.register("emap", _entity_map(suppliers, entity_lists, threshold))
     timings["entities"] = time.perf_counter() - start
     params = {"dol_version": risk.version, "disagree": COUNTRY_DISAGREES}
-    statements = [s for s in HITS_SQL.split(";") if s.strip()]
-    for statement in statements[:-1]:
-        con.execute(statement)
     # the hits straight to Arrow (unordered: groups sort); paths and labels by reference
-    hits = con.sql(statements[-1], params=params).to_arrow_table()
+    hits = con.sql(HITS_SQL, params=params).to_arrow_table()
     timings["hits.query"] = time.perf_counter() - start
-    bad = con.sql(PROBLEMS_SQL)
     rejects = list(purchases.bad_rows)
     rejects.extend({"row": row, "reasons": [f"file {purchases.source_name}, row {row}, {p}"
                                             for p in problems]}
-                   for row, problems in bad.fetchall())
+                   for row, problems in con.sql(PROBLEMS_SQL).fetchall())
     rejects.sort(key=lambda r: r["row"])
-    accepted = con.execute("SELECT count(*) FROM lines").fetchone()[0]  # type: ignore[index]
-    unmatched = con.execute("SELECT count(*) FROM lines ANTI JOIN line_goods g "
-                            "ON g.row = lines.row").fetchone()[0]  # type: ignore[index]
+    accepted, unmatched = con.execute(
+        "SELECT count(*) FILTER (WHERE ok), count(*) FILTER (WHERE ok AND kid NOT IN "
+        "(SELECT kid FROM key_goods)) FROM lines").fetchone()  # type: ignore[misc]
     timings["hits"] = time.perf_counter() - start
     con.close()
     lists = {risk.name: risk.version, **{el.label: el.version for el in entity_lists}}
@@ -352,13 +398,15 @@ def screen(purchases: Purchases, risk: RiskList, crosswalk: Crosswalk,
                         lists, risk.edition, int(unmatched), [p.path for p in steps], timings)
 
 
+# the same groups whatever order the hits come in (a screen's hits are unordered): sums in row
+# order, the first line's country and parent, the ways matched in alphabetical order
 GROUP_SQL = """
 SELECT supplier, rule, good, hit_country, list_version, entity_id, path_id,
        any_value(entity_name) AS entity_name, any_value(matched_name) AS matched_name,
        any_value(flags) AS flags, max(score) AS score, count(*) AS lines,
-       sum(value) AS value, list(row ORDER BY row)[1:20] AS rows,
-       any_value(country) AS supplier_country, any_value(parent) AS parent,
-       string_agg(DISTINCT matched_by, ',') AS matched_by
+       sum(value ORDER BY row) AS value, list(row ORDER BY row)[1:20] AS rows,
+       arg_min(country, row) AS supplier_country, arg_min(parent, row) AS parent,
+       string_agg(DISTINCT matched_by, ',' ORDER BY matched_by) AS matched_by
 FROM hits
 GROUP BY supplier, rule, good, hit_country, list_version, entity_id, path_id
 ORDER BY score DESC, value DESC, supplier, rule, good, path_id
