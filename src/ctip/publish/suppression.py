@@ -286,7 +286,10 @@ def _solve_pattern(method: str, ext: np.ndarray, state: np.ndarray, cost: np.nda
             max_variables=10**12 if method == "optimal" else MAX_VARIABLES,
             time_limit=OPTIMAL_TIME_LIMIT if method == "optimal" else AUTO_TIME_LIMIT,
             gap=1e-9 if method == "optimal" else AUTO_GAP,
-            nodes=None if method == "optimal" else AUTO_NODES)
+            nodes=None if method == "optimal" else AUTO_NODES,
+            # auto wants the optimum only if it beats the boxes by more than the gap: a pattern
+            # dearer than that is pruned, and the boxes (within the gap of it) are published
+            cutoff=None if method == "optimal" else heuristic_cost * (1 - AUTO_GAP))
     if found is not None and (method == "optimal" or refusal is not None
                               or found.cost <= heuristic_cost):
         parameters.update(pattern="optimal (HiGHS integer programme)", cost=found.cost,
