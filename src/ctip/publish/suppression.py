@@ -234,8 +234,9 @@ def _pattern(method: str, ext: np.ndarray, state: np.ndarray, cost: np.ndarray,
              parameters: dict[str, object]) -> np.ndarray:
     """The secondary pattern, through the exact shortcuts of ``publish.shortcuts``: a cache keyed
     by the cells, and one-category dimensions folded away."""
-    key = shortcuts.cache_key(method, threshold, (AUTO_GAP, AUTO_NODES, MAX_VARIABLES), ext,
-                              state, cost, primary, in_table)
+    # the labels are in the key too: a refusal's message names the cell
+    key = shortcuts.cache_key(method, threshold, (AUTO_GAP, AUTO_NODES, MAX_VARIABLES, cats),
+                              ext, state, cost, primary, in_table)
 
     def solve(params: dict[str, object]) -> np.ndarray:
         return _folded(method, ext, state, cost, primary, in_table, threshold, cats, params)
