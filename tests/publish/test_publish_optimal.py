@@ -57,9 +57,13 @@ def _cost(original: pd.DataFrame, released, threshold: int) -> float:  # type: i
 
 
 @st.composite
-def cases(draw):  # type: ignore[no-untyped-def]
+def cases(draw, singleton: bool | None = None):  # type: ignore[no-untyped-def]
     ndim = draw(st.integers(1, 3))
-    shape = tuple(draw(st.integers(2, 4 if ndim < 3 else 3)) for _ in range(ndim))
+    shape = [draw(st.integers(2, 4 if ndim < 3 else 3)) for _ in range(ndim)]
+    # sometimes a dimension with one category (its cells equal its margin)
+    if draw(st.booleans()) if singleton is None else singleton:
+        shape.insert(draw(st.integers(0, ndim)), 1)
+    shape = tuple(shape)
     cells = int(np.prod(shape))
     values = draw(st.lists(st.one_of(st.integers(0, 6), st.integers(0, 80)),
                            min_size=cells, max_size=cells))
@@ -164,3 +168,43 @@ def test_quality_shares_of_a_large_agency_are_shown_small_agencies_protected():
     shown_small = published.frame[published.frame["agency"].isin(["small-a", "small-b"])]
     assert (shown_small["suppressed"].to_numpy() == released.frame["suppressed"].to_numpy()).all()
     _check(small, released, threshold)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases(singleton=True))
+def test_property_folding_a_one_category_dimension_changes_nothing(case):
+    """The folded problem (publish.shortcuts) gives a pattern exactly as protected and as cheap
+    as the full one, audited by the LP attacker on the full table."""
+    from ctip.publish import shortcuts
+
+    table, known, threshold = case
+    folded = _run(table, known, threshold, "optimal")
+    shortcuts.clear_cache()
+    unfolded, shortcuts.foldable_axis = shortcuts.foldable_axis, lambda *a: None
+    try:
+        full = _run(table, known, threshold, "optimal")
+    finally:
+        shortcuts.foldable_axis = unfolded
+    shortcuts.clear_cache()
+    assert (folded is None) == (full is None)
+    if folded is None:
+        return
+    _check(table, folded, threshold)
+    assert abs(_cost(table, folded, threshold) - _cost(table, full, threshold)) <= 1e-6
+
+
+def test_the_same_cells_give_the_same_pattern_from_the_cache():
+    from ctip.publish import shortcuts
+
+    rng = np.random.default_rng(5)
+    table = with_margins(_table(rng.poisson(3, size=(3, 4))), dims=["d0", "d1"])
+    shortcuts.clear_cache()
+    first = _run(table, True, 5, "auto")
+    again = _run(table.sample(frac=1.0, random_state=1), True, 5, "auto")  # rows reordered
+    assert first is not None and again is not None
+    assert again.parameters.get("cached") and not first.parameters.get("cached")
+    key = list(first.dims)
+    merged = first.frame.merge(again.frame, on=key, suffixes=("", "_again"))
+    assert len(merged) == len(first.frame)
+    assert (merged["suppressed"] == merged["suppressed_again"]).all()
+    _check(table, again, 5)

@@ -31,13 +31,14 @@ hundred cells, a few dozen small ones); ``suppress`` falls back to the hypercube
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import coo_matrix, csr_matrix
 
-MAX_VARIABLES = 20_000
+MAX_VARIABLES = 3_000
 TIME_LIMIT = 10.0
 _ROUNDS = 12
 _EPS = 1e-6
@@ -133,14 +134,18 @@ def violations(ext: np.ndarray, check: np.ndarray, free: np.ndarray, primary: np
 def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarray,
                     free: np.ndarray, cost: np.ndarray, threshold: int,
                     time_limit: float = TIME_LIMIT, max_variables: int = MAX_VARIABLES,
-                    gap: float = 1e-9, nodes: int | None = None) -> Pattern | None:
+                    gap: float = 1e-9, nodes: int | None = None,
+                    cutoff: float | None = None) -> Pattern | None:
     """The cheapest pattern protecting every ``primary`` cell (None: too large, or no solution
-    within the time limit, or infeasible).
+    within the time limit, or infeasible, or none cheaper than ``cutoff``).
 
     ``candidate``: cells that may be hidden at ``cost``; ``free``: cells the attacker does not
     know anyway (unpublished margins; cost 0); every other cell is known to the attacker.
     ``gap``: stop when HiGHS proves the pattern within this relative gap of the optimum;
-    ``nodes``: a branch-and-bound node limit (deterministic, unlike the time limit)."""
+    ``nodes``: a branch-and-bound node limit (deterministic, unlike the time limit);
+    ``cutoff``: only a pattern costing at most this is wanted (the cost of a pattern in hand):
+    HiGHS prunes every branch that cannot beat it, and as each round's model is a relaxation of
+    the next (rounds only add cells to protect), a round above it ends the search."""
     movable = primary | candidate | free
     positions = np.argwhere(movable)
     m = len(positions)
@@ -152,7 +157,7 @@ def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarr
     is_fixed_on = is_primary | free[tuple(positions.T)]
     price = np.where(is_fixed_on, 0.0, cost[tuple(positions.T)])
     protected = _first_cells(positions, is_primary)
-    rounds, gap = 0, 0.0
+    rounds = 0  # (``gap`` is the requested gap in every round, not the last round's result)
     deadline = time.monotonic() + time_limit
     while rounds < _ROUNDS:
         rounds += 1
@@ -160,10 +165,12 @@ def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarr
         if m * (1 + 2 * len(protected)) > max_variables or left <= 0:
             return None
         res = _solve(a_eq, value, is_primary, is_fixed_on, price, protected, threshold, left,
-                     gap, nodes)
+                     gap, nodes, cutoff)
         if res is None:
             return None
-        x, moves, optimal, gap = res
+        x, moves, optimal, achieved = res
+        if cutoff is not None and float(price @ (x > 0.5)) > cutoff + _EPS:
+            return None
         hidden = np.zeros(ext.shape, dtype=bool)
         chosen = positions[x > 0.5]
         hidden[tuple(chosen.T)] = True
@@ -176,7 +183,7 @@ def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarr
         sure[tuple(positions[certified].T)] = True
         bad = violations(ext, hidden & ~sure, free, primary, threshold, hidden=hidden)
         if not bad:
-            return Pattern(hidden, float(price @ (x > 0.5)), optimal, gap, rounds)
+            return Pattern(hidden, float(price @ (x > 0.5)), optimal, achieved, rounds)
         new = sorted({int(var_of[c]) for c in bad} - set(protected))
         # cells the model did not hold yet: now it does
         if not new:  # the model said protected, the attacker disagrees: numerical trouble
@@ -220,8 +227,8 @@ def _certified(a_eq: csr_matrix, moves: np.ndarray, on: np.ndarray, value: np.nd
 
 def _solve(a_eq: csr_matrix, value: np.ndarray, is_primary: np.ndarray, is_fixed_on: np.ndarray,
            price: np.ndarray, protected: list[int], threshold: int, time_limit: float,
-           gap: float = 1e-9, nodes: int | None = None) -> tuple[np.ndarray, np.ndarray,
-                                                                  bool, float] | None:
+           gap: float = 1e-9, nodes: int | None = None,
+           cutoff: float | None = None) -> tuple[np.ndarray, np.ndarray, bool, float] | None:
     m, t = len(value), float(threshold)
     q = len(protected)
     n_blocks = 2 * q
@@ -287,10 +294,15 @@ def _solve(a_eq: csr_matrix, value: np.ndarray, is_primary: np.ndarray, is_fixed
     lb[n_blocks * per_block:] = np.where(secondary, 0.0, t)
     ub[n_blocks * per_block:] = np.inf
     constraints = LinearConstraint(matrix, lb, ub) if n_rows else ()
-    res = milp(objective, integrality=integrality, bounds=Bounds(lower, upper),
-               constraints=constraints,
-               options={"time_limit": time_limit, "mip_rel_gap": gap, "disp": False,
-                        **({"node_limit": nodes} if nodes is not None else {})})
+    options: dict[str, object] = {"time_limit": time_limit, "mip_rel_gap": gap, "disp": False}
+    if nodes is not None:
+        options["node_limit"] = nodes
+    if cutoff is not None:  # a HiGHS option scipy passes on verbatim (with a warning)
+        options["objective_bound"] = cutoff + 1e-6 * max(1.0, abs(cutoff))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
+        res = milp(objective, integrality=integrality, bounds=Bounds(lower, upper),
+                   constraints=constraints, options=options)
     if res.x is None:
         return None
     gap = float(getattr(res, "mip_gap", 0.0) or 0.0)

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from ctip.errors import DisclosureError
+from ctip.publish import shortcuts
 from ctip.publish.optimal import MAX_VARIABLES, optimal_pattern
 
 # "auto": HiGHS stops within 2% of the optimum or after AUTO_NODES branch-and-bound nodes (a
@@ -51,7 +52,8 @@ AUTO_GAP, AUTO_NODES, AUTO_TIME_LIMIT = 0.02, 500, 60.0
 OPTIMAL_TIME_LIMIT = 120.0
 
 TOTAL_LABELS: tuple[str, ...] = ("_T", "total", "Total")
-_PUBLISHED, _SUPPRESSED, _UNPUBLISHED = 0, 1, 2
+_PUBLISHED, _SUPPRESSED, _UNPUBLISHED = (shortcuts.PUBLISHED, shortcuts.SUPPRESSED,
+                                        shortcuts.UNPUBLISHED)
 # Above this many candidate boxes per primary cell, partners are pruned to the most promising.
 _MAX_BOXES = 3_000
 METHODS = ("auto", "optimal", "hypercube")
@@ -230,6 +232,36 @@ def suppress(
 def _pattern(method: str, ext: np.ndarray, state: np.ndarray, cost: np.ndarray,
              primary: np.ndarray, in_table: np.ndarray, threshold: int, cats: list[list[object]],
              parameters: dict[str, object]) -> np.ndarray:
+    """The secondary pattern, through the exact shortcuts of ``publish.shortcuts``: a cache keyed
+    by the cells, and one-category dimensions folded away."""
+    # the labels are in the key too: a refusal's message names the cell
+    key = shortcuts.cache_key(method, threshold, (AUTO_GAP, AUTO_NODES, MAX_VARIABLES, cats),
+                              ext, state, cost, primary, in_table)
+
+    def solve(params: dict[str, object]) -> np.ndarray:
+        return _folded(method, ext, state, cost, primary, in_table, threshold, cats, params)
+
+    out, found = shortcuts.cached(key, solve)
+    parameters.update(found)
+    return out
+
+
+def _folded(method: str, ext: np.ndarray, state: np.ndarray, cost: np.ndarray,
+            primary: np.ndarray, in_table: np.ndarray, threshold: int, cats: list[list[object]],
+            parameters: dict[str, object]) -> np.ndarray:
+    axis = shortcuts.foldable_axis(ext, state, cost, primary)
+    if axis is None:
+        return _solve_pattern(method, ext, state, cost, primary, in_table, threshold, cats,
+                              parameters)
+    arrays = shortcuts.fold(axis, ext, state, cost, primary, in_table)
+    folded = _folded(method, *arrays, threshold, cats[:axis] + cats[axis + 1:], parameters)
+    parameters["folded_dims"] = int(parameters.get("folded_dims", 0)) + 1  # type: ignore[call-overload]
+    return shortcuts.unfold(axis, state, folded)
+
+
+def _solve_pattern(method: str, ext: np.ndarray, state: np.ndarray, cost: np.ndarray,
+                   primary: np.ndarray, in_table: np.ndarray, threshold: int,
+                   cats: list[list[object]], parameters: dict[str, object]) -> np.ndarray:
     """The secondary pattern: hypercube boxes, the optimal integer programme, or the cheaper.
 
     Both start from ``state`` (primary cells suppressed). The optimum is never dearer than the
@@ -255,7 +287,10 @@ def _pattern(method: str, ext: np.ndarray, state: np.ndarray, cost: np.ndarray,
             max_variables=10**12 if method == "optimal" else MAX_VARIABLES,
             time_limit=OPTIMAL_TIME_LIMIT if method == "optimal" else AUTO_TIME_LIMIT,
             gap=1e-9 if method == "optimal" else AUTO_GAP,
-            nodes=None if method == "optimal" else AUTO_NODES)
+            nodes=None if method == "optimal" else AUTO_NODES,
+            # auto wants the optimum only if it beats the boxes by more than the gap: a pattern
+            # dearer than that is pruned, and the boxes (within the gap of it) are published
+            cutoff=None if method == "optimal" else heuristic_cost * (1 - AUTO_GAP))
     if found is not None and (method == "optimal" or refusal is not None
                               or found.cost <= heuristic_cost):
         parameters.update(pattern="optimal (HiGHS integer programme)", cost=found.cost,
