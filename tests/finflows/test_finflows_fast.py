@@ -4,6 +4,8 @@ outside counterparties, list hits and low thresholds (so that rules fire as well
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +16,7 @@ from ff_support import START, Frames, _schema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ctip.finflows import detect, fast, graph
+from ctip.finflows import columns, detect, fast, graph
 from ctip.finflows.frames import ACCOUNT_COLUMNS, ANALYTIC_COLUMNS, IDENTIFIER_COLUMNS
 from ctip.finflows.rules import parse_rules, shipped_rules_bytes
 
@@ -67,7 +69,7 @@ transaction = st.fixed_dictionaries({
 
 
 def _connection(kyc: list[dict[str, Any]], rows: list[dict[str, Any]],
-                missing_kyc: int) -> Any:
+                missing_kyc: int, chunk: int | None = None) -> Any:
     frames = Frames()
     frames.lists["refs"] = {"recruitment_agencies": [77], "darknet_wallets": [88]}
     for ref, values in zip(ACCOUNTS, kyc, strict=False):
@@ -79,9 +81,12 @@ def _connection(kyc: list[dict[str, Any]], rows: list[dict[str, Any]],
         tx.append({**{k: v for k, v in row.items() if k not in ("day", "hour")},
                    "txn_id": f"t{(i * 7919) % 1000:04d}-{i}", "booked_at": at})
     con = duckdb.connect()
+    table = pa.Table.from_pylist([{c: r.get(c) for c in ANALYTIC_COLUMNS} for r in tx],
+                                 schema=_schema(ANALYTIC_COLUMNS))
+    if chunk:  # several record batches, as a large file arrives: columns are read per chunk
+        table = pa.Table.from_batches(table.to_batches(max_chunksize=chunk), table.schema)
     detect.load_frames(
-        con, pa.Table.from_pylist([{c: r.get(c) for c in ANALYTIC_COLUMNS} for r in tx],
-                                  schema=_schema(ANALYTIC_COLUMNS)),
+        con, table,
         pa.Table.from_pylist([{c: r.get(c) for c in ACCOUNT_COLUMNS}
                               for r in frames.accounts.values()],
                              schema=_schema(ACCOUNT_COLUMNS)),
@@ -108,6 +113,37 @@ def test_fast_aggregates_equal_the_reference_path(kyc: list[dict[str, Any]],
     assert quick.hits == reference.hits
 
 
+@contextmanager
+def _other_paths() -> Iterator[None]:
+    """The code paths large tables take: count(DISTINCT) by unique (group, value) pairs rather
+    than a bitmap, (account, window) ids numbered rather than account x span."""
+    saved = fast.BITMAP_CELLS, fast.BITMAP_PER_ROW, columns.DENSE_GROUPS
+    fast.BITMAP_CELLS = fast.BITMAP_PER_ROW = columns.DENSE_GROUPS = 0
+    try:
+        yield
+    finally:
+        fast.BITMAP_CELLS, fast.BITMAP_PER_ROW, columns.DENSE_GROUPS = saved
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kyc=st.lists(account_kyc, min_size=5, max_size=5),
+       rows=st.lists(transaction, min_size=1, max_size=160),
+       missing_kyc=st.sampled_from([0, 3]), low=st.integers(1, 3),
+       chunk=st.sampled_from([1, 7, 50]), other=st.booleans())
+def test_chunked_tables_and_the_large_table_paths_equal_the_reference(
+        kyc: list[dict[str, Any]], rows: list[dict[str, Any]], missing_kyc: int, low: int,
+        chunk: int, other: bool) -> None:
+    rules = _rules(low)
+    only = {r.id for r in rules.running if r.kind == "aggregate"}
+    con = _connection(kyc, rows, missing_kyc, chunk)
+    assert fast.frames_for(con) is not None
+    with _other_paths() if other else nullcontext():
+        quick = detect.run_rules(con, rules, graph_runner=graph.run_graph, only=only)
+    reference = detect.run_rules(con, rules, graph_runner=graph.run_graph, only=only,
+                                 reference=True)
+    assert quick.hits == reference.hits
+
+
 def test_the_comparison_sees_hits() -> None:
     """The property above is not vacuous: on a dense example most aggregate rules fire."""
     rows = [{"account": 1 + i % 3, "day": i % 40, "hour": (i * 5) % 24,
@@ -128,6 +164,12 @@ def test_the_comparison_sees_hits() -> None:
                                  reference=True)
     assert quick.hits == reference.hits
     assert len({h.rule_id for h in quick.hits}) >= len(only) // 2
+    assert any("distinct_counterparty" in h.figures for h in quick.hits)  # distinct: fired
+    assert any("distinct_region" in h.figures for h in quick.hits)
+    con = _connection(kyc, rows, 0, chunk=33)
+    with _other_paths():
+        assert detect.run_rules(con, rules, graph_runner=graph.run_graph,
+                                only=only).hits == reference.hits
 
 
 def test_duplicate_kyc_rows_take_the_reference_path() -> None:

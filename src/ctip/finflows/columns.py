@@ -1,8 +1,10 @@
 """The transaction table's columns in numpy for the fast path of the aggregate rules (``fast``).
 
-Each column is read once from the Arrow table ``load_frames`` registered: low-cardinality codes
-stay dictionary indices, numbers come with their validity, the holder's and the counterparty's
-KYC rows are attached once per distinct account, and (account, window) groups are dense ids.
+Each column is read once from the Arrow table ``load_frames`` registered, chunk by chunk into
+one preallocated array (concatenating the chunks first would copy every column twice):
+low-cardinality codes stay dictionary indices, numbers come with their validity, the holder's
+KYC fields are kept per distinct account (a lookup is made on that small table, then gathered
+once per row), and (account, window) groups are dense int32 ids.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ _KEEP = 4
 _EPOCH = datetime(1970, 1, 1)
 _US_DAY = 86_400_000_000
 _US_HOUR = 3_600_000_000
-
+DENSE_GROUPS = 32_000_000  # (account, window) ids as account x span up to this many
 
 
 def remember(con: Any, tx: pa.Table, accounts: pa.Table) -> None:
@@ -36,6 +38,12 @@ def forget(con: Any) -> None:
     _REGISTRY[:] = [e for e in _REGISTRY if e[0] is not con]
 
 
+def _table(values: list[str], wanted: Any) -> np.ndarray:
+    """Per dictionary entry, and NULL last, whether it is in ``wanted`` (a set or a test)."""
+    test = wanted if callable(wanted) else wanted.__contains__
+    return np.array([bool(test(v)) for v in values] + [False])
+
+
 class Codes:
     """A string column as dictionary indices (NULL = the last index) and its dictionary."""
 
@@ -45,20 +53,24 @@ class Codes:
         column = column.unify_dictionaries()
         self.values: list[str] = (column.chunk(0).dictionary.to_pylist()
                                   if column.num_chunks else [])
-        null = len(self.values)
-        indices = (pa.concat_arrays([c.indices for c in column.chunks]) if column.num_chunks
-                   else pa.array([], pa.int32()))
-        if indices.null_count:
-            indices = pc.fill_null(indices, null)
-        self.index = indices.to_numpy().astype(np.int32, copy=False)
-        valid = self.index != null
-        self.valid = valid
-        self.has_nulls = not bool(valid.all())
+        self.null = len(self.values)
+        self.index = np.empty(len(column), np.int32)
+        at = 0
+        for chunk in column.chunks:
+            indices = chunk.indices
+            if indices.null_count:
+                indices = pc.fill_null(indices, self.null)
+            self.index[at:at + len(indices)] = indices.to_numpy()
+            at += len(indices)
+        self.has_nulls = bool(column.null_count)
+
+    @cached_property
+    def valid(self) -> np.ndarray:
+        return self.index != self.null
 
     def lookup(self, wanted: Any) -> np.ndarray:
         """True where the value is in ``wanted`` (a set or a predicate on the string)."""
-        test = wanted if callable(wanted) else wanted.__contains__
-        table = np.array([bool(test(v)) for v in self.values] + [False])
+        table = _table(self.values, wanted)
         hits = np.flatnonzero(table)
         if len(hits) == 0:
             return np.zeros(len(self.index), bool)
@@ -67,13 +79,72 @@ class Codes:
         return table[self.index]
 
 
+class KycCodes:
+    """An accounts string column seen from each transaction row: ``small`` holds per key the
+    value's index (NULL = ``len(values)``), ``key`` each row's key (-1: the last entry)."""
+
+    def __init__(self, values: list[str], small: np.ndarray, key: np.ndarray) -> None:
+        self.values, self.small, self.key = values, small, key
+        self.null = len(values)
+
+    @cached_property
+    def valid(self) -> np.ndarray:
+        return (self.small != self.null)[self.key]
+
+    @cached_property
+    def has_nulls(self) -> bool:
+        if bool((self.small != self.null).all()):
+            return False
+        return not bool(self.valid.all())
+
+    def lookup(self, wanted: Any) -> np.ndarray:
+        per_key = _table(self.values, wanted)[self.small]
+        if not per_key.any():
+            return np.zeros(len(self.key), bool)
+        return per_key[self.key]
+
+
 def _numbers(column: pa.ChunkedArray, dtype: Any, fill: Any) -> tuple[np.ndarray, np.ndarray]:
-    if not column.null_count:
-        values = column.to_numpy().astype(dtype, copy=False)
-        return values, np.ones(len(values), bool)
-    valid = column.is_valid().to_numpy(zero_copy_only=False)
-    values = column.fill_null(fill).to_numpy().astype(dtype, copy=False)
+    """The values (NULLs filled in) and where they are valid."""
+    values = np.empty(len(column), dtype)
+    valid = np.ones(len(column), bool)
+    at = 0
+    for chunk in column.chunks:
+        k = len(chunk)
+        if chunk.null_count:
+            valid[at:at + k] = chunk.is_valid().to_numpy(zero_copy_only=False)
+            chunk = chunk.fill_null(fill)
+        values[at:at + k] = chunk.to_numpy(zero_copy_only=False)
+        at += k
     return values, valid
+
+
+def _ints(column: pa.ChunkedArray) -> np.ndarray:
+    """An integer or timestamp column without NULLs as int64."""
+    out = np.empty(len(column), np.int64)
+    at = 0
+    for chunk in column.chunks:
+        out[at:at + len(chunk)] = chunk.to_numpy().view(np.int64)
+        at += len(chunk)
+    return out
+
+
+def take_strings(column: pa.ChunkedArray, rows: np.ndarray) -> list[Any]:
+    """``column[rows]`` as Python values, taken chunk by chunk (Arrow's take on a chunked
+    string column concatenates all its chunks first: every string of the table copied)."""
+    order = np.argsort(rows, kind="stable")
+    ordered = rows[order]
+    bounds = np.cumsum([0] + [len(c) for c in column.chunks])
+    cuts = np.searchsorted(ordered, bounds)
+    parts: list[Any] = []
+    for i, chunk in enumerate(column.chunks):
+        if cuts[i + 1] > cuts[i]:
+            local = ordered[cuts[i]:cuts[i + 1]] - bounds[i]
+            parts += chunk.take(pa.array(local)).to_pylist()
+    out: list[Any] = [None] * len(rows)
+    for position, value in zip(order.tolist(), parts, strict=True):
+        out[position] = value
+    return out
 
 
 class Frames:
@@ -83,8 +154,8 @@ class Frames:
         self.tx, self.accounts = tx, accounts
         self.lock = threading.RLock()  # rules run in threads: each column is built once
         self.n = tx.num_rows
-        self.ts = tx.column("booked_at").cast(pa.int64()).to_numpy()
-        self.account = tx.column("account").to_numpy()
+        self.ts = _ints(tx.column("booked_at"))
+        self.account = _ints(tx.column("account"))
 
     # ---- columns, read when a rule first needs them ----------------------------------------
     def codes(self, name: str) -> Codes:
@@ -104,8 +175,16 @@ class Frames:
 
     @cached_property
     def time_known(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """(true, false) of the column; false is None where it has no NULLs (``fast.Pred``)."""
         values, valid = _numbers(self.tx.column("time_known"), bool, False)
+        if self.tx.column("time_known").null_count == 0:
+            return values, None
         return values & valid, ~values & valid
+
+    @cached_property
+    def days(self) -> np.ndarray:
+        """Days since 1970 (floor division: dates before 1970 fall on the right day)."""
+        return (self.ts // _US_DAY).astype(np.int32)
 
     @cached_property
     def hour(self) -> np.ndarray:
@@ -116,53 +195,60 @@ class Frames:
         return pd.Index(self.accounts.column("account").to_numpy(zero_copy_only=False))
 
     @cached_property
-    def holder_row(self) -> np.ndarray:
-        """Index of each row's accounts row (-1: none): looked up once per distinct account."""
-        codes, accounts = self.account_codes
-        return self._kyc_index.get_indexer(accounts).astype(np.int32)[codes]
+    def holder_kyc(self) -> np.ndarray:
+        """Per account code (``account_codes``), the holder's accounts row (-1: none)."""
+        _, accounts = self.account_codes
+        return self._kyc_index.get_indexer(accounts).astype(np.int32)
 
     @cached_property
     def counterparty_row(self) -> np.ndarray:
+        """Each row's counterparty's accounts row (-1: none); looked up where there is one."""
         values, valid = self.counterparty
-        rows = self._kyc_index.get_indexer(values).astype(np.int32)
-        rows[~valid] = -1
+        if valid.all():
+            return self._kyc_index.get_indexer(values).astype(np.int32)
+        rows = np.full(self.n, -1, np.int32)
+        known = np.flatnonzero(valid)
+        rows[known] = self._kyc_index.get_indexer(values[known])
         return rows
 
-    def kyc_codes(self, name: str, who: str = "holder") -> Codes:
+    def kyc_codes(self, name: str, who: str = "holder") -> KycCodes:
         """An accounts string column per transaction row, of the holder's or the
         counterparty's accounts row (none: NULL)."""
         cache = self.__dict__.setdefault("_kyc", {})
         with self.lock:
             if (name, who) in cache:
                 return cache[(name, who)]
-            rows = self.holder_row if who == "holder" else self.counterparty_row
             codes = Codes(self.accounts.column(name))
-            null = len(codes.values)
-            per_row = object.__new__(Codes)
-            per_row.values = codes.values
-            per_row.index = np.append(codes.index, null).astype(np.int32)[rows]  # -1: NULL
-            per_row.valid = per_row.index != null
-            per_row.has_nulls = not bool(per_row.valid.all())
-            cache[(name, who)] = per_row
-            return per_row
+            per_row = np.append(codes.index, codes.null).astype(np.int32)  # [-1]: NULL
+            if who == "holder":  # per account code, then the row's code
+                found = KycCodes(codes.values, per_row[self.holder_kyc], self.account_codes[0])
+            else:
+                found = KycCodes(codes.values, per_row, self.counterparty_row)
+            cache[(name, who)] = found
+            return found
 
-    def kyc_number(self, name: str, fill: int) -> np.ndarray:
-        """coalesce(accounts.name, fill) per transaction row (the holder's row)."""
+    def holder_number(self, name: str, fill: int) -> np.ndarray:
+        """coalesce(accounts.name, fill) of the holder, per account code (``account_codes``)."""
         values, valid = _numbers(self.accounts.column(name), np.int64, fill)
-        return np.append(np.where(valid, values, fill), fill)[self.holder_row]
+        return np.append(np.where(valid, values, fill), fill)[self.holder_kyc]
 
     # ---- windows and groups ------------------------------------------------------------------
     def bucket(self, window: str) -> np.ndarray:
         """date_trunc(window, booked_at) as an integer: months, Monday-weeks or days since
-        1970 (floor division, so dates before 1970 fall in the right bucket too)."""
+        1970 (int32; a month is looked up in a table of the days the data spans)."""
         cache = self.__dict__.setdefault("_buckets", {})
         if window not in cache:
+            days = self.days
             if window == "month":
-                cache[window] = self.ts.astype("datetime64[us]").astype("datetime64[M]").astype(
-                    np.int64)
+                low = int(days.min()) if self.n else 0
+                span = (int(days.max()) - low + 1) if self.n else 1
+                table = (np.arange(low, low + span).astype("datetime64[D]")
+                         .astype("datetime64[M]").astype(np.int32))
+                cache[window] = table[days - np.int32(low)]
+            elif window == "week":
+                cache[window] = days - (days + np.int32(3)) % np.int32(7)
             else:
-                days = self.ts // _US_DAY
-                cache[window] = days - (days + 3) % 7 if window == "week" else days
+                cache[window] = days
         return cache[window]
 
     @cached_property
@@ -184,20 +270,24 @@ class Frames:
             bucket = self.bucket(window)
             low = int(bucket.min()) if self.n else 0
             span = (int(bucket.max()) - low + 1) if self.n else 1
-            gid = codes.astype(np.int64) * span + (bucket - low)
-            if len(accounts) * span <= 32_000_000:
+            if len(accounts) * span <= DENSE_GROUPS:  # int32 all the way
                 size = len(accounts) * span
+                gid = codes * np.int32(span)
+                gid += bucket
+                gid -= np.int32(low)
 
                 def decode(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                     return accounts[ids // span], ids % span + low
             else:  # long spans of daily windows: number the groups that exist
-                gid, uniques = pd.factorize(gid, sort=True)
+                wide = codes.astype(np.int64) * span + (bucket - low)
+                wide, uniques = pd.factorize(wide, sort=True)
                 size = len(uniques)
+                gid = wide.astype(np.int32 if size < 2**31 else np.int64)
 
                 def decode(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                     raw = np.asarray(uniques)[ids]
                     return accounts[raw // span], raw % span + low
-            cache[window] = (gid.astype(np.int32 if size < 2**31 else np.int64), size, decode)
+            cache[window] = (gid, size, decode)
         return cache[window]
 
 

@@ -657,6 +657,12 @@ def run_rules(con: Any, rules: RuleSet, *, graph_runner: Runner | None = None,
     """Every runnable rule over ``tx``; rules whose inputs or lists are missing are reported
     as not assessed instead of silently finding nothing. ``reference`` runs the aggregate
     rules one SQL query each instead of in numpy (the same hits; for tests)."""
+    with fast.small_pages():
+        return _run_rules(con, rules, graph_runner, only, on_step, reference)
+
+
+def _run_rules(con: Any, rules: RuleSet, graph_runner: Runner | None, only: set[str] | None,
+               on_step: Callable[[str], None] | None, reference: bool) -> DetectResult:
     import time
 
     result = DetectResult()

@@ -20,7 +20,9 @@ account) ``frames_for`` returns None and ``detect`` runs the reference path.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -28,14 +30,46 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ctip.finflows.columns import Codes, Frames, forget, frames_for, remember, window_start
+from ctip.finflows.columns import (
+    Codes,
+    Frames,
+    KycCodes,
+    forget,
+    frames_for,
+    remember,
+    take_strings,
+    window_start,
+)
 from ctip.finflows.rules import Rule
 
 __all__ = ["Frames", "forget", "frames_for", "remember", "run_aggregates"]
 
 THREADS = max(1, min(2, os.cpu_count() or 1))
 EVIDENCE_CAP = 100  # as detect.EVIDENCE_CAP (detect imports this module)
+# count(DISTINCT) by a bitmap of (group, value) up to this many cells, or as many per row
+BITMAP_CELLS, BITMAP_PER_ROW = 1 << 20, 4
 Pred = tuple[np.ndarray, np.ndarray | None]  # (true, false); neither = NULL
+
+
+@contextmanager
+def small_pages() -> Iterator[None]:
+    """Run without numpy's request for transparent huge pages (``NUMPY_MADVISE_HUGEPAGE``).
+
+    numpy marks every large array for huge pages; where the kernel compacts memory on demand
+    for such requests (THP defrag ``madvise``, Ubuntu's default) each fresh temporary of ten
+    million rows waits for it. The rules allocate many short-lived arrays of that size: on the
+    benchmark machine this was two thirds of their system time. The setting is numpy's own
+    (process-wide); the previous value is restored on the way out."""
+    core = getattr(np, "_core", None) or getattr(np, "core", None)
+    setter = getattr(getattr(core, "multiarray", None), "_set_madvise_hugepage", None)
+    if setter is None:  # pragma: no cover - a numpy without the switch
+        yield
+        return
+    previous = setter(False)
+    try:
+        yield
+    finally:
+        setter(previous)
 
 
 # A predicate is (true, false) with false None when it is never NULL (then false = ~true):
@@ -60,7 +94,7 @@ def _known(t: np.ndarray) -> Pred:
     return t, None
 
 
-def _nullable(t: np.ndarray, codes: Codes) -> Pred:
+def _nullable(t: np.ndarray, codes: Codes | KycCodes) -> Pred:
     """``t`` is False where the value is NULL; there the predicate is NULL, not false."""
     return (t, None) if not codes.has_nulls else (t, ~t & codes.valid)
 
@@ -171,7 +205,8 @@ class Predicates:
             elif key == "business_type_not_in":
                 part = _known(~self._kyc_in("business_type", value)[0])
             elif key == "employees_gte":
-                part = _known(f.kyc_number("employees", 0) >= int(value))
+                per_code = f.holder_number("employees", 0) >= int(value)
+                part = _known(per_code[f.account_codes[0]])
             elif key == "observed":
                 part = _known(f.kyc_codes("observed").lookup(lambda v, x=value: x in v))
             elif key == "outside_business_hours":
@@ -195,12 +230,15 @@ class Predicates:
         from ctip.finflows.detect import DEFAULT_CLOSES, DEFAULT_OPENS
 
         f = self.f
-        opens = f.kyc_number("opens", DEFAULT_OPENS)
-        closes = f.kyc_number("closes", DEFAULT_CLOSES)
-        hr = f.hour
-        outside = np.where(opens < closes, (hr < opens) | (hr >= closes),
-                           (hr >= closes) & (hr < opens))
-        return _known(outside)
+        # per account code and hour of the day, then one gather per row
+        opens = f.holder_number("opens", DEFAULT_OPENS)[:, None]
+        closes = f.holder_number("closes", DEFAULT_CLOSES)[:, None]
+        hr = np.arange(24)[None, :]
+        table = np.where(opens < closes, (hr < opens) | (hr >= closes),
+                         (hr >= closes) & (hr < opens)).ravel()
+        at = f.account_codes[0] * np.int32(24)
+        at += f.hour
+        return _known(table[at])
 
     def rule(self, rule: Rule) -> np.ndarray:
         """Rows the rule's ``where`` holds for (with the currency check amounts need)."""
@@ -211,19 +249,31 @@ class Predicates:
             t = t & self._in("currency", [self.compiler.rules.currency])[0]
         return t
 
-    def distinct_codes(self, rule: Rule) -> tuple[np.ndarray, np.ndarray]:
-        """The column of ``having.distinct`` as integers, and where it is not NULL."""
+    def distinct_codes(self, rule: Rule, rows: np.ndarray) -> tuple[np.ndarray, int]:
+        """The column of ``having.distinct`` at ``rows`` as dense integers (-1: NULL) and how
+        many values they can take (dictionary indices and categories are dense already)."""
         column = rule.having["distinct"]["column"]
-        if column == "mcc_category":
-            category = np.full(self.f.n, -1, np.int64)
-            for i, name in reversed(list(enumerate(rule.where["mcc_category"]))):
-                hit, _ = self._in("mcc", self.compiler.rules.categories[name])
-                category[hit] = i  # CASE takes the first category that matches
-            return category, category >= 0
+        if column == "mcc_category":  # CASE takes the first category that matches
+            mcc = self.f.codes("mcc")
+            names = list(rule.where["mcc_category"])
+            table = np.full(len(mcc.values) + 1, -1, np.int32)
+            for i, name in reversed(list(enumerate(names))):
+                table[_table_of(mcc.values, set(self.compiler.rules.categories[name]))] = i
+            return table[mcc.index[rows]], len(names)
         if column == "counterparty":
-            return self.f.counterparty
+            values, valid = self.f.counterparty
+            picked = values[rows]
+            dense, uniques = pd.factorize(picked)
+            dense = dense.astype(np.int64)
+            dense[~valid[rows]] = -1
+            return dense, len(uniques)
         codes = self.f.codes(column)
-        return codes.index.astype(np.int64), codes.valid
+        index = codes.index[rows]
+        return np.where(index == codes.null, np.int32(-1), index), len(codes.values)
+
+
+def _table_of(values: list[str], wanted: set[str]) -> np.ndarray:
+    return np.array([v in wanted for v in values] + [False])
 
 
 def _windows_per_account(accounts: np.ndarray) -> np.ndarray:
@@ -233,32 +283,35 @@ def _windows_per_account(accounts: np.ndarray) -> np.ndarray:
     return counts[inverse]
 
 
-def fired_groups(p: Predicates, rule: Rule, window: str,
-                 where: np.ndarray) -> tuple[list[tuple[Any, ...]], np.ndarray]:
+def fired_groups(p: Predicates, rule: Rule, window: str, where: np.ndarray
+                 ) -> tuple[list[tuple[Any, ...]], np.ndarray, np.ndarray]:
     """As ``detect.fired_groups``: (account, window start, n, total, distinct, base) of the
-    windows where the rule fires, repetition included, ordered by account and window; and
-    their group ids."""
+    windows where the rule fires, repetition included, ordered by account and window; their
+    group ids; and the rows of ``where`` in those windows (the evidence). Past the predicate
+    every step works on the rows it selects, not on the whole table."""
     f = p.f
     gid, size, decode = f.groups(window)
-    g = gid[where]
+    rows = np.flatnonzero(where)
+    g = gid[rows]
     n = np.bincount(g, minlength=size)
     ok = n > 0
     h = rule.having
     total = None
     if "sum_gte" in h:
         amount, valid = f.amount
-        keep = where & valid
-        total = np.bincount(gid[keep], weights=amount[keep], minlength=size)
-        has_total = np.bincount(gid[keep], minlength=size) > 0  # sum of no value is NULL
+        keep = valid[rows]
+        kept = g[keep]
+        total = np.bincount(kept, weights=amount[rows[keep]], minlength=size)
+        has_total = np.bincount(kept, minlength=size) > 0  # sum of no value is NULL
         ok &= has_total & (total >= float(h["sum_gte"]))
     if "count_gte" in h:
         ok &= n >= int(h["count_gte"])
     distinct_n = None
     distinct = h.get("distinct")
     if distinct:
-        codes, valid = p.distinct_codes(rule)
-        keep = where & valid
-        distinct_n = _distinct_per_group(gid[keep], codes[keep], size)
+        codes, width = p.distinct_codes(rule, rows)
+        keep = codes >= 0
+        distinct_n = _distinct_per_group(g[keep], codes[keep], size, width)
         ok &= distinct_n >= int(distinct["gte"])
     base_n = None
     if rule.base is not None:
@@ -274,27 +327,33 @@ def fired_groups(p: Predicates, rule: Rule, window: str,
         enough = _windows_per_account(accounts) >= rule.min_windows
         ids, accounts, starts = ids[enough], accounts[enough], starts[enough]
     order = np.lexsort((starts, accounts))
-    rows = []
+    out = []
     for k in order:
         i = ids[k]
-        rows.append((int(accounts[k]), window_start(int(starts[k]), window), int(n[i]),
-                     float(total[i]) if total is not None else None,
-                     int(distinct_n[i]) if distinct_n is not None else None,
-                     int(base_n[i]) if base_n is not None else None))
-    return rows, ids[order]
+        out.append((int(accounts[k]), window_start(int(starts[k]), window), int(n[i]),
+                    float(total[i]) if total is not None else None,
+                    int(distinct_n[i]) if distinct_n is not None else None,
+                    int(base_n[i]) if base_n is not None else None))
+    wanted = np.zeros(size, bool)
+    wanted[ids] = True
+    return out, ids[order], rows[wanted[g]]
 
 
-def _distinct_per_group(groups: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
-    """count(DISTINCT code) per group id."""
+def _distinct_per_group(groups: np.ndarray, codes: np.ndarray, size: int,
+                        width: int) -> np.ndarray:
+    """count(DISTINCT code) per group id, codes in [0, width)."""
     if not len(groups):
         return np.zeros(size, np.int64)
-    dense, uniques = pd.factorize(codes)
-    width = len(uniques)
-    if size * width <= 64_000_000:  # few values (regions, categories): a bitmap per group
-        seen = np.bincount(groups.astype(np.int64) * width + dense, minlength=size * width)
-        return (seen.reshape(size, width) > 0).sum(axis=1)
-    pairs = pd.unique(groups.astype(np.int64) * width + dense)
-    return np.bincount(pairs // width, minlength=size)
+    width = max(width, 1)
+    cells = size * width
+    wide = np.dtype(np.int64 if cells >= 2**31 else np.int32)
+    pairs = groups.astype(wide) * np.array(width, wide)
+    pairs += codes.astype(wide, copy=False)
+    if cells <= max(BITMAP_PER_ROW * len(groups), BITMAP_CELLS):  # a byte a cell
+        seen = np.zeros(cells, bool)
+        seen[pairs] = True
+        return seen.reshape(size, width).sum(axis=1)
+    return np.bincount(pd.unique(pairs) // width, minlength=size)
 
 
 def run_aggregates(con: Any, compiler: Any, frames: Frames, rules: list[Rule],
@@ -302,14 +361,11 @@ def run_aggregates(con: Any, compiler: Any, frames: Frames, rules: list[Rule],
     """The fired windows of every rule of one window (``(r, account, ws, n, total, distinct,
     base)`` rows) and their evidence: ``(r, account, ws) -> (first txn ids, count)``."""
     p = Predicates(frames, compiler, con)
-    gid, size, _ = frames.groups(window)
+    frames.groups(window)
 
     def one(rule: Rule) -> tuple[list[tuple[Any, ...]], np.ndarray]:
-        where = p.rule(rule)
-        rows, groups = fired_groups(p, rule, window, where)
-        wanted = np.zeros(size, bool)
-        wanted[groups] = True
-        return rows, np.flatnonzero(where & wanted[gid])  # the rows of the fired windows
+        rows, _, picked = fired_groups(p, rule, window, p.rule(rule))
+        return rows, picked
 
     # numpy releases the GIL in its loops: rules in two threads use both cores (the results
     # are gathered in rule order, so the output does not depend on the threads)
@@ -322,7 +378,7 @@ def run_aggregates(con: Any, compiler: Any, frames: Frames, rules: list[Rule],
         fired += [(r, *row) for row in rows]
         if rows:
             picked.append(rows_picked)
-            rule_of.append(np.full(len(rows_picked), r, np.int64))
+            rule_of.append(np.full(len(rows_picked), r, np.int32))
     evidence = _evidence(frames, window, picked, rule_of) if picked else {}
     frames.done_with(window)
     return fired, evidence
@@ -335,7 +391,8 @@ def _evidence(frames: Frames, window: str, picked: list[np.ndarray],
     gid, _, decode = frames.groups(window)
     rows = np.concatenate(picked)
     table = pa.table({"r": np.concatenate(rule_of), "g": gid[rows], "ts": frames.ts[rows],
-                      "txn": frames.tx.column("txn_id").take(pa.array(rows))})
+                      "txn": pa.array(take_strings(frames.tx.column("txn_id"), rows),
+                                      pa.string())})
     table = table.take(pc.sort_indices(table, [("r", "ascending"), ("g", "ascending"),
                                                ("ts", "ascending"), ("txn", "ascending")]))
     r = table.column("r").to_numpy()
