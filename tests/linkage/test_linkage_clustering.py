@@ -76,6 +76,30 @@ def test_a_chain_through_a_record_without_a_date_stops_at_the_contradiction() ->
     ]
 
 
+def test_two_keying_errors_of_one_date_are_bridged_by_the_record_with_the_true_date() -> None:
+    # b and c are each one keying error from a's date, three characters from each other
+    frame = _frame(
+        [("a", "1984-03-12", 1984), ("b", "1984-03-21", 1984), ("c", "1984-08-12", 1984)]
+    )
+    assert clearly_disagree("1984-03-21", 1984, "1984-08-12", 1984)
+    result = constrained_clusters(frame, _pairs([("a", "b", 0.99), ("a", "c", 0.98)]), 0.95)
+    assert set(result.clusters["cluster_id"]) == {"a"}
+    assert result.refused.empty
+
+
+def test_a_third_record_compatible_with_one_side_only_bridges_nothing() -> None:
+    # d's date is one error from b's but far from c's: b and c stay two people
+    frame = _frame(
+        [("b", "1984-03-21", 1984), ("c", "1984-08-12", 1984), ("d", "1984-03-20", 1984),
+         ("e", None, None)]
+    )
+    links = [("b", "d", 0.99), ("d", "e", 0.98), ("e", "c", 0.97)]
+    result = constrained_clusters(frame, _pairs(links), 0.95)
+    cluster = dict(zip(result.clusters["unique_id"], result.clusters["cluster_id"], strict=True))
+    assert cluster["b"] == cluster["d"] == cluster["e"] != cluster["c"]
+    assert len(result.refused) == 1
+
+
 def test_links_below_the_threshold_do_not_join_and_every_record_gets_a_cluster() -> None:
     frame = _frame([("a", "1990-04-12", 1990), ("b", "1990-04-12", 1990), ("c", None, 1991)])
     result = constrained_clusters(frame, _pairs([("a", "b", 0.96), ("b", "c", 0.90)]), 0.95)

@@ -35,6 +35,7 @@ import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
 from splink.blocking_rule_library import CustomRule
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
 
 from ctip.linkage.clustering import constrained_clusters
 from ctip.linkage.training import complete_with_priors, guarded
@@ -45,6 +46,31 @@ DEFAULT_MATCH_THRESHOLD = 0.95
 DEFAULT_REVIEW_THRESHOLD = 0.80
 
 _DUCK = "duckdb"  # custom SQL below is written in DuckDB's dialect; Splink transpiles it.
+
+
+class _SwappedLikeLevel(ComparisonLevelCreator):
+    """Both names swapped, each up to spelling (Jaro-Winkler >= 0.80) or romanisation (skeleton).
+
+    Written against Splink's level interface rather than as a ``CustomLevel``: the Jaro-Winkler
+    function has a different name on each engine (DuckDB ``jaro_winkler_similarity``, Spark's
+    similarity jar ``jaro_winkler``), which transpiling DuckDB SQL does not translate.
+    """
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def create_sql(self, sql_dialect: Any) -> str:
+        jw = sql_dialect.jaro_winkler_function_name
+
+        def like(a: str, b: str) -> str:
+            sa = a.replace("_name", "_skeleton")
+            sb = b.replace("_name", "_skeleton")
+            return f"({jw}({a}, {b}) >= 0.8 OR {sa} = {sb})"
+
+        return f"{like('given_name_l', 'family_name_r')} AND {like('family_name_l', 'given_name_r')}"
+
+    def create_label_for_charts(self) -> str:
+        return self.label
 
 
 def _name_comparison(col: str) -> cl.CustomComparison:
@@ -67,14 +93,9 @@ def _name_comparison(col: str) -> cl.CustomComparison:
     # Kuznetsov"): weighed once, in given_name, like ``swapped``. One name alone found in the
     # other's place is no level of its own: sisters share a family name, and "Camara Awa" /
     # "Adaeze Camara" scored as a swapped match when that counted as "among the other's names".
-    def like(a: str, b: str, ska: str, skb: str) -> str:
-        return f"(jaro_winkler_similarity({a}, {b}) >= 0.80 OR {ska} = {skb})"
-    cross: Any = cll.CustomLevel(
-        like("given_name_l", "family_name_r", "given_skeleton_l", "family_skeleton_r") + " AND "
-        + like("family_name_l", "given_name_r", "family_skeleton_l", "given_skeleton_r"),
+    cross: Any = _SwappedLikeLevel(
         "swapped, up to spelling or romanisation"
-        + ("" if col == "given_name" else " (weighed in given_name)"),
-        base_dialect_str=_DUCK,
+        + ("" if col == "given_name" else " (weighed in given_name)")
     )
     if col != "given_name":
         cross = cross.configure(
