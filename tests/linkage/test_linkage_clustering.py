@@ -76,28 +76,26 @@ def test_a_chain_through_a_record_without_a_date_stops_at_the_contradiction() ->
     ]
 
 
-def test_two_keying_errors_of_one_date_are_bridged_by_the_record_with_the_true_date() -> None:
-    # b and c are each one keying error from a's date, three characters from each other
+def test_records_both_near_certain_links_of_one_dated_record_are_one_person() -> None:
+    # b and c each link with near certainty to a; their dates disagree (one was keyed wrong)
     frame = _frame(
-        [("a", "1984-03-12", 1984), ("b", "1984-03-21", 1984), ("c", "1984-08-12", 1984)]
+        [("a", "1984-03-12", 1984), ("b", "1984-03-21", 1984), ("c", "1919-08-12", 1919)]
     )
-    assert clearly_disagree("1984-03-21", 1984, "1984-08-12", 1984)
-    result = constrained_clusters(frame, _pairs([("a", "b", 0.99), ("a", "c", 0.98)]), 0.95)
-    assert set(result.clusters["cluster_id"]) == {"a"}
-    assert result.refused.empty
+    assert clearly_disagree("1984-03-21", 1984, "1919-08-12", 1919)
+    certain = constrained_clusters(frame, _pairs([("a", "b", 0.9995), ("a", "c", 0.9992)]), 0.95)
+    assert set(certain.clusters["cluster_id"]) == {"a"} and certain.refused.empty
+    # the same links merely above the threshold: c stays apart, its link waits for review
+    probable = constrained_clusters(frame, _pairs([("a", "b", 0.99), ("a", "c", 0.98)]), 0.95)
+    cluster = dict(zip(probable.clusters["unique_id"], probable.clusters["cluster_id"], strict=True))
+    assert cluster["a"] == cluster["b"] != cluster["c"]
+    assert list(probable.refused["unique_id_r"]) == ["c"]
 
 
-def test_a_third_record_compatible_with_one_side_only_bridges_nothing() -> None:
-    # d's date is one error from b's but far from c's: b and c stay two people
-    frame = _frame(
-        [("b", "1984-03-21", 1984), ("c", "1984-08-12", 1984), ("d", "1984-03-20", 1984),
-         ("e", None, None)]
-    )
-    links = [("b", "d", 0.99), ("d", "e", 0.98), ("e", "c", 0.97)]
-    result = constrained_clusters(frame, _pairs(links), 0.95)
+def test_a_record_without_a_date_vouches_for_nothing_however_certain() -> None:
+    frame = _frame([("a", "1990-04-12", 1990), ("b", None, None), ("c", "2002-09-30", 2002)])
+    result = constrained_clusters(frame, _pairs([("a", "b", 0.9999), ("b", "c", 0.9998)]), 0.95)
     cluster = dict(zip(result.clusters["unique_id"], result.clusters["cluster_id"], strict=True))
-    assert cluster["b"] == cluster["d"] == cluster["e"] != cluster["c"]
-    assert len(result.refused) == 1
+    assert cluster["a"] == cluster["b"] != cluster["c"]
 
 
 def test_links_below_the_threshold_do_not_join_and_every_record_gets_a_cluster() -> None:
