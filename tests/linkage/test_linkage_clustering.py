@@ -76,6 +76,28 @@ def test_a_chain_through_a_record_without_a_date_stops_at_the_contradiction() ->
     ]
 
 
+def test_records_both_near_certain_links_of_one_dated_record_are_one_person() -> None:
+    # b and c each link with near certainty to a; their dates disagree (one was keyed wrong)
+    frame = _frame(
+        [("a", "1984-03-12", 1984), ("b", "1984-03-21", 1984), ("c", "1919-08-12", 1919)]
+    )
+    assert clearly_disagree("1984-03-21", 1984, "1919-08-12", 1919)
+    certain = constrained_clusters(frame, _pairs([("a", "b", 0.9995), ("a", "c", 0.9992)]), 0.95)
+    assert set(certain.clusters["cluster_id"]) == {"a"} and certain.refused.empty
+    # the same links merely above the threshold: c stays apart, its link waits for review
+    probable = constrained_clusters(frame, _pairs([("a", "b", 0.99), ("a", "c", 0.98)]), 0.95)
+    cluster = dict(zip(probable.clusters["unique_id"], probable.clusters["cluster_id"], strict=True))
+    assert cluster["a"] == cluster["b"] != cluster["c"]
+    assert list(probable.refused["unique_id_r"]) == ["c"]
+
+
+def test_a_record_without_a_date_vouches_for_nothing_however_certain() -> None:
+    frame = _frame([("a", "1990-04-12", 1990), ("b", None, None), ("c", "2002-09-30", 2002)])
+    result = constrained_clusters(frame, _pairs([("a", "b", 0.9999), ("b", "c", 0.9998)]), 0.95)
+    cluster = dict(zip(result.clusters["unique_id"], result.clusters["cluster_id"], strict=True))
+    assert cluster["a"] == cluster["b"] != cluster["c"]
+
+
 def test_links_below_the_threshold_do_not_join_and_every_record_gets_a_cluster() -> None:
     frame = _frame([("a", "1990-04-12", 1990), ("b", "1990-04-12", 1990), ("c", None, 1991)])
     result = constrained_clusters(frame, _pairs([("a", "b", 0.96), ("b", "c", 0.90)]), 0.95)

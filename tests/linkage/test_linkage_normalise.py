@@ -84,3 +84,35 @@ def test_prepare_frame_derives_birth_year_from_approximate_age() -> None:
     assert "vanya" in frame.loc[1, "name_tokens"]
     assert frame.loc[2, "source_dataset"] == "all" and frame.loc[2, "sex"] is None
     assert frame["unique_id"].tolist() == ["1", "2", "3"]
+
+
+# --- romanisation keys (issue 11 item 3) ------------------------------------------------------
+
+def test_skeleton_keeps_a_leading_vowel_apart_from_a_consonant() -> None:
+    from ctip.linkage.normalise import skeleton
+
+    # different names that dropping every vowel made one key (a false link in the population)
+    assert skeleton("oksana") != skeleton("kseniya")
+    # ... while the romanisations of one name still share it
+    assert skeleton("olena") == skeleton("elena") == skeleton("yelena")
+    assert skeleton("kseniya") == skeleton("xenia")
+    assert skeleton("hussein") == skeleton("husayn")
+
+
+def test_coarse_key_merges_what_romanisations_swap() -> None:
+    from ctip.linkage.normalise import coarse_key, skeleton
+
+    assert coarse_key("zhukov") == coarse_key("joukov") == coarse_key("shukow")
+    assert coarse_key("zhou") == coarse_key("chow")
+    assert skeleton("zhukov") != skeleton("joukov")  # why the coarser key exists
+    assert coarse_key("okafor") != coarse_key("camara")
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12),
+       st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12))
+def test_coarse_key_is_coarser_than_the_skeleton(a: str, b: str) -> None:
+    from ctip.linkage.normalise import coarse_key, skeleton
+
+    assert coarse_key(a)
+    if skeleton(a) == skeleton(b) and a[:1] == b[:1]:
+        assert coarse_key(a) == coarse_key(b)

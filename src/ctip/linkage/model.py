@@ -35,6 +35,7 @@ import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
 from splink.blocking_rule_library import CustomRule
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
 
 from ctip.linkage.clustering import constrained_clusters
 from ctip.linkage.training import complete_with_priors, guarded
@@ -47,6 +48,31 @@ DEFAULT_REVIEW_THRESHOLD = 0.80
 _DUCK = "duckdb"  # custom SQL below is written in DuckDB's dialect; Splink transpiles it.
 
 
+class _SwappedLikeLevel(ComparisonLevelCreator):
+    """Both names swapped, each up to spelling (Jaro-Winkler >= 0.80) or romanisation (skeleton).
+
+    Written against Splink's level interface rather than as a ``CustomLevel``: the Jaro-Winkler
+    function has a different name on each engine (DuckDB ``jaro_winkler_similarity``, Spark's
+    similarity jar ``jaro_winkler``), which transpiling DuckDB SQL does not translate.
+    """
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def create_sql(self, sql_dialect: Any) -> str:
+        jw = sql_dialect.jaro_winkler_function_name
+
+        def like(a: str, b: str) -> str:
+            sa = a.replace("_name", "_skeleton")
+            sb = b.replace("_name", "_skeleton")
+            return f"({jw}({a}, {b}) >= 0.8 OR {sa} = {sb})"
+
+        return f"{like('given_name_l', 'family_name_r')} AND {like('family_name_l', 'given_name_r')}"
+
+    def create_label_for_charts(self) -> str:
+        return self.label
+
+
 def _name_comparison(col: str) -> cl.CustomComparison:
     """One name (given or family), compared with the other record's same name.
 
@@ -57,6 +83,24 @@ def _name_comparison(col: str) -> cl.CustomComparison:
     """
     l_, r_ = f"{col}_l", f"{col}_r"
     sk = "given_skeleton" if col == "given_name" else "family_skeleton"
+    # skeletons of one or two letters collide ("Toure"/"Traore" -> "tr"): they count only for
+    # names that are short themselves ("Li"/"Lee", "Wu"/"Woo"), where nothing longer is written
+    long_l = f"(length({sk}_l) >= 3 OR length({l_}) <= 3)"
+    long_r = f"(length({sk}_r) >= 3 OR length({r_}) <= 3)"
+    # the skeleton of the pair's other name
+    osk = "family_skeleton" if col == "given_name" else "given_skeleton"
+    # both names swapped, each up to spelling or romanisation ("Kuznetsov Oleg" / "Oleh
+    # Kuznetsov"): weighed once, in given_name, like ``swapped``. One name alone found in the
+    # other's place is no level of its own: sisters share a family name, and "Camara Awa" /
+    # "Adaeze Camara" scored as a swapped match when that counted as "among the other's names".
+    cross: Any = _SwappedLikeLevel(
+        "swapped, up to spelling or romanisation"
+        + ("" if col == "given_name" else " (weighed in given_name)")
+    )
+    if col != "given_name":
+        cross = cross.configure(
+            m_probability=0.05, u_probability=0.05, fix_m_probability=True, fix_u_probability=True
+        )
     swapped: Any = cll.ColumnsReversedLevel("given_name", "family_name", symmetrical=True)
     swapped = swapped.configure(
         label_for_charts="swapped with the other name"
@@ -75,14 +119,17 @@ def _name_comparison(col: str) -> cl.CustomComparison:
             swapped,
             cll.JaroWinklerLevel(col, 0.92),
             cll.CustomLevel(
-                f"{sk}_l = {sk}_r",
+                f"{sk}_l = {sk}_r AND ({long_l} OR length({r_}) <= 3)",
                 "another romanisation of the same name (same skeleton)",
                 base_dialect_str=_DUCK,
             ),
+            cross,
             cll.CustomLevel(
                 f"list_contains(name_tokens_r, {l_}) OR list_contains(name_tokens_l, {r_})"
-                f" OR list_contains(name_skeletons_r, {sk}_l)"
-                f" OR list_contains(name_skeletons_l, {sk}_r)",
+                f" OR (list_contains(name_skeletons_r, {sk}_l) AND {long_l}"
+                f" AND {sk}_l IS DISTINCT FROM {osk}_r)"
+                f" OR (list_contains(name_skeletons_l, {sk}_r) AND {long_r}"
+                f" AND {sk}_r IS DISTINCT FROM {osk}_l)",
                 "among the other record's names or aliases (or their romanisations)",
                 base_dialect_str=_DUCK,
             ),
@@ -199,6 +246,18 @@ def core_blocking_rules(columns: Sequence[str] = ()) -> list[Any]:
         # ... and when no date is known: one name as a skeleton, the other's first letter
         block_on("given_skeleton", "family_initial"),
         block_on("family_skeleton", "given_initial"),
+        # coarser keys (``normalise.coarse_key``: sibilants merged, v/w dropped) of both names in
+        # either order ("Oksana Shukow" / "Zhukov Oksana"), guarded against short-key collisions
+        CustomRule("l.name_coarse = r.name_coarse AND length(l.name_coarse) >= 6", _DUCK),
+        # one name's coarse key swapped into the other's place, the other's first letter
+        CustomRule(
+            "(l.given_coarse = r.family_coarse AND l.family_initial = r.given_initial"
+            " AND length(l.given_coarse) >= 3) OR (l.family_coarse = r.given_coarse"
+            " AND l.given_initial = r.family_initial AND length(l.family_coarse) >= 3)",
+            _DUCK,
+        ),
+        block_on("family_coarse", "given_initial"),
+        block_on("given_coarse", "family_initial"),
     ]
 
 

@@ -120,7 +120,10 @@ def skeleton(token: str) -> str:
     for old, new in _SOUNDS:
         key = key.replace(old, new.upper())
     key = key.lower()
-    key = _DOUBLES.sub(r"\1", _VOWELS.sub("", key))
+    # a leading vowel is kept as "a" (any vowel: "Olena"/"Elena"/"Yelena" -> "aln"), so that
+    # "Oksana" ("aksn") and "Kseniya" ("ksn"), different names, do not share a key
+    lead = "a" if _VOWELS.match(key) else ""
+    key = lead + _DOUBLES.sub(r"\1", _VOWELS.sub("", key))
     return key or token[:1]
 
 
@@ -129,6 +132,25 @@ def skeleton_key(name: str | None) -> str | None:
     if not name:
         return None
     return " ".join(skeleton(t) for t in name.split(" "))
+
+
+# Coarser still, for blocking only: the sibilants and affricates romanisations swap between
+# ("Zhukov"/"Joukov"/"Shukow", "Yakovlev"/"Jakowlew", "Xu"/"Tsui") become one letter, and v and
+# w, which are vowels in many romanisations ("Chow"/"Zhou", "Wedraogo"/"Ouedraogo"), are dropped.
+_COARSE = str.maketrans({"j": "s", "c": "s", "z": "s", "x": "s", "y": None, "v": None, "w": None})
+
+
+def coarse_key(token: str) -> str:
+    """``skeleton`` with the classes of ``_COARSE`` merged: a blocking key, never compared."""
+    key = _DOUBLES.sub(r"\1", skeleton(token).translate(_COARSE))
+    return key or token[:1]
+
+
+def coarse_name_key(name: str | None) -> str | None:
+    """``coarse_key`` of each token of a normalised name, joined (tokens in the name's order)."""
+    if not name:
+        return None
+    return "".join(coarse_key(t) for t in name.split(" "))
 
 
 def anagram_key(name: str | None) -> str | None:
@@ -247,6 +269,13 @@ def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out["name_skeleton"] = [" ".join(sorted(k.split(" "))) if k else None for k in skel]
     out["name_skeletons"] = [
         sorted({skeleton(t) for t in toks}) if toks else None for toks in out["name_tokens"]
+    ]
+    # blocking only (``coarse_key``): each name's coarse key, and both in either order
+    out["given_coarse"] = _map_unique(given, coarse_name_key)
+    out["family_coarse"] = _map_unique(family, coarse_name_key)
+    out["name_coarse"] = [
+        " ".join(sorted(k for k in (g, f) if k)) or None
+        for g, f in zip(out["given_coarse"].tolist(), out["family_coarse"].tolist(), strict=True)
     ]
     dob = _map_unique(col("date_of_birth").astype(object), normalise_dob)
     out["dob"] = dob
