@@ -86,7 +86,8 @@ def test_records_both_near_certain_links_of_one_dated_record_are_one_person() ->
     assert set(certain.clusters["cluster_id"]) == {"a"} and certain.refused.empty
     # the same links merely above the threshold: c stays apart, its link waits for review
     probable = constrained_clusters(frame, _pairs([("a", "b", 0.99), ("a", "c", 0.98)]), 0.95)
-    cluster = dict(zip(probable.clusters["unique_id"], probable.clusters["cluster_id"], strict=True))
+    found = probable.clusters
+    cluster = dict(zip(found["unique_id"], found["cluster_id"], strict=True))
     assert cluster["a"] == cluster["b"] != cluster["c"]
     assert list(probable.refused["unique_id_r"]) == ["c"]
 

@@ -67,7 +67,9 @@ class _SwappedLikeLevel(ComparisonLevelCreator):
             sb = b.replace("_name", "_skeleton")
             return f"({jw}({a}, {b}) >= 0.8 OR {sa} = {sb})"
 
-        return f"{like('given_name_l', 'family_name_r')} AND {like('family_name_l', 'given_name_r')}"
+        given_as_family = like("given_name_l", "family_name_r")
+        family_as_given = like("family_name_l", "given_name_r")
+        return f"{given_as_family} AND {family_as_given}"
 
     def create_label_for_charts(self) -> str:
         return self.label
