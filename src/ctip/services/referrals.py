@@ -148,6 +148,8 @@ class ReferralWork(CaseworkCore):
                 raise ValidationError(
                     "refer to another agency", column="to_agency", value=to_agency
                 )
+            if not rdb.in_directory(conn, to_agency):
+                raise _not_in_directory(to_agency, rdb.directory_agencies(conn))
             if case.status in nrm.FINAL_STATES:
                 raise WorkflowError(
                     f"a {case.status} case cannot be referred", hint="reopen it first"
@@ -436,6 +438,20 @@ class ReferralWork(CaseworkCore):
         if eligible_only:
             found = [s for s in found if s.eligible(sex=sex, age=age, language=language)]
         return found
+
+
+def _not_in_directory(agency: str, known: list[str]) -> ValidationError:
+    """A receiving agency must be one the service directory lists: a typed name that matches
+    none (a typo, a stray space) would send the referral to nobody."""
+    shown = ", ".join(known[:12]) + (f" and {len(known) - 12} more" if len(known) > 12 else "")
+    return ValidationError(
+        "the receiving agency is not in the service directory",
+        column="to_agency",
+        value=agency,
+        allowed=shown or "none yet (the directory is empty)",
+        hint="choose an agency exactly as the service directory names it (GET /api/services); "
+        "an administrator or supervisor adds a missing agency's services to the directory",
+    )
 
 
 def _no_such_referral(referral_id: str) -> ValidationError:
