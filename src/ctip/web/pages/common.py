@@ -18,7 +18,8 @@ from starlette.datastructures import FormData
 
 from ctip.domain.access import ROLE_ACTIONS, Action, Principal, Role
 from ctip.domain.ads_queue import ADS_QUEUE
-from ctip.domain.linkage_queue import LINKAGE_QUEUE
+from ctip.domain.linkage_queue import LINKAGE_QUEUE  # noqa: F401 - registers the queue
+from ctip.domain.review import QUEUES
 from ctip.domain.supply import SUPPLY_QUEUE
 from ctip.errors import AuthenticationError, CtipError, PermissionDeniedError
 from ctip.services.accounts import Accounts
@@ -84,14 +85,14 @@ def _nav(user: PageUser, gettext: Any) -> list[tuple[str, str, str]]:
     if user.may(Action.EMERGENCY_REVIEW):
         items.append(("emergency", "/emergency/reviews", gettext("Emergency access reviews")))
     if user.principal.role in (Role.SUPERVISOR, Role.INVESTIGATOR):
-        items.append(("finflows", "/finflows/alerts", gettext("Financial-flow alerts")))
+        items.append(("finflows", "/review/finflows.alerts", gettext("Financial-flow alerts")))
     if user.principal.role in ADS_QUEUE.readers:
         items.append(("ads", "/ads", gettext("Screened job ads")))
     if user.principal.role in SUPPLY_QUEUE.readers:
         items.append(("supply", "/supply", gettext("Supply-chain due diligence")))
     if user.may(Action.USERS_MANAGE):
         items.append(("users", "/users", gettext("Users")))
-    if user.principal.role in LINKAGE_QUEUE.readers:
+    if any(user.principal.role in kind.readers for kind in QUEUES.values()):
         items.append(("review", "/review", gettext("Review queues")))
     return items
 
