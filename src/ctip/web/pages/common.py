@@ -21,7 +21,7 @@ from ctip.domain.ads_queue import ADS_QUEUE
 from ctip.domain.linkage_queue import LINKAGE_QUEUE  # noqa: F401 - registers the queue
 from ctip.domain.review import QUEUES
 from ctip.domain.supply import SUPPLY_QUEUE
-from ctip.errors import AuthenticationError, CtipError, PermissionDeniedError
+from ctip.errors import AuthenticationError, CtipError, PermissionDeniedError, ValidationError
 from ctip.services.accounts import Accounts
 from ctip.services.casework import Casework
 from ctip.web import i18n
@@ -151,6 +151,28 @@ def check_csrf(request: Request, user: PageUser, form: Any) -> None:
         )
 
 
+def localised(request: Request, error: CtipError) -> tuple[str, str]:
+    """The error's message and hint in the page's language: their templates as the catalogue
+    translates them, filled with the error's values (English where the catalogue has none)."""
+
+    def tr(template: str | None, fallback: str | None) -> str:
+        if not template:
+            return fallback or ""
+        text = _(request, template)
+        try:
+            return text.format(**error.params) if error.params else text
+        except (KeyError, IndexError, ValueError):  # a translation that lost a placeholder
+            return fallback or ""
+
+    message = tr(error.template, error.message)
+    if isinstance(error, ValidationError):
+        if error.value is not None:
+            message += f" ({str(error.value)[:80]!r})"
+        if error.allowed:
+            message += f" {_(request, 'Allowed:')} {error.allowed}"
+    return message, tr(error.hint_template, error.hint)
+
+
 def error_page(request: Request, error: CtipError) -> HTMLResponse:
     headings = {
         401: N_("Please sign in"),
@@ -170,6 +192,7 @@ def error_page(request: Request, error: CtipError) -> HTMLResponse:
     )
     on_case = error.http_status == 404 and len(parts) > 2 and parts[1] == "cases"
     emergency = parts[2] if on_case and may_break_glass else ""
+    message, hint = localised(request, error)  # in the user's language where the catalogue has it
     return render(
         request,
         "error.html",
@@ -177,8 +200,8 @@ def error_page(request: Request, error: CtipError) -> HTMLResponse:
             "title": heading,
             "heading": heading,
             # a service message the catalogue knows is shown in the user's language
-            "message": _(request, error.message) if error.message else "",
-            "hint": _(request, error.hint) if error.hint else "",
+            "message": message,
+            "hint": hint,
             "emergency_case_id": emergency,
         },
         status_code=error.http_status,
