@@ -37,6 +37,7 @@ from ctip.web.pages.common import (
     casework,
     check_csrf,
     error_page,
+    localised,
     redirect,
     require_user,
 )
@@ -278,7 +279,7 @@ def decide(request: Request, queue: str, item_id: str, form: FormDep) -> Respons
                     str(form.get("case") or "").strip() or None)
     except ValidationError as error:
         return _item_page(request, user, queue, item_id, status_code=422,
-                          action_error=error.message)
+                          action_error=localised(request, error)[0])
     except CtipError as error:
         return error_page(request, error)
     return redirect(f"/review/{queue}?decided={item_id}")
