@@ -156,3 +156,8 @@ def test_items_wait_with_their_reasons_and_link_the_module_page(world):  # type:
     refused = c.post(f"/review/supply.hits/{items['supply.hits'][0]}/decide",
                      data={"csrf_token": csrf_from(supply), "decision": "not_relevant"})
     assert refused.status_code == 422 and "reason" in refused.text  # the kind's rule
+    c.get("/language/fr?next=/review")  # the queue's caveat in the reviewer's language
+    french = c.get("/review/finflows.alerts").text
+    assert "Les signaux d’alerte sont des hypothèses" in french
+    assert "Red flags are hypotheses" not in french
+    c.get("/language/en?next=/review")

@@ -41,6 +41,17 @@ SERVICE_MESSAGES = ("services/accounts.py", "services/account_changes.py", "doma
                     "services/referrals.py")
 
 
+def review_queue_kinds() -> list[Any]:
+    """Every registered review queue kind (their modules register them when imported)."""
+    import ctip.domain.ads_queue
+    import ctip.domain.linkage_queue
+    import ctip.domain.supply
+    import ctip.services.finflows  # noqa: F401 - registers the financial-flow alerts queue
+    from ctip.domain.review import QUEUES
+
+    return [QUEUES[name] for name in sorted(QUEUES)]
+
+
 def service_messages(path: Path) -> list[tuple[int, str]]:
     """The literal message (first argument) and ``hint=`` of every ``...Error(...)`` raised in
     a module. A message quoting values is a template (``"a case in state {status} ..."`` with
@@ -82,6 +93,9 @@ def extract() -> Catalog:
     for relative in SERVICE_MESSAGES:
         for lineno, message in service_messages(WEB.parent / relative):
             template.add(message, None, [(relative, lineno)])
+    for kind in review_queue_kinds():  # the caveat heading each review queue's pages
+        if kind.caveat:
+            template.add(kind.caveat, None, [(f"queue:{kind.name}", 0)])
     for profile in screening.PROFILES:
         for indicator in screening.indicators(profile):
             template.add(indicator.text, None, [("codelist:ilo_indicators", 0)])
