@@ -39,12 +39,24 @@ def bounded(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
 
 class CtipError(Exception):
     """Base of every error ctip raises on purpose. Message and hint are bounded in length
-    whatever they quote (the last line of defence; messages also cut each quoted value)."""
+    whatever they quote (the last line of defence; messages also cut each quoted value).
+
+    A message that quotes values is written as a template with ``params`` (``"a {status} case
+    cannot be referred", params={"status": ...}``), not as an f-string: ``template`` and
+    ``hint_template`` keep the literal texts, so an adapter can show them translated (the web
+    pages look them up in their catalogues) and fill in the same values."""
 
     exit_code: int = 1
     http_status: int = 500
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, hint: str | None = None, params: dict[str, object] | None = None
+    ) -> None:
+        self.template, self.hint_template = message, hint
+        self.params: dict[str, object] = dict(params or {})
+        if params:
+            message = message.format(**params)
+            hint = None if hint is None else hint.format(**params)
         message = bounded(message)
         hint = None if hint is None else bounded(hint)
         self.message = message
@@ -107,6 +119,7 @@ class ValidationError(CtipError):
         if allowed:
             text += f"; allowed: {allowed}"
         super().__init__(text, hint=hint)
+        self.template = message  # the rule alone: adapters add value and allowed themselves
 
 
 class NotFoundError(CtipError):

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from ctip.domain.access import Principal, Role
+from ctip.domain.casework import Service
 from ctip.evidence.signing import new_signing_key
 from ctip.services.anchoring import Notary
 from ctip.services.casework import Casework
@@ -31,7 +33,11 @@ def local_tsa(tmp_path_factory: pytest.TempPathFactory) -> LocalTSA:
 def casework(database_url: str) -> Iterator[Casework]:
     engine = make_engine(database_url)
     migrate(engine)
-    yield Casework(engine, Sealer(KeyRing.generate()), Pseudonymiser(secrets.token_bytes(32)))
+    cw = Casework(engine, Sealer(KeyRing.generate()), Pseudonymiser(secrets.token_bytes(32)))
+    admin = Principal("setup", "setup", Role.ADMIN, "Z")
+    for agency in ("B", "C"):  # a referral goes only to an agency the directory lists
+        cw.add_service(admin, Service("", agency, f"Shelter {agency}", "safe_accommodation"))
+    yield cw
     engine.dispose()
 
 

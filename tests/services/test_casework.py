@@ -26,6 +26,13 @@ from ctip.storage.keys import KeyRing
 from ctip.storage.sealing import Pseudonymiser, Sealer
 
 
+def in_directory(cw, *agencies: str) -> None:  # type: ignore[no-untyped-def]
+    """List the agencies in the service directory: a referral goes only to one listed there."""
+    admin = Principal("setup", "setup", Role.ADMIN, "Z")
+    for agency in agencies:
+        cw.add_service(admin, Service("", agency, f"Shelter {agency}", "safe_accommodation"))
+
+
 @pytest.fixture
 def cw(database_url: str) -> Casework:
     engine = make_engine(database_url)
@@ -82,6 +89,7 @@ def test_identity_is_sealed_at_rest(cw):
 
 
 def test_intake_screen_refer_accept(cw):
+    in_directory(cw, "B")
     case_id = adult_case(cw)
     ex = [
         i
@@ -117,7 +125,25 @@ def test_intake_screen_refer_accept(cw):
     assert ("caseworker.b", "identity") in viewers and ("caseworker.a", "view") in viewers
 
 
+def test_a_referral_goes_only_to_an_agency_in_the_directory(cw):
+    """A typed agency name that the directory does not list (a typo, a stray space, an agency
+    nobody added) is refused by the service itself, so the API, the CLI and the pages all get it;
+    nothing is written and the case is not shared."""
+    in_directory(cw, "B", "C")
+    case_id = adult_case(cw, age=None)  # a child: no consent stands between us and the check
+    for typo in ("b", "B ", "Agency Zed"):
+        with pytest.raises(ValidationError, match="not in the service directory") as refused:
+            cw.refer(A_CW, case_id, to_agency=typo)
+        assert refused.value.column == "to_agency" and refused.value.value == typo
+        assert "B, C" in str(refused.value)  # the agencies it could have been
+    assert cw.case_referrals(A_CW, case_id) == []
+    with pytest.raises(NotFoundError):
+        cw.get_case(Principal("u-z", "cw.z", Role.CASEWORKER, "Agency Zed"), case_id)
+    assert cw.refer(A_CW, case_id, to_agency="B").to_agency == "B"
+
+
 def test_child_referred_without_consent(cw):
+    in_directory(cw, "B")
     case_id = adult_case(cw, age=None)
     to_presumed(cw, case_id)
     assert cw.get_case(A_CW, case_id).data["child_state"] == "minor_presumed"
@@ -206,6 +232,7 @@ def test_timers_create_tasks_and_never_change_status(cw):
 
 
 def test_revoking_consent_revokes_the_referral(cw):
+    in_directory(cw, "B")
     case_id = adult_case(cw)
     consent = cw.record_consent(A_CW, case_id, purpose="share_with_service_provider")
     ref = cw.refer(A_CW, case_id, to_agency="B")
@@ -258,6 +285,7 @@ def test_roles_outside_casework(cw):
 
 
 def test_consent_override_is_a_supervised_break_glass(cw):
+    in_directory(cw, "B")
     case_id = adult_case(cw)
     why = "she is in danger tonight and cannot be reached to consent"
     with pytest.raises(PermissionDeniedError):
@@ -293,6 +321,7 @@ def test_case_page_reads_like_the_separate_calls_and_audits_the_view_once(cw):
     """``case_page`` (one transaction) shows each part exactly as the separate calls do, to the
     owner and to a receiving agency, records the view for "who viewed" and writes one
     ``case.view`` audit entry per page, like ``get_case``."""
+    in_directory(cw, "B")
     case_id = adult_case(cw)
     to_presumed(cw, case_id)
     cw.record_consent(A_CW, case_id, purpose="share_with_service_provider", recipient="B")
@@ -336,6 +365,7 @@ def test_case_page_reads_like_the_separate_calls_and_audits_the_view_once(cw):
 def test_residence_region_records_the_permit_track_and_never_gates_assistance(cw):
     """The immigration authority's decisions are recorded with reasons; a refusal changes no
     other region, and the permit status is owner-only (tier 3), never shared by a referral."""
+    in_directory(cw, "B")
     case_id = adult_case(cw)
     assert cw.get_case(A_CW, case_id).data["residence_state"] == "not_applicable"
     cw.transition(A_CW, case_id, region="residence", to_state="reflection_leave")

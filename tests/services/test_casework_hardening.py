@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from ctip.domain.access import EMERGENCY_MINIMUM, Principal, Role
+from ctip.domain.casework import Service
 from ctip.domain.records import Identity
 from ctip.errors import ValidationError
 from ctip.services.casework import CaseIntake, Casework
@@ -20,11 +21,20 @@ from ctip.storage.sealing import Pseudonymiser, Sealer
 from ctip.storage.tables import audit_log
 
 
+def in_directory(cw, *agencies: str) -> None:  # type: ignore[no-untyped-def]
+    """List the agencies in the service directory: a referral goes only to one listed there."""
+    admin = Principal("setup", "setup", Role.ADMIN, "Z")
+    for agency in agencies:
+        cw.add_service(admin, Service("", agency, f"Shelter {agency}", "safe_accommodation"))
+
+
 @pytest.fixture
 def cw(database_url: str) -> Casework:
     engine = make_engine(database_url)
     migrate(engine)
-    yield Casework(engine, Sealer(KeyRing.generate()), Pseudonymiser(secrets.token_bytes(32)))
+    cw = Casework(engine, Sealer(KeyRing.generate()), Pseudonymiser(secrets.token_bytes(32)))
+    in_directory(cw, "B", "C")
+    yield cw
     engine.dispose()
 
 

@@ -10,12 +10,20 @@ import pytest
 
 from ctip.domain import nrm
 from ctip.domain.access import Action, Principal, Role
+from ctip.domain.casework import Service
 from ctip.domain.records import Identity
 from ctip.errors import PermissionDeniedError, WorkflowError
 from ctip.services.casework import CaseIntake, Casework
 from ctip.storage.engine import make_engine, migrate
 from ctip.storage.keys import KeyRing
 from ctip.storage.sealing import Pseudonymiser, Sealer
+
+
+def in_directory(cw, *agencies: str) -> None:  # type: ignore[no-untyped-def]
+    """List the agencies in the service directory: a referral goes only to one listed there."""
+    admin = Principal("setup", "setup", Role.ADMIN, "Z")
+    for agency in agencies:
+        cw.add_service(admin, Service("", agency, f"Shelter {agency}", "safe_accommodation"))
 
 
 def person(role: str, agency: str) -> Principal:
@@ -32,6 +40,7 @@ def referred(database_url: str):
     engine = make_engine(database_url)
     migrate(engine)
     cw = Casework(engine, Sealer(KeyRing.generate()), Pseudonymiser(secrets.token_bytes(32)))
+    in_directory(cw, "B")
     case_id = cw.create_case(A_CW, CaseIntake(
         sex="female", age=24, nationality="NGA", languages=("en",),
         exploitation_forms=("sexual_exploitation",), identity=Identity(given_name="Amina"),

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from ctip.domain.access import Principal, Role
+from ctip.domain.casework import Service
 from ctip.domain.records import Identity
 from ctip.services.accounts import Accounts
 from ctip.services.casework import CaseIntake, Casework
@@ -41,6 +42,9 @@ def _fill(settings: Settings) -> tuple[str, str, str]:
     """One of everything that is sealed, made through the services. Returns (case, user, secret)."""
     cw = Casework.open(settings)
     try:
+        admin = Principal("setup", "setup", Role.ADMIN, "Z")
+        for agency in ("B", "C"):  # a referral goes only to an agency the directory lists
+            cw.add_service(admin, Service("", agency, f"Shelter {agency}", "safe_accommodation"))
         case_id = cw.create_case(
             A_CW,
             CaseIntake(

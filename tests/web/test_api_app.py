@@ -62,3 +62,26 @@ def test_errors_are_json_with_a_hint(tmp_path):  # type: ignore[no-untyped-def]
     body = made.json()
     assert body["error"] == "ValidationError" and "exploitation_forms" in body["message"]
     assert "allowed" in body["message"]
+
+
+def test_referral_to_an_agency_not_in_the_directory_is_refused(tmp_path):  # type: ignore[no-untyped-def]
+    """The API takes the receiving agency as text; one the service directory does not list is
+    refused with a 422 that names the field, before anything is shared."""
+    app = make_app(tmp_path / "home")
+    c = client(app)
+    admin = login(c, "admin-a", add_user(app, "admin-a", "admin", "A"))["token"]
+    listed = c.post("/api/services", headers=bearer(admin), json={
+        "agency": "Agency B", "name": "Shelter", "service_type": "safe_accommodation"})
+    assert listed.status_code == 201, listed.text
+    token = login(c, "cw-a", add_user(app, "cw-a", "caseworker", "A"))["token"]
+    case = c.post("/api/cases", json={"sex": "female", "age": 15}, headers=bearer(token)).json()
+    url = f"/api/cases/{case['case_id']}/referrals"
+    typo = c.post(url, json={"to_agency": "Agency  B"}, headers=bearer(token))
+    assert typo.status_code == 422
+    body = typo.json()
+    assert body["error"] == "ValidationError" and "'to_agency'" in body["message"]
+    assert "not in the service directory" in body["message"] and "Agency B" in body["message"]
+    assert body["hint"] and "directory" in body["hint"]
+    assert c.get(url, headers=bearer(token)).json() == []
+    sent = c.post(url, json={"to_agency": "Agency B"}, headers=bearer(token))
+    assert sent.status_code == 201 and sent.json()["to_agency"] == "Agency B"

@@ -14,6 +14,8 @@ import uuid
 import pytest
 from api_support import ROLES, add_user, bearer, client, login, make_app
 
+from ctip.domain.access import Principal, Role
+from ctip.domain.casework import Service
 from ctip.domain.records import Identity
 from ctip.services.casework import CaseIntake
 
@@ -103,6 +105,10 @@ def request(c, action: str, case_id: str, referral_id: str, version: int):  # ty
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):  # type: ignore[no-untyped-def]
     app = make_app(tmp_path_factory.mktemp("matrix") / "home")
+    admin = Principal("setup", "setup", Role.ADMIN, "Z")
+    for agency in ("B", "D"):  # a referral goes only to an agency the directory lists
+        app.state.casework.add_service(admin, Service("", agency, f"Shelter {agency}",
+                                                      "safe_accommodation"))
     c = client(app)
     tokens = {}
     for agency in AGENCIES:

@@ -4,6 +4,7 @@ HTML error pages, and the linkage review queue with its audited reveal."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -262,3 +263,30 @@ def test_linkage_review_queue_reasons_reveal_and_decision(world):
     other = clients["b"].get(f"/review/linkage.pairs/{item_id}")
     ghost = clients["b"].get("/review/linkage.pairs/00000000-0000-0000-0000-000000000000")
     assert other.status_code == ghost.status_code == 404
+
+
+def test_a_service_message_is_shown_in_the_users_language(world):
+    """The case page shows a refusal of the service (an adult's referral without consent) in the
+    user's language, with the values the English message quotes filled in, and its hint."""
+    from ctip.web.i18n import translations
+
+    app, _, clients = world
+    client = TestClient(app)
+    sign_in(client, add_user(app, "fanny.cw", "caseworker", "Agency A"))
+    client.get("/language/fr?next=/dashboard")
+    case_id = _new_case(client, sex="female", age="30")
+    page = client.get(f"/cases/{case_id}").text
+    refused = client.post(f"/cases/{case_id}/referrals", data={
+        "csrf_token": csrf_from(page), "to_agency": "Agency B", "purpose": "service"})
+    assert refused.status_code == 409 and '<html lang="fr"' in refused.text
+    fr = translations("fr")
+    message = fr.gettext("an adult's referral needs their consent for {purpose} covering "
+                         "{agency}").format(purpose="'share_with_service_provider'",
+                                            agency="'Agency B'")
+    hint = fr.gettext("record the person's consent first (children are referred without "
+                      "consent); in an emergency a supervisor may override it with a "
+                      "justification")
+    shown = html.unescape(refused.text)
+    assert message.startswith("l’orientation d’un adulte") and message in shown
+    assert hint.startswith("enregistrez d’abord") and hint in shown
+    assert "needs their consent" not in shown

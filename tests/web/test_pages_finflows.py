@@ -1,6 +1,7 @@
-"""The financial-flow review page: an investigator lists the agency's alerts, reads one alert's
-reasons (no account number or name), records decisions (dismiss needs a reason); another agency
-and a caseworker see nothing."""
+"""The financial-flow alerts on the generic review pages: an investigator lists the agency's
+alerts, reads one alert's reasons with their figures and evidence ids (no account number or name),
+records decisions (dismiss needs a reason); another agency and a caseworker see nothing; the old
+addresses redirect there."""
 
 from __future__ import annotations
 
@@ -24,25 +25,34 @@ def test_investigator_reviews_alerts_on_the_page(tmp_path) -> None:  # type: ign
     queues.enqueue(QUEUE_NAME, "FIU", [("alert-abc-123456", 3.0, (reason,))], actor="rules")
     client = TestClient(app)
     sign_in(client, inv)
-    listing = client.get("/finflows/alerts")
-    assert listing.status_code == 200 and "alert-abc-12" in listing.text
-    assert "Financial-flow alerts" in client.get("/").text  # in the navigation
+    listing = client.get("/review/finflows.alerts")
+    assert listing.status_code == 200 and "F14-06" in listing.text
+    assert "Cash deposits just below the threshold" in listing.text  # the reason it waits
+    home = client.get("/").text  # in the navigation, and among the review queues
+    assert 'href="/review/finflows.alerts"' in home and 'href="/review"' in home
+    assert 'href="/review/finflows.alerts"' in client.get("/review").text
+    moved = client.get("/finflows/alerts", follow_redirects=False)  # the old address
+    assert moved.status_code == 303 and moved.headers["location"] == "/review/finflows.alerts"
     item_id = queues.items(app.state.accounts.principal_for("ines.inv"), QUEUE_NAME)[0].item_id
     page = client.get(f"/finflows/alerts/{item_id}")
+    assert page.url.path == f"/review/finflows.alerts/{item_id}"
     assert "F14-06" in page.text and "T18" in page.text and "threshold.min_count" in page.text
+    assert "Victim case it concerns" in page.text  # link_case names a case
     token = csrf_from(page.text)
-    refused = client.post(f"/finflows/alerts/{item_id}",
-                          data={"csrf_token": token, "decision": "dismiss"})
+    url = f"/review/finflows.alerts/{item_id}/decide"
+    refused = client.post(url, data={"csrf_token": token, "decision": "dismiss"})
     assert refused.status_code == 422 and "reason" in refused.text
-    done = client.post(f"/finflows/alerts/{item_id}",
+    done = client.post(f"/finflows/alerts/{item_id}",  # the old form's address: 307, same post
                        data={"csrf_token": token, "decision": "dismiss",
-                             "reason": "a restaurant's normal takings"},
-                       follow_redirects=True)
-    assert done.status_code == 200 and "dismiss" in done.text
+                             "reason": "a restaurant's normal takings"})
+    assert done.status_code == 200 and done.url.path == "/review/finflows.alerts"
+    shown = client.get(f"/review/finflows.alerts/{item_id}").text
+    assert "Dismiss" in shown and "ines.inv" in shown and "normal takings" in shown
     stranger = TestClient(app)
     sign_in(stranger, other)
-    assert "alert-abc-12" not in stranger.get("/finflows/alerts").text
-    assert stranger.get(f"/finflows/alerts/{item_id}").status_code == 404
+    assert "F14-06" not in stranger.get("/review/finflows.alerts").text
+    assert stranger.get(f"/review/finflows.alerts/{item_id}").status_code == 404
     caseworker = TestClient(app)
     sign_in(caseworker, cw)
-    assert caseworker.get("/finflows/alerts").status_code == 403
+    assert caseworker.get("/review/finflows.alerts").status_code == 403
+    assert 'href="/review"' not in caseworker.get("/").text

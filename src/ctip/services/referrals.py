@@ -94,7 +94,8 @@ class ReferralWork(CaseworkCore):
         with self._tx() as conn:
             self._load(conn, p, case_id, Action.CONSENT_RECORD)
             if rdb.revoke_consent(conn, case_id, consent_id, by=p.user_id) != 1:
-                raise NotFoundError(f"no live consent {consent_id!r} on this case")
+                raise NotFoundError("no live consent {consent} on this case",
+                                    params={"consent": repr(consent_id)})
             self._revoke_live_referrals(conn, p, case_id, relying_on=consent_id)
             self._audit(conn, p, "consent.revoke", case_id, consent_id=consent_id)
 
@@ -148,9 +149,12 @@ class ReferralWork(CaseworkCore):
                 raise ValidationError(
                     "refer to another agency", column="to_agency", value=to_agency
                 )
+            if not rdb.in_directory(conn, to_agency):
+                raise _not_in_directory(to_agency, rdb.directory_agencies(conn))
             if case.status in nrm.FINAL_STATES:
                 raise WorkflowError(
-                    f"a {case.status} case cannot be referred", hint="reopen it first"
+                    "a case in state {status} cannot be referred", hint="reopen it first",
+                    params={"status": case.status},
                 )
             if service_id is not None:
                 service = rdb.get_service(conn, service_id)
@@ -173,11 +177,12 @@ class ReferralWork(CaseworkCore):
                     self._override(conn, p, case, consent_override, to_agency)
                 elif not live:
                     raise WorkflowError(
-                        f"an adult's referral needs their consent for {needed!r} "
-                        f"covering {to_agency!r}",
+                        "an adult's referral needs their consent for {purpose} covering "
+                        "{agency}",
                         hint="record the person's consent first (children are referred "
                         "without consent); in an emergency a supervisor may override it "
                         "with a justification",
+                        params={"purpose": repr(needed), "agency": repr(to_agency)},
                     )
                 consent_id = live[-1].consent_id if live else None
             at = self.clock()
@@ -247,12 +252,14 @@ class ReferralWork(CaseworkCore):
             ref = rdb.get_referral(conn, referral_id) if _valid_id(referral_id) else None
             if ref is None:
                 require_role(p, Action.CASE_REFER if owner_side else Action.REFERRAL_RESPOND)
-                raise NotFoundError(f"no referral {referral_id!r} is visible to you")
+                raise NotFoundError("no referral {referral} is visible to you",
+                                    params={"referral": repr(referral_id)})
             action = Action.CASE_REFER if owner_side else Action.REFERRAL_RESPOND
             require_role(p, action)
             party = ref.from_agency if owner_side else ref.to_agency
             if p.agency != party:
-                raise NotFoundError(f"no referral {referral_id!r} is visible to you")
+                raise NotFoundError("no referral {referral} is visible to you",
+                                    params={"referral": repr(referral_id)})
             rid = sdb.referral_reason_context(referral_id)
             if not rdb.set_referral_status(
                 conn,
@@ -263,8 +270,9 @@ class ReferralWork(CaseworkCore):
                 reason_sealed=self._seal(reason, rid),
             ):
                 raise WorkflowError(
-                    f"the referral is {ref.status}: it cannot become {status}",
+                    "the referral is {status}: it cannot become {wanted}",
                     hint="reload the referral to see who answered it",
+                    params={"status": ref.status, "wanted": status},
                 )
             self._audit(conn, p, f"referral.{status}", ref.case_id, referral_id=referral_id)
             return rdb.get_referral(conn, referral_id)  # type: ignore[return-value]
@@ -436,6 +444,20 @@ class ReferralWork(CaseworkCore):
         if eligible_only:
             found = [s for s in found if s.eligible(sex=sex, age=age, language=language)]
         return found
+
+
+def _not_in_directory(agency: str, known: list[str]) -> ValidationError:
+    """A receiving agency must be one the service directory lists: a typed name that matches
+    none (a typo, a stray space) would send the referral to nobody."""
+    shown = ", ".join(known[:12]) + (f" and {len(known) - 12} more" if len(known) > 12 else "")
+    return ValidationError(
+        "the receiving agency is not in the service directory",
+        column="to_agency",
+        value=agency,
+        allowed=shown or "none yet (the directory is empty)",
+        hint="choose an agency exactly as the service directory names it; an administrator or "
+        "supervisor adds a missing agency's services to the directory",
+    )
 
 
 def _no_such_referral(referral_id: str) -> ValidationError:

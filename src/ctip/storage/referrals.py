@@ -269,6 +269,17 @@ def list_services(
     return [service_from_row(r) for r in conn.execute(query.order_by(services.c.name))]
 
 
+def directory_agencies(conn: sa.Connection) -> list[str]:
+    """The agencies that list at least one service in the directory, sorted."""
+    query = sa.select(services.c.agency).distinct().order_by(services.c.agency)
+    return [r.agency for r in conn.execute(query)]
+
+
+def in_directory(conn: sa.Connection, agency: str) -> bool:
+    query = sa.select(services.c.service_id).where(services.c.agency == agency).limit(1)
+    return conn.execute(query).first() is not None
+
+
 def get_service(conn: sa.Connection, service_id: str) -> Service | None:
     row = conn.execute(sa.select(services).where(services.c.service_id == service_id)).first()
     return service_from_row(row) if row else None

@@ -17,13 +17,14 @@ and run ``tests/web/test_pages_i18n.py``.
 
 from __future__ import annotations
 
+import ast
 import copy
 import sys
 from pathlib import Path
 from typing import Any
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir, extract_from_file
+from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 from ctip.domain import screening
@@ -34,10 +35,41 @@ HERE = Path(__file__).resolve().parent
 WEB = HERE.parent
 # code lists whose labels appear in the web forms
 FORM_CODE_LISTS = ("sex", "exploitation_form", "disability_status", "identification_status")
-# service modules whose literal error messages reach the pages (error page, account forms)
-SERVICE_MESSAGES = ("services/accounts.py", "services/account_changes.py", "domain/access.py")
-_ERRORS = ("AuthenticationError", "CodeReusedError", "PermissionDeniedError", "NotFoundError",
-           "ValidationError")
+# service modules whose error messages and hints reach the pages (error page, account forms,
+# the case page's actions)
+SERVICE_MESSAGES = ("services/accounts.py", "services/account_changes.py", "domain/access.py",
+                    "services/referrals.py")
+
+
+def review_queue_kinds() -> list[Any]:
+    """Every registered review queue kind (their modules register them when imported)."""
+    import ctip.domain.ads_queue
+    import ctip.domain.linkage_queue
+    import ctip.domain.supply
+    import ctip.services.finflows  # noqa: F401 - registers the financial-flow alerts queue
+    from ctip.domain.review import QUEUES
+
+    return [QUEUES[name] for name in sorted(QUEUES)]
+
+
+def service_messages(path: Path) -> list[tuple[int, str]]:
+    """The literal message (first argument) and ``hint=`` of every ``...Error(...)`` raised in
+    a module. A message quoting values is a template (``"a case in state {status} ..."`` with
+    ``params=``), so it is extracted as written; an f-string cannot be, and is skipped."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        if not (name.endswith("Error") and name[:1].isupper()):
+            continue
+        texts = [node.args[0]] if node.args else []
+        texts += [k.value for k in node.keywords if k.arg == "hint"]
+        for text in texts:
+            if isinstance(text, ast.Constant) and isinstance(text.value, str) and text.value:
+                found.append((node.lineno, text.value))
+    return found
 
 
 def extract() -> Catalog:
@@ -59,12 +91,11 @@ def extract() -> Catalog:
                 message, None, [(filename, lineno)], auto_comments=comments, context=context
             )
     for relative in SERVICE_MESSAGES:
-        for lineno, message, comments, context in extract_from_file(
-            "python", str(WEB.parent / relative), keywords=dict.fromkeys(_ERRORS)
-        ):
-            if isinstance(message, str) and "{" not in message:
-                template.add(message, None, [(relative, lineno)], auto_comments=comments,
-                             context=context)
+        for lineno, message in service_messages(WEB.parent / relative):
+            template.add(message, None, [(relative, lineno)])
+    for kind in review_queue_kinds():  # the caveat heading each review queue's pages
+        if kind.caveat:
+            template.add(kind.caveat, None, [(f"queue:{kind.name}", 0)])
     for profile in screening.PROFILES:
         for indicator in screening.indicators(profile):
             template.add(indicator.text, None, [("codelist:ilo_indicators", 0)])

@@ -29,6 +29,7 @@ from ctip.web.pages.common import (
     casework,
     check_csrf,
     error_page,
+    localised,
     redirect,
     require_user,
 )
@@ -188,6 +189,7 @@ def case_context(request: Request, user: PageUser, case_id: str) -> dict[str, An
         "access_log": group_views(page.views) if page.views is not None else None,
         "conflict": "",
         "action_error": "",
+        "action_hint": "",
     }
 
 
@@ -219,7 +221,9 @@ def _act(request: Request, case_id: str, form: Any, run: Any, done: str) -> Resp
     except (ValidationError, CtipError) as error:
         if error.http_status == 404:
             return error_page(request, error)
-        return _page(request, user, case_id, status_code=error.http_status, action_error=str(error))
+        message, hint = localised(request, error)
+        return _page(request, user, case_id, status_code=error.http_status,
+                     action_error=message, action_hint=hint)
     return redirect(f"/cases/{case_id}?done={done}")
 
 

@@ -18,9 +18,10 @@ from starlette.datastructures import FormData
 
 from ctip.domain.access import ROLE_ACTIONS, Action, Principal, Role
 from ctip.domain.ads_queue import ADS_QUEUE
-from ctip.domain.linkage_queue import LINKAGE_QUEUE
+from ctip.domain.linkage_queue import LINKAGE_QUEUE  # noqa: F401 - registers the queue
+from ctip.domain.review import QUEUES
 from ctip.domain.supply import SUPPLY_QUEUE
-from ctip.errors import AuthenticationError, CtipError, PermissionDeniedError
+from ctip.errors import AuthenticationError, CtipError, PermissionDeniedError, ValidationError
 from ctip.services.accounts import Accounts
 from ctip.services.casework import Casework
 from ctip.web import i18n
@@ -84,14 +85,14 @@ def _nav(user: PageUser, gettext: Any) -> list[tuple[str, str, str]]:
     if user.may(Action.EMERGENCY_REVIEW):
         items.append(("emergency", "/emergency/reviews", gettext("Emergency access reviews")))
     if user.principal.role in (Role.SUPERVISOR, Role.INVESTIGATOR):
-        items.append(("finflows", "/finflows/alerts", gettext("Financial-flow alerts")))
+        items.append(("finflows", "/review/finflows.alerts", gettext("Financial-flow alerts")))
     if user.principal.role in ADS_QUEUE.readers:
         items.append(("ads", "/ads", gettext("Screened job ads")))
     if user.principal.role in SUPPLY_QUEUE.readers:
         items.append(("supply", "/supply", gettext("Supply-chain due diligence")))
     if user.may(Action.USERS_MANAGE):
         items.append(("users", "/users", gettext("Users")))
-    if user.principal.role in LINKAGE_QUEUE.readers:
+    if any(user.principal.role in kind.readers for kind in QUEUES.values()):
         items.append(("review", "/review", gettext("Review queues")))
     return items
 
@@ -150,6 +151,28 @@ def check_csrf(request: Request, user: PageUser, form: Any) -> None:
         )
 
 
+def localised(request: Request, error: CtipError) -> tuple[str, str]:
+    """The error's message and hint in the page's language: their templates as the catalogue
+    translates them, filled with the error's values (English where the catalogue has none)."""
+
+    def tr(template: str | None, fallback: str | None) -> str:
+        if not template:
+            return fallback or ""
+        text = _(request, template)
+        try:
+            return text.format(**error.params) if error.params else text
+        except (KeyError, IndexError, ValueError):  # a translation that lost a placeholder
+            return fallback or ""
+
+    message = tr(error.template, error.message)
+    if isinstance(error, ValidationError):
+        if error.value is not None:
+            message += f" ({str(error.value)[:80]!r})"
+        if error.allowed:
+            message += f" {_(request, 'Allowed:')} {error.allowed}"
+    return message, tr(error.hint_template, error.hint)
+
+
 def error_page(request: Request, error: CtipError) -> HTMLResponse:
     headings = {
         401: N_("Please sign in"),
@@ -169,6 +192,7 @@ def error_page(request: Request, error: CtipError) -> HTMLResponse:
     )
     on_case = error.http_status == 404 and len(parts) > 2 and parts[1] == "cases"
     emergency = parts[2] if on_case and may_break_glass else ""
+    message, hint = localised(request, error)  # in the user's language where the catalogue has it
     return render(
         request,
         "error.html",
@@ -176,8 +200,8 @@ def error_page(request: Request, error: CtipError) -> HTMLResponse:
             "title": heading,
             "heading": heading,
             # a service message the catalogue knows is shown in the user's language
-            "message": _(request, error.message) if error.message else "",
-            "hint": _(request, error.hint) if error.hint else "",
+            "message": message,
+            "hint": hint,
             "emergency_case_id": emergency,
         },
         status_code=error.http_status,

@@ -1,68 +1,34 @@
-"""The review page of financial-flow alerts: the agency's open alerts, one alert's reasons
-(rule, version, window, thresholds, evidence transaction ids; never an account number or a
-name) and the decision form (accept, dismiss with a reason, link to a victim case)."""
+"""The financial-flow alerts are a review queue read and decided on the generic review pages
+(``/review/finflows.alerts``: the agency's alerts with the reasons each waits, one alert's rule,
+version, window, thresholds and evidence transaction ids, never an account number or a name, and
+the decision form: accept, dismiss with a reason, link to a victim case).
+
+The addresses of the page this queue had before stay, as redirects, for bookmarks and links in
+messages already sent."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter
+from fastapi.responses import RedirectResponse, Response
 
-from ctip.errors import CtipError
-from ctip.services.finflows import QUEUE, QUEUE_NAME
-from ctip.services.review import ReviewQueues
-from ctip.web.pages.common import (
-    FormDep,
-    _,
-    casework,
-    check_csrf,
-    error_page,
-    redirect,
-    require_user,
-)
-from ctip.web.pages.render import render
+from ctip.services.finflows import QUEUE_NAME
 
 router = APIRouter()
-
-
-def _queues(request: Request) -> ReviewQueues:
-    return ReviewQueues.of(casework(request))
+HOME = f"/review/{QUEUE_NAME}"
 
 
 @router.get("/finflows/alerts", name="pages_finflows_alerts", include_in_schema=False)
-def alerts(request: Request) -> Response:
-    user = require_user(request, "finflows")
-    try:
-        queues = _queues(request)
-        items = queues.items(user.principal, QUEUE_NAME, limit=200)
-        counts = queues.counts(user.principal, QUEUE_NAME)
-    except CtipError as error:
-        return error_page(request, error)
-    return render(request, "finflows_alerts.html", {
-        "title": _(request, "Financial-flow alerts"), "items": items, "counts": counts,
-        "caveat": QUEUE.caveat, "item": None})
+def alerts() -> Response:
+    return RedirectResponse(HOME, status_code=303)
 
 
 @router.get("/finflows/alerts/{item_id}", name="pages_finflows_alert", include_in_schema=False)
-def alert(request: Request, item_id: str) -> Response:
-    user = require_user(request, "finflows")
-    try:
-        item = _queues(request).item(user.principal, item_id)
-    except CtipError as error:
-        return error_page(request, error)
-    return render(request, "finflows_alerts.html", {
-        "title": _(request, "Financial-flow alerts"), "items": [], "counts": {},
-        "caveat": QUEUE.caveat, "item": item, "decisions": QUEUE.decisions})
+def alert(item_id: str) -> Response:
+    return RedirectResponse(f"{HOME}/{item_id}", status_code=303)
 
 
 @router.post("/finflows/alerts/{item_id}", name="pages_finflows_decide",
              include_in_schema=False)
-def decide(request: Request, item_id: str, form: FormDep) -> Response:
-    user = require_user(request, "finflows")
-    check_csrf(request, user, form)
-    try:
-        _queues(request).decide(user.principal, item_id, str(form.get("decision") or ""),
-                                reason=str(form.get("reason") or "") or None,
-                                linked_case=str(form.get("case") or "").strip() or None)
-    except CtipError as error:
-        return error_page(request, error)
-    return redirect(f"/finflows/alerts/{item_id}")
+def decide(item_id: str) -> Response:
+    """307: the browser posts the same form (and its CSRF token) to the review page's decision."""
+    return RedirectResponse(f"{HOME}/{item_id}/decide", status_code=307)

@@ -7,6 +7,12 @@ decisions exist, which need a reason, which link a case). Any registered queue w
 is (``ReviewQueues``); a queue whose decisions have effects elsewhere plugs in a ``QueuePage``
 with its own reader and decider, as linkage does: a decision also merges or splits the run's
 clusters, and the two records' identities are shown only after an audited reveal with a reason.
+
+The investigation queues use the same pages: financial-flow alerts as they are, screened job ads
+and supply-chain hits with their module's decider (which checks the ad or the hit group is the
+agency's) and a link to the module's page of what is reviewed (the ad's text with its marked
+phrases; the hit group with its list versions). Who reads and decides is the queue kind's roles
+(investigators and supervisors, never caseworkers), checked by the services on every call.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ctip.domain import linkage_queue
+from ctip.domain import ads_queue, linkage_queue, supply
 from ctip.domain.review import QUEUES, QueueKind, ReviewItem, queue_kind
 from ctip.errors import CtipError, PermissionDeniedError, ValidationError
 from ctip.services.linkage_review import LinkageReviews
@@ -31,6 +37,7 @@ from ctip.web.pages.common import (
     casework,
     check_csrf,
     error_page,
+    localised,
     redirect,
     require_user,
 )
@@ -53,15 +60,20 @@ DECISION_LABELS = {
     "risky": N_("Risky"),
     "fine": N_("Fine"),
     "escalate": N_("Escalate"),
+    "link_case": N_("Link to a victim case"),
+    "due_diligence": N_("Needs due diligence"),
+    "mitigated": N_("Mitigated"),
+    "not_relevant": N_("Not relevant"),
 }
 REASON_LABELS = {  # reason codes of the linkage queue; other queues' texts are shown as stored
     "score_band": N_("Score band"),
     "dob_disagree": N_("Dates of birth disagree"),
     "dob_missing": N_("Date of birth missing"),
 }
-# queues that keep their own pages: the index links there (they use the same generic queue)
-OWN_PAGES = {"ads.screened": "/ads", "finflows.alerts": "/finflows/alerts",
-             "supply.hits": "/supply"}
+SUBJECT_LABELS = {  # the link from an item to the module's page of what it reviews
+    ads_queue.QUEUE_NAME: N_("Read the ad, its marked phrases and its poster network"),
+    supply.QUEUE_NAME: N_("See the hit group and the list versions behind it"),
+}
 
 
 @dataclass(frozen=True)
@@ -111,7 +123,42 @@ LINKAGE_PAGE = QueuePage(
         user.principal, item_id, decision, reason=reason),
     refresh=lambda request, user: _linkage(request).queue_latest_run(user.principal),
 )
-PAGES: dict[str, QueuePage] = {linkage_queue.QUEUE_NAME: LINKAGE_PAGE}
+
+
+def _ads(request: Request) -> Any:
+    from ctip.services.ads import AdScreening  # the screener's libraries load on first use
+
+    return AdScreening.of(casework(request))
+
+
+def _supply(request: Request) -> Any:
+    from ctip.services.supply import SupplyChains
+
+    return SupplyChains.of(casework(request))
+
+
+def _module_page(queue: str, subject_url: str, decider: Callable[[Request], Any]) -> QueuePage:
+    """A queue read as it is, decided through its module's service, linking to its own page."""
+
+    def item(request: Request, user: PageUser, item_id: str) -> tuple[ReviewItem, dict[str, Any]]:
+        found = _queues(request).item(user.principal, item_id)
+        return found, {"subject_url": subject_url.format(item_id=found.item_id),
+                       "subject_label": _(request, SUBJECT_LABELS[queue])}
+
+    return QueuePage(
+        items=lambda request, user, open_only: _queues(request).items(
+            user.principal, queue, open_only=open_only, limit=200),
+        item=item,
+        decide=lambda request, user, item_id, decision, reason, case: decider(request).decide(
+            user.principal, item_id, decision, reason=reason),
+    )
+
+
+PAGES: dict[str, QueuePage] = {
+    linkage_queue.QUEUE_NAME: LINKAGE_PAGE,
+    ads_queue.QUEUE_NAME: _module_page(ads_queue.QUEUE_NAME, "/ads/{item_id}", _ads),
+    supply.QUEUE_NAME: _module_page(supply.QUEUE_NAME, "/supply/{item_id}", _supply),
+}
 
 
 def _page_of(queue: str) -> tuple[QueueKind, QueuePage]:
@@ -140,7 +187,7 @@ def index(request: Request) -> Response:
         queues.append({"name": name, "title": _(request, TITLES.get(name, kind.title)),
                        "open": counts.get("open", 0),
                        "decided": sum(n for k, n in counts.items() if k != "open"),
-                       "url": OWN_PAGES.get(name, f"/review/{name}")})
+                       "url": f"/review/{name}"})
     if not queues:
         return error_page(request, PermissionDeniedError(
             _(request, "Your role reads no review queue."),
@@ -199,7 +246,8 @@ def _item_page(request: Request, user: PageUser, queue: str, item_id: str, *,
         "title": _(request, TITLES.get(queue, kind.title)),
         "kind": kind, "item": item, "may_decide": user.principal.role in kind.deciders,
         "caveat": _(request, kind.caveat) if kind.caveat else "",
-        "revealed": None, "errors": {}, "action_error": "", "can_reveal": queue in PAGES,
+        "revealed": None, "errors": {}, "action_error": "",
+        "can_reveal": queue == linkage_queue.QUEUE_NAME, "subject_url": "",
         **_labels(request), **more, **extra,
     }, status_code=status_code)
 
@@ -231,7 +279,7 @@ def decide(request: Request, queue: str, item_id: str, form: FormDep) -> Respons
                     str(form.get("case") or "").strip() or None)
     except ValidationError as error:
         return _item_page(request, user, queue, item_id, status_code=422,
-                          action_error=error.message)
+                          action_error=localised(request, error)[0])
     except CtipError as error:
         return error_page(request, error)
     return redirect(f"/review/{queue}?decided={item_id}")
