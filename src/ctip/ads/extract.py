@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from ctip.ads import phones
+from ctip.ads import phones, scan
 from ctip.ads.lexicon import Found, money, places, term_index
 from ctip.ads.normalise import fold
 from ctip.domain.countries import country, normalise_country
@@ -165,6 +165,11 @@ _APP_WORDS = re.compile(
 _NON_DIGIT = re.compile(r"\D")
 _SPACE = re.compile(r"\s")
 _TELEGRAM_AD = re.compile(r"telegram|电报|飞机|\btg\b", re.IGNORECASE)
+# where a match of a cue above may begin (``scan``): one character each, found in C
+_URL_START = re.compile(r"h(?=ttp)|w(?=ww\.)|\.(?=[^\W\d_])")  # on folded text
+_BRACKET = re.compile(r"[\[({<]")
+_SPACE_AT = re.compile(r"\s(?=a[rt])")
+_DIGIT = re.compile(r"\d")
 _APP_NAMES = {"whats app": "whatsapp", "wa": "whatsapp", "tg": "telegram", "微信": "wechat"}
 
 
@@ -250,7 +255,7 @@ def identifiers(text: str, salaries: list[Salary], region: str | None,
                            obfuscated=bool(_SPACE.search(m.group(0)[:12]))))
     ats = [m.start() for m in _AT.finditer(text)]
     for pattern in (EMAIL, EMAIL_SPELLED):
-        cues = ats if pattern is EMAIL else [c.start() for c in _SPELLED_AT.finditer(folded)]
+        cues = ats if pattern is EMAIL else [c.start() for c in _spelled_at(folded)]
         for m in _near(pattern, text, cues, reach=80):
             written = m.group(0).lower()
             if pattern is EMAIL_SPELLED and not re.search(r"[\[({<]\s{0,2}(?:at|@)", written) \
@@ -273,17 +278,35 @@ def identifiers(text: str, salaries: list[Salary], region: str | None,
         add(Identifier("phone", phones.canonical(run.digits, run.international, region),
                        run.start, run.end, app=_app_before(text, run.start),
                        obfuscated=run.obfuscated))
-    telegram_ad = _TELEGRAM_AD.search(text) is not None
+    telegram_ad = _telegram_ad(text, folded)
     for m in _near(AT_HANDLE, text, ats, reach=40):
         add(Identifier("telegram" if telegram_ad else "handle", m.group("h").lower(),
                        m.start(), m.end()))
-    for m in _near(URL, text, [c.start() for c in _URL_CUE.finditer(folded)], reach=120):
+    url_cues = scan.finditer(_URL_CUE, folded, scan.starts(_URL_START, folded))
+    for m in _near(URL, text, [c.start() for c in url_cues], reach=120):
         written = m.group(0).rstrip(".,;:!?")
         host = _host(written)
         if host and "." in host:
             add(Identifier("url", host, m.start(), m.start() + len(written)))
     found.sort(key=lambda i: i.start)
     return found
+
+
+def _spelled_at(folded: str) -> Iterator[re.Match[str]]:
+    """``_SPELLED_AT.finditer(folded)``: a match begins at a bracket or at a space before
+    "at", "arroba" or "arobase"."""
+    begins = sorted(scan.starts(_BRACKET, folded) + scan.starts(_SPACE_AT, folded))
+    return scan.finditer(_SPELLED_AT, folded, begins)
+
+
+def _telegram_ad(text: str, folded: str) -> bool:
+    """Whether the ad names Telegram (``_TELEGRAM_AD``). The pattern ignores case; its Latin
+    letters have no case-insensitive partner but their capitals, which ``fold`` lowers, so
+    "telegram" or "tg" is in the folded text wherever it matches."""
+    if not scan.REFERENCE and not ("telegram" in folded or "tg" in folded or "电报" in text
+                                   or "飞机" in text):
+        return False
+    return _TELEGRAM_AD.search(text) is not None
 
 
 def _currency_next_to(currencies: list[Found], start: int, end: int) -> bool:
@@ -336,7 +359,7 @@ def salaries(text: str, salary_span: tuple[int, int] | None, currencies: list[Fo
     screening time)."""
     table = money()
     out: list[Salary] = []
-    for m in AMOUNT.finditer(text):
+    for m in scan.finditer_from(AMOUNT, _DIGIT, text):  # every amount begins with a digit
         start, end = m.start(), m.end()
         if start and text[start - 1] in ".,":
             continue
