@@ -149,14 +149,19 @@ _SPELLED_AT = re.compile(r"[\[({<]\s{0,2}(?:at|@)\s{0,2}[\])}>]|\s(?:at|arroba|a
 _AT = re.compile("@")
 _WA_CUE = re.compile(r"wa\s{0,2}\.\s{0,2}me|whatsapp\.com/send")
 _URL_CUE = re.compile(rf"https?:|www\.|\.(?:{_TLDS})(?![\w-])", re.IGNORECASE)
+# each handle pattern, its kind, its cue and the words a cue needs (one of each group in the
+# folded text; the cues are case-sensitive on folded text, so an absent word means no match)
 _HANDLES = (
-    (WHATSAPP_GROUP, "whatsapp_group", re.compile(r"chat\.whatsapp")),
-    (TELEGRAM_LINK, "telegram", re.compile(r"(?:t|telegram)\s{0,2}[.\s]\s{0,2}(?:me|dog)\s{0,2}/")),
+    (WHATSAPP_GROUP, "whatsapp_group", re.compile(r"chat\.whatsapp"), (("chat.whatsapp",),)),
+    (TELEGRAM_LINK, "telegram", re.compile(r"(?:t|telegram)\s{0,2}[.\s]\s{0,2}(?:me|dog)\s{0,2}/"),
+     (("/",), ("me", "dog"))),
     (TELEGRAM_WORD, "telegram",
-     re.compile(r"(?:telegram|tele|tg|电报|飞机|เทเลแกรม|телеграм)\s{0,2}(?:id|username)?\s{0,2}[:：@]")),
-    (WECHAT, "wechat", re.compile(r"wechat|we chat|weixin|微信|vx|wx|v信")),
-    (LINE, "line", re.compile(r"line\s{0,2}(?:id)?\s{0,2}[:：]|line\.me")),
-    (SKYPE, "skype", re.compile(r"skype")),
+     re.compile(r"(?:telegram|tele|tg|电报|飞机|เทเลแกรม|телеграм)\s{0,2}(?:id|username)?\s{0,2}[:：@]"),
+     (("tele", "tg", "电报", "飞机", "เทเลแกรม", "телеграм"), (":", "：", "@"))),
+    (WECHAT, "wechat", re.compile(r"wechat|we chat|weixin|微信|vx|wx|v信"),
+     (("wechat", "we chat", "weixin", "微信", "vx", "wx", "v信"),)),
+    (LINE, "line", re.compile(r"line\s{0,2}(?:id)?\s{0,2}[:：]|line\.me"), (("line",),)),
+    (SKYPE, "skype", re.compile(r"skype"), (("skype",),)),
 )
 MASK = re.compile(r"#(?P<k>URL|PHONE|EMAIL)_(?P<v>[0-9a-f]{8,})#")
 _APP_WORDS = re.compile(
@@ -165,10 +170,6 @@ _APP_WORDS = re.compile(
 _NON_DIGIT = re.compile(r"\D")
 _SPACE = re.compile(r"\s")
 _TELEGRAM_AD = re.compile(r"telegram|电报|飞机|\btg\b", re.IGNORECASE)
-# where a match of a cue above may begin (``scan``): one character each, found in C
-_URL_START = re.compile(r"h(?=ttp)|w(?=ww\.)|\.(?=[^\W\d_])")  # on folded text
-_BRACKET = re.compile(r"[\[({<]")
-_SPACE_AT = re.compile(r"\s(?=a[rt])")
 _DIGIT = re.compile(r"\d")
 _APP_NAMES = {"whats app": "whatsapp", "wa": "whatsapp", "tg": "telegram", "微信": "wechat"}
 
@@ -246,7 +247,9 @@ def identifiers(text: str, salaries: list[Salary], region: str | None,
         digits = _NON_DIGIT.sub("", raw)
         add(Identifier("phone", phones.canonical(digits, True, region), m.start(), m.end(),
                        app="whatsapp"))
-    for pattern, kind, cue in _HANDLES:
+    for pattern, kind, cue, needs in _HANDLES:
+        if not scan.has_words(folded, needs):
+            continue
         for m in _near(pattern, text, [c.start() for c in cue.finditer(folded)]):
             handle = m.group("h")
             if kind == "wechat" and handle.isdigit():
@@ -282,7 +285,7 @@ def identifiers(text: str, salaries: list[Salary], region: str | None,
     for m in _near(AT_HANDLE, text, ats, reach=40):
         add(Identifier("telegram" if telegram_ad else "handle", m.group("h").lower(),
                        m.start(), m.end()))
-    url_cues = scan.finditer(_URL_CUE, folded, scan.starts(_URL_START, folded))
+    url_cues = scan.finditer(_URL_CUE, folded, _url_starts(folded))
     for m in _near(URL, text, [c.start() for c in url_cues], reach=120):
         written = m.group(0).rstrip(".,;:!?")
         host = _host(written)
@@ -292,10 +295,19 @@ def identifiers(text: str, salaries: list[Salary], region: str | None,
     return found
 
 
+def _url_starts(folded: str) -> list[int]:
+    """Where a match of ``_URL_CUE`` may begin: "http", "www." or a dot before a letter (any
+    dot not before a space or the end: more than needed, never fewer)."""
+    end = len(folded) - 1
+    dots = [at for at in scan.find_all(folded, (".",)) if at < end and not folded[at + 1].isspace()]
+    return sorted(scan.find_all(folded, ("http", "www.")) + dots)
+
+
 def _spelled_at(folded: str) -> Iterator[re.Match[str]]:
     """``_SPELLED_AT.finditer(folded)``: a match begins at a bracket or at a space before
     "at", "arroba" or "arobase"."""
-    begins = sorted(scan.starts(_BRACKET, folded) + scan.starts(_SPACE_AT, folded))
+    begins = sorted(scan.positions(folded, "[({<") + [
+        at - 1 for at in scan.find_all(folded, ("at", "ar")) if at and folded[at - 1].isspace()])
     return scan.finditer(_SPELLED_AT, folded, begins)
 
 

@@ -30,6 +30,28 @@ def starts(start: re.Pattern[str], text: str) -> list[int]:
     return [m.start() for m in start.finditer(text)]
 
 
+def find_all(text: str, words: Iterable[str]) -> list[int]:
+    """Every position where one of ``words`` begins (``str.find``: a search in C), unordered
+    between words."""
+    out: list[int] = []
+    for word in words:
+        at = text.find(word)
+        while at >= 0:
+            out.append(at)
+            at = text.find(word, at + 1)
+    return out
+
+
+def positions(text: str, chars: str) -> list[int]:
+    """Every position of one of ``chars`` (unordered between characters)."""
+    return find_all(text, chars)
+
+
+def has_words(text: str, needs: Iterable[Iterable[str]]) -> bool:
+    """Whether ``text`` holds a word of each group (always, with ``REFERENCE``)."""
+    return REFERENCE or all(any(w in text for w in group) for group in needs)
+
+
 def finditer(pattern: re.Pattern[str], text: str,
              candidates: Iterable[int]) -> Iterator[re.Match[str]]:
     """``pattern.finditer(text)``, trying the pattern only at ``candidates`` (increasing)."""
