@@ -171,6 +171,8 @@ _NON_DIGIT = re.compile(r"\D")
 _SPACE = re.compile(r"\s")
 _TELEGRAM_AD = re.compile(r"telegram|电报|飞机|\btg\b", re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
+_DOT_LETTER = re.compile(r"\.(?=[^\W\d_])")
+_AT_WORD = re.compile(r"at(?=\s)")
 _APP_NAMES = {"whats app": "whatsapp", "wa": "whatsapp", "tg": "telegram", "微信": "wechat"}
 
 
@@ -296,19 +298,19 @@ def identifiers(text: str, salaries: list[Salary], region: str | None,
 
 
 def _url_starts(folded: str) -> list[int]:
-    """Where a match of ``_URL_CUE`` may begin: "http", "www." or a dot before a letter (any
-    dot not before a space or the end: more than needed, never fewer)."""
-    end = len(folded) - 1
-    dots = [at for at in scan.find_all(folded, (".",)) if at < end and not folded[at + 1].isspace()]
-    return sorted(scan.find_all(folded, ("http", "www.")) + dots)
+    """Where a match of ``_URL_CUE`` may begin: "http", "www." or a dot before a letter (the
+    pattern ignores case, but every character that matches a letter of it is a letter)."""
+    return sorted(scan.find_all(folded, ("http", "www.")) + scan.starts(_DOT_LETTER, folded))
 
 
 def _spelled_at(folded: str) -> Iterator[re.Match[str]]:
-    """``_SPELLED_AT.finditer(folded)``: a match begins at a bracket or at a space before
-    "at", "arroba" or "arobase"."""
-    begins = sorted(scan.positions(folded, "[({<") + [
-        at - 1 for at in scan.find_all(folded, ("at", "ar")) if at and folded[at - 1].isspace()])
-    return scan.finditer(_SPELLED_AT, folded, begins)
+    """``_SPELLED_AT.finditer(folded)``: a match begins at a bracket, or at a space before
+    "at" and a space, "arroba" or "arobase"."""
+    words = [m.start() for m in _AT_WORD.finditer(folded)] + scan.find_all(
+        folded, ("arroba", "arobase"))
+    begins = scan.positions(folded, "[({<") + [
+        at - 1 for at in words if at and folded[at - 1].isspace()]
+    return scan.finditer(_SPELLED_AT, folded, sorted(begins))
 
 
 def _telegram_ad(text: str, folded: str) -> bool:
