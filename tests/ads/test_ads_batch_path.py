@@ -32,7 +32,8 @@ from ctip.services.ads_prepare import prepare
 CASES = json.loads((Path(__file__).parent / "fixtures" / "obfuscation.json")
                    .read_text(encoding="utf-8"))["cases"]
 ODD = ["ı", "ſ", "\u212a", "İ", "\t", "\u00a0", "  ", "\n", "\n\n", "(at)", " at ", "[ @ ]",
-       "(dot)", " dot ", "arroba", " arobase ", " arroba ", "HTTP://", "https:", "WWW.", ".COM", ".ſite", ".ınfo", ".kh",
+       "(dot)", " dot ", "arroba", " arobase ", " arroba ", "HTTP://", "https:", "WWW.", ".COM",
+       ".ſite", ".ınfo", ".kh",
        "TG", "tg:", "Telegram", "TELE @", "电报", "飞机:", "t . me /", "T.ME/", "wechat:",
        "微信:", "vx:", "LINE ID:", "line.me/", "skype:", "chat.whatsapp.com/", "wa.me/",
        "@", "#PHONE_1234abcd#", "1", "0", "+", "$", "USD", "2,500", "１２", "٣", "๓", "²",
