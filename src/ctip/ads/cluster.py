@@ -26,6 +26,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from ctip.ads.indicators import Hit
+from ctip.ads.shingles import batch_hashes
 
 NUM_PERM = 64
 SHINGLE = 4
@@ -79,7 +80,10 @@ def signatures(texts: Sequence[str], num_perm: int = NUM_PERM) -> np.ndarray:
     arithmetic wraps, which is the scheme's modulo 2^32); a signature is the minimum per k."""
     a, b = (p.astype(np.uint32) for p in _permutations(num_perm))
     out = np.empty((len(texts), num_perm), dtype=np.uint32)
-    hashes = [np.fromiter(_shingle_hashes(t), dtype=np.uint32) for t in texts]
+    if len(texts) >= 32:  # _shingle_hashes of each text, computed in numpy for the batch
+        hashes = batch_hashes(texts)
+    else:  # a few texts: numpy's per-call cost is more than zlib's per shingle
+        hashes = [np.fromiter(_shingle_hashes(t), dtype=np.uint32) for t in texts]
     step = max(1, 250_000 // (num_perm * 250))  # (shingles x permutations) blocks in cache
     for lo in range(0, len(texts), step):
         chunk = hashes[lo:lo + step]

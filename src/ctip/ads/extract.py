@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from ctip.ads import phones
+from ctip.ads import phones, scan
 from ctip.ads.lexicon import Found, money, places, term_index
 from ctip.ads.normalise import fold
 from ctip.domain.countries import country, normalise_country
@@ -149,14 +149,19 @@ _SPELLED_AT = re.compile(r"[\[({<]\s{0,2}(?:at|@)\s{0,2}[\])}>]|\s(?:at|arroba|a
 _AT = re.compile("@")
 _WA_CUE = re.compile(r"wa\s{0,2}\.\s{0,2}me|whatsapp\.com/send")
 _URL_CUE = re.compile(rf"https?:|www\.|\.(?:{_TLDS})(?![\w-])", re.IGNORECASE)
+# each handle pattern, its kind, its cue and the words a cue needs (one of each group in the
+# folded text; the cues are case-sensitive on folded text, so an absent word means no match)
 _HANDLES = (
-    (WHATSAPP_GROUP, "whatsapp_group", re.compile(r"chat\.whatsapp")),
-    (TELEGRAM_LINK, "telegram", re.compile(r"(?:t|telegram)\s{0,2}[.\s]\s{0,2}(?:me|dog)\s{0,2}/")),
+    (WHATSAPP_GROUP, "whatsapp_group", re.compile(r"chat\.whatsapp"), (("chat.whatsapp",),)),
+    (TELEGRAM_LINK, "telegram", re.compile(r"(?:t|telegram)\s{0,2}[.\s]\s{0,2}(?:me|dog)\s{0,2}/"),
+     (("/",), ("me", "dog"))),
     (TELEGRAM_WORD, "telegram",
-     re.compile(r"(?:telegram|tele|tg|电报|飞机|เทเลแกรม|телеграм)\s{0,2}(?:id|username)?\s{0,2}[:：@]")),
-    (WECHAT, "wechat", re.compile(r"wechat|we chat|weixin|微信|vx|wx|v信")),
-    (LINE, "line", re.compile(r"line\s{0,2}(?:id)?\s{0,2}[:：]|line\.me")),
-    (SKYPE, "skype", re.compile(r"skype")),
+     re.compile(r"(?:telegram|tele|tg|电报|飞机|เทเลแกรม|телеграм)\s{0,2}(?:id|username)?\s{0,2}[:：@]"),
+     (("tele", "tg", "电报", "飞机", "เทเลแกรม", "телеграм"), (":", "：", "@"))),
+    (WECHAT, "wechat", re.compile(r"wechat|we chat|weixin|微信|vx|wx|v信"),
+     (("wechat", "we chat", "weixin", "微信", "vx", "wx", "v信"),)),
+    (LINE, "line", re.compile(r"line\s{0,2}(?:id)?\s{0,2}[:：]|line\.me"), (("line",),)),
+    (SKYPE, "skype", re.compile(r"skype"), (("skype",),)),
 )
 MASK = re.compile(r"#(?P<k>URL|PHONE|EMAIL)_(?P<v>[0-9a-f]{8,})#")
 _APP_WORDS = re.compile(
@@ -165,6 +170,9 @@ _APP_WORDS = re.compile(
 _NON_DIGIT = re.compile(r"\D")
 _SPACE = re.compile(r"\s")
 _TELEGRAM_AD = re.compile(r"telegram|电报|飞机|\btg\b", re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
+_DOT_LETTER = re.compile(r"\.(?=[^\W\d_])")
+_AT_WORD = re.compile(r"at(?=\s)")
 _APP_NAMES = {"whats app": "whatsapp", "wa": "whatsapp", "tg": "telegram", "微信": "wechat"}
 
 
@@ -241,7 +249,9 @@ def identifiers(text: str, salaries: list[Salary], region: str | None,
         digits = _NON_DIGIT.sub("", raw)
         add(Identifier("phone", phones.canonical(digits, True, region), m.start(), m.end(),
                        app="whatsapp"))
-    for pattern, kind, cue in _HANDLES:
+    for pattern, kind, cue, needs in _HANDLES:
+        if not scan.has_words(folded, needs):
+            continue
         for m in _near(pattern, text, [c.start() for c in cue.finditer(folded)]):
             handle = m.group("h")
             if kind == "wechat" and handle.isdigit():
@@ -250,7 +260,7 @@ def identifiers(text: str, salaries: list[Salary], region: str | None,
                            obfuscated=bool(_SPACE.search(m.group(0)[:12]))))
     ats = [m.start() for m in _AT.finditer(text)]
     for pattern in (EMAIL, EMAIL_SPELLED):
-        cues = ats if pattern is EMAIL else [c.start() for c in _SPELLED_AT.finditer(folded)]
+        cues = ats if pattern is EMAIL else [c.start() for c in _spelled_at(folded)]
         for m in _near(pattern, text, cues, reach=80):
             written = m.group(0).lower()
             if pattern is EMAIL_SPELLED and not re.search(r"[\[({<]\s{0,2}(?:at|@)", written) \
@@ -273,17 +283,44 @@ def identifiers(text: str, salaries: list[Salary], region: str | None,
         add(Identifier("phone", phones.canonical(run.digits, run.international, region),
                        run.start, run.end, app=_app_before(text, run.start),
                        obfuscated=run.obfuscated))
-    telegram_ad = _TELEGRAM_AD.search(text) is not None
+    telegram_ad = _telegram_ad(text, folded)
     for m in _near(AT_HANDLE, text, ats, reach=40):
         add(Identifier("telegram" if telegram_ad else "handle", m.group("h").lower(),
                        m.start(), m.end()))
-    for m in _near(URL, text, [c.start() for c in _URL_CUE.finditer(folded)], reach=120):
+    url_cues = scan.finditer(_URL_CUE, folded, _url_starts(folded))
+    for m in _near(URL, text, [c.start() for c in url_cues], reach=120):
         written = m.group(0).rstrip(".,;:!?")
         host = _host(written)
         if host and "." in host:
             add(Identifier("url", host, m.start(), m.start() + len(written)))
     found.sort(key=lambda i: i.start)
     return found
+
+
+def _url_starts(folded: str) -> list[int]:
+    """Where a match of ``_URL_CUE`` may begin: "http", "www." or a dot before a letter (the
+    pattern ignores case, but every character that matches a letter of it is a letter)."""
+    return sorted(scan.find_all(folded, ("http", "www.")) + scan.starts(_DOT_LETTER, folded))
+
+
+def _spelled_at(folded: str) -> Iterator[re.Match[str]]:
+    """``_SPELLED_AT.finditer(folded)``: a match begins at a bracket, or at a space before
+    "at" and a space, "arroba" or "arobase"."""
+    words = [m.start() for m in _AT_WORD.finditer(folded)] + scan.find_all(
+        folded, ("arroba", "arobase"))
+    begins = scan.positions(folded, "[({<") + [
+        at - 1 for at in words if at and folded[at - 1].isspace()]
+    return scan.finditer(_SPELLED_AT, folded, sorted(begins))
+
+
+def _telegram_ad(text: str, folded: str) -> bool:
+    """Whether the ad names Telegram (``_TELEGRAM_AD``). The pattern ignores case; its Latin
+    letters have no case-insensitive partner but their capitals, which ``fold`` lowers, so
+    "telegram" or "tg" is in the folded text wherever it matches."""
+    if not scan.REFERENCE and not ("telegram" in folded or "tg" in folded or "电报" in text
+                                   or "飞机" in text):
+        return False
+    return _TELEGRAM_AD.search(text) is not None
 
 
 def _currency_next_to(currencies: list[Found], start: int, end: int) -> bool:
@@ -336,7 +373,7 @@ def salaries(text: str, salary_span: tuple[int, int] | None, currencies: list[Fo
     screening time)."""
     table = money()
     out: list[Salary] = []
-    for m in AMOUNT.finditer(text):
+    for m in scan.finditer_from(AMOUNT, _DIGIT, text):  # every amount begins with a digit
         start, end = m.start(), m.end()
         if start and text[start - 1] in ".,":
             continue

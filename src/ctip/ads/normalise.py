@@ -29,6 +29,7 @@ _INVISIBLE = dict.fromkeys(
      0x2064, 0x20E3, 0xFE0E, 0xFE0F, 0xFEFF],
 )
 _SPACES = re.compile(r"[^\S\n]{2,}|[^\S \n]")  # runs, tabs, no-break spaces: not every space
+_ODD_SPACE = re.compile(r"[^\S \n]")  # with no "  " either, _SPACES has nothing to replace
 _LINES = re.compile(r"\s*\n\s*(?:\n\s*)+")
 _NEWLINE_RUNS = re.compile(r" ?\n ?")
 
@@ -73,8 +74,10 @@ def clean(text: str) -> str:
         text = html.unescape(text)
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text.translate(_digit_table()))
-    text = _SPACES.sub(" ", text)
-    text = _LINES.sub("\n\n", text)
+    if "  " in text or _ODD_SPACE.search(text):  # else no match: a scan that finds nothing
+        text = _SPACES.sub(" ", text)
+    if text.count("\n") >= 2:  # _LINES needs two line breaks
+        text = _LINES.sub("\n\n", text)
     return _NEWLINE_RUNS.sub("\n", text).strip() if "\n" in text else text.strip()
 
 

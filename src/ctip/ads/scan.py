@@ -1,0 +1,90 @@
+"""``pattern.finditer(text)`` without trying the pattern at every position.
+
+Python's regular-expression engine skips ahead in C only when a pattern starts with a literal or
+a plain character set; a pattern that starts with an alternation of words, a case-insensitive
+letter or a group (the cues of ``extract``, the salary amount) is tried at each of an ad's
+~2,000 positions, which cost most of the screening time. Here a cheap *start* pattern, one that
+does skip in C, finds the positions where a match may begin (a superset: every match of the
+pattern begins at one of them), and the pattern is tried there alone.
+
+The matches are the ones ``finditer`` gives: ``pattern.match(text, pos)`` sees the text before
+``pos`` (look-behinds and ``\\b`` behave as in a scan), and a scan that finds a match at ``p``
+resumes at its end, as here. It holds for patterns that never match the empty string (each one
+used here is tested against its ``finditer`` with hypothesis, tests/ads/test_ads_scan.py).
+
+``REFERENCE = True`` makes every helper fall back to the plain scan, so the tests can compare a
+whole screening run with the per-position scan it replaces.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+REFERENCE = False
+
+
+def starts(start: re.Pattern[str], text: str) -> list[int]:
+    """Where ``start`` matches (it must match one character, or zero, at each such position:
+    written as ``x(?=rest)``, so that no position is hidden inside another's match)."""
+    return [m.start() for m in start.finditer(text)]
+
+
+def find_all(text: str, words: Iterable[str]) -> list[int]:
+    """Every position where one of ``words`` begins (``str.find``: a search in C), unordered
+    between words."""
+    out: list[int] = []
+    for word in words:
+        at = text.find(word)
+        while at >= 0:
+            out.append(at)
+            at = text.find(word, at + 1)
+    return out
+
+
+def positions(text: str, chars: str) -> list[int]:
+    """Every position of one of ``chars`` (unordered between characters)."""
+    return find_all(text, chars)
+
+
+def has_words(text: str, needs: Iterable[Iterable[str]]) -> bool:
+    """Whether ``text`` holds a word of each group (always, with ``REFERENCE``)."""
+    return REFERENCE or all(any(w in text for w in group) for group in needs)
+
+
+def finditer(pattern: re.Pattern[str], text: str,
+             candidates: Iterable[int]) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)``, trying the pattern only at ``candidates`` (increasing)."""
+    if REFERENCE:
+        yield from pattern.finditer(text)
+        return
+    pos = 0
+    match = pattern.match
+    for at in candidates:
+        if at < pos:
+            continue
+        m = match(text, at)
+        if m is not None:
+            yield m
+            pos = m.end()
+
+
+def finditer_from(pattern: re.Pattern[str], first: re.Pattern[str],
+                  text: str) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)`` where every match begins at a character ``first`` matches
+    (``first`` a single character set, which the engine finds in C)."""
+    if REFERENCE:
+        yield from pattern.finditer(text)
+        return
+    search, match, pos = first.search, pattern.match, 0
+    while True:
+        c = search(text, pos)
+        if c is None:
+            return
+        at = c.start()
+        m = match(text, at)
+        if m is None:
+            pos = at + 1
+        else:
+            yield m
+            pos = m.end()
