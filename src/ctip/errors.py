@@ -37,6 +37,32 @@ def bounded(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     return f"{text[:limit]}... ({len(text) - limit:,} more characters not shown)"
 
 
+class Phrase:
+    """A text with values, kept as its template and params so an adapter can translate it:
+    ``str()`` gives the English text. A guard's reason why a step is refused is one, and an
+    error quoting it keeps it among its ``params``; the web pages translate both (the extractor
+    collects every literal ``Phrase("...")`` of the service modules)."""
+
+    __slots__ = ("template", "params")
+
+    def __init__(self, template: str, *, params: dict[str, object] | None = None) -> None:
+        self.template = template
+        self.params: dict[str, object] = dict(params or {})
+
+    def __str__(self) -> str:
+        return self.template.format(**self.params) if self.params else self.template
+
+    def __repr__(self) -> str:
+        return f"Phrase({self.template!r}, params={self.params!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Phrase) and (self.template, self.params) == (
+            other.template, other.params)
+
+    def __hash__(self) -> int:
+        return hash(self.template)
+
+
 class CtipError(Exception):
     """Base of every error ctip raises on purpose. Message and hint are bounded in length
     whatever they quote (the last line of defence; messages also cut each quoted value).

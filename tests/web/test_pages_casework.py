@@ -290,3 +290,45 @@ def test_a_service_message_is_shown_in_the_users_language(world):
     assert message.startswith("l’orientation d’un adulte") and message in shown
     assert hint.startswith("enregistrez d’abord") and hint in shown
     assert "needs their consent" not in shown
+
+
+def test_a_workflow_refusal_is_shown_in_the_users_language(world):
+    """A step the state machine refuses shows on the case page in the user's language: the
+    refusal and the guard's reason inside it (a step needing confirmations), and a step needing
+    a reason with its hint; the English texts do not appear."""
+    from ctip.web.i18n import translations
+
+    app, _, _ = world
+    client = TestClient(app)
+    sign_in(client, add_user(app, "flore.cw", "caseworker", "Agency A"))
+    client.get("/language/fr?next=/dashboard")
+    case_id = _new_case(client, sex="female", age="30")
+    page = client.get(f"/cases/{case_id}").text
+    fr = translations("fr")
+    guarded = client.post(f"/cases/{case_id}/transition", data={
+        "csrf_token": csrf_from(page), "target": "screening", "region": "main",
+        "confirm": "safe_setting"})
+    assert guarded.status_code == 409 and '<html lang="fr"' in guarded.text
+    why_not = fr.gettext("confirm first: {missing}").format(missing="interpreter_offered")
+    refusal = fr.gettext("cannot move to {target}: {why_not}").format(
+        target="'screening'", why_not=why_not)
+    shown = html.unescape(guarded.text)
+    assert refusal.startswith("impossible de passer à 'screening' : confirmez d’abord")
+    assert refusal in shown and "cannot move" not in shown and "confirm first" not in shown
+
+    page = client.get(f"/cases/{case_id}").text
+    moved = client.post(f"/cases/{case_id}/transition", data={
+        "csrf_token": csrf_from(page), "target": "screening", "region": "main",
+        "confirm": ["safe_setting", "interpreter_offered"]})
+    assert moved.status_code == 200 and "/cases/" in str(moved.url)
+    page = client.get(f"/cases/{case_id}").text
+    unreasoned = client.post(f"/cases/{case_id}/transition", data={
+        "csrf_token": csrf_from(page), "target": "presumed_victim", "region": "main"})
+    assert unreasoned.status_code == 409
+    shown = html.unescape(unreasoned.text)
+    needs = fr.gettext("moving to {target} needs a reason or rationale").format(
+        target="'presumed_victim'")
+    hint = fr.gettext("write why, in a sentence a reviewer can check")
+    assert needs.startswith("le passage à") and needs in shown
+    assert hint.startswith("expliquez pourquoi") and hint in shown
+    assert "needs a reason" not in shown

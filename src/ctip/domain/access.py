@@ -250,8 +250,9 @@ def relation_to(
 def not_found(case_id: str) -> NotFoundError:
     """The one answer for a missing case and for a case the user may not know exists."""
     return NotFoundError(
-        f"no case {case_id!r} is visible to you",
+        "no case {case} is visible to you",
         hint="check the case number, or ask the owning agency to refer the case",
+        params={"case": repr(case_id)},
     )
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ctip.errors import PermissionDeniedError, WorkflowError
+from ctip.errors import PermissionDeniedError, Phrase, WorkflowError
 
 CW, SUP, CA, SYS = "caseworker", "supervisor", "competent_authority", "system"
 
@@ -152,7 +152,8 @@ class Request:
     consent_id: str | None = None
 
 
-Guard = Callable[[AssistanceFacts, Request], str | None]  # returns why not, or None
+# returns why not (a Phrase: its template is translated where it is shown), or None
+Guard = Callable[[AssistanceFacts, Request], Phrase | None]
 
 
 @dataclass(frozen=True)
@@ -182,67 +183,74 @@ class Outcome:
 
 
 def _need(*items: str) -> Guard:
-    def guard(facts: AssistanceFacts, req: Request) -> str | None:
+    def guard(facts: AssistanceFacts, req: Request) -> Phrase | None:
         missing = [i for i in items if i not in req.confirmations]
-        return f"confirm first: {', '.join(missing)}" if missing else None
+        if not missing:
+            return None
+        return Phrase("confirm first: {missing}", params={"missing": ", ".join(missing)})
 
     guard.confirmations = items  # type: ignore[attr-defined]  # read by Transition
     return guard
 
 
-def _adult(facts: AssistanceFacts, req: Request) -> str | None:
+def _adult(facts: AssistanceFacts, req: Request) -> Phrase | None:
     if facts.is_child:
-        return (
+        return Phrase(
             "the person is, or may be, a child: refer them directly once child protection is "
             "notified; no consent step is needed"
         )
     return None
 
 
-def _child_protection(facts: AssistanceFacts, req: Request) -> str | None:
+def _child_protection(facts: AssistanceFacts, req: Request) -> Phrase | None:
     if not facts.is_child:
-        return "only a child is referred without consent; ask the adult for consent first"
+        return Phrase("only a child is referred without consent; ask the adult for consent first")
     if facts.child_state not in CHILD_PROTECTION_ENGAGED:
-        return "notify the child-protection authority or guardian before the referral"
+        return Phrase("notify the child-protection authority or guardian before the referral")
     return None
 
 
 def _consent(purpose: str) -> Guard:
-    def guard(facts: AssistanceFacts, req: Request) -> str | None:
+    def guard(facts: AssistanceFacts, req: Request) -> Phrase | None:
         if purpose not in facts.live_consent_purposes:
-            return f"record the person's consent for the purpose {purpose!r} first"
+            return Phrase("record the person's consent for the purpose {purpose} first",
+                          params={"purpose": repr(purpose)})
         return None
 
     return guard
 
 
-def _durable(facts: AssistanceFacts, req: Request) -> str | None:
+def _durable(facts: AssistanceFacts, req: Request) -> Phrase | None:
     if not facts.is_child and "durable_solution" not in facts.live_consent_purposes:
-        return "record the person's consent for the purpose 'durable_solution' first"
+        return Phrase("record the person's consent for the purpose {purpose} first",
+                      params={"purpose": repr("durable_solution")})
     if facts.is_child and facts.child_state != "bid_done":
-        return "a child's durable solution needs a best-interests determination (BID) first"
+        return Phrase(
+            "a child's durable solution needs a best-interests determination (BID) first")
     return None
 
 
 _RISK_ASSESSED = _need("risk_assessment")
 
 
-def _return(facts: AssistanceFacts, req: Request) -> str | None:
+def _return(facts: AssistanceFacts, req: Request) -> Phrase | None:
     return _durable(facts, req) or _RISK_ASSESSED(facts, req)
 
 
 _return.confirmations = _RISK_ASSESSED.confirmations  # type: ignore[attr-defined]
 
 
-def _no_safety_task(facts: AssistanceFacts, req: Request) -> str | None:
+def _no_safety_task(facts: AssistanceFacts, req: Request) -> Phrase | None:
     if facts.open_safety_tasks:
-        return f"{facts.open_safety_tasks} safety task(s) still open: resolve them before closing"
+        return Phrase("{count} safety task(s) still open: resolve them before closing",
+                      params={"count": facts.open_safety_tasks})
     return None
 
 
-def _entitled(facts: AssistanceFacts, req: Request) -> str | None:
+def _entitled(facts: AssistanceFacts, req: Request) -> Phrase | None:
     if facts.status not in ENTITLED_STATES:
-        return f"assistance starts once the person is a presumed victim (now {facts.status!r})"
+        return Phrase("assistance starts once the person is a presumed victim (now {status})",
+                      params={"status": repr(facts.status)})
     return None
 
 
@@ -453,35 +461,45 @@ def decide(
     cannot reach it by construction (I1).
     """
     if region not in REGIONS:
-        raise WorkflowError(
-            f"unknown workflow region {region!r}", hint=f"use one of {', '.join(REGIONS)}"
-        )
+        raise unknown_region(region)
     candidates = [t for t in transitions_from(region, current) if t.target == target]
     if not candidates:
-        options = ", ".join(sorted({t.target for t in transitions_from(region, current)})) or "none"
+        options = ", ".join(sorted({t.target for t in transitions_from(region, current)}))
         raise WorkflowError(
-            f"a case cannot move from {current!r} to {target!r} in the {region} workflow",
-            hint=f"possible next steps from {current!r}: {options}",
+            "a case cannot move from {current} to {target} in the {region} workflow",
+            hint="possible next steps from {current}: {options}",
+            params={"current": repr(current), "target": repr(target), "region": region,
+                    "options": options or Phrase("none")},
         )
     step = candidates[0]
     if role not in step.actors:
         raise PermissionDeniedError(
-            f"the role {role!r} may not move a case to {target!r}",
-            hint=f"this step is taken by: {', '.join(sorted(step.actors))}",
+            "the role {role} may not move a case to {target}",
+            hint="this step is taken by: {actors}",
+            params={"role": repr(role), "target": repr(target),
+                    "actors": ", ".join(sorted(step.actors))},
         )
     if step.needs_reason and not request.reason.strip():
         raise WorkflowError(
-            f"moving to {target!r} needs a reason or rationale",
+            "moving to {target} needs a reason or rationale",
             hint="write why, in a sentence a reviewer can check",
+            params={"target": repr(target)},
         )
     if step.guard is not None:
         why_not = step.guard(facts, request)
         if why_not:
-            raise WorkflowError(f"cannot move to {target!r}: {why_not}")
+            raise WorkflowError("cannot move to {target}: {why_not}",
+                                params={"target": repr(target), "why_not": why_not})
     effects = list(step.effects)
     if region == "main" and target == "presumed_victim" and not facts.is_child:
         effects.remove("enter_child_region")
     return Outcome(region, current, target, tuple(effects), request.reason, request.consent_id)
+
+
+def unknown_region(region: str) -> WorkflowError:
+    """The refusal of a region the workflow does not have (the service checks it first too)."""
+    return WorkflowError("unknown workflow region {region}", hint="use one of {regions}",
+                         params={"region": repr(region), "regions": ", ".join(REGIONS)})
 
 
 # ---- timers (I6): review tasks only, never a change of state ----

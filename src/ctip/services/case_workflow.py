@@ -19,7 +19,7 @@ from ctip.domain.casework import (
     REGION_FIELD,
     Case,
 )
-from ctip.errors import PermissionDeniedError, WorkflowError
+from ctip.errors import PermissionDeniedError
 from ctip.services.casework_core import (
     CaseView,
     CaseworkCore,
@@ -67,10 +67,7 @@ class WorkflowWork(CaseworkCore):
                 )
             case = db.case_from_row(row)
             if region not in REGION_FIELD:
-                raise WorkflowError(
-                    f"unknown workflow region {region!r}",
-                    hint=f"use one of {', '.join(nrm.REGIONS)}",
-                )
+                raise nrm.unknown_region(region)
             current = getattr(case, REGION_FIELD[region])
             outcome = nrm.decide(
                 region,

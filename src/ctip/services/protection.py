@@ -198,7 +198,8 @@ class ProtectionWork(CaseworkCore):
             grant = pdb.get_grant(conn, grant_id) if _valid_id(grant_id) else None
             owner = db.get_case_row(conn, grant.case_id) if grant else None
             if grant is None or owner is None or owner.agency != p.agency:
-                raise NotFoundError(f"no emergency access {grant_id!r} for your agency to review")
+                raise NotFoundError("no emergency access {grant} for your agency to review",
+                                    params={"grant": repr(grant_id)})
             if not pdb.review_grant(conn, grant_id, by=p.user_id, outcome=outcome):
                 raise WorkflowError("this emergency access was already reviewed")
             for task in pdb.open_tasks(conn, case_id=grant.case_id):
@@ -252,7 +253,8 @@ class ProtectionWork(CaseworkCore):
             if not (
                 _valid_id(task_id) and pdb.complete_task(conn, task_id, p.agency, by=p.user_id)
             ):
-                raise NotFoundError(f"no open task {task_id!r} for your agency")
+                raise NotFoundError("no open task {task} for your agency",
+                                    params={"task": repr(task_id)})
             self._audit(conn, p, "task.done", task_id)
 
     # ---- dashboard, de-identified data, audit ----

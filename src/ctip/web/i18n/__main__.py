@@ -38,7 +38,8 @@ FORM_CODE_LISTS = ("sex", "exploitation_form", "disability_status", "identificat
 # service modules whose error messages and hints reach the pages (error page, account forms,
 # the case page's actions)
 SERVICE_MESSAGES = ("services/accounts.py", "services/account_changes.py", "domain/access.py",
-                    "services/referrals.py")
+                    "services/referrals.py", "domain/nrm.py", "services/case_workflow.py",
+                    "services/protection.py")
 
 
 def review_queue_kinds() -> list[Any]:
@@ -54,15 +55,16 @@ def review_queue_kinds() -> list[Any]:
 
 def service_messages(path: Path) -> list[tuple[int, str]]:
     """The literal message (first argument) and ``hint=`` of every ``...Error(...)`` raised in
-    a module. A message quoting values is a template (``"a case in state {status} ..."`` with
-    ``params=``), so it is extracted as written; an f-string cannot be, and is skipped."""
+    a module, and the text of every ``Phrase(...)`` (a guard's reason an error quotes). A message
+    quoting values is a template (``"a case in state {status} ..."`` with ``params=``), so it is
+    extracted as written; an f-string cannot be, and is skipped."""
     found: list[tuple[int, str]] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if not isinstance(node, ast.Call):
             continue
         func = node.func
         name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-        if not (name.endswith("Error") and name[:1].isupper()):
+        if not (name.endswith("Error") and name[:1].isupper()) and name != "Phrase":
             continue
         texts = [node.args[0]] if node.args else []
         texts += [k.value for k in node.keywords if k.arg == "hint"]

@@ -21,7 +21,13 @@ from ctip.domain.ads_queue import ADS_QUEUE
 from ctip.domain.linkage_queue import LINKAGE_QUEUE  # noqa: F401 - registers the queue
 from ctip.domain.review import QUEUES
 from ctip.domain.supply import SUPPLY_QUEUE
-from ctip.errors import AuthenticationError, CtipError, PermissionDeniedError, ValidationError
+from ctip.errors import (
+    AuthenticationError,
+    CtipError,
+    PermissionDeniedError,
+    Phrase,
+    ValidationError,
+)
 from ctip.services.accounts import Accounts
 from ctip.services.casework import Casework
 from ctip.web import i18n
@@ -155,22 +161,25 @@ def localised(request: Request, error: CtipError) -> tuple[str, str]:
     """The error's message and hint in the page's language: their templates as the catalogue
     translates them, filled with the error's values (English where the catalogue has none)."""
 
-    def tr(template: str | None, fallback: str | None) -> str:
+    def tr(template: str | None, params: dict[str, object], fallback: str | None) -> str:
         if not template:
             return fallback or ""
         text = _(request, template)
+        # a value that is itself a text (a guard's reason, a Phrase) is translated too
+        values = {k: tr(v.template, v.params, str(v)) if isinstance(v, Phrase) else v
+                  for k, v in params.items()}
         try:
-            return text.format(**error.params) if error.params else text
+            return text.format(**values) if values else text
         except (KeyError, IndexError, ValueError):  # a translation that lost a placeholder
             return fallback or ""
 
-    message = tr(error.template, error.message)
+    message = tr(error.template, error.params, error.message)
     if isinstance(error, ValidationError):
         if error.value is not None:
             message += f" ({str(error.value)[:80]!r})"
         if error.allowed:
             message += f" {_(request, 'Allowed:')} {error.allowed}"
-    return message, tr(error.hint_template, error.hint)
+    return message, tr(error.hint_template, error.params, error.hint)
 
 
 def error_page(request: Request, error: CtipError) -> HTMLResponse:
