@@ -70,6 +70,20 @@ def sign_in(client, user: TestUser) -> None:  # type: ignore[no-untyped-def]
     assert response.status_code == 303, response.text[:500]
 
 
+def signed_in_clients(app, roles, agencies) -> dict:  # type: ignore[no-untyped-def]
+    """One signed-in client per (role, agency), for the role x agency matrices."""
+    from fastapi.testclient import TestClient
+
+    clients = {}
+    for agency in agencies:
+        for role in roles:
+            client = TestClient(app)
+            sign_in(client, add_user(app, f"{role.replace('_', '-')}-{agency.lower()}", role,
+                                     agency))
+            clients[(role, agency)] = client
+    return clients
+
+
 def linkage_run(settings) -> list[str]:
     """Four victim records and a linkage run with two borderline pairs (the first pair's dates
     of birth agree, the second's disagree); returns the four victim ids in that order."""

@@ -265,17 +265,21 @@ def test_linkage_review_queue_reasons_reveal_and_decision(world):
     assert other.status_code == ghost.status_code == 404
 
 
+def _french_caseworker_with_a_case(app, username: str):  # type: ignore[no-untyped-def]
+    """A caseworker of Agency A reading in French, a new adult's case, and its page."""
+    client = TestClient(app)
+    sign_in(client, add_user(app, username, "caseworker", "Agency A"))
+    client.get("/language/fr?next=/dashboard")
+    case_id = _new_case(client, sex="female", age="30")
+    return client, case_id, client.get(f"/cases/{case_id}").text
+
+
 def test_a_service_message_is_shown_in_the_users_language(world):
     """The case page shows a refusal of the service (an adult's referral without consent) in the
     user's language, with the values the English message quotes filled in, and its hint."""
     from ctip.web.i18n import translations
 
-    app, _, clients = world
-    client = TestClient(app)
-    sign_in(client, add_user(app, "fanny.cw", "caseworker", "Agency A"))
-    client.get("/language/fr?next=/dashboard")
-    case_id = _new_case(client, sex="female", age="30")
-    page = client.get(f"/cases/{case_id}").text
+    client, case_id, page = _french_caseworker_with_a_case(world[0], "fanny.cw")
     refused = client.post(f"/cases/{case_id}/referrals", data={
         "csrf_token": csrf_from(page), "to_agency": "Agency B", "purpose": "service"})
     assert refused.status_code == 409 and '<html lang="fr"' in refused.text
@@ -298,12 +302,7 @@ def test_a_workflow_refusal_is_shown_in_the_users_language(world):
     a reason with its hint; the English texts do not appear."""
     from ctip.web.i18n import translations
 
-    app, _, _ = world
-    client = TestClient(app)
-    sign_in(client, add_user(app, "flore.cw", "caseworker", "Agency A"))
-    client.get("/language/fr?next=/dashboard")
-    case_id = _new_case(client, sex="female", age="30")
-    page = client.get(f"/cases/{case_id}").text
+    client, case_id, page = _french_caseworker_with_a_case(world[0], "flore.cw")
     fr = translations("fr")
     guarded = client.post(f"/cases/{case_id}/transition", data={
         "csrf_token": csrf_from(page), "target": "screening", "region": "main",

@@ -15,8 +15,13 @@ import uuid
 
 import pytest
 from api_support import ROLES
-from fastapi.testclient import TestClient
-from pages_support import add_user, build_app, csrf_from, linkage_run, make_settings, sign_in
+from pages_support import (
+    build_app,
+    csrf_from,
+    linkage_run,
+    make_settings,
+    signed_in_clients,
+)
 
 from ctip.domain.access import Principal, Role
 from ctip.domain.casework import Service
@@ -66,13 +71,7 @@ def world(tmp_path_factory):  # type: ignore[no-untyped-def]
     admin = Principal("setup", "setup", Role.ADMIN, "D")
     app.state.casework.add_service(admin, Service("", "D", "Shelter D", "safe_accommodation"))
     app.state.casework.add_service(admin, Service("", "B", "Shelter B", "safe_accommodation"))
-    clients = {}
-    for agency in AGENCIES:
-        for role in ROLES:
-            name = f"{role.replace('_', '-')}-{agency.lower()}"
-            client = TestClient(app)
-            sign_in(client, add_user(app, name, role, agency))
-            clients[(role, agency)] = client
+    clients = signed_in_clients(app, ROLES, AGENCIES)
     linkage_run(settings)
     reviews = LinkageReviews.over(app.state.casework.engine, app.state.casework.sealer,
                                   app.state.casework.pseudonymiser, app.state.casework.audit,

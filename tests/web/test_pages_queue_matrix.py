@@ -17,8 +17,7 @@ import re
 import uuid
 
 import pytest
-from fastapi.testclient import TestClient
-from pages_support import add_user, build_app, csrf_from, make_settings, sign_in
+from pages_support import build_app, csrf_from, make_settings, signed_in_clients
 
 from ctip.domain.access import Principal, Role
 from ctip.domain.review import Reason
@@ -81,13 +80,7 @@ def world(tmp_path_factory):  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("queue-matrix")
     app = build_app(make_settings(tmp / "home"))
     items = _seed(app, tmp)
-    clients = {}
-    for agency in AGENCIES:
-        for role in ROLES:
-            name = f"{role.replace('_', '-')}-{agency.lower()}"
-            client = TestClient(app)
-            sign_in(client, add_user(app, name, role, agency))
-            clients[(role, agency)] = client
+    clients = signed_in_clients(app, ROLES, AGENCIES)
     return app, clients, items
 
 
