@@ -63,6 +63,42 @@ class Phrase:
         return hash(self.template)
 
 
+class Code:
+    """A code quoted in a message (a case status, a role, a queue, a decision, a purpose...):
+    ``str()`` gives it as the English text writes it (``'presumed_victim'``, quoted unless
+    ``quoted=False``; ``text`` when the English names it otherwise, as a queue by its title),
+    and a page shows the label its catalogue has for ``kind`` in the reader's language (the
+    domain knows no labels: ``web.pages.labels.CODE_KINDS`` maps each kind to its table).
+    Several codes (``value`` a list or tuple) are joined with ", "."""
+
+    __slots__ = ("kind", "value", "text", "quoted")
+
+    def __init__(self, kind: str, value: str | list[str] | tuple[str, ...], *,
+                 text: str | None = None, quoted: bool = True) -> None:
+        self.kind, self.text, self.quoted = kind, text, quoted
+        self.value: str | tuple[str, ...] = value if isinstance(value, str) else tuple(value)
+
+    def codes(self) -> tuple[str, ...]:
+        return (self.value,) if isinstance(self.value, str) else self.value
+
+    def __str__(self) -> str:
+        shown = list(self.codes()) if self.text is None else [self.text]
+        return ", ".join(repr(x) if self.quoted else x for x in shown)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __repr__(self) -> str:
+        return f"Code({self.kind!r}, {self.value!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Code) and (self.kind, self.value, self.text, self.quoted) == (
+            other.kind, other.value, other.text, other.quoted)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.value))
+
+
 class CtipError(Exception):
     """Base of every error ctip raises on purpose. Message and hint are bounded in length
     whatever they quote (the last line of defence; messages also cut each quoted value).
@@ -127,7 +163,12 @@ class ValidationError(CtipError):
         value: object = None,
         allowed: str | None = None,
         hint: str | None = None,
+        params: dict[str, object] | None = None,
     ) -> None:
+        template, hint_template = message, hint
+        if params:
+            message = message.format(**params)
+            hint = None if hint is None else hint.format(**params)
         self.file, self.row, self.column = file, row, column
         self.value, self.allowed = value, allowed
         where = ", ".join(
@@ -145,7 +186,9 @@ class ValidationError(CtipError):
         if allowed:
             text += f"; allowed: {allowed}"
         super().__init__(text, hint=hint)
-        self.template = message  # the rule alone: adapters add value and allowed themselves
+        # the rule alone (adapters add value and allowed themselves), and its values
+        self.template, self.hint_template = template, hint_template
+        self.params = dict(params or {})
 
 
 class NotFoundError(CtipError):
@@ -199,8 +242,9 @@ class ExchangeError(CtipError):
     exit_code = 12
     http_status = 422
 
-    def __init__(self, message: str, *, reason: str, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+    def __init__(self, message: str, *, reason: str, hint: str | None = None,
+                 params: dict[str, object] | None = None) -> None:
+        super().__init__(message, hint=hint, params=params)
         self.reason = reason
 
 

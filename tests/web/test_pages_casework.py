@@ -276,31 +276,36 @@ def _french_caseworker_with_a_case(app, username: str):  # type: ignore[no-untyp
 
 def test_a_service_message_is_shown_in_the_users_language(world):
     """The case page shows a refusal of the service (an adult's referral without consent) in the
-    user's language, with the values the English message quotes filled in, and its hint."""
+    user's language, with the values the English message quotes filled in (the consent purpose
+    as its French label, not its code), and its hint."""
     from ctip.web.i18n import translations
+    from ctip.web.pages.labels import PURPOSE
 
     client, case_id, page = _french_caseworker_with_a_case(world[0], "fanny.cw")
     refused = client.post(f"/cases/{case_id}/referrals", data={
         "csrf_token": csrf_from(page), "to_agency": "Agency B", "purpose": "service"})
     assert refused.status_code == 409 and '<html lang="fr"' in refused.text
     fr = translations("fr")
+    purpose = fr.gettext(PURPOSE["share_with_service_provider"])
+    assert purpose.startswith("Partage")
     message = fr.gettext("an adult's referral needs their consent for {purpose} covering "
-                         "{agency}").format(purpose="'share_with_service_provider'",
-                                            agency="'Agency B'")
+                         "{agency}").format(purpose=f"« {purpose} »", agency="'Agency B'")
     hint = fr.gettext("record the person's consent first (children are referred without "
                       "consent); in an emergency a supervisor may override it with a "
                       "justification")
     shown = html.unescape(refused.text)
     assert message.startswith("l’orientation d’un adulte") and message in shown
     assert hint.startswith("enregistrez d’abord") and hint in shown
-    assert "needs their consent" not in shown
+    assert "needs their consent" not in shown and "share_with_service_provider'" not in shown
 
 
 def test_a_workflow_refusal_is_shown_in_the_users_language(world):
     """A step the state machine refuses shows on the case page in the user's language: the
     refusal and the guard's reason inside it (a step needing confirmations), and a step needing
-    a reason with its hint; the English texts do not appear."""
+    a reason with its hint; the English texts do not appear, nor the codes of the steps and
+    confirmations (their French labels do)."""
     from ctip.web.i18n import translations
+    from ctip.web.pages.labels import CONFIRMATION, STATUS
 
     client, case_id, page = _french_caseworker_with_a_case(world[0], "flore.cw")
     fr = translations("fr")
@@ -308,12 +313,14 @@ def test_a_workflow_refusal_is_shown_in_the_users_language(world):
         "csrf_token": csrf_from(page), "target": "screening", "region": "main",
         "confirm": "safe_setting"})
     assert guarded.status_code == 409 and '<html lang="fr"' in guarded.text
-    why_not = fr.gettext("confirm first: {missing}").format(missing="interpreter_offered")
+    why_not = fr.gettext("confirm first: {missing}").format(
+        missing=f"« {fr.gettext(CONFIRMATION['interpreter_offered'])} »")
     refusal = fr.gettext("cannot move to {target}: {why_not}").format(
-        target="'screening'", why_not=why_not)
+        target=f"« {fr.gettext(STATUS['screening'])} »", why_not=why_not)
     shown = html.unescape(guarded.text)
-    assert refusal.startswith("impossible de passer à 'screening' : confirmez d’abord")
+    assert refusal.startswith("impossible de passer à « ") and "confirmez d’abord" in refusal
     assert refusal in shown and "cannot move" not in shown and "confirm first" not in shown
+    assert "'screening'" not in shown and "interpreter_offered" not in refusal
 
     page = client.get(f"/cases/{case_id}").text
     moved = client.post(f"/cases/{case_id}/transition", data={
@@ -326,8 +333,8 @@ def test_a_workflow_refusal_is_shown_in_the_users_language(world):
     assert unreasoned.status_code == 409
     shown = html.unescape(unreasoned.text)
     needs = fr.gettext("moving to {target} needs a reason or rationale").format(
-        target="'presumed_victim'")
+        target=f"« {fr.gettext(STATUS['presumed_victim'])} »")
     hint = fr.gettext("write why, in a sentence a reviewer can check")
     assert needs.startswith("le passage à") and needs in shown
     assert hint.startswith("expliquez pourquoi") and hint in shown
-    assert "needs a reason" not in shown
+    assert "needs a reason" not in shown and "'presumed_victim'" not in shown

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ctip.errors import PermissionDeniedError, Phrase, WorkflowError
+from ctip.errors import Code, PermissionDeniedError, Phrase, WorkflowError
 
 CW, SUP, CA, SYS = "caseworker", "supervisor", "competent_authority", "system"
 
@@ -187,7 +187,8 @@ def _need(*items: str) -> Guard:
         missing = [i for i in items if i not in req.confirmations]
         if not missing:
             return None
-        return Phrase("confirm first: {missing}", params={"missing": ", ".join(missing)})
+        return Phrase("confirm first: {missing}",
+                      params={"missing": Code("confirmation", missing, quoted=False)})
 
     guard.confirmations = items  # type: ignore[attr-defined]  # read by Transition
     return guard
@@ -214,7 +215,7 @@ def _consent(purpose: str) -> Guard:
     def guard(facts: AssistanceFacts, req: Request) -> Phrase | None:
         if purpose not in facts.live_consent_purposes:
             return Phrase("record the person's consent for the purpose {purpose} first",
-                          params={"purpose": repr(purpose)})
+                          params={"purpose": Code("purpose", purpose)})
         return None
 
     return guard
@@ -223,7 +224,7 @@ def _consent(purpose: str) -> Guard:
 def _durable(facts: AssistanceFacts, req: Request) -> Phrase | None:
     if not facts.is_child and "durable_solution" not in facts.live_consent_purposes:
         return Phrase("record the person's consent for the purpose {purpose} first",
-                      params={"purpose": repr("durable_solution")})
+                      params={"purpose": Code("purpose", "durable_solution")})
     if facts.is_child and facts.child_state != "bid_done":
         return Phrase(
             "a child's durable solution needs a best-interests determination (BID) first")
@@ -250,7 +251,7 @@ def _no_safety_task(facts: AssistanceFacts, req: Request) -> Phrase | None:
 def _entitled(facts: AssistanceFacts, req: Request) -> Phrase | None:
     if facts.status not in ENTITLED_STATES:
         return Phrase("assistance starts once the person is a presumed victim (now {status})",
-                      params={"status": repr(facts.status)})
+                      params={"status": Code("status", facts.status)})
     return None
 
 
@@ -464,32 +465,34 @@ def decide(
         raise unknown_region(region)
     candidates = [t for t in transitions_from(region, current) if t.target == target]
     if not candidates:
-        options = ", ".join(sorted({t.target for t in transitions_from(region, current)}))
+        options = sorted({t.target for t in transitions_from(region, current)})
         raise WorkflowError(
             "a case cannot move from {current} to {target} in the {region} workflow",
             hint="possible next steps from {current}: {options}",
-            params={"current": repr(current), "target": repr(target), "region": region,
-                    "options": options or Phrase("none")},
+            params={"current": Code("status", current), "target": Code("status", target),
+                    "region": Code("region", region, quoted=False),
+                    "options": Code("status", options, quoted=False) if options
+                    else Phrase("none")},
         )
     step = candidates[0]
     if role not in step.actors:
         raise PermissionDeniedError(
             "the role {role} may not move a case to {target}",
             hint="this step is taken by: {actors}",
-            params={"role": repr(role), "target": repr(target),
-                    "actors": ", ".join(sorted(step.actors))},
+            params={"role": Code("role", role), "target": Code("status", target),
+                    "actors": Code("role", sorted(step.actors), quoted=False)},
         )
     if step.needs_reason and not request.reason.strip():
         raise WorkflowError(
             "moving to {target} needs a reason or rationale",
             hint="write why, in a sentence a reviewer can check",
-            params={"target": repr(target)},
+            params={"target": Code("status", target)},
         )
     if step.guard is not None:
         why_not = step.guard(facts, request)
         if why_not:
             raise WorkflowError("cannot move to {target}: {why_not}",
-                                params={"target": repr(target), "why_not": why_not})
+                                params={"target": Code("status", target), "why_not": why_not})
     effects = list(step.effects)
     if region == "main" and target == "presumed_victim" and not facts.is_child:
         effects.remove("enter_child_region")

@@ -26,7 +26,13 @@ from ctip.domain.casework import (
     Service,
     ServiceEntry,
 )
-from ctip.errors import NotFoundError, PermissionDeniedError, ValidationError, WorkflowError
+from ctip.errors import (
+    Code,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+    WorkflowError,
+)
 from ctip.services.casework_core import (
     DEFAULT_REFERRAL_DAYS,
     PURPOSE_CONSENT,
@@ -154,7 +160,7 @@ class ReferralWork(CaseworkCore):
             if case.status in nrm.FINAL_STATES:
                 raise WorkflowError(
                     "a case in state {status} cannot be referred", hint="reopen it first",
-                    params={"status": case.status},
+                    params={"status": Code("status", case.status, quoted=False)},
                 )
             if service_id is not None:
                 service = rdb.get_service(conn, service_id)
@@ -182,7 +188,7 @@ class ReferralWork(CaseworkCore):
                         hint="record the person's consent first (children are referred "
                         "without consent); in an emergency a supervisor may override it "
                         "with a justification",
-                        params={"purpose": repr(needed), "agency": repr(to_agency)},
+                        params={"purpose": Code("purpose", needed), "agency": repr(to_agency)},
                     )
                 consent_id = live[-1].consent_id if live else None
             at = self.clock()
@@ -272,7 +278,8 @@ class ReferralWork(CaseworkCore):
                 raise WorkflowError(
                     "the referral is {status}: it cannot become {wanted}",
                     hint="reload the referral to see who answered it",
-                    params={"status": ref.status, "wanted": status},
+                    params={"status": Code("referral_status", ref.status, quoted=False),
+                            "wanted": Code("referral_status", status, quoted=False)},
                 )
             self._audit(conn, p, f"referral.{status}", ref.case_id, referral_id=referral_id)
             return rdb.get_referral(conn, referral_id)  # type: ignore[return-value]

@@ -23,6 +23,7 @@ from ctip.domain.review import QUEUES
 from ctip.domain.supply import SUPPLY_QUEUE
 from ctip.errors import (
     AuthenticationError,
+    Code,
     CtipError,
     PermissionDeniedError,
     Phrase,
@@ -32,7 +33,7 @@ from ctip.services.accounts import Accounts
 from ctip.services.casework import Casework
 from ctip.web import i18n
 from ctip.web.pages.helpers import helpers
-from ctip.web.pages.labels import N_
+from ctip.web.pages.labels import N_, code_text
 from ctip.web.pages.render import locale_of, render
 from ctip.web.security import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, csrf_ok
 
@@ -160,13 +161,17 @@ def check_csrf(request: Request, user: PageUser, form: Any) -> None:
 def localised(request: Request, error: CtipError) -> tuple[str, str]:
     """The error's message and hint in the page's language: their templates as the catalogue
     translates them, filled with the error's values (English where the catalogue has none)."""
+    locale = getattr(request.state, "locale", None) or locale_of(request)
+    gettext = i18n.translations(locale).gettext
 
     def tr(template: str | None, params: dict[str, object], fallback: str | None) -> str:
         if not template:
             return fallback or ""
         text = _(request, template)
-        # a value that is itself a text (a guard's reason, a Phrase) is translated too
-        values = {k: tr(v.template, v.params, str(v)) if isinstance(v, Phrase) else v
+        # a value that is itself a text (a guard's reason, a Phrase) is translated too, and a
+        # code (a status, a role, a queue) is shown as its label in the page's language
+        values = {k: tr(v.template, v.params, str(v)) if isinstance(v, Phrase)
+                  else code_text(v, gettext, locale) if isinstance(v, Code) else v
                   for k, v in params.items()}
         try:
             return text.format(**values) if values else text

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from ctip.domain.vocabulary import code_list, code_list_names
+from ctip.errors import Code
+
 
 def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
     return message
@@ -163,6 +166,71 @@ OBSERVATION: dict[str, str] = {
     "unknown": N_("Not known"),
     "declined": N_("Declined to answer"),
 }
+
+
+QUEUE_TITLE: dict[str, str] = {  # review queue titles (the kinds carry English titles)
+    "linkage.pairs": N_("Linkage review"),
+    "ads.screened": N_("Screened job ads"),
+    "finflows.alerts": N_("Financial-flow alerts"),
+    "supply.hits": N_("Supply-chain due diligence"),
+}
+
+DECISION: dict[str, str] = {  # the decisions of the review queues
+    "match": N_("Same person (match)"),
+    "non_match": N_("Different people (no match)"),
+    "accept": N_("Accept"),
+    "dismiss": N_("Dismiss"),
+    "risky": N_("Risky"),
+    "fine": N_("Fine"),
+    "escalate": N_("Escalate"),
+    "link_case": N_("Link to a victim case"),
+    "due_diligence": N_("Needs due diligence"),
+    "mitigated": N_("Mitigated"),
+    "not_relevant": N_("Not relevant"),
+}
+
+# The label table of each kind of ``Code`` a message quotes (``errors.Code``); a kind named after
+# a shipped code list (``exploitation_form``) takes that list's labels.
+CODE_KINDS: dict[str, dict[str, str]] = {
+    "status": STATUS,
+    "region": REGION,
+    "role": ROLE,
+    "referral_status": REFERRAL_STATUS,
+    "purpose": PURPOSE,
+    "referral_purpose": REFERRAL_PURPOSE,
+    "confirmation": CONFIRMATION,
+    "queue": QUEUE_TITLE,
+    "decision": DECISION,
+}
+# quotation marks around a code's label, by language (others: English typographic quotes)
+QUOTES: dict[str, tuple[str, str]] = {
+    "fr": ("« ", " »"), "es": ("«", "»"), "ru": ("«", "»"), "ar": ("«", "»"),
+    "zh": ("“", "”"),
+}
+LIST_SEPARATOR: dict[str, str] = {"ar": "، ", "zh": "、"}
+
+
+def code_text(code: Code, gettext: Callable[[str], str], locale: str) -> str:
+    """A code a message quotes, as its label in the page's language, in quotation marks (a label
+    is often several words inside a sentence). A code without a label is shown as the English
+    text shows it, never dropped."""
+    table = CODE_KINDS.get(code.kind)
+    in_list = table is None and code.kind in code_list_names()
+
+    def one(value: str) -> str | None:
+        text = table.get(value) if table is not None else None
+        if in_list:
+            try:
+                text = str(code_list(code.kind).entry(value)["label"])
+            except LookupError:
+                text = None
+        return gettext(text) if text else None
+
+    shown = [one(value) for value in code.codes()]
+    if not all(shown):
+        return str(code)
+    opening, closing = QUOTES.get(locale, ("‘", "’"))
+    return LIST_SEPARATOR.get(locale, ", ").join(f"{opening}{text}{closing}" for text in shown)
 
 
 def label(table: dict[str, str], code: str | None, gettext: Callable[[str], str]) -> str:
