@@ -3,6 +3,7 @@ it (always as an attachment), export a bundle that verifies, and the role and ag
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -88,3 +89,37 @@ def test_evidence_tab_add_download_export(app, tmp_path) -> None:  # type: ignor
         held = cs.post(f"/cases/{case_id}/evidence/{digest}/hold",
                        data={"csrf_token": csrf_from(tab.text), "on": "1"})
         assert "Legal hold changed." in held.text and "Release hold" in held.text
+
+
+def test_a_refused_disposal_is_shown_in_the_users_language(app) -> None:  # type: ignore[no-untyped-def]
+    """An item under legal hold cannot be disposed of: the evidence page says so in French, with
+    the item's hash filled in and the hint, and no English text of the refusal."""
+    from ctip.web.i18n import translations
+
+    sup = add_user(app, "sofia.sup", "supervisor", "Agency A")
+    with TestClient(app) as client:
+        sign_in(client, sup)
+        client.get("/language/fr?next=/dashboard")
+        case_id = _new_case(client)
+        tab = client.get(f"/cases/{case_id}/evidence")
+        added = client.post(f"/cases/{case_id}/evidence", data={
+            "csrf_token": csrf_from(tab.text), "source": "shared by an NGO",
+            "purpose": "investigation"}, files={"file": ("ad.html", HTML_EVIDENCE, "text/html")})
+        assert added.status_code == 200 and '<html lang="fr"' in added.text
+        digest = sha256_hex(HTML_EVIDENCE)
+        held = client.post(f"/cases/{case_id}/evidence/{digest}/hold",
+                           data={"csrf_token": csrf_from(added.text), "on": "1"})
+        assert held.status_code == 200
+        refused = client.post(f"/cases/{case_id}/evidence/{digest}/dispose",
+                              data={"csrf_token": csrf_from(held.text)})
+        assert refused.status_code == 409 and '<html lang="fr"' in refused.text
+        fr = translations("fr")
+        message = fr.gettext("item {item} is under legal hold and cannot be disposed of").format(
+            item=digest[:16])
+        hint = fr.gettext("release the hold first (a supervisor, with the legal basis), then "
+                          "dispose")
+        shown = html.unescape(refused.text)
+        assert message == f"la pièce {digest[:16]} est sous conservation légale et ne peut pas " \
+            "être détruite"
+        assert message in shown and hint.startswith("levez d’abord") and hint in shown
+        assert "legal hold and cannot" not in shown and "release the hold" not in shown

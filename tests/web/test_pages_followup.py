@@ -4,6 +4,7 @@ kept), a reviewer accepts it (never their own), both read the score; others are 
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 
 import pytest
@@ -16,12 +17,14 @@ def world(tmp_path_factory):
     app = build_app(make_settings(tmp_path_factory.mktemp("followup") / "home"))
     users = {"coord": add_user(app, "cora.coord", "coordinator", "Rapporteur"),
              "rev": add_user(app, "rita.rev", "reviewer", "Rapporteur"),
-             "cw": add_user(app, "carl.cw", "caseworker", "Agency A")}
+             "cw": add_user(app, "carl.cw", "caseworker", "Agency A"),
+             "fr": add_user(app, "fleur.coord", "coordinator", "Rapporteur")}
     clients = {}
     for key, user in users.items():
         client = TestClient(app)
         sign_in(client, user)
         clients[key] = client
+    clients["fr"].get("/language/fr?next=/followup")  # a coordinator reading in French
     return clients
 
 
@@ -70,3 +73,37 @@ def test_others_are_refused_and_forms_need_the_token(world) -> None:
                                                     "period_start": "2021-01-01",
                                                     "period_end": "2024-12-31"})
     assert forged.status_code == 403
+
+
+def test_follow_up_refusals_are_shown_in_the_users_language(world) -> None:
+    """The follow-up service's refusals reach a French coordinator in French, with the values
+    they quote: a cycle that exists already (and its hint), a value a yes/no indicator cannot
+    take, a cycle that does not exist."""
+    from ctip.web.i18n import translations
+
+    fr, client = translations("fr"), world["fr"]
+    page = client.get("/followup")
+    assert page.status_code == 200 and '<html lang="fr"' in page.text
+    form = {"csrf_token": csrf_from(page.text), "country": "MDA", "period_start": "2025-01-01",
+            "period_end": "2028-12-31", "kind": "quadrennial"}
+    assert client.post("/followup", data=form, follow_redirects=False).status_code == 303
+    again = client.post("/followup", data=form)
+    assert again.status_code == 409 and '<html lang="fr"' in again.text
+    shown = html.unescape(again.text)
+    exists = fr.gettext("cycle {cycle} exists already").format(cycle="'MDA-2025-2028'")
+    hint = fr.gettext("give another id with --id, or use the existing cycle")
+    assert exists == "le cycle 'MDA-2025-2028' existe déjà" and exists in shown
+    assert hint in shown and "exists already" not in shown
+
+    cycle = client.get("/followup/MDA-2025-2028")
+    wrong = client.post("/followup/MDA-2025-2028/evidence", data={
+        "csrf_token": csrf_from(cycle.text), "indicator": "NAP", "value": "maybe",
+        "as_of": "2025-03-01", "citation": "NAP s. 4", "source_kind": "policy", "grade": "A1"})
+    assert wrong.status_code == 422
+    shown = html.unescape(wrong.text)
+    assert fr.gettext("{code} is a yes/no indicator").format(code="NAP") in shown
+    assert "NAP est un indicateur oui/non" in shown and "yes/no indicator" not in shown
+
+    missing = client.get("/followup/ZZZ-1999-2000")
+    assert missing.status_code == 404
+    assert "aucun cycle de suivi 'ZZZ-1999-2000'" in html.unescape(missing.text)

@@ -3,8 +3,10 @@ Arabic, CLDR dates, numbers and country names, screening texts, negotiation."""
 
 from __future__ import annotations
 
+import ast
 import io
 import re
+import string
 from datetime import date
 
 import pytest
@@ -13,9 +15,11 @@ from babel.messages.pofile import read_po
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ctip import errors
 from ctip.domain import screening
+from ctip.errors import Code, CtipError, WorkflowError
 from ctip.web import i18n
-from ctip.web.i18n.__main__ import HERE, extract, missing
+from ctip.web.i18n.__main__ import HERE, SERVICE_MESSAGES, extract, message_calls, missing
 from ctip.web.pages import labels
 from ctip.web.pages.helpers import helpers
 
@@ -58,6 +62,87 @@ def test_translations_keep_their_placeholders(locale: str) -> None:
         assert wanted == set(PLACEHOLDER.findall(" ".join(forms))), (locale, message.id)
         for form in forms:  # each form formats with the values the page passes
             form % dict.fromkeys(wanted, 1)
+
+
+def _fields(text: str) -> set[str]:
+    """The ``str.format`` fields of a text (``{{`` and ``}}`` are literal braces)."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+@pytest.mark.parametrize("locale", sorted(UN_LANGUAGES - {"en"}))
+def test_translations_keep_their_format_fields(locale: str) -> None:
+    """A service message's ``{name}`` fields survive translation (the page fills them in)."""
+    catalog = read_po(io.BytesIO(i18n._po_text(locale) or b""), locale=locale)
+    for message in catalog:
+        if not message.id or not isinstance(message.id, str) or "{" not in message.id:
+            continue
+        try:
+            wanted = _fields(message.id)
+        except ValueError:  # not a format template (a page text with a lone brace)
+            continue
+        assert _fields(str(message.string)) == wanted, (locale, message.id)
+        str(message.string).format(**dict.fromkeys(wanted, "x"))
+
+
+CTIP_ERRORS = {name for name, value in vars(errors).items()
+               if isinstance(value, type) and issubclass(value, CtipError)} | {"Phrase"}
+
+
+@pytest.mark.parametrize("module", SERVICE_MESSAGES)
+def test_service_messages_are_templates_in_the_catalogue(module: str) -> None:
+    """Every message and hint a registered service module gives a ctip error (or a Phrase) is a
+    literal template in messages.pot, never an f-string or a text built at run time (which the
+    pages could not translate); its ``{fields}`` are all given in ``params=``."""
+    path = HERE.parent.parent / module
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    aliases = {alias.asname: alias.name for node in ast.walk(tree)
+               if isinstance(node, ast.ImportFrom) and node.module == "ctip.errors"
+               for alias in node.names if alias.asname}
+    catalogued = {m.id for m in _pot() if m.id}
+    problems = []
+    for call, texts in message_calls(tree):
+        func = call.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        if aliases.get(name, name) not in CTIP_ERRORS:
+            continue  # ValueError, OSError...: a programming error, not a message for people
+        params = next((k.value for k in call.keywords if k.arg == "params"), None)
+        given = ({k.value for k in params.keys if isinstance(k, ast.Constant)}
+                 if isinstance(params, ast.Dict) else None)
+        for text in texts:
+            where = f"{module}:{call.lineno}"
+            if not (isinstance(text, ast.Constant) and isinstance(text.value, str)):
+                if not (isinstance(text, ast.Constant) and text.value is None):
+                    problems.append(f"{where}: not a literal template: {ast.unparse(text)[:80]}")
+                continue
+            if text.value not in catalogued:
+                problems.append(f"{where}: not in messages.pot: {text.value[:80]!r}")
+            fields = _fields(text.value)
+            if fields and given is not None and not fields <= given:
+                problems.append(f"{where}: params lack {sorted(fields - given)}")
+            if fields and params is None:
+                problems.append(f"{where}: {sorted(fields)} without params=")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_code_in_a_message_is_shown_as_its_label() -> None:
+    """A code a message quotes keeps its English text (quoted, as before) and is shown on a page
+    as its label in the reader's language; a code without a label is shown as written."""
+    from ctip.web.pages.labels import code_text
+
+    error = WorkflowError("cannot move to {target}: {why_not}",
+                          params={"target": Code("status", "presumed_victim"),
+                                  "why_not": Code("role", ["caseworker", "supervisor"],
+                                                  quoted=False)})
+    assert error.message == "cannot move to 'presumed_victim': caseworker, supervisor"
+    fr, ar, zh = (i18n.translations(x).gettext for x in ("fr", "ar", "zh"))
+    assert code_text(Code("status", "presumed_victim"), fr, "fr") == "« Victime présumée »"
+    assert code_text(Code("role", ["caseworker", "supervisor"], quoted=False), ar, "ar") == \
+        f"«{ar('Caseworker')}»، «{ar('Supervisor')}»"
+    assert code_text(Code("queue", "ads.screened", text="Screened job ads"), zh, "zh") == \
+        f"“{zh('Screened job ads')}”"
+    assert code_text(Code("exploitation_form", "forced_labour"), fr, "fr").startswith("« Travail")
+    assert code_text(Code("status", "no_such_state"), fr, "fr") == "'no_such_state'"
+    assert code_text(Code("nothing", "x", quoted=False), fr, "fr") == "x"
 
 
 @pytest.mark.parametrize("locale", ["fr", "es", "ar", "zh", "ru"])

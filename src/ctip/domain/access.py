@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ctip.domain.records import IDENTITY_FIELDS
-from ctip.errors import NotFoundError, PermissionDeniedError
+from ctip.errors import Code, NotFoundError, PermissionDeniedError
 
 
 class Role(StrEnum):
@@ -208,8 +208,9 @@ def require_role(principal: Principal, action: Action) -> None:
     """Step 1: the role may take this action at all (independent of any case: leaks nothing)."""
     if action not in ROLE_ACTIONS.get(principal.role, frozenset()):
         raise PermissionDeniedError(
-            f"the role {principal.role.value!r} may not do {action.value!r}",
+            "the role {role} may not do {action}",
             hint="ask a supervisor or administrator if your work needs it",
+            params={"role": Code("role", principal.role.value), "action": repr(action.value)},
         )
 
 
@@ -265,9 +266,10 @@ def authorize(
         raise not_found(case_id)
     if action not in RELATION_ACTIONS[relation]:
         raise PermissionDeniedError(
-            f"your agency's access to case {case_id!r} ({relation.value}) "
-            f"does not allow {action.value!r}",
+            "your agency's access to case {case} ({relation}) does not allow {action}",
             hint="the owning agency can do this, or refer the case for this purpose",
+            params={"case": repr(case_id), "relation": relation.value,
+                    "action": repr(action.value)},
         )
     if (
         relation is Relation.RECIPIENT

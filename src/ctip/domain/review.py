@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ctip.domain.access import Principal, Role
-from ctip.errors import PermissionDeniedError, ValidationError
+from ctip.errors import Code, PermissionDeniedError, ValidationError
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,8 @@ def queue_kind(name: str) -> QueueKind:
         return QUEUES[name]
     except KeyError:
         raise ValidationError(
-            f"there is no review queue {name!r}",
+            "there is no review queue {name}",
+            params={"name": repr(name)},
             column="queue",
             value=name,
             allowed=", ".join(sorted(QUEUES)) or "none registered",
@@ -105,8 +106,10 @@ def queue_kind(name: str) -> QueueKind:
 def may_read(principal: Principal, kind: QueueKind) -> None:
     if principal.role not in kind.readers:
         raise PermissionDeniedError(
-            f"the role {principal.role.value!r} may not read the queue {kind.title!r}",
+            "the role {role} may not read the queue {queue}",
             hint="ask a supervisor if your work needs it",
+            params={"role": Code("role", principal.role.value),
+                    "queue": Code("queue", kind.name, text=kind.title)},
         )
 
 
@@ -122,31 +125,37 @@ def check_decision(
     decide. The item's agency is checked by the service (a stranger's item is 'not found')."""
     if principal.role not in kind.deciders:
         raise PermissionDeniedError(
-            f"the role {principal.role.value!r} may not decide on {kind.title!r}",
+            "the role {role} may not decide on {queue}",
             hint="a supervisor or an investigator of the agency decides",
+            params={"role": Code("role", principal.role.value),
+                    "queue": Code("queue", kind.name, text=kind.title)},
         )
     if decision not in kind.decisions:
         raise ValidationError(
-            f"{decision!r} is not a decision of the queue {kind.title!r}",
+            "{decision} is not a decision of the queue {queue}",
+            params={"decision": repr(decision), "queue": Code("queue", kind.name, text=kind.title)},
             column="decision",
             value=decision,
             allowed=", ".join(kind.decisions),
         )
     if decision in kind.reason_required and not (reason and reason.strip()):
         raise ValidationError(
-            f"the decision {decision!r} needs a written reason",
+            "the decision {decision} needs a written reason",
+            params={"decision": Code("decision", decision)},
             column="reason",
             hint="say why, in a sentence another reviewer can follow",
         )
     if decision in kind.links_case and not linked_case:
         raise ValidationError(
-            f"the decision {decision!r} needs the victim case it concerns",
+            "the decision {decision} needs the victim case it concerns",
+            params={"decision": Code("decision", decision)},
             column="case",
             hint="give the case number",
         )
     if linked_case and decision not in kind.links_case:
         raise ValidationError(
-            f"the decision {decision!r} does not link a case",
+            "the decision {decision} does not link a case",
+            params={"decision": Code("decision", decision)},
             column="case",
             allowed=", ".join(sorted(kind.links_case)) or "no decision of this queue",
         )

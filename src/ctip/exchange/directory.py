@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ctip.errors import ExchangeError
+from ctip.errors import ExchangeError, Phrase
 from ctip.evidence.canonical import canonical_json
 from ctip.evidence.signing import (
     Ed25519PrivateKey,
@@ -44,11 +44,12 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def unb64(text: Any, what: str) -> bytes:
+def unb64(text: Any, what: str | Phrase) -> bytes:
     try:
         return base64.b64decode(str(text), validate=True)
     except ValueError:
-        raise ExchangeError(f"{what} is not base64.", reason="malformed") from None
+        raise ExchangeError("{what} is not base64.", reason="malformed",
+                            params={"what": what}) from None
 
 
 def ooband_fingerprint(record: Mapping[str, Any]) -> str:
@@ -67,10 +68,11 @@ def signed(body: dict[str, Any], key: Ed25519PrivateKey) -> str:
     return b64(key.sign(canonical_json(body)))
 
 
-def _verify(public_b64: str, body: Any, signature_b64: Any, what: str) -> None:
+def _verify(public_b64: str, body: Any, signature_b64: Any, what: str | Phrase) -> None:
     if not verify_canonical(unb64(public_b64, what), body, unb64(signature_b64, what)):
-        raise ExchangeError(f"The signature on {what} does not verify.", reason="bad-signature",
-                            hint="the file was altered or not signed by the key it names")
+        raise ExchangeError("The signature on {what} does not verify.", reason="bad-signature",
+                            hint="the file was altered or not signed by the key it names",
+                            params={"what": what})
 
 
 # ---- records ---------------------------------------------------------------------------------
@@ -97,11 +99,12 @@ def countersign(signed_card: Mapping[str, Any], anchor: Mapping[str, Any],
                 anchor_key: Ed25519PrivateKey) -> dict[str, Any]:
     card = dict(signed_card["card"])
     _verify(card["signing_key"], card, signed_card.get("agency_sig"),
-            f"the card of {card['agency']}")
+            Phrase("the card of {agency}", params={"agency": card["agency"]}))
     if card["country"] != anchor["country"]:
-        raise ExchangeError(f"Anchor {anchor['id']} vouches for {anchor['country']} agencies "
-                            f"only, not for {card['agency']} ({card['country']}).",
-                            reason="untrusted")
+        raise ExchangeError("Anchor {anchor} vouches for {country} agencies only, not for "
+                            "{agency} ({agency_country}).", reason="untrusted",
+                            params={"anchor": anchor["id"], "country": anchor["country"],
+                                    "agency": card["agency"], "agency_country": card["country"]})
     return {"card": card, "agency_sig": signed_card["agency_sig"], "anchor_id": anchor["id"],
             "anchor_sig": signed(card, anchor_key)}
 
@@ -123,9 +126,10 @@ def cross_sign(own: Mapping[str, Any], own_key: Ed25519PrivateKey, other: Mappin
         raise ExchangeError("That file is not a ctip trust anchor record.", reason="malformed")
     if not same_fingerprint(fingerprint_given, other):
         raise ExchangeError(
-            f"The fingerprint you gave does not match anchor {other.get('id')!r}.",
+            "The fingerprint you gave does not match anchor {anchor}.",
             reason="untrusted", hint="do not cross-sign; check the anchor file and the "
-            "fingerprint with the other country's authority on a separate channel")
+            "fingerprint with the other country's authority on a separate channel",
+            params={"anchor": repr(other.get("id"))})
     if other["id"] == own["id"]:
         raise ExchangeError("An anchor does not cross-sign itself.", reason="malformed")
     statement = {"kind": CROSS, "by": own["id"], "by_key_id": own["key_id"],
@@ -153,18 +157,23 @@ def trusted_anchor(own: Mapping[str, Any], statements: Iterable[Mapping[str, Any
     for st in statements:
         body = st["statement"]
         if body.get("for") == dict(candidate) and body.get("by_key_id") == own["key_id"]:
-            _verify(own["key"], body, st.get("signature"), f"the cross-sign statement for "
-                    f"{candidate.get('id')}")
+            _verify(own["key"], body, st.get("signature"),
+                    Phrase("the cross-sign statement for {anchor}",
+                           params={"anchor": candidate.get("id")}))
             if parse_time(body["valid_to"]) < now:
-                raise ExchangeError(f"The cross-signature for anchor {candidate.get('id')} "
-                                    f"expired on {body['valid_to']}.", reason="expired",
-                                    hint="renew the bilateral arrangement and cross-sign again")
+                raise ExchangeError("The cross-signature for anchor {anchor} expired on "
+                                    "{valid_to}.", reason="expired",
+                                    hint="renew the bilateral arrangement and cross-sign again",
+                                    params={"anchor": candidate.get("id"),
+                                            "valid_to": body["valid_to"]})
             return
     raise ExchangeError(
-        f"Trust anchor {candidate.get('id')!r} (fingerprint "
-        f"{ooband_fingerprint(candidate)}) is not trusted here.", reason="untrusted",
+        "Trust anchor {anchor} (fingerprint {fingerprint}) is not trusted here.",
+        reason="untrusted",
         hint="confirm the fingerprint with its authority out of band, then run `ctip exchange "
-        "directory cross-sign` (ctip never trusts a key on first use)")
+        "directory cross-sign` (ctip never trusts a key on first use)",
+        params={"anchor": repr(candidate.get("id")),
+                "fingerprint": ooband_fingerprint(candidate)})
 
 
 def verify_directory(doc: Mapping[str, Any], own: Mapping[str, Any],
@@ -177,16 +186,20 @@ def verify_directory(doc: Mapping[str, Any], own: Mapping[str, Any],
         raise ExchangeError("That file is not a ctip agency directory.", reason="malformed")
     anchor = body["anchor"]
     trusted_anchor(own, statements, anchor, now)
-    _verify(anchor["key"], body, doc.get("signature"), f"the directory of {anchor['id']}")
+    _verify(anchor["key"], body, doc.get("signature"),
+            Phrase("the directory of {anchor}", params={"anchor": anchor["id"]}))
     check_fresh(body, now, max_age)
     for entry in body["cards"]:
         card = entry["card"]
-        _verify(anchor["key"], card, entry.get("anchor_sig"), f"the card of {card['agency']}")
+        _verify(anchor["key"], card, entry.get("anchor_sig"),
+                Phrase("the card of {agency}", params={"agency": card["agency"]}))
         _verify(card["signing_key"], card, entry.get("agency_sig"),
-                f"the card of {card['agency']} (its own signature)")
+                Phrase("the card of {agency} (its own signature)",
+                       params={"agency": card["agency"]}))
         if card["country"] != anchor["country"]:
-            raise ExchangeError(f"Directory {anchor['id']} lists {card['agency']} of another "
-                                "country.", reason="untrusted")
+            raise ExchangeError("Directory {anchor} lists {agency} of another country.",
+                                reason="untrusted",
+                                params={"anchor": anchor["id"], "agency": card["agency"]})
     return body
 
 
@@ -195,9 +208,11 @@ def check_fresh(body: Mapping[str, Any], now: datetime,
     issued = parse_time(body["issued"])
     if now - issued > max_age:
         raise ExchangeError(
-            f"The directory of {body['anchor']['id']} (serial {body['serial']}) was issued on "
-            f"{body['issued']}, more than {max_age.days} days ago.", reason="stale-directory",
-            hint="import its current directory (`ctip exchange directory import`)")
+            "The directory of {anchor} (serial {serial}) was issued on {issued}, more than "
+            "{days} days ago.", reason="stale-directory",
+            hint="import its current directory (`ctip exchange directory import`)",
+            params={"anchor": body["anchor"]["id"], "serial": body["serial"],
+                    "issued": body["issued"], "days": max_age.days})
 
 
 def find_sender(directories: Iterable[Mapping[str, Any]], agency: str, key_id: str,
@@ -215,23 +230,30 @@ def find_sender(directories: Iterable[Mapping[str, Any]], agency: str, key_id: s
             rev_at = parse_time(rev["revoked_at"]) if rev else None
             if rev is not None and rev_at is not None and created >= rev_at:
                 raise ExchangeError(
-                    f"{agency}'s signing key {key_id} was revoked on {rev['revoked_at']} "
-                    f"({rev.get('reason', 'no reason given')}); the package was signed after.",
-                    reason="revoked", hint="ask the sender to re-send under their new key")
+                    "{agency}'s signing key {key_id} was revoked on {revoked_at} ({why}); the "
+                    "package was signed after.",
+                    reason="revoked", hint="ask the sender to re-send under their new key",
+                    params={"agency": agency, "key_id": key_id, "revoked_at": rev["revoked_at"],
+                            "why": rev["reason"] if "reason" in rev
+                            else Phrase("no reason given")})
             if not parse_time(card["valid_from"]) <= created <= parse_time(card["valid_to"]):
                 raise ExchangeError(
-                    f"{agency}'s card (key {key_id}) is valid from {card['valid_from']} to "
-                    f"{card['valid_to']}; the package was signed on {iso(created)}.",
-                    reason="expired", hint="ask the sender for a package under a current card")
+                    "{agency}'s card (key {key_id}) is valid from {valid_from} to {valid_to}; "
+                    "the package was signed on {created}.",
+                    reason="expired", hint="ask the sender for a package under a current card",
+                    params={"agency": agency, "key_id": key_id, "valid_from": card["valid_from"],
+                            "valid_to": card["valid_to"], "created": iso(created)})
             if created > now + CLOCK_SKEW:
-                raise ExchangeError(f"The package claims to be signed in the future "
-                                    f"({iso(created)}).", reason="malformed")
+                raise ExchangeError("The package claims to be signed in the future "
+                                    "({created}).", reason="malformed",
+                                    params={"created": iso(created)})
             return TrustedCard(card, body["anchor"]["id"], int(body["serial"]), rev_at,
                                rev.get("reason") if rev else None)
     raise ExchangeError(
-        f"No trusted directory card of {agency!r} has the signing key {key_id}.",
+        "No trusted directory card of {agency} has the signing key {key_id}.",
         reason="untrusted", hint="the sender is unknown here or claims another agency's name; "
-        "if it is a partner, import its current directory (one older than 30 days is not used)")
+        "if it is a partner, import its current directory (one older than 30 days is not used)",
+        params={"agency": repr(agency), "key_id": key_id})
 
 
 def card_of(directories: Iterable[Mapping[str, Any]], agency: str) -> dict[str, Any]:
@@ -241,6 +263,7 @@ def card_of(directories: Iterable[Mapping[str, Any]], agency: str) -> dict[str, 
         for entry in body["cards"]:
             if entry["card"]["agency"] == agency and entry["card"]["key_id"] not in revoked:
                 return dict(entry["card"])
-    raise ExchangeError(f"No trusted, current directory card for {agency!r}.",
+    raise ExchangeError("No trusted, current directory card for {agency}.",
                         reason="untrusted", hint="import that agency's current directory "
-                        "(its anchor cross-signed; one older than 30 days is not used)")
+                        "(its anchor cross-signed; one older than 30 days is not used)",
+                        params={"agency": repr(agency)})

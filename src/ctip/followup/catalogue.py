@@ -36,8 +36,9 @@ DEFAULT_RULES, DEFAULT_RULES_VERSION = "gsi-style", "1"
 def _data(name: str) -> dict[str, Any]:
     path = resources.files("ctip.followup").joinpath("data", name)
     if not path.is_file():
-        raise NotFoundError(f"no follow-up data file {name!r} ships with this ctip",
-                            hint="list the available versions with `ctip followup catalogue`")
+        raise NotFoundError("no follow-up data file {name} ships with this ctip",
+                            hint="list the available versions with `ctip followup catalogue`",
+                            params={"name": repr(name)})
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
@@ -82,7 +83,9 @@ def rule_set(rules: str = DEFAULT_RULES, version: str = DEFAULT_RULES_VERSION) -
 
 def framework_for(framework_id: str, version: str) -> Framework:
     if framework_id != DEFAULT_FRAMEWORK:
-        raise NotFoundError(f"framework {framework_id!r} is not shipped with ctip",
-                            hint=f"cycles use {DEFAULT_FRAMEWORK!r}; the GSI is read from its "
-                            "files with `ctip followup gsi`")
+        raise NotFoundError("framework {framework} is not shipped with ctip",
+                            hint="cycles use {default}; the GSI is read from its "
+                            "files with `ctip followup gsi`",
+                            params={"framework": repr(framework_id),
+                                    "default": repr(DEFAULT_FRAMEWORK)})
     return declaration(version)

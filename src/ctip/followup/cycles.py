@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ctip.errors import NotComparableError, ValidationError
+from ctip.errors import NotComparableError, Phrase, ValidationError
 from ctip.followup.model import (
     MET,
     NO_EVIDENCE,
@@ -61,6 +61,9 @@ def inputs(framework: Framework, rules: RuleSet, cycle: CycleInfo,
     }
 
 
+_PART = {"framework": Phrase("framework"), "rules": Phrase("rules")}  # named in messages
+
+
 def assess(framework: Framework, rules: RuleSet, data: Mapping[str, Any]) -> dict[str, Any]:
     """The assessment of a snapshot's inputs (pure: the same inputs give the same result)."""
     for part, have in (("framework", framework), ("rules", rules)):
@@ -68,9 +71,12 @@ def assess(framework: Framework, rules: RuleSet, data: Mapping[str, Any]) -> dic
         if (stored["id"], stored["version"], stored["sha256"]) != (have.id, have.version,
                                                                    have.sha256):
             raise ValidationError(
-                f"the snapshot was made with {part} {stored['id']} v{stored['version']} "
-                f"({stored['sha256'][:12]}), not {have.id} v{have.version} ({have.sha256[:12]})",
-                hint=f"recompute it with the {part} version it names")
+                "the snapshot was made with {part} {id} v{version} ({sha256}), not {have_id} "
+                "v{have_version} ({have_sha256})",
+                hint="recompute it with the {part} version it names",
+                params={"part": _PART[part], "id": stored["id"], "version": stored["version"],
+                        "sha256": stored["sha256"][:12], "have_id": have.id,
+                        "have_version": have.version, "have_sha256": have.sha256[:12]})
     cycle = data["cycle"]
     items = [Evidence(**e) for e in data["evidence"]]
     obs = observations(framework.indicators.values(), rules, items, cycle["period_start"])
@@ -140,11 +146,11 @@ def change_report(old: Mapping[str, Any], new: Mapping[str, Any], *,
         mapping = {code: (code, True) for code in old["indicators"]}
     elif crosswalk is None or (crosswalk.from_key, crosswalk.to_key) != (old_key, new_key):
         raise NotComparableError(
-            f"the assessments use different frameworks ({old_key} and {new_key}) and no "
+            "the assessments use different frameworks ({old} and {new}) and no "
             "crosswalk between them is declared: their scores are not comparable",
-            hint=f"declare one with `ctip followup crosswalk add --from '{old_key}' --to "
-            f"'{new_key}' FILE` (old code, new code, comparable yes/no), or compare cycles of "
-            "one framework version")
+            hint="declare one with `ctip followup crosswalk add --from '{old}' --to "
+            "'{new}' FILE` (old code, new code, comparable yes/no), or compare cycles of "
+            "one framework version", params={"old": old_key, "new": new_key})
     else:
         mapping = dict(crosswalk.entries)
     lines, not_comparable = [], []

@@ -51,16 +51,18 @@ def check_value(indicator: Indicator, rules: RuleSet, value: str) -> None:
     kind, text = rule.get("kind"), (value or "").strip()
     if not text:
         raise ValidationError("a value is required", column="value",
-                              hint=f"give the value of {indicator.code} ({indicator.unit})")
+                              hint="give the value of {code} ({unit})",
+                              params={"code": indicator.code, "unit": indicator.unit})
     if kind == "binary" and text.lower() not in YES | NO:
-        raise ValidationError(f"{indicator.code} is a yes/no indicator", column="value",
-                              value=value, allowed="yes, no")
+        raise ValidationError("{code} is a yes/no indicator", column="value",
+                              value=value, allowed="yes, no", params={"code": indicator.code})
     if kind == "ordinal3" and text not in {"0", "1", "2"}:
-        raise ValidationError(f"{indicator.code} is rated 0, 1 or 2", column="value",
-                              value=value, allowed="0, 1, 2")
+        raise ValidationError("{code} is rated 0, 1 or 2", column="value",
+                              value=value, allowed="0, 1, 2", params={"code": indicator.code})
     if kind == "quantity" and parse_number(text) is None:
-        raise ValidationError(f"{indicator.code} needs a number ({indicator.unit})",
-                              column="value", value=value, allowed="a number, e.g. 72 or 72.5")
+        raise ValidationError("{code} needs a number ({unit})",
+                              column="value", value=value, allowed="a number, e.g. 72 or 72.5",
+                              params={"code": indicator.code, "unit": indicator.unit})
 
 
 def check_grade(source: str, credibility: str) -> None:

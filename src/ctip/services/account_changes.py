@@ -72,7 +72,8 @@ def check_password(password: str, username: str) -> None:
     """The rule for a new password: long enough, and not the user name."""
     if len(password) < MIN_PASSWORD:
         raise ValidationError(
-            f"password must have at least {MIN_PASSWORD} characters", column="password"
+            "password must have at least {count} characters", column="password",
+            params={"count": MIN_PASSWORD},
         )
     if password.strip().lower() == username.lower():
         raise ValidationError("the password must not be the user name", column="password")
@@ -125,7 +126,8 @@ def _enrolment_context(user_id: str) -> str:
 
 
 def _no_user(username: str) -> NotFoundError:
-    return NotFoundError(f"no user {username!r}", hint="the list of users shows them")
+    return NotFoundError("no user {username}", hint="the list of users shows them",
+                         params={"username": repr(username)})
 
 
 class AccountChanges:

@@ -301,5 +301,5 @@ class Accounts(AccountChanges):
         with self.engine.begin() as conn:
             row = adb.get_user(conn, username=username)
         if row is None:
-            raise AuthenticationError(f"no user {username!r}")
+            raise AuthenticationError("no user {username}", params={"username": repr(username)})
         return Principal(row.user_id, row.username, Role(row.role), row.agency)

@@ -70,12 +70,13 @@ def _postgres_guidance(settings: Settings, what: str) -> ConfigurationError:
     target = url.set(drivername="postgresql").render_as_string(hide_password=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return ConfigurationError(
-        f"ctip {what} handles SQLite files; this store is PostgreSQL ({target}).",
-        hint=f"back up with `pg_dump --format=custom --file=ctip-{stamp}.dump '{target}'` and "
-        f"restore with `pg_restore --clean --if-exists --dbname='{target}' ctip-{stamp}.dump` "
+        "ctip {what} handles SQLite files; this store is PostgreSQL ({target}).",
+        hint="back up with `pg_dump --format=custom --file=ctip-{stamp}.dump '{target}'` and "
+        "restore with `pg_restore --clean --if-exists --dbname='{target}' ctip-{stamp}.dump` "
         "(the dump holds only sealed identity: it is unreadable without the keys); back up the "
         "key files (or the secret store's CTIP_SEAL_KEY / CTIP_PSEUDONYM_KEY) separately, "
         "under other protection",
+        params={"what": what, "target": target, "stamp": stamp},
     )
 
 
@@ -103,8 +104,9 @@ def backup(settings: Settings, out_dir: str | Path, *,
     started = time.perf_counter()
     source = _database_file(settings, "backup")
     if not source.exists():
-        raise ConfigurationError(f"There is no database at {source} to back up.",
-                                 hint="run `ctip init`, or check CTIP_HOME / CTIP_DATABASE_URL")
+        raise ConfigurationError("There is no database at {source} to back up.",
+                                 hint="run `ctip init`, or check CTIP_HOME / CTIP_DATABASE_URL",
+                                 params={"source": source})
     out = Path(out_dir)
     if keys_to is not None and (_inside(Path(keys_to), out) or _inside(out, Path(keys_to))):
         raise ConfigurationError(
@@ -118,8 +120,9 @@ def backup(settings: Settings, out_dir: str | Path, *,
     check = sqlite_backup.integrity(target)
     if check != "ok":
         target.unlink()
-        raise ConfigurationError(f"The copy failed SQLite's integrity check ({check}).",
-                                 hint="check the disk and run `ctip backup` again")
+        raise ConfigurationError("The copy failed SQLite's integrity check ({check}).",
+                                 hint="check the disk and run `ctip backup` again",
+                                 params={"check": check})
     facts = sqlite_backup.facts(target)
     digest = sqlite_backup.sha256(target)
     manifest = target.with_suffix(".json")
@@ -174,27 +177,32 @@ def restore(settings: Settings, backup_file: str | Path, *, replace: bool = Fals
     source = Path(backup_file)
     target = _database_file(settings, "restore")
     if not source.is_file():
-        raise InputFileError(f"There is no backup file {source}.", hint="check the path")
+        raise InputFileError("There is no backup file {source}.", hint="check the path",
+                             params={"source": source})
     manifest_path = source.with_suffix(".json")
     manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.exists() else None
     if manifest is not None and manifest.get("sha256") != sqlite_backup.sha256(source):
-        raise InputFileError(f"The backup {source.name} does not match its manifest's SHA-256.",
-                             hint="the file is damaged or was changed; use another backup")
+        raise InputFileError("The backup {name} does not match its manifest's SHA-256.",
+                             hint="the file is damaged or was changed; use another backup",
+                             params={"name": source.name})
     try:
         check = sqlite_backup.integrity(source)
     except Exception as error:  # noqa: BLE001 - sqlite3 raises DatabaseError for a non-database
-        raise InputFileError(f"{source.name} is not a ctip database backup ({error}).",
-                             hint="give the .db file `ctip backup` wrote") from None
+        raise InputFileError("{name} is not a ctip database backup ({error}).",
+                             hint="give the .db file `ctip backup` wrote",
+                             params={"name": source.name, "error": error}) from None
     if check != "ok":
-        raise InputFileError(f"The backup {source.name} fails SQLite's integrity check "
-                             f"({check}).", hint="use another backup")
+        raise InputFileError("The backup {name} fails SQLite's integrity check ({check}).",
+                             hint="use another backup",
+                             params={"name": source.name, "check": check})
     _check_keys(settings, sqlite_backup.facts(source)["keys"])
     kept: list[str] = []
     if target.exists():
         if not replace:
             raise ConfigurationError(
-                f"A database already exists at {target}.",
+                "A database already exists at {target}.",
                 hint="add --replace to put it aside (it is kept, renamed) and restore",
+                params={"target": target},
             )
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         for suffix in ("", "-wal", "-shm"):
@@ -213,8 +221,9 @@ def restore(settings: Settings, backup_file: str | Path, *, replace: bool = Fals
     with CaseStore.open(settings, actor="restore") as store, store.engine.connect() as conn:
         verified = store.audit.verify(conn)
     if not verified.ok:
-        raise ConfigurationError(f"The restored audit chain does not verify: {verified.problem}.",
-                                 hint="the backup was altered; restore another one")
+        raise ConfigurationError("The restored audit chain does not verify: {problem}.",
+                                 hint="the backup was altered; restore another one",
+                                 params={"problem": verified.problem})
     facts = sqlite_backup.facts(target)
     return RestoreReport(str(target), str(source), facts["audit_head"], verified.entries,
                          facts["counts"], kept)

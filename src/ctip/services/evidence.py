@@ -136,8 +136,9 @@ class Locker:
         _row, rel, _live = self.core._load(conn, p, case_id, action)
         if rel is Relation.RECIPIENT and p.role is not Role.COMPETENT_AUTHORITY:
             raise PermissionDeniedError(
-                f"evidence of case {case_id!r} is shared with a receiving agency's competent "
-                "authority only", hint="the owning agency can show it to you")
+                "evidence of case {case} is shared with a receiving agency's competent "
+                "authority only", hint="the owning agency can show it to you",
+                params={"case": repr(case_id)})
 
     def case_key(self, conn: sa.Connection, case_id: str, *, create: bool) -> bytes:
         row = edb.case_key_row(conn, case_id)
@@ -145,7 +146,8 @@ class Locker:
             text = self.sealer.open(row.key_sealed, context=edb.case_key_context(case_id))
             return base64.b64decode(text)
         if not create:
-            raise NotFoundError(f"case {case_id!r} has no evidence", hint="ingest an item first")
+            raise NotFoundError("case {case} has no evidence", hint="ingest an item first",
+                                params={"case": repr(case_id)})
         key = secrets.token_bytes(32)
         edb.insert_case_key(conn, case_id, self.sealer.seal(
             base64.b64encode(key).decode(), context=edb.case_key_context(case_id)), self.clock())
@@ -210,8 +212,9 @@ class Locker:
             matches = [r for r in edb.items_of_case(conn, case_id)
                        if len(sha256) >= 8 and r.sha256.startswith(sha256.lower())]
             if len(matches) != 1:
-                raise NotFoundError(f"case {case_id!r} holds no item {sha256!r}",
-                                    hint="`ctip evidence log CASE` lists the items")
+                raise NotFoundError("case {case} holds no item {item}",
+                                    hint="`ctip evidence log CASE` lists the items",
+                                    params={"case": repr(case_id), "item": repr(sha256)})
             row = matches[0]
         return row
 
@@ -283,8 +286,9 @@ class Locker:
             self.check_access(conn, p, case_id, Action.EVIDENCE_READ)
             row = self.item_row(conn, case_id, sha256)
             if row.status != "held":
-                raise EvidenceError(f"item {row.sha256[:16]} was disposed of",
-                                    hint="the custody log records when and by whom")
+                raise EvidenceError("item {item} was disposed of",
+                                    hint="the custody log records when and by whom",
+                                    params={"item": row.sha256[:16]})
             key = self.case_key(conn, case_id, create=False)
             self.record_event(conn, p, case_id, "view", item=row.sha256, purpose=purpose, note=note)
         return self.item_view(row), self.blobs.read(case_id, key, row.sha256)
@@ -308,11 +312,13 @@ class Locker:
             self.check_access(conn, p, case_id, Action.EVIDENCE_DISPOSE)
             row = self.item_row(conn, case_id, sha256)
             if row.legal_hold:
-                raise EvidenceError(f"item {row.sha256[:16]} is under legal hold and cannot be "
+                raise EvidenceError("item {item} is under legal hold and cannot be "
                                     "disposed of", hint="release the hold first (a supervisor, "
-                                    "with the legal basis), then dispose")
+                                    "with the legal basis), then dispose",
+                                    params={"item": row.sha256[:16]})
             if row.status != "held":
-                raise EvidenceError(f"item {row.sha256[:16]} was already disposed of")
+                raise EvidenceError("item {item} was already disposed of",
+                                    params={"item": row.sha256[:16]})
             key = self.case_key(conn, case_id, create=False)
             edb.update_item(conn, row.item_id, status="disposed")
             self.record_event(conn, p, case_id, "dispose", item=row.sha256, purpose=purpose,

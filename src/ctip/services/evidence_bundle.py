@@ -52,8 +52,9 @@ class FolderFiles:
 
     def __init__(self, root: Path) -> None:
         if not root.is_dir():
-            raise InputFileError(f"{root} is not a bundle folder.",
-                                 hint="give the folder written by `ctip evidence export`")
+            raise InputFileError("{root} is not a bundle folder.",
+                                 hint="give the folder written by `ctip evidence export`",
+                                 params={"root": root})
         self.root = root
 
     def _path(self, name: str) -> Path:
@@ -96,14 +97,16 @@ def export_bundle(locker: Locker, p: Principal, case_id: str, out: Path, *, purp
     """Write the case's bundle to ``out`` (a new folder). ``items``: only these (by hash or
     prefix); the custody log is always whole, so its completeness can be checked."""
     if out.exists():
-        raise InputFileError(f"{out} already exists.", hint="name a new folder for the bundle")
+        raise InputFileError("{out} already exists.", hint="name a new folder for the bundle",
+                             params={"out": out})
     with locker.engine.begin() as conn:
         locker.check_access(conn, p, case_id, Action.EVIDENCE_EXPORT)
         rows = [locker.item_row(conn, case_id, h) for h in items] if items else \
             edb.items_of_case(conn, case_id)
         rows = [r for r in rows if r.status == "held"]
         if not rows:
-            raise EvidenceError(f"case {case_id!r} has no held items to export")
+            raise EvidenceError("case {case} has no held items to export",
+                                params={"case": repr(case_id)})
         key = locker.case_key(conn, case_id, create=False)
         locker.record_event(conn, p, case_id, "export", item=None, purpose=purpose, note=note,
                       details={"items": [r.sha256 for r in rows]})

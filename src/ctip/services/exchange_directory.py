@@ -110,8 +110,9 @@ class DirectoryWork:
         made = []
         info = self.public_dir / "agency.json"
         if info.exists() and json.loads(info.read_text())["agency"] != agency:
-            raise ExchangeError(f"This home already holds the exchange keys of "
-                                f"{json.loads(info.read_text())['agency']}.", reason="malformed")
+            raise ExchangeError("This home already holds the exchange keys of {agency}.",
+                                reason="malformed",
+                                params={"agency": json.loads(info.read_text())["agency"]})
         if not (self.keys_dir / "signing.key").exists():
             write_secret(self.keys_dir / "signing.key", _pem(new_signing_key()))
             made.append(str(self.keys_dir / "signing.key"))
@@ -242,8 +243,8 @@ class DirectoryWork:
         with self.engine.begin() as conn:
             for row in xdb.trust_rows(conn):
                 if row.kind == "own" and row.anchor_id != record["id"]:
-                    raise ExchangeError(f"Anchor {row.anchor_id} is already pinned here.",
-                                        reason="untrusted")
+                    raise ExchangeError("Anchor {anchor} is already pinned here.",
+                                        reason="untrusted", params={"anchor": row.anchor_id})
             xdb.put_trust(conn, anchor_id=record["id"], record=dict(record), kind="own",
                           statement=None, at=self.clock(), by=p.username)
             self._audit(conn, p, "exchange.anchor_pinned", record["id"],
@@ -283,9 +284,10 @@ class DirectoryWork:
             newest = xdb.newest_serial(conn, anchor_id)
             if serial <= newest:
                 raise ExchangeError(
-                    f"Directory {anchor_id} serial {serial} is not newer than the one held "
-                    f"here (serial {newest}).", reason="stale-directory",
-                    hint="import the anchor's current directory")
+                    "Directory {anchor} serial {serial} is not newer than the one held "
+                    "here (serial {newest}).", reason="stale-directory",
+                    hint="import the anchor's current directory",
+                    params={"anchor": anchor_id, "serial": serial, "newest": newest})
             xdb.insert_directory(conn, anchor_id=anchor_id, serial=serial, document=dict(doc),
                                  issued=parse_time(body["issued"]), at=now)
             self._audit(conn, p, "exchange.directory_imported", anchor_id, serial=serial,

@@ -72,8 +72,9 @@ class HashOnlyAttachments:
             with path.open("rb") as handle:
                 digest = hashlib.file_digest(handle, "sha256").hexdigest()
         except OSError as error:
-            raise InputFileError(f"cannot read the attachment {path}: {error.strerror}",
-                                 hint="check the path and that you may read the file") from error
+            raise InputFileError("cannot read the attachment {path}: {why}",
+                                 hint="check the path and that you may read the file",
+                                 params={"path": path, "why": error.strerror}) from error
         return Attachment(digest, path.name, path.stat().st_size)
 
 
@@ -96,8 +97,9 @@ def read_weights(path: Path) -> Weights:
     try:
         weights = _weights(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise Invalid(f"cannot read the weights: {error}", file=str(path),
-                      hint='write {"name": "...", "weights": {"P8": 2}}') from error
+        raise Invalid("cannot read the weights: {error}", file=str(path),
+                      hint='write {{"name": "...", "weights": {{"P8": 2}}}}',
+                      params={"error": error}) from error
     if weights is None:
         raise Invalid("the weights file declares no weights", file=str(path))
     return weights
@@ -155,8 +157,9 @@ class FollowUp:
                           value=cycle_id)
         with self.engine.begin() as conn:
             if db.cycle(conn, cycle_id) is not None:
-                raise ConflictError(f"cycle {cycle_id!r} exists already",
-                                    hint="give another id with --id, or use the existing cycle")
+                raise ConflictError("cycle {cycle} exists already",
+                                    hint="give another id with --id, or use the existing cycle",
+                                    params={"cycle": repr(cycle_id)})
             db.add_cycle(conn, cycle_id=cycle_id, country=country, period_start=period_start,
                          period_end=period_end, kind=kind,
                          framework_id=catalogue.DEFAULT_FRAMEWORK,
@@ -177,8 +180,9 @@ class FollowUp:
     def _cycle(self, conn: sa.Connection, cycle_id: str) -> db.CycleRow:
         row = db.cycle(conn, cycle_id)
         if row is None:
-            raise NotFoundError(f"no follow-up cycle {cycle_id!r}",
-                                hint="list cycles with `ctip followup cycle list`")
+            raise NotFoundError("no follow-up cycle {cycle}",
+                                hint="list cycles with `ctip followup cycle list`",
+                                params={"cycle": repr(cycle_id)})
         return row
 
     def cycle(self, p: Principal, cycle_id: str) -> db.CycleRow:
@@ -200,14 +204,16 @@ class FollowUp:
         with self.engine.begin() as conn:
             row = self._cycle(conn, cycle_id)
             if row.status != "open":
-                raise ConflictError(f"cycle {cycle_id!r} is closed: its snapshot is final",
-                                    hint="open a new cycle for new evidence")
+                raise ConflictError("cycle {cycle} is closed: its snapshot is final",
+                                    hint="open a new cycle for new evidence",
+                                    params={"cycle": repr(cycle_id)})
             framework, rule_set = self.framework_of(row)
             code = indicator.strip().upper()
             if code not in framework.indicators:
-                raise Invalid(f"{code!r} is not an indicator of {framework.key}",
+                raise Invalid("{code} is not an indicator of {framework}",
                               column="indicator", value=indicator,
-                              hint="list them with `ctip followup catalogue --indicators`")
+                              hint="list them with `ctip followup catalogue --indicators`",
+                              params={"code": repr(code), "framework": framework.key})
             rules.check_value(framework.indicators[code], rule_set, value)
             rules.check_grade(reliability, credibility)
             if source_kind not in SOURCE_KINDS:
@@ -248,20 +254,22 @@ class FollowUp:
         with self.engine.begin() as conn:
             item = db.evidence_item(conn, evidence_id)
             if item is None:
-                raise NotFoundError(f"no evidence item {evidence_id!r}",
+                raise NotFoundError("no evidence item {evidence}",
                                     hint="list a cycle's evidence with `ctip followup evidence "
-                                    "list --cycle ID`")
+                                    "list --cycle ID`", params={"evidence": repr(evidence_id)})
             if self._cycle(conn, item["cycle_id"]).status != "open":
                 raise ConflictError("the cycle is closed: its evidence can no longer change")
             if review:
                 if item["status"] != "submitted":
-                    raise ConflictError(f"evidence {evidence_id} is {item['status']}, not "
-                                        "waiting for review")
+                    raise ConflictError("evidence {evidence} is {status}, not waiting for review",
+                                        params={"evidence": evidence_id,
+                                                "status": item["status"]})
                 if item["entered_by"] == _actor(p):
                     raise PermissionDeniedError("you entered this evidence: another person "
                                                 "must review it", hint="ask a second reviewer")
             elif item["status"] == "withdrawn":
-                raise ConflictError(f"evidence {evidence_id} is withdrawn already")
+                raise ConflictError("evidence {evidence} is withdrawn already",
+                                params={"evidence": evidence_id})
             db.set_evidence_status(conn, evidence_id, status=status, by=_actor(p),
                                    at=self.clock(), note=note)
             self.audit.append(conn, actor=_actor(p), action=f"followup.evidence.{status}",
@@ -343,7 +351,8 @@ class FollowUp:
         scored = self.score(p, cycle_id)
         with self.engine.begin() as conn:
             if self._cycle(conn, cycle_id).status != "open":
-                raise ConflictError(f"cycle {cycle_id!r} is closed already")
+                raise ConflictError("cycle {cycle} is closed already",
+                                    params={"cycle": repr(cycle_id)})
             db.close_cycle(conn, cycle_id, self.clock(), scored.assessment_id)
             self.audit.append(conn, actor=_actor(p), action="followup.cycle.close",
                               subject=cycle_id, details={"assessment": scored.assessment_id})
@@ -355,8 +364,9 @@ class FollowUp:
             row = self._cycle(conn, cycle_id)
         snaps = self.snapshots(p, cycle_id)
         if not snaps:
-            raise NotFoundError(f"cycle {cycle_id!r} has no assessment yet",
-                                hint=f"score it: `ctip followup score --cycle {cycle_id}`")
+            raise NotFoundError("cycle {cycle} has no assessment yet",
+                                hint="score it: `ctip followup score --cycle {cycle_id}`",
+                                params={"cycle": repr(cycle_id), "cycle_id": cycle_id})
         chosen = next((s for s in snaps if s.assessment_id == row.final_assessment_id), snaps[-1])
         result: dict[str, Any] = json.loads(chosen.result_json)
         return result

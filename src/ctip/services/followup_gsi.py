@@ -49,19 +49,23 @@ def _rows(folder: Path, part: str) -> list[dict[str, str]]:
             reader = csv.DictReader(handle)
             missing = REQUIRED[part] - set(reader.fieldnames or ())
             if missing:
-                raise InputFileError(f"file {path}: columns missing: {', '.join(sorted(missing))}",
-                                     hint="use the long-form GSI 2023 files unchanged")
+                raise InputFileError("file {path}: columns missing: {columns}",
+                                     hint="use the long-form GSI 2023 files unchanged",
+                                     params={"path": path, "columns": ", ".join(sorted(missing))})
             rows = list(reader)
     except FileNotFoundError as error:
-        raise InputFileError(f"{path} not found",
+        raise InputFileError("{path} not found",
                              hint="point --data at the folder holding the four GSI 2023 "
-                             f"long-form files ({', '.join(FILES.values())})") from error
+                             "long-form files ({files})",
+                             params={"path": path, "files": ", ".join(FILES.values())}) from error
     except UnicodeDecodeError as error:
-        raise InputFileError(f"file {path} is not UTF-8 text") from error
+        raise InputFileError("file {path} is not UTF-8 text", params={"path": path}) from error
     for number, row in enumerate(rows, start=2):
         if part == "indicators" and row["rating"] not in {"1", "0", "-1"}:
-            raise InputFileError(f"file {path}, row {number}, column 'rating': "
-                                 f"{row['rating']!r} is not 1, 0 or -1")
+            raise InputFileError("file {path}, row {row}, column 'rating': {value} is not 1, "
+                                 "0 or -1",
+                                 params={"path": path, "row": number,
+                                         "value": repr(row["rating"])})
     return rows
 
 
@@ -86,5 +90,6 @@ def country_result(results: Mapping[str, dict[str, Any]], name: str) -> dict[str
     for country, result in results.items():
         if country.casefold() == name.casefold():
             return result
-    raise NotFoundError(f"no GSI country named {name!r}",
-                        hint="use the name as the GSI files spell it, e.g. 'United Kingdom'")
+    raise NotFoundError("no GSI country named {name}",
+                        hint="use the name as the GSI files spell it, e.g. 'United Kingdom'",
+                        params={"name": repr(name)})

@@ -61,9 +61,10 @@ def untc_rows(path: Path) -> list[dict[str, str]]:
             return [{k: (str(r[i]) if i < len(r) and r[i] is not None else "")
                      for k, i in columns.items()}
                     for r in table[index + 1:] if any(str(c or "").strip() for c in r)]
-    raise InputFileError(f"file {path}: no header row with Participant, Signature and "
+    raise InputFileError("file {path}: no header row with Participant, Signature and "
                          "Ratification/Accession columns",
-                         hint="save the UN Treaty Collection status table as it is shown")
+                         hint="save the UN Treaty Collection status table as it is shown",
+                         params={"path": path})
 
 
 class Ledgers:
@@ -75,12 +76,14 @@ class Ledgers:
         if path.is_dir():
             path = path / GSI_FLAGS_FILE
         if not path.is_file():
-            raise InputFileError(f"{path} not found",
-                                 hint=f"give the {GSI_FLAGS_FOLDER} folder or its CSV file")
+            raise InputFileError("{path} not found",
+                                 hint="give the {folder} folder or its CSV file",
+                                 params={"path": path, "folder": GSI_FLAGS_FOLDER})
         with path.open(encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
         if not rows or "iso3" not in rows[0]:
-            raise InputFileError(f"file {path}: no iso3 column", hint="use the file unchanged")
+            raise InputFileError("file {path}: no iso3 column", hint="use the file unchanged",
+                                 params={"path": path})
         statuses = treaties.from_gsi_flags(rows, source=GSI_SOURCE)
         return self._store(p, statuses, GSI_SOURCE, read=len(rows), rejected=[])
 
@@ -122,8 +125,9 @@ class Ledgers:
         untc = [s for s in rows if s.source.startswith("UNTC ")]
         if not gsi or not untc:
             raise NotFoundError("the cross-check needs both the GSI 2022 flags and a UNTC table "
-                                f"for {treaty}",
-                                hint="load them with `ctip followup treaties load`")
+                                "for {treaty}",
+                                hint="load them with `ctip followup treaties load`",
+                                params={"treaty": treaty})
         return treaties.cross_check(untc, gsi, treaty)
 
     # ---- pledges --------------------------------------------------------------------------

@@ -43,8 +43,9 @@ class Enqueued:
 
 
 def _not_found(item_id: str) -> NotFoundError:
-    return NotFoundError(f"no review item {item_id!r} is visible to you",
-                         hint="check the id, or ask the agency whose queue it is on")
+    return NotFoundError("no review item {item} is visible to you",
+                         hint="check the id, or ask the agency whose queue it is on",
+                         params={"item": repr(item_id)})
 
 
 class ReviewQueues(StoreService):
@@ -121,8 +122,9 @@ class ReviewQueues(StoreService):
             if linked_case is not None:
                 case = get_case_row(conn, linked_case)
                 if case is None or case.agency != p.agency:
-                    raise NotFoundError(f"no case {linked_case!r} is visible to you",
-                                        hint="link a case of your own agency")
+                    raise NotFoundError("no case {case} is visible to you",
+                                        hint="link a case of your own agency",
+                                        params={"case": repr(linked_case)})
             decision_id = str(uuid.uuid4())
             text = reason.strip() if reason and reason.strip() else None
             sealed = (self.sealer.seal(text, context=db.decision_reason_context(decision_id))

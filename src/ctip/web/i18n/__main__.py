@@ -2,9 +2,10 @@
 
 Babel's own extractors do the work (``jinja2.ext.babel_extract`` for templates, Babel's Python
 extractor for page code); code-list labels, the ILO indicator texts and the messages of the
-account services (their literal messages, which the error page shows translated) are added too,
-since people read them on every form. Existing translations are kept (Babel's
-``Catalog.update``); new strings arrive untranslated and the catalogue test lists them. English
+service modules in ``SERVICE_MESSAGES`` (their literal message and hint templates, which the
+pages show translated) are added too, since people read them on every form. Existing
+translations are kept (Babel's ``Catalog.update``); new strings arrive untranslated and the
+catalogue test lists them. English
 is the source language: its catalogue is filled with the msgids themselves, so every language,
 English too, has a non-empty ``msgstr`` for every ``msgid``.
 
@@ -35,11 +36,18 @@ HERE = Path(__file__).resolve().parent
 WEB = HERE.parent
 # code lists whose labels appear in the web forms
 FORM_CODE_LISTS = ("sex", "exploitation_form", "disability_status", "identification_status")
-# service modules whose error messages and hints reach the pages (error page, account forms,
-# the case page's actions)
+# service and domain modules whose error messages and hints reach the pages (error page,
+# account forms, the case page's actions, review and follow-up pages) or the CLI
 SERVICE_MESSAGES = ("services/accounts.py", "services/account_changes.py", "domain/access.py",
                     "services/referrals.py", "domain/nrm.py", "services/case_workflow.py",
-                    "services/protection.py")
+                    "services/protection.py",
+                    "services/evidence.py", "services/evidence_bundle.py",
+                    "services/review.py", "domain/review.py",
+                    "services/followup.py", "services/followup_gsi.py",
+                    "services/followup_ledgers.py", "followup/catalogue.py", "followup/cycles.py",
+                    "followup/rules.py", "followup/treaties.py",
+                    "services/exchange_directory.py", "exchange/directory.py",
+                    "services/backup.py")
 
 
 def review_queue_kinds() -> list[Any]:
@@ -59,19 +67,52 @@ def service_messages(path: Path) -> list[tuple[int, str]]:
     quoting values is a template (``"a case in state {status} ..."`` with ``params=``), so it is
     extracted as written; an f-string cannot be, and is skipped."""
     found: list[tuple[int, str]] = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if not isinstance(node, ast.Call):
-            continue
-        func = node.func
-        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-        if not (name.endswith("Error") and name[:1].isupper()) and name != "Phrase":
-            continue
-        texts = [node.args[0]] if node.args else []
-        texts += [k.value for k in node.keywords if k.arg == "hint"]
+    for node, texts in message_calls(ast.parse(path.read_text(encoding="utf-8"))):
         for text in texts:
             if isinstance(text, ast.Constant) and isinstance(text.value, str) and text.value:
                 found.append((node.lineno, text.value))
     return found
+
+
+def message_calls(tree: ast.Module) -> list[tuple[ast.Call, list[ast.expr]]]:
+    """Every call of an error class (a name ending in ``Error``, or a name a ``ctip.errors``
+    class is imported as: ``ValidationError as Invalid``) or of ``Phrase``, with its message
+    (first argument) and ``hint=`` expressions. A message passed by a name the module only ever
+    binds to literal texts (``_FAILED = "..."``, ``ended = "your session has ended"``) stands
+    for those texts."""
+    aliases = {alias.asname for node in ast.walk(tree)
+               if isinstance(node, ast.ImportFrom) and node.module == "ctip.errors"
+               for alias in node.names if alias.asname}
+    bound: dict[str, list[ast.expr]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if isinstance(target, ast.Name):
+                    bound.setdefault(target.id, []).append(node.value)
+
+    def literal(value: ast.expr) -> bool:
+        return isinstance(value, ast.Constant) and (value.value is None
+                                                    or isinstance(value.value, str))
+
+    def resolved(text: ast.expr) -> list[ast.expr]:
+        values = bound.get(text.id, []) if isinstance(text, ast.Name) else []
+        if values and all(literal(v) for v in values):
+            return [v for v in values if isinstance(v, ast.Constant) and v.value]
+        return [text]
+
+    calls = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        if not (name.endswith("Error") and name[:1].isupper()) and name != "Phrase" \
+                and name not in aliases:
+            continue
+        texts = [node.args[0]] if node.args else []
+        texts += [k.value for k in node.keywords if k.arg == "hint"]
+        calls.append((node, [found for text in texts for found in resolved(text)]))
+    return calls
 
 
 def extract() -> Catalog:

@@ -20,6 +20,7 @@ from ctip.web.pages.common import (
     casework,
     check_csrf,
     error_page,
+    localised,
     redirect,
     require_user,
 )
@@ -86,6 +87,6 @@ def decide(request: Request, item_id: str, form: FormDep) -> Response:
                                    reason=str(form.get("reason") or "") or None)
     except CtipError as failure:
         if failure.http_status == 422:
-            return ad(request, item_id, error=failure.message)
+            return ad(request, item_id, error=localised(request, failure)[0])
         return error_page(request, failure)
     return redirect("/ads")

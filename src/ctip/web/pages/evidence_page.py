@@ -31,6 +31,7 @@ from ctip.web.pages.common import (
     casework,
     check_csrf,
     error_page,
+    localised,
     redirect,
     require_user,
 )
@@ -66,7 +67,9 @@ def locker(request: Request) -> Locker:
 
 
 def _page(request: Request, user: PageUser, case_id: str, *, status_code: int = 200,
-          action_error: str | None = None) -> Response:
+          action_error: CtipError | None = None) -> Response:
+    """The case's evidence page; ``action_error``: a refused action, shown with its hint in the
+    user's language."""
     p = user.principal
     lk = locker(request)
     items, events = lk.items(p, case_id), lk.custody(p, case_id)
@@ -76,9 +79,11 @@ def _page(request: Request, user: PageUser, case_id: str, *, status_code: int = 
         "case_id": case_id, "short_id": case_id[:8], "items": items, "events": events,
         "purposes": [(code, _(request, text)) for code, text in PURPOSE_LABELS.items()],
         "may_add": user.may(Action.EVIDENCE_ADD), "may_export": user.may(Action.EVIDENCE_EXPORT),
-        "may_dispose": user.may(Action.EVIDENCE_DISPOSE), "action_error": action_error,
+        "may_dispose": user.may(Action.EVIDENCE_DISPOSE),
         "flashes": [("ok", _(request, DONE[done]))] if done in DONE else [],
     }
+    ctx["action_error"], ctx["action_hint"] = (
+        localised(request, action_error) if action_error is not None else ("", ""))
     return render(request, "evidence.html", ctx, status_code=status_code)
 
 
@@ -100,7 +105,7 @@ def _act(request: Request, case_id: str, form: Any, run: Any, done: str) -> Resp
         if error.http_status in (403, 404):
             return error_page(request, error)
         return _page(request, user, case_id, status_code=error.http_status,
-                     action_error=str(error))
+                     action_error=error)
     return redirect(f"/cases/{case_id}/evidence?done={done}")
 
 
@@ -188,7 +193,7 @@ def export(request: Request, case_id: str, form: FormDep) -> Response:
         if error.http_status in (403, 404):
             return error_page(request, error)
         return _page(request, user, case_id, status_code=error.http_status,
-                     action_error=str(error))
+                     action_error=error)
 
     def stream() -> Iterator[bytes]:
         try:

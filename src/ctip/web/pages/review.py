@@ -41,30 +41,13 @@ from ctip.web.pages.common import (
     redirect,
     require_user,
 )
-from ctip.web.pages.labels import N_
+from ctip.web.pages.labels import DECISION, N_, QUEUE_TITLE
 from ctip.web.pages.render import render
 
 router = APIRouter()
 
-TITLES = {  # queue titles, marked for translation (the kinds carry English titles)
-    "linkage.pairs": N_("Linkage review"),
-    "ads.screened": N_("Screened job ads"),
-    "finflows.alerts": N_("Financial-flow alerts"),
-    "supply.hits": N_("Supply-chain due diligence"),
-}
-DECISION_LABELS = {
-    "match": N_("Same person (match)"),
-    "non_match": N_("Different people (no match)"),
-    "accept": N_("Accept"),
-    "dismiss": N_("Dismiss"),
-    "risky": N_("Risky"),
-    "fine": N_("Fine"),
-    "escalate": N_("Escalate"),
-    "link_case": N_("Link to a victim case"),
-    "due_diligence": N_("Needs due diligence"),
-    "mitigated": N_("Mitigated"),
-    "not_relevant": N_("Not relevant"),
-}
+TITLES = QUEUE_TITLE  # queue titles, marked for translation in labels
+DECISION_LABELS = DECISION
 REASON_LABELS = {  # reason codes of the linkage queue; other queues' texts are shown as stored
     "score_band": N_("Score band"),
     "dob_disagree": N_("Dates of birth disagree"),
@@ -255,7 +238,8 @@ def _item_page(request: Request, user: PageUser, queue: str, item_id: str, *,
 def queue_mismatch(item_id: str) -> CtipError:
     from ctip.errors import NotFoundError
 
-    return NotFoundError(f"no review item {item_id!r} is visible to you")
+    return NotFoundError("no review item {item} is visible to you",
+                         params={"item": repr(item_id)})
 
 
 @router.get("/review/{queue}/{item_id}", name="pages_review_item", include_in_schema=False)
