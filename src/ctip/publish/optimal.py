@@ -1,31 +1,42 @@
 """Optimal secondary suppression: the cheapest pattern, as a mixed-integer programme (HiGHS).
 
 This is the "optimal" method of tau-ARGUS (Fischetti and Salazar-Gonzalez 1999, 2000) in its
-compact form, solved with HiGHS through ``scipy.optimize.milp`` instead of a hand-written search.
+Benders form (their "capacity constraints"), solved with HiGHS through ``scipy.optimize.milp``
+and ``linprog`` instead of a hand-written branch and cut.
 
 Model. The table is the k-dimensional array ``ext`` whose last index on each axis is the total
 (as in ``suppression.py``). A binary x_c says "cell c is hidden". The attacker knows every shown
 cell, every additive relation (each total = the sum of its cells) and that counts are >= 0; so
 every table a + y with A y = 0, y_c = 0 where c is shown and y >= -a is one the attacker cannot
-rule out. For each protected cell q we ask for two such tables, y^{q+} and y^{q-}:
+rule out. For each protected cell q the pattern must admit two such tables, y^{q+} and y^{q-},
+with -a_c x_c <= y_c <= U x_c (a cell moves only when hidden; U = threshold is enough for every
+box of the hypercube method, so the optimum is never worse than that heuristic), and:
 
-- A y = 0 and -a_c x_c <= y_c <= U x_c (a cell moves only when hidden; U = threshold is enough
-  for every box of the hypercube method, so the optimum is never worse than that heuristic);
 - for a small cell q of value v (the rule of docs/methods/disclosure.md): y^{q+}_q >= T - v
   (it may be as large as T), y^{q-}_q <= -min(v, 1) (not even "at least v" is revealed) and
   y^{q+}_q - y^{q-}_q >= T (an interval at least T wide);
 - for any other hidden cell q: y^{q+}_q - y^{q-}_q >= T x_q.
 
-The two tables exist if and only if the LP attacker's interval for q has the property (the
+The tables exist if and only if the LP attacker's interval for q has the property (the
 attacker's max and min are attained by such tables; the true table lies between them), so a
 solution is protected by construction; a smaller U only makes the model stricter, never unsafe.
-Minimising sum cost_c x_c gives the cheapest protected pattern. Widths of complementary cells are
-added lazily (constraint generation): solve with the small cells only, audit every hidden cell
-with the LP attacker, add the cells whose interval is too narrow, solve again.
 
-Size: (1 + 2 |protected|) x cells variables, so this is for the tables ctip publishes (a few
-hundred cells, a few dozen small ones); ``suppress`` falls back to the hypercube heuristic above
-``max_variables`` or when the time limit passes without a solution.
+Solution (exact). The compact model (one copy of y per protected cell and direction, i.e.
+(1 + 2 |protected|) x cells variables) is projected onto x: by LP duality the tables exist iff
+every "capacity cut" sum_c (U w_c^+ + a_c w_c^-) x_c >= bound holds, w = +-e_q - A^T u for any
+line weights u (``_separate``). The master problem (x only, cuts so far) starts with the cuts of
+single lines (``_line_cuts``); each round solves it, then one block LP finds, for every small
+cell (and every hidden cell the LP attacker found too narrow), its largest moves under the
+pattern; a move short of the rule gives the cut (from the LP's duals) that the pattern
+violates. A round that adds no cut has a pattern meeting the model: the solved tables certify
+most hidden cells, and the LP attacker (no U) audits the rest; cells it finds too narrow are
+modelled from the next round on. Every master is a relaxation of the full model, so its
+optimum is a lower bound, and the last one is the optimum of the full model.
+
+Size: the master has one binary per cell that may move (``max_variables``); the separation LPs
+are cut into blocks of at most ``_LP_VARIABLES`` variables. ``suppress`` falls back to the
+hypercube heuristic above ``max_variables``, after ``max_rounds`` rounds, or when the time
+limit passes without a solution.
 """
 
 from __future__ import annotations
@@ -36,11 +47,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse import block_diag, coo_matrix, csr_matrix
 
 MAX_VARIABLES = 3_000
 TIME_LIMIT = 10.0
-_ROUNDS = 12
+_ROUNDS = 30
+_LP_VARIABLES = 200_000
 _EPS = 1e-6
 
 
@@ -56,15 +68,19 @@ class Pattern:
     rounds: int
 
 
-def additive_rows(shape: tuple[int, ...], var_of: np.ndarray) -> tuple[csr_matrix, np.ndarray]:
+def additive_rows(shape: tuple[int, ...], var_of: np.ndarray,
+                  lead: int = 0) -> tuple[csr_matrix, np.ndarray]:
     """The relations "details - total = 0" over the movable cells: (A, constant part).
 
     ``var_of`` maps each cell to its variable index, or -1 when the attacker knows it (fixed, so
-    it moves by 0). Returns A (rows: lines with a movable cell) over the variables."""
+    it moves by 0). Returns A (rows: lines with a movable cell) over the variables. The first
+    ``lead`` axes index independent tables: no line runs along them."""
     flat = np.arange(int(np.prod(shape))).reshape(shape)
     rows, cols, vals = [], [], []
     r = 0
     for axis, n in enumerate(shape):
+        if axis < lead:
+            continue
         lines = np.moveaxis(flat, axis, -1).reshape(-1, n)
         coef = np.ones(n)
         coef[-1] = -1.0
@@ -80,14 +96,14 @@ def additive_rows(shape: tuple[int, ...], var_of: np.ndarray) -> tuple[csr_matri
     return coo_matrix((vals, (rows, cols)), shape=(r, m)).tocsr(), np.zeros(r)
 
 
-def attacker_intervals(ext: np.ndarray, unknown: np.ndarray,
-                       cells: list[tuple[int, ...]]) -> dict[tuple[int, ...], tuple[float, float]]:
+def attacker_intervals(ext: np.ndarray, unknown: np.ndarray, cells: list[tuple[int, ...]],
+                       lead: int = 0) -> dict[tuple[int, ...], tuple[float, float]]:
     """The LP attacker on arrays: for each cell, [min, max] over all tables a + y the attacker
     cannot rule out (``unknown`` = hidden or unpublished cells; ``inf`` when unbounded)."""
     var_of = np.full(ext.shape, -1, dtype=np.int64)
     positions = np.argwhere(unknown)
     var_of[tuple(positions.T)] = np.arange(len(positions))
-    a_eq, b_eq = additive_rows(ext.shape, var_of)
+    a_eq, b_eq = additive_rows(ext.shape, var_of, lead)
     lower = -ext[tuple(positions.T)].astype(np.float64)
     bounds = list(zip(lower, [None] * len(lower), strict=True))
     out = {}
@@ -114,12 +130,13 @@ def attacker_intervals(ext: np.ndarray, unknown: np.ndarray,
 
 
 def violations(ext: np.ndarray, check: np.ndarray, free: np.ndarray, primary: np.ndarray,
-               threshold: int, hidden: np.ndarray | None = None) -> list[tuple[int, ...]]:
+               threshold: int, hidden: np.ndarray | None = None,
+               lead: int = 0) -> list[tuple[int, ...]]:
     """Cells of ``check`` whose attacker interval breaks the protection rule, when the cells of
     ``hidden`` (default: ``check``) and ``free`` are unknown to the attacker."""
     cells = [tuple(int(i) for i in c) for c in np.argwhere(check & ~free)]
     unknown = (check if hidden is None else hidden) | free
-    bounds = attacker_intervals(ext, unknown, cells)
+    bounds = attacker_intervals(ext, unknown, cells, lead)
     bad = []
     for cell, (lo, hi) in bounds.items():
         v = int(ext[cell])
@@ -135,77 +152,206 @@ def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarr
                     free: np.ndarray, cost: np.ndarray, threshold: int,
                     time_limit: float = TIME_LIMIT, max_variables: int = MAX_VARIABLES,
                     gap: float = 1e-9, nodes: int | None = None,
-                    cutoff: float | None = None) -> Pattern | None:
+                    cutoff: float | None = None, lead: int = 0,
+                    max_rounds: int = _ROUNDS) -> Pattern | None:
     """The cheapest pattern protecting every ``primary`` cell (None: too large, or no solution
-    within the time limit, or infeasible, or none cheaper than ``cutoff``).
+    within the time limit or ``max_rounds``, or infeasible, or none cheaper than ``cutoff``).
 
     ``candidate``: cells that may be hidden at ``cost``; ``free``: cells the attacker does not
     know anyway (unpublished margins; cost 0); every other cell is known to the attacker.
     ``gap``: stop when HiGHS proves the pattern within this relative gap of the optimum;
     ``nodes``: a branch-and-bound node limit (deterministic, unlike the time limit);
     ``cutoff``: only a pattern costing at most this is wanted (the cost of a pattern in hand):
-    HiGHS prunes every branch that cannot beat it, and as each round's model is a relaxation of
-    the next (rounds only add cells to protect), a round above it ends the search."""
+    HiGHS prunes every branch that cannot beat it, and as each round's master is a relaxation
+    of the next (rounds only add cuts), a round above it ends the search.
+    ``lead``: the first ``lead`` axes index independent tables (no total on them), solved as
+    one problem (one HiGHS call per round for all of them)."""
     movable = primary | candidate | free
     positions = np.argwhere(movable)
     m = len(positions)
+    if m > max_variables:
+        return None
     var_of = np.full(ext.shape, -1, dtype=np.int64)
     var_of[tuple(positions.T)] = np.arange(m)
-    a_eq, _ = additive_rows(ext.shape, var_of)
-    value = ext[tuple(positions.T)].astype(np.float64)
-    is_primary = primary[tuple(positions.T)]
-    is_fixed_on = is_primary | free[tuple(positions.T)]
-    price = np.where(is_fixed_on, 0.0, cost[tuple(positions.T)])
-    protected = _first_cells(positions, is_primary)
-    rounds = 0  # (``gap`` is the requested gap in every round, not the last round's result)
+    a_eq, _ = additive_rows(ext.shape, var_of, lead)
+    at = tuple(positions.T)
+    value = ext[at].astype(np.float64)
+    is_primary = primary[at]
+    is_free = free[at] & ~is_primary
+    is_fixed_on = is_primary | is_free
+    price = np.where(is_fixed_on, 0.0, cost[at])
+    cuts = _line_cuts(ext.shape, var_of, positions, value, is_primary, is_free, threshold, lead)
+    watch: set[int] = set()  # complementary cells the LP attacker found too narrow
     deadline = time.monotonic() + time_limit
-    while rounds < _ROUNDS:
+    rounds = 0
+    while rounds < max_rounds:
         rounds += 1
         left = deadline - time.monotonic()
-        if m * (1 + 2 * len(protected)) > max_variables or left <= 0:
+        if left <= 0:
             return None
-        res = _solve(a_eq, value, is_primary, is_fixed_on, price, protected, threshold, left,
-                     gap, nodes, cutoff)
+        res = _master(price, is_fixed_on, cuts, left, gap, nodes, cutoff)
         if res is None:
             return None
-        x, moves, optimal, achieved = res
-        if cutoff is not None and float(price @ (x > 0.5)) > cutoff + _EPS:
+        x, optimal, achieved = res
+        if cutoff is not None and float(price @ x) > cutoff + _EPS:
             return None
+        on = x > 0.5
+        targets = np.array(sorted(set(np.flatnonzero(is_primary).tolist())
+                                  | {q for q in watch if on[q]}), dtype=np.int64)
+        moves, added = _separate(a_eq, value, on, targets, is_primary, threshold, x, cuts)
+        if added:
+            continue
         hidden = np.zeros(ext.shape, dtype=bool)
-        chosen = positions[x > 0.5]
-        hidden[tuple(chosen.T)] = True
+        hidden[tuple(positions[on].T)] = True
         hidden &= ~free
-        # the solution's own alternative tables certify most cells: tables the attacker cannot
-        # rule out (checked here: additive, non-negative, shown cells unmoved) bound each
-        # cell's interval from inside; the LP attacker audits the cells they do not settle
-        certified = _certified(a_eq, moves, x > 0.5, value, is_primary, threshold)
+        # the separation's alternative tables certify most cells (checked: additive,
+        # non-negative, shown cells unmoved); the LP attacker audits the cells they do not settle
+        certified = _certified(a_eq, moves, on, value, is_primary, threshold)
         sure = np.zeros(ext.shape, dtype=bool)
         sure[tuple(positions[certified].T)] = True
-        bad = violations(ext, hidden & ~sure, free, primary, threshold, hidden=hidden)
+        bad = violations(ext, hidden & ~sure, free, primary, threshold, hidden=hidden, lead=lead)
         if not bad:
-            return Pattern(hidden, float(price @ (x > 0.5)), optimal, achieved, rounds)
-        new = sorted({int(var_of[c]) for c in bad} - set(protected))
-        # cells the model did not hold yet: now it does
+            return Pattern(hidden, float(price @ x), optimal, achieved, rounds)
+        new = {int(var_of[c]) for c in bad} - watch
         if not new:  # the model said protected, the attacker disagrees: numerical trouble
             return None
-        protected += new
+        watch |= new
     return None
 
 
-def _first_cells(positions: np.ndarray, is_primary: np.ndarray) -> list[int]:
-    """The small cells modelled in the first round: one per line (on any axis), smallest first.
+Cuts = tuple[list[np.ndarray], list[np.ndarray], list[float]]  # (columns, coefficients, rhs)
 
-    A pattern that protects one small cell of a line usually protects the others of it too; the
-    rounds add any the LP attacker finds unprotected, so this only saves time, never safety."""
-    chosen: list[int] = []
-    lines: set[tuple[int, tuple[int, ...]]] = set()
-    for i in np.flatnonzero(is_primary):
-        pos = tuple(int(v) for v in positions[i])
-        keys = {(axis, pos[:axis] + pos[axis + 1:]) for axis in range(len(pos))}
-        if not keys & lines or not len(pos):
-            chosen.append(int(i))
-            lines |= keys
-    return chosen
+
+def _line_cuts(shape: tuple[int, ...], var_of: np.ndarray, positions: np.ndarray,
+               value: np.ndarray, is_primary: np.ndarray, is_free: np.ndarray, threshold: int,
+               lead: int) -> Cuts:
+    """The cuts of single lines, known before any solve (they are the Benders cuts whose dual
+    is one line, see ``_separate``): within each line through a small cell p of value v, the
+    other hidden cells can take a move of p up by T - v, down by min(v, 1) and over T in all
+    (a detail moving against p absorbs up to its value one way and U the other; the total, or
+    a detail of a total p, moves with p); a complementary cell needs another hidden cell on
+    each of its lines. Coefficients are capped at the right-hand side (valid for 0/1 x)."""
+    t = float(threshold)
+    cols: list[np.ndarray] = []
+    coefs: list[np.ndarray] = []
+    rhs: list[float] = []
+    for i in np.flatnonzero(~is_free):
+        pos = positions[i]
+        for axis in range(lead, len(shape)):
+            line = tuple(slice(None) if a == axis else int(pos[a]) for a in range(len(shape)))
+            cells = var_of[line]
+            at = np.flatnonzero(cells >= 0)
+            at = at[at != pos[axis]]
+            others = cells[at]
+            if not is_primary[i]:
+                cols.append(np.append(others, i))
+                coefs.append(np.append(np.ones(len(others)), -1.0))
+                rhs.append(0.0)
+                continue
+            v, last = value[i], shape[axis] - 1
+            same = (at == last) | (pos[axis] == last)  # moves with p
+            a = value[others]
+            up, down = np.where(same, t, a), np.where(same, a, t)
+            for coef, need in ((up, t - v), (down, min(v, 1.0)), (up + down, t)):
+                if need > 0:
+                    cols.append(others)
+                    coefs.append(np.minimum(coef, need))
+                    rhs.append(float(need))
+    return cols, coefs, rhs
+
+
+def _master(price: np.ndarray, is_fixed_on: np.ndarray, cuts: Cuts, time_limit: float,
+            gap: float, nodes: int | None,
+            cutoff: float | None) -> tuple[np.ndarray, bool, float] | None:
+    """The master problem: min cost . x over 0/1 x (small and free cells fixed on) subject to
+    the cuts so far."""
+    m = len(price)
+    cols, coefs, rhs = cuts
+    constraints: tuple[LinearConstraint, ...] | LinearConstraint = ()
+    if cols:
+        row = np.repeat(np.arange(len(cols)), [len(c) for c in cols])
+        matrix = coo_matrix((np.concatenate(coefs), (row, np.concatenate(cols))),
+                            shape=(len(cols), m)).tocsr()
+        constraints = LinearConstraint(matrix, np.asarray(rhs), np.inf)
+    options: dict[str, object] = {"time_limit": time_limit, "mip_rel_gap": gap, "disp": False}
+    if nodes is not None:
+        options["node_limit"] = nodes
+    if cutoff is not None:  # a HiGHS option scipy passes on verbatim (with a warning)
+        options["objective_bound"] = cutoff + 1e-6 * max(1.0, abs(cutoff))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
+        res = milp(price, integrality=np.ones(m),
+                   bounds=Bounds(np.where(is_fixed_on, 1.0, 0.0), np.ones(m)),
+                   constraints=constraints, options=options)
+    if res.x is None:
+        return None
+    return np.round(res.x), res.status == 0, float(getattr(res, "mip_gap", 0.0) or 0.0)
+
+
+def _separate(a_eq: csr_matrix, value: np.ndarray, on: np.ndarray, targets: np.ndarray,
+              is_primary: np.ndarray, threshold: int, x: np.ndarray,
+              cuts: Cuts) -> tuple[np.ndarray, int]:
+    """The model's alternative tables for the pattern ``on``: for each target cell q, the
+    tables a + y (A y = 0, -a_c <= y_c <= U on hidden cells, 0 elsewhere; U = threshold, enough
+    for every box of the hypercube method) moving q most up and most down, solved as one block
+    LP. Where q's rule fails, a Benders cut is added from the LP's line duals u: with
+    w = +-e_q - A^T u, every table of a pattern x has +-y_q <= sum_c (U w_c^+ + a_c w_c^-) x_c
+    (weak duality; valid whatever u is), so the rule asks that sum to reach the bound.
+    Returns the tables (one row each) and the number of cuts added."""
+    m, r, t = len(value), a_eq.shape[0], float(threshold)
+    moves, added = [], 0
+    per_lp = max(1, _LP_VARIABLES // (2 * m))
+    for chunk in range(0, len(targets), per_lp):
+        part = targets[chunk:chunk + per_lp]
+        nb = 2 * len(part)
+        objective = np.zeros((nb, m))
+        objective[2 * np.arange(len(part)), part] = -1.0  # max y_q
+        objective[2 * np.arange(len(part)) + 1, part] = 1.0  # min y_q
+        bounds = np.column_stack([np.tile(np.where(on, -value, 0.0), nb),
+                                  np.tile(np.where(on, t, 0.0), nb)])
+        big = block_diag([a_eq] * nb, format="csr") if r else None
+        res = linprog(objective.ravel(), A_eq=big, b_eq=np.zeros(nb * r) if r else None,
+                      bounds=bounds, method="highs")
+        if res.status != 0:
+            raise RuntimeError(f"separation LP failed: {res.message}")
+        y = res.x.reshape(nb, m)
+        moves.append(y)
+        # scipy: objective = A^T marginals + bound multipliers, so u = -marginals for max y_q
+        lam = res.eqlin.marginals.reshape(nb, r) if r else np.zeros((nb, 0))
+        for j, q in enumerate(part):
+            hi, lo, v = y[2 * j, q], y[2 * j + 1, q], value[q]
+            need = []
+            if is_primary[q]:
+                need += [("up", t - v)] if hi < t - v - _EPS else []
+                need += [("down", min(v, 1.0))] if lo > -min(v, 1.0) + _EPS else []
+            need += [("width", t)] if hi - lo < t - _EPS else []
+            if not need:
+                continue
+            f_up, f_down = (_dual_cut(a_eq, lam[2 * j + b], s, int(q), value, t)
+                            for b, s in ((0, 1.0), (1, -1.0)))
+            for kind, bound in need:
+                row = f_up if kind == "up" else f_down if kind == "down" else f_up + f_down
+                row = row.copy()
+                if not is_primary[q]:  # a complementary cell's width: f(x) >= T x_q
+                    row[q] -= bound
+                    bound = 0.0
+                if row @ x >= bound - 1e-7:  # not cut off (inexact duals): the audit decides
+                    continue
+                cols = np.flatnonzero(row > 1e-9) if is_primary[q] else np.flatnonzero(row)
+                cuts[0].append(cols)
+                cuts[1].append(np.minimum(row[cols], bound) if is_primary[q] else row[cols])
+                cuts[2].append(float(bound))
+                added += 1
+    return (np.vstack(moves) if moves else np.zeros((0, m))), added
+
+
+def _dual_cut(a_eq: csr_matrix, marginals: np.ndarray, sign: float, q: int, value: np.ndarray,
+              threshold: float) -> np.ndarray:
+    """Coefficients f with sign * y_q <= f . x for every table of every pattern x."""
+    w = np.zeros(len(value))
+    w[q] = sign
+    w += a_eq.T @ marginals
+    return threshold * np.maximum(w, 0.0) + value * np.maximum(-w, 0.0)
 
 
 def _certified(a_eq: csr_matrix, moves: np.ndarray, on: np.ndarray, value: np.ndarray,
@@ -223,87 +369,3 @@ def _certified(a_eq: csr_matrix, moves: np.ndarray, on: np.ndarray, value: np.nd
     ok = hi - lo >= threshold - tol
     ok &= ~is_primary | ((hi >= threshold - tol) & (lo <= np.maximum(value - 1, 0) + tol))
     return ok & on
-
-
-def _solve(a_eq: csr_matrix, value: np.ndarray, is_primary: np.ndarray, is_fixed_on: np.ndarray,
-           price: np.ndarray, protected: list[int], threshold: int, time_limit: float,
-           gap: float = 1e-9, nodes: int | None = None,
-           cutoff: float | None = None) -> tuple[np.ndarray, np.ndarray, bool, float] | None:
-    m, t = len(value), float(threshold)
-    q = len(protected)
-    n_blocks = 2 * q
-    n = m * (1 + n_blocks)
-    lower = np.zeros(n)
-    upper = np.ones(n)
-    lower[:m] = np.where(is_fixed_on, 1.0, 0.0)
-    integrality = np.zeros(n)
-    integrality[:m] = 1
-    objective = np.zeros(n)
-    objective[:m] = price
-    blocks_lo, blocks_hi = [], []
-    for b in range(n_blocks):
-        lo, hi = -value.copy(), np.full(m, t)
-        p = protected[b // 2]
-        if is_primary[p]:
-            v = value[p]
-            if b % 2 == 0:
-                lo[p] = max(lo[p], t - v)
-            else:
-                hi[p] = min(hi[p], -min(v, 1.0))
-        blocks_lo.append(lo)
-        blocks_hi.append(hi)
-    if n_blocks:
-        lower[m:] = np.concatenate(blocks_lo)
-        upper[m:] = np.concatenate(blocks_hi)
-    # the constraint matrix in COO form, built at once (per block: additivity rows, then the
-    # links y - U x <= 0 and -y - a x <= 0, a cell moves only when hidden; then one width row
-    # per protected cell: y+_p - y-_p >= T, or >= T x_p for a complementary cell)
-    coo = a_eq.tocoo()
-    r_a = a_eq.shape[0]
-    per_block = r_a + 2 * m
-    blocks = np.arange(n_blocks)
-    cells = np.arange(m)
-    base = (blocks * per_block)[:, None]
-    col0 = m + (blocks * m)[:, None]
-    rows_a = (base + coo.row[None, :]).ravel()
-    cols_a = (col0 + coo.col[None, :]).ravel()
-    vals_a = np.tile(coo.data, n_blocks)
-    up_row = base + r_a + cells[None, :]
-    lo_row = up_row + m
-    y_col = col0 + cells[None, :]
-    x_col = np.broadcast_to(cells[None, :], (n_blocks, m))
-    row_parts = [rows_a, up_row.ravel(), up_row.ravel(), lo_row.ravel(), lo_row.ravel()]
-    col_parts = [cols_a, y_col.ravel(), x_col.ravel(), y_col.ravel(), x_col.ravel()]
-    val_parts = [vals_a, np.ones(n_blocks * m), np.full(n_blocks * m, -t),
-                 np.full(n_blocks * m, -1.0), np.tile(-value, n_blocks)]
-    width_row = n_blocks * per_block + np.arange(q)
-    prot = np.asarray(protected, dtype=np.int64)
-    j = np.arange(q)
-    secondary = ~is_primary[prot] if q else np.zeros(0, dtype=bool)
-    row_parts += [width_row, width_row, width_row[secondary]]
-    col_parts += [m + 2 * j * m + prot, m + (2 * j + 1) * m + prot, prot[secondary]]
-    val_parts += [np.ones(q), -np.ones(q), np.full(int(secondary.sum()), -t)]
-    n_rows = n_blocks * per_block + q
-    matrix = coo_matrix((np.concatenate(val_parts),
-                         (np.concatenate(row_parts), np.concatenate(col_parts))),
-                        shape=(n_rows, n)).tocsr()
-    lb = np.full(n_rows, -np.inf)
-    ub = np.zeros(n_rows)
-    for blk in range(n_blocks):
-        lb[blk * per_block: blk * per_block + r_a] = 0.0
-    lb[n_blocks * per_block:] = np.where(secondary, 0.0, t)
-    ub[n_blocks * per_block:] = np.inf
-    constraints = LinearConstraint(matrix, lb, ub) if n_rows else ()
-    options: dict[str, object] = {"time_limit": time_limit, "mip_rel_gap": gap, "disp": False}
-    if nodes is not None:
-        options["node_limit"] = nodes
-    if cutoff is not None:  # a HiGHS option scipy passes on verbatim (with a warning)
-        options["objective_bound"] = cutoff + 1e-6 * max(1.0, abs(cutoff))
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
-        res = milp(objective, integrality=integrality, bounds=Bounds(lower, upper),
-                   constraints=constraints, options=options)
-    if res.x is None:
-        return None
-    gap = float(getattr(res, "mip_gap", 0.0) or 0.0)
-    return np.round(res.x[:m]), res.x[m:].reshape(n_blocks, m), res.status == 0, gap
