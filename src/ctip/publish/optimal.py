@@ -48,6 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import block_diag, coo_matrix, csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 MAX_VARIABLES = 3_000
 TIME_LIMIT = 10.0
@@ -181,6 +182,10 @@ def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarr
     is_fixed_on = is_primary | is_free
     price = np.where(is_fixed_on, 0.0, cost[at])
     cuts = _line_cuts(ext.shape, var_of, positions, value, is_primary, is_free, threshold, lead)
+    groups = _components(a_eq, m)
+    group_of = np.zeros(m, dtype=np.int64)
+    for g, (cols, _, _) in enumerate(groups):
+        group_of[cols] = g
     watch: set[int] = set()  # complementary cells the LP attacker found too narrow
     deadline = time.monotonic() + time_limit
     rounds = 0
@@ -198,7 +203,8 @@ def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarr
         on = x > 0.5
         targets = np.array(sorted(set(np.flatnonzero(is_primary).tolist())
                                   | {q for q in watch if on[q]}), dtype=np.int64)
-        moves, added = _separate(a_eq, value, on, targets, is_primary, threshold, x, cuts)
+        moves, added = _separate(a_eq, value, on, targets, is_primary, threshold, x, cuts,
+                                 groups, group_of)
         if added:
             continue
         hidden = np.zeros(ext.shape, dtype=bool)
@@ -230,7 +236,8 @@ def _line_cuts(shape: tuple[int, ...], var_of: np.ndarray, positions: np.ndarray
     other hidden cells can take a move of p up by T - v, down by min(v, 1) and over T in all
     (a detail moving against p absorbs up to its value one way and U the other; the total, or
     a detail of a total p, moves with p); a complementary cell needs another hidden cell on
-    each of its lines. Coefficients are capped at the right-hand side (valid for 0/1 x)."""
+    each of its lines.
+    Coefficients are capped at the right-hand side (valid for 0/1 x)."""
     t = float(threshold)
     cols: list[np.ndarray] = []
     coefs: list[np.ndarray] = []
@@ -288,36 +295,81 @@ def _master(price: np.ndarray, is_fixed_on: np.ndarray, cuts: Cuts, time_limit: 
     return np.round(res.x), res.status == 0, float(getattr(res, "mip_gap", 0.0) or 0.0)
 
 
+def _components(a_eq: csr_matrix, m: int) -> list[tuple[np.ndarray, np.ndarray, csr_matrix]]:
+    """The variables in groups no line links (independent slices, or parts of a table no
+    hidden cell joins): (columns, rows, A restricted to them) per group, and per variable its
+    group. A move of q needs only q's group: the others stay put."""
+    if a_eq.shape[0] == 0:
+        return [(np.array([q]), np.zeros(0, dtype=np.int64), csr_matrix((0, 1)))
+                for q in range(m)]
+    link = (a_eq.T @ a_eq) != 0
+    count, label = connected_components(link, directed=False)
+    row_label = label[a_eq.indices[a_eq.indptr[:-1]]] if a_eq.nnz else np.zeros(0, dtype=int)
+    order_cols, order_rows = np.argsort(label, kind="stable"), np.argsort(row_label, kind="stable")
+    col_cut = np.searchsorted(label[order_cols], np.arange(count + 1))
+    row_cut = np.searchsorted(row_label[order_rows], np.arange(count + 1))
+    out = []
+    for g in range(count):
+        cols = order_cols[col_cut[g]:col_cut[g + 1]]
+        rows = order_rows[row_cut[g]:row_cut[g + 1]]
+        out.append((cols, rows, a_eq[rows][:, cols]))
+    return out
+
+
 def _separate(a_eq: csr_matrix, value: np.ndarray, on: np.ndarray, targets: np.ndarray,
-              is_primary: np.ndarray, threshold: int, x: np.ndarray,
-              cuts: Cuts) -> tuple[np.ndarray, int]:
+              is_primary: np.ndarray, threshold: int, x: np.ndarray, cuts: Cuts,
+              groups: list[tuple[np.ndarray, np.ndarray, csr_matrix]],
+              group_of: np.ndarray) -> tuple[np.ndarray, int]:
     """The model's alternative tables for the pattern ``on``: for each target cell q, the
     tables a + y (A y = 0, -a_c <= y_c <= U on hidden cells, 0 elsewhere; U = threshold, enough
     for every box of the hypercube method) moving q most up and most down, solved as one block
-    LP. Where q's rule fails, a Benders cut is added from the LP's line duals u: with
-    w = +-e_q - A^T u, every table of a pattern x has +-y_q <= sum_c (U w_c^+ + a_c w_c^-) x_c
-    (weak duality; valid whatever u is), so the rule asks that sum to reach the bound.
-    Returns the tables (one row each) and the number of cuts added."""
-    m, r, t = len(value), a_eq.shape[0], float(threshold)
+    LP (each block over q's group of linked cells only). Where q's rule fails, a Benders cut is
+    added from the LP's line duals u: with w = +-e_q - A^T u, every table of a pattern x has
+    +-y_q <= sum_c (U w_c^+ + a_c w_c^-) x_c (weak duality; valid whatever u is), so the rule
+    asks that sum to reach the bound. Returns the tables (one row each, over all cells) and the
+    number of cuts added."""
+    m, t = len(value), float(threshold)
     moves, added = [], 0
-    per_lp = max(1, _LP_VARIABLES // (2 * m))
-    for chunk in range(0, len(targets), per_lp):
-        part = targets[chunk:chunk + per_lp]
-        nb = 2 * len(part)
-        objective = np.zeros((nb, m))
-        objective[2 * np.arange(len(part)), part] = -1.0  # max y_q
-        objective[2 * np.arange(len(part)) + 1, part] = 1.0  # min y_q
-        bounds = np.column_stack([np.tile(np.where(on, -value, 0.0), nb),
-                                  np.tile(np.where(on, t, 0.0), nb)])
-        big = block_diag([a_eq] * nb, format="csr") if r else None
-        res = linprog(objective.ravel(), A_eq=big, b_eq=np.zeros(nb * r) if r else None,
-                      bounds=bounds, method="highs")
+    start = 0
+    while start < len(targets):
+        part, size = [], 0  # targets in this LP, while it stays under _LP_VARIABLES
+        while start < len(targets) and (not part or size + 2 * len(
+                groups[group_of[targets[start]]][0]) <= _LP_VARIABLES):
+            part.append(int(targets[start]))
+            size += 2 * len(groups[group_of[targets[start]]][0])
+            start += 1
+        blocks, objective, lo_b, hi_b, offsets, row_offsets = [], [], [], [], [0], [0]
+        for q in part:
+            cols, _, sub = groups[group_of[q]]
+            where = int(np.flatnonzero(cols == q)[0])
+            for sign in (-1.0, 1.0):  # max y_q, then min y_q
+                c = np.zeros(len(cols))
+                c[where] = sign
+                objective.append(c)
+                blocks.append(sub)
+                lo_b.append(np.where(on[cols], -value[cols], 0.0))
+                hi_b.append(np.where(on[cols], t, 0.0))
+                offsets.append(offsets[-1] + len(cols))
+                row_offsets.append(row_offsets[-1] + sub.shape[0])
+        big = block_diag(blocks, format="csr")
+        has_rows = big.shape[0] > 0
+        res = linprog(np.concatenate(objective), A_eq=big if has_rows else None,
+                      b_eq=np.zeros(big.shape[0]) if has_rows else None,
+                      bounds=np.column_stack([np.concatenate(lo_b), np.concatenate(hi_b)]),
+                      method="highs")
         if res.status != 0:
             raise RuntimeError(f"separation LP failed: {res.message}")
-        y = res.x.reshape(nb, m)
-        moves.append(y)
         # scipy: objective = A^T marginals + bound multipliers, so u = -marginals for max y_q
-        lam = res.eqlin.marginals.reshape(nb, r) if r else np.zeros((nb, 0))
+        marg = res.eqlin.marginals if has_rows else np.zeros(0)
+        y = np.zeros((2 * len(part), m))
+        lam = []
+        for b in range(2 * len(part)):
+            cols, rows, _ = groups[group_of[part[b // 2]]]
+            y[b, cols] = res.x[offsets[b]:offsets[b + 1]]
+            full = np.zeros(a_eq.shape[0])
+            full[rows] = marg[row_offsets[b]:row_offsets[b + 1]]
+            lam.append(full)
+        moves.append(y)
         for j, q in enumerate(part):
             hi, lo, v = y[2 * j, q], y[2 * j + 1, q], value[q]
             need = []
@@ -327,7 +379,7 @@ def _separate(a_eq: csr_matrix, value: np.ndarray, on: np.ndarray, targets: np.n
             need += [("width", t)] if hi - lo < t - _EPS else []
             if not need:
                 continue
-            f_up, f_down = (_dual_cut(a_eq, lam[2 * j + b], s, int(q), value, t)
+            f_up, f_down = (_dual_cut(a_eq, lam[2 * j + b], s, q, value, t)
                             for b, s in ((0, 1.0), (1, -1.0)))
             for kind, bound in need:
                 row = f_up if kind == "up" else f_down if kind == "down" else f_up + f_down
