@@ -44,10 +44,11 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-from scipy.sparse import block_diag, coo_matrix, csr_matrix
+from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 MAX_VARIABLES = 3_000
@@ -181,7 +182,7 @@ def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarr
     is_free = free[at] & ~is_primary
     is_fixed_on = is_primary | is_free
     price = np.where(is_fixed_on, 0.0, cost[at])
-    cuts = _line_cuts(ext.shape, var_of, positions, value, is_primary, is_free, threshold, lead)
+    cuts = _line_cuts(ext.shape, var_of, value, is_primary, is_free, threshold, lead)
     groups = _components(a_eq, m)
     group_of = np.zeros(m, dtype=np.int64)
     for g, (cols, _, _) in enumerate(groups):
@@ -225,61 +226,84 @@ def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarr
     return None
 
 
-Cuts = tuple[list[np.ndarray], list[np.ndarray], list[float]]  # (columns, coefficients, rhs)
+class _Cuts:
+    """The master's cuts, row by row in COO form: sum_c coef_c x_c >= rhs."""
+
+    def __init__(self) -> None:
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.vals: list[np.ndarray] = []
+        self.rhs: list[np.ndarray] = []
+        self.count = 0
+
+    def add(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, rhs: np.ndarray) -> None:
+        """Rows numbered 0..len(rhs)-1 here, appended after the cuts so far."""
+        self.rows.append(rows + self.count)
+        self.cols.append(cols)
+        self.vals.append(vals)
+        self.rhs.append(np.asarray(rhs, dtype=np.float64))
+        self.count += len(rhs)
+
+    def matrix(self, m: int) -> tuple[csr_matrix, np.ndarray]:
+        return (coo_matrix((np.concatenate(self.vals),
+                            (np.concatenate(self.rows), np.concatenate(self.cols))),
+                           shape=(self.count, m)).tocsr(), np.concatenate(self.rhs))
 
 
-def _line_cuts(shape: tuple[int, ...], var_of: np.ndarray, positions: np.ndarray,
-               value: np.ndarray, is_primary: np.ndarray, is_free: np.ndarray, threshold: int,
-               lead: int) -> Cuts:
+def _line_cuts(shape: tuple[int, ...], var_of: np.ndarray, value: np.ndarray,
+               is_primary: np.ndarray, is_free: np.ndarray, threshold: int, lead: int) -> _Cuts:
     """The cuts of single lines, known before any solve (they are the Benders cuts whose dual
     is one line, see ``_separate``): within each line through a small cell p of value v, the
     other hidden cells can take a move of p up by T - v, down by min(v, 1) and over T in all
     (a detail moving against p absorbs up to its value one way and U the other; the total, or
     a detail of a total p, moves with p); a complementary cell needs another hidden cell on
-    each of its lines.
-    Coefficients are capped at the right-hand side (valid for 0/1 x)."""
+    each of its lines. Coefficients are capped at the right-hand side (valid for 0/1 x)."""
     t = float(threshold)
-    cols: list[np.ndarray] = []
-    coefs: list[np.ndarray] = []
-    rhs: list[float] = []
-    for i in np.flatnonzero(~is_free):
-        pos = positions[i]
-        for axis in range(lead, len(shape)):
-            line = tuple(slice(None) if a == axis else int(pos[a]) for a in range(len(shape)))
-            cells = var_of[line]
-            at = np.flatnonzero(cells >= 0)
-            at = at[at != pos[axis]]
-            others = cells[at]
-            if not is_primary[i]:
-                cols.append(np.append(others, i))
-                coefs.append(np.append(np.ones(len(others)), -1.0))
-                rhs.append(0.0)
+    cuts = _Cuts()
+    for axis in range(lead, len(shape)):
+        n = shape[axis]
+        lines = np.moveaxis(var_of, axis, -1).reshape(-1, n)  # (lines, n): variable or -1
+        movable = lines >= 0
+        safe = np.where(movable, lines, 0)
+        small = movable & is_primary[safe]
+        other = movable & ~is_primary[safe] & ~is_free[safe]
+        index = np.arange(n)
+        # a complementary cell j of line l: the line's other movable cells sum to >= x_j
+        line, j = np.nonzero(other)
+        mask = movable[line]  # (pairs, n)
+        r, c = np.nonzero(mask)
+        cuts.add(r, safe[line[r], c], np.where(c == j[r], -1.0, 1.0), np.zeros(len(line)))
+        # a small cell j of line l (value v): capacity of the others up, down, in all
+        line, j = np.nonzero(small)
+        if not len(line):
+            continue
+        v = value[safe[line, j]]
+        others = movable[line] & (index[None, :] != j[:, None])
+        same = (index[None, :] == n - 1) | (j[:, None] == n - 1)  # moves with p
+        a = value[safe[line]]
+        up, down = np.where(same, t, a), np.where(same, a, t)
+        for coef, need in ((up, t - v), (down, np.minimum(v, 1.0)),
+                           (up + down, np.full_like(v, t))):
+            keep = need > 0
+            if not keep.any():
                 continue
-            v, last = value[i], shape[axis] - 1
-            same = (at == last) | (pos[axis] == last)  # moves with p
-            a = value[others]
-            up, down = np.where(same, t, a), np.where(same, a, t)
-            for coef, need in ((up, t - v), (down, min(v, 1.0)), (up + down, t)):
-                if need > 0:
-                    cols.append(others)
-                    coefs.append(np.minimum(coef, need))
-                    rhs.append(float(need))
-    return cols, coefs, rhs
+            sub, k_line = others[keep], line[keep]
+            r, c = np.nonzero(sub)
+            cuts.add(r, safe[k_line[r], c], np.minimum(coef[keep][r, c], need[keep][r]),
+                     need[keep])
+    return cuts
 
 
-def _master(price: np.ndarray, is_fixed_on: np.ndarray, cuts: Cuts, time_limit: float,
+def _master(price: np.ndarray, is_fixed_on: np.ndarray, cuts: _Cuts, time_limit: float,
             gap: float, nodes: int | None,
             cutoff: float | None) -> tuple[np.ndarray, bool, float] | None:
     """The master problem: min cost . x over 0/1 x (small and free cells fixed on) subject to
     the cuts so far."""
     m = len(price)
-    cols, coefs, rhs = cuts
     constraints: tuple[LinearConstraint, ...] | LinearConstraint = ()
-    if cols:
-        row = np.repeat(np.arange(len(cols)), [len(c) for c in cols])
-        matrix = coo_matrix((np.concatenate(coefs), (row, np.concatenate(cols))),
-                            shape=(len(cols), m)).tocsr()
-        constraints = LinearConstraint(matrix, np.asarray(rhs), np.inf)
+    if cuts.count:
+        matrix, rhs = cuts.matrix(m)
+        constraints = LinearConstraint(matrix, rhs, np.inf)
     options: dict[str, object] = {"time_limit": time_limit, "mip_rel_gap": gap, "disp": False}
     if nodes is not None:
         options["node_limit"] = nodes
@@ -295,12 +319,15 @@ def _master(price: np.ndarray, is_fixed_on: np.ndarray, cuts: Cuts, time_limit: 
     return np.round(res.x), res.status == 0, float(getattr(res, "mip_gap", 0.0) or 0.0)
 
 
-def _components(a_eq: csr_matrix, m: int) -> list[tuple[np.ndarray, np.ndarray, csr_matrix]]:
+Group = tuple[np.ndarray, np.ndarray, Any]  # columns, rows, A restricted to them (COO)
+
+
+def _components(a_eq: csr_matrix, m: int) -> list[Group]:
     """The variables in groups no line links (independent slices, or parts of a table no
-    hidden cell joins): (columns, rows, A restricted to them) per group, and per variable its
-    group. A move of q needs only q's group: the others stay put."""
+    hidden cell joins): (columns, rows, A restricted to them) per group. A move of q needs
+    only q's group: the others stay put."""
     if a_eq.shape[0] == 0:
-        return [(np.array([q]), np.zeros(0, dtype=np.int64), csr_matrix((0, 1)))
+        return [(np.array([q]), np.zeros(0, dtype=np.int64), coo_matrix((0, 1)))
                 for q in range(m)]
     link = (a_eq.T @ a_eq) != 0
     count, label = connected_components(link, directed=False)
@@ -312,14 +339,13 @@ def _components(a_eq: csr_matrix, m: int) -> list[tuple[np.ndarray, np.ndarray, 
     for g in range(count):
         cols = order_cols[col_cut[g]:col_cut[g + 1]]
         rows = order_rows[row_cut[g]:row_cut[g + 1]]
-        out.append((cols, rows, a_eq[rows][:, cols]))
+        out.append((cols, rows, a_eq[rows][:, cols].tocoo()))
     return out
 
 
 def _separate(a_eq: csr_matrix, value: np.ndarray, on: np.ndarray, targets: np.ndarray,
-              is_primary: np.ndarray, threshold: int, x: np.ndarray, cuts: Cuts,
-              groups: list[tuple[np.ndarray, np.ndarray, csr_matrix]],
-              group_of: np.ndarray) -> tuple[np.ndarray, int]:
+              is_primary: np.ndarray, threshold: int, x: np.ndarray, cuts: _Cuts,
+              groups: list[Group], group_of: np.ndarray) -> tuple[np.ndarray, int]:
     """The model's alternative tables for the pattern ``on``: for each target cell q, the
     tables a + y (A y = 0, -a_c <= y_c <= U on hidden cells, 0 elsewhere; U = threshold, enough
     for every box of the hypercube method) moving q most up and most down, solved as one block
@@ -338,20 +364,25 @@ def _separate(a_eq: csr_matrix, value: np.ndarray, on: np.ndarray, targets: np.n
             part.append(int(targets[start]))
             size += 2 * len(groups[group_of[targets[start]]][0])
             start += 1
-        blocks, objective, lo_b, hi_b, offsets, row_offsets = [], [], [], [], [0], [0]
+        objective, lo_b, hi_b, offsets, row_offsets = [], [], [], [0], [0]
+        e_rows, e_cols, e_vals = [], [], []
         for q in part:
-            cols, _, sub = groups[group_of[q]]
+            cols, _, coo = groups[group_of[q]]
             where = int(np.flatnonzero(cols == q)[0])
             for sign in (-1.0, 1.0):  # max y_q, then min y_q
                 c = np.zeros(len(cols))
                 c[where] = sign
                 objective.append(c)
-                blocks.append(sub)
+                e_rows.append(coo.row + row_offsets[-1])
+                e_cols.append(coo.col + offsets[-1])
+                e_vals.append(coo.data)
                 lo_b.append(np.where(on[cols], -value[cols], 0.0))
                 hi_b.append(np.where(on[cols], t, 0.0))
                 offsets.append(offsets[-1] + len(cols))
-                row_offsets.append(row_offsets[-1] + sub.shape[0])
-        big = block_diag(blocks, format="csr")
+                row_offsets.append(row_offsets[-1] + coo.shape[0])
+        big = coo_matrix((np.concatenate(e_vals), (np.concatenate(e_rows),
+                                                   np.concatenate(e_cols))),
+                         shape=(row_offsets[-1], offsets[-1])).tocsr()
         has_rows = big.shape[0] > 0
         res = linprog(np.concatenate(objective), A_eq=big if has_rows else None,
                       b_eq=np.zeros(big.shape[0]) if has_rows else None,
@@ -362,13 +393,8 @@ def _separate(a_eq: csr_matrix, value: np.ndarray, on: np.ndarray, targets: np.n
         # scipy: objective = A^T marginals + bound multipliers, so u = -marginals for max y_q
         marg = res.eqlin.marginals if has_rows else np.zeros(0)
         y = np.zeros((2 * len(part), m))
-        lam = []
         for b in range(2 * len(part)):
-            cols, rows, _ = groups[group_of[part[b // 2]]]
-            y[b, cols] = res.x[offsets[b]:offsets[b + 1]]
-            full = np.zeros(a_eq.shape[0])
-            full[rows] = marg[row_offsets[b]:row_offsets[b + 1]]
-            lam.append(full)
+            y[b, groups[group_of[part[b // 2]]][0]] = res.x[offsets[b]:offsets[b + 1]]
         moves.append(y)
         for j, q in enumerate(part):
             hi, lo, v = y[2 * j, q], y[2 * j + 1, q], value[q]
@@ -379,30 +405,32 @@ def _separate(a_eq: csr_matrix, value: np.ndarray, on: np.ndarray, targets: np.n
             need += [("width", t)] if hi - lo < t - _EPS else []
             if not need:
                 continue
-            f_up, f_down = (_dual_cut(a_eq, lam[2 * j + b], s, q, value, t)
-                            for b, s in ((0, 1.0), (1, -1.0)))
+            cols, _, coo = groups[group_of[q]]
+            here = cols == q
+            f_up, f_down = (
+                _dual_cut(coo, marg[row_offsets[b]:row_offsets[b + 1]], sign, here, value[cols],
+                          t) for b, sign in ((2 * j, 1.0), (2 * j + 1, -1.0)))
             for kind, bound in need:
                 row = f_up if kind == "up" else f_down if kind == "down" else f_up + f_down
-                row = row.copy()
                 if not is_primary[q]:  # a complementary cell's width: f(x) >= T x_q
-                    row[q] -= bound
+                    row = row - bound * here
                     bound = 0.0
-                if row @ x >= bound - 1e-7:  # not cut off (inexact duals): the audit decides
+                if row @ x[cols] >= bound - 1e-7:  # not cut off (inexact duals): audit decides
                     continue
-                cols = np.flatnonzero(row > 1e-9) if is_primary[q] else np.flatnonzero(row)
-                cuts[0].append(cols)
-                cuts[1].append(np.minimum(row[cols], bound) if is_primary[q] else row[cols])
-                cuts[2].append(float(bound))
+                keep = np.flatnonzero(row > 1e-9) if is_primary[q] else np.flatnonzero(row)
+                cuts.add(np.zeros(len(keep), dtype=np.int64), cols[keep],
+                         np.minimum(row[keep], bound) if is_primary[q] else row[keep],
+                         np.array([bound]))
                 added += 1
     return (np.vstack(moves) if moves else np.zeros((0, m))), added
 
 
-def _dual_cut(a_eq: csr_matrix, marginals: np.ndarray, sign: float, q: int, value: np.ndarray,
-              threshold: float) -> np.ndarray:
-    """Coefficients f with sign * y_q <= f . x for every table of every pattern x."""
-    w = np.zeros(len(value))
-    w[q] = sign
-    w += a_eq.T @ marginals
+def _dual_cut(sub: Any, marginals: np.ndarray, sign: float, here: np.ndarray,
+              value: np.ndarray, threshold: float) -> np.ndarray:
+    """Coefficients f (over q's group; 0 elsewhere) with sign * y_q <= f . x for every table of
+    every pattern x; ``here`` marks q in the group, ``sub`` is A on the group."""
+    w = sign * here.astype(np.float64)
+    w += sub.T @ marginals
     return threshold * np.maximum(w, 0.0) + value * np.maximum(-w, 0.0)
 
 
