@@ -189,23 +189,37 @@ def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarr
         group_of[cols] = g
     watch: set[int] = set()  # complementary cells the LP attacker found too narrow
     deadline = time.monotonic() + time_limit
-    rounds = 0
+    # The master is separable by group (every cut lies in one group): after the first round
+    # only the groups that got new cuts are solved again, and only their cells separated.
+    x = np.zeros(m)
+    dirty = np.ones(m, dtype=bool)
+    pending: set[int] = set()
+    tables: dict[int, np.ndarray] = {}  # target -> its two latest tables (rows of moves)
+    optimal, achieved, rounds = True, 0.0, 0
     while rounds < max_rounds:
         rounds += 1
         left = deadline - time.monotonic()
         if left <= 0:
             return None
-        res = _master(price, is_fixed_on, cuts, left, gap, nodes, cutoff)
-        if res is None:
-            return None
-        x, optimal, achieved = res
-        if cutoff is not None and float(price @ x) > cutoff + _EPS:
-            return None
+        if dirty.any():
+            bound = None if cutoff is None else cutoff - float(price[~dirty] @ x[~dirty])
+            res = _master(price, is_fixed_on, cuts, left, gap, nodes, bound, dirty)
+            if res is None:
+                return None
+            x[dirty], done, got = res
+            optimal, achieved = optimal and done, max(achieved, got)
+            if cutoff is not None and float(price @ x) > cutoff + _EPS:
+                return None
+            pending |= {int(q) for q in np.flatnonzero(dirty & (is_primary | np.isin(
+                np.arange(m), list(watch))) & (x > 0.5))}
         on = x > 0.5
-        targets = np.array(sorted(set(np.flatnonzero(is_primary).tolist())
-                                  | {q for q in watch if on[q]}), dtype=np.int64)
-        moves, added = _separate(a_eq, value, on, targets, is_primary, threshold, x, cuts,
-                                 groups, group_of)
+        targets = np.array(sorted(pending), dtype=np.int64)
+        pending = set()
+        moves, added, touched = _separate(a_eq, value, on, targets, is_primary, threshold, x,
+                                          cuts, groups, group_of)
+        for j, q in enumerate(targets):
+            tables[int(q)] = moves[2 * j:2 * j + 2]
+        dirty = np.isin(group_of, list(touched))
         if added:
             continue
         hidden = np.zeros(ext.shape, dtype=bool)
@@ -213,7 +227,9 @@ def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarr
         hidden &= ~free
         # the separation's alternative tables certify most cells (checked: additive,
         # non-negative, shown cells unmoved); the LP attacker audits the cells they do not settle
-        certified = _certified(a_eq, moves, on, value, is_primary, threshold)
+        rows = [tables[q] for q in sorted(tables)]
+        certified = _certified(a_eq, np.vstack(rows) if rows else np.zeros((0, m)), on, value,
+                               is_primary, threshold)
         sure = np.zeros(ext.shape, dtype=bool)
         sure[tuple(positions[certified].T)] = True
         bad = violations(ext, hidden & ~sure, free, primary, threshold, hidden=hidden, lead=lead)
@@ -223,6 +239,7 @@ def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarr
         if not new:  # the model said protected, the attacker disagrees: numerical trouble
             return None
         watch |= new
+        pending |= new
     return None
 
 
@@ -295,15 +312,20 @@ def _line_cuts(shape: tuple[int, ...], var_of: np.ndarray, value: np.ndarray,
 
 
 def _master(price: np.ndarray, is_fixed_on: np.ndarray, cuts: _Cuts, time_limit: float,
-            gap: float, nodes: int | None,
-            cutoff: float | None) -> tuple[np.ndarray, bool, float] | None:
-    """The master problem: min cost . x over 0/1 x (small and free cells fixed on) subject to
-    the cuts so far."""
-    m = len(price)
+            gap: float, nodes: int | None, cutoff: float | None,
+            sel: np.ndarray) -> tuple[np.ndarray, bool, float] | None:
+    """The master problem over the cells of ``sel`` (whole groups): min cost . x over 0/1 x
+    (small and free cells fixed on) subject to the cuts so far on those cells."""
+    cols = np.flatnonzero(sel)
     constraints: tuple[LinearConstraint, ...] | LinearConstraint = ()
     if cuts.count:
-        matrix, rhs = cuts.matrix(m)
-        constraints = LinearConstraint(matrix, rhs, np.inf)
+        matrix, rhs = cuts.matrix(len(price))
+        entries = np.diff(matrix.indptr)
+        if ((entries == 0) & (rhs > 0)).any():  # a cut no cell can meet: no pattern at all
+            return None
+        rows = np.flatnonzero(abs(matrix) @ sel.astype(np.float64) > 0)
+        if len(rows):
+            constraints = LinearConstraint(matrix[rows][:, cols], rhs[rows], np.inf)
     options: dict[str, object] = {"time_limit": time_limit, "mip_rel_gap": gap, "disp": False}
     if nodes is not None:
         options["node_limit"] = nodes
@@ -311,8 +333,8 @@ def _master(price: np.ndarray, is_fixed_on: np.ndarray, cuts: _Cuts, time_limit:
         options["objective_bound"] = cutoff + 1e-6 * max(1.0, abs(cutoff))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
-        res = milp(price, integrality=np.ones(m),
-                   bounds=Bounds(np.where(is_fixed_on, 1.0, 0.0), np.ones(m)),
+        res = milp(price[cols], integrality=np.ones(len(cols)),
+                   bounds=Bounds(np.where(is_fixed_on[cols], 1.0, 0.0), np.ones(len(cols))),
                    constraints=constraints, options=options)
     if res.x is None:
         return None
@@ -345,17 +367,18 @@ def _components(a_eq: csr_matrix, m: int) -> list[Group]:
 
 def _separate(a_eq: csr_matrix, value: np.ndarray, on: np.ndarray, targets: np.ndarray,
               is_primary: np.ndarray, threshold: int, x: np.ndarray, cuts: _Cuts,
-              groups: list[Group], group_of: np.ndarray) -> tuple[np.ndarray, int]:
+              groups: list[Group],
+              group_of: np.ndarray) -> tuple[np.ndarray, int, set[int]]:
     """The model's alternative tables for the pattern ``on``: for each target cell q, the
     tables a + y (A y = 0, -a_c <= y_c <= U on hidden cells, 0 elsewhere; U = threshold, enough
     for every box of the hypercube method) moving q most up and most down, solved as one block
     LP (each block over q's group of linked cells only). Where q's rule fails, a Benders cut is
     added from the LP's line duals u: with w = +-e_q - A^T u, every table of a pattern x has
     +-y_q <= sum_c (U w_c^+ + a_c w_c^-) x_c (weak duality; valid whatever u is), so the rule
-    asks that sum to reach the bound. Returns the tables (one row each, over all cells) and the
-    number of cuts added."""
+    asks that sum to reach the bound. Returns the tables (two rows per target, over all cells),
+    the number of cuts added and the groups they lie in."""
     m, t = len(value), float(threshold)
-    moves, added = [], 0
+    moves, added, touched = [], 0, set()
     start = 0
     while start < len(targets):
         part, size = [], 0  # targets in this LP, while it stays under _LP_VARIABLES
@@ -422,7 +445,8 @@ def _separate(a_eq: csr_matrix, value: np.ndarray, on: np.ndarray, targets: np.n
                          np.minimum(row[keep], bound) if is_primary[q] else row[keep],
                          np.array([bound]))
                 added += 1
-    return (np.vstack(moves) if moves else np.zeros((0, m))), added
+                touched.add(int(group_of[q]))
+    return (np.vstack(moves) if moves else np.zeros((0, m))), added, touched
 
 
 def _dual_cut(sub: Any, marginals: np.ndarray, sign: float, here: np.ndarray,
