@@ -203,10 +203,11 @@ def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarr
             return None
         if dirty.any():
             bound = None if cutoff is None else cutoff - float(price[~dirty] @ x[~dirty])
-            res = _master(price, is_fixed_on, cuts, left, gap, nodes, bound, dirty)
+            res = _master(price, is_fixed_on, cuts, left, gap, nodes, bound, dirty,
+                          group_of)
             if res is None:
                 return None
-            x[dirty], done, got = res
+            x[dirty], done, got = res[0][dirty], res[1], res[2]
             optimal, achieved = optimal and done, max(achieved, got)
             if cutoff is not None and float(price @ x) > cutoff + _EPS:
                 return None
@@ -312,33 +313,63 @@ def _line_cuts(shape: tuple[int, ...], var_of: np.ndarray, value: np.ndarray,
 
 
 def _master(price: np.ndarray, is_fixed_on: np.ndarray, cuts: _Cuts, time_limit: float,
-            gap: float, nodes: int | None, cutoff: float | None,
-            sel: np.ndarray) -> tuple[np.ndarray, bool, float] | None:
+            gap: float, nodes: int | None, cutoff: float | None, sel: np.ndarray,
+            group_of: np.ndarray) -> tuple[np.ndarray, bool, float] | None:
     """The master problem over the cells of ``sel`` (whole groups): min cost . x over 0/1 x
-    (small and free cells fixed on) subject to the cuts so far on those cells."""
+    (small and free cells fixed on) subject to the cuts so far on those cells. With several
+    groups, the LP relaxation first: a group whose relaxed solution is whole is solved (the
+    problem is separable by group), and only the other groups go to branch and bound."""
+    matrix, rhs = cuts.matrix(len(price)) if cuts.count else (None, None)
+    if matrix is not None and ((np.diff(matrix.indptr) == 0) & (rhs > 0)).any():
+        return None  # a cut no cell can meet: no pattern at all
+    x = np.zeros(len(price))
+    if len(np.unique(group_of[sel])) > 1:
+        relaxed = _solve_master(price, is_fixed_on, matrix, rhs, sel, time_limit, None, None,
+                                None, integral=False)
+        if relaxed is None:
+            return None
+        x[sel] = relaxed[0]
+        fractional = np.abs(x - np.round(x)) > 1e-6
+        whole = sel & ~np.isin(group_of, np.unique(group_of[fractional]))
+        x[whole] = np.round(x[whole])
+        sel = sel & ~whole
+        if not sel.any():
+            return x, True, 0.0
+        if cutoff is not None:
+            cutoff -= float(price[whole] @ x[whole])
+    res = _solve_master(price, is_fixed_on, matrix, rhs, sel, time_limit, gap, nodes, cutoff)
+    if res is None:
+        return None
+    x[sel] = res[0]
+    return x, res[1], res[2]
+
+
+def _solve_master(price: np.ndarray, is_fixed_on: np.ndarray, matrix: csr_matrix | None,
+                  rhs: np.ndarray | None, sel: np.ndarray, time_limit: float, gap: float | None,
+                  nodes: int | None, cutoff: float | None,
+                  integral: bool = True) -> tuple[np.ndarray, bool, float] | None:
     cols = np.flatnonzero(sel)
     constraints: tuple[LinearConstraint, ...] | LinearConstraint = ()
-    if cuts.count:
-        matrix, rhs = cuts.matrix(len(price))
-        entries = np.diff(matrix.indptr)
-        if ((entries == 0) & (rhs > 0)).any():  # a cut no cell can meet: no pattern at all
-            return None
+    if matrix is not None and rhs is not None:
         rows = np.flatnonzero(abs(matrix) @ sel.astype(np.float64) > 0)
         if len(rows):
             constraints = LinearConstraint(matrix[rows][:, cols], rhs[rows], np.inf)
-    options: dict[str, object] = {"time_limit": time_limit, "mip_rel_gap": gap, "disp": False}
+    options: dict[str, object] = {"time_limit": time_limit, "disp": False}
+    if gap is not None:
+        options["mip_rel_gap"] = gap
     if nodes is not None:
         options["node_limit"] = nodes
     if cutoff is not None:  # a HiGHS option scipy passes on verbatim (with a warning)
         options["objective_bound"] = cutoff + 1e-6 * max(1.0, abs(cutoff))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
-        res = milp(price[cols], integrality=np.ones(len(cols)),
+        res = milp(price[cols], integrality=np.ones(len(cols)) if integral else None,
                    bounds=Bounds(np.where(is_fixed_on[cols], 1.0, 0.0), np.ones(len(cols))),
                    constraints=constraints, options=options)
     if res.x is None:
         return None
-    return np.round(res.x), res.status == 0, float(getattr(res, "mip_gap", 0.0) or 0.0)
+    found = np.round(res.x) if integral else res.x
+    return found, res.status == 0, float(getattr(res, "mip_gap", 0.0) or 0.0)
 
 
 Group = tuple[np.ndarray, np.ndarray, Any]  # columns, rows, A restricted to them (COO)

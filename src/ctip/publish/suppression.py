@@ -490,9 +490,13 @@ def with_margins(
     """The table plus every margin (each subset of dims summed), labelled ``total``.
 
     Publishing margins inside the table lets ``suppress`` hide a margin when that is the cheapest
-    protection, instead of assuming it is published elsewhere.
+    protection, instead of assuming it is published elsewhere. A margin row exists for each
+    combination of the kept dims seen in the table (as a group-by gives), in sorted order.
     """
     dims = list(dims)
+    fast = _margins_by_array(table, value, dims, total) if dims else None
+    if fast is not None:
+        return fast
     parts = [table[[*dims, value]]]
     for r in range(1, len(dims) + 1):
         for summed in itertools.combinations(dims, r):
@@ -505,4 +509,51 @@ def with_margins(
                 part[d] = total
             parts.append(part[[*dims, value]])
     result = pd.concat([p.astype({d: "object" for d in dims}) for p in parts], ignore_index=True)
+    return result
+
+
+_MAX_DENSE = 1_000_000
+
+
+def _margins_by_array(table: pd.DataFrame, value: str, dims: list[str],
+                      total: str) -> pd.DataFrame | None:
+    """``with_margins`` on a dense array of the dims' codes (one pass instead of a group-by per
+    margin); None when the array would be large or the values are not plain integers."""
+    counts = table[value]
+    if counts.isna().any() or not pd.api.types.is_integer_dtype(counts.dtype):
+        return None
+    codes, labels = [], []
+    try:
+        for d in dims:
+            code, unique = pd.factorize(table[d], sort=True, use_na_sentinel=False)
+            codes.append(code)
+            labels.append(np.asarray(unique, dtype=object))
+    except TypeError:  # labels that do not sort together: the group-by path says so
+        return None
+    shape = tuple(len(u) for u in labels)
+    if int(np.prod(shape, dtype=np.float64)) > _MAX_DENSE:
+        return None
+    sums = np.zeros(shape, dtype=np.int64)
+    seen = np.zeros(shape, dtype=bool)
+    np.add.at(sums, tuple(codes), counts.to_numpy(dtype=np.int64))
+    seen[tuple(codes)] = True
+    parts = [table[[*dims, value]].astype({d: "object" for d in dims})]
+    for r in range(1, len(dims) + 1):
+        for summed in itertools.combinations(range(len(dims)), r):
+            keep = [i for i in range(len(dims)) if i not in summed]
+            if not keep:  # the grand total
+                columns: dict[str, object] = {d: np.array([total], dtype=object) for d in dims}
+                columns[value] = np.array([sums.sum()])
+                parts.append(pd.DataFrame(columns)[[*dims, value]])
+                continue
+            part_sum = sums.sum(axis=summed)
+            where = np.nonzero(seen.any(axis=summed))
+            columns = {}
+            for i, d in enumerate(dims):
+                columns[d] = (np.full(len(where[0]), total, dtype=object) if i in summed
+                              else labels[i][where[keep.index(i)]])
+            columns[value] = part_sum[where]
+            parts.append(pd.DataFrame(columns)[[*dims, value]])
+    result = pd.concat(parts, ignore_index=True)
+    result[value] = result[value].astype(counts.dtype)
     return result
