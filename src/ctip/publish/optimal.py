@@ -320,7 +320,8 @@ def _master(price: np.ndarray, is_fixed_on: np.ndarray, cuts: _Cuts, time_limit:
     groups, the LP relaxation first: a group whose relaxed solution is whole is solved (the
     problem is separable by group), and only the other groups go to branch and bound."""
     matrix, rhs = cuts.matrix(len(price)) if cuts.count else (None, None)
-    if matrix is not None and ((np.diff(matrix.indptr) == 0) & (rhs > 0)).any():
+    if (matrix is not None and rhs is not None
+            and ((np.diff(matrix.indptr) == 0) & (rhs > 0)).any()):
         return None  # a cut no cell can meet: no pattern at all
     x = np.zeros(len(price))
     if len(np.unique(group_of[sel])) > 1:
@@ -412,7 +413,8 @@ def _separate(a_eq: csr_matrix, value: np.ndarray, on: np.ndarray, targets: np.n
     moves, added, touched = [], 0, set()
     start = 0
     while start < len(targets):
-        part, size = [], 0  # targets in this LP, while it stays under _LP_VARIABLES
+        part: list[int] = []  # targets in this LP, while it stays under _LP_VARIABLES
+        size = 0
         while start < len(targets) and (not part or size + 2 * len(
                 groups[group_of[targets[start]]][0]) <= _LP_VARIABLES):
             part.append(int(targets[start]))

@@ -122,10 +122,10 @@ def publish(table: StatTable, *, threshold: int, method: str = "auto") -> Publis
             done = suppress(frame[[*dims, "count"]], value="count", dims=inner,
                             slices=list(sliced), threshold=threshold, symbol=HIDDEN,
                             margin_cost=MARGIN_COST, method=method)
-            protected = done.frame
+            protected, found = done.frame, dict[str, Any](done.parameters)
             info = {**done.describe(), "slices": int(frame.groupby(list(sliced)).ngroups),
-                    "sliced_by": list(sliced), "hypercube_cost": float(
-                        done.parameters.get("hypercube_cost", done.parameters.get("cost", 0.0)))}
+                    "sliced_by": list(sliced),
+                    "hypercube_cost": float(found.get("hypercube_cost", found.get("cost", 0.0)))}
             for key in ("rounds", "mip_gap", "proven_optimal", "optimal_tried"):
                 info.pop(key, None)
         except DisclosureError:
