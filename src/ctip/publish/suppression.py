@@ -353,7 +353,8 @@ def _solve_pattern(method: str, ext: np.ndarray, state: np.ndarray, cost: np.nda
         raise refusal
     if method == "optimal":
         raise DisclosureError("the optimal suppression pattern was not found within the time "
-                              "limit", hint='use method="auto" or "hypercube"')
+                              "limit (or the rounds of cuts)",
+                              hint='use method="auto" or "hypercube"')
     parameters.update(pattern=["hypercube (heuristic)"] if lead else "hypercube (heuristic)",
                       cost=heuristic_cost, optimal_tried=method != "hypercube")
     return boxes
