@@ -35,8 +35,8 @@ optimum is a lower bound, and the last one is the optimum of the full model.
 
 Size: the master has one binary per cell that may move (``max_variables``); the separation LPs
 are cut into blocks of at most ``_LP_VARIABLES`` variables. ``suppress`` falls back to the
-hypercube heuristic above ``max_variables``, after ``max_rounds`` rounds, or when the time
-limit passes without a solution.
+hypercube heuristic above ``max_variables`` (or ``max_group`` linked cells), after
+``max_rounds`` rounds, or when the time limit passes without a solution.
 """
 
 from __future__ import annotations
@@ -52,6 +52,12 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 MAX_VARIABLES = 3_000
+# The largest group of linked cells the master takes, and its rounds, for "auto": HiGHS's root
+# solve of one group grows fast past a few hundred cells (a 378-cell 3-dimensional table with
+# its margins took 0.4 s in round 1 and 3 s by round 9; 210 cells, 0.3 s in all), and both
+# limits are deterministic, unlike the time limit.
+MAX_GROUP = 300
+AUTO_ROUNDS = 6
 TIME_LIMIT = 10.0
 _ROUNDS = 30
 _LP_VARIABLES = 200_000
@@ -155,9 +161,11 @@ def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarr
                     time_limit: float = TIME_LIMIT, max_variables: int = MAX_VARIABLES,
                     gap: float = 1e-9, nodes: int | None = None,
                     cutoff: float | None = None, lead: int = 0,
-                    max_rounds: int = _ROUNDS) -> Pattern | None:
+                    max_rounds: int = _ROUNDS,
+                    max_group: int | None = None) -> Pattern | None:
     """The cheapest pattern protecting every ``primary`` cell (None: too large, or no solution
-    within the time limit or ``max_rounds``, or infeasible, or none cheaper than ``cutoff``).
+    within the time limit or ``max_rounds``, or infeasible, or none cheaper than ``cutoff``, or
+    a group of linked cells larger than ``max_group``).
 
     ``candidate``: cells that may be hidden at ``cost``; ``free``: cells the attacker does not
     know anyway (unpublished margins; cost 0); every other cell is known to the attacker.
@@ -187,6 +195,8 @@ def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarr
     group_of = np.zeros(m, dtype=np.int64)
     for g, (cols, _, _) in enumerate(groups):
         group_of[cols] = g
+    if max_group is not None and max(len(cols) for cols, _, _ in groups) > max_group:
+        return None
     watch: set[int] = set()  # complementary cells the LP attacker found too narrow
     deadline = time.monotonic() + time_limit
     # The master is separable by group (every cut lies in one group): after the first round

@@ -43,7 +43,7 @@ import pandas as pd
 
 from ctip.errors import DisclosureError
 from ctip.publish import shortcuts
-from ctip.publish.optimal import MAX_VARIABLES, optimal_pattern
+from ctip.publish.optimal import AUTO_ROUNDS, MAX_GROUP, MAX_VARIABLES, optimal_pattern
 
 # "auto": HiGHS stops within 2% of the optimum or after AUTO_NODES branch-and-bound nodes (a
 # deterministic limit: the same table gets the same pattern on a busy machine); the time limit
@@ -252,7 +252,8 @@ def _pattern(method: str, ext: np.ndarray, state: np.ndarray, cost: np.ndarray,
     index independent tables (slices)."""
     # the labels are in the key too: a refusal's message names the cell
     key = shortcuts.cache_key(method, threshold,
-                              (AUTO_GAP, AUTO_NODES, MAX_VARIABLES, cats, lead),
+                              (AUTO_GAP, AUTO_NODES, MAX_VARIABLES, MAX_GROUP, AUTO_ROUNDS,
+                               cats, lead),
                               ext, state, cost, primary, in_table)
 
     def solve(params: dict[str, object]) -> np.ndarray:
@@ -319,6 +320,8 @@ def _solve_pattern(method: str, ext: np.ndarray, state: np.ndarray, cost: np.nda
             candidate=(in_table & (state == _PUBLISHED) & np.isfinite(cost))[pick],
             free=(state == _UNPUBLISHED)[pick], cost=cost[pick], threshold=threshold,
             max_variables=10**12 if method == "optimal" else MAX_VARIABLES,
+            max_group=None if method == "optimal" else MAX_GROUP,
+            max_rounds=10**6 if method == "optimal" else AUTO_ROUNDS,
             time_limit=OPTIMAL_TIME_LIMIT if method == "optimal" else AUTO_TIME_LIMIT,
             gap=1e-9 if method == "optimal" else AUTO_GAP,
             nodes=None if method == "optimal" else AUTO_NODES,
