@@ -7,6 +7,7 @@ pattern is audited by the LP attacker of ``publish.audit`` (independent code fro
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -208,3 +209,92 @@ def test_the_same_cells_give_the_same_pattern_from_the_cache():
     assert len(merged) == len(first.frame)
     assert (merged["suppressed"] == merged["suppressed_again"]).all()
     _check(table, again, 5)
+
+
+@st.composite
+def stacks(draw):  # type: ignore[no-untyped-def]
+    """2-4 independent tables of one shape (margins inside or known), stacked by a column."""
+    ndim = draw(st.integers(1, 2))
+    shape = tuple(draw(st.integers(2, 4)) for _ in range(ndim))
+    cells = int(np.prod(shape))
+    in_table = draw(st.booleans())
+    threshold = draw(st.integers(2, 6))
+    parts = []
+    for s in range(draw(st.integers(2, 4))):
+        values = draw(st.lists(st.one_of(st.integers(0, 6), st.integers(0, 80)),
+                               min_size=cells, max_size=cells))
+        part = _table(np.array(values).reshape(shape))
+        if in_table:
+            part = with_margins(part, dims=list(part.columns[:-1]))
+        parts.append(part.assign(slice=f"s{s}"))
+    return pd.concat(parts, ignore_index=True), threshold
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stacks(), st.sampled_from(["hypercube", "optimal", "auto"]))
+def test_property_slices_in_one_pass_are_each_protected_as_alone(case, method):
+    """suppress(slices=...) protects every slice as suppressing it alone does: each slice's
+    pattern passes the LP attacker on that slice; the boxes are the same; the optimum costs the
+    same; auto is within the loss target of the optimum."""
+    table, threshold = case
+    dims = [c for c in table.columns if c not in ("count", "slice")]
+    try:
+        stacked = suppress(table, dims=dims, slices=["slice"], threshold=threshold,
+                           method=method, margin_cost=MARGIN_COST)
+    except DisclosureError:
+        stacked = None
+    alone = {}
+    for name, part in table.groupby("slice"):
+        alone[name] = _run(part[[*dims, "count"]].reset_index(drop=True), True, threshold,
+                           method)
+    assert (stacked is None) == any(v is None for v in alone.values())
+    if stacked is None:
+        return
+    total = 0.0
+    for name, part in table.groupby("slice"):
+        original = part[[*dims, "count"]].reset_index(drop=True)
+        mine = stacked.frame[stacked.frame["slice"] == name].drop(columns="slice")
+        released = suppress(original, dims=dims, threshold=threshold, method="hypercube",
+                            margin_cost=MARGIN_COST)
+        released = dataclasses.replace(released, frame=mine.reset_index(drop=True))
+        _check(original, released, threshold)
+        cost = _cost(original, released, threshold)
+        total += cost
+        if method == "hypercube":
+            key = alone[name].frame.merge(mine, on=dims, suffixes=("", "_stack"))
+            assert (key["suppressed"] == key["suppressed_stack"]).all()
+        elif method == "auto":
+            best = _cost(original, _run(original, True, threshold, "optimal"), threshold)
+            assert cost <= 1.2 * best + 1e-6
+    if method == "optimal":
+        assert abs(total - sum(_cost(p[[*dims, "count"]].reset_index(drop=True), alone[n],
+                                     threshold) for n, p in table.groupby("slice"))) <= 1e-6
+
+
+def test_margins_in_one_pass_equal_the_group_by():
+    """with_margins' array path gives the rows, order and dtypes of one group-by per margin."""
+    from ctip.publish.suppression import _margins_by_array
+
+    rng = np.random.default_rng(3)
+    for trial in range(40):
+        n, k = int(rng.integers(1, 30)), int(rng.integers(1, 4))
+        table = pd.DataFrame({f"d{i}": rng.choice(["a", "b", "c", None], size=n)
+                              for i in range(k)})
+        if trial % 2:
+            table["d0"] = rng.integers(2015, 2019, size=n)
+        table["count"] = rng.integers(0, 9, size=n)
+        dims = [f"d{i}" for i in range(k)]
+        expected = [table[[*dims, "count"]]]
+        for r in range(1, k + 1):
+            for summed in itertools.combinations(dims, r):
+                keep = [d for d in dims if d not in summed]
+                part = (table.groupby(keep, dropna=False)["count"].sum().reset_index() if keep
+                        else pd.DataFrame({"count": [table["count"].sum()]}))
+                for d in summed:
+                    part[d] = "_T"
+                expected.append(part[[*dims, "count"]])
+        want = pd.concat([p.astype({d: "object" for d in dims}) for p in expected],
+                         ignore_index=True)
+        got = _margins_by_array(table, "count", dims, "_T")
+        assert got is not None
+        pd.testing.assert_frame_equal(got, want)

@@ -1,31 +1,42 @@
 """Optimal secondary suppression: the cheapest pattern, as a mixed-integer programme (HiGHS).
 
 This is the "optimal" method of tau-ARGUS (Fischetti and Salazar-Gonzalez 1999, 2000) in its
-compact form, solved with HiGHS through ``scipy.optimize.milp`` instead of a hand-written search.
+Benders form (their "capacity constraints"), solved with HiGHS through ``scipy.optimize.milp``
+and ``linprog`` instead of a hand-written branch and cut.
 
 Model. The table is the k-dimensional array ``ext`` whose last index on each axis is the total
 (as in ``suppression.py``). A binary x_c says "cell c is hidden". The attacker knows every shown
 cell, every additive relation (each total = the sum of its cells) and that counts are >= 0; so
 every table a + y with A y = 0, y_c = 0 where c is shown and y >= -a is one the attacker cannot
-rule out. For each protected cell q we ask for two such tables, y^{q+} and y^{q-}:
+rule out. For each protected cell q the pattern must admit two such tables, y^{q+} and y^{q-},
+with -a_c x_c <= y_c <= U x_c (a cell moves only when hidden; U = threshold is enough for every
+box of the hypercube method, so the optimum is never worse than that heuristic), and:
 
-- A y = 0 and -a_c x_c <= y_c <= U x_c (a cell moves only when hidden; U = threshold is enough
-  for every box of the hypercube method, so the optimum is never worse than that heuristic);
 - for a small cell q of value v (the rule of docs/methods/disclosure.md): y^{q+}_q >= T - v
   (it may be as large as T), y^{q-}_q <= -min(v, 1) (not even "at least v" is revealed) and
   y^{q+}_q - y^{q-}_q >= T (an interval at least T wide);
 - for any other hidden cell q: y^{q+}_q - y^{q-}_q >= T x_q.
 
-The two tables exist if and only if the LP attacker's interval for q has the property (the
+The tables exist if and only if the LP attacker's interval for q has the property (the
 attacker's max and min are attained by such tables; the true table lies between them), so a
 solution is protected by construction; a smaller U only makes the model stricter, never unsafe.
-Minimising sum cost_c x_c gives the cheapest protected pattern. Widths of complementary cells are
-added lazily (constraint generation): solve with the small cells only, audit every hidden cell
-with the LP attacker, add the cells whose interval is too narrow, solve again.
 
-Size: (1 + 2 |protected|) x cells variables, so this is for the tables ctip publishes (a few
-hundred cells, a few dozen small ones); ``suppress`` falls back to the hypercube heuristic above
-``max_variables`` or when the time limit passes without a solution.
+Solution (exact). The compact model (one copy of y per protected cell and direction, i.e.
+(1 + 2 |protected|) x cells variables) is projected onto x: by LP duality the tables exist iff
+every "capacity cut" sum_c (U w_c^+ + a_c w_c^-) x_c >= bound holds, w = +-e_q - A^T u for any
+line weights u (``_separate``). The master problem (x only, cuts so far) starts with the cuts of
+single lines (``_line_cuts``); each round solves it, then one block LP finds, for every small
+cell (and every hidden cell the LP attacker found too narrow), its largest moves under the
+pattern; a move short of the rule gives the cut (from the LP's duals) that the pattern
+violates. A round that adds no cut has a pattern meeting the model: the solved tables certify
+most hidden cells, and the LP attacker (no U) audits the rest; cells it finds too narrow are
+modelled from the next round on. Every master is a relaxation of the full model, so its
+optimum is a lower bound, and the last one is the optimum of the full model.
+
+Size: the master has one binary per cell that may move (``max_variables``); the separation LPs
+are cut into blocks of at most ``_LP_VARIABLES`` variables. ``suppress`` falls back to the
+hypercube heuristic above ``max_variables`` (or ``max_group`` linked cells), after
+``max_rounds`` rounds, or when the time limit passes without a solution.
 """
 
 from __future__ import annotations
@@ -33,14 +44,23 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 MAX_VARIABLES = 3_000
+# The largest group of linked cells the master takes, and its rounds, for "auto": HiGHS's root
+# solve of one group grows fast past a few hundred cells (a 378-cell 3-dimensional table with
+# its margins took 0.4 s in round 1 and 3 s by round 9; 210 cells, 0.3 s in all), and both
+# limits are deterministic, unlike the time limit.
+MAX_GROUP = 300
+AUTO_ROUNDS = 6
 TIME_LIMIT = 10.0
-_ROUNDS = 12
+_ROUNDS = 30
+_LP_VARIABLES = 200_000
 _EPS = 1e-6
 
 
@@ -56,15 +76,19 @@ class Pattern:
     rounds: int
 
 
-def additive_rows(shape: tuple[int, ...], var_of: np.ndarray) -> tuple[csr_matrix, np.ndarray]:
+def additive_rows(shape: tuple[int, ...], var_of: np.ndarray,
+                  lead: int = 0) -> tuple[csr_matrix, np.ndarray]:
     """The relations "details - total = 0" over the movable cells: (A, constant part).
 
     ``var_of`` maps each cell to its variable index, or -1 when the attacker knows it (fixed, so
-    it moves by 0). Returns A (rows: lines with a movable cell) over the variables."""
+    it moves by 0). Returns A (rows: lines with a movable cell) over the variables. The first
+    ``lead`` axes index independent tables: no line runs along them."""
     flat = np.arange(int(np.prod(shape))).reshape(shape)
     rows, cols, vals = [], [], []
     r = 0
     for axis, n in enumerate(shape):
+        if axis < lead:
+            continue
         lines = np.moveaxis(flat, axis, -1).reshape(-1, n)
         coef = np.ones(n)
         coef[-1] = -1.0
@@ -80,14 +104,14 @@ def additive_rows(shape: tuple[int, ...], var_of: np.ndarray) -> tuple[csr_matri
     return coo_matrix((vals, (rows, cols)), shape=(r, m)).tocsr(), np.zeros(r)
 
 
-def attacker_intervals(ext: np.ndarray, unknown: np.ndarray,
-                       cells: list[tuple[int, ...]]) -> dict[tuple[int, ...], tuple[float, float]]:
+def attacker_intervals(ext: np.ndarray, unknown: np.ndarray, cells: list[tuple[int, ...]],
+                       lead: int = 0) -> dict[tuple[int, ...], tuple[float, float]]:
     """The LP attacker on arrays: for each cell, [min, max] over all tables a + y the attacker
     cannot rule out (``unknown`` = hidden or unpublished cells; ``inf`` when unbounded)."""
     var_of = np.full(ext.shape, -1, dtype=np.int64)
     positions = np.argwhere(unknown)
     var_of[tuple(positions.T)] = np.arange(len(positions))
-    a_eq, b_eq = additive_rows(ext.shape, var_of)
+    a_eq, b_eq = additive_rows(ext.shape, var_of, lead)
     lower = -ext[tuple(positions.T)].astype(np.float64)
     bounds = list(zip(lower, [None] * len(lower), strict=True))
     out = {}
@@ -114,12 +138,13 @@ def attacker_intervals(ext: np.ndarray, unknown: np.ndarray,
 
 
 def violations(ext: np.ndarray, check: np.ndarray, free: np.ndarray, primary: np.ndarray,
-               threshold: int, hidden: np.ndarray | None = None) -> list[tuple[int, ...]]:
+               threshold: int, hidden: np.ndarray | None = None,
+               lead: int = 0) -> list[tuple[int, ...]]:
     """Cells of ``check`` whose attacker interval breaks the protection rule, when the cells of
     ``hidden`` (default: ``check``) and ``free`` are unknown to the attacker."""
     cells = [tuple(int(i) for i in c) for c in np.argwhere(check & ~free)]
     unknown = (check if hidden is None else hidden) | free
-    bounds = attacker_intervals(ext, unknown, cells)
+    bounds = attacker_intervals(ext, unknown, cells, lead)
     bad = []
     for cell, (lo, hi) in bounds.items():
         v = int(ext[cell])
@@ -135,77 +160,345 @@ def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarr
                     free: np.ndarray, cost: np.ndarray, threshold: int,
                     time_limit: float = TIME_LIMIT, max_variables: int = MAX_VARIABLES,
                     gap: float = 1e-9, nodes: int | None = None,
-                    cutoff: float | None = None) -> Pattern | None:
+                    cutoff: float | None = None, lead: int = 0,
+                    max_rounds: int = _ROUNDS,
+                    max_group: int | None = None) -> Pattern | None:
     """The cheapest pattern protecting every ``primary`` cell (None: too large, or no solution
-    within the time limit, or infeasible, or none cheaper than ``cutoff``).
+    within the time limit or ``max_rounds``, or infeasible, or none cheaper than ``cutoff``, or
+    a group of linked cells larger than ``max_group``).
 
     ``candidate``: cells that may be hidden at ``cost``; ``free``: cells the attacker does not
     know anyway (unpublished margins; cost 0); every other cell is known to the attacker.
     ``gap``: stop when HiGHS proves the pattern within this relative gap of the optimum;
     ``nodes``: a branch-and-bound node limit (deterministic, unlike the time limit);
     ``cutoff``: only a pattern costing at most this is wanted (the cost of a pattern in hand):
-    HiGHS prunes every branch that cannot beat it, and as each round's model is a relaxation of
-    the next (rounds only add cells to protect), a round above it ends the search."""
+    HiGHS prunes every branch that cannot beat it, and as each round's master is a relaxation
+    of the next (rounds only add cuts), a round above it ends the search.
+    ``lead``: the first ``lead`` axes index independent tables (no total on them), solved as
+    one problem (one HiGHS call per round for all of them)."""
     movable = primary | candidate | free
     positions = np.argwhere(movable)
     m = len(positions)
+    if m > max_variables:
+        return None
     var_of = np.full(ext.shape, -1, dtype=np.int64)
     var_of[tuple(positions.T)] = np.arange(m)
-    a_eq, _ = additive_rows(ext.shape, var_of)
-    value = ext[tuple(positions.T)].astype(np.float64)
-    is_primary = primary[tuple(positions.T)]
-    is_fixed_on = is_primary | free[tuple(positions.T)]
-    price = np.where(is_fixed_on, 0.0, cost[tuple(positions.T)])
-    protected = _first_cells(positions, is_primary)
-    rounds = 0  # (``gap`` is the requested gap in every round, not the last round's result)
+    a_eq, _ = additive_rows(ext.shape, var_of, lead)
+    at = tuple(positions.T)
+    value = ext[at].astype(np.float64)
+    is_primary = primary[at]
+    is_free = free[at] & ~is_primary
+    is_fixed_on = is_primary | is_free
+    price = np.where(is_fixed_on, 0.0, cost[at])
+    cuts = _line_cuts(ext.shape, var_of, value, is_primary, is_free, threshold, lead)
+    groups = _components(a_eq, m)
+    group_of = np.zeros(m, dtype=np.int64)
+    for g, (cols, _, _) in enumerate(groups):
+        group_of[cols] = g
+    if max_group is not None and max(len(cols) for cols, _, _ in groups) > max_group:
+        return None
+    watch: set[int] = set()  # complementary cells the LP attacker found too narrow
     deadline = time.monotonic() + time_limit
-    while rounds < _ROUNDS:
+    # The master is separable by group (every cut lies in one group): after the first round
+    # only the groups that got new cuts are solved again, and only their cells separated.
+    x = np.zeros(m)
+    dirty = np.ones(m, dtype=bool)
+    pending: set[int] = set()
+    tables: dict[int, np.ndarray] = {}  # target -> its two latest tables (rows of moves)
+    optimal, achieved, rounds = True, 0.0, 0
+    while rounds < max_rounds:
         rounds += 1
         left = deadline - time.monotonic()
-        if m * (1 + 2 * len(protected)) > max_variables or left <= 0:
+        if left <= 0:
             return None
-        res = _solve(a_eq, value, is_primary, is_fixed_on, price, protected, threshold, left,
-                     gap, nodes, cutoff)
-        if res is None:
-            return None
-        x, moves, optimal, achieved = res
-        if cutoff is not None and float(price @ (x > 0.5)) > cutoff + _EPS:
-            return None
+        if dirty.any():
+            bound = None if cutoff is None else cutoff - float(price[~dirty] @ x[~dirty])
+            res = _master(price, is_fixed_on, cuts, left, gap, nodes, bound, dirty,
+                          group_of)
+            if res is None:
+                return None
+            x[dirty], done, got = res[0][dirty], res[1], res[2]
+            optimal, achieved = optimal and done, max(achieved, got)
+            if cutoff is not None and float(price @ x) > cutoff + _EPS:
+                return None
+            pending |= {int(q) for q in np.flatnonzero(dirty & (is_primary | np.isin(
+                np.arange(m), list(watch))) & (x > 0.5))}
+        on = x > 0.5
+        targets = np.array(sorted(pending), dtype=np.int64)
+        pending = set()
+        moves, added, touched = _separate(a_eq, value, on, targets, is_primary, threshold, x,
+                                          cuts, groups, group_of)
+        for j, q in enumerate(targets):
+            tables[int(q)] = moves[2 * j:2 * j + 2]
+        dirty = np.isin(group_of, list(touched))
+        if added:
+            continue
         hidden = np.zeros(ext.shape, dtype=bool)
-        chosen = positions[x > 0.5]
-        hidden[tuple(chosen.T)] = True
+        hidden[tuple(positions[on].T)] = True
         hidden &= ~free
-        # the solution's own alternative tables certify most cells: tables the attacker cannot
-        # rule out (checked here: additive, non-negative, shown cells unmoved) bound each
-        # cell's interval from inside; the LP attacker audits the cells they do not settle
-        certified = _certified(a_eq, moves, x > 0.5, value, is_primary, threshold)
+        # the separation's alternative tables certify most cells (checked: additive,
+        # non-negative, shown cells unmoved); the LP attacker audits the cells they do not settle
+        rows = [tables[q] for q in sorted(tables)]
+        certified = _certified(a_eq, np.vstack(rows) if rows else np.zeros((0, m)), on, value,
+                               is_primary, threshold)
         sure = np.zeros(ext.shape, dtype=bool)
         sure[tuple(positions[certified].T)] = True
-        bad = violations(ext, hidden & ~sure, free, primary, threshold, hidden=hidden)
+        bad = violations(ext, hidden & ~sure, free, primary, threshold, hidden=hidden, lead=lead)
         if not bad:
-            return Pattern(hidden, float(price @ (x > 0.5)), optimal, achieved, rounds)
-        new = sorted({int(var_of[c]) for c in bad} - set(protected))
-        # cells the model did not hold yet: now it does
+            return Pattern(hidden, float(price @ x), optimal, achieved, rounds)
+        new = {int(var_of[c]) for c in bad} - watch
         if not new:  # the model said protected, the attacker disagrees: numerical trouble
             return None
-        protected += new
+        watch |= new
+        pending |= new
     return None
 
 
-def _first_cells(positions: np.ndarray, is_primary: np.ndarray) -> list[int]:
-    """The small cells modelled in the first round: one per line (on any axis), smallest first.
+class _Cuts:
+    """The master's cuts, row by row in COO form: sum_c coef_c x_c >= rhs."""
 
-    A pattern that protects one small cell of a line usually protects the others of it too; the
-    rounds add any the LP attacker finds unprotected, so this only saves time, never safety."""
-    chosen: list[int] = []
-    lines: set[tuple[int, tuple[int, ...]]] = set()
-    for i in np.flatnonzero(is_primary):
-        pos = tuple(int(v) for v in positions[i])
-        keys = {(axis, pos[:axis] + pos[axis + 1:]) for axis in range(len(pos))}
-        if not keys & lines or not len(pos):
-            chosen.append(int(i))
-            lines |= keys
-    return chosen
+    def __init__(self) -> None:
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.vals: list[np.ndarray] = []
+        self.rhs: list[np.ndarray] = []
+        self.count = 0
+
+    def add(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, rhs: np.ndarray) -> None:
+        """Rows numbered 0..len(rhs)-1 here, appended after the cuts so far."""
+        self.rows.append(rows + self.count)
+        self.cols.append(cols)
+        self.vals.append(vals)
+        self.rhs.append(np.asarray(rhs, dtype=np.float64))
+        self.count += len(rhs)
+
+    def matrix(self, m: int) -> tuple[csr_matrix, np.ndarray]:
+        return (coo_matrix((np.concatenate(self.vals),
+                            (np.concatenate(self.rows), np.concatenate(self.cols))),
+                           shape=(self.count, m)).tocsr(), np.concatenate(self.rhs))
+
+
+def _line_cuts(shape: tuple[int, ...], var_of: np.ndarray, value: np.ndarray,
+               is_primary: np.ndarray, is_free: np.ndarray, threshold: int, lead: int) -> _Cuts:
+    """The cuts of single lines, known before any solve (they are the Benders cuts whose dual
+    is one line, see ``_separate``): within each line through a small cell p of value v, the
+    other hidden cells can take a move of p up by T - v, down by min(v, 1) and over T in all
+    (a detail moving against p absorbs up to its value one way and U the other; the total, or
+    a detail of a total p, moves with p); a complementary cell needs another hidden cell on
+    each of its lines. Coefficients are capped at the right-hand side (valid for 0/1 x)."""
+    t = float(threshold)
+    cuts = _Cuts()
+    for axis in range(lead, len(shape)):
+        n = shape[axis]
+        lines = np.moveaxis(var_of, axis, -1).reshape(-1, n)  # (lines, n): variable or -1
+        movable = lines >= 0
+        safe = np.where(movable, lines, 0)
+        small = movable & is_primary[safe]
+        other = movable & ~is_primary[safe] & ~is_free[safe]
+        index = np.arange(n)
+        # a complementary cell j of line l: the line's other movable cells sum to >= x_j
+        line, j = np.nonzero(other)
+        mask = movable[line]  # (pairs, n)
+        r, c = np.nonzero(mask)
+        cuts.add(r, safe[line[r], c], np.where(c == j[r], -1.0, 1.0), np.zeros(len(line)))
+        # a small cell j of line l (value v): capacity of the others up, down, in all
+        line, j = np.nonzero(small)
+        if not len(line):
+            continue
+        v = value[safe[line, j]]
+        others = movable[line] & (index[None, :] != j[:, None])
+        same = (index[None, :] == n - 1) | (j[:, None] == n - 1)  # moves with p
+        a = value[safe[line]]
+        up, down = np.where(same, t, a), np.where(same, a, t)
+        for coef, need in ((up, t - v), (down, np.minimum(v, 1.0)),
+                           (up + down, np.full_like(v, t))):
+            keep = need > 0
+            if not keep.any():
+                continue
+            sub, k_line = others[keep], line[keep]
+            r, c = np.nonzero(sub)
+            cuts.add(r, safe[k_line[r], c], np.minimum(coef[keep][r, c], need[keep][r]),
+                     need[keep])
+    return cuts
+
+
+def _master(price: np.ndarray, is_fixed_on: np.ndarray, cuts: _Cuts, time_limit: float,
+            gap: float, nodes: int | None, cutoff: float | None, sel: np.ndarray,
+            group_of: np.ndarray) -> tuple[np.ndarray, bool, float] | None:
+    """The master problem over the cells of ``sel`` (whole groups): min cost . x over 0/1 x
+    (small and free cells fixed on) subject to the cuts so far on those cells. With several
+    groups, the LP relaxation first: a group whose relaxed solution is whole is solved (the
+    problem is separable by group), and only the other groups go to branch and bound."""
+    matrix, rhs = cuts.matrix(len(price)) if cuts.count else (None, None)
+    if (matrix is not None and rhs is not None
+            and ((np.diff(matrix.indptr) == 0) & (rhs > 0)).any()):
+        return None  # a cut no cell can meet: no pattern at all
+    x = np.zeros(len(price))
+    if len(np.unique(group_of[sel])) > 1:
+        relaxed = _solve_master(price, is_fixed_on, matrix, rhs, sel, time_limit, None, None,
+                                None, integral=False)
+        if relaxed is None:
+            return None
+        x[sel] = relaxed[0]
+        fractional = np.abs(x - np.round(x)) > 1e-6
+        whole = sel & ~np.isin(group_of, np.unique(group_of[fractional]))
+        x[whole] = np.round(x[whole])
+        sel = sel & ~whole
+        if not sel.any():
+            return x, True, 0.0
+        if cutoff is not None:
+            cutoff -= float(price[whole] @ x[whole])
+    res = _solve_master(price, is_fixed_on, matrix, rhs, sel, time_limit, gap, nodes, cutoff)
+    if res is None:
+        return None
+    x[sel] = res[0]
+    return x, res[1], res[2]
+
+
+def _solve_master(price: np.ndarray, is_fixed_on: np.ndarray, matrix: csr_matrix | None,
+                  rhs: np.ndarray | None, sel: np.ndarray, time_limit: float, gap: float | None,
+                  nodes: int | None, cutoff: float | None,
+                  integral: bool = True) -> tuple[np.ndarray, bool, float] | None:
+    cols = np.flatnonzero(sel)
+    constraints: tuple[LinearConstraint, ...] | LinearConstraint = ()
+    if matrix is not None and rhs is not None:
+        rows = np.flatnonzero(abs(matrix) @ sel.astype(np.float64) > 0)
+        if len(rows):
+            constraints = LinearConstraint(matrix[rows][:, cols], rhs[rows], np.inf)
+    options: dict[str, object] = {"time_limit": time_limit, "disp": False}
+    if gap is not None:
+        options["mip_rel_gap"] = gap
+    if nodes is not None:
+        options["node_limit"] = nodes
+    if cutoff is not None:  # a HiGHS option scipy passes on verbatim (with a warning)
+        options["objective_bound"] = cutoff + 1e-6 * max(1.0, abs(cutoff))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
+        res = milp(price[cols], integrality=np.ones(len(cols)) if integral else None,
+                   bounds=Bounds(np.where(is_fixed_on[cols], 1.0, 0.0), np.ones(len(cols))),
+                   constraints=constraints, options=options)
+    if res.x is None:
+        return None
+    found = np.round(res.x) if integral else res.x
+    return found, res.status == 0, float(getattr(res, "mip_gap", 0.0) or 0.0)
+
+
+Group = tuple[np.ndarray, np.ndarray, Any]  # columns, rows, A restricted to them (COO)
+
+
+def _components(a_eq: csr_matrix, m: int) -> list[Group]:
+    """The variables in groups no line links (independent slices, or parts of a table no
+    hidden cell joins): (columns, rows, A restricted to them) per group. A move of q needs
+    only q's group: the others stay put."""
+    if a_eq.shape[0] == 0:
+        return [(np.array([q]), np.zeros(0, dtype=np.int64), coo_matrix((0, 1)))
+                for q in range(m)]
+    link = (a_eq.T @ a_eq) != 0
+    count, label = connected_components(link, directed=False)
+    row_label = label[a_eq.indices[a_eq.indptr[:-1]]] if a_eq.nnz else np.zeros(0, dtype=int)
+    order_cols, order_rows = np.argsort(label, kind="stable"), np.argsort(row_label, kind="stable")
+    col_cut = np.searchsorted(label[order_cols], np.arange(count + 1))
+    row_cut = np.searchsorted(row_label[order_rows], np.arange(count + 1))
+    out = []
+    for g in range(count):
+        cols = order_cols[col_cut[g]:col_cut[g + 1]]
+        rows = order_rows[row_cut[g]:row_cut[g + 1]]
+        out.append((cols, rows, a_eq[rows][:, cols].tocoo()))
+    return out
+
+
+def _separate(a_eq: csr_matrix, value: np.ndarray, on: np.ndarray, targets: np.ndarray,
+              is_primary: np.ndarray, threshold: int, x: np.ndarray, cuts: _Cuts,
+              groups: list[Group],
+              group_of: np.ndarray) -> tuple[np.ndarray, int, set[int]]:
+    """The model's alternative tables for the pattern ``on``: for each target cell q, the
+    tables a + y (A y = 0, -a_c <= y_c <= U on hidden cells, 0 elsewhere; U = threshold, enough
+    for every box of the hypercube method) moving q most up and most down, solved as one block
+    LP (each block over q's group of linked cells only). Where q's rule fails, a Benders cut is
+    added from the LP's line duals u: with w = +-e_q - A^T u, every table of a pattern x has
+    +-y_q <= sum_c (U w_c^+ + a_c w_c^-) x_c (weak duality; valid whatever u is), so the rule
+    asks that sum to reach the bound. Returns the tables (two rows per target, over all cells),
+    the number of cuts added and the groups they lie in."""
+    m, t = len(value), float(threshold)
+    moves, added, touched = [], 0, set()
+    start = 0
+    while start < len(targets):
+        part: list[int] = []  # targets in this LP, while it stays under _LP_VARIABLES
+        size = 0
+        while start < len(targets) and (not part or size + 2 * len(
+                groups[group_of[targets[start]]][0]) <= _LP_VARIABLES):
+            part.append(int(targets[start]))
+            size += 2 * len(groups[group_of[targets[start]]][0])
+            start += 1
+        objective, lo_b, hi_b, offsets, row_offsets = [], [], [], [0], [0]
+        e_rows, e_cols, e_vals = [], [], []
+        for q in part:
+            cols, _, coo = groups[group_of[q]]
+            where = int(np.flatnonzero(cols == q)[0])
+            for sign in (-1.0, 1.0):  # max y_q, then min y_q
+                c = np.zeros(len(cols))
+                c[where] = sign
+                objective.append(c)
+                e_rows.append(coo.row + row_offsets[-1])
+                e_cols.append(coo.col + offsets[-1])
+                e_vals.append(coo.data)
+                lo_b.append(np.where(on[cols], -value[cols], 0.0))
+                hi_b.append(np.where(on[cols], t, 0.0))
+                offsets.append(offsets[-1] + len(cols))
+                row_offsets.append(row_offsets[-1] + coo.shape[0])
+        big = coo_matrix((np.concatenate(e_vals), (np.concatenate(e_rows),
+                                                   np.concatenate(e_cols))),
+                         shape=(row_offsets[-1], offsets[-1])).tocsr()
+        has_rows = big.shape[0] > 0
+        res = linprog(np.concatenate(objective), A_eq=big if has_rows else None,
+                      b_eq=np.zeros(big.shape[0]) if has_rows else None,
+                      bounds=np.column_stack([np.concatenate(lo_b), np.concatenate(hi_b)]),
+                      method="highs")
+        if res.status != 0:
+            raise RuntimeError(f"separation LP failed: {res.message}")
+        # scipy: objective = A^T marginals + bound multipliers, so u = -marginals for max y_q
+        marg = res.eqlin.marginals if has_rows else np.zeros(0)
+        y = np.zeros((2 * len(part), m))
+        for b in range(2 * len(part)):
+            y[b, groups[group_of[part[b // 2]]][0]] = res.x[offsets[b]:offsets[b + 1]]
+        moves.append(y)
+        for j, q in enumerate(part):
+            hi, lo, v = y[2 * j, q], y[2 * j + 1, q], value[q]
+            need = []
+            if is_primary[q]:
+                need += [("up", t - v)] if hi < t - v - _EPS else []
+                need += [("down", min(v, 1.0))] if lo > -min(v, 1.0) + _EPS else []
+            need += [("width", t)] if hi - lo < t - _EPS else []
+            if not need:
+                continue
+            cols, _, coo = groups[group_of[q]]
+            here = cols == q
+            f_up, f_down = (
+                _dual_cut(coo, marg[row_offsets[b]:row_offsets[b + 1]], sign, here, value[cols],
+                          t) for b, sign in ((2 * j, 1.0), (2 * j + 1, -1.0)))
+            for kind, bound in need:
+                row = f_up if kind == "up" else f_down if kind == "down" else f_up + f_down
+                if not is_primary[q]:  # a complementary cell's width: f(x) >= T x_q
+                    row = row - bound * here
+                    bound = 0.0
+                if row @ x[cols] >= bound - 1e-7:  # not cut off (inexact duals): audit decides
+                    continue
+                keep = np.flatnonzero(row > 1e-9) if is_primary[q] else np.flatnonzero(row)
+                cuts.add(np.zeros(len(keep), dtype=np.int64), cols[keep],
+                         np.minimum(row[keep], bound) if is_primary[q] else row[keep],
+                         np.array([bound]))
+                added += 1
+                touched.add(int(group_of[q]))
+    return (np.vstack(moves) if moves else np.zeros((0, m))), added, touched
+
+
+def _dual_cut(sub: Any, marginals: np.ndarray, sign: float, here: np.ndarray,
+              value: np.ndarray, threshold: float) -> np.ndarray:
+    """Coefficients f (over q's group; 0 elsewhere) with sign * y_q <= f . x for every table of
+    every pattern x; ``here`` marks q in the group, ``sub`` is A on the group."""
+    w = sign * here.astype(np.float64)
+    w += sub.T @ marginals
+    return threshold * np.maximum(w, 0.0) + value * np.maximum(-w, 0.0)
 
 
 def _certified(a_eq: csr_matrix, moves: np.ndarray, on: np.ndarray, value: np.ndarray,
@@ -223,87 +516,3 @@ def _certified(a_eq: csr_matrix, moves: np.ndarray, on: np.ndarray, value: np.nd
     ok = hi - lo >= threshold - tol
     ok &= ~is_primary | ((hi >= threshold - tol) & (lo <= np.maximum(value - 1, 0) + tol))
     return ok & on
-
-
-def _solve(a_eq: csr_matrix, value: np.ndarray, is_primary: np.ndarray, is_fixed_on: np.ndarray,
-           price: np.ndarray, protected: list[int], threshold: int, time_limit: float,
-           gap: float = 1e-9, nodes: int | None = None,
-           cutoff: float | None = None) -> tuple[np.ndarray, np.ndarray, bool, float] | None:
-    m, t = len(value), float(threshold)
-    q = len(protected)
-    n_blocks = 2 * q
-    n = m * (1 + n_blocks)
-    lower = np.zeros(n)
-    upper = np.ones(n)
-    lower[:m] = np.where(is_fixed_on, 1.0, 0.0)
-    integrality = np.zeros(n)
-    integrality[:m] = 1
-    objective = np.zeros(n)
-    objective[:m] = price
-    blocks_lo, blocks_hi = [], []
-    for b in range(n_blocks):
-        lo, hi = -value.copy(), np.full(m, t)
-        p = protected[b // 2]
-        if is_primary[p]:
-            v = value[p]
-            if b % 2 == 0:
-                lo[p] = max(lo[p], t - v)
-            else:
-                hi[p] = min(hi[p], -min(v, 1.0))
-        blocks_lo.append(lo)
-        blocks_hi.append(hi)
-    if n_blocks:
-        lower[m:] = np.concatenate(blocks_lo)
-        upper[m:] = np.concatenate(blocks_hi)
-    # the constraint matrix in COO form, built at once (per block: additivity rows, then the
-    # links y - U x <= 0 and -y - a x <= 0, a cell moves only when hidden; then one width row
-    # per protected cell: y+_p - y-_p >= T, or >= T x_p for a complementary cell)
-    coo = a_eq.tocoo()
-    r_a = a_eq.shape[0]
-    per_block = r_a + 2 * m
-    blocks = np.arange(n_blocks)
-    cells = np.arange(m)
-    base = (blocks * per_block)[:, None]
-    col0 = m + (blocks * m)[:, None]
-    rows_a = (base + coo.row[None, :]).ravel()
-    cols_a = (col0 + coo.col[None, :]).ravel()
-    vals_a = np.tile(coo.data, n_blocks)
-    up_row = base + r_a + cells[None, :]
-    lo_row = up_row + m
-    y_col = col0 + cells[None, :]
-    x_col = np.broadcast_to(cells[None, :], (n_blocks, m))
-    row_parts = [rows_a, up_row.ravel(), up_row.ravel(), lo_row.ravel(), lo_row.ravel()]
-    col_parts = [cols_a, y_col.ravel(), x_col.ravel(), y_col.ravel(), x_col.ravel()]
-    val_parts = [vals_a, np.ones(n_blocks * m), np.full(n_blocks * m, -t),
-                 np.full(n_blocks * m, -1.0), np.tile(-value, n_blocks)]
-    width_row = n_blocks * per_block + np.arange(q)
-    prot = np.asarray(protected, dtype=np.int64)
-    j = np.arange(q)
-    secondary = ~is_primary[prot] if q else np.zeros(0, dtype=bool)
-    row_parts += [width_row, width_row, width_row[secondary]]
-    col_parts += [m + 2 * j * m + prot, m + (2 * j + 1) * m + prot, prot[secondary]]
-    val_parts += [np.ones(q), -np.ones(q), np.full(int(secondary.sum()), -t)]
-    n_rows = n_blocks * per_block + q
-    matrix = coo_matrix((np.concatenate(val_parts),
-                         (np.concatenate(row_parts), np.concatenate(col_parts))),
-                        shape=(n_rows, n)).tocsr()
-    lb = np.full(n_rows, -np.inf)
-    ub = np.zeros(n_rows)
-    for blk in range(n_blocks):
-        lb[blk * per_block: blk * per_block + r_a] = 0.0
-    lb[n_blocks * per_block:] = np.where(secondary, 0.0, t)
-    ub[n_blocks * per_block:] = np.inf
-    constraints = LinearConstraint(matrix, lb, ub) if n_rows else ()
-    options: dict[str, object] = {"time_limit": time_limit, "mip_rel_gap": gap, "disp": False}
-    if nodes is not None:
-        options["node_limit"] = nodes
-    if cutoff is not None:  # a HiGHS option scipy passes on verbatim (with a warning)
-        options["objective_bound"] = cutoff + 1e-6 * max(1.0, abs(cutoff))
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
-        res = milp(objective, integrality=integrality, bounds=Bounds(lower, upper),
-                   constraints=constraints, options=options)
-    if res.x is None:
-        return None
-    gap = float(getattr(res, "mip_gap", 0.0) or 0.0)
-    return np.round(res.x[:m]), res.x[m:].reshape(n_blocks, m), res.status == 0, gap

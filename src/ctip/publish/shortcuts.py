@@ -81,10 +81,11 @@ def _pair(axis: int, index: int, ndim: int) -> tuple[Any, ...]:
 
 
 def foldable_axis(ext: np.ndarray, state: np.ndarray, cost: np.ndarray,
-                  primary: np.ndarray) -> int | None:
-    """An axis with one category whose folding is exact (see module docstring), or None."""
+                  primary: np.ndarray, lead: int = 0) -> int | None:
+    """An axis with one category whose folding is exact (see module docstring), or None. The
+    first ``lead`` axes index independent tables (they have no total): never folded."""
     for axis, n in enumerate(ext.shape):
-        if n != 2 or ext.ndim < 2:
+        if axis < lead or n != 2 or ext.ndim < lead + 2:
             continue
         detail, total = _pair(axis, 0, ext.ndim), _pair(axis, 1, ext.ndim)
         known = (state == PUBLISHED) & ~np.isfinite(cost)

@@ -43,7 +43,7 @@ import pandas as pd
 
 from ctip.errors import DisclosureError
 from ctip.publish import shortcuts
-from ctip.publish.optimal import MAX_VARIABLES, optimal_pattern
+from ctip.publish.optimal import AUTO_ROUNDS, MAX_GROUP, MAX_VARIABLES, optimal_pattern
 
 # "auto": HiGHS stops within 2% of the optimum or after AUTO_NODES branch-and-bound nodes (a
 # deterministic limit: the same table gets the same pattern on a busy machine); the time limit
@@ -118,6 +118,7 @@ def suppress(
     symbol: str = "x",
     margin_cost: float = 10.0,
     method: str = "auto",
+    slices: Sequence[str] = (),
 ) -> SuppressedTable:
     """Suppress cells 1..threshold-1 (and 0 if ``zeros_sensitive``) plus enough complementary
     cells that none can be recovered from the published cells and margins.
@@ -128,6 +129,9 @@ def suppress(
     ``method``: "auto" (the cheaper of the optimal pattern and the hypercube heuristic; the
     heuristic alone when the table is too large for the integer programme), "optimal" (the
     integer programme, no size limit) or "hypercube".
+    ``slices``: columns that split the table into independent tables (no margin across them is
+    published, none is in the table): each is protected on its own, exactly as if suppressed
+    alone, but all in one pass (one integer programme for all of them).
     Raises ``DisclosureError`` when a cell cannot be protected (only possible when small margins
     are published elsewhere) or the table is not additive.
     """
@@ -138,35 +142,46 @@ def suppress(
     dims = tuple(dims)
     if threshold < 1:
         raise DisclosureError(f"threshold must be at least 1, got {threshold}")
+    if slices and zeros_sensitive:
+        raise DisclosureError("sensitive zeros are not supported with slices",
+                              hint="suppress each slice on its own")
     missing = [c for c in (*dims, value) if c not in table.columns]
     if missing:
         raise DisclosureError(
             f"table has no column(s) {missing}", hint=f"columns are {list(table.columns)}"
         )
     frame = table.reset_index(drop=True).copy()
+    slices = tuple(slices)
+    missing = [c for c in slices if c not in table.columns]
+    if missing or set(slices) & set(dims):
+        raise DisclosureError(f"slice column(s) {list(slices)} must be columns of the table "
+                              "and not dims", hint=f"columns are {list(table.columns)}")
     counts = pd.to_numeric(frame[value], errors="coerce")
     if counts.isna().any() or (counts < 0).any() or (counts != counts.round()).any():
         bad = frame.loc[counts.isna() | (counts < 0) | (counts != counts.round()), value].iloc[0]
         raise DisclosureError(
             f"column {value!r} must hold non-negative whole counts; found {bad!r}"
         )
-    if frame.duplicated(list(dims)).any():
+    if frame.duplicated([*slices, *dims]).any():
         raise DisclosureError(
-            f"table has duplicate cells for dims {list(dims)}",
+            f"table has duplicate cells for dims {[*slices, *dims]}",
             hint="aggregate the table (one row per cell) before suppressing it",
         )
     counts = counts.astype(np.int64).to_numpy()
 
     cats = [_categories(frame[d], total) for d in dims]
-    shape = tuple(len(c) + 1 for c in cats)
-    positions = np.zeros((len(frame), len(dims)), dtype=np.int64)
+    lead = 1 if slices else 0
+    n_slices = 1
+    positions = np.zeros((len(frame), lead + len(dims)), dtype=np.int64)
+    if slices:
+        codes, uniques = pd.MultiIndex.from_frame(frame[list(slices)]).factorize()
+        positions[:, 0], n_slices = codes, len(uniques)
     for i, d in enumerate(dims):
-        lookup = {c: n for n, c in enumerate(cats[i])}
         is_tot = _is_total(frame[d], total).to_numpy()
-        positions[:, i] = [
-            len(cats[i]) if t else lookup[x] for x, t in zip(frame[d], is_tot, strict=True)
-        ]
-    cell_of_row = tuple(positions[:, i] for i in range(len(dims)))
+        found = pd.Index(cats[i], dtype=object).get_indexer(frame[d].to_numpy(dtype=object))
+        positions[:, lead + i] = np.where(is_tot, len(cats[i]), found)
+    shape = (n_slices,) * lead + tuple(len(c) + 1 for c in cats)
+    cell_of_row = tuple(positions[:, i] for i in range(lead + len(dims)))
 
     ext = np.zeros(shape, dtype=np.int64)
     in_table = np.zeros(shape, dtype=bool)
@@ -174,18 +189,17 @@ def suppress(
     in_table[cell_of_row] = True
     given[cell_of_row] = counts
     is_detail = np.ones(shape, dtype=bool)
-    for i in range(len(dims)):
-        is_detail[_at(i, shape[i] - 1, len(dims))] = False
+    ndim = len(shape)
+    for i in range(lead, ndim):
+        is_detail[_at(i, shape[i] - 1, ndim)] = False
     ext[is_detail] = np.where(given[is_detail] >= 0, given[is_detail], 0)
-    for i in range(len(dims)):  # fill margins axis by axis: totals of totals come out right
-        ext[_at(i, shape[i] - 1, len(dims))] = ext[_at(i, slice(0, shape[i] - 1), len(dims))].sum(
-            axis=i
-        )
+    for i in range(lead, ndim):  # fill margins axis by axis: totals of totals come out right
+        ext[_at(i, shape[i] - 1, ndim)] = ext[_at(i, slice(0, shape[i] - 1), ndim)].sum(axis=i)
     wrong = in_table & ~is_detail & (given != ext)
     if wrong.any():
         where = np.argwhere(wrong)[0]
         raise DisclosureError(
-            f"margin {_label(where, cats)} is {given[tuple(where)]} but its cells sum to "
+            f"margin {_label(where[lead:], cats)} is {given[tuple(where)]} but its cells sum to "
             f"{ext[tuple(where)]}: the table is not additive",
             hint="suppress multi-response tables without total rows, or recompute the totals",
         )
@@ -203,9 +217,10 @@ def suppress(
     cost = np.where(is_detail, ext + 1.0, (ext + 1.0) * margin_cost)
     cost[~in_table & (state == _PUBLISHED)] = np.inf
 
-    state = _pattern(method, ext, state, cost, primary, in_table, threshold, cats, parameters)
+    state = _pattern(method, ext, state, cost, primary, in_table, threshold, cats, parameters,
+                     lead)
     suppressed = state[cell_of_row] == _SUPPRESSED
-    out = frame[list(dims)].copy()
+    out = frame[[*slices, *dims]].copy()
     if zeros_sensitive:
         out, counts, suppressed = _add_absent_cells(
             out, dims, cats, ext, state, cell_of_row, counts, suppressed
@@ -213,7 +228,7 @@ def suppress(
     out[value] = pd.array(np.where(suppressed, 0, counts), dtype="Int64")
     out.loc[suppressed, value] = pd.NA
     out["suppressed"] = suppressed
-    out["display"] = [symbol if s else str(int(c)) for s, c in zip(suppressed, counts, strict=True)]
+    out["display"] = np.where(suppressed, symbol, counts.astype(str)).astype(object)
     n_primary = int(primary.sum())
     return SuppressedTable(
         frame=out.reset_index(drop=True),
@@ -231,15 +246,18 @@ def suppress(
 
 def _pattern(method: str, ext: np.ndarray, state: np.ndarray, cost: np.ndarray,
              primary: np.ndarray, in_table: np.ndarray, threshold: int, cats: list[list[object]],
-             parameters: dict[str, object]) -> np.ndarray:
+             parameters: dict[str, object], lead: int = 0) -> np.ndarray:
     """The secondary pattern, through the exact shortcuts of ``publish.shortcuts``: a cache keyed
-    by the cells, and one-category dimensions folded away."""
+    by the cells, and one-category dimensions folded away. The first ``lead`` axes (0 or 1)
+    index independent tables (slices)."""
     # the labels are in the key too: a refusal's message names the cell
-    key = shortcuts.cache_key(method, threshold, (AUTO_GAP, AUTO_NODES, MAX_VARIABLES, cats),
+    key = shortcuts.cache_key(method, threshold,
+                              (AUTO_GAP, AUTO_NODES, MAX_VARIABLES, MAX_GROUP, AUTO_ROUNDS,
+                               cats, lead),
                               ext, state, cost, primary, in_table)
 
     def solve(params: dict[str, object]) -> np.ndarray:
-        return _folded(method, ext, state, cost, primary, in_table, threshold, cats, params)
+        return _folded(method, ext, state, cost, primary, in_table, threshold, cats, params, lead)
 
     out, found = shortcuts.cached(key, solve)
     parameters.update(found)
@@ -248,66 +266,100 @@ def _pattern(method: str, ext: np.ndarray, state: np.ndarray, cost: np.ndarray,
 
 def _folded(method: str, ext: np.ndarray, state: np.ndarray, cost: np.ndarray,
             primary: np.ndarray, in_table: np.ndarray, threshold: int, cats: list[list[object]],
-            parameters: dict[str, object]) -> np.ndarray:
-    axis = shortcuts.foldable_axis(ext, state, cost, primary)
+            parameters: dict[str, object], lead: int = 0) -> np.ndarray:
+    axis = shortcuts.foldable_axis(ext, state, cost, primary, lead)
     if axis is None:
         return _solve_pattern(method, ext, state, cost, primary, in_table, threshold, cats,
-                              parameters)
+                              parameters, lead)
     arrays = shortcuts.fold(axis, ext, state, cost, primary, in_table)
-    folded = _folded(method, *arrays, threshold, cats[:axis] + cats[axis + 1:], parameters)
+    inner = axis - lead
+    folded = _folded(method, *arrays, threshold, cats[:inner] + cats[inner + 1:], parameters,
+                     lead)
     parameters["folded_dims"] = int(parameters.get("folded_dims", 0)) + 1  # type: ignore[call-overload]
     return shortcuts.unfold(axis, state, folded)
 
 
 def _solve_pattern(method: str, ext: np.ndarray, state: np.ndarray, cost: np.ndarray,
                    primary: np.ndarray, in_table: np.ndarray, threshold: int,
-                   cats: list[list[object]], parameters: dict[str, object]) -> np.ndarray:
+                   cats: list[list[object]], parameters: dict[str, object],
+                   lead: int = 0) -> np.ndarray:
     """The secondary pattern: hypercube boxes, the optimal integer programme, or the cheaper.
 
     Both start from ``state`` (primary cells suppressed). The optimum is never dearer than the
     boxes (their moves fit its model), but it has a size limit and a time limit; so "auto" runs
-    the heuristic first and keeps the optimum only when it is found and not dearer."""
+    the heuristic first and keeps the optimum only when it is found and not dearer. With slices
+    (``lead`` = 1) the boxes are chosen slice by slice, one integer programme covers every slice
+    whose boxes cost something, and each slice keeps the cheaper of its two patterns: the same
+    choice as suppressing each slice alone, within the gap (a gap over all slices at once)."""
+    parts = [(s,) for s in range(ext.shape[0])] if lead else [()]
     boxes, refusal = state.copy(), None
     if method != "optimal":
         try:
-            _hypercube(ext, boxes, cost, primary, threshold, cats)
+            for part in parts:
+                if primary[part].any():
+                    _hypercube(ext[part], boxes[part], cost[part], primary[part], threshold, cats)
         except DisclosureError as error:
             refusal = error
     if not primary.any():
         parameters["pattern"] = "none needed"
         return boxes
-    heuristic_cost = float(cost[(boxes == _SUPPRESSED) & ~primary].sum())
+    extra = np.where((boxes == _SUPPRESSED) & ~primary, cost, 0.0)
+    per_part = extra.reshape(len(parts), -1).sum(axis=1)
+    heuristic_cost = float(per_part.sum())
     found = None
+    todo = np.flatnonzero(per_part > 0) if method != "optimal" else np.arange(len(parts))
+    if lead:
+        todo = np.array([s for s in todo if primary[s].any()], dtype=np.int64)
     # auto: the optimum only improves a pattern the boxes found (a refusal goes back to the
     # caller, who may put the margins inside the table), within a size and time budget
-    if method == "optimal" or (method == "auto" and refusal is None and heuristic_cost > 0):
+    if method == "optimal" or (method == "auto" and refusal is None and len(todo)):
+        pick = (todo,) if lead else ()
+        sub_h = float(per_part[todo].sum())
         found = optimal_pattern(
-            ext, primary=primary, candidate=in_table & (state == _PUBLISHED) & np.isfinite(cost),
-            free=state == _UNPUBLISHED, cost=cost, threshold=threshold,
+            ext[pick], primary=primary[pick],
+            candidate=(in_table & (state == _PUBLISHED) & np.isfinite(cost))[pick],
+            free=(state == _UNPUBLISHED)[pick], cost=cost[pick], threshold=threshold,
             max_variables=10**12 if method == "optimal" else MAX_VARIABLES,
+            max_group=None if method == "optimal" else MAX_GROUP,
+            max_rounds=10**6 if method == "optimal" else AUTO_ROUNDS,
             time_limit=OPTIMAL_TIME_LIMIT if method == "optimal" else AUTO_TIME_LIMIT,
             gap=1e-9 if method == "optimal" else AUTO_GAP,
             nodes=None if method == "optimal" else AUTO_NODES,
             # auto wants the optimum only if it beats the boxes by more than the gap: a pattern
             # dearer than that is pruned, and the boxes (within the gap of it) are published
-            cutoff=None if method == "optimal" else heuristic_cost * (1 - AUTO_GAP))
-    if found is not None and (method == "optimal" or refusal is not None
-                              or found.cost <= heuristic_cost):
-        parameters.update(pattern="optimal (HiGHS integer programme)", cost=found.cost,
+            cutoff=None if method == "optimal" else sub_h * (1 - AUTO_GAP), lead=lead)
+    if found is not None:
+        mine = np.zeros(state.shape, dtype=bool)
+        mine[(todo,) if lead else ()] = found.hidden
+        new = np.where(mine & ~primary, cost, 0.0).reshape(len(parts), -1).sum(axis=1)
+        use = np.zeros(len(parts), dtype=bool)
+        use[todo] = (method == "optimal") | (new[todo] <= per_part[todo])
+        if not lead and refusal is not None:
+            use[:] = True
+    if found is not None and use.any():
+        out = boxes.copy()
+        for i in np.flatnonzero(use):
+            part = parts[i]
+            out[part] = state[part]
+            out[part][mine[part]] = _SUPPRESSED
+        chosen = float(np.where(use, new, per_part).sum())
+        patterns = {"optimal (HiGHS integer programme)"}
+        if (~use & (per_part > 0)).any():
+            patterns.add("hypercube (heuristic)")
+        parameters.update(pattern=sorted(patterns) if lead else patterns.pop(), cost=chosen,
                           proven_optimal=found.optimal, mip_gap=round(found.gap, 4),
                           rounds=found.rounds)
         if refusal is None and method != "optimal":
             parameters["hypercube_cost"] = heuristic_cost
-        out = state.copy()
-        out[found.hidden] = _SUPPRESSED
         return out
     if refusal is not None:
         raise refusal
     if method == "optimal":
         raise DisclosureError("the optimal suppression pattern was not found within the time "
-                              "limit", hint='use method="auto" or "hypercube"')
-    parameters.update(pattern="hypercube (heuristic)", cost=heuristic_cost,
-                      optimal_tried=method != "hypercube")
+                              "limit (or the rounds of cuts)",
+                              hint='use method="auto" or "hypercube"')
+    parameters.update(pattern=["hypercube (heuristic)"] if lead else "hypercube (heuristic)",
+                      cost=heuristic_cost, optimal_tried=method != "hypercube")
     return boxes
 
 
@@ -442,9 +494,13 @@ def with_margins(
     """The table plus every margin (each subset of dims summed), labelled ``total``.
 
     Publishing margins inside the table lets ``suppress`` hide a margin when that is the cheapest
-    protection, instead of assuming it is published elsewhere.
+    protection, instead of assuming it is published elsewhere. A margin row exists for each
+    combination of the kept dims seen in the table (as a group-by gives), in sorted order.
     """
     dims = list(dims)
+    fast = _margins_by_array(table, value, dims, total) if dims else None
+    if fast is not None:
+        return fast
     parts = [table[[*dims, value]]]
     for r in range(1, len(dims) + 1):
         for summed in itertools.combinations(dims, r):
@@ -457,4 +513,51 @@ def with_margins(
                 part[d] = total
             parts.append(part[[*dims, value]])
     result = pd.concat([p.astype({d: "object" for d in dims}) for p in parts], ignore_index=True)
+    return result
+
+
+_MAX_DENSE = 1_000_000
+
+
+def _margins_by_array(table: pd.DataFrame, value: str, dims: list[str],
+                      total: str) -> pd.DataFrame | None:
+    """``with_margins`` on a dense array of the dims' codes (one pass instead of a group-by per
+    margin); None when the array would be large or the values are not plain integers."""
+    counts = table[value]
+    if counts.isna().any() or not pd.api.types.is_integer_dtype(counts.dtype):
+        return None
+    codes, labels = [], []
+    try:
+        for d in dims:
+            code, unique = pd.factorize(table[d], sort=True, use_na_sentinel=False)
+            codes.append(code)
+            labels.append(np.asarray(unique, dtype=object))
+    except TypeError:  # labels that do not sort together: the group-by path says so
+        return None
+    shape = tuple(len(u) for u in labels)
+    if int(np.prod(shape, dtype=np.float64)) > _MAX_DENSE:
+        return None
+    sums = np.zeros(shape, dtype=np.int64)
+    seen = np.zeros(shape, dtype=bool)
+    np.add.at(sums, tuple(codes), counts.to_numpy(dtype=np.int64))
+    seen[tuple(codes)] = True
+    parts = [table[[*dims, value]].astype({d: "object" for d in dims})]
+    for r in range(1, len(dims) + 1):
+        for summed in itertools.combinations(range(len(dims)), r):
+            keep = [i for i in range(len(dims)) if i not in summed]
+            if not keep:  # the grand total
+                columns: dict[str, object] = {d: np.array([total], dtype=object) for d in dims}
+                columns[value] = np.array([sums.sum()])
+                parts.append(pd.DataFrame(columns)[[*dims, value]])
+                continue
+            part_sum = sums.sum(axis=summed)
+            where = np.nonzero(seen.any(axis=summed))
+            columns = {}
+            for i, d in enumerate(dims):
+                columns[d] = (np.full(len(where[0]), total, dtype=object) if i in summed
+                              else labels[i][where[keep.index(i)]])
+            columns[value] = part_sum[where]
+            parts.append(pd.DataFrame(columns)[[*dims, value]])
+    result = pd.concat(parts, ignore_index=True)
+    result[value] = result[value].astype(counts.dtype)
     return result

@@ -115,32 +115,21 @@ def publish(table: StatTable, *, threshold: int, method: str = "auto") -> Publis
     small = frame["count"].between(1, threshold - 1).any()
     if sliced and small:
         # independent slices (no margin across them is published): protect each one alone,
-        # as a small cross-table with its own totals, instead of one 5-dimensional hypercube
+        # as a small cross-table with its own totals, instead of one 5-dimensional hypercube;
+        # all in one pass (``slices``), or slice by slice when one needs its margins inside
         inner = [d for d in dims if d not in sliced]
-        parts, infos = [], []
-        for key, part in frame.groupby(list(sliced), sort=False):
-            if part["count"].between(1, threshold - 1).any():
-                done, part_info = _suppress(part[[*inner, "count"]], inner, threshold, method)
-            else:  # nothing small in this slice: nothing to hide (suppress would agree)
-                done = part[[*inner]].assign(count=part["count"].astype("Int64"),
-                                             suppressed=False,
-                                             display=part["count"].astype(int).astype(str))
-                part_info = {"primary": 0, "secondary": 0}
-            for name, value in zip(sliced, key, strict=True):
-                done[name] = value
-            parts.append(done)
-            infos.append(part_info)
-        protected = pd.concat(parts, ignore_index=True)
-        first = next((i for i in infos if "method" in i), infos[0])
-        info = {**first, "slices": len(parts), "sliced_by": list(sliced),
-                "cells": len(protected), "primary": sum(int(i["primary"]) for i in infos),
-                "secondary": sum(int(i["secondary"]) for i in infos),
-                "cost": sum(float(i.get("cost", 0.0)) for i in infos),
-                "hypercube_cost": sum(float(i.get("hypercube_cost", i.get("cost", 0.0)))
-                                      for i in infos),
-                "pattern": sorted({str(i["pattern"]) for i in infos if "pattern" in i})}
-        for key in ("rounds", "mip_gap", "proven_optimal", "optimal_tried"):
-            info.pop(key, None)
+        try:
+            done = suppress(frame[[*dims, "count"]], value="count", dims=inner,
+                            slices=list(sliced), threshold=threshold, symbol=HIDDEN,
+                            margin_cost=MARGIN_COST, method=method)
+            protected, found = done.frame, dict[str, Any](done.parameters)
+            info = {**done.describe(), "slices": int(frame.groupby(list(sliced)).ngroups),
+                    "sliced_by": list(sliced),
+                    "hypercube_cost": float(found.get("hypercube_cost", found.get("cost", 0.0)))}
+            for key in ("rounds", "mip_gap", "proven_optimal", "optimal_tried"):
+                info.pop(key, None)
+        except DisclosureError:
+            protected, info = _suppress_slices(frame, dims, sliced, threshold, method)
     else:
         protected, info = _suppress(frame[[*dims, "count"]], dims, threshold, method)
     extra = [c for c in frame.columns if c not in (*dims, "count")]
@@ -156,6 +145,38 @@ def publish(table: StatTable, *, threshold: int, method: str = "auto") -> Publis
         out["share"] = out["share"].mask(hidden)
     return PublishedTable(spec.name, spec.title, spec.description, table.by, tuple(dims), out,
                           threshold, info)
+
+
+def _suppress_slices(frame: pd.DataFrame, dims: list[str], sliced: Sequence[str],
+                     threshold: int, method: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Each slice of ``sliced`` suppressed on its own (``_suppress``: margins inside the slice
+    where it needs them)."""
+    inner = [d for d in dims if d not in sliced]
+    parts, infos = [], []
+    for key, part in frame.groupby(list(sliced), sort=False):
+        if part["count"].between(1, threshold - 1).any():
+            done, part_info = _suppress(part[[*inner, "count"]], inner, threshold, method)
+        else:  # nothing small in this slice: nothing to hide (suppress would agree)
+            done = part[[*inner]].assign(count=part["count"].astype("Int64"),
+                                         suppressed=False,
+                                         display=part["count"].astype(int).astype(str))
+            part_info = {"primary": 0, "secondary": 0}
+        for name, value in zip(sliced, key, strict=True):
+            done[name] = value
+        parts.append(done)
+        infos.append(part_info)
+    protected = pd.concat(parts, ignore_index=True)
+    first = next((i for i in infos if "method" in i), infos[0])
+    info = {**first, "slices": len(parts), "sliced_by": list(sliced),
+            "cells": len(protected), "primary": sum(int(i["primary"]) for i in infos),
+            "secondary": sum(int(i["secondary"]) for i in infos),
+            "cost": sum(float(i.get("cost", 0.0)) for i in infos),
+            "hypercube_cost": sum(float(i.get("hypercube_cost", i.get("cost", 0.0)))
+                                  for i in infos),
+            "pattern": sorted({str(i["pattern"]) for i in infos if "pattern" in i})}
+    for key in ("rounds", "mip_gap", "proven_optimal", "optimal_tried"):
+        info.pop(key, None)
+    return protected, info
 
 
 def _publish_quality(table: StatTable, threshold: int, method: str) -> PublishedTable:
