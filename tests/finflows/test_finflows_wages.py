@@ -81,10 +81,10 @@ def test_the_comparison_sees_wages_passed_on() -> None:
     kyc = [{"customer_type": "person"}] * 5
     rules = _rules(48.0, 2)
     con = _connection(kyc, rows, 0)
+    made = wages.wage_events(fast.frames_for(con), detect.lag_microseconds(con, 48.0))
+    assert made is not None and made.num_rows == 6  # the fast path makes the pairs
     quick = detect.run_rules(con, rules, graph_runner=graph.run_graph, only=WAGE_RULES)
     reference = detect.run_rules(con, rules, graph_runner=graph.run_graph, only=WAGE_RULES,
                                  reference=True)
     assert quick.hits == reference.hits
     assert {h.rule_id for h in quick.hits} == WAGE_RULES
-    made = wages.wage_events(fast.frames_for(con), detect.lag_microseconds(con, 48.0))
-    assert made is not None and made.num_rows == 6  # the fast path makes the pairs
