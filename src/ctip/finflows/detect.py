@@ -218,15 +218,23 @@ def needed_columns(rule: Rule) -> set[str]:
     return needs
 
 
-def present_columns(con: Any, counts: dict[str, int] | None = None) -> set[str]:
+def present_columns(con: Any, counts: dict[str, int] | None = None,
+                    frames: Any = None) -> set[str]:
     """Which optional inputs the data has at all (a column entirely NULL is absent). The
-    same scan counts the transactions and accounts into ``counts`` when given."""
-    row = con.execute(
-        "SELECT count(mcc), count(merchant), count(counterparty), count(counterparty_country), "
-        "count(purpose), count(region), count(location), count(*) FILTER (WHERE time_known), "
-        "count(*), count(DISTINCT account) FROM tx").fetchall()[0]
+    same scan counts the transactions and accounts into ``counts`` when given. With the fast
+    path's ``frames`` (the Arrow table ``tx`` is), the counts come from the Arrow columns'
+    NULL counts and the frames' account codes instead of a scan."""
     names = ("mcc", "merchant", "counterparty", "counterparty_country", "purpose", "region",
              "location", "time_known")
+    if frames is not None:
+        row = tuple(frames.n - frames.tx.column(n).null_count for n in names[:-1])
+        row += (int(frames.time_known[0].any()), frames.n, len(frames.account_codes[1]))
+    else:
+        row = con.execute(
+            "SELECT count(mcc), count(merchant), count(counterparty), "
+            "count(counterparty_country), count(purpose), count(region), count(location), "
+            "count(*) FILTER (WHERE time_known), count(*), count(DISTINCT account) FROM tx"
+        ).fetchall()[0]
     present = {n for n, c in zip(names, row[:-2], strict=True) if c}
     if counts is not None:
         counts.update(transactions=int(row[-2]), accounts=int(row[-1]))
@@ -586,21 +594,29 @@ def lag_microseconds(con: Any, lag_hours: float) -> int:
         "- epoch_us(TIMESTAMP '2000-01-01')").fetchall()[0][0])
 
 
-def wage_tables(con: Any, frames: Any, rules: list[Rule]) -> dict[float, Any]:
-    """The fast path's ``ff_wage_out`` rows (``wages.wage_events``) for each lag the
-    pass-through and collector rules use, made while the frames are at hand."""
+def wage_tables(con: Any, compiler: Compiler, frames: Any,
+                rules: list[Rule]) -> dict[Any, Any]:
+    """The fast path's joins, made while the frames are at hand: ``ff_wage_out``'s rows
+    (``wages.wage_events``) for each lag the pass-through and collector rules use (key: the
+    lag), and each funnel rule's pairs (``wages.funnel_pairs``; key: the rule id)."""
     from ctip.finflows import wages
 
-    tables: dict[float, Any] = {}
+    tables: dict[Any, Any] = {}
     if frames is None:
         return tables
     for rule in rules:
+        made = None
         if rule.kind in ("pass_through", "collector"):
-            lag = float(rule.thresholds["lag_hours"])
-            if lag not in tables:
-                table = wages.wage_events(frames, lag_microseconds(con, lag))
-                if table is not None:
-                    tables[lag] = table
+            key: Any = float(rule.thresholds["lag_hours"])
+            if key not in tables:
+                made = wages.wage_events(frames, lag_microseconds(con, key))
+        elif rule.kind == "funnel":
+            key, t = rule.id, rule.thresholds
+            made = wages.funnel_pairs(frames, lag_microseconds(con, float(t["lag_hours"])),
+                                      float(t["reporting_threshold"]),
+                                      compiler.rules.currency)
+        if made is not None:
+            tables[key] = made
     return tables
 
 
@@ -710,12 +726,40 @@ def run_collector(con: Any, rule: Rule,
     return hits
 
 
-def run_funnel(con: Any, compiler: Compiler, rule: Rule) -> list[Hit]:
-    """T20-FA: sub-threshold cash deposits in one region, cash withdrawn in another soon after."""
+def run_funnel(con: Any, compiler: Compiler, rule: Rule,
+               made_fast: dict[Any, Any] | None = None) -> list[Hit]:
+    """T20-FA: sub-threshold cash deposits in one region, cash withdrawn in another soon after.
+    ``made_fast``: the pairs made in numpy (``wages.funnel_pairs``), by rule id."""
     t = rule.thresholds
     lag = float(t["lag_hours"])
     days = int(lag // 24) + 1
     cur = _q(compiler.rules.currency)
+    pairs = (made_fast or {}).get(rule.id)
+    if pairs is not None:
+        con.register("__ff_funnel_pairs", pairs)
+        try:
+            con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE ff_fired AS
+                SELECT 0 AS r, account, date_trunc('month', dep_at) AS ws, count(*) AS pairs,
+                       count(DISTINCT r1) AS dep_regions, count(DISTINCT r2) AS wd_regions,
+                       list(DISTINCT dep_id) || list(DISTINCT wd_id) AS ids
+                FROM __ff_funnel_pairs GROUP BY ALL HAVING count(*) >= {int(t['min_pairs'])}""")
+        finally:
+            con.unregister("__ff_funnel_pairs")
+    else:
+        _funnel_sql(con, t, lag, days, cur)
+    rows = con.execute("SELECT account, ws, pairs, dep_regions, wd_regions, ids FROM ff_fired "
+                       "ORDER BY account, ws").fetchall()
+    hits = []
+    for account, ws, pairs_n, r1, r2, ids in rows:
+        ids = sorted(set(ids))
+        hits.append(_hit(rule, account, ws, "month",
+                         {"deposit_withdrawal_pairs": int(pairs_n), "deposit_regions": int(r1),
+                          "withdrawal_regions": int(r2)}, ids[:EVIDENCE_CAP], len(ids)))
+    return hits
+
+
+def _funnel_sql(con: Any, t: dict[str, Any], lag: float, days: int, cur: str) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ff_fired AS
         WITH dep AS (SELECT account, txn_id, booked_at, region FROM tx
@@ -734,15 +778,6 @@ def run_funnel(con: Any, compiler: Compiler, rule: Rule) -> list[Hit]:
                count(DISTINCT r1) AS dep_regions, count(DISTINCT r2) AS wd_regions,
                list(DISTINCT dep_id) || list(DISTINCT wd_id) AS ids
         FROM p GROUP BY ALL HAVING count(*) >= {int(t['min_pairs'])}""")
-    rows = con.execute("SELECT account, ws, pairs, dep_regions, wd_regions, ids FROM ff_fired "
-                       "ORDER BY account, ws").fetchall()
-    hits = []
-    for account, ws, pairs, r1, r2, ids in rows:
-        ids = sorted(set(ids))
-        hits.append(_hit(rule, account, ws, "month",
-                         {"deposit_withdrawal_pairs": int(pairs), "deposit_regions": int(r1),
-                          "withdrawal_regions": int(r2)}, ids[:EVIDENCE_CAP], len(ids)))
-    return hits
 
 
 def run_identifier_list(con: Any, rule: Rule) -> list[Hit]:
@@ -779,16 +814,16 @@ def _run_rules(con: Any, rules: RuleSet, graph_runner: Runner | None, only: set[
     import time
 
     result = DetectResult()
+    frames = None if reference else fast.frames_for(con)
+    fast.forget(con)  # the registry holds no frames past the run
     counts: dict[str, int] = {}
-    present = present_columns(con, counts)
+    present = present_columns(con, counts, frames)
     result.transactions, result.accounts = counts["transactions"], counts["accounts"]
     sizes = list_sizes(con)
     compiler = Compiler(rules)
     started = time.perf_counter()
     prepare(con, rules)
     result.timings["prepare"] = time.perf_counter() - started
-    frames = None if reference else fast.frames_for(con)
-    fast.forget(con)  # the registry holds no frames past the run
     todo: list[Rule] = []
     for rule in rules.running:
         if only is not None and rule.id not in only:
@@ -816,15 +851,15 @@ def _run_rules(con: Any, rules: RuleSet, graph_runner: Runner | None, only: set[
             result.hits += run_aggregates(con, compiler, group, window, frames)
             result.timings[f"aggregate_{window}"] = time.perf_counter() - started
     if on_step:
-        on_step("wage join")
+        on_step("wage and funnel joins")
     started = time.perf_counter()
-    wage_rows = wage_tables(con, frames, todo)
+    wage_rows = wage_tables(con, compiler, frames, todo)
     frames = None  # the numpy columns are not needed past the aggregates (memory)
-    result.timings["wage_join"] = time.perf_counter() - started
+    result.timings["wage_funnel_joins"] = time.perf_counter() - started
     special = {"peer": lambda c, comp, r: run_peer(c, comp, r, shared),
                "pass_through": lambda c, comp, r: run_pass_through(c, r, wage_rows),
                "collector": lambda c, comp, r: run_collector(c, r, wage_rows),
-               "funnel": lambda c, comp, r: run_funnel(c, comp, r),
+               "funnel": lambda c, comp, r: run_funnel(c, comp, r, wage_rows),
                "identifier_list": lambda c, comp, r: run_identifier_list(c, r)}
     for rule in todo:
         if rule.kind == "aggregate":

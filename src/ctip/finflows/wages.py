@@ -15,6 +15,7 @@ the hits built on it are those of the reference path.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -53,50 +54,57 @@ def wage_pairs(f: Frames, lag_us: int) -> tuple[np.ndarray, np.ndarray] | None:
     fit in 64 bits (the reference path runs)."""
     direction = f.codes("direction")
     wages = np.flatnonzero(direction.lookup({"in"}) & f.codes("purpose").lookup({"SALA"}))
+    return pairs_within(f, wages, direction.lookup({"out"}), lag_us)
+
+
+def pairs_within(f: Frames, first: np.ndarray, second: np.ndarray,
+                 lag_us: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(row of ``first``, row where ``second`` holds) of the same account, the second booked
+    from the first's time to ``lag_us`` microseconds after it, both ends included; None where
+    the keys would not fit in 64 bits."""
     empty = np.zeros(0, np.int64)
-    if not len(wages):
+    if not len(first):
         return empty, empty
-    outgoing = direction.lookup({"out"})
     codes, accounts = f.account_codes
     t0 = int(f.ts.min())
     width = int(f.ts.max()) - t0 + lag_us + 1  # a gap of the lag between accounts' ranges
     if len(accounts) * width >= 2**62 or lag_us < 0:
         return None
-    # (account, day) cells some wage's lag reaches: only outflows in them are matched
+    # (account, day) cells some first row's lag reaches: only second rows in them are matched
     days = f.days
     low = int(days.min())
     span = int(days.max()) - low + 1
     if len(accounts) * span <= DAY_CELLS:
-        wage_day = days[wages].astype(np.int64) - low
-        last = (f.ts[wages] + lag_us) // _US_DAY - low  # the day the lag ends on
+        first_day = days[first].astype(np.int64) - low
+        last = (f.ts[first] + lag_us) // _US_DAY - low  # the day the lag ends on
         cells = np.zeros(len(accounts) * span + 1, bool)
-        base = codes[wages].astype(np.int64) * span
-        for k in range(int((last - wage_day).max()) + 1):
-            reach = wage_day + k
+        base = codes[first].astype(np.int64) * span
+        for k in range(int((last - first_day).max()) + 1):
+            reach = first_day + k
             inside = reach <= np.minimum(last, span - 1)
             cells[(base + reach)[inside]] = True
         cell = codes.astype(np.int64 if len(cells) >= 2**31 else np.int32) * span
         cell += days
         cell -= low
-        candidates = np.flatnonzero(outgoing & cells[cell])
+        candidates = np.flatnonzero(second & cells[cell])
         del cell
     else:
-        candidates = np.flatnonzero(outgoing)
-    wage_key = codes[wages].astype(np.int64) * width + (f.ts[wages] - t0)
-    order = np.argsort(wage_key, kind="stable")
-    wages, wage_key = wages[order], wage_key[order]
-    out_key = codes[candidates].astype(np.int64) * width + (f.ts[candidates] - t0)
-    order = np.argsort(out_key, kind="stable")  # sorted needles: the searches run twice as fast
-    candidates, out_key = candidates[order], out_key[order]
-    first = np.searchsorted(wage_key, out_key - lag_us, "left")
-    end = np.searchsorted(wage_key, out_key, "right")
-    counts = end - first
+        candidates = np.flatnonzero(second)
+    first_key = codes[first].astype(np.int64) * width + (f.ts[first] - t0)
+    order = np.argsort(first_key, kind="stable")
+    first, first_key = first[order], first_key[order]
+    key = codes[candidates].astype(np.int64) * width + (f.ts[candidates] - t0)
+    order = np.argsort(key, kind="stable")  # sorted needles: the searches run twice as fast
+    candidates, key = candidates[order], key[order]
+    begin = np.searchsorted(first_key, key - lag_us, "left")
+    end = np.searchsorted(first_key, key, "right")
+    counts = end - begin
     total = int(counts.sum())
-    outs = np.repeat(candidates, counts)
+    seconds = np.repeat(candidates, counts)
     at = np.arange(total, dtype=np.int64)
     at -= np.repeat(np.cumsum(counts) - counts, counts)
-    at += np.repeat(first, counts)
-    return wages[at], outs
+    at += np.repeat(begin, counts)
+    return first[at], seconds
 
 
 def wage_events(f: Frames, lag_us: int) -> pa.Table | None:
@@ -117,4 +125,33 @@ def wage_events(f: Frames, lag_us: int) -> pa.Table | None:
         "out_at": pa.array(f.ts[out], pa.int64()).cast(stamp),
         "out_amount": _numbers(tx.column("amount"), out, pa.float64()),
         "counterparty": _numbers(tx.column("counterparty"), out, pa.int64()),
+    })
+
+
+def funnel_pairs(f: Frames, lag_us: int, threshold: float, currency: str) -> pa.Table | None:
+    """T20-FA's pairs (account, dep_id, wd_id, dep_at, r1, r2): a cash deposit below
+    ``threshold`` in ``currency`` with a region, and a cash withdrawal of the same account in
+    another region within the lag (regions as numbers: the rule counts distinct ones)."""
+    direction, channel, region = f.codes("direction"), f.codes("channel"), f.codes("region")
+    cash = channel.lookup({"cash"}) & region.valid
+    amount, valid = f.amount
+    deposits = np.flatnonzero(cash & direction.lookup({"in"}) & valid & (amount < threshold)
+                              & f.codes("currency").lookup({currency}))
+    pairs = pairs_within(f, deposits, cash & direction.lookup({"out"}), lag_us)
+    if pairs is None:
+        return None
+    dep, wd = pairs
+    # one number per distinct region name (a dictionary may hold a name twice across chunks)
+    names = np.asarray(region.values + [None], dtype=object)
+    same = pd.factorize(names)[0].astype(np.int32)
+    r1, r2 = same[region.index[dep]], same[region.index[wd]]
+    other = r1 != r2
+    dep, wd, r1, r2 = dep[other], wd[other], r1[other], r2[other]
+    ids = f.tx.column("txn_id")
+    return pa.table({
+        "account": pa.array(f.account[dep], pa.int64()),
+        "dep_id": pc.cast(take(ids, dep), pa.string()),
+        "wd_id": pc.cast(take(ids, wd), pa.string()),
+        "dep_at": pa.array(f.ts[dep], pa.int64()).cast(pa.timestamp("us")),
+        "r1": pa.array(r1, pa.int32()), "r2": pa.array(r2, pa.int32()),
     })
