@@ -61,6 +61,13 @@ class Codes:
         self.values: list[str] = (column.chunk(0).dictionary.to_pylist()
                                   if column.num_chunks else [])
         self.null = len(self.values)
+        if column.num_chunks == 1:  # the indices in place (read-only), not copied
+            indices = column.chunk(0).indices
+            if indices.null_count:
+                indices = pc.fill_null(indices, self.null)
+            self.index = indices.to_numpy().astype(np.int32, copy=False)
+            self.has_nulls = bool(column.null_count)
+            return
         self.index = np.empty(len(column), np.int32)
         at = 0
         for chunk in column.chunks:
@@ -113,6 +120,9 @@ class KycCodes:
 
 def _numbers(column: pa.ChunkedArray, dtype: Any, fill: Any) -> tuple[np.ndarray, np.ndarray]:
     """The values (NULLs filled in) and where they are valid."""
+    if column.num_chunks == 1 and not column.null_count:  # in place (read-only), not copied
+        values = column.chunk(0).to_numpy(zero_copy_only=False).astype(dtype, copy=False)
+        return values, np.ones(len(column), bool)
     values = np.empty(len(column), dtype)
     valid = np.ones(len(column), bool)
     at = 0
@@ -128,6 +138,8 @@ def _numbers(column: pa.ChunkedArray, dtype: Any, fill: Any) -> tuple[np.ndarray
 
 def _ints(column: pa.ChunkedArray) -> np.ndarray:
     """An integer or timestamp column without NULLs as int64."""
+    if column.num_chunks == 1:  # in place (read-only), not copied
+        return column.chunk(0).to_numpy().view(np.int64)
     out = np.empty(len(column), np.int64)
     at = 0
     for chunk in column.chunks:
