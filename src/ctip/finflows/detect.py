@@ -630,7 +630,7 @@ def _wage_events(con: Any, rule: Rule, made_fast: dict[float, Any] | None = None
                        ).fetchall()
     if made and made[0][0] == f"lag {lag}":
         return  # A18-02 and T20-EE share the join when their lags agree
-    table = (made_fast or {}).get(lag)
+    table = (made_fast or {}).pop(lag, None)  # DuckDB's copy is what the rules read
     if table is not None:
         con.register("__ff_wage_out", table)
         try:
@@ -734,7 +734,7 @@ def run_funnel(con: Any, compiler: Compiler, rule: Rule,
     lag = float(t["lag_hours"])
     days = int(lag // 24) + 1
     cur = _q(compiler.rules.currency)
-    pairs = (made_fast or {}).get(rule.id)
+    pairs = (made_fast or {}).pop(rule.id, None)
     if pairs is not None:
         con.register("__ff_funnel_pairs", pairs)
         try:
