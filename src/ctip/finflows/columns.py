@@ -27,6 +27,7 @@ _EPOCH = datetime(1970, 1, 1)
 _US_DAY = 86_400_000_000
 _US_HOUR = 3_600_000_000
 DENSE_GROUPS = 32_000_000  # (account, window) ids as account x span up to this many
+DENSE_KEYS = 1 << 24  # account references looked up in a table up to this span (or one per row)
 
 
 def remember(con: Any, tx: pa.Table, accounts: pa.Table) -> None:
@@ -36,6 +37,12 @@ def remember(con: Any, tx: pa.Table, accounts: pa.Table) -> None:
 
 def forget(con: Any) -> None:
     _REGISTRY[:] = [e for e in _REGISTRY if e[0] is not con]
+
+
+def _dense(low: int, span: int, rows: int) -> bool:
+    """Whether references from ``low`` over ``span`` values are looked up in a table (its
+    size bounded by ``DENSE_KEYS`` or the rows looked up; 0 turns tables off, for tests)."""
+    return DENSE_KEYS > 0 and low >= 0 and span <= max(DENSE_KEYS, rows)
 
 
 def _table(values: list[str], wanted: Any) -> np.ndarray:
@@ -54,6 +61,13 @@ class Codes:
         self.values: list[str] = (column.chunk(0).dictionary.to_pylist()
                                   if column.num_chunks else [])
         self.null = len(self.values)
+        if column.num_chunks == 1:  # the indices in place (read-only), not copied
+            indices = column.chunk(0).indices
+            if indices.null_count:
+                indices = pc.fill_null(indices, self.null)
+            self.index = indices.to_numpy().astype(np.int32, copy=False)
+            self.has_nulls = bool(column.null_count)
+            return
         self.index = np.empty(len(column), np.int32)
         at = 0
         for chunk in column.chunks:
@@ -106,6 +120,9 @@ class KycCodes:
 
 def _numbers(column: pa.ChunkedArray, dtype: Any, fill: Any) -> tuple[np.ndarray, np.ndarray]:
     """The values (NULLs filled in) and where they are valid."""
+    if column.num_chunks == 1 and not column.null_count:  # in place (read-only), not copied
+        values = column.chunk(0).to_numpy(zero_copy_only=False).astype(dtype, copy=False)
+        return values, np.ones(len(column), bool)
     values = np.empty(len(column), dtype)
     valid = np.ones(len(column), bool)
     at = 0
@@ -121,6 +138,8 @@ def _numbers(column: pa.ChunkedArray, dtype: Any, fill: Any) -> tuple[np.ndarray
 
 def _ints(column: pa.ChunkedArray) -> np.ndarray:
     """An integer or timestamp column without NULLs as int64."""
+    if column.num_chunks == 1:  # in place (read-only), not copied
+        return column.chunk(0).to_numpy().view(np.int64)
     out = np.empty(len(column), np.int64)
     at = 0
     for chunk in column.chunks:
@@ -191,24 +210,44 @@ class Frames:
         return ((self.ts // _US_HOUR) % 24).astype(np.int8)
 
     @cached_property
+    def _kyc_keys(self) -> np.ndarray:
+        return self.accounts.column("account").to_numpy(zero_copy_only=False).astype(np.int64)
+
+    @cached_property
     def _kyc_index(self) -> pd.Index:
-        return pd.Index(self.accounts.column("account").to_numpy(zero_copy_only=False))
+        return pd.Index(self._kyc_keys)
+
+    def _kyc_rows(self, values: np.ndarray) -> np.ndarray:
+        """Each value's accounts row (-1: none): a gather from a table indexed by reference
+        where the references span a small range, else a hash lookup."""
+        keys = self._kyc_keys
+        if not len(values) or not len(keys):
+            return np.full(len(values), -1, np.int32)
+        low, high = int(keys.min()), int(keys.max())
+        span = high - low + 1
+        if not _dense(low, span, len(values)):
+            return self._kyc_index.get_indexer(values).astype(np.int32)
+        table = np.full(span + 1, -1, np.int32)  # the last entry: out of range
+        table[keys - low] = np.arange(len(keys), dtype=np.int32)
+        at = values - np.int64(low)
+        at[(at < 0) | (at > span)] = span
+        return table[at]
 
     @cached_property
     def holder_kyc(self) -> np.ndarray:
         """Per account code (``account_codes``), the holder's accounts row (-1: none)."""
         _, accounts = self.account_codes
-        return self._kyc_index.get_indexer(accounts).astype(np.int32)
+        return self._kyc_rows(accounts)
 
     @cached_property
     def counterparty_row(self) -> np.ndarray:
         """Each row's counterparty's accounts row (-1: none); looked up where there is one."""
         values, valid = self.counterparty
         if valid.all():
-            return self._kyc_index.get_indexer(values).astype(np.int32)
+            return self._kyc_rows(values)
         rows = np.full(self.n, -1, np.int32)
         known = np.flatnonzero(valid)
-        rows[known] = self._kyc_index.get_indexer(values[known])
+        rows[known] = self._kyc_rows(values[known])
         return rows
 
     def kyc_codes(self, name: str, who: str = "holder") -> KycCodes:
@@ -253,8 +292,24 @@ class Frames:
 
     @cached_property
     def account_codes(self) -> tuple[np.ndarray, np.ndarray]:
-        codes, uniques = pd.factorize(self.account, sort=True)
-        return codes.astype(np.int32), np.asarray(uniques)
+        """Each row's account as a dense code in the order of the references (int32), and the
+        references. Where they span a small range, by a table of the references present
+        (factorize hashes ten million values and sorts them afterwards: several times slower)."""
+        values = self.account
+        low = int(values.min()) if self.n else 0
+        span = (int(values.max()) - low + 1) if self.n else 0
+        if not self.n or not _dense(low, span, self.n):  # keyed references: hashed
+            codes, uniques = pd.factorize(values)  # then ranked (faster than sort=True)
+            order = np.argsort(uniques, kind="stable")
+            rank = np.empty(len(order), np.int32)
+            rank[order] = np.arange(len(order), dtype=np.int32)
+            return rank[codes], np.asarray(uniques)[order]
+        at = values - np.int64(low) if low else values
+        present = np.zeros(span, bool)
+        present[at] = True
+        table = np.cumsum(present, dtype=np.int32)
+        table -= np.int32(1)
+        return table[at], np.flatnonzero(present) + low
 
     def done_with(self, window: str) -> None:
         """Drop a window's group ids and buckets (memory: four bytes a row each)."""

@@ -218,15 +218,26 @@ def needed_columns(rule: Rule) -> set[str]:
     return needs
 
 
-def present_columns(con: Any) -> set[str]:
-    """Which optional inputs the data has at all (a column entirely NULL is absent)."""
-    row = con.execute(
-        "SELECT count(mcc), count(merchant), count(counterparty), count(counterparty_country), "
-        "count(purpose), count(region), count(location), count(*) FILTER (WHERE time_known) "
-        "FROM tx").fetchall()[0]
+def present_columns(con: Any, counts: dict[str, int] | None = None,
+                    frames: Any = None) -> set[str]:
+    """Which optional inputs the data has at all (a column entirely NULL is absent). The
+    same scan counts the transactions and accounts into ``counts`` when given. With the fast
+    path's ``frames`` (the Arrow table ``tx`` is), the counts come from the Arrow columns'
+    NULL counts and the frames' account codes instead of a scan."""
     names = ("mcc", "merchant", "counterparty", "counterparty_country", "purpose", "region",
              "location", "time_known")
-    present = {n for n, c in zip(names, row, strict=True) if c}
+    if frames is not None:
+        row = tuple(frames.n - frames.tx.column(n).null_count for n in names[:-1])
+        row += (int(frames.time_known[0].any()), frames.n, len(frames.account_codes[1]))
+    else:
+        row = con.execute(
+            "SELECT count(mcc), count(merchant), count(counterparty), "
+            "count(counterparty_country), count(purpose), count(region), count(location), "
+            "count(*) FILTER (WHERE time_known), count(*), count(DISTINCT account) FROM tx"
+        ).fetchall()[0]
+    present = {n for n, c in zip(names, row[:-2], strict=True) if c}
+    if counts is not None:
+        counts.update(transactions=int(row[-2]), accounts=int(row[-1]))
     kyc = con.execute("SELECT count(customer_type), count(observed) FROM accounts").fetchall()[0]
     if kyc[0]:
         present.add("kyc")
@@ -447,9 +458,72 @@ def _hit(rule: Rule, account: int, ws: datetime, window: str, figures: dict[str,
                tuple(evidence or ()), int(count))
 
 
-def run_peer(con: Any, compiler: Compiler, rule: Rule) -> list[Hit]:
+_HOLDER_KEYS = frozenset({"customer_type", "business_type_in", "business_type_not_in",
+                          "employees_gte", "observed"})
+
+
+def _clause_keys(clause: dict[str, Any] | None) -> set[str]:
+    keys: set[str] = set()
+    for key, value in (clause or {}).items():
+        keys.add(key)
+        if key == "any":
+            for sub in value:
+                keys |= _clause_keys(sub)
+    return keys
+
+
+def _peer_shares(con: Any, compiler: Compiler, rule: Rule) -> bool:
+    """Whether a peer rule's sums can come from the shared per-(account, window) table
+    (``peer_sums``): its scope is on the holder's KYC fields alone and no transaction without
+    a KYC row is in it, its measures are on the transactions' own fields, and each account
+    has one KYC row. Then grouping the transactions first and joining the accounts after
+    gives the groups and sums of the reference query, which joins before grouping."""
+    if not rule.scope or not _clause_keys(rule.scope) <= _HOLDER_KEYS:
+        return False
+    if compiler.source(rule.numerator, rule.denominator) != "ff_tx0":
+        return False
+    without_kyc = con.execute(
+        f"SELECT {compiler.where(rule.scope)} FROM (SELECT NULL::VARCHAR AS customer_type, "
+        "NULL::VARCHAR AS business_type, NULL::INTEGER AS employees, "
+        "NULL::VARCHAR AS observed)").fetchall()[0][0]
+    return without_kyc is not True
+
+
+def peer_sums(con: Any, compiler: Compiler, frames: Any,
+              rules: list[Rule]) -> dict[str, tuple[str, int]]:
+    """The sums of every peer rule that can share them (``_peer_shares``) per (account,
+    window), in numpy over the fast path's frames (``peers.peer_table``), as a DuckDB table
+    per window: rule id -> (table, measure number). The rules then join the accounts on
+    these few hundred thousand groups instead of on every transaction. Empty without frames
+    (the reference query runs)."""
+    from ctip.finflows import peers
+
+    if frames is None or not any(rule.kind == "peer" for rule in rules):
+        return {}
+    if not con.execute("SELECT count(*) = count(DISTINCT account) FROM accounts"
+                       ).fetchall()[0][0]:
+        return {}
+    by_window: dict[str, list[Rule]] = {}
+    for rule in rules:
+        if rule.kind == "peer" and _peer_shares(con, compiler, rule):
+            by_window.setdefault(rule.window or "month", []).append(rule)
+    shared: dict[str, tuple[str, int]] = {}
+    for window, group in by_window.items():
+        table = f"ff_peer_{window}"
+        con.register("__ff_peer", peers.peer_table(con, compiler, frames, group, window))
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM __ff_peer")
+        finally:
+            con.unregister("__ff_peer")
+        shared.update({rule.id: (table, i) for i, rule in enumerate(group)})
+    return shared
+
+
+def run_peer(con: Any, compiler: Compiler, rule: Rule,
+             shared: dict[str, tuple[str, int]] | None = None) -> list[Hit]:
     """A measure per account and month against the median of its peers (same business type,
-    same month): low payroll (F14-05) or far more cash than peers (T20-FC)."""
+    same month): low payroll (F14-05) or far more cash than peers (T20-FC). ``shared``: the
+    sums of ``peer_sums`` where the rule is in them."""
     h = rule.having
     window = rule.window or "month"
     bucket = f"date_trunc('{window}', booked_at)"
@@ -472,12 +546,20 @@ def run_peer(con: Any, compiler: Compiler, rule: Rule) -> list[Hit]:
     # needed only when a clause asks for it
     source = compiler.source(rule.scope, rule.numerator, rule.denominator)
     source = "ff_txa" if source == "ff_tx0" else source
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE ff_fired AS
-        WITH m AS (
+    grouped = f"""
             SELECT account, business_type, {bucket} AS ws,
                    sum(amount) FILTER (WHERE {num}) AS num {den_measure}
-            FROM {source} WHERE {scope} AND {cur} GROUP BY ALL),
+            FROM {source} WHERE {scope} AND {cur} GROUP BY ALL"""
+    if shared and rule.id in shared:
+        table, i = shared[rule.id]
+        grouped = f"""
+            SELECT p.account, a.business_type, p.ws, p.num_{i} AS num
+                   {f', p.den_{i} AS den' if den else ''}
+            FROM {table} p JOIN accounts a ON a.account = p.account WHERE {scope}"""
+        source = "ff_tx0"  # the evidence's clauses are on the transactions' own fields
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE ff_fired AS
+        WITH m AS ({grouped}),
         p AS (SELECT *, {x} AS x FROM m),
         q AS (SELECT *, median(x) OVER (PARTITION BY business_type, ws) AS peer,
                      count(*) OVER (PARTITION BY business_type, ws) AS peers FROM p)
@@ -491,8 +573,9 @@ def run_peer(con: Any, compiler: Compiler, rule: Rule) -> list[Hit]:
                list(t.txn_id ORDER BY t.booked_at, t.txn_id)
                    FILTER (WHERE {evidence_where})[1:{EVIDENCE_CAP}],
                count(t.txn_id) FILTER (WHERE {evidence_where})
-        FROM ff_fired f JOIN {source} t ON t.account = f.account
-             AND date_trunc('{window}', t.booked_at) = f.ws
+        FROM ff_fired f
+        JOIN (SELECT * FROM {source} WHERE account IN (SELECT account FROM ff_fired)) t
+             ON t.account = f.account AND date_trunc('{window}', t.booked_at) = f.ws
         GROUP BY f.account, f.ws ORDER BY f.account, f.ws""").fetchall()
     hits = []
     for account, ws, x, peer, peers, numv, denv, evidence, count in rows:
@@ -504,15 +587,59 @@ def run_peer(con: Any, compiler: Compiler, rule: Rule) -> list[Hit]:
     return hits
 
 
-def _wage_events(con: Any, rule: Rule) -> None:
+def lag_microseconds(con: Any, lag_hours: float) -> int:
+    """``INTERVAL lag HOUR`` as DuckDB reads it, in microseconds."""
+    return int(con.execute(
+        f"SELECT epoch_us(TIMESTAMP '2000-01-01' + INTERVAL {float(lag_hours)} HOUR) "
+        "- epoch_us(TIMESTAMP '2000-01-01')").fetchall()[0][0])
+
+
+def wage_tables(con: Any, compiler: Compiler, frames: Any,
+                rules: list[Rule]) -> dict[Any, Any]:
+    """The fast path's joins, made while the frames are at hand: ``ff_wage_out``'s rows
+    (``wages.wage_events``) for each lag the pass-through and collector rules use (key: the
+    lag), and each funnel rule's pairs (``wages.funnel_pairs``; key: the rule id)."""
+    from ctip.finflows import wages
+
+    tables: dict[Any, Any] = {}
+    if frames is None:
+        return tables
+    for rule in rules:
+        made = None
+        if rule.kind in ("pass_through", "collector"):
+            key: Any = float(rule.thresholds["lag_hours"])
+            if key not in tables:
+                made = wages.wage_events(frames, lag_microseconds(con, key))
+        elif rule.kind == "funnel":
+            key, t = rule.id, rule.thresholds
+            made = wages.funnel_pairs(frames, lag_microseconds(con, float(t["lag_hours"])),
+                                      float(t["reporting_threshold"]),
+                                      compiler.rules.currency)
+        if made is not None:
+            tables[key] = made
+    return tables
+
+
+def _wage_events(con: Any, rule: Rule, made_fast: dict[float, Any] | None = None) -> None:
     """``ff_wage_out``: each salary credit with the outflows of the same account in the
-    following ``lag_hours`` (joined on account and day, so the join stays small)."""
+    following ``lag_hours`` (joined on account and day, so the join stays small), or the
+    same rows made in numpy (``made_fast``, by lag)."""
     lag = float(rule.thresholds["lag_hours"])
     days = int(lag // 24) + 1
     made = con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'ff_wage_out'"
                        ).fetchall()
     if made and made[0][0] == f"lag {lag}":
         return  # A18-02 and T20-EE share the join when their lags agree
+    table = (made_fast or {}).pop(lag, None)  # DuckDB's copy is what the rules read
+    if table is not None:
+        con.register("__ff_wage_out", table)
+        try:
+            con.execute("CREATE OR REPLACE TEMP TABLE ff_wage_out AS "
+                        "SELECT * FROM __ff_wage_out")
+        finally:
+            con.unregister("__ff_wage_out")
+        con.execute(f"COMMENT ON TABLE ff_wage_out IS 'lag {lag}'")
+        return
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ff_wage_out AS
         WITH w AS (SELECT account, txn_id, booked_at, amount FROM tx
@@ -530,9 +657,10 @@ def _wage_events(con: Any, rule: Rule) -> None:
     con.execute(f"COMMENT ON TABLE ff_wage_out IS 'lag {lag}'")
 
 
-def run_pass_through(con: Any, rule: Rule) -> list[Hit]:
+def run_pass_through(con: Any, rule: Rule,
+                     made_fast: dict[float, Any] | None = None) -> list[Hit]:
     """A18-02: most of a wage leaves within hours, in ``min_windows`` months or more."""
-    _wage_events(con, rule)
+    _wage_events(con, rule, made_fast)
     ratio = float(rule.thresholds["min_ratio"])
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ff_fired AS
@@ -555,10 +683,11 @@ def run_pass_through(con: Any, rule: Rule) -> list[Hit]:
             for a, ws, n, wt, mt, ids in rows]
 
 
-def run_collector(con: Any, rule: Rule) -> list[Hit]:
+def run_collector(con: Any, rule: Rule,
+                  made_fast: dict[float, Any] | None = None) -> list[Hit]:
     """T20-EE: several accounts pass a wage on to the same counterparty in one month; the
     collector and each account that paid it are flagged, with the wages and transfers."""
-    _wage_events(con, rule)
+    _wage_events(con, rule, made_fast)
     ratio = float(rule.thresholds["min_ratio"])
     sources = int(rule.thresholds["min_sources"])
     con.execute(f"""
@@ -597,12 +726,40 @@ def run_collector(con: Any, rule: Rule) -> list[Hit]:
     return hits
 
 
-def run_funnel(con: Any, compiler: Compiler, rule: Rule) -> list[Hit]:
-    """T20-FA: sub-threshold cash deposits in one region, cash withdrawn in another soon after."""
+def run_funnel(con: Any, compiler: Compiler, rule: Rule,
+               made_fast: dict[Any, Any] | None = None) -> list[Hit]:
+    """T20-FA: sub-threshold cash deposits in one region, cash withdrawn in another soon after.
+    ``made_fast``: the pairs made in numpy (``wages.funnel_pairs``), by rule id."""
     t = rule.thresholds
     lag = float(t["lag_hours"])
     days = int(lag // 24) + 1
     cur = _q(compiler.rules.currency)
+    pairs = (made_fast or {}).pop(rule.id, None)
+    if pairs is not None:
+        con.register("__ff_funnel_pairs", pairs)
+        try:
+            con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE ff_fired AS
+                SELECT 0 AS r, account, date_trunc('month', dep_at) AS ws, count(*) AS pairs,
+                       count(DISTINCT r1) AS dep_regions, count(DISTINCT r2) AS wd_regions,
+                       list(DISTINCT dep_id) || list(DISTINCT wd_id) AS ids
+                FROM __ff_funnel_pairs GROUP BY ALL HAVING count(*) >= {int(t['min_pairs'])}""")
+        finally:
+            con.unregister("__ff_funnel_pairs")
+    else:
+        _funnel_sql(con, t, lag, days, cur)
+    rows = con.execute("SELECT account, ws, pairs, dep_regions, wd_regions, ids FROM ff_fired "
+                       "ORDER BY account, ws").fetchall()
+    hits = []
+    for account, ws, pairs_n, r1, r2, ids in rows:
+        ids = sorted(set(ids))
+        hits.append(_hit(rule, account, ws, "month",
+                         {"deposit_withdrawal_pairs": int(pairs_n), "deposit_regions": int(r1),
+                          "withdrawal_regions": int(r2)}, ids[:EVIDENCE_CAP], len(ids)))
+    return hits
+
+
+def _funnel_sql(con: Any, t: dict[str, Any], lag: float, days: int, cur: str) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ff_fired AS
         WITH dep AS (SELECT account, txn_id, booked_at, region FROM tx
@@ -621,15 +778,6 @@ def run_funnel(con: Any, compiler: Compiler, rule: Rule) -> list[Hit]:
                count(DISTINCT r1) AS dep_regions, count(DISTINCT r2) AS wd_regions,
                list(DISTINCT dep_id) || list(DISTINCT wd_id) AS ids
         FROM p GROUP BY ALL HAVING count(*) >= {int(t['min_pairs'])}""")
-    rows = con.execute("SELECT account, ws, pairs, dep_regions, wd_regions, ids FROM ff_fired "
-                       "ORDER BY account, ws").fetchall()
-    hits = []
-    for account, ws, pairs, r1, r2, ids in rows:
-        ids = sorted(set(ids))
-        hits.append(_hit(rule, account, ws, "month",
-                         {"deposit_withdrawal_pairs": int(pairs), "deposit_regions": int(r1),
-                          "withdrawal_regions": int(r2)}, ids[:EVIDENCE_CAP], len(ids)))
-    return hits
 
 
 def run_identifier_list(con: Any, rule: Rule) -> list[Hit]:
@@ -666,16 +814,16 @@ def _run_rules(con: Any, rules: RuleSet, graph_runner: Runner | None, only: set[
     import time
 
     result = DetectResult()
-    result.transactions = con.execute("SELECT count(*) FROM tx").fetchall()[0][0]
-    result.accounts = con.execute("SELECT count(DISTINCT account) FROM tx").fetchall()[0][0]
-    present = present_columns(con)
+    frames = None if reference else fast.frames_for(con)
+    fast.forget(con)  # the registry holds no frames past the run
+    counts: dict[str, int] = {}
+    present = present_columns(con, counts, frames)
+    result.transactions, result.accounts = counts["transactions"], counts["accounts"]
     sizes = list_sizes(con)
     compiler = Compiler(rules)
     started = time.perf_counter()
     prepare(con, rules)
     result.timings["prepare"] = time.perf_counter() - started
-    frames = None if reference else fast.frames_for(con)
-    fast.forget(con)  # the registry holds no frames past the run
     todo: list[Rule] = []
     for rule in rules.running:
         if only is not None and rule.id not in only:
@@ -688,6 +836,12 @@ def _run_rules(con: Any, rules: RuleSet, graph_runner: Runner | None, only: set[
             result.not_assessed[rule.id] = "needs the list " + ", ".join(empty)
         else:
             todo.append(rule)
+    if on_step:
+        on_step("peer sums")
+    started = time.perf_counter()
+    # before the aggregates: the month's group ids are made once for both
+    shared = peer_sums(con, compiler, frames, todo)
+    result.timings["peer_sums"] = time.perf_counter() - started
     for window in ("month", "week", "day"):
         group = [r for r in todo if r.kind == "aggregate" and r.window == window]
         if group:
@@ -696,11 +850,16 @@ def _run_rules(con: Any, rules: RuleSet, graph_runner: Runner | None, only: set[
             started = time.perf_counter()
             result.hits += run_aggregates(con, compiler, group, window, frames)
             result.timings[f"aggregate_{window}"] = time.perf_counter() - started
+    if on_step:
+        on_step("wage and funnel joins")
+    started = time.perf_counter()
+    wage_rows = wage_tables(con, compiler, frames, todo)
     frames = None  # the numpy columns are not needed past the aggregates (memory)
-    special = {"peer": lambda c, comp, r: run_peer(c, comp, r),
-               "pass_through": lambda c, comp, r: run_pass_through(c, r),
-               "collector": lambda c, comp, r: run_collector(c, r),
-               "funnel": lambda c, comp, r: run_funnel(c, comp, r),
+    result.timings["wage_funnel_joins"] = time.perf_counter() - started
+    special = {"peer": lambda c, comp, r: run_peer(c, comp, r, shared),
+               "pass_through": lambda c, comp, r: run_pass_through(c, r, wage_rows),
+               "collector": lambda c, comp, r: run_collector(c, r, wage_rows),
+               "funnel": lambda c, comp, r: run_funnel(c, comp, r, wage_rows),
                "identifier_list": lambda c, comp, r: run_identifier_list(c, r)}
     for rule in todo:
         if rule.kind == "aggregate":
