@@ -146,8 +146,11 @@ def test_fast_scans_equal_plain_scans(text: str) -> None:
     assert spans(scan.finditer(ex._URL_CUE, folded, ex._url_starts(folded))) == \
         spans(ex._URL_CUE.finditer(folded))
     assert spans(ex._spelled_at(folded)) == spans(ex._SPELLED_AT.finditer(folded))
-    assert [m.group(0) for m in scan.finditer_from(ex.AMOUNT, ex._DIGIT, text)] == \
-        [m.group(0) for m in ex.AMOUNT.finditer(text)]
+    amounts = [m.span() for m in ex.AMOUNT.finditer(text)]
+    assert [m.span() for m in scan.finditer_from(ex.AMOUNT, ex._DIGIT, text)] == amounts
+    assert [m.span() for m in scan.finditer(ex.AMOUNT, text, scan.digits(text, ex._DIGIT))] \
+        == amounts
+    assert scan.digits(text, ex._DIGIT) == [m.start() for m in ex._DIGIT.finditer(text)]
     assert ex._telegram_ad(text, folded) == (ex._TELEGRAM_AD.search(text) is not None)
     for _, _, cue, needs in ex._HANDLES:
         if not scan.has_words(folded, needs):
