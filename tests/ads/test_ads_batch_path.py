@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ctip.ads import extract as ex
-from ctip.ads import normalise, scan
+from ctip.ads import normalise, phones, scan
 from ctip.ads.classify import fit
 from ctip.ads.cluster import signature
 from ctip.ads.pipeline import analyse
@@ -37,7 +37,7 @@ ODD = ["ı", "ſ", "\u212a", "İ", "\t", "\u00a0", "  ", "\n", "\n\n", "(at)", "
        "TG", "tg:", "Telegram", "TELE @", "电报", "飞机:", "t . me /", "T.ME/", "wechat:",
        "微信:", "vx:", "LINE ID:", "line.me/", "skype:", "chat.whatsapp.com/", "wa.me/",
        "@", "#PHONE_1234abcd#", "1", "0", "+", "$", "USD", "2,500", "１２", "٣", "๓", "²",
-       "e.g.", "(", "<", "{"]
+       "e.g.", "(", "<", "{", "\u200b", "\ufe0f", "\u20e3", "❶", "➀", "⓵", "🄁", "\u00ad"]
 FRAGMENTS = st.sampled_from(ODD + ["a", "t", "r", "o", "b", "s", "e", "m", ".", "/", ":", " "])
 TEXT = st.lists(FRAGMENTS | st.text(max_size=3), max_size=40).map("".join)
 
@@ -151,6 +151,12 @@ def test_fast_scans_equal_plain_scans(text: str) -> None:
     assert [m.span() for m in scan.finditer(ex.AMOUNT, text, scan.digits(text, ex._DIGIT))] \
         == amounts
     assert scan.digits(text, ex._DIGIT) == [m.start() for m in ex._DIGIT.finditer(text)]
+    fast_runs = [m.span() for m in phones._candidates(text, False)]
+    scan.REFERENCE = True
+    try:
+        assert fast_runs == [m.span() for m in phones._candidates(text, False)]
+    finally:
+        scan.REFERENCE = False
     assert ex._telegram_ad(text, folded) == (ex._TELEGRAM_AD.search(text) is not None)
     for _, _, cue, needs in ex._HANDLES:
         if not scan.has_words(folded, needs):
@@ -160,6 +166,8 @@ def test_fast_scans_equal_plain_scans(text: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(text=TEXT)
 def test_skipped_substitutions_have_nothing_to_replace(text: str) -> None:
+    if not normalise._translated().search(text):
+        assert text.translate(normalise._digit_table()) == text
     if not ("  " in text or normalise._ODD_SPACE.search(text)):
         assert normalise._SPACES.search(text) is None
     if text.count("\n") < 2:

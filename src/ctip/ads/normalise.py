@@ -50,6 +50,12 @@ def _digit_table() -> dict[int, str]:
     return table  # type: ignore[return-value]
 
 
+@lru_cache(maxsize=1)
+def _translated() -> re.Pattern[str]:
+    """One of the characters ``_digit_table`` replaces or drops."""
+    return re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_digit_table())) + "]")
+
+
 def strip_html(text: str) -> str:
     """Visible text of an HTML fragment or page (scripts and styles dropped, blocks on lines)."""
     marked = _BLOCK_END.sub(lambda m: m.group(0) + "\n", text)
@@ -73,7 +79,9 @@ def clean(text: str) -> str:
     elif "&" in text and ";" in text:
         text = html.unescape(text)
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text.translate(_digit_table()))
+        if _translated().search(text):  # else translate changes nothing, one look-up a char
+            text = text.translate(_digit_table())
+        text = unicodedata.normalize("NFKC", text)
     if "  " in text or _ODD_SPACE.search(text):  # else no match: a scan that finds nothing
         text = _SPACES.sub(" ", text)
     if text.count("\n") >= 2:  # _LINES needs two line breaks
