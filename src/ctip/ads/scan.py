@@ -89,24 +89,3 @@ def finditer(pattern: re.Pattern[str], text: str,
         if m is not None:
             yield m
             pos = m.end()
-
-
-def finditer_from(pattern: re.Pattern[str], first: re.Pattern[str],
-                  text: str) -> Iterator[re.Match[str]]:
-    """``pattern.finditer(text)`` where every match begins at a character ``first`` matches
-    (``first`` a single character set, which the engine finds in C)."""
-    if REFERENCE:
-        yield from pattern.finditer(text)
-        return
-    search, match, pos = first.search, pattern.match, 0
-    while True:
-        c = search(text, pos)
-        if c is None:
-            return
-        at = c.start()
-        m = match(text, at)
-        if m is None:
-            pos = at + 1
-        else:
-            yield m
-            pos = m.end()
