@@ -30,7 +30,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -59,31 +58,39 @@ def _rate(n: int, seconds: float, cpu: float | None = None) -> str:
     return text
 
 
-class ProcessCpu(threading.Thread):
-    """CPU seconds of this process and of every process it starts (the screening workers run
-    under a forkserver, so they are grandchildren): each one's last reading, sampled every 0.1 s
-    while it lives, summed. The machine is shared: CPU time does not count the others' load."""
+class ProcessCpu:
+    """CPU seconds of this process and of every process it starts. The screening workers run
+    under a forkserver, so they are grandchildren: the fork server reaps each worker it forked,
+    and its ``children_user``/``children_system`` then hold that worker's whole CPU time. So
+    the figure is this process's own time plus, for each direct child, its own time and its
+    reaped children's, read at the start and at the end (no sampling thread: polling every
+    process of the machine cost this process CPU time in proportion to the wall time). The
+    machine is shared: CPU time does not count the others' load."""
 
     def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.me, self.seen, self.done = psutil.Process(), {}, threading.Event()
-        self.start_cpu = self._total(self.me)
+        self.me = psutil.Process()
+        self.start_own, self.start_children = self._own(self.me), self._children()
 
     @staticmethod
-    def _total(p: psutil.Process) -> float:
+    def _own(p: psutil.Process) -> float:
         t = p.cpu_times()
         return t.user + t.system
 
-    def run(self) -> None:
-        while not self.done.wait(0.1):
-            for child in self.me.children(recursive=True):
-                with contextlib.suppress(psutil.Error):  # it ended between the two calls
-                    self.seen[child.pid] = self._total(child)
+    def _children(self) -> dict[int, float]:
+        out = {}
+        for child in self.me.children():
+            with contextlib.suppress(psutil.Error):  # it ended between the two calls
+                t = child.cpu_times()
+                out[child.pid] = t.user + t.system + t.children_user + t.children_system
+        return out
 
     def stop(self) -> float:
-        self.done.set()
-        self.join()
-        return self._total(self.me) - self.start_cpu + sum(self.seen.values())
+        """CPU seconds since creation; call once the pool has shut down (its workers joined,
+        hence reaped by the fork server). A direct child that ended in between is not
+        counted (the fork server and the resource tracker live as long as this process)."""
+        children = sum(cpu - self.start_children.get(pid, 0.0)
+                       for pid, cpu in self._children().items())
+        return self._own(self.me) - self.start_own + children
 
 
 class Timer:
@@ -123,7 +130,6 @@ def speed(n: int) -> None:
 
     for workers in sorted({1, default_workers()}):
         sampler = ProcessCpu()
-        sampler.start()
         with Timer() as both:
             done = sum(len(b.ads) for b in prepared(iter(ads), model, workers=workers))
         cpu = sampler.stop()  # this process and its workers (pool start-up included)

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ctip.ads import extract as ex
-from ctip.ads import normalise, scan
+from ctip.ads import normalise, phones, scan
 from ctip.ads.classify import fit
 from ctip.ads.cluster import signature
 from ctip.ads.pipeline import analyse
@@ -37,7 +37,7 @@ ODD = ["ı", "ſ", "\u212a", "İ", "\t", "\u00a0", "  ", "\n", "\n\n", "(at)", "
        "TG", "tg:", "Telegram", "TELE @", "电报", "飞机:", "t . me /", "T.ME/", "wechat:",
        "微信:", "vx:", "LINE ID:", "line.me/", "skype:", "chat.whatsapp.com/", "wa.me/",
        "@", "#PHONE_1234abcd#", "1", "0", "+", "$", "USD", "2,500", "１２", "٣", "๓", "²",
-       "e.g.", "(", "<", "{"]
+       "e.g.", "(", "<", "{", "\u200b", "\ufe0f", "\u20e3", "❶", "➀", "⓵", "🄁", "\u00ad"]
 FRAGMENTS = st.sampled_from(ODD + ["a", "t", "r", "o", "b", "s", "e", "m", ".", "/", ":", " "])
 TEXT = st.lists(FRAGMENTS | st.text(max_size=3), max_size=40).map("".join)
 
@@ -146,8 +146,16 @@ def test_fast_scans_equal_plain_scans(text: str) -> None:
     assert spans(scan.finditer(ex._URL_CUE, folded, ex._url_starts(folded))) == \
         spans(ex._URL_CUE.finditer(folded))
     assert spans(ex._spelled_at(folded)) == spans(ex._SPELLED_AT.finditer(folded))
-    assert [m.group(0) for m in scan.finditer_from(ex.AMOUNT, ex._DIGIT, text)] == \
-        [m.group(0) for m in ex.AMOUNT.finditer(text)]
+    amounts = [m.span() for m in ex.AMOUNT.finditer(text)]
+    assert [m.span() for m in scan.finditer(ex.AMOUNT, text, scan.digits(text, ex._DIGIT))] \
+        == amounts
+    assert scan.digits(text, ex._DIGIT) == [m.start() for m in ex._DIGIT.finditer(text)]
+    fast_runs = [m.span() for m in phones._candidates(text, False)]
+    scan.REFERENCE = True
+    try:
+        assert fast_runs == [m.span() for m in phones._candidates(text, False)]
+    finally:
+        scan.REFERENCE = False
     assert ex._telegram_ad(text, folded) == (ex._TELEGRAM_AD.search(text) is not None)
     for _, _, cue, needs in ex._HANDLES:
         if not scan.has_words(folded, needs):
@@ -155,8 +163,11 @@ def test_fast_scans_equal_plain_scans(text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=TEXT)
+@given(text=TEXT | st.text(alphabet=st.characters(max_codepoint=127), max_size=20))
 def test_skipped_substitutions_have_nothing_to_replace(text: str) -> None:
+    assert normalise._odd_space(text) == (normalise._ODD_SPACE.search(text) is not None)
+    if not normalise._translated().search(text):
+        assert text.translate(normalise._digit_table()) == text
     if not ("  " in text or normalise._ODD_SPACE.search(text)):
         assert normalise._SPACES.search(text) is None
     if text.count("\n") < 2:
@@ -197,3 +208,40 @@ def test_reference_switch_really_changes_the_path(monkeypatch) -> None:
     calls.clear()
     ex.identifiers("see www.example.com now", [], None)
     assert calls == ["finditer"]
+
+
+def _found(terms) -> list[tuple[int, int, object]]:
+    return [(f.start, f.end, f.term) for f in terms]
+
+
+def test_ascii_automaton_finds_what_the_whole_one_finds() -> None:
+    """ASCII text is walked by an automaton of the ASCII terms only: the same terms, in the
+    same order, as the automaton of every term."""
+    from ctip.ads.lexicon import term_index
+
+    index = term_index()
+    texts = [normalise.joined_text(a)[0] for a in generate(300, seed=8, body_sentences=(5, 30))]
+    texts += [normalise.clean(c["text"]) for c in CASES]
+    texts += ["rs 500 un wa kes rib aud ba um tel ph isa hai one nol /hr /mo rm usd month",
+              "Visa free! WhatsApp +63 917; salary: 2,000 USD/month. zero nine one seven"]
+    folded = [normalise.fold(t) for t in texts]
+    assert sum(f.isascii() for f in folded) > 100
+    for f in folded:
+        assert _found(index.find(f)) == _found(index.find(f, every=True))
+
+
+def _ascii_texts() -> st.SearchStrategy[str]:
+    from ctip.ads.lexicon import term_index
+
+    terms = sorted(k for k, _ in term_index()._automaton.items() if k.isascii())
+    pieces = st.sampled_from(terms) | st.sampled_from([" ", "", "x", "1", ".", "\n", "-", "s"])
+    return st.lists(pieces, max_size=30).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=TEXT | _ascii_texts())
+def test_ascii_automaton_on_generated_text(text: str) -> None:
+    from ctip.ads.lexicon import term_index
+
+    f = normalise.fold(text)
+    assert _found(term_index().find(f)) == _found(term_index().find(f, every=True))

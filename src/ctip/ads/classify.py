@@ -26,6 +26,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from ctip.ads import scan, tokens
 from ctip.ads.indicators import CODES
 from ctip.errors import ValidationError
 
@@ -64,15 +65,18 @@ class AdModel:
     positives: int
     info: dict[str, str] = field(default_factory=dict)
 
-    def features(self, texts: Sequence[str], hit_codes: Sequence[set[str]]) -> sparse.csr_matrix:
-        return sparse.hstack([tfidf(self.vectoriser, texts), indicator_matrix(hit_codes)],
+    def features(self, texts: Sequence[str], hit_codes: Sequence[set[str]],
+                 toks: tokens.Tokens | None = None) -> sparse.csr_matrix:
+        return sparse.hstack([tfidf(self.vectoriser, texts, toks), indicator_matrix(hit_codes)],
                              format="csr")
 
-    def predict(self, texts: Sequence[str], hit_codes: Sequence[set[str]]) -> np.ndarray:
-        """Calibrated probability that each ad is risky (fraudulent / recruitment lure)."""
+    def predict(self, texts: Sequence[str], hit_codes: Sequence[set[str]],
+                toks: tokens.Tokens | None = None) -> np.ndarray:
+        """Calibrated probability that each ad is risky (fraudulent / recruitment lure);
+        ``toks``: the texts already split (``ctip.ads.tokens``), to read their words from."""
         if not texts:
             return np.zeros(0)
-        return self.classifier.predict_proba(self.features(texts, hit_codes))[:, 1]
+        return self.classifier.predict_proba(self.features(texts, hit_codes, toks))[:, 1]
 
     def to_bytes(self) -> bytes:
         out = io.BytesIO()
@@ -94,14 +98,14 @@ class _Counts:
     """Word 1- and 2-gram counts against a fitted vocabulary, for a whole batch at once.
 
     scikit-learn counts in Python one n-gram at a time (joining each word pair into a string
-    and looking it up); here each word is looked up once and the pairs are matched as integer
-    keys in numpy. The matrix is the one ``CountVectorizer`` builds (same counts, dtype and
-    sorted indices), so the TF-IDF values and the scores are unchanged
-    (tests/ads/test_ads_model.py compares them)."""
+    and looking it up); here the words come split once for the batch (``ctip.ads.tokens``, the
+    split the MinHash shingles use too), each distinct word is matched to the model's vocabulary
+    once per process (an array indexed by the shared vocabulary's ids), and the pairs are matched
+    as integer keys in numpy. The matrix is the one ``CountVectorizer`` builds (same counts,
+    dtype and sorted indices), so the TF-IDF values and the scores are unchanged
+    (tests/ads/test_ads_fast_paths.py and test_ads_tokens.py compare them)."""
 
     def __init__(self, vectoriser: TfidfVectorizer) -> None:
-        self.preprocess = vectoriser.build_preprocessor()
-        self.tokenize = vectoriser.build_tokenizer()
         self.dtype = vectoriser.dtype
         self.n_features = len(vectoriser.vocabulary_)
         self.token_id: dict[str, int] = {}
@@ -122,18 +126,34 @@ class _Counts:
         order = np.argsort(keys)
         self.pair_keys = keys[order]
         self.pair_columns = np.array([c for _, _, c in pairs], dtype=np.int64)[order]
+        self._generation = -1  # of the word table _of_table was made for
+        self._of_table = np.empty(0, np.int64)
+
+    def _tokens_of(self, toks: tokens.Tokens) -> np.ndarray:
+        """This model's token id (``width``: unknown) of each word id of the batch's table."""
+        table = toks.table
+        if self._generation != table.generation:
+            self._generation, self._of_table = table.generation, np.empty(0, np.int64)
+        known = len(self._of_table)
+        if known < len(table.words):
+            get, unknown = self.token_id.get, self.width
+            more = np.fromiter((get(w, unknown) for w in table.words[known:]), np.int64,
+                               len(table.words) - known)
+            self._of_table = np.concatenate([self._of_table, more])
+        return self._of_table
 
     def __call__(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        get = self.token_id.get
+        return self.of_tokens(tokens.of_texts(texts))
+
+    def of_tokens(self, toks: tokens.Tokens) -> sparse.csr_matrix:
+        n_texts = len(toks)
+        words = toks.ids[:toks.bounds[-1]]
+        chars = toks.table.arrays()[3]
+        doc = np.repeat(np.arange(n_texts), np.diff(toks.bounds))
+        kept = chars[words] >= 2  # the vectoriser's tokens: words of two characters or more
+        tok = self._tokens_of(toks)[words[kept]]
+        doc = doc[kept]
         unknown = self.width
-        ids: list[int] = []
-        lengths: list[int] = []
-        for text in texts:
-            tokens = self.tokenize(self.preprocess(text))
-            ids.extend([get(t, unknown) for t in tokens])
-            lengths.append(len(tokens))
-        tok = np.array(ids, dtype=np.int64)
-        doc = np.repeat(np.arange(len(texts)), lengths)
         columns = self.unigram[tok]
         keep = columns >= 0
         rows, cols = [doc[keep]], [columns[keep]]
@@ -147,29 +167,42 @@ class _Counts:
             cols.append(self.pair_columns[at[found]])
         r, c = np.concatenate(rows), np.concatenate(cols)
         x = sparse.csr_matrix((np.ones(len(r), dtype=self.dtype), (r, c)),
-                              shape=(len(texts), self.n_features), dtype=self.dtype)
+                              shape=(n_texts, self.n_features), dtype=self.dtype)
         x.sum_duplicates()
         x.sort_indices()
         return x
 
 
 _COUNTS: weakref.WeakKeyDictionary[TfidfVectorizer, _Counts] = weakref.WeakKeyDictionary()
+_DEFAULT_WORDS = r"(?u)\b\w\w+\b"  # scikit-learn's default token_pattern: \w+ of 2 or more
 
 
 def _supported(vectoriser: TfidfVectorizer) -> bool:
     return (vectoriser.analyzer == "word" and tuple(vectoriser.ngram_range) == (1, 2)
             and vectoriser.stop_words is None and not vectoriser.binary
+            and vectoriser.lowercase and vectoriser.strip_accents is None
+            and vectoriser.preprocessor is None and vectoriser.tokenizer is None
+            and vectoriser.token_pattern == _DEFAULT_WORDS
             and hasattr(vectoriser, "vocabulary_") and hasattr(vectoriser, "_tfidf"))
 
 
-def tfidf(vectoriser: TfidfVectorizer, texts: Sequence[str]) -> sparse.csr_matrix:
-    """``vectoriser.transform(texts)``, counted in batch where the settings are ctip's own."""
-    if not _supported(vectoriser):
-        return vectoriser.transform(texts)
+def _counts(vectoriser: TfidfVectorizer) -> _Counts:
     counts = _COUNTS.get(vectoriser)
     if counts is None:  # built once per model, kept beside it (not in its pickle)
         counts = _COUNTS[vectoriser] = _Counts(vectoriser)
-    return vectoriser._tfidf.transform(counts(texts), copy=False)
+    return counts
+
+
+def tfidf(vectoriser: TfidfVectorizer, texts: Sequence[str],
+          toks: tokens.Tokens | None = None) -> sparse.csr_matrix:
+    """``vectoriser.transform(texts)``, counted in batch where the settings are ctip's own
+    (from ``toks``, the texts already split by ``ctip.ads.tokens``, where given).
+    ``scan.REFERENCE`` makes it scikit-learn's own transform (for the tests' comparisons)."""
+    if scan.REFERENCE or not _supported(vectoriser):
+        return vectoriser.transform(texts)
+    counts = _counts(vectoriser)
+    x = counts.of_tokens(toks) if toks is not None else counts(texts)
+    return vectoriser._tfidf.transform(x, copy=False)
 
 
 def _vectoriser(n_docs: int) -> TfidfVectorizer:

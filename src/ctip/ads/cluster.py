@@ -26,7 +26,8 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from ctip.ads.indicators import Hit
-from ctip.ads.shingles import batch_hashes
+from ctip.ads.shingles import batch_hashes, token_hashes
+from ctip.ads.tokens import Tokens
 
 NUM_PERM = 64
 SHINGLE = 4
@@ -78,14 +79,24 @@ def signatures(texts: Sequence[str], num_perm: int = NUM_PERM) -> np.ndarray:
     function once per shingle in Python and takes one text at a time: each 32-bit shingle hash
     is mixed by the MurmurHash3 finalizer, then permutation k maps it to a_k * h + b_k (uint32
     arithmetic wraps, which is the scheme's modulo 2^32); a signature is the minimum per k."""
-    a, b = (p.astype(np.uint32) for p in _permutations(num_perm))
-    out = np.empty((len(texts), num_perm), dtype=np.uint32)
     if len(texts) >= 32:  # _shingle_hashes of each text, computed in numpy for the batch
         hashes = batch_hashes(texts)
     else:  # a few texts: numpy's per-call cost is more than zlib's per shingle
         hashes = [np.fromiter(_shingle_hashes(t), dtype=np.uint32) for t in texts]
+    return _minhash(hashes, num_perm)
+
+
+def token_signatures(toks: Tokens, num_perm: int = NUM_PERM) -> np.ndarray:
+    """``signatures`` of the signature texts of a batch already split into words
+    (``ctip.ads.tokens.of_ads``: the words the TF-IDF model reads too)."""
+    return _minhash(token_hashes(toks), num_perm)
+
+
+def _minhash(hashes: Sequence[np.ndarray], num_perm: int) -> np.ndarray:
+    a, b = (p.astype(np.uint32) for p in _permutations(num_perm))
+    out = np.empty((len(hashes), num_perm), dtype=np.uint32)
     step = max(1, 250_000 // (num_perm * 250))  # (shingles x permutations) blocks in cache
-    for lo in range(0, len(texts), step):
+    for lo in range(0, len(hashes), step):
         chunk = hashes[lo:lo + step]
         hv = _fmix32(np.concatenate(chunk))
         values = np.multiply(hv[:, None], a[None, :])

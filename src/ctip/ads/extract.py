@@ -373,7 +373,8 @@ def salaries(text: str, salary_span: tuple[int, int] | None, currencies: list[Fo
     screening time)."""
     table = money()
     out: list[Salary] = []
-    for m in scan.finditer_from(AMOUNT, _DIGIT, text):  # every amount begins with a digit
+    # every amount begins with a digit
+    for m in scan.finditer(AMOUNT, text, scan.digits(text, _DIGIT)):
         start, end = m.start(), m.end()
         if start and text[start - 1] in ".,":
             continue

@@ -90,17 +90,28 @@ class TermIndex:
                 known = merged.setdefault(key, [])
                 if all((t.category, t.key) != (term.category, term.key) for t in known):
                     known.append(term)
-        self._automaton = ahocorasick.Automaton()
+        # every term, and the ASCII terms alone: only they can be found in ASCII text, and an
+        # automaton without the other scripts' terms walks such text in half the time
+        self._automaton, self._ascii = ahocorasick.Automaton(), ahocorasick.Automaton()
         for key, terms in merged.items():
             # digit words may be glued to digits ("09one7"): only a letter breaks them
             glued = all(t.category == "digit" for t in terms)
-            self._automaton.add_word(key, (len(key), spaced(key[0]), spaced(key[-1]), glued,
-                                           tuple(terms)))
+            entry = (len(key), spaced(key[0]), spaced(key[-1]), glued, tuple(terms))
+            self._automaton.add_word(key, entry)
+            if key.isascii():
+                self._ascii.add_word(key, entry)
         self._automaton.make_automaton()
+        if len(self._ascii):
+            self._ascii.make_automaton()
+        else:
+            self._ascii = self._automaton
 
-    def find(self, folded: str) -> Iterator[Found]:
+    def find(self, folded: str, *, every: bool = False) -> Iterator[Found]:
+        """Each term found in ``folded`` (``every``: through the automaton of every term, even
+        for ASCII text; the tests compare the two)."""
         n = len(folded)
-        for end_index, entry in self._automaton.iter(folded):
+        automaton = self._ascii if folded.isascii() and not every else self._automaton
+        for end_index, entry in automaton.iter(folded):
             length, bound_start, bound_end, glued, terms = entry
             start, end = end_index - length + 1, end_index + 1
             joined = _letter if glued else spaced

@@ -50,6 +50,26 @@ def _digit_table() -> dict[int, str]:
     return table  # type: ignore[return-value]
 
 
+_ASCII_ODD_SPACES = "\t\r\x0b\x0c\x1c\x1d\x1e\x1f"  # the ASCII \s but " " and "\n"
+
+
+def _odd_space(text: str) -> bool:
+    """Whether ``_ODD_SPACE`` matches: in ASCII text, one of eight characters (``in`` searches
+    in C; the engine tests the negated class at every character)."""
+    if not text.isascii():
+        return _ODD_SPACE.search(text) is not None
+    for ch in _ASCII_ODD_SPACES:  # noqa: SIM110  (a loop: any() makes a generator a call)
+        if ch in text:
+            return True
+    return False
+
+
+@lru_cache(maxsize=1)
+def _translated() -> re.Pattern[str]:
+    """One of the characters ``_digit_table`` replaces or drops."""
+    return re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_digit_table())) + "]")
+
+
 def strip_html(text: str) -> str:
     """Visible text of an HTML fragment or page (scripts and styles dropped, blocks on lines)."""
     marked = _BLOCK_END.sub(lambda m: m.group(0) + "\n", text)
@@ -73,8 +93,10 @@ def clean(text: str) -> str:
     elif "&" in text and ";" in text:
         text = html.unescape(text)
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text.translate(_digit_table()))
-    if "  " in text or _ODD_SPACE.search(text):  # else no match: a scan that finds nothing
+        if _translated().search(text):  # else translate changes nothing, one look-up a char
+            text = text.translate(_digit_table())
+        text = unicodedata.normalize("NFKC", text)
+    if "  " in text or _odd_space(text):  # else no match: a scan that finds nothing
         text = _SPACES.sub(" ", text)
     if text.count("\n") >= 2:  # _LINES needs two line breaks
         text = _LINES.sub("\n\n", text)

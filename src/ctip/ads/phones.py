@@ -21,6 +21,8 @@ from functools import lru_cache
 
 import phonenumbers
 
+from ctip.ads import scan
+
 DIGIT_WORDS: dict[str, dict[str, int]] = {
     "en": {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
            "seven": 7, "eight": 8, "nine": 9},
@@ -119,13 +121,16 @@ def _single_digit_groups(span_text: str) -> bool:
 # a coarse first pass that starts with a character class (the regex engine skips to such a
 # character in C); the exact pattern then runs only inside what it found
 _COARSE = re.compile(r"[+\d][\d \t\-–‐.·/()\[\]_*~oOlI]{6,90}")
+_ANY_DIGIT = re.compile(r"\d")
 
 
 def _candidates(text: str, words: bool) -> list[re.Match[str]]:
     if words:
         return list(PHONE_RUN.finditer(text))
     found: list[re.Match[str]] = []
-    for coarse in _COARSE.finditer(text):
+    # a coarse match begins at a "+" or a digit: tried only there (``ctip.ads.scan``)
+    begins = scan.digits(text, _ANY_DIGIT) + scan.find_all(text, "+")
+    for coarse in scan.finditer(_COARSE, text, sorted(begins)):
         lo = coarse.start()
         while lo > 0 and text[lo - 1] in "oOlIiL":  # a letter written for a digit ("O9...")
             lo -= 1

@@ -16,16 +16,16 @@ tests/ads/test_ads_fast_paths.py compares the signatures built on this with data
 
 from __future__ import annotations
 
-import re
 import zlib
 from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
 
+from ctip.ads import tokens
+
 SHINGLE = 4
 MAX_BYTES = 512
-_WORD = re.compile(r"\w+")
 _ONES = 0xFFFFFFFF
 
 
@@ -59,42 +59,6 @@ def _shift(x: np.ndarray, n: np.ndarray, tables: np.ndarray) -> np.ndarray:
     return out
 
 
-class _Words:
-    """Each distinct word's register (after the word, and after the word and a space) and
-    length in bytes, kept between batches of one process (cleared when it grows large)."""
-
-    LIMIT = 500_000
-
-    def __init__(self) -> None:
-        self.index: dict[str, int] = {}
-        self.rows: list[tuple[int, int, int]] = []
-        self.arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-
-    def ids(self, words: list[str]) -> np.ndarray:
-        if len(self.index) > self.LIMIT:
-            self.__init__()  # type: ignore[misc]
-        new = set(words).difference(self.index)
-        if new:
-            for word in new:
-                data = word.encode("utf-8")
-                bare = zlib.crc32(data, _ONES) ^ _ONES
-                spaced = zlib.crc32(b" ", bare ^ _ONES) ^ _ONES
-                self.index[word] = len(self.rows)
-                self.rows.append((spaced, bare, len(data)))
-            self.arrays = None
-        return np.fromiter(map(self.index.__getitem__, words), np.int64, len(words))
-
-    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if self.arrays is None:
-            table = np.array(self.rows, dtype=np.int64).reshape(-1, 3)
-            self.arrays = (table[:, 0].astype(np.uint32), table[:, 1].astype(np.uint32),
-                           table[:, 2])
-        return self.arrays
-
-
-_WORDS = _Words()
-
-
 def few(words: Sequence[str]) -> set[int]:
     """Fewer words than a shingle: the CRC of each word (of "" for none)."""
     return {zlib.crc32(w.encode("utf-8")) for w in words or [""]}
@@ -103,24 +67,29 @@ def few(words: Sequence[str]) -> set[int]:
 def batch_hashes(texts: Sequence[str]) -> list[np.ndarray]:
     """For each text, the CRC-32 of each word 4-shingle of its lower-cased words (``\\w+``),
     as ``cluster._shingle_hashes`` gives them (a shingle that repeats may repeat here)."""
-    out: list[np.ndarray] = [np.empty(0, np.uint32)] * len(texts)
-    flat: list[str] = []
-    owners: list[int] = []
-    counts: list[int] = []
-    for k, text in enumerate(texts):
-        words = _WORD.findall(text.lower())
-        if len(words) < SHINGLE:
-            out[k] = np.fromiter(few(words), np.uint32)
-        else:
-            flat.extend(words)
-            owners.append(k)
-            counts.append(len(words))
-    if not flat:
+    return token_hashes(tokens.of_texts(texts))
+
+
+def token_hashes(toks: tokens.Tokens) -> list[np.ndarray]:
+    """``batch_hashes`` of the signature texts of a batch split by ``ctip.ads.tokens`` (each
+    text's words ``toks.ids[sig_lo[k]:sig_hi[k]]``)."""
+    n_texts = len(toks)
+    out: list[np.ndarray] = [np.empty(0, np.uint32)] * n_texts
+    lo, hi = toks.sig_lo, toks.sig_hi
+    counts = hi - lo
+    enough = counts >= SHINGLE
+    for k in np.flatnonzero(~enough).tolist():
+        out[k] = np.fromiter(few(toks.words(int(lo[k]), int(hi[k]))), np.uint32)
+    owners = np.flatnonzero(enough)
+    if not len(owners):
         return out
-    ids = _WORDS.ids(flat)
-    spaced_all, bare_all, length_all = _WORDS.columns()
+    counts = counts[owners]
+    # every signature word's position in toks.ids, the texts one after another
+    offsets = np.repeat(lo[owners] - (np.cumsum(counts) - counts), counts)
+    ids = toks.ids[np.arange(int(counts.sum())) + offsets]
+    spaced_all, bare_all, length_all, _ = toks.table.arrays()
     sp, ln = spaced_all[ids], length_all[ids]
-    n = len(flat) - SHINGLE + 1
+    n = len(ids) - SHINGLE + 1
     # Horner's rule, one word at a time: shifts by one word's length (small rows of the table)
     s1, s2, s3 = ln[1:n + 1] + 1, ln[2:n + 2] + 1, ln[3:n + 3]
     total = ln[:n] + 1 + s1 + s2 + s3
@@ -135,10 +104,12 @@ def batch_hashes(texts: Sequence[str]) -> list[np.ndarray]:
     doc = np.repeat(np.arange(len(counts)), counts)
     keep = doc[:n] == doc[SHINGLE - 1:]  # shingles within one text
     if long.any():  # very long words: zlib, one shingle at a time
+        words = toks.table.words
         for i in np.flatnonzero(long & keep).tolist():
-            crc[i] = zlib.crc32(" ".join(flat[i:i + SHINGLE]).encode("utf-8"))
+            crc[i] = zlib.crc32(" ".join(words[w] for w in ids[i:i + SHINGLE].tolist())
+                                .encode("utf-8"))
     crc, doc_of = crc[keep], doc[:n][keep]
     bounds = np.searchsorted(doc_of, np.arange(len(counts) + 1))
-    for j, k in enumerate(owners):
+    for j, k in enumerate(owners.tolist()):
         out[k] = crc[bounds[j]:bounds[j + 1]]
     return out

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from ctip.ads import classify, cluster, pipeline  # noqa: F401  (imported for the fork server)
 from ctip.ads.lexicon import places, roles, term_index
+from ctip.ads.normalise import _translated
 from ctip.ads.shingles import _zero_tables
 
 term_index()
 places()
 roles()
 _zero_tables()
+_translated()

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ctip.ads import tokens
 from ctip.ads.classify import AdModel, indicator_score
-from ctip.ads.cluster import signatures
+from ctip.ads.cluster import token_signatures
 from ctip.ads.pipeline import Analysis, analyse
 from ctip.ads.records import Ad, RejectedAd
 
@@ -66,11 +67,14 @@ def _prepare(items: Sequence[Ad | RejectedAd], model: AdModel | None) -> Prepare
     rejects = [i for i in items if isinstance(i, RejectedAd)]
     analyses = [analyse(i) for i in items if isinstance(i, Ad)]
     codes = [{h.code for h in a.hits} for a in analyses]
+    masked = [a.masked() for a in analyses]
+    # each masked text split into words once, for the model and the MinHash shingles
+    toks = tokens.of_ads(masked, [a.masked("body") for a in analyses])
     if model is not None and analyses:
-        scores = model.predict([a.masked() for a in analyses], codes)
+        scores = model.predict(masked, codes, toks)
     else:
         scores = np.array([indicator_score(c) for c in codes])
-    sigs = signatures([a.template_signature_text() for a in analyses])
+    sigs = token_signatures(toks)
     return PreparedBatch(len(items), rejects, [
         Prepared(a, sig.tobytes(), float(s))
         for a, sig, s in zip(analyses, sigs, scores, strict=True)])
@@ -86,8 +90,11 @@ def _start(model_bytes: bytes | None) -> None:
 
 def _prepare_in_worker(items: list[Ad | RejectedAd]) -> bytes:
     """The batch pickled here, so the calling process unpickles it with the collector held off
-    (``_loads``; the pool's own unpickling cannot be)."""
-    return pickle.dumps(prepare(items, _MODEL), protocol=pickle.HIGHEST_PROTOCOL)
+    (``_loads``; the pool's own unpickling cannot be). The collector stays off until the
+    pickled batch's objects are freed: switched on while they live, its first collection walks
+    them all (a few per cent of a worker's time)."""
+    with gc_paused():
+        return pickle.dumps(_prepare(items, _MODEL), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _loads(blob: bytes) -> PreparedBatch:
