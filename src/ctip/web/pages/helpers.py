@@ -37,8 +37,10 @@ def helpers(
     def fmt_datetime(value: datetime | date | None) -> str:
         if value is None:
             return "–"
-        tz = value.tzinfo if isinstance(value, datetime) else None
-        return _formatted(value, type(value), tz, value.tzname() if tz else None, locale_name)
+        if isinstance(value, datetime):
+            tz = value.tzinfo
+            return _formatted(value, True, tz, value.tzname() if tz else None, locale_name)
+        return _formatted(value, False, None, None, locale_name)
 
     def country_name(iso3: str | None) -> str:
         """The country's name in the page's language (CLDR territory names)."""
@@ -88,14 +90,15 @@ def helpers(
 
 @functools.lru_cache(maxsize=8192)
 def _formatted(
-    value: datetime | date, kind: type, tz: tzinfo | None, tz_name: str | None, locale: str
+    value: datetime | date, is_datetime: bool, tz: tzinfo | None, tz_name: str | None,
+    locale: str,
 ) -> str:
     """A date or time as CLDR writes it in ``locale`` (short date and time; a date alone in the
     medium format), kept for the dates a server shows again and again: a list page formats one
     per row, and Babel's pattern formatting was a tenth of such a page's time. The key holds
-    what the text depends on besides the instant (its type, time zone and zone name), so equal
-    instants in other zones are formatted apart."""
-    if isinstance(value, datetime):
+    what the text depends on besides the instant (date or time, its zone and zone name), so
+    equal instants in other zones are formatted apart."""
+    if is_datetime and isinstance(value, datetime):
         return str(format_datetime(value, "short", locale=Locale.parse(locale)))
     return str(format_date(value, "medium", locale=Locale.parse(locale)))
 

@@ -81,7 +81,7 @@ def _formatted(text: str, autoescape: bool, variables: dict[str, Any]) -> str:
     """What Jinja2's new-style gettext does with a translated text: the catalogue's text is
     trusted markup when autoescaping (so ``%`` escapes the values put into it)."""
     if autoescape:  # the catalogues' texts are trusted, as Jinja2 trusts them
-        return Markup(text) % variables  # type: ignore[no-any-return]  # noqa: S704
+        return Markup(text) % variables  # noqa: S704
     return text % variables
 
 
