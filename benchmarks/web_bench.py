@@ -464,6 +464,8 @@ def main(argv: list[str] | None = None) -> int:
                 os.killpg(proc.pid, signal.SIGKILL)
         if not args.keep:
             drop_database(db_name)
+        else:  # for benchmarks/web_profile.py HOME URL
+            print(f"kept: home {home} database {url}", flush=True)
     return 0
 
 

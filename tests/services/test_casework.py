@@ -384,3 +384,28 @@ def test_residence_region_records_the_permit_track_and_never_gates_assistance(cw
     cw.record_consent(A_CW, case_id, purpose="share_with_service_provider", recipient="B")
     cw.refer(A_CW, case_id, to_agency="B", shared_fields=("given_name",))
     assert "residence_state" not in cw.get_case(B_CW, case_id).data
+
+
+def test_sent_referrals_come_a_page_at_a_time_newest_first(cw):
+    in_directory(cw, "B")
+    sent = []
+    for _ in range(5):
+        case_id = adult_case(cw)
+        to_presumed(cw, case_id)
+        cw.record_consent(A_CW, case_id, purpose="share_with_service_provider", recipient="B")
+        sent.append(cw.refer(A_CW, case_id, to_agency="B"))
+    cw.accept_referral(B_CW, sent[0].referral_id)
+    newest_first = [r.referral_id for r in reversed(sent)]
+    first = cw.sent_referrals(A_CW, limit=2)
+    assert [r.referral_id for r in first.referrals] == newest_first[:2] and first.more
+    middle = cw.sent_referrals(A_CW, limit=2, offset=2)
+    assert [r.referral_id for r in middle.referrals] == newest_first[2:4] and middle.more
+    last = cw.sent_referrals(A_CW, limit=2, offset=4)
+    assert [r.referral_id for r in last.referrals] == newest_first[4:] and not last.more
+    assert first.counts == {"pending": 4, "accepted": 1}  # all of them, not the page
+    assert set(first.numbers) == {r.case_id for r in first.referrals}
+    assert all(n.startswith("A") for n in first.numbers.values())
+    accepted = cw.sent_referrals(A_CW, statuses=("accepted",))
+    assert [r.referral_id for r in accepted.referrals] == [sent[0].referral_id]
+    assert not accepted.more
+    assert cw.sent_referrals(B_CW).referrals == []  # B sent none: A's are not B's to list

@@ -154,3 +154,20 @@ def test_items_wait_with_their_reasons_and_link_the_module_page(world):  # type:
     assert "Les signaux d’alerte sont des hypothèses" in french
     assert "Red flags are hypotheses" not in french
     c.get("/language/en?next=/review")
+
+
+def test_a_long_queue_is_shown_a_page_at_a_time(world):  # type: ignore[no-untyped-def]
+    app, clients, _items = world
+    reason = Reason("F01-01", "unverified paraphrase: many small transfers", {}, ())
+    ReviewQueues.of(app.state.casework).enqueue(
+        "finflows.alerts", "C", [(f"alert-page-{k:03d}", 1.0 + k / 100, (reason,))
+                                 for k in range(60)], actor="rules")
+    c = clients[("supervisor", "C")]
+    first = c.get("/review/finflows.alerts").text
+    second = c.get("/review/finflows.alerts?page=2").text
+    link = re.compile(r'href="/review/finflows\.alerts/([0-9a-f-]{36})"')
+    one, two = link.findall(first), link.findall(second)
+    assert len(one) == 50 and len(two) == 10 and not set(one) & set(two)  # each item once
+    assert 'rel="next" href="?show=open&amp;page=2"' in first and 'rel="prev"' not in first
+    assert 'rel="prev" href="?show=open&amp;page=1"' in second and 'rel="next"' not in second
+    assert "(60)" in first  # the count is the whole queue's, not the page's

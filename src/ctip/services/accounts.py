@@ -42,6 +42,7 @@ from ctip.storage import accounts as adb
 from ctip.storage import casework as db
 from ctip.storage import casework_sealing as sdb
 from ctip.storage.audit import AuditLog
+from ctip.storage.engine import autocommit
 from ctip.storage.sealing import Sealer
 from ctip.storage.store import Store
 
@@ -265,7 +266,9 @@ class Accounts(AccountChanges):
         at = self.clock()
         token_hash = hash_token(token)
         ended = None
-        with self.engine.begin() as conn:
+        # every request starts here: each statement on its own (the read, and now and then a
+        # touch or the end of the session, need not be one transaction), one round trip each
+        with autocommit(self.engine) as conn:
             row = adb.get_session(conn, token_hash)
             if row is None or not row.active:
                 raise AuthenticationError("you are not logged in", hint="log in again")

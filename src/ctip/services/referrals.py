@@ -48,6 +48,16 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
 
 
+@dataclasses.dataclass(frozen=True)
+class SentReferrals:
+    """A page of an agency's sent referrals (``ReferralWork.sent_referrals``)."""
+
+    referrals: list[Referral]  # newest first
+    counts: dict[str, int]  # status -> how many the agency sent, all pages together
+    numbers: dict[str, str]  # case id -> readable case number, for the cases shown
+    more: bool  # another page follows
+
+
 class ReferralWork(CaseworkCore):
     """Consent ledger, referrals (with purpose-limited sharing) and services."""
 
@@ -314,6 +324,26 @@ class ReferralWork(CaseworkCore):
                 p.agency,
                 incoming=incoming,
                 overdue_on=self.clock().date() if overdue_only else None,
+            )
+
+    def sent_referrals(
+        self, p: Principal, *, statuses: Iterable[str] | None = None, limit: int = 50,
+        offset: int = 0,
+    ) -> SentReferrals:
+        """One page of the agency's sent referrals (with one of ``statuses``), newest first,
+        with the count of all of them by status and the readable numbers of the cases shown;
+        one transaction. A page, not every referral ever sent: the list stays the same size
+        however many years of referrals an agency has."""
+        require_role(p, Action.CASE_REFER)
+        with self._tx() as conn:
+            found = rdb.sent_referrals(conn, p.agency, statuses=statuses, limit=limit + 1,
+                                       offset=offset)
+            shown = found[:limit]
+            return SentReferrals(
+                referrals=shown,
+                counts=rdb.referral_counts(conn, p.agency, incoming=False),
+                numbers=db.case_numbers(conn, p.agency, [r.case_id for r in shown]),
+                more=len(found) > limit,
             )
 
     def case_referrals(self, p: Principal, case_id: str) -> list[Referral]:

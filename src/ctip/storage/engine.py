@@ -10,6 +10,8 @@ checks the schema and says "run `ctip migrate`" when it is behind (``require_cur
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -48,6 +50,17 @@ def engine_for(settings: Settings) -> sa.Engine:
     """The engine ``settings`` describe (its database URL and pool sizes)."""
     return make_engine(settings.resolved_database_url, pool_size=settings.pool_size,
                        pool_overflow=settings.pool_overflow)
+
+
+@contextmanager
+def autocommit(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A connection on which every statement commits by itself: no BEGIN before the first and
+    no COMMIT after the last. For a short lookup whose statements need not be one transaction
+    (the session check every request starts with): on PostgreSQL one round trip a statement,
+    where a transaction adds two. The connection returns to the pool with its usual
+    isolation level."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        yield conn
 
 
 def _config() -> Config:

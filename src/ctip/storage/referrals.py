@@ -6,7 +6,7 @@ Tables are defined in ``storage/casework.py``; every function takes the caller's
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 import sqlalchemy as sa
@@ -107,6 +107,24 @@ def agency_referrals(
         query = query.where(referrals.c.status == "pending", referrals.c.due_date < overdue_on)
     rows = conn.execute(query.order_by(referrals.c.due_date, referrals.c.created_at).limit(limit))
     return [referral_from_row(r) for r in rows]
+
+
+def sent_referrals(
+    conn: sa.Connection,
+    agency: str,
+    *,
+    statuses: Iterable[str] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Referral]:
+    """One page of the referrals ``agency`` sent (with one of ``statuses``), newest first: the
+    database pages them (index ``from_agency, status``), so an agency with years of referrals
+    reads one page, not all of them."""
+    query = sa.select(referrals).where(referrals.c.from_agency == agency)
+    if statuses is not None:
+        query = query.where(referrals.c.status.in_(tuple(statuses)))
+    query = query.order_by(referrals.c.created_at.desc(), referrals.c.referral_id)
+    return [referral_from_row(r) for r in conn.execute(query.limit(limit).offset(offset))]
 
 
 def referral_counts(conn: sa.Connection, agency: str, *, incoming: bool) -> dict[str, int]:

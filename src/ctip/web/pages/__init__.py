@@ -43,7 +43,10 @@ PAGE_MODULES = (auth, cases, case_edit, case_page, evidence_page, agency, audit_
                 finflows, ads, supply, review, account, users)
 router = APIRouter()
 for _module in PAGE_MODULES:
-    router.include_router(_module.router)
+    # the routes themselves, not each module's router included: FastAPI matches an included
+    # router by walking its routes, then again to handle the request, level by level, so one
+    # flat list is matched once (the module routers have no prefix or dependencies to apply)
+    router.routes.extend(_module.router.routes)
 
 
 def render_error(request: Request, error: CtipError) -> HTMLResponse:

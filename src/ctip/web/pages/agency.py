@@ -90,28 +90,34 @@ SENT_FILTERS = {
 }
 
 
+SENT_PAGE_SIZE = 50
+
+
 @router.get("/referrals/sent", name="pages_referrals_sent", include_in_schema=False)
-def sent(request: Request, show: str = "all") -> Response:
-    """The referrals the agency sent, each with its state (and the recipient's answer date)."""
+def sent(request: Request, show: str = "all", page: int = 1) -> Response:
+    """The referrals the agency sent, each with its state (and the recipient's answer date),
+    newest first, a page at a time."""
     user = require_user(request, "referrals_sent")
     svc, p = casework(request), user.principal
+    show = show if show in SENT_FILTERS else "all"
+    page = max(page, 1)
     try:
-        outgoing = svc.referrals(p, incoming=False)
+        found = svc.sent_referrals(p, statuses=SENT_FILTERS[show], limit=SENT_PAGE_SIZE,
+                                   offset=(page - 1) * SENT_PAGE_SIZE)
     except CtipError as error:
         return error_page(request, error)
-    wanted = SENT_FILTERS.get(show, SENT_FILTERS["all"])
-    shown = sorted((r for r in outgoing if r.status in wanted),
-                   key=lambda r: (r.created_at is None, r.created_at), reverse=True)
-    counts = {k: sum(1 for r in outgoing if r.status in v) for k, v in SENT_FILTERS.items()}
+    counts = {k: sum(found.counts.get(s, 0) for s in v) for k, v in SENT_FILTERS.items()}
     tr = _tr(request)
     return render(
         request,
         "referrals_sent.html",
         {
             "title": _(request, "Sent referrals"),
-            "referrals": shown,
-            "numbers": svc.case_numbers(p, [r.case_id for r in shown]),
-            "show": show if show in SENT_FILTERS else "all",
+            "referrals": found.referrals,
+            "numbers": found.numbers,
+            "show": show,
+            "page": page,
+            "more": found.more,
             "counts": counts,
             "filters": [
                 ("all", tr("All")),

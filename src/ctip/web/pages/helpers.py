@@ -3,8 +3,9 @@ names (CLDR, through Babel), eligibility text, screening texts."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from babel import Locale
@@ -30,14 +31,16 @@ def helpers(
         except LookupError:
             return str(code).replace("_", " ")
 
-    babel_locale = Locale.parse(format_locale or locale)  # once per page, not once per date
+    locale_name = format_locale or locale
+    babel_locale = Locale.parse(locale_name)  # once per page, not once per date
 
     def fmt_datetime(value: datetime | date | None) -> str:
         if value is None:
             return "–"
         if isinstance(value, datetime):
-            return str(format_datetime(value, "short", locale=babel_locale))
-        return str(format_date(value, "medium", locale=babel_locale))
+            tz = value.tzinfo
+            return _formatted(value, True, tz, value.tzname() if tz else None, locale_name)
+        return _formatted(value, False, None, None, locale_name)
 
     def country_name(iso3: str | None) -> str:
         """The country's name in the page's language (CLDR territory names)."""
@@ -83,6 +86,21 @@ def helpers(
         "classification_label": lambda c: labels.label(labels.CLASSIFICATION, c, gettext),
         "confirmation_label": lambda c: labels.label(labels.CONFIRMATION, c, gettext),
     }
+
+
+@functools.lru_cache(maxsize=8192)
+def _formatted(
+    value: datetime | date, is_datetime: bool, tz: tzinfo | None, tz_name: str | None,
+    locale: str,
+) -> str:
+    """A date or time as CLDR writes it in ``locale`` (short date and time; a date alone in the
+    medium format), kept for the dates a server shows again and again: a list page formats one
+    per row, and Babel's pattern formatting was a tenth of such a page's time. The key holds
+    what the text depends on besides the instant (date or time, its zone and zone name), so
+    equal instants in other zones are formatted apart."""
+    if is_datetime and isinstance(value, datetime):
+        return str(format_datetime(value, "short", locale=Locale.parse(locale)))
+    return str(format_date(value, "medium", locale=Locale.parse(locale)))
 
 
 def options(

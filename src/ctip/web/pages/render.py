@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from ctip.web import i18n
 
@@ -36,13 +37,67 @@ def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
     return str(context["translations"].ngettext(singular, plural, n))
 
 
+# (catalogue, message, autoescape) -> the text a template shows for ``_(message)``
+_TEXTS: dict[tuple[object, str, bool], str] = {}
+_TEXTS_MAX = 50_000  # messages x languages stay far below; a bound all the same
+
+
+@pass_context
+def _template_gettext(context: Context, message: str, /, **variables: Any) -> str:
+    """``_()`` and ``gettext()`` in templates: Jinja2's new-style gettext (the translated text
+    is a %-format, made ``Markup`` when autoescaping, so the values are escaped), in one call.
+
+    Why not Jinja2's own wrappers: ``_`` resolves ``gettext``, which calls the installed
+    function, each through ``Context.call``, then formats with ``%`` even without values; a
+    list page calls it a thousand times (two labels per cell), and that was a third of its
+    rendering. The text without values depends only on the catalogue and the message, so it is
+    kept once made."""
+    translations = context["translations"]
+    autoescape = bool(context.eval_ctx.autoescape)
+    if variables:
+        return _formatted(str(translations.gettext(message)), autoescape, variables)
+    key = (translations, message, autoescape)
+    found = _TEXTS.get(key)
+    if found is None:
+        found = _formatted(str(translations.gettext(message)), autoescape, {})
+        if len(_TEXTS) >= _TEXTS_MAX:
+            _TEXTS.clear()
+        _TEXTS[key] = found
+    return found
+
+
+@pass_context
+def _template_ngettext(
+    context: Context, singular: str, plural: str, n: int, /, **variables: Any
+) -> str:
+    """``ngettext()`` in templates: Jinja2's new-style ngettext (``num`` is the count), in one
+    call."""
+    variables.setdefault("num", n)
+    text = str(context["translations"].ngettext(singular, plural, n))
+    return _formatted(text, bool(context.eval_ctx.autoescape), variables)
+
+
+def _formatted(text: str, autoescape: bool, variables: dict[str, Any]) -> str:
+    """What Jinja2's new-style gettext does with a translated text: the catalogue's text is
+    trusted markup when autoescaping (so ``%`` escapes the values put into it)."""
+    if autoescape:  # the catalogues' texts are trusted, as Jinja2 trusts them
+        return Markup(text) % variables  # noqa: S704
+    return text % variables
+
+
 _env = Environment(
     loader=FileSystemLoader(str(TEMPLATES_DIR)),
     autoescape=select_autoescape(["html"]),
     extensions=["jinja2.ext.i18n"],
+    # the templates ship with the package and do not change under a running server: no
+    # file-system check of every template (and of the base it extends) on every render
+    auto_reload=False,
 )
 templates = Jinja2Templates(env=_env)
 templates.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+# the same behaviour as the new-style callables just installed, without their layers of calls
+templates.env.globals.update(gettext=_template_gettext, ngettext=_template_ngettext,
+                             _=_template_gettext)
 templates.env.policies["ext.i18n.trimmed"] = True
 
 

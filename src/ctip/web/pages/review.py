@@ -63,7 +63,8 @@ SUBJECT_LABELS = {  # the link from an item to the module's page of what it revi
 class QueuePage:
     """How the pages read and decide one queue, when the generic ``ReviewQueues`` is not all."""
 
-    items: Callable[[Request, PageUser, bool], list[ReviewItem]]
+    items: Callable[[Request, PageUser, bool, int, int], list[ReviewItem]]  # open only, limit,
+    # offset
     item: Callable[[Request, PageUser, str], tuple[ReviewItem, dict[str, Any]]]
     decide: Callable[[Request, PageUser, str, str, str | None, str | None], object]
     refresh: Callable[[Request, PageUser], Any] | None = None  # "fetch new items" button
@@ -85,7 +86,7 @@ def _linkage(request: Request) -> LinkageReviews:
 
 def _generic() -> QueuePage:
     return QueuePage(
-        items=lambda request, user, open_only: [],  # replaced per queue below
+        items=lambda request, user, open_only, limit, offset: [],  # replaced per queue below
         item=lambda request, user, item_id: (_queues(request).item(user.principal, item_id), {}),
         decide=lambda request, user, item_id, decision, reason, case: _queues(request).decide(
             user.principal, item_id, decision, reason=reason, linked_case=case),
@@ -99,8 +100,8 @@ def _linkage_item(request: Request, user: PageUser, item_id: str
 
 
 LINKAGE_PAGE = QueuePage(
-    items=lambda request, user, open_only: _linkage(request).items(
-        user.principal, open_only=open_only, limit=200),
+    items=lambda request, user, open_only, limit, offset: _linkage(request).items(
+        user.principal, open_only=open_only, limit=limit, offset=offset),
     item=_linkage_item,
     decide=lambda request, user, item_id, decision, reason, case: _linkage(request).decide(
         user.principal, item_id, decision, reason=reason),
@@ -129,8 +130,8 @@ def _module_page(queue: str, subject_url: str, decider: Callable[[Request], Any]
                        "subject_label": _(request, SUBJECT_LABELS[queue])}
 
     return QueuePage(
-        items=lambda request, user, open_only: _queues(request).items(
-            user.principal, queue, open_only=open_only, limit=200),
+        items=lambda request, user, open_only, limit, offset: _queues(request).items(
+            user.principal, queue, open_only=open_only, limit=limit, offset=offset),
         item=item,
         decide=lambda request, user, item_id, decision, reason, case: decider(request).decide(
             user.principal, item_id, decision, reason=reason),
@@ -179,23 +180,32 @@ def index(request: Request) -> Response:
                   {"title": _(request, "Review queues"), "queues": queues})
 
 
+QUEUE_PAGE_SIZE = 50
+
+
 @router.get("/review/{queue}", name="pages_review_queue", include_in_schema=False)
-def queue_page(request: Request, queue: str, show: str = "open") -> Response:
+def queue_page(request: Request, queue: str, show: str = "open", page: int = 1) -> Response:
+    """One queue, highest score first, a page at a time (every item reachable, each page the
+    same size however long the queue)."""
     user = require_user(request, "review")
+    number = max(page, 1)
     try:
-        kind, page = _page_of(queue)
+        kind, queue_page_of = _page_of(queue)
         open_only = show != "all"
-        items = (page.items(request, user, open_only) if queue in PAGES
+        limit, offset = QUEUE_PAGE_SIZE + 1, (number - 1) * QUEUE_PAGE_SIZE
+        items = (queue_page_of.items(request, user, open_only, limit, offset) if queue in PAGES
                  else _queues(request).items(user.principal, queue, open_only=open_only,
-                                             limit=200))
+                                             limit=limit, offset=offset))
         counts = _queues(request).counts(user.principal, queue)
     except CtipError as error:
         return error_page(request, error)
     done = request.query_params.get("added")
     return render(request, "review_queue.html", {
         "title": _(request, TITLES.get(queue, kind.title)),
-        "kind": kind, "items": items, "counts": counts, "show": "all" if show == "all" else "open",
-        "can_refresh": page.refresh is not None, "added": done,
+        "kind": kind, "items": items[:QUEUE_PAGE_SIZE], "counts": counts,
+        "show": "all" if show == "all" else "open", "page": number,
+        "more": len(items) > QUEUE_PAGE_SIZE,
+        "can_refresh": queue_page_of.refresh is not None, "added": done,
         "caveat": _(request, kind.caveat) if kind.caveat else "",
         **_labels(request),
     })
