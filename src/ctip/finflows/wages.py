@@ -84,8 +84,8 @@ def pairs_within(f: Frames, first: np.ndarray, second: np.ndarray,
             inside = reach <= np.minimum(last, span - 1)
             cells[(base + reach)[inside]] = True
         cell = codes.astype(np.int64 if len(cells) >= 2**31 else np.int32) * span
-        cell += days
-        cell -= low
+        np.add(cell, days, out=cell)  # in place, as ``+=`` (written so for mypy's numpy stubs)
+        np.subtract(cell, low, out=cell)
         candidates = np.flatnonzero(second & cells[cell])
         del cell
     else:
