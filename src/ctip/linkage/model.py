@@ -85,6 +85,7 @@ def _name_comparison(col: str) -> cl.CustomComparison:
     """
     l_, r_ = f"{col}_l", f"{col}_r"
     sk = "given_skeleton" if col == "given_name" else "family_skeleton"
+    ck = "given_coarse" if col == "given_name" else "family_coarse"
     # skeletons of one or two letters collide ("Toure"/"Traore" -> "tr"): they count only for
     # names that are short themselves ("Li"/"Lee", "Wu"/"Woo"), where nothing longer is written
     long_l = f"(length({sk}_l) >= 3 OR length({l_}) <= 3)"
@@ -127,6 +128,11 @@ def _name_comparison(col: str) -> cl.CustomComparison:
             ),
             cross,
             cll.CustomLevel(
+                f"{ck}_l = {ck}_r AND length({ck}_l) >= 2",
+                "a coarser romanisation key agrees (sibilants merged, v and w dropped)",
+                base_dialect_str=_DUCK,
+            ),
+            cll.CustomLevel(
                 f"list_contains(name_tokens_r, {l_}) OR list_contains(name_tokens_l, {r_})"
                 f" OR (list_contains(name_skeletons_r, {sk}_l) AND {long_l}"
                 f" AND {sk}_l IS DISTINCT FROM {osk}_r)"
@@ -160,6 +166,13 @@ def _dob_comparison() -> cl.CustomComparison:
                 "dob_l IS NOT NULL AND dob_r IS NOT NULL AND (starts_with(dob_l, dob_r)"
                 " OR starts_with(dob_r, dob_l))",
                 "partial dates agree",
+                base_dialect_str=_DUCK,
+            ),
+            # two full dates further apart than one keying error: weighed apart from birth years
+            # near each other by an approximate age, which says far less against a match
+            cll.CustomLevel(
+                f"{full} AND abs(birth_year_l - birth_year_r) <= 3",
+                "two full dates, otherwise different, years within 3",
                 base_dialect_str=_DUCK,
             ),
             cll.AbsoluteDifferenceLevel("birth_year", 1),
@@ -211,6 +224,8 @@ def _address_comparison() -> cl.CustomComparison:
             cll.NullLevel("address"),
             cll.ExactMatchLevel("address"),
             cll.JaroWinklerLevel("address", 0.92),
+            cll.ArrayIntersectLevel("address_tokens", 5),
+            cll.ArrayIntersectLevel("address_tokens", 4),
             cll.ArrayIntersectLevel("address_tokens", 3),
             cll.ArrayIntersectLevel("address_tokens", 2),
             cll.ElseLevel(),
@@ -260,7 +275,11 @@ def core_blocking_rules(columns: Sequence[str] = ()) -> list[Any]:
         ),
         block_on("family_coarse", "given_initial"),
         block_on("given_coarse", "family_initial"),
-    ]
+    ] + (
+        # both names' coarse keys in either order, however short ("Xu Ling" / "Ling Hsu"),
+        # among people of one citizenship
+        [block_on("name_coarse", "citizenship")] if "citizenship" in columns else []
+    )
 
 
 @dataclass
@@ -519,6 +538,56 @@ def floor_m_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]
     return out
 
 
+def u_without_matches(model: dict[str, Any], pairs_sampled: float) -> dict[str, Any]:
+    """A copy of a trained model whose u-probabilities leave out the matches among the random
+    pairs they were counted on.
+
+    Splink counts u on random pairs, and some random pairs are matches: a share lambda of them,
+    which reach each level as matches do (m). So what was counted is
+    ``lambda * m + (1 - lambda) * u``, not u. Where records have many duplicates (lambda large)
+    and matches often agree exactly on a field that non-matches almost never share (a full
+    address line), those few matches are most of what was counted, and the level's weight is
+    capped far below what it says: FEBRL1's exact address weighed 9 bits against FEBRL4's 12.
+    Here u is solved for: ``(counted - lambda * m) / (1 - lambda)``, kept at least half a pair
+    in ``pairs_sampled`` (a level random pairs never reached is rare, not impossible) unless
+    less was counted, and the
+    u-probabilities of each comparison rescaled to sum to 1. Hand-written: Splink has no such
+    step.
+    """
+    import copy
+
+    out = copy.deepcopy(model)
+    lam = float(out.get("probability_two_random_records_match") or 0.0)
+    if not 0.0 < lam < 1.0 or pairs_sampled <= 0:
+        return out
+    floor = 0.5 / pairs_sampled
+    for comparison in out["comparisons"]:
+        levels = [
+            lv
+            for lv in comparison["comparison_levels"]
+            if not lv.get("is_null_level")
+            and isinstance(lv.get("u_probability"), float)
+            and isinstance(lv.get("m_probability"), float)
+            and not lv.get("fix_u_probability")
+        ]
+        if not levels:
+            continue
+        total_before = sum(lv["u_probability"] for lv in levels)
+        for lv in levels:
+            counted = lv["u_probability"]
+            u = (counted - lam * lv["m_probability"]) / (1.0 - lam)
+            lv["u_probability"] = max(u, min(floor, counted))
+        total = sum(lv["u_probability"] for lv in levels)
+        for lv in levels:
+            lv["u_probability"] *= total_before / total
+    return out
+
+
+def sampled_pairs(n_records: int, options: ModelOptions) -> float:
+    """How many random pairs ``estimate_u_using_random_sampling`` counted on (at most all)."""
+    return min(float(options.u_max_pairs), n_records * (n_records - 1) / 2)
+
+
 PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
 
 
@@ -584,6 +653,7 @@ def run_splink(
         )
         learnt = complete_with_priors(linker.misc.save_model_to_json(), len(frame), notices)
         trained = floor_m_probabilities(learnt, options.min_m_probability)
+        trained = u_without_matches(trained, sampled_pairs(len(frame), options))
         linker = build_linker(frame, db_api, options, trained)
     run = predict_and_cluster(linker, options, frame)
     run.notices = notices

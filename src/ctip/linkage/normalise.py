@@ -134,15 +134,23 @@ def skeleton_key(name: str | None) -> str | None:
     return " ".join(skeleton(t) for t in name.split(" "))
 
 
-# Coarser still, for blocking only: the sibilants and affricates romanisations swap between
-# ("Zhukov"/"Joukov"/"Shukow", "Yakovlev"/"Jakowlew", "Xu"/"Tsui") become one letter, and v and
-# w, which are vowels in many romanisations ("Chow"/"Zhou", "Wedraogo"/"Ouedraogo"), are dropped.
-_COARSE = str.maketrans({"j": "s", "c": "s", "z": "s", "x": "s", "y": None, "v": None, "w": None})
+# Coarser still, for blocking and for the loosest name level (its weight is learnt): the
+# sibilants and affricates romanisations swap between ("Zhukov"/"Joukov"/"Shukow",
+# "Yakovlev"/"Jakowlew", "Xu"/"Hsu"/"Tsui": "ks" too) become one letter; v and w, which are
+# vowels in many romanisations ("Chow"/"Zhou", "Wedraogo"/"Ouedraogo"), are dropped, and so is
+# the skeleton's leading-vowel mark; the voiced and voiceless stops that Wade-Giles writes alike
+# ("Guo"/"Kuo", "De"/"Te", "Bai"/"Pai") merge.
+_COARSE = str.maketrans({"j": "s", "c": "s", "z": "s", "x": "s", "y": None, "v": None, "w": None,
+                         "g": "k", "d": "t", "b": "p"})
 
 
 def coarse_key(token: str) -> str:
-    """``skeleton`` with the classes of ``_COARSE`` merged: a blocking key, never compared."""
-    key = _DOUBLES.sub(r"\1", skeleton(token).translate(_COARSE))
+    """``skeleton`` with the classes of ``_COARSE`` merged (a function of the skeleton, so names
+    with one skeleton share one coarse key)."""
+    key = skeleton(token).replace("ks", "s")
+    if len(key) > 1 and key[0] == "a":  # the leading-vowel mark (``skeleton`` drops vowels)
+        key = key[1:]
+    key = _DOUBLES.sub(r"\1", key.translate(_COARSE))
     return key or token[:1]
 
 
