@@ -59,6 +59,7 @@ def test_linkage_on_the_second_generator(
     exported, report = _link(pop, tmp_path)
     assert len(exported) == len(pop.truth)
     got = quality(export_pairs(exported), truth_pairs(pop.truth))
-    # measured 2026-12: see docs/methods/linkage.md; small populations are noisier
-    assert got.precision >= 0.93 and got.recall >= 0.90, got
+    # measured 2026-12-04: 0.984/0.969 (seed 21), 0.974/0.956 (seed 22); docs/methods/linkage.md.
+    # Small populations are noisier than the benchmark's 2,500 people, hence the margin
+    assert got.precision >= 0.95 and got.recall >= 0.93, got
     assert isinstance(report["notices"], list)
