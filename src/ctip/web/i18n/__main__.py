@@ -47,7 +47,8 @@ SERVICE_MESSAGES = ("services/accounts.py", "services/account_changes.py", "doma
                     "services/followup_ledgers.py", "followup/catalogue.py", "followup/cycles.py",
                     "followup/rules.py", "followup/treaties.py",
                     "services/exchange_directory.py", "exchange/directory.py",
-                    "services/backup.py")
+                    "services/backup.py",
+                    "services/ads.py", "services/ads_export.py", "ads/classify.py")
 
 
 def review_queue_kinds() -> list[Any]:
