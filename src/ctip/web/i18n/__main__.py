@@ -48,7 +48,9 @@ SERVICE_MESSAGES = ("services/accounts.py", "services/account_changes.py", "doma
                     "followup/rules.py", "followup/treaties.py",
                     "services/exchange_directory.py", "exchange/directory.py",
                     "services/backup.py",
-                    "services/ads.py", "services/ads_export.py", "ads/classify.py")
+                    "services/ads.py", "services/ads_export.py", "ads/classify.py",
+                    "services/supply.py", "domain/supply.py", "supply/entities.py",
+                    "supply/purchases.py", "supply/reference.py")
 
 
 def review_queue_kinds() -> list[Any]:
