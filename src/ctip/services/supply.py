@@ -301,8 +301,8 @@ class SupplyChains(StoreService):
             if case_id is not None:
                 case = get_case_row(conn, case_id)
                 if case is None or case.agency != p.agency:
-                    raise NotFoundError("no case {case_id} is visible to you",
-                                        params={"case_id": repr(case_id)})
+                    raise NotFoundError("no case {case} is visible to you",
+                                        params={"case": repr(case_id)})
             if (evidence_item is not None
                     and db.evidence_item_case(conn, evidence_item) != case_id):
                 raise NotFoundError("no evidence item {evidence_item} of that case is visible "

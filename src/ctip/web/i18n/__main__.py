@@ -50,7 +50,9 @@ SERVICE_MESSAGES = ("services/accounts.py", "services/account_changes.py", "doma
                     "services/backup.py",
                     "services/ads.py", "services/ads_export.py", "ads/classify.py",
                     "services/supply.py", "domain/supply.py", "supply/entities.py",
-                    "supply/purchases.py", "supply/reference.py")
+                    "supply/purchases.py", "supply/reference.py",
+                    "services/finflows.py", "finflows/camt053.py", "finflows/readers.py",
+                    "finflows/rules.py")
 
 
 def review_queue_kinds() -> list[Any]:
