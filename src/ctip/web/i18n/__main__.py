@@ -52,7 +52,8 @@ SERVICE_MESSAGES = ("services/accounts.py", "services/account_changes.py", "doma
                     "services/supply.py", "domain/supply.py", "supply/entities.py",
                     "supply/purchases.py", "supply/reference.py",
                     "services/finflows.py", "finflows/camt053.py", "finflows/readers.py",
-                    "finflows/rules.py")
+                    "finflows/rules.py",
+                    "services/linkage.py", "services/linkage_review.py")
 
 
 def review_queue_kinds() -> list[Any]:
