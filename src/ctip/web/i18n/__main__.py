@@ -53,7 +53,8 @@ SERVICE_MESSAGES = ("services/accounts.py", "services/account_changes.py", "doma
                     "supply/purchases.py", "supply/reference.py",
                     "services/finflows.py", "finflows/camt053.py", "finflows/readers.py",
                     "finflows/rules.py",
-                    "services/linkage.py", "services/linkage_review.py")
+                    "services/linkage.py", "services/linkage_review.py",
+                    "ingest/readers.py", "services/importing.py")
 
 
 def review_queue_kinds() -> list[Any]:
