@@ -52,6 +52,12 @@ class Phrase:
     def __str__(self) -> str:
         return self.template.format(**self.params) if self.params else self.template
 
+    @classmethod
+    def of(cls, error: CtipError, *, hint: bool = False) -> Phrase:
+        """An error's message (or hint: ``""`` when it has none) as a Phrase, for a message
+        that quotes another error's (an import stopped by a reader's refusal)."""
+        return cls((error.hint_template or "") if hint else error.template, params=error.params)
+
     def __repr__(self) -> str:
         return f"Phrase({self.template!r}, params={self.params!r})"
 

@@ -24,11 +24,13 @@ def world(tmp_path_factory):
     SupplyChains.of(app.state.casework).screen(tmp / "p.csv", agency="Agency A", actor="test")
     users = {"inv": add_user(app, "ines.inv", "investigator", "Agency A"),
              "other": add_user(app, "olga.inv", "investigator", "Agency B"),
-             "cw": add_user(app, "carl.cw", "caseworker", "Agency A")}
+             "cw": add_user(app, "carl.cw", "caseworker", "Agency A"),
+             "fr": add_user(app, "flore.inv", "investigator", "Agency A")}
     clients = {}
     for key, user in users.items():
         clients[key] = TestClient(app)
         sign_in(clients[key], user)
+    clients["fr"].get("/language/fr?next=/supply")  # an investigator reading in French
     return app, clients
 
 
@@ -57,3 +59,19 @@ def test_other_agencies_and_roles_see_nothing(world) -> None:
     _, clients = world
     assert "Cocoa Trading" not in clients["other"].get("/supply").text
     assert clients["cw"].get("/supply").status_code == 403
+
+
+def test_a_refusal_is_shown_in_the_users_language(world) -> None:
+    """A screened-ad refusal (a supply-chain hit asked for on the ads page) reaches a French
+    investigator in French, with the id it quotes, and no English."""
+    import html
+
+    _, clients = world
+    page = clients["fr"].get("/supply")
+    assert page.status_code == 200 and '<html lang="fr"' in page.text
+    item_id = re.search(r'href="/supply/([0-9a-f-]{36})"', page.text).group(1)
+    refused = clients["fr"].get(f"/ads/{item_id}")
+    assert refused.status_code == 404 and '<html lang="fr"' in refused.text
+    shown = html.unescape(refused.text)
+    assert f"aucune annonce examinée '{item_id}' ne vous est visible" in shown
+    assert "is visible to you" not in shown

@@ -215,9 +215,10 @@ def check_labels(labels: Sequence[int]) -> None:
     negatives = len(labels) - positives
     if positives < MIN_PER_CLASS or negatives < MIN_PER_CLASS:
         raise ValidationError(
-            f"a model needs at least {MIN_PER_CLASS} risky and {MIN_PER_CLASS} fine ads; "
-            f"got {positives} risky and {negatives} fine",
-            hint="label more ads (or review more ads in the queue) and train again")
+            "a model needs at least {min_per_class} risky and {min_per_class} fine ads; got "
+            "{positives} risky and {negatives} fine",
+            hint="label more ads (or review more ads in the queue) and train again",
+            params={"min_per_class": MIN_PER_CLASS, "positives": positives, "negatives": negatives})
 
 
 def fit(texts: Sequence[str], hit_codes: Sequence[set[str]], labels: Sequence[int], *,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ctip.domain.review import QueueKind, register_queue
-from ctip.errors import ValidationError
+from ctip.errors import Phrase, ValidationError
 
 QUEUE_NAME = "supply.hits"
 DECISIONS = ("due_diligence", "mitigated", "not_relevant", "escalate")
@@ -67,13 +67,19 @@ class Finding:
     recorded_by: str = ""
 
 
+# what each checked column is called in the refusal (a Phrase, so pages translate it)
+_COLUMNS = {"source": Phrase("source"), "indicator": Phrase("indicator"),
+            "evidence_type": Phrase("evidence type")}
+
+
 def check_finding(source: str, indicator: str, evidence_type: str) -> None:
     for column, value, allowed in (("source", source, SOURCES),
                                    ("indicator", indicator, tuple(ILO_INDICATORS)),
                                    ("evidence_type", evidence_type, EVIDENCE_TYPES)):
         if value not in allowed:
-            raise ValidationError(f"{value!r} is not a known {column.replace('_', ' ')}",
-                                  column=column, value=value, allowed=", ".join(allowed))
+            raise ValidationError("{value} is not a known {what}",
+                                  column=column, value=value, allowed=", ".join(allowed),
+                                  params={"value": repr(value), "what": _COLUMNS[column]})
 
 
 def indicator_profile(findings: list[Finding]) -> dict[str, dict[str, int]]:

@@ -87,16 +87,19 @@ def read_camt053(data: bytes, *, source_name: str
     try:
         root = _strip(SafeET.fromstring(data))
     except SafeET.ParseError as error:
-        raise InputFileError(f"{source_name} is not well-formed XML: {error}",
-                             hint="check that the file is a complete camt.053 export") from None
+        raise InputFileError("{source_name} is not well-formed XML: {error}",
+                             hint="check that the file is a complete camt.053 export",
+                             params={"source_name": source_name, "error": error}) from None
     except Exception as error:  # noqa: BLE001 - defusedxml refuses entities with its own types
-        raise InputFileError(f"{source_name} was refused: {error}",
-                             hint="XML with entity declarations is not accepted") from None
+        raise InputFileError("{source_name} was refused: {error}",
+                             hint="XML with entity declarations is not accepted",
+                             params={"source_name": source_name, "error": error}) from None
     statements = root.findall("BkToCstmrStmt/Stmt")
     if root.tag != "Document" or not statements:
-        raise InputFileError(f"{source_name} is not a camt.053 statement (no "
+        raise InputFileError("{source_name} is not a camt.053 statement (no "
                              "Document/BkToCstmrStmt/Stmt)",
-                             hint="camt.052 and camt.054 are not read yet; export camt.053")
+                             hint="camt.052 and camt.054 are not read yet; export camt.053",
+                             params={"source_name": source_name})
     row = 0
     for stmt_no, stmt in enumerate(statements, start=1):
         account = _account(stmt.find("Acct"))

@@ -47,29 +47,33 @@ def parse_mapping(text: bytes, *, source_name: str) -> Mapping:
     try:
         data = (json.loads(text) if text.lstrip().startswith(b"{") else yaml.safe_load(text))
     except (ValueError, yaml.YAMLError) as error:
-        raise InputFileError(f"the mapping file {source_name} cannot be read: {error}",
-                             hint="write it as YAML or JSON (see docs/methods/finflows.md)"
-                             ) from None
+        raise InputFileError("the mapping file {source_name} cannot be read: {error}",
+                             hint="write it as YAML or JSON (see docs/methods/finflows.md)",
+                             params={"source_name": source_name, "error": error}) from None
     if not isinstance(data, dict):
-        raise InputFileError(f"the mapping file {source_name} is not a mapping of settings")
+        raise InputFileError("the mapping file {source_name} is not a mapping of settings",
+                             params={"source_name": source_name})
     kind = str(data.get("kind", "transactions"))
     if kind not in KINDS:
-        raise InputFileError(f"the mapping file {source_name} names an unknown kind {kind!r}",
-                             hint="kind: transactions or kind: parties")
+        raise InputFileError("the mapping file {source_name} names an unknown kind {kind}",
+                             hint="kind: transactions or kind: parties",
+                             params={"source_name": source_name, "kind": repr(kind)})
     known = {name for name, _ in KINDS[kind]}
     columns = {str(k): str(v) for k, v in (data.get("columns") or {}).items()}
     unknown = sorted(set(columns) - known)
     if unknown:
-        raise InputFileError(f"the mapping file {source_name} maps fields ctip does not know: "
-                             f"{', '.join(unknown)}", hint="known fields: " + ", ".join(
-                                 sorted(known)))
+        raise InputFileError("the mapping file {source_name} maps fields ctip does not know: "
+                             "{unknown}", hint="known fields: {known}",
+                             params={"source_name": source_name, "unknown": ", ".join(unknown),
+                                     "known": ", ".join(sorted(known))})
     values = {str(k): {str(a): str(b) for a, b in v.items()}
               for k, v in (data.get("values") or {}).items()}
     defaults = {str(k): str(v) for k, v in (data.get("defaults") or {}).items()}
     delimiter = str(data.get("delimiter", ","))
     if len(delimiter) != 1:
-        raise InputFileError(f"the mapping file {source_name}: the delimiter must be one "
-                             f"character, got {delimiter!r}")
+        raise InputFileError("the mapping file {source_name}: the delimiter must be one "
+                             "character, got {delimiter}",
+                             params={"source_name": source_name, "delimiter": repr(delimiter)})
     return Mapping(kind=kind, delimiter=delimiter,
                    encoding=str(data.get("encoding", "utf-8-sig")), columns=columns,
                    values=values, defaults=defaults)
@@ -87,30 +91,37 @@ def read_csv(data: bytes, mapping: Mapping, *, source_name: str
     try:
         text = data.decode(mapping.encoding)
     except UnicodeDecodeError as error:
-        raise InputFileError(f"{source_name} is not {mapping.encoding} text (byte "
-                             f"{error.start})", hint="set `encoding:` in the mapping file"
-                             ) from None
+        raise InputFileError("{source_name} is not {encoding} text (byte {start})",
+                             hint="set `encoding:` in the mapping file",
+                             params={"source_name": source_name,
+                                     "encoding": mapping.encoding,
+                                     "start": error.start}) from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=mapping.delimiter)
     try:
         header = next(reader)
     except StopIteration:
-        raise InputFileError(f"{source_name} is empty", hint="export the file again") from None
+        raise InputFileError("{source_name} is empty", hint="export the file again",
+                             params={"source_name": source_name}) from None
     except csv.Error as error:
-        raise InputFileError(f"{source_name} is not CSV: {error}") from None
+        raise InputFileError("{source_name} is not CSV: {error}",
+                             params={"source_name": source_name, "error": error}) from None
     header = [h.strip() for h in header]
     position = {name: i for i, name in enumerate(header)}
     columns = mapping.columns or {n: n for n, _ in KINDS[mapping.kind] if n in position}
     missing = [f"{canon} (column {col!r})" for canon, col in columns.items()
                if col not in position]
     if missing:
-        raise InputFileError(f"{source_name} lacks columns the mapping names: "
-                             f"{', '.join(missing)}",
-                             hint=f"the file has: {', '.join(header)[:300]}")
+        raise InputFileError("{source_name} lacks columns the mapping names: {missing}",
+                             hint="the file has: {header}",
+                             params={"source_name": source_name,
+                                     "missing": ", ".join(missing),
+                                     "header": ", ".join(header)[:300]})
     required = [name for name, needed in KINDS[mapping.kind] if needed
                 and name not in columns and name not in mapping.defaults]
     if required:
-        raise InputFileError(f"{source_name}: the mapping gives no column for "
-                             f"{', '.join(required)}", hint="add them under `columns:`")
+        raise InputFileError("{source_name}: the mapping gives no column for {required}",
+                             hint="add them under `columns:`",
+                             params={"source_name": source_name, "required": ", ".join(required)})
     line = 1
     while True:
         try:

@@ -102,8 +102,9 @@ class RuleSet:
         for rule in self.rules:
             if rule.id == rule_id:
                 return rule
-        raise ValidationError(f"there is no rule {rule_id!r}", column="rule",
-                              allowed=", ".join(r.id for r in self.rules))
+        raise ValidationError("there is no rule {rule_id}", column="rule",
+                              allowed=", ".join(r.id for r in self.rules),
+                              params={"rule_id": repr(rule_id)})
 
     @property
     def running(self) -> tuple[Rule, ...]:
@@ -117,8 +118,8 @@ def _resolve(value: Any, thresholds: dict[str, Any], where: str) -> Any:
     if isinstance(value, str) and value.startswith("$"):
         name = value[1:]
         if name not in thresholds:
-            raise ValidationError(f"{where} refers to ${name}, which is not in its thresholds",
-                                  column="thresholds")
+            raise ValidationError("{where} refers to ${name}, which is not in its thresholds",
+                                  column="thresholds", params={"where": where, "name": name})
         return thresholds[name]
     if isinstance(value, dict):
         return {k: _resolve(v, thresholds, where) for k, v in value.items()}
@@ -131,15 +132,17 @@ def _check_where(clause: Any, rule_id: str, categories: dict[str, Any]) -> None:
     if clause is None:
         return
     if not isinstance(clause, dict):
-        raise ValidationError(f"rule {rule_id}: a where clause must be a mapping", value=clause)
+        raise ValidationError("rule {rule_id}: a where clause must be a mapping", value=clause,
+                              params={"rule_id": rule_id})
     unknown = set(clause) - WHERE_KEYS
     if unknown:
-        raise ValidationError(f"rule {rule_id}: unknown where keys", value=sorted(unknown),
-                              allowed=", ".join(sorted(WHERE_KEYS)))
+        raise ValidationError("rule {rule_id}: unknown where keys", value=sorted(unknown),
+                              allowed=", ".join(sorted(WHERE_KEYS)), params={"rule_id": rule_id})
     for name in clause.get("mcc_category", []):
         if name not in categories:
-            raise ValidationError(f"rule {rule_id}: unknown MCC category", value=name,
-                                  allowed=", ".join(sorted(categories)))
+            raise ValidationError("rule {rule_id}: unknown MCC category", value=name,
+                                  allowed=", ".join(sorted(categories)),
+                                  params={"rule_id": rule_id})
     for sub in clause.get("any", []):
         _check_where(sub, rule_id, categories)
 
@@ -148,24 +151,26 @@ def _rule(data: dict[str, Any], categories: dict[str, Any], sources: dict[str, A
     rule_id = str(data.get("id") or "")
     for key in ("id", "version", "title", "source", "mark", "description", "kind"):
         if data.get(key) in (None, ""):
-            raise ValidationError(f"rule {rule_id or '?'} has no {key}", column=key)
+            raise ValidationError("rule {rule_id} has no {key}", column=key,
+                                  params={"rule_id": rule_id or "?", "key": key})
     if data["kind"] not in KINDS:
-        raise ValidationError(f"rule {rule_id}: unknown kind", value=data["kind"],
-                              allowed=", ".join(KINDS))
+        raise ValidationError("rule {rule_id}: unknown kind", value=data["kind"],
+                              allowed=", ".join(KINDS), params={"rule_id": rule_id})
     if data["source"] not in sources:
-        raise ValidationError(f"rule {rule_id}: unknown source", value=data["source"],
-                              allowed=", ".join(sources))
+        raise ValidationError("rule {rule_id}: unknown source", value=data["source"],
+                              allowed=", ".join(sources), params={"rule_id": rule_id})
     unverified = bool(data.get("unverified", False))
     if MARKS_UNVERIFIED in str(data["mark"]).replace(";", " ").split() and not unverified:
-        raise ValidationError(f"rule {rule_id} is marked U but not `unverified: true`",
-                              column="unverified")
+        raise ValidationError("rule {rule_id} is marked U but not `unverified: true`",
+                              column="unverified", params={"rule_id": rule_id})
     if unverified and "UNVERIFIED PARAPHRASE" not in str(data["description"]):
-        raise ValidationError(f"rule {rule_id} is unverified: its description must say "
-                              "UNVERIFIED PARAPHRASE", column="description")
+        raise ValidationError("rule {rule_id} is unverified: its description must say "
+                              "UNVERIFIED PARAPHRASE", column="description",
+                              params={"rule_id": rule_id})
     window = data.get("window")
     if window is not None and window not in WINDOWS:
-        raise ValidationError(f"rule {rule_id}: unknown window", value=window,
-                              allowed=", ".join(WINDOWS))
+        raise ValidationError("rule {rule_id}: unknown window", value=window,
+                              allowed=", ".join(WINDOWS), params={"rule_id": rule_id})
     thresholds = dict(data.get("thresholds") or {})
     where_text = f"rule {rule_id}"
     resolved = {k: _resolve(data.get(k), thresholds, where_text)
@@ -175,12 +180,14 @@ def _rule(data: dict[str, Any], categories: dict[str, Any], sources: dict[str, A
         _check_where(resolved[key], rule_id, categories)
     unknown_having = set(resolved["having"] or {}) - HAVING_KEYS
     if unknown_having:
-        raise ValidationError(f"rule {rule_id}: unknown having keys", value=sorted(unknown_having),
-                              allowed=", ".join(sorted(HAVING_KEYS)))
+        raise ValidationError("rule {rule_id}: unknown having keys", value=sorted(unknown_having),
+                              allowed=", ".join(sorted(HAVING_KEYS)), params={"rule_id": rule_id})
     if data["kind"] in ("aggregate", "peer") and not resolved["having"]:
-        raise ValidationError(f"rule {rule_id}: an {data['kind']} rule needs `having`")
+        raise ValidationError("rule {rule_id}: an {kind} rule needs `having`",
+                              params={"rule_id": rule_id, "kind": data["kind"]})
     if data["kind"] == "aggregate" and not resolved["where"]:
-        raise ValidationError(f"rule {rule_id}: an aggregate rule needs `where`")
+        raise ValidationError("rule {rule_id}: an aggregate rule needs `where`",
+                              params={"rule_id": rule_id})
     return Rule(
         id=rule_id, version=int(data["version"]), title=str(data["title"]),
         source=str(data["source"]), mark=str(data["mark"]),
@@ -201,11 +208,13 @@ def parse_rules(text: bytes, *, source_name: str = "rules.yaml") -> RuleSet:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise InputFileError(f"{source_name} is not valid YAML: {error}",
-                             hint="check the indentation near the line named") from None
+        raise InputFileError("{source_name} is not valid YAML: {error}",
+                             hint="check the indentation near the line named",
+                             params={"source_name": source_name, "error": error}) from None
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
-        raise InputFileError(f"{source_name} has no list of rules",
-                             hint="start from the shipped rules.yaml (ctip finflows rules)")
+        raise InputFileError("{source_name} has no list of rules",
+                             hint="start from the shipped rules.yaml (ctip finflows rules)",
+                             params={"source_name": source_name})
     categories = {k: tuple(str(c) for c in v) for k, v in (data.get("categories") or {}).items()}
     sources = dict(data.get("sources") or {})
     rules = tuple(_rule(r, categories, sources) for r in data["rules"])
@@ -217,8 +226,9 @@ def parse_rules(text: bytes, *, source_name: str = "rules.yaml") -> RuleSet:
     for rule in rules:
         for name in rule.lists_used():
             if name not in lists:
-                raise ValidationError(f"rule {rule.id} uses the list {name!r}, which the file "
-                                      "does not declare", column="lists")
+                raise ValidationError("rule {rule_id} uses the list {name}, which the file "
+                                      "does not declare", column="lists",
+                                      params={"rule_id": rule.id, "name": repr(name)})
     return RuleSet(
         name=str(data.get("name", "rules")), version=str(data.get("version", "0")),
         currency=str(data.get("currency", "USD")),

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ctip.domain.problems import Problem
-from ctip.errors import InputFileError
+from ctip.errors import InputFileError, Phrase
 
 CHUNK = 1 << 20
 # Largest CSV field the parser will hold (cells above cells.MAX_CELL_CHARS are rejected later,
@@ -91,8 +91,11 @@ class TableSource:
         self.close()
 
 
-def _fail(path: Path, what: str, hint: str) -> InputFileError:
-    return InputFileError(f"cannot read {shown(path.name)}: {what}", hint=hint)
+def _fail(path: Path, what: Phrase | str, hint: Phrase | str) -> InputFileError:
+    """The refusal of a file: what is wrong and what to do are Phrases (the pages translate
+    them; the xlsx guard's texts are plain English strings)."""
+    return InputFileError("cannot read {file}: {what}", hint="{hint}",
+                          params={"file": shown(path.name), "what": what, "hint": hint})
 
 
 def shown(text: str, limit: int = 60) -> str:
@@ -105,7 +108,7 @@ class LineTooLong(Exception):
     """A physical line longer than ``MAX_LINE_CHARS``; its rest was skipped unread."""
 
     def __init__(self, line: int, length: int, kept: str) -> None:
-        super().__init__(f"line {line} is {length:,} characters long")
+        super().__init__(f"line {line} is {length} characters long")
         self.line, self.length, self.kept = line, length, kept
 
     def problem(self) -> Problem:
@@ -155,31 +158,33 @@ def read_table(path: str | Path) -> TableSource:
     """Open ``path`` as a table; raises ``InputFileError`` when it cannot be read at all."""
     path = Path(path)
     if not path.is_file():
-        raise _fail(path, "no such file", "check the path")
+        raise _fail(path, Phrase("no such file"), Phrase("check the path"))
     try:
         with open(path, "rb") as f:
             head = f.read(8192)
     except OSError as error:
         raise _fail(
-            path, f"the file could not be opened ({error.strerror})", "check its permissions"
+            path, Phrase("the file could not be opened ({strerror})",
+                         params={"strerror": error.strerror}), Phrase("check its permissions")
         ) from None
     if not head.strip(b" \t\r\n\xef\xbb\xbf\xff\xfe\x00"):
         raise _fail(
-            path, "the file is empty", "export the data again, with a header row and data rows"
+            path, Phrase("the file is empty"),
+            Phrase("export the data again, with a header row and data rows")
         )
     if head.startswith(b"PK\x03\x04"):
         return _read_xlsx(path)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise _fail(
             path,
-            "this is an old binary Excel (.xls) or other OLE file",
-            "save it as .xlsx or CSV (UTF-8) and import that",
+            Phrase("this is an old binary Excel (.xls) or other OLE file"),
+            Phrase("save it as .xlsx or CSV (UTF-8) and import that"),
         )
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         raise _fail(
             path,
-            "the file is not a valid XLSX workbook (it is not a ZIP archive)",
-            "open it in a spreadsheet program and save it again as .xlsx",
+            Phrase("the file is not a valid XLSX workbook (it is not a ZIP archive)"),
+            Phrase("open it in a spreadsheet program and save it again as .xlsx"),
         )
     encoding = detect_encoding(path, head)
     first = _first_text(path, encoding)
@@ -187,8 +192,8 @@ def read_table(path: str | Path) -> TableSource:
     if opening == "[" or opening.startswith(("[{", "[ {")):
         raise _fail(
             path,
-            "this is a JSON array, not JSON Lines or CSV",
-            "write one JSON object per line (JSON Lines), or export CSV",
+            Phrase("this is a JSON array, not JSON Lines or CSV"),
+            Phrase("write one JSON object per line (JSON Lines), or export CSV"),
         )
     if path.suffix.lower() in {".jsonl", ".ndjson", ".json"} or first.lstrip().startswith("{"):
         return _read_jsonl(path, encoding)
@@ -214,9 +219,11 @@ def detect_encoding(path: Path, head: bytes) -> str:
             if bad is not None:
                 raise _fail(
                     path,
-                    f"the file starts with a {name.upper()} byte-order mark but is not "
-                    f"valid {name.upper()} ({bad})",
-                    "save it again as UTF-8",
+                    Phrase("the file starts with a {upper} byte-order mark but is not valid "
+                           "{upper} ({bad})",
+                           params={"upper": name.upper(),
+                                   "bad": bad}),
+                    Phrase("save it again as UTF-8"),
                 )
             return _not_binary(path, name)
     bad = _first_decode_error(path, "utf-8")
@@ -225,21 +232,23 @@ def detect_encoding(path: Path, head: bytes) -> str:
     if head.count(b"\x00") > len(head) // 10:
         raise _fail(
             path,
-            "this looks like a binary file or UTF-16 text without a byte-order mark",
-            "save it as CSV (UTF-8) or XLSX",
+            Phrase("this looks like a binary file or UTF-16 text without a byte-order mark"),
+            Phrase("save it as CSV (UTF-8) or XLSX"),
         )
     if bad.startswith("after valid UTF-8"):
         raise _fail(
             path,
-            f"the text is mostly UTF-8 but has undecodable bytes ({bad})",
-            "the file is probably damaged or mixes encodings; save it again as UTF-8",
+            Phrase("the text is mostly UTF-8 but has undecodable bytes ({bad})",
+                   params={"bad": bad}),
+            Phrase("the file is probably damaged or mixes encodings; save it again as UTF-8"),
         )
     bad_1252 = _first_decode_error(path, "cp1252")
     if bad_1252 is not None:
         raise _fail(
             path,
-            f"the text is neither UTF-8, UTF-16 nor Windows-1252 ({bad})",
-            "save it as CSV (UTF-8) and import that",
+            Phrase("the text is neither UTF-8, UTF-16 nor Windows-1252 ({bad})",
+                   params={"bad": bad}),
+            Phrase("save it as CSV (UTF-8) and import that"),
         )
     return _not_binary(path, "cp1252")
 
@@ -279,8 +288,8 @@ def _not_binary(path: Path, encoding: str) -> str:
     if control > max(8, len(sample) // 100):
         raise _fail(
             path,
-            "this looks like a binary file, not a table (many control characters)",
-            "import a CSV, XLSX or JSON Lines file",
+            Phrase("this looks like a binary file, not a table (many control characters)"),
+            Phrase("import a CSV, XLSX or JSON Lines file"),
         )
     return encoding
 
@@ -295,9 +304,12 @@ def _first_text(path: Path, encoding: str) -> str:
         except LineTooLong as error:
             raise _fail(
                 path,
-                f"its first line (the header) is {error.length:,} characters long",
-                f"a header names the columns in at most {MAX_LINE_CHARS:,} characters; "
-                "check that this is the file you meant, exported as CSV, XLSX or JSON Lines",
+                Phrase("its first line (the header) is {length} characters long",
+                       params={"length": f"{error.length:,}"}),
+                Phrase("a header names the columns in at most {max_line_chars} characters; "
+                       "check that this is the file you meant, exported as CSV, XLSX or JSON "
+                       "Lines",
+                       params={"max_line_chars": f"{MAX_LINE_CHARS:,}"}),
             ) from None
     return ""
 
@@ -332,17 +344,24 @@ def _column_names(path: Path, cells: list[Any]) -> list[str]:
         if len(name) > MAX_COLUMN_NAME:
             raise _fail(
                 path,
-                f"the name of column {i} in the header is {len(name):,} characters long "
-                f"({shown(name)!r})",
-                f"name columns in at most {MAX_COLUMN_NAME} characters; if the first row is "
-                "data, add a header row",
+                Phrase("the name of column {i} in the header is {name_count} characters long "
+                       "({shown})",
+                       params={"i": i,
+                               "name_count": f"{len(name):,}",
+                               "shown": repr(shown(name))}),
+                Phrase("name columns in at most {max_column_name} characters; if the first row "
+                       "is data, add a header row",
+                       params={"max_column_name": MAX_COLUMN_NAME}),
             )
         key = name.casefold()
         if key in seen:
             raise _fail(
                 path,
-                f"the header names column {shown(name)!r} twice (columns {seen[key]} and {i})",
-                "give every column a different name",
+                Phrase("the header names column {shown} twice (columns {seen} and {i})",
+                       params={"shown": repr(shown(name)),
+                               "seen": seen[key],
+                               "i": i}),
+                Phrase("give every column a different name"),
             )
         seen[key] = i
         names.append(name)
@@ -379,19 +398,22 @@ def _read_csv(path: Path, encoding: str, first_line: str) -> TableSource:
                 break
         else:
             handle.close()
-            raise _fail(path, "the file has no header row", "the first row must name the columns")
+            raise _fail(path, Phrase("the file has no header row"),
+                        Phrase("the first row must name the columns"))
         header = _column_names(path, cells)
     except csv.Error as error:
         handle.close()
         raise _fail(
-            path, f"the header row cannot be parsed ({shown(str(error))})", "check the quoting"
+            path, Phrase("the header row cannot be parsed ({shown})",
+                         params={"shown": shown(str(error))}), Phrase("check the quoting")
         ) from None
     except LineTooLong as error:
         handle.close()
         raise _fail(
             path,
-            f"its header row runs over a line of {error.length:,} characters",
-            "check the quoting of the header row",
+            Phrase("its header row runs over a line of {length} characters",
+                   params={"length": f"{error.length:,}"}),
+            Phrase("check the quoting of the header row"),
         ) from None
     except InputFileError:
         handle.close()
@@ -400,9 +422,10 @@ def _read_csv(path: Path, encoding: str, first_line: str) -> TableSource:
         handle.close()
         raise _fail(
             path,
-            f"its header row runs over {lines.number - number + 1} lines (a quote in the "
-            "header is not closed, or a column name holds a line break)",
-            "put the column names on the first line, without line breaks",
+            Phrase("its header row runs over {count} lines (a quote in the header is not "
+                   "closed, or a column name holds a line break)",
+                   params={"count": lines.number - number + 1}),
+            Phrase("put the column names on the first line, without line breaks"),
         )
     table = TableSource(path, "csv", header, iter(()), encoding=encoding, delimiter=delimiter)
     table.rows = _csv_rows(table, handle, lines, reader, header, number)
@@ -530,8 +553,9 @@ def _read_xlsx(path: Path) -> TableSource:
     except DAMAGED as error:
         raise _fail(
             path,
-            f"the XLSX workbook is damaged or truncated ({shown(str(error), 120)})",
-            "open it in a spreadsheet program and save it again, or export CSV",
+            Phrase("the XLSX workbook is damaged or truncated ({shown})",
+                   params={"shown": shown(str(error), 120)}),
+            Phrase("open it in a spreadsheet program and save it again, or export CSV"),
         ) from None
     try:
         import openpyxl
@@ -554,17 +578,18 @@ def _read_xlsx(path: Path) -> TableSource:
             workbook.close()
             raise _fail(
                 path,
-                "the first sheet is empty",
-                "put a header row and data rows on the first sheet",
+                Phrase("the first sheet is empty"),
+                Phrase("put a header row and data rows on the first sheet"),
             )
     except InputFileError:
         raise
     except Exception as error:  # openpyxl raises many types for damaged parts
         raise _fail(
             path,
-            f"the XLSX workbook cannot be read ({type(error).__name__}: "
-            f"{shown(str(error), 120)})",
-            "open it in a spreadsheet program and save it again, or export CSV",
+            Phrase("the XLSX workbook cannot be read ({name}: {shown})",
+                   params={"name": type(error).__name__,
+                           "shown": shown(str(error), 120)}),
+            Phrase("open it in a spreadsheet program and save it again, or export CSV"),
         ) from None
     while cells and (cells[-1] is None or not str(cells[-1]).strip()):
         cells = cells[:-1]
@@ -636,8 +661,10 @@ def _xlsx_rows(
     except Exception as error:
         raise _fail(
             path,
-            f"the XLSX workbook is damaged at row {number} ({type(error).__name__})",
-            "open it in a spreadsheet program and save it again, or export CSV",
+            Phrase("the XLSX workbook is damaged at row {number} ({name})",
+                   params={"number": number,
+                           "name": type(error).__name__}),
+            Phrase("open it in a spreadsheet program and save it again, or export CSV"),
         ) from None
     finally:
         workbook.close()
@@ -707,17 +734,23 @@ def _read_jsonl(path: Path, encoding: str) -> TableSource:
     if not header:
         raise _fail(
             path,
-            "the first line is not a JSON object with fields (of at most "
-            f"{MAX_LINE_CHARS:,} characters)",
-            'JSON Lines needs one object per line, e.g. {"source_record_id": "A1", ...}',
+            Phrase("the first line is not a JSON object with fields (of at most "
+                   "{max_line_chars} characters)",
+                   params={"max_line_chars": f"{MAX_LINE_CHARS:,}"}),
+            Phrase("JSON Lines needs one object per line, e.g. {example}",
+                   params={"example": '{"source_record_id": "A1", ...}'}),
         )
     for i, name in enumerate(header, start=1):
         if len(name) > MAX_COLUMN_NAME:
             raise _fail(
                 path,
-                f"field {i} of the first object has a name of {len(name):,} characters "
-                f"({shown(name)!r})",
-                f"name fields in at most {MAX_COLUMN_NAME} characters",
+                Phrase("field {i} of the first object has a name of {name_count} characters "
+                       "({shown})",
+                       params={"i": i,
+                               "name_count": f"{len(name):,}",
+                               "shown": repr(shown(name))}),
+                Phrase("name fields in at most {max_column_name} characters",
+                       params={"max_column_name": MAX_COLUMN_NAME}),
             )
     table = TableSource(path, "jsonl", header, iter(()), encoding=encoding,
                         header_is_complete=False)

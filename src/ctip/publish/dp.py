@@ -49,7 +49,8 @@ class PrivacyUnit:
 
     def __post_init__(self) -> None:
         if self.contributions < 1:
-            raise DisclosureError(f"contributions must be at least 1, got {self.contributions}")
+            raise DisclosureError("contributions must be at least 1, got {contributions}",
+                                  params={"contributions": self.contributions})
 
 
 @dataclass
@@ -65,8 +66,8 @@ class PrivacyContext:
     def __post_init__(self) -> None:
         if not (self.total_epsilon > 0 and math.isfinite(self.total_epsilon)):
             raise DisclosureError(
-                f"total epsilon must be a positive number, got {self.total_epsilon}"
-            )
+                "total epsilon must be a positive number, got {total_epsilon}",
+                params={"total_epsilon": self.total_epsilon})
 
     @property
     def remaining_epsilon(self) -> float:
@@ -75,15 +76,18 @@ class PrivacyContext:
     def check(self, epsilon: float) -> None:
         """Refuse a release that would exceed the declared total."""
         if not (epsilon > 0 and math.isfinite(epsilon)):
-            raise DisclosureError(f"epsilon for a release must be a positive number, got {epsilon}")
+            raise DisclosureError("epsilon for a release must be a positive number, got "
+                                  "{epsilon}",
+                                  params={"epsilon": epsilon})
         if self.spent_epsilon + epsilon > self.total_epsilon + _TOLERANCE:
             raise DisclosureError(
-                f"releasing with epsilon {epsilon:g} would exceed the privacy budget of dataset "
-                f"{self.dataset!r}: {self.spent_epsilon:g} of {self.total_epsilon:g} spent, "
-                f"{self.remaining_epsilon:g} left",
+                "releasing with epsilon {epsilon} would exceed the privacy budget of dataset "
+                "{dataset}: {spent} of {total} spent, {remaining} left",
                 hint="release fewer or coarser tables, use a smaller epsilon, or declare a new "
                 "dataset (a new reporting period) with its own budget",
-            )
+                params={"epsilon": f"{epsilon:g}", "dataset": repr(self.dataset),
+                        "spent": f"{self.spent_epsilon:g}", "total": f"{self.total_epsilon:g}",
+                        "remaining": f"{self.remaining_epsilon:g}"})
 
     def counts(
         self,
@@ -141,7 +145,8 @@ def _key_frame(keys: pd.DataFrame | Mapping[str, Sequence[Any]], by: Sequence[st
     else:
         missing = [c for c in by if c not in keys]
         if missing:
-            raise DisclosureError(f"no public categories given for {missing}")
+            raise DisclosureError("no public categories given for {missing}",
+                                  params={"missing": missing})
         frame = pd.MultiIndex.from_product(
             [list(dict.fromkeys(keys[c])) for c in by], names=list(by)
         ).to_frame(index=False)
@@ -193,16 +198,17 @@ def dp_counts(
         )
     missing = [c for c in by if c not in frame.columns]
     if missing:
-        raise DisclosureError(f"table has no column(s) {missing}")
+        raise DisclosureError("table has no column(s) {missing}",
+                              params={"missing": missing})
     key_frame = _key_frame(keys, by)
     data = frame[list(by)].astype("string").fillna("unknown").astype(str)
     outside = ~data.set_index(list(by)).index.isin(key_frame.set_index(list(by)).index)
     if outside.any():
         example = tuple(data[outside].iloc[0])
         raise DisclosureError(
-            f"value {example} of {list(by)} is not among the public categories",
+            "value {example} of {by} is not among the public categories",
             hint="add it to the keys (code list) or recode it to 'unknown'",
-        )
+            params={"example": example, "by": list(by)})
     context = dp.Context.compositor(
         data=pl.from_pandas(data).lazy(),
         privacy_unit=dp.unit_of(contributions=unit.contributions),

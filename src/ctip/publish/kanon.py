@@ -150,7 +150,8 @@ def kanonymise(
     Records whose consent to statistical use is refused or withdrawn are left out first.
     """
     if k < 2:
-        raise DisclosureError(f"k must be at least 2, got {k}")
+        raise DisclosureError("k must be at least 2, got {k}",
+                              params={"k": k})
     columns = [c for c in _USED if c in victims.columns]
     rows = [
         dict(zip(columns, values, strict=True))

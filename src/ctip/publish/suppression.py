@@ -136,37 +136,40 @@ def suppress(
     are published elsewhere) or the table is not additive.
     """
     if method not in METHODS:
-        raise DisclosureError(f"unknown suppression method {method!r}",
-                              hint=f"one of {', '.join(METHODS)}")
+        raise DisclosureError("unknown suppression method {method}",
+                              hint="one of {methods}",
+                              params={"method": repr(method), "methods": ", ".join(METHODS)})
     parameters: dict[str, object] = {}
     dims = tuple(dims)
     if threshold < 1:
-        raise DisclosureError(f"threshold must be at least 1, got {threshold}")
+        raise DisclosureError("threshold must be at least 1, got {threshold}",
+                              params={"threshold": threshold})
     if slices and zeros_sensitive:
         raise DisclosureError("sensitive zeros are not supported with slices",
                               hint="suppress each slice on its own")
     missing = [c for c in (*dims, value) if c not in table.columns]
     if missing:
         raise DisclosureError(
-            f"table has no column(s) {missing}", hint=f"columns are {list(table.columns)}"
-        )
+            "table has no column(s) {missing}", hint="columns are {columns}",
+            params={"missing": missing, "columns": list(table.columns)})
     frame = table.reset_index(drop=True).copy()
     slices = tuple(slices)
     missing = [c for c in slices if c not in table.columns]
     if missing or set(slices) & set(dims):
-        raise DisclosureError(f"slice column(s) {list(slices)} must be columns of the table "
-                              "and not dims", hint=f"columns are {list(table.columns)}")
+        raise DisclosureError("slice column(s) {slices} must be columns of the table and not "
+                              "dims", hint="columns are {columns}",
+                              params={"slices": list(slices), "columns": list(table.columns)})
     counts = pd.to_numeric(frame[value], errors="coerce")
     if counts.isna().any() or (counts < 0).any() or (counts != counts.round()).any():
         bad = frame.loc[counts.isna() | (counts < 0) | (counts != counts.round()), value].iloc[0]
         raise DisclosureError(
-            f"column {value!r} must hold non-negative whole counts; found {bad!r}"
-        )
+            "column {value} must hold non-negative whole counts; found {bad}",
+            params={"value": repr(value), "bad": repr(bad)})
     if frame.duplicated([*slices, *dims]).any():
         raise DisclosureError(
-            f"table has duplicate cells for dims {[*slices, *dims]}",
+            "table has duplicate cells for dims {dims}",
             hint="aggregate the table (one row per cell) before suppressing it",
-        )
+            params={"dims": [*slices, *dims]})
     counts = counts.astype(np.int64).to_numpy()
 
     cats = [_categories(frame[d], total) for d in dims]
@@ -199,10 +202,11 @@ def suppress(
     if wrong.any():
         where = np.argwhere(wrong)[0]
         raise DisclosureError(
-            f"margin {_label(where[lead:], cats)} is {given[tuple(where)]} but its cells sum to "
-            f"{ext[tuple(where)]}: the table is not additive",
+            "margin {label} is {given} but its cells sum to {ext}: the table is not additive",
             hint="suppress multi-response tables without total rows, or recompute the totals",
-        )
+            params={"label": _label(where[lead:], cats),
+                    "given": given[tuple(where)],
+                    "ext": ext[tuple(where)]})
     if zeros_sensitive:  # an absent cell is a published zero: make it a row so it can be hidden
         in_table |= is_detail
 
@@ -374,11 +378,11 @@ def _hypercube(ext: np.ndarray, state: np.ndarray, cost: np.ndarray, primary: np
         box = _best_box(ext, state, cost, p, threshold)
         if box is None:
             raise DisclosureError(
-                f"cell {_label(p, cats)} (a small count) cannot be protected: its margins "
-                "are published and too small",
+                "cell {label} (a small count) cannot be protected: its margins are published "
+                "and too small",
                 hint="include the margin rows in the table so they can be suppressed too, or "
                 "publish this table at a coarser level",
-            )
+                params={"label": _label(p, cats)})
         corners, down, up = box
         for corner, sign in corners:
             if state[corner] == _PUBLISHED:

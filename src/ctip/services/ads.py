@@ -141,8 +141,9 @@ def _read_ads(path: Path, profile: str | None) -> tuple[str, Iterator[Ad | Rejec
         pages = (sorted(p for p in path.iterdir() if p.suffix.lower() in HTML_SUFFIXES)
                  if path.is_dir() else [path])
         if not pages:
-            raise InputFileError(f"{path}: no .html pages in this folder",
-                                 hint="save the ad pages as .html files in the folder")
+            raise InputFileError("{path}: no .html pages in this folder",
+                                 hint="save the ad pages as .html files in the folder",
+                                 params={"path": path})
 
         def html_ads() -> Iterator[Ad | RejectedAd]:
             for n, page in enumerate(pages, start=1):
@@ -157,8 +158,9 @@ def _read_ads(path: Path, profile: str | None) -> tuple[str, Iterator[Ad | Rejec
     source = read_table(path)
     chosen = profile or detect_profile(source.header)
     if chosen not in PROFILES:
-        raise ValidationError(f"unknown ad profile {chosen!r}", column="profile",
-                              allowed=", ".join(PROFILES + ("html",)))
+        raise ValidationError("unknown ad profile {chosen}", column="profile",
+                              allowed=", ".join(PROFILES + ("html",)),
+                              params={"chosen": repr(chosen)})
     return chosen, map_rows(source.header, source.rows, chosen)
 
 
@@ -290,7 +292,8 @@ class AdScreening:
         queue the new ones scoring ``queue_above`` or more. Re-screening a file adds nothing."""
         path = Path(path)
         if not path.exists():
-            raise InputFileError(f"{path}: no such file or folder", hint="check the path")
+            raise InputFileError("{path}: no such file or folder", hint="check the path",
+                                 params={"path": path})
         chosen, stream = _read_ads(path, profile)
         batch_id = new_id()
         result = ScreenResult(batch_id, str(path), chosen)
@@ -452,11 +455,13 @@ class AdScreening:
         """One queued ad with its text (identifiers shown as labels), spans and decisions."""
         item = self.queues.item(p, item_id)
         if item.queue != QUEUE_NAME:
-            raise NotFoundError(f"no screened ad {item_id!r} is visible to you")
+            raise NotFoundError("no screened ad {item_id} is visible to you",
+                                params={"item_id": repr(item_id)})
         with self.engine.begin() as conn:
             row = db.ad_rows(conn, p.agency, [item.subject]).get(item.subject)
             if row is None:
-                raise NotFoundError(f"no screened ad {item_id!r} is visible to you")
+                raise NotFoundError("no screened ad {item_id} is visible to you",
+                                    params={"item_id": repr(item_id)})
             idents = db.identifiers_of(conn, [row.ad_id])
             sizes = {c.cluster_id: c.size for c in db.clusters(conn, p.agency, 1_000_000)}
             self.audit.append(conn, actor=f"{p.username}@{p.agency}", action="ads.read",
@@ -474,7 +479,8 @@ class AdScreening:
                reason: str | None = None) -> ReviewItem:
         item = self.queues.item(p, item_id)
         if item.queue != QUEUE_NAME:
-            raise NotFoundError(f"no screened ad {item_id!r} is visible to you")
+            raise NotFoundError("no screened ad {item_id} is visible to you",
+                                params={"item_id": repr(item_id)})
         return self.queues.decide(p, item_id, decision, reason=reason)
 
     def clusters(self, p: Principal, *, limit: int = 20) -> list[ClusterView]:

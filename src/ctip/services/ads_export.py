@@ -62,9 +62,10 @@ def read_labelled(path: str | Path, profile: str | None = None,
         labels.append(item.label)
     if not analyses:
         raise ValidationError(
-            f"{path}: no labelled ads (read {read}, {unlabelled} without a label, "
-            f"{rejected} rejected)",
-            hint="the file needs a label column: 'fraudulent' (EMSCAD) or 'label' with 0/1")
+            "{path}: no labelled ads (read {read}, {unlabelled} without a label, {rejected} "
+            "rejected)",
+            hint="the file needs a label column: 'fraudulent' (EMSCAD) or 'label' with 0/1",
+            params={"path": path, "read": read, "unlabelled": unlabelled, "rejected": rejected})
     return Labelled(chosen, analyses, labels, read, unlabelled, rejected)
 
 
@@ -104,8 +105,8 @@ def export(screening: AdScreening, p: Principal, out: str | Path, *, fmt: str = 
            undecided: bool = False, reveal_reason: str | None = None) -> int:
     """Write the agency's screened ads to ``out``; returns how many ads were written."""
     if fmt not in FORMATS:
-        raise ValidationError(f"unknown export format {fmt!r}", column="format",
-                              allowed=", ".join(FORMATS))
+        raise ValidationError("unknown export format {fmt}", column="format",
+                              allowed=", ".join(FORMATS), params={"fmt": repr(fmt)})
     may_read(p, ADS_QUEUE)
     if reveal_reason is not None:
         check_decision(p, ADS_QUEUE, "escalate", reason=reveal_reason, linked_case=None)

@@ -133,7 +133,8 @@ class FinFlows:
         try:
             data = path.read_bytes()
         except OSError as error:
-            raise InputFileError(f"{path} cannot be read: {error.strerror}") from None
+            raise InputFileError("{path} cannot be read: {strerror}",
+                                 params={"path": path, "strerror": error.strerror}) from None
         fmt = fmt or ("camt053" if path.suffix.lower() == ".xml" else "csv")
         if fmt == "camt053" and kind != "transactions":
             raise InputFileError("camt.053 statements hold transactions, not parties",
@@ -146,8 +147,10 @@ class FinFlows:
             spec = (readers.parse_mapping(mapping.read_bytes(), source_name=mapping.name)
                     if mapping else readers.identity_mapping(kind))
             if spec.kind != kind:
-                raise InputFileError(f"the mapping {mapping} is for {spec.kind}, not {kind}",
-                                     hint=f"use --kind {spec.kind}")
+                raise InputFileError("the mapping {mapping} is for {made_for}, not {kind}",
+                                     hint="use --kind {made_for}",
+                                     params={"mapping": mapping, "made_for": spec.kind,
+                                             "kind": kind})
             rows = ((r, raw, as_read, probs, None) for r, raw, as_read, probs in
                     readers.read_csv(data, spec, source_name=path.name))
         report = ImportReport(file=path.name, batch_id=str(uuid.uuid4()), kind=kind, format=fmt)
@@ -351,8 +354,9 @@ class FinFlows:
                                  "identifiers": {}}
         unknown = sorted(set(files) - set(rules.lists))
         if unknown:
-            raise ValidationError("the rule file declares no list named " + ", ".join(unknown),
-                                  column="list", allowed=", ".join(sorted(rules.lists)))
+            raise ValidationError("the rule file declares no list named {unknown}",
+                                  column="list", allowed=", ".join(sorted(rules.lists)),
+                                  params={"unknown": ", ".join(unknown)})
         for name, spec in rules.lists.items():
             if name in files:
                 data, source = files[name].read_bytes(), files[name].name
@@ -365,8 +369,10 @@ class FinFlows:
             column = {"country": "code", "merchant": "pattern", "account": "account",
                       "identifier": "value"}[kind]
             if rows and column not in rows[0]:
-                raise InputFileError(f"the list {source} has no column {column!r}",
-                                     hint=f"a {kind} list is a CSV with a {column} column")
+                raise InputFileError("the list {source} has no column {column}",
+                                     hint="a {kind} list is a CSV with a {name} column",
+                                     params={"source": source, "column": repr(column),
+                                             "kind": kind, "name": column})
             if kind == "country":
                 lists["countries"][name] = [r["code"].strip().upper() for r in rows]
             elif kind == "merchant":
@@ -447,7 +453,8 @@ class FinFlows:
         with self.engine.begin() as conn:
             row = db.alert_row(conn, p.agency, alert_id)
             if row is None:
-                raise NotFoundError(f"no alert {alert_id!r} is visible to you")
+                raise NotFoundError("no alert {alert_id} is visible to you",
+                                    params={"alert_id": repr(alert_id)})
             self.audit.append(conn, actor=_actor(p), action="finflows.alert.read",
                               subject=alert_id, details={"role": p.role.value})
         return stored_alert(row)
@@ -519,7 +526,8 @@ class FinFlows:
         """A draft SAR for a review item whose current decision is accept."""
         item = self.queues.item(p, item_id)
         if item.queue != QUEUE_NAME:
-            raise NotFoundError(f"no financial-flow alert item {item_id!r}")
+            raise NotFoundError("no financial-flow alert item {item_id}",
+                                params={"item_id": repr(item_id)})
         if item.current is None or item.current.decision != "accept":
             raise ValidationError("a SAR draft is written for an accepted alert only",
                                   column="decision",

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from ctip.domain.problems import Problem, RejectedRow, SkippedRow
 from ctip.domain.records import Perpetrator
-from ctip.errors import InputFileError
+from ctip.errors import InputFileError, Phrase
 from ctip.ingest.profiles import PROFILE_NAMES, get_profile
 from ctip.ingest.profiles.canonical import RECORD_COLUMNS as CANONICAL_COLUMNS  # noqa: F401 - for writers of canonical files (demo data)
 from ctip.ingest.readers import read_table, shown
@@ -287,11 +287,14 @@ def _run(
                     on_progress(report.read, estimate)
     except InputFileError as error:
         flush()
+        # the reader's refusal (its template and values, so pages translate it) and what was kept
         raise InputFileError(
-            f"{error.message}; the import stopped after row {number} (batch {report.batch_id}: "
-            f"{report.accepted} rows accepted and {report.rejected} rejected so far are kept)",
-            hint=(error.hint or "")
-            + "; importing the repaired file again adds only what is missing",
+            "{error}; the import stopped after row {number} (batch {batch}: {accepted} rows "
+            "accepted and {rejected} rejected so far are kept)",
+            hint="{hint}; importing the repaired file again adds only what is missing",
+            params={"error": Phrase.of(error), "hint": Phrase.of(error, hint=True),
+                    "number": number, "batch": report.batch_id,
+                    "accepted": report.accepted, "rejected": report.rejected},
         ) from None
     flush()
     if on_progress is not None:

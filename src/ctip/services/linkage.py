@@ -82,7 +82,9 @@ def record_row(victim_id: str, record: VictimRecord, lists: str) -> dict[str, An
 
 def records_frame(records: Iterable[tuple[str, VictimRecord]], lists: str) -> pd.DataFrame:
     if lists not in LIST_CHOICES:
-        raise ConfigurationError(f"lists must be one of {', '.join(LIST_CHOICES)}; got {lists!r}")
+        raise ConfigurationError("lists must be one of {list_choices}; got {lists}",
+                                 params={"list_choices": ", ".join(LIST_CHOICES),
+                                         "lists": repr(lists)})
     return pd.DataFrame(
         [record_row(vid, rec, lists) for vid, rec in records],
         columns=list(INPUT_COLUMNS),
@@ -102,7 +104,8 @@ def _db_api(engine: str) -> Any:
         from ctip.linkage.spark import spark_api
 
         return spark_api()
-    raise ConfigurationError(f"engine must be duckdb or spark; got {engine!r}")
+    raise ConfigurationError("engine must be duckdb or spark; got {engine}",
+                             params={"engine": repr(engine)})
 
 
 def link_store(
@@ -210,8 +213,8 @@ def histories_from(
     bad = [s for s in strata if s not in STRATA_CHOICES]
     if bad:
         raise ConfigurationError(
-            f"unknown stratum {bad[0]!r}", hint=f"choose from {', '.join(STRATA_CHOICES)}"
-        )
+            "unknown stratum {bad}", hint="choose from {choices}",
+            params={"bad": repr(bad[0]), "choices": ", ".join(STRATA_CHOICES)})
     frame = clusters
     if strata:
         extra = [s for s in strata if s not in clusters.columns]
@@ -254,9 +257,9 @@ def read_secret(path: Path | None, env_value: str | None = None) -> bytes:
             text = path.read_text(encoding="utf-8").strip()
         except OSError as error:
             raise InputFileError(
-                f"cannot read the linkage key file {path}: {error.strerror}",
+                "cannot read the linkage key file {path}: {strerror}",
                 hint="create one with `ctip link keygen --out FILE`",
-            ) from None
+                params={"path": path, "strerror": error.strerror}) from None
     if not text:
         raise ConfigurationError(
             "no linkage secret given",
@@ -315,12 +318,13 @@ def load_encodings(paths: Sequence[Path]) -> list[pprl.Encoded]:
             doc = json.loads(Path(path).read_text(encoding="utf-8"))
             out.append(pprl.from_document(doc))
         except OSError as error:
-            raise InputFileError(f"cannot read {path}: {error.strerror}") from None
+            raise InputFileError("cannot read {path}: {strerror}",
+                                 params={"path": path, "strerror": error.strerror}) from None
         except (ValueError, KeyError, TypeError) as error:
             raise InputFileError(
-                f"{path} is not a ctip encodings file: {error}",
+                "{path} is not a ctip encodings file: {error}",
                 hint="make it with `ctip link encode`",
-            ) from None
+                params={"path": path, "error": error}) from None
     names = [e.list_name for e in out]
     if len(set(names)) != len(names):
         raise ValidationError(
@@ -340,7 +344,8 @@ def match_files(
     try:
         result = dice.match_encodings(encodings, threshold)
     except ValueError as error:
-        raise ValidationError(str(error)) from None
+        # the matcher's own (English) refusal, passed on as written
+        raise ValidationError("{error}", params={"error": str(error)}) from None
     hist = capture_histories(result.clusters, lists=[e.list_name for e in encodings])
     return result, hist
 

@@ -116,8 +116,9 @@ class LinkageReviews:
             found = [r for r in tables.reviews(conn, run_id, open_only=False)
                      if r.review_id == int(review_id)]
         if not found:
-            raise NotFoundError(f"the pair of review item {item.item_id!r} is no longer stored",
-                                hint="queue the latest linkage run again")
+            raise NotFoundError("the pair of review item {item} is no longer stored",
+                                hint="queue the latest linkage run again",
+                                params={"item": repr(item.item_id)})
         r = found[0]
         return Pair(run_id, r.review_id, r.victim_id_l, r.victim_id_r, r.match_probability)
 
@@ -125,7 +126,8 @@ class LinkageReviews:
         """One item (audited read by the queue) and its pair's record ids."""
         item = self.queues.item(p, item_id)
         if item.queue != QUEUE_NAME:
-            raise NotFoundError(f"no review item {item_id!r} is visible to you")
+            raise NotFoundError("no review item {item} is visible to you",
+                                params={"item": repr(item_id)})
         return item, self._pair(item)
 
     def reveal(self, p: Principal, item_id: str, *, reason: str) -> dict[str, Identity]:

@@ -263,10 +263,10 @@ def dp_keys(by: Sequence[str], years: Sequence[int] | None = None) -> dict[str, 
             keys[column] = [str(y) for y in years] + ["unknown"]
         else:
             raise DisclosureError(
-                f"no public category list for {column!r}",
+                "no public category list for {column}",
                 hint="use sex, age_group, victim_group, disability_status, "
                 "primary_form, citizenship, country_of_detection, identification_year",
-            )
+                params={"column": repr(column)})
     return keys
 
 

@@ -51,7 +51,8 @@ def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        raise InputFileError(f"{path} cannot be read: {error.strerror}") from None
+        raise InputFileError("{path} cannot be read: {strerror}",
+                             params={"path": path, "strerror": error.strerror}) from None
 
 
 @dataclass
@@ -147,9 +148,14 @@ class SupplyChains(StoreService):
         load = entity_lists.read_entities(data, source_name=path.name, label=label, kind=kind,
                                           fmt=fmt)
         if not load.entity_list.entities:
-            raise InputFileError(f"{path.name}: no entity could be read",
-                                 hint="; ".join(load.rejects[0]["reasons"]) if load.rejects
-                                 else None)
+            # the first rejected row's reasons (English: the readers' row texts) as the hint
+            hint = None
+            if load.rejects:
+                hint = "{reasons}"
+            raise InputFileError("{file}: no entity could be read", hint=hint,
+                                 params={"file": path.name,
+                                         "reasons": "; ".join(load.rejects[0]["reasons"])
+                                         if load.rejects else ""})
         content = [e.__dict__ for e in load.entity_list.entities]
         info = self._store_list(agency, actor, kind="entities", label=label, list_kind=kind,
                                 version=load.entity_list.version, edition=None,
@@ -254,11 +260,13 @@ class SupplyChains(StoreService):
     def item(self, p: Principal, item_id: str) -> DueDiligence:
         item = self.queues.item(p, item_id)
         if item.queue != QUEUE_NAME:
-            raise NotFoundError(f"no supply-chain hit {item_id!r} is visible to you")
+            raise NotFoundError("no supply-chain hit {item_id} is visible to you",
+                                params={"item_id": repr(item_id)})
         with self.engine.connect() as conn:
             group = db.latest_groups(conn, p.agency, [item.subject]).get(item.subject)
         if group is None:
-            raise NotFoundError(f"no supply-chain hit {item_id!r} is visible to you")
+            raise NotFoundError("no supply-chain hit {item_id} is visible to you",
+                                params={"item_id": repr(item_id)})
         return DueDiligence(item, dict(group._mapping))
 
     def decide(self, p: Principal, item_id: str, decision: str, *,
@@ -293,12 +301,14 @@ class SupplyChains(StoreService):
             if case_id is not None:
                 case = get_case_row(conn, case_id)
                 if case is None or case.agency != p.agency:
-                    raise NotFoundError(f"no case {case_id!r} is visible to you")
+                    raise NotFoundError("no case {case} is visible to you",
+                                        params={"case": repr(case_id)})
             if (evidence_item is not None
                     and db.evidence_item_case(conn, evidence_item) != case_id):
-                raise NotFoundError(f"no evidence item {evidence_item!r} of that case is "
-                                    "visible to you",
-                                    hint="give the case the item belongs to (--case)")
+                raise NotFoundError("no evidence item {evidence_item} of that case is visible "
+                                    "to you",
+                                    hint="give the case the item belongs to (--case)",
+                                    params={"evidence_item": repr(evidence_item)})
             text = note.strip() if note and note.strip() else None
             db.insert_finding(conn, finding_id=finding_id, agency=p.agency,
                               supplier=supplier.strip(), site=site, source=source,

@@ -79,11 +79,13 @@ def read_entities_csv(data: bytes, *, source_name: str, label: str,
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputFileError(f"{source_name} is not UTF-8 text") from None
+        raise InputFileError("{source_name} is not UTF-8 text",
+                             params={"source_name": source_name}) from None
     reader = csv.DictReader(io.StringIO(text))
     if "name" not in (reader.fieldnames or ()):
-        raise InputFileError(f"{source_name} has no 'name' column",
-                             hint="columns: name, aliases, country, id, program, listed_on")
+        raise InputFileError("{source_name} has no 'name' column",
+                             hint="columns: name, aliases, country, id, program, listed_on",
+                             params={"source_name": source_name})
     entities: dict[str, ListedEntity] = {}
     rejects: list[dict[str, Any]] = []
     read = 0

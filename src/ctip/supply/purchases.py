@@ -50,18 +50,21 @@ def _header(data: bytes, source_name: str) -> list[str]:
     if missing or not ({"product", "hs_code"} & set(out)):
         need = ", ".join(missing + ([] if {"product", "hs_code"} & set(out)
                                     else ["product or hs_code"]))
-        raise InputFileError(f"{source_name} lacks the columns {need}",
+        raise InputFileError("{source_name} lacks the columns {need}",
                              hint="columns: supplier, country, product and/or hs_code, value, "
-                                  "date (optional: line_id, supplier_id, currency)")
+                                  "date (optional: line_id, supplier_id, currency)",
+                             params={"source_name": source_name, "need": need})
     return out
 
 
 def read_purchases(data: bytes, *, source_name: str) -> Purchases:
     if not data or data.isspace():  # (not data.strip(): a copy of the whole file)
-        raise InputFileError(f"{source_name} is empty")
+        raise InputFileError("{source_name} is empty",
+                             params={"source_name": source_name})
     if b"\0" in data[:4096]:
-        raise InputFileError(f"{source_name} is not a text file",
-                             hint="export the ledger as CSV (UTF-8)")
+        raise InputFileError("{source_name} is not a text file",
+                             hint="export the ledger as CSV (UTF-8)",
+                             params={"source_name": source_name})
     names = _header(data, source_name)
     bad: list[dict[str, Any]] = []
 
@@ -89,8 +92,10 @@ def read_purchases(data: bytes, *, source_name: str) -> Purchases:
         except (pa.ArrowInvalid, UnicodeDecodeError):
             table = parse(invalid)
     except (pa.ArrowInvalid, UnicodeDecodeError) as error:
-        raise InputFileError(f"{source_name} cannot be read as CSV: {str(error)[:200]}",
-                             hint="save it as UTF-8 CSV with one header row") from None
+        raise InputFileError("{source_name} cannot be read as CSV: {error}",
+                             hint="save it as UTF-8 CSV with one header row",
+                             params={"source_name": source_name,
+                                     "error": str(error)[:200]}) from None
     # file row numbers of the kept rows: every data row (2..) but the skipped ones
     lines = np.arange(2, table.num_rows + len(bad) + 2, dtype=np.int64)
     rows = lines[~np.isin(lines, [b["row"] for b in bad])] if bad else lines

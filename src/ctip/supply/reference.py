@@ -117,8 +117,9 @@ def _dedupe(entries: list[ListEntry], file: str) -> tuple[ListEntry, ...]:
     seen: dict[tuple[str, str], ListEntry] = {}
     for e in entries:
         if (e.good, e.country) in seen and seen[(e.good, e.country)] != e:
-            raise ValidationError(f"{e.good} / {e.country} is listed twice with different flags",
-                                  file=file, column="good")
+            raise ValidationError("{good} / {country} is listed twice with different flags",
+                                  file=file, column="good",
+                                  params={"good": e.good, "country": e.country})
         seen[(e.good, e.country)] = e
     return tuple(sorted(seen.values()))
 
@@ -130,17 +131,20 @@ def read_dol_csv(data: bytes, *, source_name: str, edition: int,
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputFileError(f"{source_name} is not UTF-8 text") from None
+        raise InputFileError("{source_name} is not UTF-8 text",
+                             params={"source_name": source_name}) from None
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or ())]
     if missing:
-        raise InputFileError(f"{source_name} lacks the columns {', '.join(missing)}",
-                             hint="is this the DOL goods CSV (good, sector, country, ...)?")
+        raise InputFileError("{source_name} lacks the columns {missing}",
+                             hint="is this the DOL goods CSV (good, sector, country, ...)?",
+                             params={"source_name": source_name, "missing": ", ".join(missing)})
     entries = [_entry(raw, file=source_name, row=row)
                for row, raw in enumerate(reader, start=2)
                if source_file is None or raw.get("source_file") == source_file]
     if not entries:
-        raise InputFileError(f"{source_name} holds no List entries")
+        raise InputFileError("{source_name} holds no List entries",
+                             params={"source_name": source_name})
     return RiskList(DOL_NAME, edition, _dedupe(entries, source_name),
                     list_version("dol", edition, entries))
 
@@ -150,9 +154,11 @@ def read_dol_xml(data: bytes, *, source_name: str, edition: int) -> RiskList:
     try:
         root = ElementTree.fromstring(data)
     except Exception as error:  # defusedxml raises several types; all mean "not this file"
-        raise InputFileError(f"{source_name} is not well-formed XML: {error}") from None
+        raise InputFileError("{source_name} is not well-formed XML: {error}",
+                             params={"source_name": source_name, "error": error}) from None
     if root.tag != "Goods":
-        raise InputFileError(f"{source_name} is not a DOL goods file (root <{root.tag}>)")
+        raise InputFileError("{source_name} is not a DOL goods file (root <{tag}>)",
+                             params={"source_name": source_name, "tag": root.tag})
     entries = []
     for g, good in enumerate(root.findall("Good"), start=1):
         base = {"good": good.findtext("Good_Name") or "",
@@ -162,7 +168,8 @@ def read_dol_xml(data: bytes, *, source_name: str, edition: int) -> RiskList:
             raw.update({key: country.findtext(tag) or "" for tag, key in XML_FIELDS.items()})
             entries.append(_entry(raw, file=f"{source_name} <Good> {g} <Country>", row=c))
     if not entries:
-        raise InputFileError(f"{source_name} holds no <Good><Countries><Country> entries")
+        raise InputFileError("{source_name} holds no <Good><Countries><Country> entries",
+                             params={"source_name": source_name})
     return RiskList(DOL_NAME, edition, _dedupe(entries, source_name),
                     list_version("dol", edition, entries))
 
@@ -171,7 +178,8 @@ def read_dol(path: Path, *, edition: int) -> RiskList:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise InputFileError(f"{path} cannot be read: {error.strerror}") from None
+        raise InputFileError("{path} cannot be read: {strerror}",
+                             params={"path": path, "strerror": error.strerror}) from None
     if path.suffix.lower() == ".xml" or data.lstrip()[:1] == b"<":
         return read_dol_xml(data, source_name=path.name, edition=edition)
     return read_dol_csv(data, source_name=path.name, edition=edition)
