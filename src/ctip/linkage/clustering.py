@@ -131,7 +131,6 @@ def constrained_clusters(frame: pd.DataFrame, pairs: pd.DataFrame, threshold: fl
         key=lambda t: (-t[0], t[1], t[2]),
     )
     refused: list[tuple[str, str, float]] = []
-    vouched = {(left, right) for _, left, right in links} | {(r, lf) for _, lf, r in links}
     certain: dict[str, set[str]] = {}
     linked: dict[str, set[str]] = {}
     for probability, left, right in links:
@@ -145,7 +144,7 @@ def constrained_clusters(frame: pd.DataFrame, pairs: pd.DataFrame, threshold: fl
         a, b = root(left), root(right)
         if a == b:
             continue
-        if _conflict(members[a], members[b], facts, vouched, thirds):
+        if _conflict(members[a], members[b], facts, thirds):
             refused.append((left, right, probability))
             continue
         if len(members[a]) < len(members[b]):
@@ -174,11 +173,10 @@ def _conflict(
     left: Sequence[str],
     right: Iterable[str],
     facts: dict[str, tuple[str | None, int | None]],
-    vouched: set[tuple[str, str]] = frozenset(),  # type: ignore[assignment]
     thirds: Thirds | None = None,
 ) -> bool:
     """Some member of ``left`` clearly disagrees with some member of ``right``, leaving out the
-    pairs the model itself linked (``vouched``) and the pairs a third record vouches for
+    pairs the model itself linked (``thirds.linked``) and the pairs other records vouch for
     (``_vouched_by_a_third``)."""
     right = list(right)
     for x in left:
@@ -189,7 +187,7 @@ def _conflict(
             dob_y, year_y = facts[y]
             if (
                 clearly_disagree(dob_x, year_x, dob_y, year_y)
-                and (x, y) not in vouched
+                and not (thirds and y in thirds.linked.get(x, ()))
                 and not _vouched_by_a_third(x, y, facts, thirds)
             ):
                 return True
