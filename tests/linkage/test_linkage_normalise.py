@@ -116,3 +116,42 @@ def test_coarse_key_is_coarser_than_the_skeleton(a: str, b: str) -> None:
     assert coarse_key(a)
     if skeleton(a) == skeleton(b) and a[:1] == b[:1]:
         assert coarse_key(a) == coarse_key(b)
+
+
+# --- capped name blocks (the million-record dedup) ----------------------------------------------
+
+@given(st.lists(st.tuples(st.sampled_from(["mhmt", "al", "fatima", None]),
+                          st.sampled_from(["a", "b", None])), max_size=60),
+       st.integers(min_value=1, max_value=12))
+def test_capped_block_key_keeps_only_blocks_within_the_cap(rows: list, cap: int) -> None:
+    from ctip.linkage.normalise import capped_block_key
+
+    key = pd.Series([k for k, _ in rows], dtype=object)
+    initial = pd.Series([i for _, i in rows], dtype=object)
+    out = capped_block_key(key, initial, cap)
+    sizes = pd.Series([f"{k}|{i}" for k, i in rows]).value_counts()
+    for (k, i), got in zip(rows, out.tolist(), strict=True):
+        if k is None or i is None or sizes[f"{k}|{i}"] > cap:
+            assert got is None
+        else:
+            assert got == f"{k}|{i}"
+    kept = out.dropna().value_counts()
+    assert (kept <= cap).all()  # no block left above the cap: pairs <= cap / 2 per record
+
+
+def test_prepare_frame_caps_the_name_and_initial_blocks() -> None:
+    from ctip.linkage.normalise import NAME_BLOCK_CAP
+
+    many = NAME_BLOCK_CAP + 1
+    frame = pd.DataFrame({
+        "unique_id": [str(i) for i in range(many + 2)],
+        "given_name": ["Mohammed"] * many + ["Zhou", "Chow"],
+        "family_name": [f"A{i:04d}x" for i in range(many)] + ["Li", "Lee"],
+    })
+    out = prepare_frame(frame)
+    # the commonest given name with one family initial is left to the other rules ...
+    assert out["given_coarse_family_initial"][:many].isna().all()
+    # ... while a rare name keeps its block, and its swapped form meets it
+    assert out.at[many, "given_coarse_family_initial"] == out.at[many + 1,
+                                                                 "given_coarse_family_initial"]
+    assert out.at[many, "family_coarse_given_initial"] is not None

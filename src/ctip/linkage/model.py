@@ -258,23 +258,28 @@ def core_blocking_rules(columns: Sequence[str] = ()) -> list[Any]:
         block_on("family_anagram", "given_initial"),
         # the same names in another romanisation ("Hussein Bakir" / "Hussain Bakr"), any order
         block_on("name_skeleton"),
-        block_on("family_skeleton", "birth_year"),
-        block_on("given_skeleton", "birth_year"),
-        # ... and when no date is known: one name as a skeleton, the other's first letter
-        block_on("given_skeleton", "family_initial"),
-        block_on("family_skeleton", "given_initial"),
+        block_on("family_skeleton_birth_year"),  # blocks of at most NAME_BLOCK_CAP records
+        block_on("given_skeleton_birth_year"),
+        # ... and when no date is known: one name as a skeleton or coarse key, the other's first
+        # letter (blocks of at most ``normalise.NAME_BLOCK_CAP`` records: "Mohammed A" is left
+        # to the rules with a date)
+        block_on("given_skeleton_family_initial"),
+        block_on("family_skeleton_given_initial"),
         # coarser keys (``normalise.coarse_key``: sibilants merged, v/w dropped) of both names in
         # either order ("Oksana Shukow" / "Zhukov Oksana"), guarded against short-key collisions
         CustomRule("l.name_coarse = r.name_coarse AND length(l.name_coarse) >= 6", _DUCK),
-        # one name's coarse key swapped into the other's place, the other's first letter
+        # one name's coarse key swapped into the other's place, the other's first letter: two
+        # rules, as an OR of two equalities is no hash join (DuckDB compares every pair)
         CustomRule(
-            "(l.given_coarse = r.family_coarse AND l.family_initial = r.given_initial"
-            " AND length(l.given_coarse) >= 3) OR (l.family_coarse = r.given_coarse"
-            " AND l.given_initial = r.family_initial AND length(l.family_coarse) >= 3)",
-            _DUCK,
+            "l.given_coarse_family_initial = r.family_coarse_given_initial"
+            " AND length(l.given_coarse) >= 3", _DUCK,
         ),
-        block_on("family_coarse", "given_initial"),
-        block_on("given_coarse", "family_initial"),
+        CustomRule(
+            "l.family_coarse_given_initial = r.given_coarse_family_initial"
+            " AND length(l.family_coarse) >= 3", _DUCK,
+        ),
+        block_on("family_coarse_given_initial"),
+        block_on("given_coarse_family_initial"),
     ] + (
         # both names' coarse keys in either order, however short ("Xu Ling" / "Ling Hsu"),
         # among people of one citizenship

@@ -161,6 +161,27 @@ def coarse_name_key(name: str | None) -> str | None:
     return "".join(coarse_key(t) for t in name.split(" "))
 
 
+#: the most records that one name's key with the other's first letter, or with a birth year, may
+#: gather into one block (``capped_block_key``)
+NAME_BLOCK_CAP = 100
+
+
+def capped_block_key(key: pd.Series, other: pd.Series, cap: int = NAME_BLOCK_CAP) -> pd.Series:
+    """``key|other`` where at most ``cap`` records share it, else null.
+
+    A name's key with only the other name's first letter ("Mohammed" + "A") gathers blocks the
+    size of the commonest given names: 990 M candidate pairs on a million records (a given
+    name's skeleton with a birth year: 196 M). The cap bounds such a rule to ``cap / 2`` pairs
+    per record; a pair in a larger block must meet another rule (a date of birth, both names).
+    Hand-written: Splink's blocking rules have no block-size limit
+    (moj-analytical-services/splink#2222, open)."""
+    both = key.notna() & other.notna()
+    joined = (key.astype(object).where(both, "").astype(str) + "|"
+              + other.astype(object).where(both, "").astype(str))
+    size = joined.map(joined[both].value_counts())
+    return joined.astype(object).where(both & (size <= cap), None)
+
+
 def anagram_key(name: str | None) -> str | None:
     """The letters of each token sorted, tokens sorted: "satnos jennifer" -> "eefijnnr anoss".
 
@@ -232,7 +253,9 @@ def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
     ``full_name`` (given + family), ``name_key`` (sorted tokens, order-free), ``name_tokens``
     (array, aliases included), ``given_prefix``/``family_prefix``, ``given_initial``/
     ``family_initial`` and ``given_anagram``/``family_anagram``/``name_anagram`` (blocking
-    helpers: first letters, and letters sorted within tokens, see ``anagram_key``), ``dob``
+    helpers: first letters, and letters sorted within tokens, see ``anagram_key``), the
+    skeleton and coarse keys, ``given_coarse_family_initial`` and its five kin (a name's key
+    with the other's initial or the birth year, ``capped_block_key``), ``dob``
     (partial ISO), ``dob_year``/``dob_month``/``dob_day``, ``birth_year`` (from DOB or age),
     ``sex``, ``citizenship``; when the input has them, ``identified_day`` (identification date
     as a day number), ``forms`` (forms of exploitation, sorted, ";"-joined) and ``address``
@@ -293,6 +316,12 @@ def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
     age = pd.to_numeric(col("age"), errors="coerce")
     ref = pd.to_numeric(col("reference_year"), errors="coerce")
     out["birth_year"] = out["dob_year"].astype("Float64").fillna(ref - age).round().astype("Int64")
+    # one name's key and the other's first letter, or a birth year, in blocks of at most
+    # ``NAME_BLOCK_CAP`` records
+    for key, other in (("given_coarse", "family_initial"), ("family_coarse", "given_initial"),
+                       ("given_skeleton", "family_initial"), ("family_skeleton", "given_initial"),
+                       ("given_skeleton", "birth_year"), ("family_skeleton", "birth_year")):
+        out[f"{key}_{other}"] = capped_block_key(out[key], out[other])
     out["sex"] = col("sex").astype(object).where(~col("sex").isin(["unknown", "", None]), None)
     out["citizenship"] = (
         col("citizenship")
