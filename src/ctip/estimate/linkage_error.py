@@ -79,6 +79,21 @@ class LinkageErrors:
         t = len(names)
         return cls(names, np.zeros((t, t)), np.zeros((t, t)), np.zeros(t), source="none")
 
+    def for_lists(self, names: Iterable[str]) -> LinkageErrors:
+        """The same rates with the lists in this order (a table's column order)."""
+        names = tuple(names)
+        if sorted(names) != sorted(self.lists):
+            raise ValidationError(
+                "the linkage run's lists ({run_lists}) are not the table's ({table_lists})",
+                hint="estimate the capture histories of that run (`ctip link histories`)",
+                params={"run_lists": ", ".join(self.lists), "table_lists": ", ".join(names)},
+            )
+        order = [self.lists.index(n) for n in names]
+        false = self.false_links + np.triu(self.false_links, 1).T
+        false = false[np.ix_(order, order)]
+        return LinkageErrors(names, self.missed[np.ix_(order, order)], np.triu(false),
+                             self.duplicated[order], source=self.source, basis=self.basis)
+
     def is_zero(self) -> bool:
         return not (np.any(self.missed) or np.any(self.false_links))
 
@@ -223,12 +238,7 @@ def _round_total(values: np.ndarray) -> np.ndarray:
 def correct(history: CaptureHistory, errors: LinkageErrors, *, max_iterations: int = 500,
             tolerance: float = 1e-9) -> Correction:
     """The table of true people whose expected linked table is ``history``'s."""
-    if tuple(errors.lists) != tuple(history.lists):
-        raise ValidationError(
-            "the linkage run's lists ({run_lists}) are not the table's ({table_lists})",
-            hint="estimate the capture histories of that run (`ctip link histories`)",
-            params={"run_lists": ", ".join(errors.lists), "table_lists": ", ".join(history.lists)},
-        )
+    errors = errors.for_lists(history.lists)
     if history.t > MAX_LISTS_CORRECTED:
         raise ValidationError(
             "a linkage-error correction is computed for at most {most} lists; the table has "
@@ -350,3 +360,39 @@ def errors_from_run(
     }
     return LinkageErrors(names, np.clip(missed, 0, 1), np.triu(false), np.clip(duplicated, 0, 1),
                          source=source, basis=basis)
+
+
+def estimate_corrected(history: CaptureHistory, errors: LinkageErrors, **options: Any) -> Any:
+    """``estimate`` on the corrected table, the uncorrected figure beside it in
+    ``details.linkage_correction`` (with the rates used and both tables)."""
+    from ctip.estimate.api import estimate
+
+    fixed = correct(history, errors)
+    raw = estimate(history, **options)
+    result = estimate(fixed.history, **options)
+    result.details["linkage_correction"] = {
+        "applied": "linkage-error correction of the capture histories (Di Consiglio & Tuoto "
+                   "2018 error process; rates from the linkage run)",
+        "errors": errors.for_lists(history.lists).as_dict(),
+        "uncorrected": {
+            "observed": raw.observed,
+            "estimate": raw.estimate,
+            "ci_low": raw.ci_low,
+            "ci_high": raw.ci_high,
+            "model": raw.model,
+            "estimable": raw.estimable,
+        },
+        "observed_people_linked": history.observed,
+        "observed_people_corrected": fixed.history.observed,
+        "table": {
+            "patterns": ["".join(map(str, row)) for row in history.patterns.tolist()],
+            "linked": history.counts.tolist(),
+            "corrected": fixed.history.counts.tolist(),
+        },
+        "iterations": fixed.iterations,
+        "converged": fixed.converged,
+    }
+    if not fixed.converged:
+        result.warnings.append("the linkage-error correction did not converge; its table is "
+                               "the last iterate")
+    return result
