@@ -376,9 +376,9 @@ def estimate_corrected(history: CaptureHistory, errors: LinkageErrors, **options
         "errors": errors.for_lists(history.lists).as_dict(),
         "uncorrected": {
             "observed": raw.observed,
-            "estimate": raw.estimate,
-            "ci_low": raw.ci_low,
-            "ci_high": raw.ci_high,
+            **{k: None if v is None else round(float(v), 1)
+               for k, v in (("estimate", raw.estimate), ("ci_low", raw.ci_low),
+                            ("ci_high", raw.ci_high))},
             "model": raw.model,
             "estimable": raw.estimable,
         },
