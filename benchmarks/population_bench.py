@@ -97,8 +97,9 @@ def main() -> None:
         r = one(seed, args.people, args.method, rates)
         print(f"{r['seed']:4d} {r['records']:7d} {r['people']:6d} {r['found']:6d} "
               f"{r['precision']:9.4f} {r['recall']:6.4f} {r['linked'] or 0:9.0f} "
-              f"{r['corrected'] or 0:7.0f} {r['true'] or 0:8.0f} {_rel(r['linked'], r['true']):+6.1%} "
-              f"{_rel(r['corrected'], r['true']):+6.1%} {r['missed']:7.3f} {r['false']:6.1f} "
+              f"{r['corrected'] or 0:7.0f} {r['true'] or 0:8.0f} "
+              f"{_rel(r['linked'], r['true']):+6.1%} {_rel(r['corrected'], r['true']):+6.1%} "
+              f"{r['missed']:7.3f} {r['false']:6.1f} "
               f"{r['review']:6d} {r['notices']:7d} "
               f"{r['seconds']:6.1f}", flush=True)
 

@@ -34,15 +34,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ctip.errors import ValidationError
 from ctip.estimate.histories import CaptureHistory, pattern_grid
 
-#: the error process is enumerated exactly over each person's records (a 9-list pattern with a
-#: duplicate has 10 records: 3^10 subset pairs); more lists than this are refused
+if TYPE_CHECKING:
+    from ctip.estimate.api import EstimateResult
+
+#: the error process is enumerated exactly over each person's records (an 8-list pattern with a
+#: duplicate has 9 records: 3^9 subset pairs, about 1 s of CPU); more lists are refused
 MAX_LISTS_CORRECTED = 8
 
 
@@ -362,7 +365,9 @@ def errors_from_run(
                          source=source, basis=basis)
 
 
-def estimate_corrected(history: CaptureHistory, errors: LinkageErrors, **options: Any) -> Any:
+def estimate_corrected(
+    history: CaptureHistory, errors: LinkageErrors, **options: Any
+) -> EstimateResult:
     """``estimate`` on the corrected table, the uncorrected figure beside it in
     ``details.linkage_correction`` (with the rates used and both tables)."""
     from ctip.estimate.api import estimate

@@ -115,7 +115,7 @@ def estimate_file(
     if linkage_errors is not None:
         from ctip.estimate.linkage_error import estimate_corrected
 
-        return estimate_corrected(hist, linkage_errors, **options)  # type: ignore[no-any-return]
+        return estimate_corrected(hist, linkage_errors, **options)
     return estimate(hist, **options)
 
 
