@@ -29,7 +29,7 @@ from ctip.services.linkage import (
     resolve_review,
 )
 from ctip.settings import Settings
-from ctip.storage.linkage import linkage_clusters, linkage_runs
+from ctip.storage.linkage import PAIR_FLOOR, linkage_clusters, linkage_pairs, linkage_runs
 from ctip.storage.repository import CaseStore
 
 AGENCY_TYPE = {"police": "police", "ngo": "ngo", "labour": "labour_inspectorate", "shelter": "ngo"}
@@ -103,7 +103,7 @@ def test_link_store_review_export_and_histories(settings: Settings, tmp_path: Pa
             dumped = json.dumps(
                 [
                     list(map(str, r))
-                    for t in (linkage_runs, linkage_clusters)
+                    for t in (linkage_runs, linkage_clusters, linkage_pairs)
                     for r in conn.execute(sa.select(t))
                 ]
             ).lower()
@@ -144,6 +144,22 @@ def test_link_store_review_export_and_histories(settings: Settings, tmp_path: Pa
     observed = pd.read_csv(hist_file, encoding="utf-8-sig")["count"].sum()
     assert estimate["observed"] == observed
     assert estimate["estimate"] >= observed
+    # the same table corrected for the run's own estimated linkage errors, uncorrected beside
+    done = runner.invoke(app, ["estimate", str(hist_file), "--method", "main", "--linkage-run",
+                               "latest", "--json"], env=env)
+    assert done.exit_code == 0, done.output
+    fixed = json.loads(done.output)
+    correction = fixed["details"]["linkage_correction"]
+    assert correction["uncorrected"]["estimate"] == pytest.approx(estimate["estimate"], abs=0.05)
+    assert correction["observed_people_linked"] == observed
+    assert correction["errors"]["scored_pairs"] > 0
+    assert correction["errors"]["pair_probability_floor"] == PAIR_FLOOR
+    assert 0 <= correction["errors"]["missed_two_lists"] <= 1
+    assert fixed["observed"] <= observed  # missed links split people: the correction rejoins
+    done = runner.invoke(app, ["estimate", str(hist_file), "--linkage-run", "latest"], env=env)
+    assert done.exit_code == 0, done.output
+    assert "Corrected for linkage errors" in done.output
+    assert "Without the correction" in done.output
     # `ctip link run --json` makes a new run (one JSON document); `review --json` lists its queue
     done = runner.invoke(app, ["link", "run", "--lists", "agency_type", "--json"], env=env)
     assert done.exit_code == 0, done.output

@@ -78,8 +78,12 @@ def estimate_file(
     dga_options: dict[str, Any] | None = None,
     bayes_options: dict[str, Any] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    linkage_errors: Any = None,
 ) -> EstimateResult | list[EstimateResult]:
-    """One result for the whole file, or one per stratum plus the total when ``strata`` given."""
+    """One result for the whole file, or one per stratum plus the total when ``strata`` given.
+
+    With ``linkage_errors`` (``services.linkage.linkage_errors``), the table is corrected for
+    them first and the uncorrected figure is kept in ``details.linkage_correction``."""
     frame, lists, numbers = read_capture_file(path, strata=strata)
     options: dict[str, Any] = dict(
         method=method,
@@ -98,11 +102,20 @@ def estimate_file(
     )
     # validate the whole file first, so a bad cell is reported with its row, not per stratum
     from_frame(frame[[*lists, "count"]], lists=lists, source=Path(path).name, row_numbers=numbers)
+    if strata and linkage_errors is not None:
+        raise ValidationError(
+            "a linkage-error correction is made for the whole table, not per stratum",
+            hint="estimate without --strata, or without --linkage-run",
+        )
     if strata:
         return estimate_strata(frame, lists=lists, strata=list(strata), **options)
     hist = from_frame(
         frame[[*lists, "count"]], lists=lists, source=Path(path).name, row_numbers=numbers
     )
+    if linkage_errors is not None:
+        from ctip.estimate.linkage_error import estimate_corrected
+
+        return estimate_corrected(hist, linkage_errors, **options)
     return estimate(hist, **options)
 
 
@@ -154,9 +167,17 @@ def estimate_histories(
     return estimate(from_frame(frame[[*lists, "count"]], lists=lists), **options)
 
 
-def sensitivity_for_file(path: str | Path, chosen: EstimateResult) -> Any:
+def sensitivity_for_file(
+    path: str | Path, chosen: EstimateResult, linkage_errors: Any = None
+) -> Any:
     """The range across the defensible methods for a capture-history file, beside ``chosen``
-    (``estimate.sensitivity``): what `ctip estimate` prints under any single figure."""
+    (``estimate.sensitivity``): what `ctip estimate` prints under any single figure. With
+    ``linkage_errors``, on the corrected table (the one ``chosen`` was estimated from)."""
     from ctip.estimate.sensitivity import sensitivity
 
-    return sensitivity(history_from_file(path), chosen=chosen)
+    history = history_from_file(path)
+    if linkage_errors is not None:
+        from ctip.estimate.linkage_error import correct
+
+        history = correct(history, linkage_errors).history
+    return sensitivity(history, chosen=chosen)

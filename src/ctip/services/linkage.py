@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +120,10 @@ def link_store(
 ) -> LinkageResult:
     """Deduplicate and link every record in the store; store clusters and the review queue."""
     options = options or ModelOptions()
+    review_at = options.review_threshold
+    # score down to the floor: the pairs below review are kept for the estimate's linkage-error
+    # correction (`ctip estimate --linkage-run`); clusters use the match threshold only
+    options = replace(options, review_threshold=min(review_at, tables.PAIR_FLOOR))
     frame = records_frame(store.records_for_linkage(actor=actor, reason=reason), lists)
     if len(frame) < 2:
         raise ValidationError(
@@ -140,6 +144,7 @@ def link_store(
             strict=True,
         )
     )
+    options = replace(options, review_threshold=review_at)
     borderline = review_pairs(result.pairs, options)
     # a pair already joined through other links needs no decision; links at the match
     # threshold that the clustering refused (their records clearly disagree) need one
@@ -164,6 +169,12 @@ def link_store(
                 strict=True,
             ),
             model=result.model,
+            scored=zip(
+                result.pairs["unique_id_l"].astype(str),
+                result.pairs["unique_id_r"].astype(str),
+                result.pairs["match_probability"],
+                strict=True,
+            ),
         )
         store.audit.append(
             conn,
@@ -225,6 +236,29 @@ def histories_from(
 def histories(store: Any, strata: Sequence[str] = ()) -> pd.DataFrame:
     """The capture-history table of the latest run (what `ctip estimate` reads)."""
     return histories_from(cluster_table(store), _analytic(store), strata)
+
+
+def linkage_errors(store: Any, run_id: str = "latest") -> Any:
+    """The estimated linkage error rates of a run (``estimate.linkage_error.errors_from_run``):
+    from its clusters, scored pairs and review decisions, for the lists it was run with."""
+    from ctip.estimate.linkage_error import errors_from_run
+
+    with store.engine.connect() as conn:
+        run = tables.run_by_id(conn, run_id)
+        pairs = tables.scored_pairs(conn, run.run_id)
+        decided = tables.decided(conn, run.run_id)
+    if not pairs:
+        raise ValidationError(
+            "linkage run {run_id} kept no scored pairs (it was made before ctip stored them)",
+            hint="link again (`ctip link run`), then estimate with --linkage-run latest",
+            params={"run_id": run.run_id})
+    clusters = cluster_table(store, run.run_id)
+    clusters["list"] = clusters[run.lists_by].fillna("unknown")
+    records = list(zip(clusters["victim_id"].astype(str), clusters["list"].astype(str),
+                       clusters["cluster_id"].astype(str), strict=True))
+    lists = sorted({name for _, name, _ in records})
+    return errors_from_run(lists, records, pairs, threshold=run.match_threshold, decided=decided,
+                           source=f"linkage run {run.run_id}", floor=tables.PAIR_FLOOR)
 
 
 def open_reviews(store: Any) -> list[tables.ReviewItem]:

@@ -62,6 +62,19 @@ linkage_reviews = sa.Table(
     sa.Column("decided_at", TS, nullable=True),
 )
 
+#: every pair the model scored at or above ``PAIR_FLOOR`` (ids and probability only): what a
+#: linkage-error correction of the estimate reads (``ctip estimate --linkage-run``)
+linkage_pairs = sa.Table(
+    "linkage_pairs",
+    metadata,
+    sa.Column("run_id", sa.String(36), sa.ForeignKey("linkage_runs.run_id"), primary_key=True),
+    sa.Column("victim_id_l", sa.String(36), primary_key=True),
+    sa.Column("victim_id_r", sa.String(36), primary_key=True),
+    sa.Column("match_probability", sa.Float, nullable=False),
+)
+PAIRS_REVISION = "0502_linkage_pairs"
+PAIR_FLOOR = 0.01
+
 DECISIONS = ("match", "non_match")
 
 
@@ -100,6 +113,7 @@ def save_run(
     clusters: Iterable[tuple[str, str]],
     reviews: Iterable[tuple[str, str, float]],
     model: dict[str, Any] | None,
+    scored: Iterable[tuple[str, str, float]] = (),
 ) -> RunSummary:
     """Store one run: (victim_id, cluster_id) pairs and borderline (id_l, id_r, probability)."""
     run_id = str(uuid.uuid4())
@@ -129,7 +143,39 @@ def save_run(
         conn.execute(linkage_clusters.insert(), cluster_rows[start : start + 5000])
     if review_rows:
         conn.execute(linkage_reviews.insert(), review_rows)
+    seen: set[tuple[str, str]] = set()
+    pair_rows = []
+    for a, b, p in scored:
+        key = (a, b) if a <= b else (b, a)
+        if key not in seen:
+            seen.add(key)
+            pair_rows.append({"run_id": run_id, "victim_id_l": key[0], "victim_id_r": key[1],
+                              "match_probability": float(p)})
+    for start in range(0, len(pair_rows), 5000):
+        conn.execute(linkage_pairs.insert(), pair_rows[start : start + 5000])
     return summary
+
+
+def run_by_id(conn: sa.Connection, run_id: str) -> RunSummary:
+    """A run by id, or ``latest``."""
+    if run_id == "latest":
+        return latest_run(conn)
+    row = conn.execute(sa.select(linkage_runs).where(linkage_runs.c.run_id == run_id)).first()
+    if row is None:
+        raise NotFoundError(f"No linkage run {run_id}.",
+                            hint="give `latest` or a run id from `ctip link run --json`")
+    data = row._asdict()
+    data.pop("model_json", None)
+    return RunSummary(**data)
+
+
+def scored_pairs(conn: sa.Connection, run_id: str) -> list[tuple[str, str, float]]:
+    """(victim_id_l, victim_id_r, match probability) of every pair the run scored (>= floor)."""
+    rows = conn.execute(
+        sa.select(linkage_pairs.c.victim_id_l, linkage_pairs.c.victim_id_r,
+                  linkage_pairs.c.match_probability).where(linkage_pairs.c.run_id == run_id)
+    )
+    return [(a, b, float(p)) for a, b, p in rows]
 
 
 def latest_run(conn: sa.Connection) -> RunSummary:
