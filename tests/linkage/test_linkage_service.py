@@ -29,7 +29,7 @@ from ctip.services.linkage import (
     resolve_review,
 )
 from ctip.settings import Settings
-from ctip.storage.linkage import PAIR_FLOOR, linkage_clusters, linkage_pairs, linkage_runs
+from ctip.storage.linkage import linkage_clusters, linkage_pairs, linkage_runs
 from ctip.storage.repository import CaseStore
 
 AGENCY_TYPE = {"police": "police", "ngo": "ngo", "labour": "labour_inspectorate", "shelter": "ngo"}
@@ -153,7 +153,8 @@ def test_link_store_review_export_and_histories(settings: Settings, tmp_path: Pa
     assert correction["uncorrected"]["estimate"] == pytest.approx(estimate["estimate"], abs=0.05)
     assert correction["observed_people_linked"] == observed
     assert correction["errors"]["scored_pairs"] > 0
-    assert correction["errors"]["pair_probability_floor"] == PAIR_FLOOR
+    # the pairs kept are those the run scored for review anyway (no extra scoring)
+    assert correction["errors"]["pair_probability_floor"] == 0.3  # the run's review threshold
     assert 0 <= correction["errors"]["missed_two_lists"] <= 1
     assert fixed["observed"] <= observed  # missed links split people: the correction rejoins
     done = runner.invoke(app, ["estimate", str(hist_file), "--linkage-run", "latest"], env=env)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -120,10 +120,6 @@ def link_store(
 ) -> LinkageResult:
     """Deduplicate and link every record in the store; store clusters and the review queue."""
     options = options or ModelOptions()
-    review_at = options.review_threshold
-    # score down to the floor: the pairs below review are kept for the estimate's linkage-error
-    # correction (`ctip estimate --linkage-run`); clusters use the match threshold only
-    options = replace(options, review_threshold=min(review_at, tables.PAIR_FLOOR))
     frame = records_frame(store.records_for_linkage(actor=actor, reason=reason), lists)
     if len(frame) < 2:
         raise ValidationError(
@@ -144,7 +140,6 @@ def link_store(
             strict=True,
         )
     )
-    options = replace(options, review_threshold=review_at)
     borderline = review_pairs(result.pairs, options)
     # a pair already joined through other links needs no decision; links at the match
     # threshold that the clustering refused (their records clearly disagree) need one
@@ -258,7 +253,7 @@ def linkage_errors(store: Any, run_id: str = "latest") -> Any:
                        clusters["cluster_id"].astype(str), strict=True))
     lists = sorted({name for _, name, _ in records})
     return errors_from_run(lists, records, pairs, threshold=run.match_threshold, decided=decided,
-                           source=f"linkage run {run.run_id}", floor=tables.PAIR_FLOOR)
+                           source=f"linkage run {run.run_id}", floor=run.review_threshold)
 
 
 def open_reviews(store: Any) -> list[tables.ReviewItem]:

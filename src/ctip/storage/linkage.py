@@ -62,8 +62,10 @@ linkage_reviews = sa.Table(
     sa.Column("decided_at", TS, nullable=True),
 )
 
-#: every pair the model scored at or above ``PAIR_FLOOR`` (ids and probability only): what a
-#: linkage-error correction of the estimate reads (``ctip estimate --linkage-run``)
+#: every pair the model scored at or above the run's review threshold (ids and probability
+#: only; the pairs a run computes anyway, so storing them costs no extra scoring): what a
+#: linkage-error correction of the estimate reads (``ctip estimate --linkage-run``, which needs
+#: the direct links, all at or above the match threshold)
 linkage_pairs = sa.Table(
     "linkage_pairs",
     metadata,
@@ -73,7 +75,6 @@ linkage_pairs = sa.Table(
     sa.Column("match_probability", sa.Float, nullable=False),
 )
 PAIRS_REVISION = "0502_linkage_pairs"
-PAIR_FLOOR = 0.01
 
 DECISIONS = ("match", "non_match")
 
