@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ctip import storage
@@ -22,7 +23,7 @@ from ctip.errors import ConfigurationError, InputFileError, ValidationError
 from ctip.ingest.writers import write_csv
 from ctip.linkage import dice, pprl
 from ctip.linkage.histories import capture_histories
-from ctip.linkage.model import ModelOptions, review_pairs, run_splink
+from ctip.linkage.model import ModelOptions, SplinkRun, review_pairs, run_splink
 from ctip.linkage.normalise import INPUT_COLUMNS, prepare_frame
 from ctip.services.linkage_review import apply_decision
 from ctip.settings import Settings
@@ -108,6 +109,39 @@ def _db_api(engine: str) -> Any:
                              params={"engine": repr(engine)})
 
 
+def in_content_order(prepared: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The linkage frame in an order and with ids that depend on the records alone: rows sorted
+    by a hash of their values, ids their ordinals; and the victim id of each ordinal.
+
+    Victim ids are random, and Splink's seeded sampling of random pairs and the clustering's
+    ties follow the rows' order and ids: two imports of the same files linked differently
+    (the demo: 1,457 and 1,455 people). Same records, same run now."""
+    scalar = [
+        c for c in prepared.columns
+        if c != "unique_id"
+        and not any(isinstance(v, list | tuple | np.ndarray) for v in prepared[c].head(50))
+    ]
+    digest = pd.util.hash_pandas_object(prepared[scalar], index=False).to_numpy()
+    order = np.argsort(digest, kind="stable")  # ties: records alike in every value
+    out = prepared.iloc[order].reset_index(drop=True)
+    victim_of = out["unique_id"].astype(str).tolist()
+    width = len(str(len(out)))
+    out["unique_id"] = [str(i).zfill(width) for i in range(len(out))]
+    return out, victim_of
+
+
+def with_victim_ids(result: SplinkRun, victim_of: list[str]) -> SplinkRun:
+    """``run_splink``'s result with the ordinal ids of ``in_content_order`` turned back into
+    victim ids (clusters, their labels, scored and refused pairs)."""
+    back = {str(i).zfill(len(str(len(victim_of)))): v for i, v in enumerate(victim_of)}
+    for frame, columns in ((result.clusters, ("unique_id", "cluster_id")),
+                           (result.pairs, ("unique_id_l", "unique_id_r")),
+                           (result.refused, ("unique_id_l", "unique_id_r"))):
+        for column in columns:
+            frame[column] = frame[column].astype(str).map(back)
+    return result
+
+
 def link_store(
     store: Any,
     *,
@@ -126,12 +160,12 @@ def link_store(
             "linkage needs at least two victim records in the store",
             hint="import the agencies' files first (`ctip import`)",
         )
-    prepared = prepare_frame(frame)
+    prepared, victim_of = in_content_order(prepare_frame(frame))
     del frame
     if prepared["source_dataset"].nunique() < 2:
         options.link_type = "dedupe_only"
-    result = run_splink(prepared, _db_api(engine), options)
-    lists_of = dict(zip(prepared["unique_id"], prepared["source_dataset"], strict=True))
+    result = with_victim_ids(run_splink(prepared, _db_api(engine), options), victim_of)
+    lists_of = dict(zip(victim_of, prepared["source_dataset"], strict=True))
     del prepared  # identities leave memory with the frame
     cluster_of = dict(
         zip(
