@@ -22,7 +22,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from ctip.errors import ExchangeError
+from ctip.errors import ExchangeError, Phrase, bounded
 from ctip.evidence.signing import verify_signature
 from ctip.evidence.timestamp import TokenError, verify_token
 from ctip.exchange import payloads
@@ -89,41 +89,49 @@ def verify_opened(opened: Opened, *, directories: Sequence[Mapping[str, Any]], m
         recipients = [(str(r["agency"]), str(r["age"])) for r in m["recipients"]]
         profile_ref = m["profile"]
     except (KeyError, TypeError, ValueError) as error:
-        raise ExchangeError(f"The manifest lacks a required field ({error}).",
-                            reason="malformed") from None
+        raise ExchangeError("The manifest lacks a required field ({error}).",
+                            reason="malformed", params={"error": bounded(str(error), 200)}) \
+            from None
     card = find_sender(directories, sender, key_id, created, now)
-    if not verify_signature(unb64(card.card["signing_key"], "a signing key"),
+    if not verify_signature(unb64(card.card["signing_key"], Phrase("a signing key")),
                             opened.manifest_bytes, opened.signature):
         raise ExchangeError(
-            f"The package claims to come from {sender}, but its signature does not verify with "
-            f"{sender}'s key in the directory: a forged sender.", reason="bad-signature",
-            hint="do not open it; tell the named sender on a separate channel")
+            "The package claims to come from {sender}, but its signature does not verify with "
+            "{sender}'s key in the directory: a forged sender.", reason="bad-signature",
+            hint="do not open it; tell the named sender on a separate channel",
+            params={"sender": sender})
     mine = set(my_recipients)
     if not any(agency == me and age in mine for agency, age in recipients):
         listed = ", ".join(a for a, _ in recipients)
         raise ExchangeError(
-            f"This instance ({me}) is not a recipient listed in the signed manifest (listed: "
-            f"{listed}): the package was forwarded to us.", reason="not-a-recipient",
-            hint="do not use it; tell the sender")
+            "This instance ({me}) is not a recipient listed in the signed manifest (listed: "
+            "{listed}): the package was forwarded to us.", reason="not-a-recipient",
+            hint="do not use it; tell the sender", params={"me": me, "listed": listed})
     if expires <= now:
-        raise ExchangeError(f"The package expired on {m['expires']}.", reason="expired",
-                            hint="ask the sender for a new package if it is still needed")
+        raise ExchangeError("The package expired on {expires}.", reason="expired",
+                            hint="ask the sender for a new package if it is still needed",
+                            params={"expires": m["expires"]})
     if seen(package_id):
-        raise ExchangeError(f"Package {package_id} was received before: a replay.",
-                            reason="replayed", hint="nothing to do; the first copy is kept")
+        raise ExchangeError("Package {package_id} was received before: a replay.",
+                            reason="replayed", hint="nothing to do; the first copy is kept",
+                            params={"package_id": package_id})
     check_files(opened)
     profile = prof.profile(str(profile_ref.get("id")))
     if profile.sha256 != profile_ref.get("sha256"):
         raise ExchangeError(
-            f"The sender's profile {profile.id!r} is not the same definition as ours "
-            f"(sha256 {str(profile_ref.get('sha256'))[:12]}... vs {profile.sha256[:12]}...).",
-            reason="out-of-profile", hint="both sides must run the same profile version")
+            "The sender's profile {profile} is not the same definition as ours "
+            "(sha256 {theirs}... vs {ours}...).",
+            reason="out-of-profile", hint="both sides must run the same profile version",
+            params={"profile": repr(profile.id), "theirs": str(profile_ref.get("sha256"))[:12],
+                    "ours": profile.sha256[:12]})
     prof.check_labels(tlp=str(m.get("tlp")), handling=str(m.get("handling")),
                       grade=m.get("grade"))
     if m.get("legal_basis") not in profile.legal_bases:
-        raise ExchangeError(f"Legal basis {m.get('legal_basis')!r} is not one profile "
-                            f"{profile.id!r} accepts ({', '.join(profile.legal_bases)}).",
-                            reason="out-of-profile")
+        raise ExchangeError("Legal basis {basis} is not one profile {profile} accepts "
+                            "({accepted}).", reason="out-of-profile",
+                            params={"basis": repr(m.get("legal_basis")),
+                                    "profile": repr(profile.id),
+                                    "accepted": ", ".join(profile.legal_bases)})
     if m.get("legal_basis") == "consent" and not m.get("consent_refs"):
         raise ExchangeError("The package rests on consent but cites no consent record.",
                             reason="out-of-profile", hint="the sender must cite the consent id")

@@ -76,8 +76,9 @@ def report_country(setting: str | None) -> str | None:
     iso3 = normalise_country(setting.strip())
     if iso3 is None:
         raise ConfigurationError(
-            f"CTIP_COUNTRY / --country {setting!r} is not a known country",
-            hint="give an ISO 3166 code (GBR, GB, 826) or an English name (United Kingdom)")
+            "CTIP_COUNTRY / --country {setting} is not a known country",
+            hint="give an ISO 3166 code (GBR, GB, 826) or an English name (United Kingdom)",
+            params={"setting": repr(setting)})
     return iso3
 
 

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ctip.errors import ConfigurationError, EvidenceError
+from ctip.errors import ConfigurationError, EvidenceError, Phrase, bounded
 from ctip.evidence.timestamp import TokenError, TokenInfo, timestamp_request, verify_token
 from ctip.settings import Settings
 from ctip.storage.keys import write_secret
@@ -65,7 +65,7 @@ class TimestampAuthority:
 
     ca_pem: bytes
     cert_pem: bytes
-    name: str
+    name: str | Phrase  # what a message calls it (a Phrase, translated on a page, or a URL)
 
     def _respond(self, request: bytes) -> bytes:
         raise NotImplementedError
@@ -77,17 +77,18 @@ class TimestampAuthority:
             info = verify_token(response, digest, root_pem=self.ca_pem, tsa_pem=self.cert_pem,
                                 nonce=nonce)
         except TokenError as error:
-            raise EvidenceError(f"The time-stamp authority {self.name} gave a token that does "
-                                f"not verify: {error}.",
+            raise EvidenceError("The time-stamp authority {tsa} gave a token that does not "
+                                "verify: {error}.",
                                 hint="check CTIP_TSA and the TSA certificates "
-                                "(CTIP_TSA_CA_FILE, CTIP_TSA_CERT_FILE)") from None
+                                "(CTIP_TSA_CA_FILE, CTIP_TSA_CERT_FILE)",
+                                params={"tsa": self.name, "error": str(error)}) from None
         return Stamp(response, info)
 
 
 class LocalTSA(TimestampAuthority):
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.name = f"local OpenSSL TSA ({folder})"
+        self.name = Phrase("local OpenSSL TSA ({folder})", params={"folder": str(folder)})
         openssl = shutil.which("openssl")
         if openssl is None:
             raise ConfigurationError("The local TSA needs the `openssl` program.",
@@ -97,8 +98,9 @@ class LocalTSA(TimestampAuthority):
             self.ca_pem = (folder / "ca.pem").read_bytes()
             self.cert_pem = (folder / "tsa.pem").read_bytes()
         except FileNotFoundError:
-            raise ConfigurationError(f"There is no local TSA in {folder}.",
-                                     hint="run `ctip evidence setup --local-tsa`") from None
+            raise ConfigurationError("There is no local TSA in {folder}.",
+                                     hint="run `ctip evidence setup --local-tsa`",
+                                     params={"folder": str(folder)}) from None
 
     def _respond(self, request: bytes) -> bytes:
         with tempfile.TemporaryDirectory(prefix="ctip-tsa-") as work:
@@ -109,8 +111,9 @@ class LocalTSA(TimestampAuthority):
                  "-queryfile", str(query), "-out", str(reply)],
                 capture_output=True, text=True, check=False)
             if done.returncode != 0 or not reply.exists():
-                raise EvidenceError(f"The local TSA failed: {done.stderr.strip()[:300]}",
-                                    hint="run `ctip evidence setup --local-tsa` again")
+                raise EvidenceError("The local TSA failed: {stderr}",
+                                    hint="run `ctip evidence setup --local-tsa` again",
+                                    params={"stderr": bounded(done.stderr.strip(), 300)})
             return reply.read_bytes()
 
 
@@ -125,9 +128,9 @@ class HttpTSA(TimestampAuthority):
             with urllib.request.urlopen(req, timeout=30) as answer:  # noqa: S310
                 return bytes(answer.read())
         except OSError as error:
-            raise EvidenceError(f"The time-stamp authority {self.url} did not answer: {error}.",
-                                hint="check the network and CTIP_TSA; nothing was stored") \
-                from None
+            raise EvidenceError("The time-stamp authority {url} did not answer: {error}.",
+                                hint="check the network and CTIP_TSA; nothing was stored",
+                                params={"url": self.url, "error": str(error)}) from None
 
 
 def tsa_from_settings(settings: Settings) -> TimestampAuthority:
@@ -142,14 +145,16 @@ def tsa_from_settings(settings: Settings) -> TimestampAuthority:
     if settings.tsa == "local":
         return LocalTSA(settings.resolved_tsa_dir)
     if not settings.tsa.startswith(("https://", "http://")):
-        raise ConfigurationError(f"CTIP_TSA={settings.tsa!r} is neither a URL nor 'local'.",
-                                 hint="set it to the TSA's https URL")
+        raise ConfigurationError("CTIP_TSA={tsa} is neither a URL nor 'local'.",
+                                 hint="set it to the TSA's https URL",
+                                 params={"tsa": repr(settings.tsa)})
     try:
         ca = settings.resolved_tsa_ca_file.read_bytes()
         cert = settings.resolved_tsa_cert_file.read_bytes()
     except FileNotFoundError as error:
-        raise ConfigurationError(f"A TSA certificate file is missing: {error.filename}.",
-                                 hint="set CTIP_TSA_CA_FILE and CTIP_TSA_CERT_FILE") from None
+        raise ConfigurationError("A TSA certificate file is missing: {path}.",
+                                 hint="set CTIP_TSA_CA_FILE and CTIP_TSA_CERT_FILE",
+                                 params={"path": error.filename}) from None
     return HttpTSA(settings.tsa, ca, cert)
 
 
