@@ -47,6 +47,7 @@ SERVICE_MESSAGES = ("services/accounts.py", "services/account_changes.py", "doma
                     "services/followup_ledgers.py", "followup/catalogue.py", "followup/cycles.py",
                     "followup/rules.py", "followup/treaties.py",
                     "services/exchange_directory.py", "exchange/directory.py",
+                    "exchange/verify.py", "services/timestamping.py", "services/reporting.py",
                     "services/backup.py",
                     "services/ads.py", "services/ads_export.py", "ads/classify.py",
                     "services/supply.py", "domain/supply.py", "supply/entities.py",
