@@ -274,3 +274,28 @@ def test_rfc3161_token_over_the_manifest_is_checked(world, tmp_path) -> None:  #
     assert check_timestamp(moved, (tsa.ca_pem, tsa.cert_pem)).startswith("not verified")
     assert check_timestamp(pk.open_package(_pack(world), [str(world["receiver"].mailbox)]),
                            (tsa.ca_pem, tsa.cert_pem)) == "none"
+
+
+def test_a_refusal_names_its_values_in_english_and_in_the_readers_language(world) -> None:
+    """A forwarded package's refusal is a template with this instance and the listed recipients
+    in ``params``: English for the CLI, French on a page, the same values in both."""
+    from starlette.requests import Request
+
+    from ctip.web.pages.common import localised
+
+    w = world
+    forwarded = _pack(w, encrypt_to=[w["other"]])
+    opened = pk.open_package(forwarded, [str(w["other"].mailbox)])
+    with pytest.raises(ExchangeError) as caught:
+        verify_opened(opened, directories=[w["body"]], me="POLICE-XA",
+                      my_recipients=[w["other"].age], now=NOW, seen=lambda pid: False)
+    error = caught.value
+    assert error.reason == "not-a-recipient"
+    assert error.params == {"me": "POLICE-XA", "listed": "NGO-XA"}
+    assert error.message == ("This instance (POLICE-XA) is not a recipient listed in the signed "
+                             "manifest (listed: NGO-XA): the package was forwarded to us.")
+    french = Request({"type": "http", "headers": [], "state": {"locale": "fr"}})
+    message, hint = localised(french, error)
+    assert message == ("Cette instance (POLICE-XA) ne figure pas parmi les destinataires du "
+                       "manifeste signé (destinataires : NGO-XA) : le paquet nous a été transféré.")
+    assert hint == "ne l’utilisez pas ; prévenez l’expéditeur"

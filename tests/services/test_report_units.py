@@ -213,3 +213,22 @@ def test_ctdc_report_is_neutral_and_draws_ages_from_age_broad(shared_data: Path,
     assert "under 18 and 18 and over" in pyramid  # bands, as CTDC gives no years
     number, label = _first_card(html)
     assert label == "detected-victim records"
+
+
+def test_an_unknown_country_is_refused_in_english_and_in_the_readers_language() -> None:
+    """The refusal is a template with the setting in ``params``: the CLI shows it in English and
+    a page in Spanish, with the same value filled in and the hint translated too."""
+    from starlette.requests import Request
+
+    from ctip.web.pages.common import localised
+
+    with pytest.raises(ConfigurationError) as caught:
+        report_country("Atlantis")
+    error = caught.value
+    assert error.template == "CTIP_COUNTRY / --country {setting} is not a known country"
+    assert error.message == "CTIP_COUNTRY / --country 'Atlantis' is not a known country"
+    assert error.hint is not None and error.hint.startswith("give an ISO 3166 code")
+    spanish = Request({"type": "http", "headers": [], "state": {"locale": "es"}})
+    message, hint = localised(spanish, error)
+    assert message == "CTIP_COUNTRY / --country 'Atlantis' no es un país conocido"
+    assert hint.startswith("indique un código ISO 3166 (GBR, GB, 826)")
