@@ -1,8 +1,8 @@
 """Optimal secondary suppression: the cheapest pattern, as a mixed-integer programme (HiGHS).
 
 This is the "optimal" method of tau-ARGUS (Fischetti and Salazar-Gonzalez 1999, 2000) in its
-Benders form (their "capacity constraints"), solved with HiGHS through ``scipy.optimize.milp``
-and ``linprog`` instead of a hand-written branch and cut.
+Benders form (their "capacity constraints"), solved with HiGHS (called directly, ``publish.highs``)
+instead of a hand-written branch and cut.
 
 Model. The table is the k-dimensional array ``ext`` whose last index on each axis is the total
 (as in ``suppression.py``). A binary x_c says "cell c is hidden". The attacker knows every shown
@@ -47,9 +47,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
+
+from ctip.publish import highs
 
 MAX_VARIABLES = 3_000
 # The largest group of linked cells the master takes, and its rounds, for "auto": HiGHS's root
@@ -113,7 +115,7 @@ def attacker_intervals(ext: np.ndarray, unknown: np.ndarray, cells: list[tuple[i
     var_of[tuple(positions.T)] = np.arange(len(positions))
     a_eq, b_eq = additive_rows(ext.shape, var_of, lead)
     lower = -ext[tuple(positions.T)].astype(np.float64)
-    bounds = list(zip(lower, [None] * len(lower), strict=True))
+    series = None
     out = {}
     for cell in cells:
         idx = int(var_of[cell])
@@ -121,18 +123,12 @@ def attacker_intervals(ext: np.ndarray, unknown: np.ndarray, cells: list[tuple[i
         if idx < 0:
             out[cell] = (value, value)
             continue
-        ends = []
-        for sign in (1.0, -1.0):
-            objective = np.zeros(len(positions))
-            objective[idx] = sign
-            res = linprog(objective, A_eq=a_eq if a_eq.shape[0] else None,
-                          b_eq=b_eq if a_eq.shape[0] else None, bounds=bounds, method="highs")
-            if res.status == 3:
-                ends.append(-np.inf if sign > 0 else np.inf)
-            elif res.status != 0:
-                raise RuntimeError(f"attacker LP failed: {res.message}")
-            else:
-                ends.append(value + sign * res.fun)
+        if series is None:  # one LP, its objective changed cell by cell (warm-started)
+            zero = np.zeros(a_eq.shape[0])
+            series = highs.LpSeries(a_eq if a_eq.shape[0] else None, zero, zero, lower,
+                                    np.full(len(lower), highs.INF))
+        # min y_q, then min -y_q (= -max y_q)
+        ends = [value + series.extreme(idx, 1.0), value - series.extreme(idx, -1.0)]
         out[cell] = (ends[0], ends[1])
     return out
 
@@ -360,11 +356,18 @@ def _solve_master(price: np.ndarray, is_fixed_on: np.ndarray, matrix: csr_matrix
                   nodes: int | None, cutoff: float | None,
                   integral: bool = True) -> tuple[np.ndarray, bool, float] | None:
     cols = np.flatnonzero(sel)
-    constraints: tuple[LinearConstraint, ...] | LinearConstraint = ()
+    sub, lower = None, np.zeros(0)
     if matrix is not None and rhs is not None:
         rows = np.flatnonzero(abs(matrix) @ sel.astype(np.float64) > 0)
         if len(rows):
-            constraints = LinearConstraint(matrix[rows][:, cols], rhs[rows], np.inf)
+            sub, lower = matrix[rows][:, cols], rhs[rows]
+    if not integral:  # the LP relaxation: HiGHS directly
+        relaxed = highs.solve(price[cols], sub, lower, np.full(len(lower), highs.INF),
+                              np.where(is_fixed_on[cols], 1.0, 0.0), np.ones(len(cols)),
+                              time_limit=time_limit)
+        return None if relaxed.x is None else (relaxed.x, relaxed.status == "optimal", 0.0)
+    # the integer programme through scipy's HiGHS (1.12): its branch and bound is 1.5-2.5x
+    # faster on these small masters than highspy 1.16's (same optimum, same gap)
     options: dict[str, object] = {"time_limit": time_limit, "disp": False}
     if gap is not None:
         options["mip_rel_gap"] = gap
@@ -374,13 +377,13 @@ def _solve_master(price: np.ndarray, is_fixed_on: np.ndarray, matrix: csr_matrix
         options["objective_bound"] = cutoff + 1e-6 * max(1.0, abs(cutoff))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
-        res = milp(price[cols], integrality=np.ones(len(cols)) if integral else None,
+        res = milp(price[cols], integrality=np.ones(len(cols)),
                    bounds=Bounds(np.where(is_fixed_on[cols], 1.0, 0.0), np.ones(len(cols))),
-                   constraints=constraints, options=options)
+                   constraints=() if sub is None else LinearConstraint(sub, lower, np.inf),
+                   options=options)
     if res.x is None:
         return None
-    found = np.round(res.x) if integral else res.x
-    return found, res.status == 0, float(getattr(res, "mip_gap", 0.0) or 0.0)
+    return np.round(res.x), res.status == 0, float(getattr(res, "mip_gap", 0.0) or 0.0)
 
 
 Group = tuple[np.ndarray, np.ndarray, Any]  # columns, rows, A restricted to them (COO)
@@ -450,17 +453,17 @@ def _separate(a_eq: csr_matrix, value: np.ndarray, on: np.ndarray, targets: np.n
                                                    np.concatenate(e_cols))),
                          shape=(row_offsets[-1], offsets[-1])).tocsr()
         has_rows = big.shape[0] > 0
-        res = linprog(np.concatenate(objective), A_eq=big if has_rows else None,
-                      b_eq=np.zeros(big.shape[0]) if has_rows else None,
-                      bounds=np.column_stack([np.concatenate(lo_b), np.concatenate(hi_b)]),
-                      method="highs")
-        if res.status != 0:
-            raise RuntimeError(f"separation LP failed: {res.message}")
-        # scipy: objective = A^T marginals + bound multipliers, so u = -marginals for max y_q
-        marg = res.eqlin.marginals if has_rows else np.zeros(0)
+        zero = np.zeros(big.shape[0])
+        res = highs.solve(np.concatenate(objective), big if has_rows else None, zero, zero,
+                          np.concatenate(lo_b), np.concatenate(hi_b))
+        if res.x is None or res.row_dual is None:
+            raise RuntimeError(f"separation LP failed: {res.status}")
+        # HiGHS: objective = A^T duals + bound multipliers, so u = -duals for max y_q
+        marg = res.row_dual
+        solved = res.x
         y = np.zeros((2 * len(part), m))
         for b in range(2 * len(part)):
-            y[b, groups[group_of[part[b // 2]]][0]] = res.x[offsets[b]:offsets[b + 1]]
+            y[b, groups[group_of[part[b // 2]]][0]] = solved[offsets[b]:offsets[b + 1]]
         moves.append(y)
         for j, q in enumerate(part):
             hi, lo, v = y[2 * j, q], y[2 * j + 1, q], value[q]
