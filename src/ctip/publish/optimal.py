@@ -44,7 +44,6 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -95,15 +94,16 @@ def additive_rows(shape: tuple[int, ...], var_of: np.ndarray,
         coef = np.ones(n)
         coef[-1] = -1.0
         var = var_of.reshape(-1)[lines]  # (lines, n)
-        used = (var >= 0).any(axis=1)
-        for line in np.flatnonzero(used):
-            keep = var[line] >= 0
-            rows.extend([r] * int(keep.sum()))
-            cols.extend(var[line][keep].tolist())
-            vals.extend(coef[keep].tolist())
-            r += 1
+        var = var[(var >= 0).any(axis=1)]  # the lines with a movable cell, in order
+        line, at = np.nonzero(var >= 0)
+        rows.append(line + r)
+        cols.append(var[line, at])
+        vals.append(coef[at])
+        r += len(var)
+    rows_, cols_, vals_ = ((np.concatenate(v) if v else np.zeros(0)) for v in (rows, cols, vals))
     m = int(var_of.max()) + 1 if var_of.size and var_of.max() >= 0 else 0
-    return coo_matrix((vals, (rows, cols)), shape=(r, m)).tocsr(), np.zeros(r)
+    return coo_matrix((vals_, (rows_.astype(np.int64), cols_.astype(np.int64))),
+                      shape=(r, m)).tocsr(), np.zeros(r)
 
 
 def attacker_intervals(ext: np.ndarray, unknown: np.ndarray, cells: list[tuple[int, ...]],
@@ -189,9 +189,9 @@ def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarr
     cuts = _line_cuts(ext.shape, var_of, value, is_primary, is_free, threshold, lead)
     groups = _components(a_eq, m)
     group_of = np.zeros(m, dtype=np.int64)
-    for g, (cols, _, _) in enumerate(groups):
-        group_of[cols] = g
-    if max_group is not None and max(len(cols) for cols, _, _ in groups) > max_group:
+    for g, group in enumerate(groups):
+        group_of[group.cols] = g
+    if max_group is not None and max(len(group.cols) for group in groups) > max_group:
         return None
     watch: set[int] = set()  # complementary cells the LP attacker found too narrow
     deadline = time.monotonic() + time_limit
@@ -386,27 +386,50 @@ def _solve_master(price: np.ndarray, is_fixed_on: np.ndarray, matrix: csr_matrix
     return np.round(res.x), res.status == 0, float(getattr(res, "mip_gap", 0.0) or 0.0)
 
 
-Group = tuple[np.ndarray, np.ndarray, Any]  # columns, rows, A restricted to them (COO)
+@dataclass(frozen=True)
+class Group:
+    """Variables no line links to the others (a slice, or a part of a table no hidden cell
+    joins): its columns and rows of A, and A restricted to them (COO, local indices)."""
+
+    cols: np.ndarray
+    n_rows: int
+    row: np.ndarray
+    col: np.ndarray
+    data: np.ndarray
+
+    def transpose_dot(self, u: np.ndarray) -> np.ndarray:
+        """A_group^T u."""
+        return np.bincount(self.col, weights=self.data * u[self.row], minlength=len(self.cols))
 
 
 def _components(a_eq: csr_matrix, m: int) -> list[Group]:
     """The variables in groups no line links (independent slices, or parts of a table no
-    hidden cell joins): (columns, rows, A restricted to them) per group. A move of q needs
-    only q's group: the others stay put."""
+    hidden cell joins), with A restricted to each. A move of q needs only q's group: the others
+    stay put."""
+    empty = np.zeros(0, dtype=np.int64)
     if a_eq.shape[0] == 0:
-        return [(np.array([q]), np.zeros(0, dtype=np.int64), coo_matrix((0, 1)))
-                for q in range(m)]
+        return [Group(np.array([q]), 0, empty, empty, np.zeros(0)) for q in range(m)]
     link = (a_eq.T @ a_eq) != 0
     count, label = connected_components(link, directed=False)
     row_label = label[a_eq.indices[a_eq.indptr[:-1]]] if a_eq.nnz else np.zeros(0, dtype=int)
     order_cols, order_rows = np.argsort(label, kind="stable"), np.argsort(row_label, kind="stable")
     col_cut = np.searchsorted(label[order_cols], np.arange(count + 1))
     row_cut = np.searchsorted(row_label[order_rows], np.arange(count + 1))
+    # local indices: the rank of a column (row) within its group
+    col_rank = np.empty(m, dtype=np.int64)
+    col_rank[order_cols] = np.arange(m) - col_cut[label[order_cols]]
+    row_rank = np.empty(len(row_label), dtype=np.int64)
+    row_rank[order_rows] = np.arange(len(row_label)) - row_cut[row_label[order_rows]]
+    coo = a_eq.tocoo()
+    entry_group = label[coo.col]
+    order = np.argsort(entry_group, kind="stable")
+    entry_cut = np.searchsorted(entry_group[order], np.arange(count + 1))
+    e_row, e_col, e_data = row_rank[coo.row[order]], col_rank[coo.col[order]], coo.data[order]
     out = []
     for g in range(count):
-        cols = order_cols[col_cut[g]:col_cut[g + 1]]
-        rows = order_rows[row_cut[g]:row_cut[g + 1]]
-        out.append((cols, rows, a_eq[rows][:, cols].tocoo()))
+        e = slice(entry_cut[g], entry_cut[g + 1])
+        out.append(Group(order_cols[col_cut[g]:col_cut[g + 1]], int(row_cut[g + 1] - row_cut[g]),
+                         e_row[e], e_col[e], e_data[e]))
     return out
 
 
@@ -424,34 +447,38 @@ def _separate(a_eq: csr_matrix, value: np.ndarray, on: np.ndarray, targets: np.n
     the number of cuts added and the groups they lie in."""
     m, t = len(value), float(threshold)
     moves, added, touched = [], 0, set()
+    size_of = np.array([len(g.cols) for g in groups])
     start = 0
     while start < len(targets):
-        part: list[int] = []  # targets in this LP, while it stays under _LP_VARIABLES
-        size = 0
-        while start < len(targets) and (not part or size + 2 * len(
-                groups[group_of[targets[start]]][0]) <= _LP_VARIABLES):
-            part.append(int(targets[start]))
-            size += 2 * len(groups[group_of[targets[start]]][0])
-            start += 1
+        # targets in this LP, while it stays under _LP_VARIABLES
+        sizes = 2 * size_of[group_of[targets[start:]]]
+        stop = start + max(1, int(np.searchsorted(np.cumsum(sizes), _LP_VARIABLES,
+                                                  side="right")))
+        part = [int(q) for q in targets[start:stop]]
+        start = stop
         objective, lo_b, hi_b, offsets, row_offsets = [], [], [], [0], [0]
-        e_rows, e_cols, e_vals = [], [], []
+        e_rows, e_cols, e_vals, block_cols = [], [], [], []
+        bounds: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for q in part:
-            cols, _, coo = groups[group_of[q]]
-            where = int(np.flatnonzero(cols == q)[0])
+            g = int(group_of[q])
+            group = groups[g]
+            cols = group.cols
+            if g not in bounds:
+                bounds[g] = (np.where(on[cols], -value[cols], 0.0), np.where(on[cols], t, 0.0))
+            here = (cols == q).astype(np.float64)
             for sign in (-1.0, 1.0):  # max y_q, then min y_q
-                c = np.zeros(len(cols))
-                c[where] = sign
-                objective.append(c)
-                e_rows.append(coo.row + row_offsets[-1])
-                e_cols.append(coo.col + offsets[-1])
-                e_vals.append(coo.data)
-                lo_b.append(np.where(on[cols], -value[cols], 0.0))
-                hi_b.append(np.where(on[cols], t, 0.0))
+                objective.append(sign * here)
+                e_rows.append(group.row + row_offsets[-1])
+                e_cols.append(group.col + offsets[-1])
+                e_vals.append(group.data)
+                lo_b.append(bounds[g][0])
+                hi_b.append(bounds[g][1])
+                block_cols.append(cols)
                 offsets.append(offsets[-1] + len(cols))
-                row_offsets.append(row_offsets[-1] + coo.shape[0])
+                row_offsets.append(row_offsets[-1] + group.n_rows)
         big = coo_matrix((np.concatenate(e_vals), (np.concatenate(e_rows),
                                                    np.concatenate(e_cols))),
-                         shape=(row_offsets[-1], offsets[-1])).tocsr()
+                         shape=(row_offsets[-1], offsets[-1])).tocsc()
         has_rows = big.shape[0] > 0
         zero = np.zeros(big.shape[0])
         res = highs.solve(np.concatenate(objective), big if has_rows else None, zero, zero,
@@ -460,10 +487,9 @@ def _separate(a_eq: csr_matrix, value: np.ndarray, on: np.ndarray, targets: np.n
             raise RuntimeError(f"separation LP failed: {res.status}")
         # HiGHS: objective = A^T duals + bound multipliers, so u = -duals for max y_q
         marg = res.row_dual
-        solved = res.x
         y = np.zeros((2 * len(part), m))
-        for b in range(2 * len(part)):
-            y[b, groups[group_of[part[b // 2]]][0]] = solved[offsets[b]:offsets[b + 1]]
+        y[np.repeat(np.arange(2 * len(part)), np.diff(offsets)),
+          np.concatenate(block_cols)] = res.x
         moves.append(y)
         for j, q in enumerate(part):
             hi, lo, v = y[2 * j, q], y[2 * j + 1, q], value[q]
@@ -474,11 +500,12 @@ def _separate(a_eq: csr_matrix, value: np.ndarray, on: np.ndarray, targets: np.n
             need += [("width", t)] if hi - lo < t - _EPS else []
             if not need:
                 continue
-            cols, _, coo = groups[group_of[q]]
+            group = groups[group_of[q]]
+            cols = group.cols
             here = cols == q
             f_up, f_down = (
-                _dual_cut(coo, marg[row_offsets[b]:row_offsets[b + 1]], sign, here, value[cols],
-                          t) for b, sign in ((2 * j, 1.0), (2 * j + 1, -1.0)))
+                _dual_cut(group, marg[row_offsets[b]:row_offsets[b + 1]], sign, here,
+                          value[cols], t) for b, sign in ((2 * j, 1.0), (2 * j + 1, -1.0)))
             for kind, bound in need:
                 row = f_up if kind == "up" else f_down if kind == "down" else f_up + f_down
                 if not is_primary[q]:  # a complementary cell's width: f(x) >= T x_q
@@ -495,12 +522,12 @@ def _separate(a_eq: csr_matrix, value: np.ndarray, on: np.ndarray, targets: np.n
     return (np.vstack(moves) if moves else np.zeros((0, m))), added, touched
 
 
-def _dual_cut(sub: Any, marginals: np.ndarray, sign: float, here: np.ndarray,
+def _dual_cut(group: Group, marginals: np.ndarray, sign: float, here: np.ndarray,
               value: np.ndarray, threshold: float) -> np.ndarray:
     """Coefficients f (over q's group; 0 elsewhere) with sign * y_q <= f . x for every table of
-    every pattern x; ``here`` marks q in the group, ``sub`` is A on the group."""
+    every pattern x; ``here`` marks q in the group."""
     w = sign * here.astype(np.float64)
-    w += sub.T @ marginals
+    w += group.transpose_dot(marginals)
     return threshold * np.maximum(w, 0.0) + value * np.maximum(-w, 0.0)
 
 
@@ -509,12 +536,14 @@ def _certified(a_eq: csr_matrix, moves: np.ndarray, on: np.ndarray, value: np.nd
     """Cells whose rule is proven by the solved alternative tables a + y (one row of ``moves``
     per table); a table counts only if it is truly one the attacker cannot rule out."""
     tol = 1e-6
-    valid = [y for y in moves
-             if (np.abs(a_eq @ y).max(initial=0.0) <= tol and (y >= -value - tol).all()
-                 and (np.abs(y[~on]) <= tol).all())]
-    if not valid:
+    if not len(moves):
         return np.zeros(len(value), dtype=bool)
-    tables = np.vstack(valid)
+    residual = np.abs(a_eq @ moves.T).max(axis=0) if a_eq.shape[0] else np.zeros(len(moves))
+    valid = ((residual <= tol) & (moves >= -value - tol).all(axis=1)
+             & (np.abs(moves[:, ~on]) <= tol).all(axis=1))
+    if not valid.any():
+        return np.zeros(len(value), dtype=bool)
+    tables = moves[valid]
     hi, lo = value + tables.max(axis=0), value + tables.min(axis=0)
     ok = hi - lo >= threshold - tol
     ok &= ~is_primary | ((hi >= threshold - tol) & (lo <= np.maximum(value - 1, 0) + tol))
