@@ -322,28 +322,32 @@ def _master(price: np.ndarray, is_fixed_on: np.ndarray, cuts: _Cuts, time_limit:
             gap: float, nodes: int | None, cutoff: float | None, sel: np.ndarray,
             group_of: np.ndarray) -> tuple[np.ndarray, bool, float] | None:
     """The master problem over the cells of ``sel`` (whole groups): min cost . x over 0/1 x
-    (small and free cells fixed on) subject to the cuts so far on those cells. With several
-    groups, the LP relaxation first: a group whose relaxed solution is whole is solved (the
-    problem is separable by group), and only the other groups go to branch and bound."""
+    (small and free cells fixed on) subject to the cuts so far on those cells. The LP
+    relaxation first (a millisecond; branch and bound costs several even when its root
+    settles it): a group whose relaxed solution is whole is solved (the problem is separable by
+    group; a whole optimum of the relaxation is an optimum of the integer programme), and only
+    the other groups go to branch and bound."""
     matrix, rhs = cuts.matrix(len(price)) if cuts.count else (None, None)
     if (matrix is not None and rhs is not None
             and ((np.diff(matrix.indptr) == 0) & (rhs > 0)).any()):
         return None  # a cut no cell can meet: no pattern at all
     x = np.zeros(len(price))
-    if len(np.unique(group_of[sel])) > 1:
-        relaxed = _solve_master(price, is_fixed_on, matrix, rhs, sel, time_limit, None, None,
-                                None, integral=False)
-        if relaxed is None:
-            return None
-        x[sel] = relaxed[0]
-        fractional = np.abs(x - np.round(x)) > 1e-6
-        whole = sel & ~np.isin(group_of, np.unique(group_of[fractional]))
-        x[whole] = np.round(x[whole])
-        sel = sel & ~whole
-        if not sel.any():
-            return x, True, 0.0
-        if cutoff is not None:
-            cutoff -= float(price[whole] @ x[whole])
+    relaxed = _solve_master(price, is_fixed_on, matrix, rhs, sel, time_limit, None, None,
+                            None, integral=False)
+    if relaxed is None:
+        return None
+    x[sel] = relaxed[0]
+    bound = float(price[sel] @ x[sel])  # no pattern of these groups costs less
+    if cutoff is not None and bound > cutoff + 1e-6 * (max(1.0, abs(cutoff)) + abs(bound)):
+        return None  # none at most the cutoff: branch and bound would find none either
+    fractional = np.abs(x - np.round(x)) > 1e-6
+    whole = sel & ~np.isin(group_of, np.unique(group_of[fractional]))
+    x[whole] = np.round(x[whole])
+    sel = sel & ~whole
+    if not sel.any():
+        return x, True, 0.0
+    if cutoff is not None:
+        cutoff -= float(price[whole] @ x[whole])
     res = _solve_master(price, is_fixed_on, matrix, rhs, sel, time_limit, gap, nodes, cutoff)
     if res is None:
         return None
