@@ -12,12 +12,14 @@ import itertools
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ctip.errors import DisclosureError
 from ctip.publish.audit import attacker_bounds
-from ctip.publish.suppression import suppress, with_margins
+from ctip.publish.shortcuts import refused_with_known_margins
+from ctip.publish.suppression import TOTAL_LABELS, suppress, with_margins
 from ctip.services.statistics import QUALITY_LARGE_GROUP, publish
 from ctip.stats.registry import StatTable, table_spec
 
@@ -298,3 +300,21 @@ def test_margins_in_one_pass_equal_the_group_by():
         got = _margins_by_array(table, "count", dims, "_T")
         assert got is not None
         pd.testing.assert_frame_equal(got, want)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases(), st.sampled_from(["auto", "hypercube", "optimal"]))
+def test_property_a_refusal_known_in_advance_is_a_refusal(case, method):
+    """refused_with_known_margins says "certain" only where suppress with known margins
+    refuses; and it does say so for a small cell alone on a line of a published margin."""
+    table, _, threshold = case
+    dims = list(table.columns[:-1])
+    certain = refused_with_known_margins(table, "count", dims, threshold, TOTAL_LABELS)
+    if certain:
+        with pytest.raises(DisclosureError):
+            suppress(table, dims=dims, threshold=threshold, method=method,
+                     margin_cost=MARGIN_COST)
+    lone = pd.DataFrame({"a": ["x", "x", "y"], "b": ["p", "q", "p"],
+                         "count": [threshold - 1, 0, 50]})
+    assert refused_with_known_margins(lone, "count", ["a", "b"], threshold, TOTAL_LABELS) \
+        == (threshold > 1)

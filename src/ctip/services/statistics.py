@@ -22,6 +22,7 @@ import pandas as pd
 
 from ctip.domain.derive import RollupRule
 from ctip.errors import DisclosureError
+from ctip.publish.shortcuts import refused_with_known_margins
 from ctip.publish.suppression import TOTAL_LABELS, suppress, with_margins
 from ctip.settings import Settings
 from ctip.stats.registry import StatTable, TableSpec, compute, table_spec
@@ -81,21 +82,25 @@ def _suppress(frame: pd.DataFrame, dims: Sequence[str], threshold: int,
     through this table, with their '<5' marks.
     """
     symbol = HIDDEN
-    try:
-        done = suppress(frame, value="count", dims=list(dims), threshold=threshold, symbol=symbol,
-                        margin_cost=MARGIN_COST, method=method)
-        return done.frame, done.describe()
-    except DisclosureError:
-        has_totals = any(frame[d].astype(str).isin(TOTAL_LABELS).any() for d in dims)
-        full = frame if has_totals else with_margins(frame, dims=list(dims), total="total")
-        done = suppress(full, value="count", dims=list(dims), threshold=threshold, symbol=symbol,
-                        margins_known=False, margin_cost=MARGIN_COST, method=method)
-        out = done.frame
-        # a total over a multi-response dimension counts mentions, not victims: not shown
-        for d in dims:
-            if d in MULTI_RESPONSE:
-                out = out[out[d] != "total"]
-        return out.reset_index(drop=True), {**done.describe(), "margins": "inside the table"}
+    # certain refusals (a small cell whose published margin is below the threshold) skip the
+    # first attempt: it would raise, whatever the method (publish.shortcuts)
+    if not refused_with_known_margins(frame, "count", list(dims), threshold, TOTAL_LABELS):
+        try:
+            done = suppress(frame, value="count", dims=list(dims), threshold=threshold,
+                            symbol=symbol, margin_cost=MARGIN_COST, method=method)
+            return done.frame, done.describe()
+        except DisclosureError:
+            pass
+    has_totals = any(frame[d].astype(str).isin(TOTAL_LABELS).any() for d in dims)
+    full = frame if has_totals else with_margins(frame, dims=list(dims), total="total")
+    done = suppress(full, value="count", dims=list(dims), threshold=threshold, symbol=symbol,
+                    margins_known=False, margin_cost=MARGIN_COST, method=method)
+    out = done.frame
+    # a total over a multi-response dimension counts mentions, not victims: not shown
+    for d in dims:
+        if d in MULTI_RESPONSE:
+            out = out[out[d] != "total"]
+    return out.reset_index(drop=True), {**done.describe(), "margins": "inside the table"}
 
 
 def publish(table: StatTable, *, threshold: int, method: str = "auto") -> PublishedTable:
