@@ -67,12 +67,13 @@ def solve(cost: np.ndarray, matrix: spmatrix | None, row_lower: np.ndarray,
           row_upper: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray, *,
           integral: bool = False, time_limit: float | None = None,
           mip_rel_gap: float | None = None, node_limit: int | None = None,
-          objective_bound: float | None = None) -> Solution:
+          objective_bound: float | None = None, presolve: bool = True) -> Solution:
     """min cost . x subject to row_lower <= A x <= row_upper, col_lower <= x <= col_upper (x
     integer when ``integral``). ``objective_bound``: a MIP point must cost at most this (HiGHS
     prunes the rest; none: status "failed")."""
     highs = _new({"time_limit": time_limit, "mip_rel_gap": mip_rel_gap,
-                  "mip_max_nodes": node_limit, "objective_bound": objective_bound})
+                  "mip_max_nodes": node_limit, "objective_bound": objective_bound,
+                  "presolve": None if presolve else "off"})
     if (not _pass(highs, cost, matrix, row_lower, row_upper, col_lower, col_upper, integral)
             or highs.run() == _h.HighsStatus.kError):
         return Solution("failed", None, None, INF, INF)

@@ -368,7 +368,7 @@ def _solve_master(price: np.ndarray, is_fixed_on: np.ndarray, matrix: csr_matrix
     if not integral:  # the LP relaxation: HiGHS directly
         relaxed = highs.solve(price[cols], sub, lower, np.full(len(lower), highs.INF),
                               np.where(is_fixed_on[cols], 1.0, 0.0), np.ones(len(cols)),
-                              time_limit=time_limit)
+                              time_limit=time_limit, presolve=False)
         return None if relaxed.x is None else (relaxed.x, relaxed.status == "optimal", 0.0)
     # the integer programme through scipy's HiGHS (1.12): its branch and bound is 1.5-2.5x
     # faster on these small masters than highspy 1.16's (same optimum, same gap)
