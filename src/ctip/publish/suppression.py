@@ -545,23 +545,26 @@ def _margins_by_array(table: pd.DataFrame, value: str, dims: list[str],
     seen = np.zeros(shape, dtype=bool)
     np.add.at(sums, tuple(codes), counts.to_numpy(dtype=np.int64))
     seen[tuple(codes)] = True
-    parts = [table[[*dims, value]].astype({d: "object" for d in dims})]
+    # the columns of every part as arrays, one frame at the end (a frame per margin cost more
+    # than the sums)
+    columns: list[list[np.ndarray]] = [[table[d].astype(object).to_numpy()] for d in dims]
+    values = [counts.to_numpy(dtype=np.int64)]
     for r in range(1, len(dims) + 1):
         for summed in itertools.combinations(range(len(dims)), r):
             keep = [i for i in range(len(dims)) if i not in summed]
             if not keep:  # the grand total
-                columns: dict[str, object] = {d: np.array([total], dtype=object) for d in dims}
-                columns[value] = np.array([sums.sum()])
-                parts.append(pd.DataFrame(columns)[[*dims, value]])
+                for i in range(len(dims)):
+                    columns[i].append(np.array([total], dtype=object))
+                values.append(np.array([sums.sum()], dtype=np.int64))
                 continue
             part_sum = sums.sum(axis=summed)
             where = np.nonzero(seen.any(axis=summed))
-            columns = {}
-            for i, d in enumerate(dims):
-                columns[d] = (np.full(len(where[0]), total, dtype=object) if i in summed
-                              else labels[i][where[keep.index(i)]])
-            columns[value] = part_sum[where]
-            parts.append(pd.DataFrame(columns)[[*dims, value]])
-    result = pd.concat(parts, ignore_index=True)
+            for i in range(len(dims)):
+                columns[i].append(np.full(len(where[0]), total, dtype=object) if i in summed
+                                  else labels[i][where[keep.index(i)]])
+            values.append(part_sum[where])
+    frame: dict[str, np.ndarray] = {d: np.concatenate(columns[i]) for i, d in enumerate(dims)}
+    frame[value] = np.concatenate(values)
+    result = pd.DataFrame(frame)
     result[value] = result[value].astype(counts.dtype)
     return result

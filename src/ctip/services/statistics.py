@@ -138,7 +138,7 @@ def publish(table: StatTable, *, threshold: int, method: str = "auto") -> Publis
     else:
         protected, info = _suppress(frame[[*dims, "count"]], dims, threshold, method)
     extra = [c for c in frame.columns if c not in (*dims, "count")]
-    out = protected.merge(frame[[*dims, *extra]], on=dims, how="left")
+    out = _with_columns(protected, frame, dims, extra)
     if "rate" in out.columns and "population" in out.columns:
         out["rate"] = out["rate"].astype("Float64")
     for column in DERIVED:
@@ -150,6 +150,20 @@ def publish(table: StatTable, *, threshold: int, method: str = "auto") -> Publis
         out["share"] = out["share"].mask(hidden)
     return PublishedTable(spec.name, spec.title, spec.description, table.by, tuple(dims), out,
                           threshold, info)
+
+
+def _with_columns(protected: pd.DataFrame, frame: pd.DataFrame, dims: list[str],
+                  extra: list[str]) -> pd.DataFrame:
+    """The protected cells with the computed table's other columns (rates, shares): side by
+    side when the rows are the same cells in the same order (suppress keeps the order), by a
+    join on the dims otherwise (margins added inside the table)."""
+    if len(protected) == len(frame) and protected[dims].reset_index(drop=True).equals(
+            frame[dims].reset_index(drop=True)):
+        out = protected.reset_index(drop=True)
+        for column in extra:
+            out[column] = frame[column].reset_index(drop=True)
+        return out
+    return protected.merge(frame[[*dims, *extra]], on=dims, how="left")
 
 
 def _suppress_slices(frame: pd.DataFrame, dims: list[str], sliced: Sequence[str],
