@@ -17,7 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ctip.errors import DisclosureError
+from ctip.publish import boxes
 from ctip.publish.audit import attacker_bounds
+from ctip.publish.optimal import attacker_intervals
 from ctip.publish.shortcuts import refused_with_known_margins
 from ctip.publish.suppression import TOTAL_LABELS, suppress, with_margins
 from ctip.services.statistics import QUALITY_LARGE_GROUP, publish
@@ -317,3 +319,39 @@ def test_property_a_refusal_known_in_advance_is_a_refusal(case, method):
                          "count": [threshold - 1, 0, 50]})
     assert refused_with_known_margins(lone, "count", ["a", "b"], threshold, TOTAL_LABELS) \
         == (threshold > 1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 5), st.integers(2, 5), st.integers(2, 6), st.data())
+def test_property_a_box_certificate_is_what_the_attacker_finds(n_rows, n_cols, threshold, data):
+    """Every cell boxes.certified vouches for passes the rule under the LP attacker
+    (optimal.attacker_intervals, every hidden cell unknown, margins included); a small cell
+    alone in its row is never vouched for."""
+    inner = np.array(data.draw(st.lists(st.one_of(st.integers(0, 6), st.integers(0, 60)),
+                                        min_size=n_rows * n_cols, max_size=n_rows * n_cols)))
+    ext = np.zeros((n_rows + 1, n_cols + 1), dtype=np.int64)
+    ext[:-1, :-1] = inner.reshape(n_rows, n_cols)
+    ext[-1, :] = ext[:-1, :].sum(axis=0)
+    ext[:, -1] = ext[:, :-1].sum(axis=1)
+    mask = data.draw(st.lists(st.booleans(), min_size=ext.size, max_size=ext.size))
+    hidden = np.array(mask).reshape(ext.shape)
+    cells = np.argwhere(hidden)
+    small = (ext[hidden] >= 1) & (ext[hidden] < threshold)
+    vouched = boxes.certified(ext, hidden, cells, small, threshold)
+    bounds = attacker_intervals(ext, hidden, [tuple(int(i) for i in c) for c in cells])
+    for cell, is_small, ok in zip(cells, small, vouched, strict=True):
+        lo, hi = bounds[tuple(int(i) for i in cell)]
+        if ok:
+            assert hi - lo >= threshold - 1e-6
+            if is_small:
+                v = ext[tuple(cell)]
+                assert hi >= threshold - 1e-6 and lo <= v - 1 + 1e-6
+        if is_small and hidden[cell[0]].sum() == 1:
+            assert not ok
+    # and on slices: the same answer as each slice alone
+    stacked = np.stack([ext, ext])
+    both = np.vstack([np.column_stack([np.zeros(len(cells), int), cells]),
+                      np.column_stack([np.ones(len(cells), int), cells])])
+    again = boxes.certified(stacked, np.stack([hidden, hidden]), both,
+                            np.concatenate([small, small]), threshold, lead=1)
+    assert (again == np.concatenate([vouched, vouched])).all()

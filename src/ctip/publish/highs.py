@@ -119,12 +119,16 @@ class LpSeries:
         self._last = j
         highs.run()
         status = highs.getModelStatus()
-        if status == _MS.kUnboundedOrInfeasible:  # presolve could not tell: ask the simplex
+        if status not in (_MS.kOptimal, _MS.kUnbounded):
+            # the warm start went wrong (HiGHS can end in "unknown" after an unbounded solve),
+            # or presolve could not tell unbounded from infeasible: from scratch, no presolve
+            highs.clearSolver()
             highs.setOptionValue("presolve", "off")
             highs.run()
             status = highs.getModelStatus()
             highs.setOptionValue("presolve", "choose")
         if status == _MS.kUnbounded:
+            highs.clearSolver()  # the next solve starts from a clean basis
             return -INF
         if status != _MS.kOptimal:
             raise RuntimeError(f"attacker LP failed: {highs.modelStatusToString(status)}")

@@ -50,7 +50,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from ctip.publish import highs
+from ctip.publish import boxes, highs
 
 MAX_VARIABLES = 3_000
 # The largest group of linked cells the master takes, and its rounds, for "auto": HiGHS's root
@@ -220,8 +220,15 @@ def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarr
             pending |= {int(q) for q in np.flatnonzero(dirty & (is_primary | np.isin(
                 np.arange(m), list(watch))) & (x > 0.5))}
         on = x > 0.5
+        unknown = np.zeros(ext.shape, dtype=bool)  # hidden or unpublished
+        unknown[tuple(positions[on].T)] = True
         targets = np.array(sorted(pending), dtype=np.int64)
         pending = set()
+        # a small cell a box of hidden cells protects needs no LP: it would add no cut
+        small = is_primary[targets]
+        boxed = boxes.certified(ext, unknown, positions[targets[small]],
+                                np.ones(int(small.sum()), dtype=bool), threshold, lead)
+        targets = np.concatenate([targets[small][~boxed], targets[~small]])
         moves, added, touched = _separate(a_eq, value, on, targets, is_primary, threshold, x,
                                           cuts, groups, group_of)
         for j, q in enumerate(targets):
@@ -239,6 +246,9 @@ def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarr
                                is_primary, threshold)
         sure = np.zeros(ext.shape, dtype=bool)
         sure[tuple(positions[certified].T)] = True
+        rest = np.argwhere(hidden & ~sure)
+        sure[tuple(rest[boxes.certified(ext, unknown, rest, primary[tuple(rest.T)], threshold,
+                                        lead)].T)] = True
         bad = violations(ext, hidden & ~sure, free, primary, threshold, hidden=hidden, lead=lead)
         if not bad:
             return Pattern(hidden, float(price @ x), optimal, achieved, rounds)
