@@ -526,7 +526,8 @@ def _best_box_2d(ext: np.ndarray, state: np.ndarray, cost: np.ndarray, p: tuple[
     if best is None:
         return None
     _, r, c, s_row, s_col, down, up = best
-    corners = [((i, j), 1), ((r, j), s_row), ((i, c), s_col), ((r, c), s_row * s_col)]
+    corners: list[tuple[tuple[int, ...], int]] = [
+        ((i, j), 1), ((r, j), s_row), ((i, c), s_col), ((r, c), s_row * s_col)]
     return corners, float(down), float(up)
 
 
