@@ -338,6 +338,8 @@ def _master(price: np.ndarray, is_fixed_on: np.ndarray, cuts: _Cuts, time_limit:
     group; a whole optimum of the relaxation is an optimum of the integer programme), and only
     the other groups go to branch and bound."""
     matrix, rhs = cuts.matrix(len(price)) if cuts.count else (None, None)
+    if matrix is not None and rhs is not None:
+        matrix, rhs = _tighten(matrix, rhs, is_fixed_on)
     if (matrix is not None and rhs is not None
             and ((np.diff(matrix.indptr) == 0) & (rhs > 0)).any()):
         return None  # a cut no cell can meet: no pattern at all
@@ -363,6 +365,32 @@ def _master(price: np.ndarray, is_fixed_on: np.ndarray, cuts: _Cuts, time_limit:
         return None
     x[sel] = res[0]
     return x, res[1], res[2]
+
+
+def _tighten(matrix: csr_matrix, rhs: np.ndarray,
+             is_fixed_on: np.ndarray) -> tuple[csr_matrix, np.ndarray]:
+    """The cuts over the cells not fixed on (small and free cells are hidden in every pattern):
+    each cut's fixed part moves to the right-hand side, a cut the fixed cells already meet is
+    dropped, and in a cut with no negative coefficient every coefficient is capped at what is
+    still needed (valid for 0/1 cells: one cell reaching the need meets the cut either way).
+    The same 0/1 patterns meet the cuts; the LP relaxation is tighter, so more groups come out
+    whole without branch and bound."""
+    coo = matrix.tocoo()
+    fixed = is_fixed_on[coo.col]
+    need = rhs - np.bincount(coo.row[fixed], weights=coo.data[fixed], minlength=len(rhs))
+    free = ~fixed
+    row, col, data = coo.row[free], coo.col[free], coo.data[free]
+    lowest = np.bincount(row, weights=np.minimum(data, 0.0), minlength=len(rhs))
+    keep = lowest < need - 1e-9  # not met by every pattern
+    cap = keep[row] & (lowest[row] >= 0)
+    data = np.where(cap, np.minimum(data, need[row]), data)
+    use = keep[row]
+    rows = np.flatnonzero(keep)
+    renumber = np.full(len(rhs), -1, dtype=np.int64)
+    renumber[rows] = np.arange(len(rows))
+    out = coo_matrix((data[use], (renumber[row[use]], col[use])),
+                     shape=(len(rows), matrix.shape[1])).tocsr()
+    return out, need[rows]
 
 
 def _solve_master(price: np.ndarray, is_fixed_on: np.ndarray, matrix: csr_matrix | None,
