@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from ctip.domain.derive import RollupRule, primary_form
 from ctip.domain.vocabulary import code_list
 from ctip.stats.quality import quality_sql
-from ctip.stats.sdg import SDG_RULE, indicator_sql
 from ctip.stats.query import VICTIM_DIMENSIONS, perpetrator_dimensions, rollup_sql
+from ctip.stats.sdg import SDG_RULE, indicator_sql
 from ctip.stats.tables import perpetrators_query, victims_query
 
 FORMS = list(code_list("exploitation_form").codes)
