@@ -151,9 +151,60 @@ def main() -> None:
     parser.add_argument("--threshold", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--method", default="auto", help="secondary suppression method")
+    parser.add_argument("--audit", action="store_true",
+                        help="after timing, the LP attacker (publish.audit) on every hidden cell")
     args = parser.parse_args()
     for rows in args.rows:
         run(rows, args)
+
+
+def audit(table, threshold: int, method: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """(hidden cells audited, failures): every table ``suppress`` returned while publishing
+    ``table`` (cold), each slice on its own, through the LP attacker of ``publish.audit``
+    (scipy's linprog, independent of the suppression code): width >= threshold for every
+    hidden cell, and for a small one an upper bound >= threshold and a lower bound <= v - 1."""
+    import dataclasses
+
+    import ctip.services.statistics as service
+    from ctip.publish.audit import attacker_bounds
+
+    calls = []
+    real = service.suppress
+
+    def spy(frame, **kwargs):  # type: ignore[no-untyped-def]
+        done = real(frame, **kwargs)
+        calls.append((frame, kwargs, done))
+        return done
+
+    service.suppress = spy
+    try:
+        clear_cache()
+        published = publish(table, threshold=threshold, method=method)
+    finally:
+        service.suppress = real
+    checked = failures = 0
+    for frame, kwargs, done in calls:
+        dims, slices = list(kwargs["dims"]), list(kwargs.get("slices", ()))
+        groups = frame.groupby(slices, sort=False) if slices else [((), frame)]
+        for key, part in groups:
+            key = key if isinstance(key, tuple) else (key,)
+            mine = done.frame
+            for name, value in zip(slices, key, strict=True):
+                mine = mine[mine[name] == value]
+            if not mine["suppressed"].any():
+                continue
+            original = part[[*dims, "count"]].reset_index(drop=True)
+            released = dataclasses.replace(done, frame=mine.drop(columns=slices)
+                                           .reset_index(drop=True))
+            for _, cell in attacker_bounds(original, released).iterrows():
+                checked += 1
+                ok = cell["upper"] - cell["lower"] >= threshold - 1e-6
+                if 1 <= cell["true"] < threshold:
+                    ok = ok and cell["upper"] >= threshold - 1e-6
+                    ok = ok and cell["lower"] <= cell["true"] - 1 + 1e-6
+                failures += not ok
+    assert checked >= int(published.frame["suppressed"].sum()) or not calls
+    return checked, failures
 
 
 def run(rows: int, args: argparse.Namespace) -> None:
@@ -194,6 +245,12 @@ def run(rows: int, args: argparse.Namespace) -> None:
               f"{seconds:8.3f} {seconds / baseline:7.1f} {cpu:7.3f} {cpu / base_cpu:7.1f} "
               f"{again_s:8.3f}")
     print(f"\n{hidden_any} of {len(TABLES)} tables have hidden cells (suppression exercised)")
+    if args.audit:
+        checked = failed = 0
+        for name in TABLES:
+            c, f = audit(compute(con, name), args.threshold, args.method)
+            checked, failed = checked + c, failed + f
+        print(f"LP attacker audit: {checked:,} hidden cells checked, {failed} failures")
     print(f"all {len(TABLES)} tables with suppression: {total:.2f} s wall = "
           f"{total / baseline:.1f}x the peer, {total_cpu:.2f} s CPU = "
           f"{total_cpu / base_cpu:.1f}x; slowest table {worst:.1f}x wall, {worst_cpu:.1f}x CPU "

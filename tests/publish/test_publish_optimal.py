@@ -12,12 +12,16 @@ import itertools
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ctip.errors import DisclosureError
+from ctip.publish import boxes
 from ctip.publish.audit import attacker_bounds
-from ctip.publish.suppression import suppress, with_margins
+from ctip.publish.optimal import attacker_intervals
+from ctip.publish.shortcuts import refused_with_known_margins
+from ctip.publish.suppression import TOTAL_LABELS, suppress, with_margins
 from ctip.services.statistics import QUALITY_LARGE_GROUP, publish
 from ctip.stats.registry import StatTable, table_spec
 
@@ -254,9 +258,8 @@ def test_property_slices_in_one_pass_are_each_protected_as_alone(case, method):
     for name, part in table.groupby("slice"):
         original = part[[*dims, "count"]].reset_index(drop=True)
         mine = stacked.frame[stacked.frame["slice"] == name].drop(columns="slice")
-        released = suppress(original, dims=dims, threshold=threshold, method="hypercube",
-                            margin_cost=MARGIN_COST)
-        released = dataclasses.replace(released, frame=mine.reset_index(drop=True))
+        # the slice's release (the attacker reads dims, value, frame and margins_known only)
+        released = dataclasses.replace(stacked, frame=mine.reset_index(drop=True))
         _check(original, released, threshold)
         cost = _cost(original, released, threshold)
         total += cost
@@ -298,3 +301,57 @@ def test_margins_in_one_pass_equal_the_group_by():
         got = _margins_by_array(table, "count", dims, "_T")
         assert got is not None
         pd.testing.assert_frame_equal(got, want)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases(), st.sampled_from(["auto", "hypercube", "optimal"]))
+def test_property_a_refusal_known_in_advance_is_a_refusal(case, method):
+    """refused_with_known_margins says "certain" only where suppress with known margins
+    refuses; and it does say so for a small cell alone on a line of a published margin."""
+    table, _, threshold = case
+    dims = list(table.columns[:-1])
+    certain = refused_with_known_margins(table, "count", dims, threshold, TOTAL_LABELS)
+    if certain:
+        with pytest.raises(DisclosureError):
+            suppress(table, dims=dims, threshold=threshold, method=method,
+                     margin_cost=MARGIN_COST)
+    lone = pd.DataFrame({"a": ["x", "x", "y"], "b": ["p", "q", "p"],
+                         "count": [threshold - 1, 0, 50]})
+    assert refused_with_known_margins(lone, "count", ["a", "b"], threshold, TOTAL_LABELS) \
+        == (threshold > 1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 5), st.integers(2, 5), st.integers(2, 6), st.data())
+def test_property_a_box_certificate_is_what_the_attacker_finds(n_rows, n_cols, threshold, data):
+    """Every cell boxes.certified vouches for passes the rule under the LP attacker
+    (optimal.attacker_intervals, every hidden cell unknown, margins included); a small cell
+    alone in its row is never vouched for."""
+    inner = np.array(data.draw(st.lists(st.one_of(st.integers(0, 6), st.integers(0, 60)),
+                                        min_size=n_rows * n_cols, max_size=n_rows * n_cols)))
+    ext = np.zeros((n_rows + 1, n_cols + 1), dtype=np.int64)
+    ext[:-1, :-1] = inner.reshape(n_rows, n_cols)
+    ext[-1, :] = ext[:-1, :].sum(axis=0)
+    ext[:, -1] = ext[:, :-1].sum(axis=1)
+    mask = data.draw(st.lists(st.booleans(), min_size=ext.size, max_size=ext.size))
+    hidden = np.array(mask).reshape(ext.shape)
+    cells = np.argwhere(hidden)
+    small = (ext[hidden] >= 1) & (ext[hidden] < threshold)
+    vouched = boxes.certified(ext, hidden, cells, small, threshold)
+    bounds = attacker_intervals(ext, hidden, [tuple(int(i) for i in c) for c in cells])
+    for cell, is_small, ok in zip(cells, small, vouched, strict=True):
+        lo, hi = bounds[tuple(int(i) for i in cell)]
+        if ok:
+            assert hi - lo >= threshold - 1e-6
+            if is_small:
+                v = ext[tuple(cell)]
+                assert hi >= threshold - 1e-6 and lo <= v - 1 + 1e-6
+        if is_small and hidden[cell[0]].sum() == 1:
+            assert not ok
+    # and on slices: the same answer as each slice alone
+    stacked = np.stack([ext, ext])
+    both = np.vstack([np.column_stack([np.zeros(len(cells), int), cells]),
+                      np.column_stack([np.ones(len(cells), int), cells])])
+    again = boxes.certified(stacked, np.stack([hidden, hidden]), both,
+                            np.concatenate([small, small]), threshold, lead=1)
+    assert (again == np.concatenate([vouched, vouched])).all()

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from ctip.errors import DisclosureError
 from ctip.publish.audit import attacker_bounds
-from ctip.publish.suppression import suppress, with_margins
+from ctip.publish.suppression import _best_box_2d, _best_box_any, suppress, with_margins
 
 
 def _table(values: np.ndarray) -> pd.DataFrame:
@@ -155,3 +155,25 @@ def test_property_every_suppressed_cell_stays_unrecoverable(case):
         assert margins == "known" and "cannot be protected" in str(error)
         return
     _assert_protected(t, released, threshold)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(2, 7), st.integers(2, 7), st.integers(2, 6), st.data())
+def test_property_two_dimensional_boxes_are_the_general_ones(n_rows, n_cols, threshold, data):
+    """The two-dimensional fast path picks the same box (corners, signs, range) as the general
+    scoring over 2^k corners, ties included."""
+    values = np.array(data.draw(st.lists(st.integers(0, 12), min_size=n_rows * n_cols,
+                                         max_size=n_rows * n_cols))).reshape(n_rows, n_cols)
+    ext = np.zeros((n_rows + 1, n_cols + 1), dtype=np.int64)
+    ext[:-1, :-1] = values
+    ext[-1, :] = ext[:-1, :].sum(axis=0)
+    ext[:, -1] = ext[:, :-1].sum(axis=1)
+    state = np.array(data.draw(st.lists(st.sampled_from([0, 0, 1]), min_size=ext.size,
+                                        max_size=ext.size)), dtype=np.int8).reshape(ext.shape)
+    known = np.array(data.draw(st.lists(st.booleans(), min_size=ext.size,
+                                        max_size=ext.size))).reshape(ext.shape)
+    cost = np.where(known & (state == 0), np.inf, ext + 1.0)
+    p = (data.draw(st.integers(0, n_rows)), data.draw(st.integers(0, n_cols)))
+    state[p] = 1
+    assert _best_box_2d(ext, state, cost, p, threshold) == _best_box_any(ext, state, cost, p,
+                                                                         threshold)

@@ -11,6 +11,7 @@ from ctip.domain.derive import RollupRule, primary_form
 from ctip.domain.vocabulary import code_list
 from ctip.stats.quality import quality_sql
 from ctip.stats.query import VICTIM_DIMENSIONS, perpetrator_dimensions, rollup_sql
+from ctip.stats.sdg import SDG_RULE, indicator_sql
 from ctip.stats.tables import perpetrators_query, victims_query
 
 FORMS = list(code_list("exploitation_form").codes)
@@ -70,6 +71,11 @@ def test_every_dimension_transpiles_to_spark():
         )
     spark = _to_spark(quality_sql())
     assert "GROUPING SETS" in spark
+    # SDG 16.2.2 in one query: series, totals over sex and age, order
+    cells = victims_query(["year", "country_of_detection", "sex", "age_group", "unodc_form"],
+                          rule=SDG_RULE).sql()
+    spark = _to_spark(indicator_sql(cells))
+    assert "GROUPING SETS" in spark and "UNION ALL" in spark
     # the exploded form list becomes Spark's EXPLODE, array length SIZE
     spark = _to_spark(victims_query(["form"]).sql())
     assert "EXPLODE" in spark and "SIZE(" in spark

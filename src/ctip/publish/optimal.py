@@ -1,8 +1,8 @@
 """Optimal secondary suppression: the cheapest pattern, as a mixed-integer programme (HiGHS).
 
 This is the "optimal" method of tau-ARGUS (Fischetti and Salazar-Gonzalez 1999, 2000) in its
-Benders form (their "capacity constraints"), solved with HiGHS through ``scipy.optimize.milp``
-and ``linprog`` instead of a hand-written branch and cut.
+Benders form (their "capacity constraints"), solved with HiGHS (called directly, ``publish.highs``)
+instead of a hand-written branch and cut.
 
 Model. The table is the k-dimensional array ``ext`` whose last index on each axis is the total
 (as in ``suppression.py``). A binary x_c says "cell c is hidden". The attacker knows every shown
@@ -44,12 +44,13 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
+
+from ctip.publish import boxes, highs
 
 MAX_VARIABLES = 3_000
 # The largest group of linked cells the master takes, and its rounds, for "auto": HiGHS's root
@@ -93,15 +94,16 @@ def additive_rows(shape: tuple[int, ...], var_of: np.ndarray,
         coef = np.ones(n)
         coef[-1] = -1.0
         var = var_of.reshape(-1)[lines]  # (lines, n)
-        used = (var >= 0).any(axis=1)
-        for line in np.flatnonzero(used):
-            keep = var[line] >= 0
-            rows.extend([r] * int(keep.sum()))
-            cols.extend(var[line][keep].tolist())
-            vals.extend(coef[keep].tolist())
-            r += 1
+        var = var[(var >= 0).any(axis=1)]  # the lines with a movable cell, in order
+        line, at = np.nonzero(var >= 0)
+        rows.append(line + r)
+        cols.append(var[line, at])
+        vals.append(coef[at])
+        r += len(var)
+    rows_, cols_, vals_ = ((np.concatenate(v) if v else np.zeros(0)) for v in (rows, cols, vals))
     m = int(var_of.max()) + 1 if var_of.size and var_of.max() >= 0 else 0
-    return coo_matrix((vals, (rows, cols)), shape=(r, m)).tocsr(), np.zeros(r)
+    return coo_matrix((vals_, (rows_.astype(np.int64), cols_.astype(np.int64))),
+                      shape=(r, m)).tocsr(), np.zeros(r)
 
 
 def attacker_intervals(ext: np.ndarray, unknown: np.ndarray, cells: list[tuple[int, ...]],
@@ -113,7 +115,7 @@ def attacker_intervals(ext: np.ndarray, unknown: np.ndarray, cells: list[tuple[i
     var_of[tuple(positions.T)] = np.arange(len(positions))
     a_eq, b_eq = additive_rows(ext.shape, var_of, lead)
     lower = -ext[tuple(positions.T)].astype(np.float64)
-    bounds = list(zip(lower, [None] * len(lower), strict=True))
+    series = None
     out = {}
     for cell in cells:
         idx = int(var_of[cell])
@@ -121,18 +123,12 @@ def attacker_intervals(ext: np.ndarray, unknown: np.ndarray, cells: list[tuple[i
         if idx < 0:
             out[cell] = (value, value)
             continue
-        ends = []
-        for sign in (1.0, -1.0):
-            objective = np.zeros(len(positions))
-            objective[idx] = sign
-            res = linprog(objective, A_eq=a_eq if a_eq.shape[0] else None,
-                          b_eq=b_eq if a_eq.shape[0] else None, bounds=bounds, method="highs")
-            if res.status == 3:
-                ends.append(-np.inf if sign > 0 else np.inf)
-            elif res.status != 0:
-                raise RuntimeError(f"attacker LP failed: {res.message}")
-            else:
-                ends.append(value + sign * res.fun)
+        if series is None:  # one LP, its objective changed cell by cell (warm-started)
+            zero = np.zeros(a_eq.shape[0])
+            series = highs.LpSeries(a_eq if a_eq.shape[0] else None, zero, zero, lower,
+                                    np.full(len(lower), highs.INF))
+        # min y_q, then min -y_q (= -max y_q)
+        ends = [value + series.extreme(idx, 1.0), value - series.extreme(idx, -1.0)]
         out[cell] = (ends[0], ends[1])
     return out
 
@@ -193,9 +189,9 @@ def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarr
     cuts = _line_cuts(ext.shape, var_of, value, is_primary, is_free, threshold, lead)
     groups = _components(a_eq, m)
     group_of = np.zeros(m, dtype=np.int64)
-    for g, (cols, _, _) in enumerate(groups):
-        group_of[cols] = g
-    if max_group is not None and max(len(cols) for cols, _, _ in groups) > max_group:
+    for g, group in enumerate(groups):
+        group_of[group.cols] = g
+    if max_group is not None and max(len(group.cols) for group in groups) > max_group:
         return None
     watch: set[int] = set()  # complementary cells the LP attacker found too narrow
     deadline = time.monotonic() + time_limit
@@ -224,8 +220,15 @@ def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarr
             pending |= {int(q) for q in np.flatnonzero(dirty & (is_primary | np.isin(
                 np.arange(m), list(watch))) & (x > 0.5))}
         on = x > 0.5
+        unknown = np.zeros(ext.shape, dtype=bool)  # hidden or unpublished
+        unknown[tuple(positions[on].T)] = True
         targets = np.array(sorted(pending), dtype=np.int64)
         pending = set()
+        # a small cell a box of hidden cells protects needs no LP: it would add no cut
+        small = is_primary[targets]
+        boxed = boxes.certified(ext, unknown, positions[targets[small]],
+                                np.ones(int(small.sum()), dtype=bool), threshold, lead)
+        targets = np.concatenate([targets[small][~boxed], targets[~small]])
         moves, added, touched = _separate(a_eq, value, on, targets, is_primary, threshold, x,
                                           cuts, groups, group_of)
         for j, q in enumerate(targets):
@@ -243,6 +246,9 @@ def optimal_pattern(ext: np.ndarray, *, primary: np.ndarray, candidate: np.ndarr
                                is_primary, threshold)
         sure = np.zeros(ext.shape, dtype=bool)
         sure[tuple(positions[certified].T)] = True
+        rest = np.argwhere(hidden & ~sure)
+        sure[tuple(rest[boxes.certified(ext, unknown, rest, primary[tuple(rest.T)], threshold,
+                                        lead)].T)] = True
         bad = violations(ext, hidden & ~sure, free, primary, threshold, hidden=hidden, lead=lead)
         if not bad:
             return Pattern(hidden, float(price @ x), optimal, achieved, rounds)
@@ -326,28 +332,34 @@ def _master(price: np.ndarray, is_fixed_on: np.ndarray, cuts: _Cuts, time_limit:
             gap: float, nodes: int | None, cutoff: float | None, sel: np.ndarray,
             group_of: np.ndarray) -> tuple[np.ndarray, bool, float] | None:
     """The master problem over the cells of ``sel`` (whole groups): min cost . x over 0/1 x
-    (small and free cells fixed on) subject to the cuts so far on those cells. With several
-    groups, the LP relaxation first: a group whose relaxed solution is whole is solved (the
-    problem is separable by group), and only the other groups go to branch and bound."""
+    (small and free cells fixed on) subject to the cuts so far on those cells. The LP
+    relaxation first (a millisecond; branch and bound costs several even when its root
+    settles it): a group whose relaxed solution is whole is solved (the problem is separable by
+    group; a whole optimum of the relaxation is an optimum of the integer programme), and only
+    the other groups go to branch and bound."""
     matrix, rhs = cuts.matrix(len(price)) if cuts.count else (None, None)
+    if matrix is not None and rhs is not None:
+        matrix, rhs = _tighten(matrix, rhs, is_fixed_on)
     if (matrix is not None and rhs is not None
             and ((np.diff(matrix.indptr) == 0) & (rhs > 0)).any()):
         return None  # a cut no cell can meet: no pattern at all
     x = np.zeros(len(price))
-    if len(np.unique(group_of[sel])) > 1:
-        relaxed = _solve_master(price, is_fixed_on, matrix, rhs, sel, time_limit, None, None,
-                                None, integral=False)
-        if relaxed is None:
-            return None
-        x[sel] = relaxed[0]
-        fractional = np.abs(x - np.round(x)) > 1e-6
-        whole = sel & ~np.isin(group_of, np.unique(group_of[fractional]))
-        x[whole] = np.round(x[whole])
-        sel = sel & ~whole
-        if not sel.any():
-            return x, True, 0.0
-        if cutoff is not None:
-            cutoff -= float(price[whole] @ x[whole])
+    relaxed = _solve_master(price, is_fixed_on, matrix, rhs, sel, time_limit, None, None,
+                            None, integral=False)
+    if relaxed is None:
+        return None
+    x[sel] = relaxed[0]
+    bound = float(price[sel] @ x[sel])  # no pattern of these groups costs less
+    if cutoff is not None and bound > cutoff + 1e-6 * (max(1.0, abs(cutoff)) + abs(bound)):
+        return None  # none at most the cutoff: branch and bound would find none either
+    fractional = np.abs(x - np.round(x)) > 1e-6
+    whole = sel & ~np.isin(group_of, np.unique(group_of[fractional]))
+    x[whole] = np.round(x[whole])
+    sel = sel & ~whole
+    if not sel.any():
+        return x, True, 0.0
+    if cutoff is not None:
+        cutoff -= float(price[whole] @ x[whole])
     res = _solve_master(price, is_fixed_on, matrix, rhs, sel, time_limit, gap, nodes, cutoff)
     if res is None:
         return None
@@ -355,17 +367,53 @@ def _master(price: np.ndarray, is_fixed_on: np.ndarray, cuts: _Cuts, time_limit:
     return x, res[1], res[2]
 
 
+def _tighten(matrix: csr_matrix, rhs: np.ndarray,
+             is_fixed_on: np.ndarray) -> tuple[csr_matrix, np.ndarray]:
+    """The cuts over the cells not fixed on (small and free cells are hidden in every pattern):
+    each cut's fixed part moves to the right-hand side, a cut the fixed cells already meet is
+    dropped, and in a cut with no negative coefficient every coefficient is capped at what is
+    still needed (valid for 0/1 cells: one cell reaching the need meets the cut either way).
+    The same 0/1 patterns meet the cuts; the LP relaxation is tighter, so more groups come out
+    whole without branch and bound."""
+    coo = matrix.tocoo()
+    fixed = is_fixed_on[coo.col]
+    need = rhs - np.bincount(coo.row[fixed], weights=coo.data[fixed], minlength=len(rhs))
+    free = ~fixed
+    row, col, data = coo.row[free], coo.col[free], coo.data[free]
+    lowest = np.bincount(row, weights=np.minimum(data, 0.0), minlength=len(rhs))
+    keep = lowest < need - 1e-9  # not met by every pattern
+    cap = keep[row] & (lowest[row] >= 0)
+    data = np.where(cap, np.minimum(data, need[row]), data)
+    use = keep[row]
+    rows = np.flatnonzero(keep)
+    renumber = np.full(len(rhs), -1, dtype=np.int64)
+    renumber[rows] = np.arange(len(rows))
+    out = coo_matrix((data[use], (renumber[row[use]], col[use])),
+                     shape=(len(rows), matrix.shape[1])).tocsr()
+    return out, need[rows]
+
+
 def _solve_master(price: np.ndarray, is_fixed_on: np.ndarray, matrix: csr_matrix | None,
                   rhs: np.ndarray | None, sel: np.ndarray, time_limit: float, gap: float | None,
                   nodes: int | None, cutoff: float | None,
                   integral: bool = True) -> tuple[np.ndarray, bool, float] | None:
     cols = np.flatnonzero(sel)
-    constraints: tuple[LinearConstraint, ...] | LinearConstraint = ()
+    sub, lower = None, np.zeros(0)
     if matrix is not None and rhs is not None:
         rows = np.flatnonzero(abs(matrix) @ sel.astype(np.float64) > 0)
         if len(rows):
-            constraints = LinearConstraint(matrix[rows][:, cols], rhs[rows], np.inf)
-    options: dict[str, object] = {"time_limit": time_limit, "disp": False}
+            sub, lower = matrix[rows][:, cols], rhs[rows]
+    if not integral:  # the LP relaxation: HiGHS directly
+        relaxed = highs.solve(price[cols], sub, lower, np.full(len(lower), highs.INF),
+                              np.where(is_fixed_on[cols], 1.0, 0.0), np.ones(len(cols)),
+                              time_limit=time_limit, presolve=False)
+        return None if relaxed.x is None else (relaxed.x, relaxed.status == "optimal", 0.0)
+    # the integer programme through scipy's HiGHS (1.12): its branch and bound is 1.5-2.5x
+    # faster on these small masters than highspy 1.16's (same optimum, same gap). Without the
+    # feasibility-jump heuristic: it costs ~6 ms a call whatever the size (a 3-variable
+    # programme: 7 ms with it, 0.6 without), and these masters are settled at the root node.
+    options: dict[str, object] = {"time_limit": time_limit, "disp": False,
+                                  "mip_heuristic_run_feasibility_jump": False}
     if gap is not None:
         options["mip_rel_gap"] = gap
     if nodes is not None:
@@ -374,36 +422,59 @@ def _solve_master(price: np.ndarray, is_fixed_on: np.ndarray, matrix: csr_matrix
         options["objective_bound"] = cutoff + 1e-6 * max(1.0, abs(cutoff))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
-        res = milp(price[cols], integrality=np.ones(len(cols)) if integral else None,
+        res = milp(price[cols], integrality=np.ones(len(cols)),
                    bounds=Bounds(np.where(is_fixed_on[cols], 1.0, 0.0), np.ones(len(cols))),
-                   constraints=constraints, options=options)
+                   constraints=() if sub is None else LinearConstraint(sub, lower, np.inf),
+                   options=options)
     if res.x is None:
         return None
-    found = np.round(res.x) if integral else res.x
-    return found, res.status == 0, float(getattr(res, "mip_gap", 0.0) or 0.0)
+    return np.round(res.x), res.status == 0, float(getattr(res, "mip_gap", 0.0) or 0.0)
 
 
-Group = tuple[np.ndarray, np.ndarray, Any]  # columns, rows, A restricted to them (COO)
+@dataclass(frozen=True)
+class Group:
+    """Variables no line links to the others (a slice, or a part of a table no hidden cell
+    joins): its columns and rows of A, and A restricted to them (COO, local indices)."""
+
+    cols: np.ndarray
+    n_rows: int
+    row: np.ndarray
+    col: np.ndarray
+    data: np.ndarray
+
+    def transpose_dot(self, u: np.ndarray) -> np.ndarray:
+        """A_group^T u."""
+        return np.bincount(self.col, weights=self.data * u[self.row], minlength=len(self.cols))
 
 
 def _components(a_eq: csr_matrix, m: int) -> list[Group]:
     """The variables in groups no line links (independent slices, or parts of a table no
-    hidden cell joins): (columns, rows, A restricted to them) per group. A move of q needs
-    only q's group: the others stay put."""
+    hidden cell joins), with A restricted to each. A move of q needs only q's group: the others
+    stay put."""
+    empty = np.zeros(0, dtype=np.int64)
     if a_eq.shape[0] == 0:
-        return [(np.array([q]), np.zeros(0, dtype=np.int64), coo_matrix((0, 1)))
-                for q in range(m)]
+        return [Group(np.array([q]), 0, empty, empty, np.zeros(0)) for q in range(m)]
     link = (a_eq.T @ a_eq) != 0
     count, label = connected_components(link, directed=False)
     row_label = label[a_eq.indices[a_eq.indptr[:-1]]] if a_eq.nnz else np.zeros(0, dtype=int)
     order_cols, order_rows = np.argsort(label, kind="stable"), np.argsort(row_label, kind="stable")
     col_cut = np.searchsorted(label[order_cols], np.arange(count + 1))
     row_cut = np.searchsorted(row_label[order_rows], np.arange(count + 1))
+    # local indices: the rank of a column (row) within its group
+    col_rank = np.empty(m, dtype=np.int64)
+    col_rank[order_cols] = np.arange(m) - col_cut[label[order_cols]]
+    row_rank = np.empty(len(row_label), dtype=np.int64)
+    row_rank[order_rows] = np.arange(len(row_label)) - row_cut[row_label[order_rows]]
+    coo = a_eq.tocoo()
+    entry_group = label[coo.col]
+    order = np.argsort(entry_group, kind="stable")
+    entry_cut = np.searchsorted(entry_group[order], np.arange(count + 1))
+    e_row, e_col, e_data = row_rank[coo.row[order]], col_rank[coo.col[order]], coo.data[order]
     out = []
     for g in range(count):
-        cols = order_cols[col_cut[g]:col_cut[g + 1]]
-        rows = order_rows[row_cut[g]:row_cut[g + 1]]
-        out.append((cols, rows, a_eq[rows][:, cols].tocoo()))
+        e = slice(entry_cut[g], entry_cut[g + 1])
+        out.append(Group(order_cols[col_cut[g]:col_cut[g + 1]], int(row_cut[g + 1] - row_cut[g]),
+                         e_row[e], e_col[e], e_data[e]))
     return out
 
 
@@ -421,46 +492,49 @@ def _separate(a_eq: csr_matrix, value: np.ndarray, on: np.ndarray, targets: np.n
     the number of cuts added and the groups they lie in."""
     m, t = len(value), float(threshold)
     moves, added, touched = [], 0, set()
+    size_of = np.array([len(g.cols) for g in groups])
     start = 0
     while start < len(targets):
-        part: list[int] = []  # targets in this LP, while it stays under _LP_VARIABLES
-        size = 0
-        while start < len(targets) and (not part or size + 2 * len(
-                groups[group_of[targets[start]]][0]) <= _LP_VARIABLES):
-            part.append(int(targets[start]))
-            size += 2 * len(groups[group_of[targets[start]]][0])
-            start += 1
+        # targets in this LP, while it stays under _LP_VARIABLES
+        sizes = 2 * size_of[group_of[targets[start:]]]
+        stop = start + max(1, int(np.searchsorted(np.cumsum(sizes), _LP_VARIABLES,
+                                                  side="right")))
+        part = [int(q) for q in targets[start:stop]]
+        start = stop
         objective, lo_b, hi_b, offsets, row_offsets = [], [], [], [0], [0]
-        e_rows, e_cols, e_vals = [], [], []
+        e_rows, e_cols, e_vals, block_cols = [], [], [], []
+        bounds: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for q in part:
-            cols, _, coo = groups[group_of[q]]
-            where = int(np.flatnonzero(cols == q)[0])
+            g = int(group_of[q])
+            group = groups[g]
+            cols = group.cols
+            if g not in bounds:
+                bounds[g] = (np.where(on[cols], -value[cols], 0.0), np.where(on[cols], t, 0.0))
+            here = (cols == q).astype(np.float64)
             for sign in (-1.0, 1.0):  # max y_q, then min y_q
-                c = np.zeros(len(cols))
-                c[where] = sign
-                objective.append(c)
-                e_rows.append(coo.row + row_offsets[-1])
-                e_cols.append(coo.col + offsets[-1])
-                e_vals.append(coo.data)
-                lo_b.append(np.where(on[cols], -value[cols], 0.0))
-                hi_b.append(np.where(on[cols], t, 0.0))
+                objective.append(sign * here)
+                e_rows.append(group.row + row_offsets[-1])
+                e_cols.append(group.col + offsets[-1])
+                e_vals.append(group.data)
+                lo_b.append(bounds[g][0])
+                hi_b.append(bounds[g][1])
+                block_cols.append(cols)
                 offsets.append(offsets[-1] + len(cols))
-                row_offsets.append(row_offsets[-1] + coo.shape[0])
+                row_offsets.append(row_offsets[-1] + group.n_rows)
         big = coo_matrix((np.concatenate(e_vals), (np.concatenate(e_rows),
                                                    np.concatenate(e_cols))),
-                         shape=(row_offsets[-1], offsets[-1])).tocsr()
+                         shape=(row_offsets[-1], offsets[-1])).tocsc()
         has_rows = big.shape[0] > 0
-        res = linprog(np.concatenate(objective), A_eq=big if has_rows else None,
-                      b_eq=np.zeros(big.shape[0]) if has_rows else None,
-                      bounds=np.column_stack([np.concatenate(lo_b), np.concatenate(hi_b)]),
-                      method="highs")
-        if res.status != 0:
-            raise RuntimeError(f"separation LP failed: {res.message}")
-        # scipy: objective = A^T marginals + bound multipliers, so u = -marginals for max y_q
-        marg = res.eqlin.marginals if has_rows else np.zeros(0)
+        zero = np.zeros(big.shape[0])
+        res = highs.solve(np.concatenate(objective), big if has_rows else None, zero, zero,
+                          np.concatenate(lo_b), np.concatenate(hi_b))
+        if res.x is None or res.row_dual is None:
+            raise RuntimeError(f"separation LP failed: {res.status}")
+        # HiGHS: objective = A^T duals + bound multipliers, so u = -duals for max y_q
+        marg = res.row_dual
         y = np.zeros((2 * len(part), m))
-        for b in range(2 * len(part)):
-            y[b, groups[group_of[part[b // 2]]][0]] = res.x[offsets[b]:offsets[b + 1]]
+        y[np.repeat(np.arange(2 * len(part)), np.diff(offsets)),
+          np.concatenate(block_cols)] = res.x
         moves.append(y)
         for j, q in enumerate(part):
             hi, lo, v = y[2 * j, q], y[2 * j + 1, q], value[q]
@@ -471,11 +545,12 @@ def _separate(a_eq: csr_matrix, value: np.ndarray, on: np.ndarray, targets: np.n
             need += [("width", t)] if hi - lo < t - _EPS else []
             if not need:
                 continue
-            cols, _, coo = groups[group_of[q]]
+            group = groups[group_of[q]]
+            cols = group.cols
             here = cols == q
             f_up, f_down = (
-                _dual_cut(coo, marg[row_offsets[b]:row_offsets[b + 1]], sign, here, value[cols],
-                          t) for b, sign in ((2 * j, 1.0), (2 * j + 1, -1.0)))
+                _dual_cut(group, marg[row_offsets[b]:row_offsets[b + 1]], sign, here,
+                          value[cols], t) for b, sign in ((2 * j, 1.0), (2 * j + 1, -1.0)))
             for kind, bound in need:
                 row = f_up if kind == "up" else f_down if kind == "down" else f_up + f_down
                 if not is_primary[q]:  # a complementary cell's width: f(x) >= T x_q
@@ -492,12 +567,12 @@ def _separate(a_eq: csr_matrix, value: np.ndarray, on: np.ndarray, targets: np.n
     return (np.vstack(moves) if moves else np.zeros((0, m))), added, touched
 
 
-def _dual_cut(sub: Any, marginals: np.ndarray, sign: float, here: np.ndarray,
+def _dual_cut(group: Group, marginals: np.ndarray, sign: float, here: np.ndarray,
               value: np.ndarray, threshold: float) -> np.ndarray:
     """Coefficients f (over q's group; 0 elsewhere) with sign * y_q <= f . x for every table of
-    every pattern x; ``here`` marks q in the group, ``sub`` is A on the group."""
+    every pattern x; ``here`` marks q in the group."""
     w = sign * here.astype(np.float64)
-    w += sub.T @ marginals
+    w += group.transpose_dot(marginals)
     return threshold * np.maximum(w, 0.0) + value * np.maximum(-w, 0.0)
 
 
@@ -506,12 +581,14 @@ def _certified(a_eq: csr_matrix, moves: np.ndarray, on: np.ndarray, value: np.nd
     """Cells whose rule is proven by the solved alternative tables a + y (one row of ``moves``
     per table); a table counts only if it is truly one the attacker cannot rule out."""
     tol = 1e-6
-    valid = [y for y in moves
-             if (np.abs(a_eq @ y).max(initial=0.0) <= tol and (y >= -value - tol).all()
-                 and (np.abs(y[~on]) <= tol).all())]
-    if not valid:
+    if not len(moves):
         return np.zeros(len(value), dtype=bool)
-    tables = np.vstack(valid)
+    residual = np.abs(a_eq @ moves.T).max(axis=0) if a_eq.shape[0] else np.zeros(len(moves))
+    valid = ((residual <= tol) & (moves >= -value - tol).all(axis=1)
+             & (np.abs(moves[:, ~on]) <= tol).all(axis=1))
+    if not valid.any():
+        return np.zeros(len(value), dtype=bool)
+    tables = moves[valid]
     hi, lo = value + tables.max(axis=0), value + tables.min(axis=0)
     ok = hi - lo >= threshold - tol
     ok &= ~is_primary | ((hi >= threshold - tol) & (lo <= np.maximum(value - 1, 0) + tol))

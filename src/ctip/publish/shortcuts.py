@@ -16,6 +16,11 @@ Neither changes which pattern is published; both only avoid work.
    report rebuilt, a second export of one release, the same slice of another year) costs a
    dictionary look-up and returns the same pattern, refusals included. In memory, bounded
    (least recently used entries go first).
+3. **A refusal known in advance** (``refused_with_known_margins``). When a small cell lies on a
+   line whose total is published elsewhere and smaller than the threshold, the attacker knows
+   the cell is below the threshold whatever is hidden: ``suppress`` with known margins must
+   refuse (every box, and every pattern of the integer programme, is bounded by that total).
+   A caller that would then put the margins inside the table goes there directly.
 """
 
 from __future__ import annotations
@@ -115,3 +120,34 @@ def unfold(axis: int, state: np.ndarray, folded: np.ndarray) -> np.ndarray:
         part = out[_pair(axis, index, state.ndim)]
         part[(folded == SUPPRESSED) & (part == PUBLISHED)] = SUPPRESSED
     return out
+
+
+def refused_with_known_margins(table: Any, value: str, dims: list[str], threshold: int,
+                               totals: tuple[str, ...], max_cells: int = 1_000_000) -> bool:
+    """True when ``suppress(table, margins_known=True)`` is certain to refuse (module docstring,
+    3): a cell 1..threshold-1 on a line whose total (not in the table: no dim has a total row)
+    is below the threshold. False means "not certain", never "protectable"."""
+    import pandas as pd
+
+    if not dims or len(table) == 0:
+        return False
+    counts = pd.to_numeric(table[value], errors="coerce")
+    if counts.isna().any() or (counts < 0).any():
+        return False
+    codes = []
+    for d in dims:
+        column = table[d]
+        if column.isin(list(totals)).any():
+            return False
+        code, uniques = pd.factorize(column, use_na_sentinel=False)
+        codes.append(code)
+    shape = tuple(int(c.max()) + 1 for c in codes)
+    if float(np.prod(shape, dtype=np.float64)) > max_cells:
+        return False
+    cells = np.zeros(shape, dtype=np.float64)
+    np.add.at(cells, tuple(codes), counts.to_numpy(dtype=np.float64))
+    small = (cells >= 1) & (cells < threshold)
+    if not small.any():
+        return False
+    return any(bool((small & (cells.sum(axis=i, keepdims=True) < threshold)).any())
+               for i in range(len(shape)))

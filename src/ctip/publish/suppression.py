@@ -56,6 +56,9 @@ _PUBLISHED, _SUPPRESSED, _UNPUBLISHED = (shortcuts.PUBLISHED, shortcuts.SUPPRESS
                                         shortcuts.UNPUBLISHED)
 # Above this many candidate boxes per primary cell, partners are pruned to the most promising.
 _MAX_BOXES = 3_000
+# Up to this many boxes per small cell of a two-dimensional table, they are scored in plain
+# Python (a few microseconds each); more, in arrays.
+_PLAIN_BOXES = 100
 METHODS = ("auto", "optimal", "hypercube")
 
 
@@ -436,6 +439,15 @@ def _best_box(
 
     All candidate boxes are scored at once: axis 0 of the gathered arrays runs over the 2^k
     corners (bit i of the corner number: partner on axis i), the other axes over partners."""
+    if ext.ndim == 2 and (ext.shape[0] - 1) * (ext.shape[1] - 1) <= _PLAIN_BOXES:
+        return _best_box_2d(ext, state, cost, p, threshold)
+    return _best_box_any(ext, state, cost, p, threshold)
+
+
+def _best_box_any(
+    ext: np.ndarray, state: np.ndarray, cost: np.ndarray, p: tuple[int, ...], threshold: int
+) -> Box | None:
+    """``_best_box`` in any number of dimensions."""
     k, v = ext.ndim, int(ext[p])
     keep = max(2, int(_MAX_BOXES ** (1 / k)))
     partners = [_partners(ext, state, p, i, keep) for i in range(k)]
@@ -471,6 +483,52 @@ def _best_box(
         for c in range(2**k)
     ]
     return corners, float(down[best]), float(up[best])
+
+
+def _best_box_2d(ext: np.ndarray, state: np.ndarray, cost: np.ndarray, p: tuple[int, ...],
+                 threshold: int) -> Box | None:
+    """``_best_box`` for two dimensions and every partner (no pruning): the same box, the same
+    ties (the first cheapest in the order of partner rows, then partner columns), scored in
+    plain Python (a slice of a few rows and columns: a numpy call per step cost more)."""
+    i, j = (int(x) for x in p)
+    n_rows, n_cols = ext.shape
+    values, states, costs = ext.tolist(), state.tolist(), cost.tolist()
+    inf = float("inf")
+
+    def extra(r: int, c: int) -> float:
+        return float(costs[r][c]) if states[r][c] == _PUBLISHED else 0.0
+
+    v = values[i][j]
+    p_extra = extra(i, j)
+    need_down = min(v, 1)
+    best: tuple[float, int, int, int, int, float, float] | None = None
+    for r in range(n_rows):
+        if r == i:
+            continue
+        s_row = 1 if (r == n_rows - 1 or i == n_rows - 1) else -1
+        v_rj, e_rj = values[r][j], extra(r, j)
+        for c in range(n_cols):
+            if c == j:
+                continue
+            total = e_rj + extra(i, c) + extra(r, c) + p_extra
+            if total == inf or (best is not None and total >= best[0]):
+                continue
+            s_col = 1 if (c == n_cols - 1 or j == n_cols - 1) else -1
+            down, up = float(v), inf
+            for value, sign in ((v_rj, s_row), (values[i][c], s_col),
+                                (values[r][c], s_row * s_col)):
+                if sign > 0:
+                    down = min(down, value)
+                else:
+                    up = min(up, value)
+            if up >= threshold - v and down + up >= threshold and down >= need_down:
+                best = (total, r, c, s_row, s_col, down, up)
+    if best is None:
+        return None
+    _, r, c, s_row, s_col, down, up = best
+    corners: list[tuple[tuple[int, ...], int]] = [
+        ((i, j), 1), ((r, j), s_row), ((i, c), s_col), ((r, c), s_row * s_col)]
+    return corners, float(down), float(up)
 
 
 def _add_absent_cells(out, dims, cats, ext, state, cell_of_row, counts, suppressed):  # noqa: ANN001
@@ -545,23 +603,26 @@ def _margins_by_array(table: pd.DataFrame, value: str, dims: list[str],
     seen = np.zeros(shape, dtype=bool)
     np.add.at(sums, tuple(codes), counts.to_numpy(dtype=np.int64))
     seen[tuple(codes)] = True
-    parts = [table[[*dims, value]].astype({d: "object" for d in dims})]
+    # the columns of every part as arrays, one frame at the end (a frame per margin cost more
+    # than the sums)
+    columns: list[list[np.ndarray]] = [[table[d].astype(object).to_numpy()] for d in dims]
+    values = [counts.to_numpy(dtype=np.int64)]
     for r in range(1, len(dims) + 1):
         for summed in itertools.combinations(range(len(dims)), r):
             keep = [i for i in range(len(dims)) if i not in summed]
             if not keep:  # the grand total
-                columns: dict[str, object] = {d: np.array([total], dtype=object) for d in dims}
-                columns[value] = np.array([sums.sum()])
-                parts.append(pd.DataFrame(columns)[[*dims, value]])
+                for i in range(len(dims)):
+                    columns[i].append(np.array([total], dtype=object))
+                values.append(np.array([sums.sum()], dtype=np.int64))
                 continue
             part_sum = sums.sum(axis=summed)
             where = np.nonzero(seen.any(axis=summed))
-            columns = {}
-            for i, d in enumerate(dims):
-                columns[d] = (np.full(len(where[0]), total, dtype=object) if i in summed
-                              else labels[i][where[keep.index(i)]])
-            columns[value] = part_sum[where]
-            parts.append(pd.DataFrame(columns)[[*dims, value]])
-    result = pd.concat(parts, ignore_index=True)
+            for i in range(len(dims)):
+                columns[i].append(np.full(len(where[0]), total, dtype=object) if i in summed
+                                  else labels[i][where[keep.index(i)]])
+            values.append(part_sum[where])
+    frame: dict[str, np.ndarray] = {d: np.concatenate(columns[i]) for i, d in enumerate(dims)}
+    frame[value] = np.concatenate(values)
+    result = pd.DataFrame(frame)
     result[value] = result[value].astype(counts.dtype)
     return result

@@ -22,6 +22,7 @@ import pandas as pd
 
 from ctip.domain.derive import RollupRule
 from ctip.errors import DisclosureError
+from ctip.publish.shortcuts import refused_with_known_margins
 from ctip.publish.suppression import TOTAL_LABELS, suppress, with_margins
 from ctip.settings import Settings
 from ctip.stats.registry import StatTable, TableSpec, compute, table_spec
@@ -81,21 +82,25 @@ def _suppress(frame: pd.DataFrame, dims: Sequence[str], threshold: int,
     through this table, with their '<5' marks.
     """
     symbol = HIDDEN
-    try:
-        done = suppress(frame, value="count", dims=list(dims), threshold=threshold, symbol=symbol,
-                        margin_cost=MARGIN_COST, method=method)
-        return done.frame, done.describe()
-    except DisclosureError:
-        has_totals = any(frame[d].astype(str).isin(TOTAL_LABELS).any() for d in dims)
-        full = frame if has_totals else with_margins(frame, dims=list(dims), total="total")
-        done = suppress(full, value="count", dims=list(dims), threshold=threshold, symbol=symbol,
-                        margins_known=False, margin_cost=MARGIN_COST, method=method)
-        out = done.frame
-        # a total over a multi-response dimension counts mentions, not victims: not shown
-        for d in dims:
-            if d in MULTI_RESPONSE:
-                out = out[out[d] != "total"]
-        return out.reset_index(drop=True), {**done.describe(), "margins": "inside the table"}
+    # certain refusals (a small cell whose published margin is below the threshold) skip the
+    # first attempt: it would raise, whatever the method (publish.shortcuts)
+    if not refused_with_known_margins(frame, "count", list(dims), threshold, TOTAL_LABELS):
+        try:
+            done = suppress(frame, value="count", dims=list(dims), threshold=threshold,
+                            symbol=symbol, margin_cost=MARGIN_COST, method=method)
+            return done.frame, done.describe()
+        except DisclosureError:
+            pass
+    has_totals = any(frame[d].astype(str).isin(TOTAL_LABELS).any() for d in dims)
+    full = frame if has_totals else with_margins(frame, dims=list(dims), total="total")
+    done = suppress(full, value="count", dims=list(dims), threshold=threshold, symbol=symbol,
+                    margins_known=False, margin_cost=MARGIN_COST, method=method)
+    out = done.frame
+    # a total over a multi-response dimension counts mentions, not victims: not shown
+    for d in dims:
+        if d in MULTI_RESPONSE:
+            out = out[out[d] != "total"]
+    return out.reset_index(drop=True), {**done.describe(), "margins": "inside the table"}
 
 
 def publish(table: StatTable, *, threshold: int, method: str = "auto") -> PublishedTable:
@@ -133,7 +138,7 @@ def publish(table: StatTable, *, threshold: int, method: str = "auto") -> Publis
     else:
         protected, info = _suppress(frame[[*dims, "count"]], dims, threshold, method)
     extra = [c for c in frame.columns if c not in (*dims, "count")]
-    out = protected.merge(frame[[*dims, *extra]], on=dims, how="left")
+    out = _with_columns(protected, frame, dims, extra)
     if "rate" in out.columns and "population" in out.columns:
         out["rate"] = out["rate"].astype("Float64")
     for column in DERIVED:
@@ -145,6 +150,20 @@ def publish(table: StatTable, *, threshold: int, method: str = "auto") -> Publis
         out["share"] = out["share"].mask(hidden)
     return PublishedTable(spec.name, spec.title, spec.description, table.by, tuple(dims), out,
                           threshold, info)
+
+
+def _with_columns(protected: pd.DataFrame, frame: pd.DataFrame, dims: list[str],
+                  extra: list[str]) -> pd.DataFrame:
+    """The protected cells with the computed table's other columns (rates, shares): side by
+    side when the rows are the same cells in the same order (suppress keeps the order), by a
+    join on the dims otherwise (margins added inside the table)."""
+    if len(protected) == len(frame) and protected[dims].reset_index(drop=True).equals(
+            frame[dims].reset_index(drop=True)):
+        out = protected.reset_index(drop=True)
+        for column in extra:
+            out[column] = frame[column].reset_index(drop=True)
+        return out
+    return protected.merge(frame[[*dims, *extra]], on=dims, how="left")
 
 
 def _suppress_slices(frame: pd.DataFrame, dims: list[str], sliced: Sequence[str],

@@ -327,8 +327,15 @@ def _sort(frame: pd.DataFrame, dims: list[Dimension]) -> pd.DataFrame:
 
 
 def ensure_countries(con: duckdb.DuckDBPyConnection) -> None:
-    """TEMP table of ISO3 -> UN M49 region/subregion, from domain.countries."""
+    """TEMP table of ISO3 -> UN M49 region/subregion, from domain.countries (made once per
+    connection: the list is static, and a table cut asks for it on every call)."""
     from ctip.domain.countries import all_countries
+
+    try:
+        con.execute(f"SELECT 1 FROM {COUNTRIES_TABLE} LIMIT 0")
+        return
+    except duckdb.CatalogException:
+        pass
 
     rows = [(c.iso3, c.name, c.region, c.subregion) for c in all_countries()]
     frame = pd.DataFrame(rows, columns=["iso3", "name", "region", "subregion"])

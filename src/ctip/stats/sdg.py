@@ -15,12 +15,15 @@ form of the rule's precedence), so the form series add up to the total minus unk
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import cache
+
 import duckdb
 import pandas as pd
 
 from ctip.domain.derive import RollupRule
 from ctip.stats.population import population_table
-from ctip.stats.tables import victims_by
+from ctip.stats.tables import victims_query
 
 SDG_RULE = RollupRule(mixed=False)
 TOTAL_SERIES = "VC_HTF_DETV"
@@ -42,10 +45,61 @@ AGE_CODES = {"0-17": "Y0T17", "18+": "Y_GE18", "unknown": "_U"}
 PER = 100_000
 
 
-def _series(form: str) -> str | None:
-    if form == "unknown":
-        return None
-    return FORM_SERIES.get(form, OTHER_SERIES)
+_SERIES_ORDER = tuple(SERIES_LABELS)
+_CODE_ORDER = ("_T", "F", "M", "_O", "Y0T17", "Y_GE18", "_U")
+_CELLS = ["year", "country_of_detection", "sex", "age_group", "unodc_form"]
+
+
+def _case(column: str, mapping: dict[str, str], default: str) -> str:
+    whens = " ".join(f"WHEN {column} = '{k}' THEN '{v}'" for k, v in mapping.items())
+    return f"CASE {whens} ELSE '{default}' END"
+
+
+def _rank(column: str, order: Sequence[str]) -> str:
+    return "CASE " + " ".join(f"WHEN {column} = '{v}' THEN {i}" for i, v in enumerate(order)) + \
+        f" ELSE {len(order)} END"
+
+
+def indicator_sql(cells: str) -> str:
+    """The indicator's counts from ``cells`` (a query with the columns of ``_CELLS`` and
+    ``count``): each victim under the total series and under the series of its form (none for an
+    unknown form), sex and age as SDMX codes, and the totals over sex, over age and over both
+    (GROUPING SETS), in the published order. Plain SQL (Spark has GROUPING SETS too)."""
+    forms = {**FORM_SERIES}
+    series = _case("c.unodc_form", forms, OTHER_SERIES)
+    sex = _case("c.sex", SEX_CODES, "_U")
+    age = _case("c.age_group", AGE_CODES, "_U")
+    keys = "year, ref_area, series"
+    return f"""
+    WITH c AS ({cells}),
+    long AS (
+      SELECT c.year AS year, c.country_of_detection AS ref_area, '{TOTAL_SERIES}' AS series,
+             {sex} AS sex, {age} AS age, c.count AS count FROM c
+      UNION ALL
+      SELECT c.year, c.country_of_detection, {series}, {sex}, {age}, c.count FROM c
+      WHERE c.unodc_form <> 'unknown'
+    ), g AS (
+      SELECT {keys},
+             CASE WHEN GROUPING(sex) = 1 THEN '_T' ELSE sex END AS sex,
+             CASE WHEN GROUPING(age) = 1 THEN '_T' ELSE age END AS age,
+             CAST(SUM(count) AS BIGINT) AS count
+      FROM long
+      GROUP BY GROUPING SETS (({keys}, sex, age), ({keys}, sex), ({keys}, age), ({keys}))
+    )
+    SELECT {keys}, sex, age, count FROM g
+    ORDER BY ref_area, year, {_rank("series", _SERIES_ORDER)}, {_rank("sex", _CODE_ORDER)},
+             {_rank("age", _CODE_ORDER)}"""
+
+
+@cache
+def _shipped_population() -> dict[tuple[str, str], int]:
+    return _lookup(population_table())
+
+
+def _lookup(population: pd.DataFrame) -> dict[tuple[str, str], int]:
+    return {(str(a), str(y)): int(p) for a, y, p in zip(
+        population["iso3"], population["year"], population["population"], strict=True)
+        if not pd.isna(p)}
 
 
 def sdg_16_2_2(con: duckdb.DuckDBPyConnection, *, rule: RollupRule = SDG_RULE,
@@ -54,36 +108,17 @@ def sdg_16_2_2(con: duckdb.DuckDBPyConnection, *, rule: RollupRule = SDG_RULE,
 
     ``population``: iso3, year, population (default: the shipped World Bank extract). The rate is
     None where the population is unknown, or where the year or country is unknown.
+    One query (``indicator_sql``) over the counts by year, country, sex, age group and form:
+    the series, the totals and the order are computed in DuckDB, not in pandas.
     """
-    cells = victims_by(con, ["year", "country_of_detection", "sex", "age_group", "unodc_form"],
-                       rule=rule, table=table, complete=False)
-    cells["series"] = cells["unodc_form"].map(_series)
-    parts = [cells.assign(series=TOTAL_SERIES), cells.dropna(subset=["series"])]
-    long = pd.concat(parts, ignore_index=True)
-    long["sex"] = long["sex"].map(SEX_CODES).fillna("_U")
-    long["age"] = long["age_group"].map(AGE_CODES).fillna("_U")
-    keys = ["year", "country_of_detection", "series"]
-    frames = []
-    for sex_total in (False, True):
-        for age_total in (False, True):
-            g = long.assign(sex="_T" if sex_total else long["sex"],
-                            age="_T" if age_total else long["age"])
-            frames.append(g.groupby([*keys, "sex", "age"], as_index=False)["count"].sum())
-    table_ = pd.concat(frames, ignore_index=True).rename(
-        columns={"country_of_detection": "ref_area"})
-    pop = population if population is not None else population_table()
-    pop = pop.rename(columns={"iso3": "ref_area"}).assign(year=lambda p: p["year"].astype(str))
-    table_ = table_.merge(pop[["ref_area", "year", "population"]], on=["ref_area", "year"],
-                          how="left")
-    table_["population"] = table_["population"].astype("Int64")
-    table_["rate"] = rate(table_["count"], table_["population"])
-    series_order = {s: i for i, s in enumerate(SERIES_LABELS)}
-    code_order = {c: i for i, c in enumerate(["_T", "F", "M", "_O", "Y0T17", "Y_GE18", "_U"])}
-    table_ = table_.sort_values(
-        ["ref_area", "year", "series", "sex", "age"],
-        key=lambda s: s.map(series_order) if s.name == "series"
-        else (s.map(code_order) if s.name in ("sex", "age") else s))
-    return table_.reset_index(drop=True)
+    cells = victims_query(_CELLS, rule=rule, table=table).sql()
+    frame = con.sql(indicator_sql(cells)).df()
+    frame["count"] = frame["count"].astype("int64")
+    lookup = _shipped_population() if population is None else _lookup(population)
+    found = [lookup.get(key) for key in zip(frame["ref_area"], frame["year"], strict=True)]
+    frame["population"] = pd.array(found, dtype="Int64")
+    frame["rate"] = rate(frame["count"], frame["population"])
+    return frame
 
 
 def rate(count: pd.Series, population: pd.Series) -> pd.Series:
