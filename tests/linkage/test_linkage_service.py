@@ -59,6 +59,17 @@ def _records(n_people: int = 45) -> tuple[list[VictimRecord], pd.DataFrame]:
     return out, frame
 
 
+def _import_by_agency(store: CaseStore, records: list[VictimRecord]) -> None:
+    """One import batch per agency, as `ctip import` of each agency's file makes."""
+    for agency in sorted({r.agency for r in records}):
+        batch = store.start_batch(
+            source_file=f"{agency}.csv", file_sha256=None, profile="canonical", agency=agency
+        )
+        mine = [r for r in records if r.agency == agency]
+        store.add_victims(batch, mine)
+        store.finish_batch(batch, read=len(mine), accepted=len(mine), rejected=0)
+
+
 @pytest.fixture
 def settings(tmp_path: Path, ctip_home: Path, database_url: str) -> Settings:
     conf = Settings(home=ctip_home, database_url=database_url)
@@ -69,13 +80,7 @@ def settings(tmp_path: Path, ctip_home: Path, database_url: str) -> Settings:
 def test_link_store_review_export_and_histories(settings: Settings, tmp_path: Path) -> None:
     records, truth = _records()
     with CaseStore.open(settings, actor="tester") as store:
-        for agency in sorted({r.agency for r in records}):
-            batch = store.start_batch(
-                source_file=f"{agency}.csv", file_sha256=None, profile="canonical", agency=agency
-            )
-            mine = [r for r in records if r.agency == agency]
-            store.add_victims(batch, mine)
-            store.finish_batch(batch, read=len(mine), accepted=len(mine), rejected=0)
+        _import_by_agency(store, records)
 
         options = ModelOptions(u_max_pairs=2e5, review_threshold=0.3)
         result = link_store(
@@ -177,13 +182,7 @@ def _store_and_link(home: Path, records: list[VictimRecord]) -> pd.DataFrame:
     conf = Settings(home=home)
     init_home(conf)
     with CaseStore.open(conf, actor="tester") as store:
-        for agency in sorted({r.agency for r in records}):
-            batch = store.start_batch(
-                source_file=f"{agency}.csv", file_sha256=None, profile="canonical", agency=agency
-            )
-            mine = [r for r in records if r.agency == agency]
-            store.add_victims(batch, mine)
-            store.finish_batch(batch, read=len(mine), accepted=len(mine), rejected=0)
+        _import_by_agency(store, records)
         # few random pairs for u, so which pairs are drawn matters
         result = link_store(store, actor="tester", reason="test linkage",
                             options=ModelOptions(u_max_pairs=3e3))
