@@ -116,11 +116,11 @@ def in_content_order(prepared: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     Victim ids are random, and Splink's seeded sampling of random pairs and the clustering's
     ties follow the rows' order and ids: two imports of the same files linked differently
     (the demo: 1,457 and 1,455 people). Same records, same run now."""
-    scalar = [
-        c for c in prepared.columns
-        if c != "unique_id"
-        and not any(isinstance(v, list | tuple | np.ndarray) for v in prepared[c].head(50))
-    ]
+    def is_array(column: pd.Series) -> bool:  # a column's values share one type
+        first = column.first_valid_index()
+        return first is not None and isinstance(column[first], list | tuple | np.ndarray)
+
+    scalar = [c for c in prepared.columns if c != "unique_id" and not is_array(prepared[c])]
     digest = pd.util.hash_pandas_object(prepared[scalar], index=False).to_numpy()
     order = np.argsort(digest, kind="stable")  # ties: records alike in every value
     out = prepared.iloc[order].reset_index(drop=True)
